@@ -13,6 +13,11 @@ type File struct {
 	Kind    string          // model kind: "rbm", "grbm", "vae", "gmm", ...
 	Meta    json.RawMessage // model-defined settings and training state
 	Tensors []Tensor
+
+	// Set by Load: the latent version that wrote the file and its format
+	// version. Save ignores them and writes LatentVersion and FormatVersion.
+	LatentVersion string
+	FormatVersion int
 }
 
 // Tensor is one named array. Exactly one of F32, F64 and Bytes is set.
@@ -44,16 +49,25 @@ func (f *File) GetMeta(v any) error {
 
 // AddF32 appends a float32 tensor (data not copied).
 func (f *File) AddF32(name string, shape []int, data []float32) {
+	if data == nil {
+		data = []float32{}
+	}
 	f.Tensors = append(f.Tensors, Tensor{Name: name, Shape: shape, F32: data})
 }
 
 // AddF64 appends a float64 tensor (data not copied).
 func (f *File) AddF64(name string, shape []int, data []float64) {
+	if data == nil {
+		data = []float64{}
+	}
 	f.Tensors = append(f.Tensors, Tensor{Name: name, Shape: shape, F64: data})
 }
 
 // AddBytes appends an opaque blob, such as a random stream's MarshalBinary output.
 func (f *File) AddBytes(name string, data []byte) {
+	if data == nil {
+		data = []byte{}
+	}
 	f.Tensors = append(f.Tensors, Tensor{Name: name, Shape: []int{len(data)}, Bytes: data})
 }
 

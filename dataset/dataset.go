@@ -18,6 +18,15 @@ type Dataset struct {
 	// Image shape of one row (Height*Width*Channels == d), zeros when the rows are not images.
 	Height, Width, Channels int
 	Binary                  bool // every value is 0 or 1
+
+	// ClassNames names the classes when the labels came from names (CSV label
+	// columns, PNG subfolders); nil otherwise.
+	ClassNames []string
+	// Factors holds per-example generating factors or measured quantities
+	// (n × len(FactorNames)): x, y, scale, angle for shapes; energy and
+	// magnetisation per spin for ising. Nil when there are none.
+	Factors     *tensor.Mat
+	FactorNames []string
 }
 
 // Len returns the number of examples.

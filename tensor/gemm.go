@@ -1,10 +1,41 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X or Xᵀ as chosen by
 // transA and transB. C must not alias A or B. It panics on mismatched shapes.
 // When beta == 0, C's previous contents are ignored (NaNs in C do not propagate).
+//
+// # Performance
+//
+// Gemm is a packing GEMM in the style of BLIS (Goto & van de Geijn, "Anatomy of
+// high-performance matrix multiplication", ACM TOMS 34(3), 2008): op(A) and op(B)
+// are copied into cache-sized panels (which is where the transposes are absorbed)
+// and an assembly micro-kernel keeps a tile of C in vector registers over a block
+// of K. The micro-kernel is chosen once, at start-up, from the CPU (see
+// GemmKernel):
+//
+//   - avx512: CPUs with AVX-512F (Intel Skylake-SP and later server parts, Ice
+//     Lake, AMD Zen 4 and Zen 5): a 14×32 tile in 28 zmm accumulators. On one Zen 5
+//     core it runs well above OpenBLAS 0.3.21's AVX2 kernels (see
+//     bench/gemm-vs-numpy.sh for measured figures).
+//   - avx2: CPUs with AVX2 and FMA (Intel Haswell and later, AMD Zen 1-3): a 6×16
+//     tile in 12 ymm accumulators, about half the avx512 speed on CPUs whose
+//     AVX-512 units are full width.
+//   - generic: every other CPU, and builds with the purego tag: a 4×4 tile in
+//     scalar Go, about 10-20 times slower than avx512. It is what non-amd64
+//     platforms get.
+//
+// Work is spread over Workers() goroutines of a persistent pool when the product
+// has at least half a million multiply-adds; each worker owns a disjoint range of
+// rows or columns of C and K is never split between workers, so the result is
+// bit-for-bit the same for any number of workers. Results do depend on the kernel
+// (the order and fusion of the K sum differ), within the usual float32 bound
+// |ΔC| ≤ k·ε·|alpha|·Σ|a||b|. Packing buffers are recycled: a warm call does not
+// allocate.
 func Gemm(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
 	m, k := a.Rows, a.Cols
 	if transA {
@@ -17,11 +48,71 @@ func Gemm(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
 	if k != kb || c.Rows != m || c.Cols != n {
 		panic(fmt.Sprintf("tensor: Gemm: op(A) %d×%d, op(B) %d×%d, C %d×%d", m, k, kb, n, c.Rows, c.Cols))
 	}
-	gemmRef(transA, transB, alpha, a, b, beta, c)
+	gemmCheck("A", a.Rows, a.Cols, a.Stride, len(a.Data))
+	gemmCheck("B", b.Rows, b.Cols, b.Stride, len(b.Data))
+	gemmCheck("C", c.Rows, c.Cols, c.Stride, len(c.Data))
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		gemmScale(c.Data, m, n, c.Stride, beta)
+		return
+	}
+	r, _ := gemmRuns32.Get().(*gemmRun[float32])
+	if r == nil {
+		r = new(gemmRun[float32])
+	}
+	r.ker = gemmKernel32()
+	r.packFn, r.computeFn = gemmPackShared32, gemmCompute32
+	r.m, r.n, r.k = m, n, k
+	r.alpha, r.beta = alpha, beta
+	r.a = gemmOp[float32]{data: a.Data, ld: a.Stride, trans: transA}
+	r.b = gemmOp[float32]{data: b.Data, ld: b.Stride, trans: transB}
+	r.c, r.ldc = c.Data, c.Stride
+	r.exec()
+	r.a, r.b, r.c = gemmOp[float32]{}, gemmOp[float32]{}, nil
+	gemmRuns32.Put(r)
 }
 
-// gemmRef is the plain triple loop; it is the portable fallback and the test oracle's
-// float32 twin. Replaced on the hot path by the packed, blocked driver.
+var gemmRuns32, gemmRuns64 sync.Pool
+
+// gemmCheck panics unless a rows×cols matrix with the given stride fits in n
+// elements. The kernels write through raw pointers, so this is what keeps them in
+// bounds.
+func gemmCheck(name string, rows, cols, stride, n int) {
+	if rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("tensor: Gemm: %s has negative shape %d×%d", name, rows, cols))
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if stride < cols {
+		panic(fmt.Sprintf("tensor: Gemm: %s stride %d < %d cols", name, stride, cols))
+	}
+	if need := (rows-1)*stride + cols; n < need {
+		panic(fmt.Sprintf("tensor: Gemm: %s data length %d < %d needed for %d×%d with stride %d",
+			name, n, need, rows, cols, stride))
+	}
+}
+
+// gemmScale sets C = beta·C (C = 0 when beta == 0, NaNs included).
+func gemmScale[T gemmFloat](c []T, m, n, ldc int, beta T) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		if beta == 1 {
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// gemmRef is the plain triple loop, kept as a float32 oracle for tests.
 func gemmRef(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
 	m, n := c.Rows, c.Cols
 	k := a.Cols

@@ -1,8 +1,284 @@
 // Command latent trains, samples and evaluates latent-variable generative models.
+//
+//	latent demo [--out DIR] [--seed S]
+//	latent train MODEL --data SPEC [model flags] [--epochs N] [--seed S] --out FILE
+//	latent sample --model FILE --n N --out samples.png|samples.npy [--seed S]
+//	latent eval --model FILE --data SPEC [--json]
+//	latent data list | fetch NAME | show SPEC --out grid.png | export SPEC --out FILE.npy
+//	latent inspect FILE
+//
+// Run `latent help` for the details. Every failure prints one line
+// `latent: ...` on stderr and exits 1 (2 for a usage error).
 package main
 
-import "os"
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/latent-ml/latent/checkpoint"
+)
 
 func main() {
-	_ = &Env{Stdout: os.Stdout, Stderr: os.Stderr}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// usageError marks a mistake in the command line; main exits 2 for it.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef returns a usage error.
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// run is the whole command: it parses args (without the program name), runs the
+// subcommand and returns the exit status. It never panics.
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "latent: internal error: %s\n", oneLine(fmt.Sprint(r)))
+			code = 1
+		}
+	}()
+	env := &Env{Stdout: stdout, Stderr: stderr, DataDir: os.Getenv("LATENT_DATA")}
+	args, err := globalFlags(env, args)
+	if err == nil {
+		err = dispatch(env, args)
+	}
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		// A subcommand's -h: its usage was already printed, or print the overview.
+		if len(args) > 0 && args[0] == "train" && len(args) > 1 {
+			if m := models[args[1]]; m != nil {
+				fmt.Fprintln(stdout, m.Usage)
+				return 0
+			}
+		}
+		printUsage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "latent: %s\n", oneLine(strings.TrimPrefix(err.Error(), "latent: ")))
+	if isUsage(err) {
+		return 2
+	}
+	return 1
+}
+
+// isUsage reports whether err is a command-line mistake: a usageError or one of
+// the flag package's parse errors.
+func isUsage(err error) bool {
+	var u *usageError
+	if errors.As(err, &u) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"flag provided but not defined", "flag needs an argument", "invalid value", "invalid boolean value", "bad flag syntax"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// oneLine folds a multi-line message into one line.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.ReplaceAll(s, "\r", "")
+	return strings.ReplaceAll(s, "\n", "; ")
+}
+
+// globalFlags removes --data-dir DIR (or --data-dir=DIR, anywhere before a
+// "--") from args and stores it in env.
+func globalFlags(env *Env, args []string) ([]string, error) {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			out = append(out, args[i:]...)
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "data-dir" {
+			out = append(out, a)
+			continue
+		}
+		if !hasVal {
+			if i+1 >= len(args) {
+				return nil, usagef("--data-dir: needs a directory")
+			}
+			i++
+			val = args[i]
+		}
+		if val == "" {
+			return nil, usagef("--data-dir: empty directory name")
+		}
+		env.DataDir = val
+	}
+	return out, nil
+}
+
+func dispatch(env *Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("no command given; try `latent help`")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "help", "-h", "-help", "--help":
+		printUsage(env.Stdout)
+		return nil
+	case "version", "-version", "--version":
+		fmt.Fprintf(env.Stdout, "latent %s (model file format %d, %s, %s/%s)\n",
+			checkpoint.LatentVersion, checkpoint.FormatVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return nil
+	case "demo":
+		return cmdDemo(env, rest)
+	case "train":
+		return cmdTrain(env, rest)
+	case "sample", "eval":
+		return cmdModelFile(env, cmd, rest)
+	case "data":
+		return cmdData(env, rest)
+	case "inspect":
+		return cmdInspect(env, rest)
+	}
+	return usagef("unknown command %q (commands: demo, train, sample, eval, data, inspect, help, version)", cmd)
+}
+
+// modelNames returns the registered MODEL names, sorted.
+func modelNames() []string {
+	names := make([]string, 0, len(models))
+	for n := range models {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func knownModels() string {
+	if len(models) == 0 {
+		return "none are built into this latent yet"
+	}
+	return "known: " + strings.Join(modelNames(), ", ")
+}
+
+func cmdTrain(env *Env, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			printUsage(env.Stdout)
+			return nil
+		}
+		return usagef("train: missing MODEL (%s)", knownModels())
+	}
+	m := models[args[0]]
+	if m == nil || m.Train == nil {
+		return usagef("train: unknown MODEL %q (%s)", args[0], knownModels())
+	}
+	return m.Train(env, args[0], args[1:])
+}
+
+// modelFlag returns the value of --model (or --model=FILE, -model) in args.
+func modelFlag(args []string) (string, error) {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "model" {
+			continue
+		}
+		if !hasVal {
+			if i+1 >= len(args) {
+				return "", usagef("--model: needs a model file")
+			}
+			val = args[i+1]
+		}
+		if val == "" {
+			return "", usagef("--model: empty file name")
+		}
+		return val, nil
+	}
+	return "", usagef("missing --model FILE (a model file written by `latent train`)")
+}
+
+// cmdModelFile runs sample or eval: it reads the kind of the --model file and
+// hands the arguments to the family that wrote it.
+func cmdModelFile(env *Env, cmd string, args []string) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			printUsage(env.Stdout)
+			return nil
+		}
+	}
+	path, err := modelFlag(args)
+	if err != nil {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	kind, err := checkpoint.PeekKind(path)
+	if err != nil {
+		return err
+	}
+	m := models[kind]
+	if m == nil {
+		return fmt.Errorf("%s: %s holds a %q model, which this latent cannot read (%s)", cmd, path, kind, knownModels())
+	}
+	fn := m.Sample
+	if cmd == "eval" {
+		fn = m.Eval
+	}
+	if fn == nil {
+		return fmt.Errorf("%s: %q models do not support %s", cmd, kind, cmd)
+	}
+	return fn(env, kind, args)
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `latent trains, samples and evaluates latent-variable generative models.
+
+Usage:
+  latent demo [--out DIR] [--seed S]       run every built-in demo, write pictures to DIR (demo-out)
+  latent train MODEL --data SPEC [flags] --out FILE
+                                           train a model and save it (atomically) to FILE
+  latent sample --model FILE --n N --out samples.png|samples.npy [--seed S]
+  latent eval --model FILE --data SPEC [--json]
+  latent data list                         named data sets and whether their files are present
+  latent data fetch NAME                   download a named data set into the cache
+  latent data show SPEC --out grid.png [--n 64] [--cols C] [--seed S] [--binarize MODE]
+  latent data export SPEC --out FILE.npy [--binarize MODE]   (labels go to FILE.labels.npy)
+  latent inspect FILE                      show a model file: kind, version, metadata, tensors
+  latent version
+
+Global flag:
+  --data-dir DIR   folder of already downloaded data files (default: $LATENT_DATA, then the cache)
+
+SPEC is a data set name with optional split and options, or a file:
+  mnist, mnist:test, fashion-mnist, binarized-mnist:valid, optdigits, bars:4,
+  ising:L=16,T=2.27,n=20000, shapes, path/to/file.npy|.npz|.csv
+
+MODEL:
+`)
+	if len(models) == 0 {
+		fmt.Fprintln(w, "  (no model families are built into this latent yet)")
+	}
+	seen := map[*modelCmd]bool{}
+	for _, n := range modelNames() {
+		m := models[n]
+		if seen[m] {
+			continue
+		}
+		seen[m] = true
+		for _, line := range strings.Split(strings.TrimRight(m.Usage, "\n"), "\n") {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+	}
+	fmt.Fprintln(w, "\nEvery failure prints one line `latent: ...` on stderr and exits non-zero.")
 }

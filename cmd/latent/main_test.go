@@ -1,0 +1,410 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/tensor"
+)
+
+// latent runs the command in-process and returns its exit status, stdout and stderr.
+func latent(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// oneError checks that stderr is exactly one line `latent: ...` containing want.
+func oneError(t *testing.T, stderr string, want ...string) {
+	t.Helper()
+	if !strings.HasPrefix(stderr, "latent: ") || strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") {
+		t.Errorf("stderr is not one `latent: ` line: %q", stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr %q does not contain %q", stderr, w)
+		}
+	}
+}
+
+// noData points LATENT_DATA and the cache at an empty folder.
+func noData(t *testing.T) string {
+	dir := t.TempDir()
+	t.Setenv("LATENT_DATA", dir)
+	t.Setenv("XDG_CACHE_HOME", dir)
+	t.Setenv("HOME", dir)
+	return dir
+}
+
+func writeNPY(t *testing.T, path string, m *tensor.Mat, shape []int) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := dataset.WriteNPY(&buf, m, shape); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDataShowNPY(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	// Three 4×4 images; image k is all k/2.
+	x := tensor.New(3, 16)
+	for k := 0; k < 3; k++ {
+		for j := 0; j < 16; j++ {
+			x.Set(k, j, float32(k)/2)
+		}
+	}
+	npy := filepath.Join(dir, "tiny.npy")
+	writeNPY(t, npy, x, []int{3, 4, 4})
+	out := filepath.Join(dir, "grid.png")
+	code, stdout, stderr := latent(t, "data", "show", npy, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.TrimSpace(stdout) != out {
+		t.Errorf("stdout %q, want the PNG's name", stdout)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4×4 tiles scaled by 7 to 28×28, 2 columns, 2 rows, 1-px separators.
+	if b := img.Bounds(); b.Dx() != 59 || b.Dy() != 59 {
+		t.Fatalf("grid is %v, want 59x59", b.Size())
+	}
+	for k, want := range []uint32{0, 0x8080, 0xffff} {
+		cx, cy := 1+(k%2)*29+14, 1+(k/2)*29+14
+		r, g, b, _ := img.At(cx, cy).RGBA()
+		if r != want || g != want || b != want {
+			t.Errorf("image %d centre = %x %x %x, want grey %x", k, r, g, b, want)
+		}
+	}
+}
+
+func TestDataExportRoundTrip(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "bars.npy")
+	code, stdout, stderr := latent(t, "data", "export", "bars:3", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	labels := filepath.Join(dir, "bars.labels.npy")
+	if stdout != out+"\n"+labels+"\n" {
+		t.Errorf("stdout %q", stdout)
+	}
+	want, err := dataset.Load("bars:3", dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := dataset.Load(out, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Len() != want.Len() || got.Dim() != 9 || want.Len() < 14 {
+		t.Fatalf("exported %dx%d, want %dx9", got.Len(), got.Dim(), want.Len())
+	}
+	for i := range want.X.Data {
+		if got.X.Data[i] != want.X.Data[i] {
+			t.Fatalf("value %d: %v, want %v", i, got.X.Data[i], want.X.Data[i])
+		}
+	}
+	if len(got.Labels) != want.Len() {
+		t.Errorf("labels not read back: %v", got.Labels)
+	}
+	for i, l := range want.Labels {
+		if i < len(got.Labels) && got.Labels[i] != l {
+			t.Errorf("label %d = %d, want %d", i, got.Labels[i], l)
+		}
+	}
+}
+
+func TestMissingDataSaysHowToGetIt(t *testing.T) {
+	empty := noData(t)
+	out := filepath.Join(t.TempDir(), "g.png")
+	code, _, stderr := latent(t, "data", "show", "mnist:test", "--out", out)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	oneError(t, stderr, "latent data fetch mnist", "LATENT_DATA", "t10k-images-idx3-ubyte")
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a picture was written without data")
+	}
+	// --data-dir overrides LATENT_DATA and is named in the message.
+	other := filepath.Join(empty, "elsewhere")
+	os.Mkdir(other, 0o755)
+	code, _, stderr = latent(t, "--data-dir", other, "data", "show", "mnist", "--out", out)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	oneError(t, stderr, other)
+}
+
+func TestUsageErrors(t *testing.T) {
+	noData(t)
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "no command"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"data", "show", "bars:4", "--bogus", "--out", "x.png"}, 2, "bogus"},
+		{[]string{"data", "show", "bars:4", "--n", "zero", "--out", "x.png"}, 2, "zero"},
+		{[]string{"data", "show", "bars:4", "--n", "0", "--out", "x.png"}, 2, "--n: must be >= 1, got 0"},
+		{[]string{"data", "show", "bars:4"}, 2, "missing --out"},
+		{[]string{"data", "show", "bars:4", "--out", "x.jpg"}, 2, ".png"},
+		{[]string{"data", "export", "bars:4", "--out", "x.csv"}, 2, ".npy"},
+		{[]string{"data", "show", "bars:4", "--out", "x.png", "--binarize", "maybe"}, 2, `--binarize: must be threshold, stochastic or dynamic, got "maybe"`},
+		{[]string{"data", "fetch"}, 2, "NAME"},
+		{[]string{"data", "fetch", "nosuch"}, 1, "nosuch"},
+		{[]string{"data", "frob"}, 2, "frob"},
+		{[]string{"data", "show", "nosuchset", "--out", "x.png"}, 1, `unknown data set "nosuchset"`},
+		{[]string{"train"}, 2, "missing MODEL"},
+		{[]string{"train", "nosuchmodel"}, 2, `unknown MODEL "nosuchmodel"`},
+		{[]string{"sample", "--n", "4"}, 2, "missing --model"},
+		{[]string{"eval", "--model"}, 2, "--model: needs a model file"},
+		{[]string{"eval", "--model", "/no/such/file.ckpt"}, 1, "/no/such/file.ckpt"},
+		{[]string{"inspect"}, 2, "want exactly one model file"},
+		{[]string{"--data-dir"}, 2, "--data-dir"},
+		{[]string{"demo", "extra"}, 2, `unexpected argument "extra"`},
+	}
+	for _, c := range cases {
+		code, stdout, stderr := latent(t, c.args...)
+		if code != c.code {
+			t.Errorf("%q: exit %d, want %d (stderr %q)", c.args, code, c.code, stderr)
+		}
+		if stdout != "" {
+			t.Errorf("%q: stdout %q, want nothing", c.args, stdout)
+		}
+		oneError(t, stderr, c.want)
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"data", "--help"}, {"sample", "-h"}} {
+		code, stdout, stderr := latent(t, args...)
+		if code != 0 || !strings.Contains(stdout, "latent data show SPEC") || stderr != "" {
+			t.Errorf("%q: exit %d, stderr %q, stdout %.60q", args, code, stderr, stdout)
+		}
+	}
+	code, stdout, _ := latent(t, "version")
+	if code != 0 || !strings.HasPrefix(stdout, "latent "+checkpoint.LatentVersion+" ") {
+		t.Errorf("version: %d %q", code, stdout)
+	}
+}
+
+// fakeFamily registers a model family for the test and removes it afterwards.
+func fakeFamily(t *testing.T, m *modelCmd) {
+	t.Helper()
+	register(m)
+	t.Cleanup(func() {
+		for _, n := range m.Names {
+			delete(models, n)
+		}
+	})
+}
+
+func TestDispatch(t *testing.T) {
+	noData(t)
+	var calls []string
+	fakeFamily(t, &modelCmd{
+		Names: []string{"fake", "fake2"},
+		Usage: "fake --data SPEC    a test family",
+		Train: func(env *Env, model string, args []string) error {
+			calls = append(calls, "train "+model+" "+strings.Join(args, " "))
+			if len(args) > 0 && args[0] == "--panic" {
+				var m map[string]int
+				m["x"] = 1 // nil map write: a runtime panic
+			}
+			if len(args) > 0 && args[0] == "--fail" {
+				return errors.New("fake: --hidden: must be >= 1, got 0\nsecond line")
+			}
+			return printJSON(env, map[string]any{"model": model, "ll": jsonFloat(-1.5), "nan": jsonFloat(0 * -1.5 / zero())})
+		},
+		Sample: func(env *Env, kind string, args []string) error {
+			calls = append(calls, "sample "+kind+" "+strings.Join(args, " "))
+			return nil
+		},
+		Eval: func(env *Env, kind string, args []string) error {
+			calls = append(calls, "eval "+kind+" "+strings.Join(args, " "))
+			return nil
+		},
+	})
+	code, stdout, stderr := latent(t, "train", "fake", "--epochs", "1")
+	if code != 0 || stderr != "" {
+		t.Fatalf("train: exit %d, %q", code, stderr)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res["model"] != "fake" || res["ll"] != -1.5 || res["nan"] != nil {
+		t.Errorf("train stdout %q (%v)", stdout, err)
+	}
+	if !strings.Contains(stdout, `"nan":null`) || strings.Count(stdout, "\n") != 1 {
+		t.Errorf("printJSON wrote %q, want one line with null for NaN", stdout)
+	}
+	code, _, stderr = latent(t, "train", "fake", "--panic")
+	if code != 1 {
+		t.Errorf("panic: exit %d", code)
+	}
+	oneError(t, stderr, "internal error", "nil map")
+	if strings.Contains(stderr, "goroutine") {
+		t.Error("a Go trace reached stderr")
+	}
+	code, _, stderr = latent(t, "train", "fake", "--fail")
+	if code != 1 {
+		t.Errorf("fail: exit %d", code)
+	}
+	oneError(t, stderr, "--hidden: must be >= 1, got 0; second line")
+	code, _, stderr = latent(t, "train", "nosuch")
+	oneError(t, stderr, "known: ", "fake, fake2")
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.ckpt")
+	f := &checkpoint.File{Kind: "fake2"}
+	f.AddF32("w", []int{3, 2}, []float32{1, 2, 3, 4, 5, 6})
+	f.SetMeta(map[string]any{"hidden": 2})
+	if err := checkpoint.Save(path, f); err != nil {
+		t.Fatal(err)
+	}
+	calls = nil
+	for _, args := range [][]string{
+		{"sample", "--model", path, "--n", "3"},
+		{"sample", "--n", "3", "--model=" + path},
+		{"eval", "-model", path, "--data", "bars:4"},
+	} {
+		if code, _, stderr := latent(t, args...); code != 0 {
+			t.Errorf("%q: exit %d %q", args, code, stderr)
+		}
+	}
+	want := []string{
+		"sample fake2 --model " + path + " --n 3",
+		"sample fake2 --n 3 --model=" + path,
+		"eval fake2 -model " + path + " --data bars:4",
+	}
+	if strings.Join(calls, "\n") != strings.Join(want, "\n") {
+		t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(want, "\n"))
+	}
+	// A model file of a kind no family reads.
+	g := &checkpoint.File{Kind: "martian"}
+	other := filepath.Join(dir, "x.ckpt")
+	checkpoint.Save(other, g)
+	code, _, stderr = latent(t, "sample", "--model", other)
+	if code != 1 {
+		t.Errorf("unknown kind: exit %d", code)
+	}
+	oneError(t, stderr, `holds a "martian" model`, "known: ", "fake, fake2")
+	// A file that is not a model.
+	junk := filepath.Join(dir, "junk.ckpt")
+	os.WriteFile(junk, []byte("hello, world, not a model"), 0o644)
+	_, _, stderr = latent(t, "eval", "--model", junk)
+	oneError(t, stderr, junk, "not a latent model file")
+	// Help lists the family's usage.
+	_, stdout, _ = latent(t, "help")
+	if !strings.Contains(stdout, "fake --data SPEC    a test family") {
+		t.Errorf("help does not list registered models:\n%s", stdout)
+	}
+}
+
+func zero() float64 { return 0 }
+
+func TestInspect(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.ckpt")
+	f := &checkpoint.File{Kind: "rbm"}
+	f.SetMeta(map[string]any{"visible": 3, "hidden": 2, "data": "bars:4"})
+	f.AddF32("W", []int{3, 2}, []float32{1, 2, 3, 4, 5, 6})
+	f.AddF64("trace", []int{2}, []float64{-1, 1})
+	f.AddBytes("rng", []byte{1, 2, 3})
+	if err := checkpoint.Save(path, f); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := latent(t, "inspect", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"kind:     rbm", "latent " + checkpoint.LatentVersion, `"hidden": 2`, "W", "3×2", "3.5", "1.708", "trace", "rng", "bytes"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, stdout, _ = latent(t, "inspect", "--json", path)
+	var res struct {
+		Kind    string
+		Meta    map[string]any
+		Tensors []tensorStats
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || code != 0 {
+		t.Fatalf("inspect --json: %v %q", err, stdout)
+	}
+	w := res.Tensors[0]
+	if res.Kind != "rbm" || res.Meta["hidden"] != 2.0 || w.Name != "W" || w.N != 6 || *w.Min != 1 || *w.Max != 6 || *w.Mean != 3.5 {
+		t.Errorf("inspect --json: %+v", res)
+	}
+	// std of 1..6 is sqrt(35/12).
+	if d := *w.Std - 1.707825127659933; d > 1e-12 || d < -1e-12 {
+		t.Errorf("std %v", *w.Std)
+	}
+	b, _ := os.ReadFile(path)
+	b[len(b)-5] ^= 1
+	os.WriteFile(path, b, 0o644)
+	code, _, stderr = latent(t, "inspect", path)
+	if code != 1 {
+		t.Errorf("corrupted: exit %d", code)
+	}
+	oneError(t, stderr, path, "checksum mismatch")
+}
+
+func TestDemoDataSteps(t *testing.T) {
+	noData(t)
+	// Only the built-in data pictures (Order < 10): the model families' steps
+	// are tested in their own packages.
+	saved := demoSteps
+	defer func() { demoSteps = saved }()
+	var mine []demoStep
+	for _, s := range demoSteps {
+		if s.Order < 10 {
+			mine = append(mine, s)
+		}
+	}
+	demoSteps = mine
+	out := filepath.Join(t.TempDir(), "demo")
+	code, stdout, stderr := latent(t, "demo", "--out", out, "--seed", "3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, name := range []string{"data-bars.png", "data-shapes.png", "data-ising.png"} {
+		p := filepath.Join(out, name)
+		f, err := os.Open(p)
+		if err != nil {
+			t.Errorf("demo did not write %s", name)
+			continue
+		}
+		if _, err := png.Decode(f); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		f.Close()
+		if !strings.Contains(stdout, p) {
+			t.Errorf("summary does not list %s:\n%s", p, stdout)
+		}
+	}
+	if !strings.Contains(stdout, "3 files written") {
+		t.Errorf("summary: %q", stdout)
+	}
+}

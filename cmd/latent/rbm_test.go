@@ -1,0 +1,243 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/rbm"
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
+)
+
+func decodeJSON(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, s)
+	}
+	return m
+}
+
+func num(t *testing.T, m map[string]any, key string) float64 {
+	t.Helper()
+	v, ok := m[key].(float64)
+	if !ok {
+		t.Fatalf("JSON has no number %q: %v", key, m)
+	}
+	return v
+}
+
+func TestRBMTrainEvalSample(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "bars.ckpt")
+	code, out, errb := latent(t, "train", "rbm", "--data", "bars:4", "--hidden", "12", "--pt", "4", "--batch", "10",
+		"--lr", "0.1", "--momentum", "0.5", "--epochs", "20", "--seed", "3", "--out", model, "--filters", filepath.Join(dir, "f.png"), "--json")
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, errb)
+	}
+	tr := decodeJSON(t, out)
+	for _, k := range []string{"epochs", "seconds", "seconds_per_epoch", "exact_log_likelihood", "pseudo_log_likelihood", "reconstruction_error"} {
+		num(t, tr, k)
+	}
+	if !strings.Contains(errb, "epoch 20/20") || !strings.Contains(errb, "swap rates") {
+		t.Errorf("progress on stderr: %q", errb)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f.png")); err != nil {
+		t.Errorf("filters picture: %v", err)
+	}
+	code, out, errb = latent(t, "eval", "--model", model, "--data", "bars:4", "--json")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errb)
+	}
+	ev := decodeJSON(t, out)
+	if ev["estimator"] != "exact" || num(t, ev, "n") != 30 {
+		t.Errorf("eval: %v", ev)
+	}
+	// The trainer's monitor set is the whole of bars:4, so the numbers agree.
+	if ll := num(t, ev, "log_likelihood"); math.Abs(ll-num(t, tr, "exact_log_likelihood")) > 1e-9 || ll > -math.Log(30) {
+		t.Errorf("eval LL %.6f, train's %.6f (bound −log 30 = %.4f)", ll, num(t, tr, "exact_log_likelihood"), -math.Log(30))
+	}
+	if num(t, ev, "log_z") != num(t, ev, "exact_log_z") {
+		t.Errorf("exact estimator: log_z %v != exact_log_z %v", ev["log_z"], ev["exact_log_z"])
+	}
+	// AIS on request, checked against the exact value it prints beside.
+	code, out, errb = latent(t, "eval", "--model", model, "--data", "bars:4", "--ais-chains", "32", "--ais-betas", "2000", "--json")
+	if code != 0 {
+		t.Fatalf("eval ais: exit %d: %s", code, errb)
+	}
+	ais := decodeJSON(t, out)
+	if ais["estimator"] != "ais" {
+		t.Errorf("estimator %v", ais["estimator"])
+	}
+	if d := math.Abs(num(t, ais, "log_z") - num(t, ais, "exact_log_z")); d > 4*num(t, ais, "log_z_stderr")+0.05 {
+		t.Errorf("AIS log Z %v ± %v, exact %v", ais["log_z"], ais["log_z_stderr"], ais["exact_log_z"])
+	}
+	for _, name := range []string{"s.png", "s.npy"} {
+		code, _, errb = latent(t, "sample", "--model", model, "--n", "8", "--gibbs-steps", "50", "--out", filepath.Join(dir, name))
+		if code != 0 {
+			t.Fatalf("sample %s: exit %d: %s", name, code, errb)
+		}
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
+			t.Errorf("sample %s: %v", name, err)
+		}
+	}
+}
+
+func loadW(t *testing.T, path string) []float32 {
+	t.Helper()
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := rbm.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.W.Data
+}
+
+func TestRBMResumeBitForBit(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	// 4 epochs == 2 + resume + 2 (--epochs is the total; the library's test covers the
+	// linear schedule, whose length must be fixed up front).
+	c4, c2 := filepath.Join(dir, "c4.ckpt"), filepath.Join(dir, "c2.ckpt")
+	constant := func(out, epochs string, extra ...string) []string {
+		return append([]string{"train", "rbm", "--data", "bars:4", "--hidden", "8", "--pcd", "--batch", "8",
+			"--momentum", "0.9", "--epochs", epochs, "--seed", "9", "--out", out}, extra...)
+	}
+	if code, _, errb := latent(t, constant(c4, "4")...); code != 0 {
+		t.Fatal(errb)
+	}
+	if code, _, errb := latent(t, constant(c2, "2")...); code != 0 {
+		t.Fatal(errb)
+	}
+	if code, _, errb := latent(t, constant(c2, "4", "--resume", c2)...); code != 0 {
+		t.Fatal(errb)
+	}
+	a, b := loadW(t, c4), loadW(t, c2)
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("W[%d]: 4 epochs %v, 2+2 resumed %v", i, a[i], b[i])
+		}
+	}
+}
+
+func TestRBMErrors(t *testing.T) {
+	dir := noData(t)
+	nonBinary := tensor.New(20, 4)
+	rng.New(1).FillUniform(nonBinary.Data)
+	writeNPY(t, filepath.Join(dir, "real.npy"), nonBinary, []int{20, 4})
+	constCol := nonBinary.Clone()
+	for i := 0; i < 20; i++ {
+		constCol.Set(i, 2, 0.25)
+	}
+	writeNPY(t, filepath.Join(dir, "const.npy"), constCol, []int{20, 4})
+	out := filepath.Join(dir, "m.ckpt")
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"train", "rbm", "--data", "bars:3", "--hidden", "0", "--out", out}, []string{"--hidden", "0"}},
+		{[]string{"train", "rbm", "--data", "bars:3", "--cd", "0", "--out", out}, []string{"--cd", "0"}},
+		{[]string{"train", "rbm", "--data", "bars:3", "--lr", "NaN", "--out", out}, []string{"--lr", "NaN"}},
+		{[]string{"train", "rbm", "--data", "bars:3", "--lr", "-1", "--out", out}, []string{"--lr", "-1"}},
+		{[]string{"train", "rbm", "--data", "bars:3", "--pt", "1", "--out", out}, []string{"--pt", "1"}},
+		{[]string{"train", "rbm", "--data", filepath.Join(dir, "real.npy"), "--out", out}, []string{"binary"}},
+		{[]string{"train", "grbm", "--data", filepath.Join(dir, "const.npy"), "--out", out}, []string{"column 2", "constant"}},
+	}
+	for _, c := range cases {
+		code, _, errb := latent(t, c.args...)
+		if code == 0 {
+			t.Errorf("%v: exit 0", c.args)
+			continue
+		}
+		oneError(t, errb, c.want...)
+	}
+}
+
+func TestGRBMTrainEval(t *testing.T) {
+	dir := noData(t)
+	x := tensor.New(500, 3)
+	s := rng.New(2)
+	for i := 0; i < 500; i++ {
+		a := s.NormFloat64()
+		x.Set(i, 0, float32(10+3*a))
+		x.Set(i, 1, float32(a+0.3*s.NormFloat64()))
+		x.Set(i, 2, float32(s.NormFloat64()))
+	}
+	writeNPY(t, filepath.Join(dir, "g.npy"), x, []int{500, 3})
+	model := filepath.Join(dir, "g.ckpt")
+	code, _, errb := latent(t, "train", "grbm", "--data", filepath.Join(dir, "g.npy"), "--hidden", "6", "--learn-sigma",
+		"--batch", "25", "--epochs", "10", "--momentum", "0.5", "--out", model)
+	if code != 0 {
+		t.Fatalf("train grbm: %s", errb)
+	}
+	code, out, errb := latent(t, "eval", "--model", model, "--data", filepath.Join(dir, "g.npy"), "--json")
+	if code != 0 {
+		t.Fatalf("eval grbm: %s", errb)
+	}
+	ev := decodeJSON(t, out)
+	if ev["estimator"] != "exact" {
+		t.Errorf("grbm estimator %v", ev["estimator"])
+	}
+	// Sanity: the log-likelihood of 3-D data with these scales is near that of the true
+	// Gaussian (about −(3/2)log(2πe) − log 3 − log 0.3·... ≈ −4.5); it must be finite
+	// and within a few nats.
+	if ll := num(t, ev, "log_likelihood"); ll < -8 || ll > -2 {
+		t.Errorf("grbm log-likelihood %v", ll)
+	}
+}
+
+// isingObservables must agree with the generator's own energy and magnetisation.
+func TestIsingObservablesMatchGenerator(t *testing.T) {
+	d, err := demoLoad(&Env{}, "ising:L=6,T=2.3,n=200", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := isingObservables(d.X, 6, 2.3)
+	var e, m float64
+	for i := 0; i < d.Len(); i++ {
+		e += float64(d.Factors.At(i, 0))
+		m += math.Abs(float64(d.Factors.At(i, 1)))
+	}
+	e /= float64(d.Len())
+	m /= float64(d.Len())
+	if math.Abs(obs.Energy-e) > 1e-6 || math.Abs(obs.AbsMag-m) > 1e-6 {
+		t.Errorf("observables E=%.6f |m|=%.6f, generator's %.6f %.6f", obs.Energy, obs.AbsMag, e, m)
+	}
+}
+
+func TestRBMIsingEval(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "i.ckpt")
+	spec := "ising:L=4,T=2.5,n=300"
+	if code, _, errb := latent(t, "train", "rbm", "--data", spec, "--hidden", "8", "--epochs", "3", "--out", model); code != 0 {
+		t.Fatal(errb)
+	}
+	code, out, errb := latent(t, "eval", "--model", model, "--data", spec, "--samples", "50", "--gibbs-steps", "20", "--json")
+	if code != 0 {
+		t.Fatal(errb)
+	}
+	ev := decodeJSON(t, out)
+	is, ok := ev["ising"].(map[string]any)
+	if !ok {
+		t.Fatalf("no ising observables: %v", ev)
+	}
+	d := is["data"].(map[string]any)
+	if e := d["energy"].(float64); !(e < 0 && e >= -2) {
+		t.Errorf("data energy per spin %v", e)
+	}
+	for _, k := range []string{"energy", "abs_mag", "specific_heat", "susceptibility"} {
+		if _, ok := is["model"].(map[string]any)[k].(float64); !ok {
+			t.Errorf("model observable %s missing: %v", k, is)
+		}
+	}
+}

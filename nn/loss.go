@@ -1,0 +1,83 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/latent-ml/latent/tensor"
+)
+
+// BernoulliLogLik sets, for each row i, the log-likelihood of x under independent
+// Bernoulli variables with logits l (p = σ(l)), computed stably from the logits:
+//
+//	ll[i] = Σ_j x_ij·l_ij − softplus(l_ij)      (= Σ_j log p(x_ij | l_ij))
+//
+// and the gradient of the negative log-likelihood (binary cross-entropy) in dl:
+//
+//	dl_ij = −∂ll[i]/∂l_ij = σ(l_ij) − x_ij.
+//
+// x may hold values in [0, 1] (then ll is minus the cross-entropy, as in
+// pytorch/examples vae). Sums accumulate in float64. dl is required (it is used as
+// scratch) and may not alias logits or x. It panics on mismatched shapes.
+func BernoulliLogLik(ll []float64, dl, logits, x *tensor.Mat) {
+	checkLoss("BernoulliLogLik", ll, dl, logits, x)
+	forRows(x.Rows, x.Cols, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			l, xi, d := logits.Row(i), x.Row(i), dl.Row(i)
+			tensor.Softplus(d, l)
+			var s float64
+			for j, v := range l {
+				s += float64(xi[j]*v - d[j])
+			}
+			ll[i] = s
+			tensor.Sigmoid(d, l)
+			for j, v := range xi {
+				d[j] -= v
+			}
+		}
+	})
+}
+
+// GaussianLogLik sets, for each row i, the log-density of x under independent
+// Gaussians with means m and one shared variance σ² = exp(logVar):
+//
+//	ll[i] = −½ Σ_j [ (x_ij − m_ij)²/σ² + log 2π + log σ² ]
+//
+// and the gradients of the negative log-likelihood
+//
+//	dm_ij        = −∂ll[i]/∂m_ij     = (m_ij − x_ij)/σ²
+//	dLogVar[i]   = −∂ll[i]/∂log σ²   = ½ Σ_j [ 1 − (x_ij − m_ij)²/σ² ]
+//
+// dLogVar may be nil (σ² fixed). Sums accumulate in float64. It panics on
+// mismatched shapes.
+func GaussianLogLik(ll []float64, dm, mean, x *tensor.Mat, logVar float64, dLogVar []float64) {
+	checkLoss("GaussianLogLik", ll, dm, mean, x)
+	if dLogVar != nil && len(dLogVar) != x.Rows {
+		panic(fmt.Sprintf("nn: GaussianLogLik: len(dLogVar) %d != %d rows", len(dLogVar), x.Rows))
+	}
+	inv := math.Exp(-logVar)
+	inv32 := float32(inv)
+	cst := float64(x.Cols) * (math.Log(2*math.Pi) + logVar)
+	forRows(x.Rows, x.Cols, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			m, xi, d := mean.Row(i), x.Row(i), dm.Row(i)
+			var sq float64
+			for j, v := range m {
+				r := v - xi[j]
+				sq += float64(r * r)
+				d[j] = r * inv32
+			}
+			ll[i] = -0.5 * (sq*inv + cst)
+			if dLogVar != nil {
+				dLogVar[i] = 0.5 * (float64(x.Cols) - sq*inv)
+			}
+		}
+	})
+}
+
+func checkLoss(op string, ll []float64, d, y, x *tensor.Mat) {
+	if len(ll) != x.Rows || y.Rows != x.Rows || y.Cols != x.Cols || d.Rows != x.Rows || d.Cols != x.Cols {
+		panic(fmt.Sprintf("nn: %s: len(ll) %d, gradient %d×%d, prediction %d×%d, data %d×%d",
+			op, len(ll), d.Rows, d.Cols, y.Rows, y.Cols, x.Rows, x.Cols))
+	}
+}

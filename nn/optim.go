@@ -1,0 +1,118 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/latent-ml/latent/tensor"
+)
+
+// Optimizer updates parameters from their gradients G.
+type Optimizer interface {
+	Step(params []*Param)
+}
+
+// Adam is the optimiser of Kingma & Ba (2015), Algorithm 1, with bias correction:
+//
+//	m ← β₁m + (1−β₁)g,   v ← β₂v + (1−β₂)g²,   t ← t+1
+//	θ ← θ − lr · (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)
+//
+// written, as in PyTorch, as θ ← θ − (lr/(1−β₁ᵗ)) · m / (√v/√(1−β₂ᵗ) + ε).
+// The zero values of Beta1, Beta2 and Eps mean 0.9, 0.999 and 1e-8.
+type Adam struct {
+	LR, Beta1, Beta2, Eps float64
+	T                     int         // steps taken
+	M, V                  [][]float32 // moments, one slice per parameter (lazily allocated)
+}
+
+// NewAdam returns Adam with learning rate lr and the default β₁, β₂, ε.
+func NewAdam(lr float64) *Adam { return &Adam{LR: lr} }
+
+// Step applies one Adam update to every parameter. The moments are matched to
+// params by position, so pass the same list every step.
+func (a *Adam) Step(params []*Param) {
+	b1, b2, eps := orDefault(a.Beta1, 0.9), orDefault(a.Beta2, 0.999), orDefault(a.Eps, 1e-8)
+	a.ensure(params)
+	a.T++
+	bc1 := 1 - math.Pow(b1, float64(a.T))
+	bc2 := 1 - math.Pow(b2, float64(a.T))
+	step := float32(a.LR / bc1)
+	isq := float32(1 / math.Sqrt(bc2))
+	fb1, fb2, feps := float32(b1), float32(b2), float32(eps)
+	for k, p := range params {
+		m, v, w, g := a.M[k], a.V[k], p.W, p.G
+		update := func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gi := g[i]
+				mi := fb1*m[i] + (1-fb1)*gi
+				vi := fb2*v[i] + (1-fb2)*gi*gi
+				m[i], v[i] = mi, vi
+				w[i] -= step * mi / (float32(math.Sqrt(float64(vi)))*isq + feps)
+			}
+		}
+		if len(w) < 65536 {
+			update(0, len(w))
+		} else {
+			tensor.ParallelFor(len(w), 32768, update)
+		}
+	}
+}
+
+func (a *Adam) ensure(params []*Param) {
+	if len(a.M) == 0 {
+		a.M = make([][]float32, len(params))
+		a.V = make([][]float32, len(params))
+		for k, p := range params {
+			a.M[k] = make([]float32, len(p.W))
+			a.V[k] = make([]float32, len(p.W))
+		}
+	}
+	if len(a.M) != len(params) {
+		panic(fmt.Sprintf("nn: Adam: state for %d parameters, got %d", len(a.M), len(params)))
+	}
+	for k, p := range params {
+		if len(a.M[k]) != len(p.W) {
+			panic(fmt.Sprintf("nn: Adam: parameter %d (%s) has %d values, state has %d", k, p.Name, len(p.W), len(a.M[k])))
+		}
+	}
+}
+
+// SGD is stochastic gradient descent with (PyTorch-style) momentum μ:
+//
+//	u ← μu + g,   θ ← θ − lr·u          (plain SGD when μ = 0).
+type SGD struct {
+	LR, Momentum float64
+	U            [][]float32 // velocities, one slice per parameter
+}
+
+// Step applies one update to every parameter.
+func (s *SGD) Step(params []*Param) {
+	if s.Momentum != 0 && len(s.U) == 0 {
+		s.U = make([][]float32, len(params))
+		for k, p := range params {
+			s.U[k] = make([]float32, len(p.W))
+		}
+	}
+	lr, mu := float32(s.LR), float32(s.Momentum)
+	for k, p := range params {
+		w, g := p.W, p.G
+		if s.Momentum == 0 {
+			for i, gi := range g {
+				w[i] -= lr * gi
+			}
+			continue
+		}
+		u := s.U[k]
+		for i, gi := range g {
+			u[i] = mu*u[i] + gi
+			w[i] -= lr * u[i]
+		}
+	}
+}
+
+func orDefault(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,25 @@
+// Package rbm implements restricted Boltzmann machines with binary hidden units and
+// either Bernoulli (binary) or Gaussian visible units, trained by maximum likelihood
+// with a stochastic negative phase: contrastive divergence CD-k, persistent CD (PCD)
+// and parallel tempering (PT).
+//
+// A Bernoulli–Bernoulli RBM has energy
+//
+//	E(v, h) = −vᵀWh − bᵀv − cᵀh,
+//
+// a Gaussian–Bernoulli RBM (GRBM), on standardised data z = (x − mean)/std,
+//
+//	E(z, h) = Σ_i (z_i − b_i)²/(2σ_i²) − Σ_ij (z_i/σ_i) W_ij h_j − cᵀh,
+//
+// with per-unit σ_i = exp(LogSigma_i), fixed (default 1) or learned. The model keeps
+// the standardisation (Mean, Std) and applies it itself: every public method takes and
+// returns data in the original units, and GRBM log-likelihoods include the Jacobian
+// −Σ_i log Std_i.
+//
+// Evaluation gives log-likelihoods in nats: exact (enumerating the smaller layer, see
+// mcmc.ExactLogZ) when a layer has at most mcmc.MaxExactUnits units, AIS with an error
+// bar otherwise, a deterministic pseudo-likelihood over all bits, and reconstruction
+// error. Training state (parameters, velocities, persistent chains, random streams,
+// epoch and step) round-trips through a checkpoint.File, so a resumed run continues
+// bit for bit.
+package rbm

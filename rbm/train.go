@@ -1,0 +1,599 @@
+package rbm
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/latent-ml/latent/mcmc"
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
+)
+
+// Method is the negative-phase sampler.
+type Method int
+
+const (
+	CD  Method = iota // contrastive divergence: chains start at the data (Hinton 2002)
+	PCD               // persistent chains carried across updates (Tieleman 2008)
+	PT                // parallel tempering over Temperatures persistent replicas (Desjardins et al. 2010)
+)
+
+func (m Method) String() string {
+	switch m {
+	case CD:
+		return "cd"
+	case PCD:
+		return "pcd"
+	case PT:
+		return "pt"
+	}
+	return fmt.Sprintf("Method(%d)", int(m))
+}
+
+// Schedule is a learning-rate schedule.
+type Schedule int
+
+const (
+	Constant    Schedule = iota // lr at every step
+	LinearDecay                 // lr·(1 − step/totalSteps), reaching 0 after Epochs epochs
+)
+
+// Config sets up training. The zero value trains CD-1 with batches of 100, learning
+// rate 0.1 (0.01 for a Gaussian RBM), no momentum or weight decay, for 10 epochs,
+// seed 0. Zero numeric fields mean their defaults; values that cannot be meant
+// (negative, NaN) are errors naming the field.
+type Config struct {
+	Method       Method
+	K            int      // Gibbs steps per update (CD-k, PCD-k, PT steps between swaps); 0 means 1
+	Temperatures int      // PT replicas, inverse temperatures β_t = 1 − t/(T−1); 0 means 10
+	BatchSize    int      // 0 means 100
+	LearningRate float64  // 0 means 0.1 (Bernoulli) or 0.01 (Gaussian)
+	Schedule     Schedule // Constant or LinearDecay
+	Epochs       int      // total epochs (the schedule's length); 0 means 10
+	Momentum     float64  // in [0, 1)
+	WeightDecay  float64  // L2 coefficient λ on W: the update adds −lr·λ·W
+	LearnSigma   bool     // Gaussian RBM: learn log σ_i (else σ = exp(LogSigma) stays fixed)
+	// DynamicBinarize treats Bernoulli training data in [0, 1] as probabilities and
+	// draws a fresh binary batch at every step.
+	DynamicBinarize bool
+	Seed            uint64
+}
+
+func (c Config) withDefaults(v Visible) Config {
+	if c.K == 0 {
+		c.K = 1
+	}
+	if c.Temperatures == 0 {
+		c.Temperatures = 10
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 100
+	}
+	if c.LearningRate == 0 {
+		c.LearningRate = 0.1
+		if v == Gaussian {
+			c.LearningRate = 0.01
+		}
+	}
+	if c.Epochs == 0 {
+		c.Epochs = 10
+	}
+	return c
+}
+
+func (c Config) validate(v Visible) error {
+	switch {
+	case c.Method < CD || c.Method > PT:
+		return fmt.Errorf("rbm: Method must be CD, PCD or PT, got %d", int(c.Method))
+	case c.K < 1:
+		return fmt.Errorf("rbm: K (Gibbs steps) must be >= 1, got %d", c.K)
+	case c.Method == PT && c.Temperatures < 2:
+		return fmt.Errorf("rbm: Temperatures must be >= 2 for parallel tempering, got %d", c.Temperatures)
+	case c.Method == PT && v == Gaussian:
+		return fmt.Errorf("rbm: parallel tempering supports Bernoulli visible units only")
+	case c.BatchSize < 1:
+		return fmt.Errorf("rbm: BatchSize must be >= 1, got %d", c.BatchSize)
+	case !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0):
+		return fmt.Errorf("rbm: LearningRate must be positive and finite, got %g", c.LearningRate)
+	case c.Schedule != Constant && c.Schedule != LinearDecay:
+		return fmt.Errorf("rbm: Schedule must be Constant or LinearDecay, got %d", int(c.Schedule))
+	case c.Epochs < 1:
+		return fmt.Errorf("rbm: Epochs must be >= 1, got %d", c.Epochs)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return fmt.Errorf("rbm: Momentum must be in [0, 1), got %g", c.Momentum)
+	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
+		return fmt.Errorf("rbm: WeightDecay must be >= 0 and finite, got %g", c.WeightDecay)
+	case c.LearnSigma && v != Gaussian:
+		return fmt.Errorf("rbm: LearnSigma applies to Gaussian visible units only")
+	case c.DynamicBinarize && v != Bernoulli:
+		return fmt.Errorf("rbm: DynamicBinarize applies to Bernoulli visible units only")
+	}
+	return nil
+}
+
+// EpochStats reports one epoch of training.
+type EpochStats struct {
+	Epoch        int       // 1-based number of the epoch just finished
+	Steps        int       // updates made so far, in total
+	LearningRate float64   // at the last step of the epoch
+	SwapRates    []float64 // PT: accepted fraction of swaps per neighbour pair (t, t+1) this epoch
+}
+
+// Trainer trains an RBM by stochastic gradient ascent on the log-likelihood, whose
+// gradient for a parameter θ is
+//
+//	∂ log p(x)/∂θ = −⟨∂E/∂θ⟩_data + ⟨∂E/∂θ⟩_model,
+//
+// the positive phase with h ~ p(h|x) taken in expectation, the negative phase from the
+// Config's sampler. For W this is ⟨u hᵀ⟩_data − ⟨u hᵀ⟩_model with u = v (Bernoulli) or
+// z/σ (Gaussian). Updates use momentum μ and L2 decay λ (on W only):
+//
+//	Δ ← μΔ + lr·(g − λW),   θ ← θ + Δ.
+//
+// A warm training step does not allocate (with one worker; tensor.ParallelFor's
+// goroutines allocate when more are used). Results do not depend on the number of
+// workers. The data rows are read, never written; keep them unchanged while training.
+type Trainer struct {
+	Model *RBM
+	cfg   Config
+	data  *tensor.Mat // model units: the caller's (Bernoulli) or a standardised copy (Gaussian)
+
+	epoch, step int
+	perm        []int
+	shuffle     *rng.Stream
+	streams     []*rng.Stream // row i of temperature t uses streams[t·B + i]
+	swap        *rng.Stream
+	sampler     *rng.Stream // the fused tensor kernels' draws
+	betas       []float32
+	swapTried   []int
+	swapAcc     []int
+	dataHash    uint64
+
+	vW             *tensor.Mat
+	vB, vC, vS     []float32
+	gB, gC, gS     []float64
+	sigma, sigInv  []float32
+	chainV, chainH []*tensor.Mat // persistent states per temperature (B, nv), (B, nh)
+	chainE         [][]float64   // PT: E(v, h) per replica
+	betaB, betaC   []float32     // PT: β·b, β·c of the replica being updated
+	viewV, viewH   []tensor.Mat  // row views of the chains (no allocation per step)
+
+	// scratch, (B, ·)
+	v0, u0, ph0, hs, vk, uk, phk, av, whData, whModel *tensor.Mat
+
+	k     kernel
+	kfn   func(lo, hi int)
+	ufn   func(lo, hi int)
+	afn   func(lo, hi int)
+	lr    float32
+	lrCur float64
+}
+
+// NewTrainer returns a trainer for m on the rows of data (in data units). m must be
+// initialised (InitFromData) or loaded. It returns an error for invalid settings, data
+// of the wrong width, or non-binary data for a Bernoulli RBM (values in [0, 1] when
+// DynamicBinarize is set).
+func NewTrainer(m *RBM, data *tensor.Mat, cfg Config) (*Trainer, error) {
+	cfg = cfg.withDefaults(m.Visible)
+	if err := cfg.validate(m.Visible); err != nil {
+		return nil, err
+	}
+	nv, nh := m.NumVisible(), m.NumHidden()
+	if data.Cols != nv {
+		return nil, fmt.Errorf("rbm: data has %d columns, model has %d visible units", data.Cols, nv)
+	}
+	if data.Rows < 1 {
+		return nil, fmt.Errorf("rbm: no training examples")
+	}
+	if m.Visible == Bernoulli {
+		for i := 0; i < data.Rows; i++ {
+			for j, x := range data.Row(i) {
+				if cfg.DynamicBinarize {
+					if !(x >= 0 && x <= 1) {
+						return nil, fmt.Errorf("rbm: dynamic binarisation needs data in [0, 1]; row %d column %d is %g", i, j, x)
+					}
+				} else if x != 0 && x != 1 {
+					return nil, fmt.Errorf("rbm: a Bernoulli RBM needs binary data; row %d column %d is %g (binarise it, or use a Gaussian RBM)", i, j, x)
+				}
+			}
+		}
+	}
+	t := &Trainer{Model: m, cfg: cfg, data: m.standardize(data), dataHash: hashMat(data)}
+	B := cfg.BatchSize
+	T := 1
+	if cfg.Method == PT {
+		T = cfg.Temperatures
+	}
+	t.perm = make([]int, data.Rows)
+	t.shuffle = rng.NewStream(cfg.Seed, 1<<40)
+	t.swap = rng.NewStream(cfg.Seed, 1<<40+1)
+	t.sampler = rng.NewStream(cfg.Seed, 1<<40+2)
+	t.streams = mcmc.Streams(cfg.Seed, 0, T*B)
+	t.vW = tensor.New(nv, nh)
+	t.vB, t.vC = make([]float32, nv), make([]float32, nh)
+	t.gB, t.gC = make([]float64, nv), make([]float64, nh)
+	if m.Visible == Gaussian {
+		t.vS, t.gS = make([]float32, nv), make([]float64, nv)
+		t.sigma, t.sigInv = make([]float32, nv), make([]float32, nv)
+	}
+	if cfg.Method != CD {
+		t.betas = make([]float32, T)
+		t.chainV = make([]*tensor.Mat, T)
+		t.chainH = make([]*tensor.Mat, T)
+		t.chainE = make([][]float64, T)
+		for r := 0; r < T; r++ {
+			t.betas[r] = 1
+			if T > 1 {
+				t.betas[r] = 1 - float32(r)/float32(T-1)
+			}
+			t.chainV[r] = tensor.New(B, nv)
+			t.chainH[r] = tensor.New(B, nh)
+			t.chainE[r] = make([]float64, B)
+			for i := 0; i < B; i++ { // start at the base rate σ(b) (Gaussian: N(b, σ²))
+				s, row := t.streams[r*B+i], t.chainV[r].Row(i)
+				for j := range row {
+					if m.Visible == Gaussian {
+						row[j] = m.B[j] + float32(math.Exp(float64(m.LogSigma[j]))*s.NormFloat64())
+					} else if s.Float64() < sigmoid64(float64(m.B[j])) {
+						row[j] = 1
+					}
+				}
+			}
+		}
+		t.swapTried, t.swapAcc = make([]int, T-1), make([]int, T-1)
+		t.viewV, t.viewH = make([]tensor.Mat, T), make([]tensor.Mat, T)
+		t.betaB, t.betaC = make([]float32, nv), make([]float32, nh)
+	}
+	for _, p := range []**tensor.Mat{&t.v0, &t.u0, &t.vk, &t.uk, &t.av} {
+		*p = tensor.New(B, nv)
+	}
+	for _, p := range []**tensor.Mat{&t.ph0, &t.hs, &t.phk} {
+		*p = tensor.New(B, nh)
+	}
+	if cfg.LearnSigma {
+		t.whData, t.whModel = tensor.New(B, nv), tensor.New(B, nv)
+	}
+	t.kfn = t.k.run
+	t.ufn = t.updateRows
+	t.afn = t.addVW
+	return t, nil
+}
+
+// Config returns the settings with defaults filled in.
+func (t *Trainer) Config() Config { return t.cfg }
+
+// Epochs returns the number of epochs completed.
+func (t *Trainer) Epochs() int { return t.epoch }
+
+// Steps returns the number of updates made.
+func (t *Trainer) Steps() int { return t.step }
+
+// Done reports whether Config().Epochs epochs have been run.
+func (t *Trainer) Done() bool { return t.epoch >= t.cfg.Epochs }
+
+// Betas returns the PT inverse temperatures (nil unless Method is PT or PCD).
+func (t *Trainer) Betas() []float32 { return t.betas }
+
+func (t *Trainer) batchesPerEpoch() int { return (t.data.Rows + t.cfg.BatchSize - 1) / t.cfg.BatchSize }
+
+// TrainEpoch runs one epoch: a fresh shuffle, then one update per mini-batch. It
+// returns an error naming the epoch if a parameter stops being finite; the model then
+// holds the diverged values, so keep the last good copy (a checkpoint) to fall back on.
+func (t *Trainer) TrainEpoch() (EpochStats, error) {
+	n, B := t.data.Rows, t.cfg.BatchSize
+	for i := range t.perm {
+		t.perm[i] = i
+	}
+	for i := n - 1; i > 0; i-- { // Fisher–Yates
+		j := t.shuffle.IntN(i + 1)
+		t.perm[i], t.perm[j] = t.perm[j], t.perm[i]
+	}
+	clear(t.swapTried)
+	clear(t.swapAcc)
+	for lo := 0; lo < n; lo += B {
+		hi := min(lo+B, n)
+		v0 := tensor.Reuse(t.v0, hi-lo, t.data.Cols)
+		for i, r := range t.perm[lo:hi] {
+			copy(v0.Row(i), t.data.Row(r))
+		}
+		t.update(v0)
+	}
+	t.epoch++
+	st := EpochStats{Epoch: t.epoch, Steps: t.step, LearningRate: t.lrCur}
+	if t.cfg.Method == PT {
+		st.SwapRates = make([]float64, len(t.swapTried))
+		for k := range st.SwapRates {
+			if t.swapTried[k] > 0 {
+				st.SwapRates[k] = float64(t.swapAcc[k]) / float64(t.swapTried[k])
+			}
+		}
+	}
+	if ok, what := t.Model.finite(); !ok {
+		return st, fmt.Errorf("rbm: training diverged in epoch %d: %s (try a smaller learning rate than %g)", t.epoch, what, t.cfg.LearningRate)
+	}
+	return st, nil
+}
+
+// Update makes one gradient step on the batch x (rows in model units: binary for a
+// Bernoulli RBM, standardised for a Gaussian one; x is overwritten when dynamic
+// binarisation is on). len(x) must not exceed BatchSize. TrainEpoch calls it for each
+// mini-batch; it is exported for callers that bring their own batches.
+func (t *Trainer) Update(x *tensor.Mat) {
+	if x.Rows > t.cfg.BatchSize || x.Cols != t.Model.NumVisible() {
+		panic(fmt.Sprintf("rbm: Update: batch %d×%d, batch size %d, %d visible units", x.Rows, x.Cols, t.cfg.BatchSize, t.Model.NumVisible()))
+	}
+	t.update(x)
+}
+
+// sigmoidRows sets a ← σ(a + bias) and, when s != nil, s ← Bernoulli(a), with the fused
+// SIMD kernels of package tensor and the trainer's sampling stream.
+func (t *Trainer) sigmoidRows(a, s *tensor.Mat, bias []float32) {
+	if s == nil {
+		tensor.SigmoidBias(a, a, bias)
+	} else {
+		tensor.SigmoidBiasBernoulli(a, s, a, bias, t.sampler)
+	}
+}
+
+func (t *Trainer) update(v0 *tensor.Mat) {
+	m := t.Model
+	r, nv, nh := v0.Rows, m.NumVisible(), m.NumHidden()
+	gauss := m.Visible == Gaussian
+	if gauss {
+		for i, ls := range m.LogSigma {
+			t.sigma[i] = float32(math.Exp(float64(ls)))
+			t.sigInv[i] = 1 / t.sigma[i]
+		}
+	}
+	if t.cfg.DynamicBinarize {
+		tensor.SampleBernoulli(v0, v0, t.sampler)
+	}
+	// Positive phase.
+	u0 := v0
+	if gauss {
+		u0 = tensor.Reuse(t.u0, r, nv)
+		scaleCols(u0, v0, t.sigInv)
+	}
+	ph0 := tensor.Reuse(t.ph0, r, nh)
+	tensor.Gemm(false, false, 1, u0, m.W, 0, ph0) // (r, nh)
+	hs := tensor.Reuse(t.hs, r, nh)
+	phk := tensor.Reuse(t.phk, r, nh)
+	var vk, uk *tensor.Mat
+	switch t.cfg.Method {
+	case CD:
+		t.sigmoidRows(ph0, hs, m.C) // h ~ p(h | v0)
+		vk = tensor.Reuse(t.vk, r, nv)
+		uk = vk
+		if gauss {
+			uk = tensor.Reuse(t.uk, r, nv)
+		}
+		t.gibbs(vk, uk, hs, phk, t.cfg.K)
+	case PCD:
+		t.sigmoidRows(ph0, nil, m.C)
+		vk = t.chainView(0, r)
+		uk = vk
+		if gauss {
+			uk = tensor.Reuse(t.uk, r, nv)
+			scaleCols(uk, vk, t.sigInv)
+		}
+		tensor.Gemm(false, false, 1, uk, m.W, 0, phk)
+		t.sigmoidRows(phk, hs, m.C) // h ~ p(h | chain)
+		t.gibbs(vk, uk, hs, phk, t.cfg.K)
+	case PT:
+		t.sigmoidRows(ph0, nil, m.C)
+		t.tempering(r)
+		vk = t.chainView(0, r)
+		uk = vk
+		tensor.Gemm(false, false, 1, vk, m.W, 0, phk)
+		t.sigmoidRows(phk, nil, m.C)
+	}
+	// Learning rate for this step.
+	lr := t.cfg.LearningRate
+	if t.cfg.Schedule == LinearDecay {
+		total := float64(t.cfg.Epochs * t.batchesPerEpoch())
+		lr *= max(0, 1-float64(t.step)/total)
+	}
+	t.lrCur = lr
+	t.lr = float32(lr)
+	// Bias gradients (float64 column sums), W's momentum pre-pass, then the GEMMs.
+	inv := 1 / float64(r)
+	clear(t.gB)
+	clear(t.gC)
+	for i := 0; i < r; i++ {
+		for j, x := range v0.Row(i) {
+			t.gB[j] += float64(x)
+		}
+		for j, x := range vk.Row(i) {
+			t.gB[j] -= float64(x)
+		}
+		p0, pk := ph0.Row(i), phk.Row(i)
+		for j := range p0 {
+			t.gC[j] += float64(p0[j]) - float64(pk[j])
+		}
+	}
+	if t.cfg.LearnSigma {
+		// −∂E/∂s_i = (z_i − b_i)²/σ_i² − (z_i/σ_i)(Wh)_i with h = p(h|z).
+		whd, whm := tensor.Reuse(t.whData, r, nv), tensor.Reuse(t.whModel, r, nv)
+		tensor.Gemm(false, true, 1, ph0, m.W, 0, whd)
+		tensor.Gemm(false, true, 1, phk, m.W, 0, whm)
+		clear(t.gS)
+		for i := 0; i < r; i++ {
+			z0, zk, a0, ak, q0, qk := v0.Row(i), vk.Row(i), u0.Row(i), uk.Row(i), whd.Row(i), whm.Row(i)
+			for j := range t.gS {
+				d0 := float64(z0[j]-m.B[j]) * float64(t.sigInv[j])
+				dk := float64(zk[j]-m.B[j]) * float64(t.sigInv[j])
+				t.gS[j] += d0*d0 - float64(a0[j])*float64(q0[j]) - (dk*dk - float64(ak[j])*float64(qk[j]))
+			}
+		}
+	}
+	mom := float32(t.cfg.Momentum)
+	for j := range t.vB {
+		g := t.gB[j] * inv
+		if gauss { // ∂/∂b = (z − b)/σ²: the b terms cancel between the phases
+			g *= float64(t.sigInv[j]) * float64(t.sigInv[j])
+		}
+		t.vB[j] = mom*t.vB[j] + t.lr*float32(g)
+		m.B[j] += t.vB[j]
+	}
+	for j := range t.vC {
+		t.vC[j] = mom*t.vC[j] + t.lr*float32(t.gC[j]*inv)
+		m.C[j] += t.vC[j]
+	}
+	if t.cfg.LearnSigma {
+		for j := range t.vS {
+			t.vS[j] = mom*t.vS[j] + t.lr*float32(t.gS[j]*inv)
+			m.LogSigma[j] += t.vS[j]
+		}
+	}
+	t.k = kernel{mode: -1} // updateRows reads t.lr and the config
+	tensor.ParallelFor(nv, 64, t.ufn)
+	a := float32(lr * inv)
+	tensor.Gemm(true, false, a, u0, ph0, 1, t.vW)  // += lr/r · u0ᵀ ph0
+	tensor.Gemm(true, false, -a, uk, phk, 1, t.vW) // −= lr/r · ukᵀ phk
+	tensor.ParallelFor(nv, 64, t.afn)
+	t.step++
+}
+
+// updateRows applies vW ← μ vW − lr·λ W on rows [lo, hi).
+func (t *Trainer) updateRows(lo, hi int) {
+	mom := float32(t.cfg.Momentum)
+	dec := t.lr * float32(t.cfg.WeightDecay)
+	for i := lo; i < hi; i++ {
+		v, w := t.vW.Row(i), t.Model.W.Row(i)
+		if dec == 0 {
+			for j := range v {
+				v[j] *= mom
+			}
+			continue
+		}
+		for j := range v {
+			v[j] = mom*v[j] - dec*w[j]
+		}
+	}
+}
+
+// addVW applies W ← W + vW on rows [lo, hi).
+func (t *Trainer) addVW(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		v, w := t.vW.Row(i), t.Model.W.Row(i)
+		for j := range v {
+			w[j] += v[j]
+		}
+	}
+}
+
+// gibbs runs k block-Gibbs steps from the hidden sample hs, leaving the visible sample in
+// vk (and u = vk/σ in uk for Gaussian units) and p(h | vk) in phk.
+func (t *Trainer) gibbs(vk, uk, hs, phk *tensor.Mat, k int) {
+	m := t.Model
+	for s := 1; s <= k; s++ {
+		if m.Visible == Gaussian {
+			av := tensor.Reuse(t.av, vk.Rows, vk.Cols)
+			tensor.Gemm(false, true, 1, hs, m.W, 0, av) // (r, nv) = h Wᵀ
+			t.k = kernel{mode: kGaussVis, a: av, s: vk, u: uk, bias: m.B, sigma: t.sigma, sigInv: t.sigInv, streams: t.streams}
+			tensor.ParallelFor(vk.Rows, 4, t.kfn)
+		} else {
+			tensor.Gemm(false, true, 1, hs, m.W, 0, vk)
+			t.sigmoidRows(vk, vk, m.B) // v ~ p(v | h), in place
+		}
+		tensor.Gemm(false, false, 1, uk, m.W, 0, phk)
+		if s < k {
+			t.sigmoidRows(phk, hs, m.C)
+		} else {
+			t.sigmoidRows(phk, nil, m.C)
+		}
+	}
+}
+
+// tempering advances the PT replicas (rows [0, r) of every temperature) by K Gibbs
+// steps each, then proposes swaps between neighbours (even pairs on even steps, odd
+// pairs on odd steps), row by row.
+func (t *Trainer) tempering(r int) {
+	m := t.Model
+	nv, nh := m.NumVisible(), m.NumHidden()
+	for rep, beta := range t.betas {
+		V := t.chainView(rep, r)
+		H := &t.viewH[rep]
+		*H = tensor.Mat{Rows: r, Cols: nh, Stride: t.chainH[rep].Stride, Data: t.chainH[rep].Data[:r*t.chainH[rep].Stride]}
+		ph := tensor.Reuse(t.phk, r, nh)
+		av := tensor.Reuse(t.av, r, nv)
+		pv := tensor.Reuse(t.uk, r, nv)
+		for j := range t.betaC {
+			t.betaC[j] = beta * m.C[j]
+		}
+		for i := range t.betaB {
+			t.betaB[i] = beta * m.B[i]
+		}
+		for s := 0; s < t.cfg.K; s++ {
+			tensor.Gemm(false, false, beta, V, m.W, 0, ph)              // β·VW
+			tensor.SigmoidBiasBernoulli(nil, H, ph, t.betaC, t.sampler) // h ~ σ(β(Wᵀv + c))
+			tensor.Gemm(false, true, 1, H, m.W, 0, av)                  // A = HWᵀ
+			for i := 0; i < r; i++ {
+				a, p := av.Row(i), pv.Row(i)
+				for j := range a {
+					p[j] = beta * a[j]
+				}
+			}
+			tensor.SigmoidBiasBernoulli(nil, V, pv, t.betaB, t.sampler) // v ~ σ(β(Wh + b))
+			t.k = kernel{mode: kPTEnergy, a: av, s: V, h: H, bias: m.B, c: m.C, e: t.chainE[rep]}
+			tensor.ParallelFor(r, 8, t.kfn)
+		}
+	}
+	for p := t.step % 2; p+1 < len(t.betas); p += 2 {
+		ea, eb := t.chainE[p], t.chainE[p+1]
+		for i := 0; i < r; i++ {
+			t.swapTried[p]++
+			la := mcmc.SwapLogAccept(float64(t.betas[p]), float64(t.betas[p+1]), ea[i], eb[i])
+			if la >= 0 || t.swap.Float64() < math.Exp(la) {
+				t.swapAcc[p]++
+				swapRows(t.chainV[p].Row(i)[:nv], t.chainV[p+1].Row(i)[:nv])
+				swapRows(t.chainH[p].Row(i)[:nh], t.chainH[p+1].Row(i)[:nh])
+				ea[i], eb[i] = eb[i], ea[i]
+			}
+		}
+	}
+}
+
+// chainView returns rows [0, r) of the visible chains of replica rep, as a view kept
+// in the trainer.
+func (t *Trainer) chainView(rep, r int) *tensor.Mat {
+	c, v := t.chainV[rep], &t.viewV[rep]
+	*v = tensor.Mat{Rows: r, Cols: c.Cols, Stride: c.Stride, Data: c.Data[:r*c.Stride]}
+	return v
+}
+
+func swapRows(a, b []float32) {
+	for j := range a {
+		a[j], b[j] = b[j], a[j]
+	}
+}
+
+// scaleCols sets dst[i,j] = src[i,j]·s[j].
+func scaleCols(dst, src *tensor.Mat, s []float32) {
+	for i := 0; i < src.Rows; i++ {
+		d := dst.Row(i)
+		for j, x := range src.Row(i) {
+			d[j] = x * s[j]
+		}
+	}
+}
+
+// hashMat returns an FNV-1a hash of the shape and values of x, to check on resume that
+// a trainer is given the data it was trained on.
+func hashMat(x *tensor.Mat) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(v uint64) {
+		for k := 0; k < 8; k++ {
+			h ^= v >> (8 * k) & 0xff
+			h *= 1099511628211
+		}
+	}
+	mix(uint64(x.Rows))
+	mix(uint64(x.Cols))
+	for i := 0; i < x.Rows; i++ {
+		for _, v := range x.Row(i) {
+			mix(uint64(math.Float32bits(v)))
+		}
+	}
+	return h
+}

@@ -1,0 +1,94 @@
+//go:build !purego
+
+package tensor
+
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
+
+var (
+	avx512Elem = elemKernels{name: "avx512", isa: isaAVX512, width: 16}
+	avx2Elem   = elemKernels{name: "avx2", isa: isaAVX2, width: 8}
+)
+
+// elemPaths lists the kernel sets this CPU can run, best first.
+func elemPaths() []*elemKernels {
+	var p []*elemKernels
+	if cpu.X86.HasAVX512F {
+		p = append(p, &avx512Elem)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		p = append(p, &avx2Elem)
+	}
+	return append(p, &genericElem)
+}
+
+func init() { elemImpl = chooseElem(os.Getenv("LATENT_KERNEL")) }
+
+func kernelUnary(isa int, op unaryOp, dst, x []float32) {
+	switch isa {
+	case isaAVX512:
+		switch op {
+		case opExp:
+			expAVX512(dst, x)
+		case opSigmoid:
+			sigmoidAVX512(dst, x)
+		case opSoftplus:
+			softplusAVX512(dst, x)
+		case opLogSigmoid:
+			logSigmoidAVX512(dst, x)
+		case opReLU:
+			reluAVX512(dst, x)
+		}
+	case isaAVX2:
+		switch op {
+		case opExp:
+			expAVX2(dst, x)
+		case opSigmoid:
+			sigmoidAVX2(dst, x)
+		case opSoftplus:
+			softplusAVX2(dst, x)
+		case opLogSigmoid:
+			logSigmoidAVX2(dst, x)
+		case opReLU:
+			reluAVX2(dst, x)
+		}
+	default:
+		unaryGeneric(op, dst, x)
+	}
+}
+
+func kernelSigmoidBias(isa int, dst, x, b []float32) {
+	switch isa {
+	case isaAVX512:
+		sigmoidBiasAVX512(dst, x, b)
+	case isaAVX2:
+		sigmoidBiasAVX2(dst, x, b)
+	default:
+		sigmoidBiasGeneric(dst, x, b)
+	}
+}
+
+func kernelSigmoidBernoulli(isa int, prob, sample, x, b, u []float32) {
+	switch isa {
+	case isaAVX512:
+		sigmoidBernoulliAVX512(prob, sample, x, b, u)
+	case isaAVX2:
+		sigmoidBernoulliAVX2(prob, sample, x, b, u)
+	default:
+		sigmoidBernoulliGeneric(prob, sample, x, b, u)
+	}
+}
+
+func kernelBernoulli(isa int, sample, p, u []float32) {
+	switch isa {
+	case isaAVX512:
+		bernoulliAVX512(sample, p, u)
+	case isaAVX2:
+		bernoulliAVX2(sample, p, u)
+	default:
+		bernoulliGeneric(sample, p, u)
+	}
+}

@@ -1,0 +1,20 @@
+//go:build !amd64 || purego
+
+package tensor
+
+import "os"
+
+// elemPaths lists the kernel sets this CPU can run, best first.
+func elemPaths() []*elemKernels { return []*elemKernels{&genericElem} }
+
+func init() { elemImpl = chooseElem(os.Getenv("LATENT_KERNEL")) }
+
+func kernelUnary(_ int, op unaryOp, dst, x []float32) { unaryGeneric(op, dst, x) }
+
+func kernelSigmoidBias(_ int, dst, x, b []float32) { sigmoidBiasGeneric(dst, x, b) }
+
+func kernelSigmoidBernoulli(_ int, prob, sample, x, b, u []float32) {
+	sigmoidBernoulliGeneric(prob, sample, x, b, u)
+}
+
+func kernelBernoulli(_ int, sample, p, u []float32) { bernoulliGeneric(sample, p, u) }

@@ -1,0 +1,508 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/latent-ml/latent/rng"
+)
+
+// withPath runs f once for every element-wise kernel set this CPU supports.
+func withPath(t *testing.T, f func(t *testing.T)) {
+	saved := elemImpl
+	defer func() { elemImpl = saved }()
+	for _, p := range elemPaths() {
+		elemImpl = p
+		t.Run(p.name, f)
+	}
+}
+
+const ulp32 = 0x1p-23
+
+// grid returns n points evenly spaced over [lo, hi], plus lo and hi.
+func grid(lo, hi float64, n int) []float32 {
+	x := make([]float32, 0, n+1)
+	for i := 0; i <= n; i++ {
+		x = append(x, float32(lo+(hi-lo)*float64(i)/float64(n)))
+	}
+	return x
+}
+
+// logGrid returns ±values spread evenly in log scale over [lo, hi] (lo > 0).
+func logGrid(lo, hi float64, n int) []float32 {
+	x := make([]float32, 0, 2*n+2)
+	for i := 0; i <= n; i++ {
+		v := float32(lo * math.Pow(hi/lo, float64(i)/float64(n)))
+		x = append(x, v, -v)
+	}
+	return x
+}
+
+type elemCase struct {
+	name string
+	f    func(dst, x []float32)
+	ref  func(float64) float64
+	// Inputs whose results must be within maxULP of ref (relative error in units of
+	// 2⁻²³), or within absTol absolutely (for subnormal results).
+	x      []float32
+	maxULP float64
+	absTol float64
+}
+
+func log1pExp(x float64) float64 { // softplus in float64
+	if x > 0 {
+		return x + math.Log1p(math.Exp(-x))
+	}
+	return math.Log1p(math.Exp(x))
+}
+
+func elemCases() []elemCase {
+	const n = 400000
+	wide := append(grid(-120, 120, n), logGrid(1e-30, 1e4, n/4)...)
+	return []elemCase{
+		{"Exp", Exp, math.Exp, append(grid(-104, 88.72, n), logGrid(1e-30, 88, n/4)...), 1, 0x1p-149},
+		{"Sigmoid", Sigmoid, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) },
+			append(grid(-30, 30, n), wide...), 2, 0x1p-148},
+		{"Softplus", Softplus, log1pExp, wide, 1.5, 0x1p-148},
+		{"LogSigmoid", LogSigmoid, func(x float64) float64 { return -log1pExp(-x) }, wide, 1.5, 0x1p-148},
+		{"Tanh", Tanh, math.Tanh, append(grid(-10, 10, n), logGrid(1e-38, 100, n/4)...), 1.5, 0},
+		{"Log", Log, math.Log, append(logGrid(1e-45, 3e38, n), grid(0.5, 2, n)...), 1, 0},
+		{"ReLU", ReLU, func(x float64) float64 { return math.Max(x, 0) }, wide, 0, 0},
+	}
+}
+
+// TestElemAccuracy checks every kernel on every path against float64 math.
+func TestElemAccuracy(t *testing.T) {
+	withPath(t, func(t *testing.T) {
+		for _, c := range elemCases() {
+			x := c.x
+			if c.name == "Log" {
+				x = append([]float32(nil), x...)
+				for i := range x {
+					x[i] = abs32(x[i])
+				}
+			}
+			y := make([]float32, len(x))
+			c.f(y, x)
+			worst, at := 0.0, float32(0)
+			for i, v := range x {
+				ref := c.ref(float64(v))
+				err := math.Abs(float64(y[i]) - ref)
+				if err <= c.absTol {
+					continue
+				}
+				u := err / math.Abs(ref) / ulp32
+				if !(u <= worst) {
+					worst, at = u, v
+				}
+			}
+			t.Logf("%-10s max error %.3f ulp at x = %g", c.name, worst, at)
+			if !(worst <= c.maxULP) {
+				t.Errorf("%s: max error %.3f ulp at x = %g (%v, want %v), bound %v ulp",
+					c.name, worst, at, ref32(c, at), c.ref(float64(at)), c.maxULP)
+			}
+		}
+	})
+}
+
+func ref32(c elemCase, x float32) float32 {
+	y := []float32{0}
+	c.f(y, []float32{x})
+	return y[0]
+}
+
+// TestElemSpecial checks ±Inf, NaN, zeros and the overflow/underflow edges.
+func TestElemSpecial(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	one := func(f func(dst, x []float32), x float32) float32 {
+		y := []float32{0}
+		f(y, []float32{x})
+		return y[0]
+	}
+	same := func(a, b float32) bool { return a == b || (a != a && b != b) }
+	withPath(t, func(t *testing.T) {
+		for _, c := range []struct {
+			name string
+			f    func(dst, x []float32)
+			x, y float32
+		}{
+			{"Exp", Exp, inf, inf}, {"Exp", Exp, -inf, 0}, {"Exp", Exp, nan, nan},
+			{"Exp", Exp, 89, inf}, {"Exp", Exp, -104, 0}, {"Exp", Exp, 0, 1},
+			{"Sigmoid", Sigmoid, inf, 1}, {"Sigmoid", Sigmoid, -inf, 0}, {"Sigmoid", Sigmoid, nan, nan},
+			{"Sigmoid", Sigmoid, 0, 0.5}, {"Sigmoid", Sigmoid, 200, 1}, {"Sigmoid", Sigmoid, -200, 0},
+			{"Softplus", Softplus, inf, inf}, {"Softplus", Softplus, -inf, 0}, {"Softplus", Softplus, nan, nan},
+			{"Softplus", Softplus, 1e30, 1e30}, {"Softplus", Softplus, -200, 0},
+			{"LogSigmoid", LogSigmoid, inf, 0}, {"LogSigmoid", LogSigmoid, -inf, -inf},
+			{"LogSigmoid", LogSigmoid, nan, nan}, {"LogSigmoid", LogSigmoid, -1e30, -1e30},
+			{"ReLU", ReLU, -inf, 0}, {"ReLU", ReLU, inf, inf}, {"ReLU", ReLU, nan, nan}, {"ReLU", ReLU, -3, 0},
+			{"Tanh", Tanh, inf, 1}, {"Tanh", Tanh, -inf, -1}, {"Tanh", Tanh, nan, nan}, {"Tanh", Tanh, 0, 0},
+			{"Log", Log, 0, -inf}, {"Log", Log, -1, nan}, {"Log", Log, inf, inf}, {"Log", Log, nan, nan},
+			{"Log", Log, 1, 0},
+		} {
+			if g := one(c.f, c.x); !same(g, c.y) {
+				t.Errorf("%s(%v) = %v, want %v", c.name, c.x, g, c.y)
+			}
+		}
+	})
+}
+
+// TestElemTailsAndAliasing checks that an element's result does not depend on
+// its position (vector body or padded tail) and that in-place calls work.
+func TestElemTailsAndAliasing(t *testing.T) {
+	withPath(t, func(t *testing.T) {
+		s := rng.New(5)
+		for _, f := range []func(dst, x []float32){Exp, Sigmoid, Softplus, LogSigmoid, ReLU, Tanh} {
+			x := make([]float32, 37)
+			s.FillNormal(x, 0, 4)
+			y := make([]float32, len(x))
+			f(y, x)
+			for i := range x {
+				one := []float32{0}
+				f(one, x[i:i+1])
+				if one[0] != y[i] {
+					t.Fatalf("element %d: %v alone, %v in a slice", i, one[0], y[i])
+				}
+			}
+			f(x, x)
+			for i := range x {
+				if x[i] != y[i] {
+					t.Fatalf("in place differs at %d", i)
+				}
+			}
+			// Longer x is read up to len(dst).
+			f(y[:5], x)
+		}
+	})
+}
+
+func TestGrads(t *testing.T) {
+	y := []float32{0.25, 0.5, -0.5}
+	dy := []float32{2, 4, 1}
+	d := make([]float32, 3)
+	SigmoidGrad(d, y, dy)
+	if want := []float32{0.375, 1, -0.75}; fmt.Sprint(d) != fmt.Sprint(want) {
+		t.Errorf("SigmoidGrad = %v, want %v", d, want)
+	}
+	TanhGrad(d, y, dy)
+	if want := []float32{1.875, 3, 0.75}; fmt.Sprint(d) != fmt.Sprint(want) {
+		t.Errorf("TanhGrad = %v, want %v", d, want)
+	}
+	ReLUGrad(d, y, dy)
+	if want := []float32{2, 4, 0}; fmt.Sprint(d) != fmt.Sprint(want) {
+		t.Errorf("ReLUGrad = %v, want %v", d, want)
+	}
+	// Finite differences: dσ/dx = σ(1−σ), dtanh/dx = 1 − tanh².
+	for _, x := range []float64{-3, -0.5, 0, 0.7, 2.5} {
+		const h = 1e-3
+		sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+		yy := []float32{float32(sig(x)), float32(math.Tanh(x))}
+		SigmoidGrad(d[:1], yy[:1], []float32{1})
+		fd := (sig(x+h) - sig(x-h)) / (2 * h)
+		if math.Abs(float64(d[0])-fd) > 1e-6 {
+			t.Errorf("SigmoidGrad at %v = %v, finite difference %v", x, d[0], fd)
+		}
+		TanhGrad(d[:1], yy[1:], []float32{1})
+		fd = (math.Tanh(x+h) - math.Tanh(x-h)) / (2 * h)
+		if math.Abs(float64(d[0])-fd) > 1e-6 {
+			t.Errorf("TanhGrad at %v = %v, finite difference %v", x, d[0], fd)
+		}
+	}
+}
+
+func TestSigmoidBias(t *testing.T) {
+	withPath(t, func(t *testing.T) {
+		s := rng.New(3)
+		big := New(9, 41)
+		s.FillNormal(big.Data, 0, 3)
+		x := big.Slice(2, 9) // a view with stride
+		x.Cols = 37
+		bias := make([]float32, 37)
+		s.FillNormal(bias, 0, 1)
+		dst := New(7, 37)
+		SigmoidBias(dst, x, bias)
+		for i := 0; i < 7; i++ {
+			for j := 0; j < 37; j++ {
+				want := []float32{0}
+				Sigmoid(want, []float32{x.At(i, j) + bias[j]})
+				if dst.At(i, j) != want[0] {
+					t.Fatalf("(%d,%d) = %v, want %v", i, j, dst.At(i, j), want[0])
+				}
+			}
+		}
+		SigmoidBias(dst, x, nil)
+		for j := 0; j < 37; j++ {
+			want := []float32{0}
+			Sigmoid(want, []float32{x.At(3, j)})
+			if dst.At(3, j) != want[0] {
+				t.Fatalf("nil bias: (3,%d) = %v, want %v", j, dst.At(3, j), want[0])
+			}
+		}
+	})
+}
+
+// TestSigmoidBernoulliScheme checks the documented draw scheme exactly: element L
+// compares uniform L mod randPiece of NewStream(base, L/randPiece) with σ.
+func TestSigmoidBernoulliScheme(t *testing.T) {
+	withPath(t, func(t *testing.T) {
+		const rows, cols = 23, 513 // 11799 elements: 3 pieces, odd row length
+		s := rng.New(17)
+		x := New(rows, cols)
+		s.FillNormal(x.Data, 0, 2)
+		bias := make([]float32, cols)
+		s.FillNormal(bias, 0, 1)
+		prob, sample := New(rows, cols), New(rows, cols)
+		call := rng.New(99)
+		SigmoidBiasBernoulli(prob, sample, x, bias, call)
+		base := rng.New(99).Uint64()
+		if a, b := call.Uint64(), rng.New(99); a != func() uint64 { b.Uint64(); return b.Uint64() }() {
+			t.Fatal("SigmoidBiasBernoulli did not advance s by exactly one number")
+		}
+		var u []float32
+		for p := 0; p*randPiece < rows*cols; p++ {
+			blk := make([]float32, randPiece)
+			rng.NewStream(base, uint64(p)).FillUniform(blk)
+			u = append(u, blk...)
+		}
+		ones := 0
+		for i := 0; i < rows; i++ {
+			for j := 0; j < cols; j++ {
+				want := []float32{0}
+				Sigmoid(want, []float32{x.At(i, j) + bias[j]})
+				if prob.At(i, j) != want[0] {
+					t.Fatalf("prob(%d,%d) = %v, want %v", i, j, prob.At(i, j), want[0])
+				}
+				ws := float32(0)
+				if u[i*cols+j] < want[0] {
+					ws = 1
+				}
+				if sample.At(i, j) != ws {
+					t.Fatalf("sample(%d,%d) = %v, want %v (u = %v, p = %v)", i, j, sample.At(i, j), ws, u[i*cols+j], want[0])
+				}
+				ones += int(ws)
+			}
+		}
+		// The slice version with zero bias uses the same scheme over the flat index.
+		flat := make([]float32, rows*cols)
+		for i := 0; i < rows; i++ {
+			for j := 0; j < cols; j++ {
+				flat[i*cols+j] = x.At(i, j) + bias[j]
+			}
+		}
+		fs := make([]float32, len(flat))
+		SigmoidBernoulli(nil, fs, flat, rng.New(99))
+		for i := range fs {
+			if fs[i] != sample.Data[i] {
+				t.Fatalf("slice version differs at %d", i)
+			}
+		}
+		// In place: prob, sample and x the same matrix.
+		xx := x.Clone()
+		SigmoidBiasBernoulli(nil, xx, xx, bias, rng.New(99))
+		for i := range xx.Data {
+			if xx.Data[i] != sample.Data[i] {
+				t.Fatalf("in-place version differs at %d", i)
+			}
+		}
+		// SampleBernoulli on the probabilities draws the same samples.
+		sb := New(rows, cols)
+		SampleBernoulli(sb, prob, rng.New(99))
+		for i := range sb.Data {
+			if sb.Data[i] != sample.Data[i] {
+				t.Fatalf("SampleBernoulli differs at %d", i)
+			}
+		}
+	})
+}
+
+// TestBernoulliFrequencies: for n draws at probability p the count of ones is
+// Binomial(n, p); |k − np| < 5√(np(1−p)) fails with probability < 10⁻⁶.
+func TestBernoulliFrequencies(t *testing.T) {
+	withPath(t, func(t *testing.T) {
+		const n = 200003
+		s := rng.New(23)
+		for _, p := range []float64{1e-3, 0.1, 0.5, 0.73, 0.999} {
+			logit := float32(math.Log(p / (1 - p)))
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = logit
+			}
+			prob, sample := make([]float32, n), make([]float32, n)
+			SigmoidBernoulli(prob, sample, x, s)
+			q := float64(prob[0])
+			k := 0
+			for _, v := range sample {
+				if v != 0 && v != 1 {
+					t.Fatalf("sample value %v", v)
+				}
+				k += int(v)
+			}
+			if sd := math.Sqrt(n * q * (1 - q)); math.Abs(float64(k)-n*q) > 5*sd {
+				t.Errorf("p=%v: %d ones in %d, want %.0f ± %.0f", p, k, n, n*q, 5*sd)
+			}
+			// Fresh draws each call: two calls on one stream differ.
+			s2 := make([]float32, n)
+			SigmoidBernoulli(nil, s2, x, s)
+			same := 0
+			for i := range s2 {
+				if s2[i] == sample[i] {
+					same++
+				}
+			}
+			if p == 0.5 && same > n*6/10 {
+				t.Errorf("two calls agree on %d of %d draws", same, n)
+			}
+		}
+		// p = 0 and 1 exactly (x = ∓Inf), and SampleBernoulli with p outside [0, 1].
+		x := []float32{float32(math.Inf(-1)), float32(math.Inf(1))}
+		sm := make([]float32, 2)
+		for i := 0; i < 100; i++ {
+			SigmoidBernoulli(nil, sm, x, s)
+			if sm[0] != 0 || sm[1] != 1 {
+				t.Fatalf("σ(∓Inf) draws %v", sm)
+			}
+		}
+		p := FromSlice(1, 4, []float32{-1, 0, 1, 2})
+		d := New(1, 4)
+		for i := 0; i < 100; i++ {
+			SampleBernoulli(d, p, s)
+			if fmt.Sprint(d.Data) != "[0 0 1 1]" {
+				t.Fatalf("SampleBernoulli(%v) = %v", p.Data, d.Data)
+			}
+		}
+	})
+}
+
+// TestElemWorkersInvariance: same inputs and seed give the same bits with 1 and 2
+// workers, on sizes that split into several parallel pieces.
+func TestElemWorkersInvariance(t *testing.T) {
+	defer SetWorkers(0)
+	run := func(w int) [][]float32 {
+		SetWorkers(w)
+		s := rng.New(7)
+		x := New(300, 517) // 155100 elements: 10 element pieces, 38 random pieces
+		s.FillNormal(x.Data, 0, 3)
+		bias := make([]float32, 517)
+		s.FillNormal(bias, 0, 1)
+		var out [][]float32
+		for _, f := range []func(dst, x []float32){Exp, Sigmoid, Softplus, LogSigmoid, ReLU} {
+			y := make([]float32, len(x.Data))
+			f(y, x.Data)
+			out = append(out, y)
+		}
+		p, smp, sb := New(300, 517), New(300, 517), New(300, 517)
+		SigmoidBiasBernoulli(p, smp, x, bias, s)
+		SampleBernoulli(sb, p, s)
+		sg := New(300, 517)
+		SigmoidBias(sg, x, bias)
+		fs := make([]float32, len(x.Data))
+		SigmoidBernoulli(nil, fs, x.Data, s)
+		return append(out, p.Data, smp.Data, sb.Data, sg.Data, fs, []float32{s.Float32()})
+	}
+	withPath(t, func(t *testing.T) {
+		a, b := run(1), run(2)
+		for k := range a {
+			for i := range a[k] {
+				if math.Float32bits(a[k][i]) != math.Float32bits(b[k][i]) {
+					t.Fatalf("output %d differs at %d with 1 and 2 workers: %v vs %v", k, i, a[k][i], b[k][i])
+				}
+			}
+		}
+	})
+}
+
+func TestLogSumExp(t *testing.T) {
+	withPath(t, func(t *testing.T) {
+		s := rng.New(13)
+		x := New(6, 1000)
+		s.FillNormal(x.Data, 0, 5)
+		x.Set(1, 3, 80) // one dominant term
+		for j := range x.Row(2) {
+			x.Set(2, j, -90) // would underflow without the shift
+		}
+		for j := range x.Row(3)[:999] {
+			x.Set(3, j, float32(math.Inf(-1)))
+		}
+		dst := make([]float64, 6)
+		LogSumExpRows(dst, x)
+		for i := 0; i < 6; i++ {
+			r := make([]float64, x.Cols)
+			for j, v := range x.Row(i) {
+				r[j] = float64(v)
+			}
+			want := LogSumExp64(r)
+			// Reference in float64 by brute force around the max.
+			if math.Abs(dst[i]-want) > 3e-7*math.Max(1, math.Abs(want)) {
+				t.Errorf("row %d: LogSumExpRows = %.9g, float64 %.9g", i, dst[i], want)
+			}
+		}
+		if got := dst[2]; math.Abs(got-(-90+math.Log(1000))) > 1e-5 {
+			t.Errorf("row of −90: %v", got)
+		}
+		inf := float32(math.Inf(1))
+		sp := FromSlice(4, 2, []float32{float32(math.Inf(-1)), float32(math.Inf(-1)), 1, inf, 1, float32(math.NaN()), 0, 0})
+		d := make([]float64, 4)
+		LogSumExpRows(d, sp)
+		if !math.IsInf(d[0], -1) || !math.IsInf(d[1], 1) || !math.IsNaN(d[2]) || math.Abs(d[3]-math.Ln2) > 1e-7 {
+			t.Errorf("special rows: %v", d)
+		}
+		LogSumExpRows(d[:0], New(0, 3))
+		LogSumExpRows(d[:1], New(1, 0))
+		if !math.IsInf(d[0], -1) {
+			t.Errorf("empty row: %v", d[0])
+		}
+	})
+	// LogSumExp64 against direct summation where that is safe, and stability.
+	if g, w := LogSumExp64([]float64{1, 2, 3}), math.Log(math.E+math.Exp(2)+math.Exp(3)); math.Abs(g-w) > 1e-15 {
+		t.Errorf("LogSumExp64 = %v, want %v", g, w)
+	}
+	if g := LogSumExp64([]float64{1000, 1000}); math.Abs(g-(1000+math.Ln2)) > 1e-12 {
+		t.Errorf("LogSumExp64(1000,1000) = %v", g)
+	}
+	if g := LogSumExp64(nil); !math.IsInf(g, -1) {
+		t.Errorf("LogSumExp64(nil) = %v", g)
+	}
+	if g := LogSumExp64([]float64{1, math.NaN()}); !math.IsNaN(g) {
+		t.Errorf("LogSumExp64 with NaN = %v", g)
+	}
+}
+
+func TestChooseElem(t *testing.T) {
+	if p := chooseElem("generic"); p != &genericElem {
+		t.Errorf("LATENT_KERNEL=generic chose %s", p.name)
+	}
+	if p := chooseElem(""); p != elemPaths()[0] {
+		t.Errorf("default chose %s, want %s", p.name, elemPaths()[0].name)
+	}
+	if p := chooseElem("bogus"); p != elemPaths()[0] {
+		t.Errorf("unknown name chose %s", p.name)
+	}
+}
+
+func TestElemPanics(t *testing.T) {
+	for name, f := range map[string]func(){
+		"short x":   func() { Sigmoid(make([]float32, 3), make([]float32, 2)) },
+		"bias len":  func() { SigmoidBias(New(2, 3), New(2, 3), make([]float32, 2)) },
+		"shape":     func() { SigmoidBiasBernoulli(nil, New(2, 3), New(3, 2), nil, rng.New(1)) },
+		"lse len":   func() { LogSumExpRows(make([]float64, 1), New(2, 2)) },
+		"prob len":  func() { SigmoidBernoulli(make([]float32, 1), make([]float32, 2), make([]float32, 2), rng.New(1)) },
+		"sample sh": func() { SampleBernoulli(New(1, 2), New(2, 1), rng.New(1)) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+// TestElemKernelName logs the kernel set in use (bench/elem-vs-torch.sh reads it).
+func TestElemKernelName(t *testing.T) {
+	t.Logf("element-wise kernel: %s", ElemKernel())
+	if ElemKernel() != elemPaths()[0].name && ElemKernel() != "generic" {
+		t.Errorf("kernel %s is neither the best (%s) nor forced generic", ElemKernel(), elemPaths()[0].name)
+	}
+}

@@ -1,0 +1,66 @@
+package tensor
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// gemmBenchCases are the shapes of the issue, M×K×N: C (M×N) = op(A)·op(B).
+var gemmBenchCases = []struct {
+	transA, transB bool
+	m, k, n        int
+}{
+	{false, false, 100, 784, 500},
+	{false, false, 128, 784, 400},
+	{false, false, 128, 400, 784},
+	{false, false, 1000, 784, 500},
+	{true, false, 784, 100, 500}, // weight gradient: C(784×500) = Aᵀ·B, A 100×784, B 100×500
+}
+
+func gemmTransName(transA, transB bool) string {
+	s := [2]byte{'N', 'N'}
+	if transA {
+		s[0] = 'T'
+	}
+	if transB {
+		s[1] = 'T'
+	}
+	return string(s[:])
+}
+
+func gemmRandMat(rnd *rand.Rand, r, c int) *Mat {
+	m := New(r, c)
+	for i := range m.Data {
+		m.Data[i] = float32(rnd.NormFloat64())
+	}
+	return m
+}
+
+// BenchmarkGemm reports GFLOP/s (2·M·N·K per call) for the float32 cases of the issue.
+// Set GOMAXPROCS (or -cpu) to choose the number of workers.
+func BenchmarkGemm(b *testing.B) {
+	for _, tc := range gemmBenchCases {
+		name := fmt.Sprintf("f32_%s_%dx%dx%d", gemmTransName(tc.transA, tc.transB), tc.m, tc.k, tc.n)
+		b.Run(name, func(b *testing.B) {
+			rnd := rand.New(rand.NewPCG(1, 2))
+			ar, ac := tc.m, tc.k
+			if tc.transA {
+				ar, ac = ac, ar
+			}
+			br, bc := tc.k, tc.n
+			if tc.transB {
+				br, bc = bc, br
+			}
+			a, bm := gemmRandMat(rnd, ar, ac), gemmRandMat(rnd, br, bc)
+			c := New(tc.m, tc.n)
+			Gemm(tc.transA, tc.transB, 1, a, bm, 0, c)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				Gemm(tc.transA, tc.transB, 1, a, bm, 0, c)
+			}
+			b.ReportMetric(2*float64(tc.m)*float64(tc.n)*float64(tc.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

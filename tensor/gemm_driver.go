@@ -1,0 +1,321 @@
+package tensor
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/latent-ml/latent/tensor/internal/kernel"
+)
+
+// This file is the packing GEMM driver shared by Gemm (float32) and Gemm64 (float64),
+// in the style of Goto & van de Geijn (2008) and BLIS:
+//
+//	for each chunk of the shared operand       (A if m ≤ n, else B; packed once, by all workers)
+//	  for each worker's piece of C              (a range of columns if A is shared, else of rows)
+//	    for jc in steps of nc                   (B block kc×nc, L3)
+//	      for pc in steps of kc                 (K blocks: fixed by K alone)
+//	        for ic in steps of mc               (A block mc×kc, L2)
+//	          for jr in steps of NR             (B sliver kc×NR, L1)
+//	            for ir in steps of MR           (micro-kernel: MR×NR tile in registers)
+//
+// Every element of C is computed by exactly one micro-kernel call per K block, in
+// increasing K order, with the same sequence of floating-point operations whichever
+// worker runs it and however the rows and columns were split, so the result does not
+// depend on the number of workers.
+
+type gemmFloat interface{ ~float32 | ~float64 }
+
+// gemmKernel describes one micro-kernel and the blocking that suits it.
+type gemmKernel[T gemmFloat] struct {
+	isa        kernel.ISA
+	mr, nr     int // full tile
+	kc, mc, nc int // largest blocks
+	// tile computes the mr×nr (mr ≤ MR, nr ≤ NR) corner of a tile of C at c (row
+	// stride ldc) from a packed MR×k panel a and a packed k×NR panel b:
+	// C = alpha·a·b + beta·C, or C = alpha·a·b (C not read) when loadc == 0.
+	tile func(mr, nr, k int, a, b, c *T, ldc int, alpha, beta T, loadc int)
+}
+
+// gemmOp is one operand: element (i, j) of the stored matrix is data[i*ld+j]; when
+// trans is set the operand used is its transpose.
+type gemmOp[T gemmFloat] struct {
+	data  []T
+	ld    int
+	trans bool
+}
+
+// gemmRun holds the arguments of one GEMM call and its shared packing buffer. Runs
+// are recycled through a sync.Pool so that a warm call does not allocate.
+type gemmRun[T gemmFloat] struct {
+	ker         *gemmKernel[T]
+	m, n, k     int
+	alpha, beta T
+	a, b        gemmOp[T]
+	c           []T
+	ldc         int
+
+	shareA bool // A is packed once and shared; workers split the columns of C
+	pieces int  // pieces of C per chunk
+	// The current chunk of the shared operand: rows [ch0, ch0+chLen) of op(A) or
+	// columns of op(B).
+	ch0, chLen int
+	shared     []T
+
+	bufs sync.Pool // *gemmBuf[T]: private packing buffers for the pieces
+
+	// The piece functions, instantiated once per type (a generic function used as a
+	// value would allocate its closure on every call).
+	packFn, computeFn func(ctx any, piece int)
+}
+
+var (
+	gemmPackShared32, gemmCompute32 = gemmPackSharedPiece[float32], gemmComputePiece[float32]
+	gemmPackShared64, gemmCompute64 = gemmPackSharedPiece[float64], gemmComputePiece[float64]
+)
+
+type gemmBuf[T gemmFloat] struct{ p []T }
+
+// gemmAlignedSlice returns a zeroed slice of length n whose first element is aligned
+// to 64 bytes (one cache line, one AVX-512 vector).
+func gemmAlignedSlice[T gemmFloat](n int) []T {
+	var z T
+	es := int(unsafe.Sizeof(z))
+	pad := 64 / es
+	s := make([]T, n+pad)
+	off := int(uintptr(unsafe.Pointer(&s[0]))%64) / es
+	if off != 0 {
+		off = pad - off
+	}
+	return s[off : off+n : off+n]
+}
+
+func gemmGrow[T gemmFloat](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return gemmAlignedSlice[T](n + n/4)
+}
+
+// gemmParallelMin is the number of multiply-adds below which a GEMM runs on the
+// calling goroutine alone: waking the pool costs a few microseconds.
+const gemmParallelMin = 1 << 19
+
+// gemmSharedMax bounds the shared packed operand (elements) per chunk.
+const gemmSharedMax = 1 << 21
+
+// kBlocks returns the number of K blocks and their size: K is cut into equal blocks
+// no larger than kc. It depends only on k and the kernel, never on the workers.
+func (r *gemmRun[T]) kBlocks() (nb, kc int) {
+	nb = (r.k + r.ker.kc - 1) / r.ker.kc
+	kc = (r.k + nb - 1) / nb
+	return nb, kc
+}
+
+func (r *gemmRun[T]) exec() {
+	m, n, k := r.m, r.n, r.k
+	ker := r.ker
+	w := Workers()
+	if m*n*k < gemmParallelMin {
+		w = 1
+	}
+	r.shareA = m <= n
+	_, kc := r.kBlocks()
+	if r.shareA {
+		// Workers split the columns of C; A is packed once per chunk of rows.
+		units := (n + ker.nr - 1) / ker.nr
+		r.pieces = min(w, units)
+		step := max(ker.mr, gemmSharedMax/max(k, 1)/ker.mr*ker.mr)
+		for i0 := 0; i0 < m; i0 += step {
+			r.ch0, r.chLen = i0, min(step, m-i0)
+			panels := (r.chLen + ker.mr - 1) / ker.mr
+			r.shared = gemmGrow(r.shared, panels*ker.mr*k)
+			parallelDo(min(panels, r.pieces), r.pieces, r, r.packFn)
+			parallelDo(r.pieces, r.pieces, r, r.computeFn)
+		}
+	} else {
+		units := (m + ker.mr - 1) / ker.mr
+		r.pieces = min(w, units)
+		step := max(ker.nr, gemmSharedMax/max(k, 1)/ker.nr*ker.nr)
+		for j0 := 0; j0 < n; j0 += step {
+			r.ch0, r.chLen = j0, min(step, n-j0)
+			panels := (r.chLen + ker.nr - 1) / ker.nr
+			r.shared = gemmGrow(r.shared, panels*ker.nr*k)
+			parallelDo(min(panels, r.pieces), r.pieces, r, r.packFn)
+			parallelDo(r.pieces, r.pieces, r, r.computeFn)
+		}
+	}
+	_ = kc
+}
+
+// split returns the i-th of parts near-equal ranges of [0, units).
+func gemmSplit(units, parts, i int) (lo, hi int) {
+	return units * i / parts, units * (i + 1) / parts
+}
+
+// The shared operand is stored K block by K block; within K block pc (kcb wide, at
+// offset p0) the panels of the chunk lie back to back, panel q at
+// p0*chPad + q*kcb*R, where R is MR (A) or NR (B) and chPad the padded chunk length.
+
+func gemmPackSharedPiece[T gemmFloat](ctx any, piece int) {
+	r := ctx.(*gemmRun[T])
+	ker := r.ker
+	R := ker.nr
+	if r.shareA {
+		R = ker.mr
+	}
+	panels := (r.chLen + R - 1) / R
+	chPad := panels * R
+	q0, q1 := gemmSplit(panels, min(panels, r.pieces), piece)
+	nb, kc := r.kBlocks()
+	for b := 0; b < nb; b++ {
+		p0 := b * kc
+		kcb := min(kc, r.k-p0)
+		for q := q0; q < q1; q++ {
+			lo := q * R
+			cnt := min(R, r.chLen-lo)
+			dst := r.shared[p0*chPad+q*kcb*R:]
+			if r.shareA {
+				gemmPackA(dst, &r.a, ker.mr, r.ch0+lo, cnt, p0, kcb)
+			} else {
+				gemmPackB(dst, &r.b, ker.nr, r.ch0+lo, cnt, p0, kcb)
+			}
+		}
+	}
+}
+
+func gemmComputePiece[T gemmFloat](ctx any, piece int) {
+	r := ctx.(*gemmRun[T])
+	ker := r.ker
+	mr, nr := ker.mr, ker.nr
+	nb, kc := r.kBlocks()
+	bp, _ := r.bufs.Get().(*gemmBuf[T])
+	if bp == nil {
+		bp = new(gemmBuf[T])
+	}
+	if r.shareA {
+		// This piece: columns [n0, n1) of C, rows of the chunk.
+		units := (r.n + nr - 1) / nr
+		u0, u1 := gemmSplit(units, r.pieces, piece)
+		n0, n1 := u0*nr, min(u1*nr, r.n)
+		chPad := (r.chLen + mr - 1) / mr * mr
+		ncMax := min(ker.nc, (n1-n0+nr-1)/nr*nr)
+		bp.p = gemmGrow(bp.p, kc*ncMax)
+		for jc := n0; jc < n1; jc += ker.nc {
+			nc := min(ker.nc, n1-jc)
+			for b := 0; b < nb; b++ {
+				p0 := b * kc
+				kcb := min(kc, r.k-p0)
+				for j := 0; j < nc; j += nr {
+					gemmPackB(bp.p[j*kcb:], &r.b, nr, jc+j, min(nr, nc-j), p0, kcb)
+				}
+				ablk := r.shared[p0*chPad:]
+				for ic := 0; ic < r.chLen; ic += ker.mc {
+					mc := min(ker.mc, r.chLen-ic)
+					r.macro(ablk[ic*kcb:], bp.p, r.ch0+ic, jc, mc, nc, kcb, b == 0)
+				}
+			}
+		}
+	} else {
+		// This piece: rows [m0, m1) of C, columns of the chunk.
+		units := (r.m + mr - 1) / mr
+		u0, u1 := gemmSplit(units, r.pieces, piece)
+		m0, m1 := u0*mr, min(u1*mr, r.m)
+		chPad := (r.chLen + nr - 1) / nr * nr
+		mcMax := min(ker.mc, (m1-m0+mr-1)/mr*mr)
+		bp.p = gemmGrow(bp.p, kc*mcMax)
+		for b := 0; b < nb; b++ {
+			p0 := b * kc
+			kcb := min(kc, r.k-p0)
+			bblk := r.shared[p0*chPad:]
+			for ic := m0; ic < m1; ic += ker.mc {
+				mc := min(ker.mc, m1-ic)
+				for i := 0; i < mc; i += mr {
+					gemmPackA(bp.p[i*kcb:], &r.a, mr, ic+i, min(mr, mc-i), p0, kcb)
+				}
+				for jc := 0; jc < r.chLen; jc += ker.nc {
+					nc := min(ker.nc, r.chLen-jc)
+					r.macro(bp.p, bblk[jc*kcb:], ic, r.ch0+jc, mc, nc, kcb, b == 0)
+				}
+			}
+		}
+	}
+	r.bufs.Put(bp)
+}
+
+// macro multiplies a packed mc×kcb block of A by a packed kcb×nc block of B into
+// C[i0:i0+mc, j0:j0+nc]. first marks the first K block, the only one that applies
+// the caller's beta.
+func (r *gemmRun[T]) macro(ap, bp []T, i0, j0, mc, nc, kcb int, first bool) {
+	ker := r.ker
+	mr, nr := ker.mr, ker.nr
+	beta, loadc := T(1), 1
+	if first {
+		beta = r.beta
+		if beta == 0 {
+			loadc = 0
+		}
+	}
+	// Bounds were checked on entry to Gemm: every tile lies inside r.c.
+	c0 := unsafe.Pointer(unsafe.SliceData(r.c))
+	var z T
+	es := unsafe.Sizeof(z)
+	for j := 0; j < nc; j += nr {
+		nrb := min(nr, nc-j)
+		b := &bp[j*kcb]
+		for i := 0; i < mc; i += mr {
+			mrb := min(mr, mc-i)
+			c := (*T)(unsafe.Add(c0, uintptr((i0+i)*r.ldc+j0+j)*es))
+			ker.tile(mrb, nrb, kcb, &ap[i*kcb], b, c, r.ldc, r.alpha, beta, loadc)
+		}
+	}
+}
+
+// gemmPackA packs rows [i0, i0+cnt) and columns [p0, p0+kc) of op(A) as one panel:
+// dst[p*MR+i] = op(A)[i0+i, p0+p]. Rows cnt..MR-1 are left as they are: the kernels
+// never read them.
+func gemmPackA[T gemmFloat](dst []T, a *gemmOp[T], MR, i0, cnt, p0, kc int) {
+	dst = dst[:kc*MR]
+	if !a.trans {
+		for i := 0; i < cnt; i++ {
+			src := a.data[(i0+i)*a.ld+p0:]
+			src = src[:kc]
+			for p, v := range src {
+				dst[p*MR+i] = v
+			}
+		}
+		return
+	}
+	// op(A)[i, p] = A[p, i]: each column of the panel is a contiguous run of A.
+	for p := 0; p < kc; p++ {
+		src := a.data[(p0+p)*a.ld+i0:]
+		copy(dst[p*MR:p*MR+cnt], src[:cnt])
+	}
+}
+
+// gemmPackB packs rows [p0, p0+kc) and columns [j0, j0+cnt) of op(B) as one panel:
+// dst[p*NR+j] = op(B)[p0+p, j0+j], zero for j ≥ cnt.
+func gemmPackB[T gemmFloat](dst []T, b *gemmOp[T], NR, j0, cnt, p0, kc int) {
+	dst = dst[:kc*NR]
+	if !b.trans {
+		for p := 0; p < kc; p++ {
+			src := b.data[(p0+p)*b.ld+j0:]
+			d := dst[p*NR : p*NR+NR]
+			copy(d, src[:cnt])
+			clear(d[cnt:])
+		}
+		return
+	}
+	// op(B)[p, j] = B[j, p]: each column of the panel is a contiguous run of B.
+	for j := 0; j < cnt; j++ {
+		src := b.data[(j0+j)*b.ld+p0:]
+		src = src[:kc]
+		for p, v := range src {
+			dst[p*NR+j] = v
+		}
+	}
+	if cnt < NR {
+		for p := 0; p < kc; p++ {
+			clear(dst[p*NR+cnt : p*NR+NR])
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package tensor
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// TestParallelForCoversOnce: every index is visited exactly once, in pieces whose
+// boundaries depend only on n and grain, for any number of workers.
+func TestParallelForCoversOnce(t *testing.T) {
+	defer SetWorkers(0)
+	for _, w := range []int{1, 2, 3, 8} {
+		SetWorkers(w)
+		for _, n := range []int{0, 1, 7, 100, 1001} {
+			for _, grain := range []int{0, 1, 3, 64, 5000} {
+				hits := make([]int32, n)
+				var mu sync.Mutex
+				pieces := map[[2]int]bool{}
+				ParallelFor(n, grain, func(lo, hi int) {
+					mu.Lock()
+					pieces[[2]int{lo, hi}] = true
+					mu.Unlock()
+					for i := lo; i < hi; i++ {
+						atomic.AddInt32(&hits[i], 1)
+					}
+				})
+				for i, h := range hits {
+					if h != 1 {
+						t.Fatalf("w=%d n=%d grain=%d: index %d visited %d times", w, n, grain, i, h)
+					}
+				}
+				g := max(grain, 1)
+				for lo := 0; lo < n; lo += g {
+					if !pieces[[2]int{lo, min(lo+g, n)}] {
+						t.Fatalf("w=%d n=%d grain=%d: piece [%d,%d) missing", w, n, grain, lo, min(lo+g, n))
+					}
+				}
+				if want := (n + g - 1) / g; len(pieces) != want {
+					t.Fatalf("w=%d n=%d grain=%d: %d pieces, want %d", w, n, grain, len(pieces), want)
+				}
+			}
+		}
+	}
+}
+
+// TestParallelForNested: a ParallelFor (or Gemm) inside a ParallelFor piece, and
+// ParallelFor from many goroutines at once, complete and cover every index.
+func TestParallelForNested(t *testing.T) {
+	defer SetWorkers(0)
+	SetWorkers(2)
+	var total atomic.Int64
+	ParallelFor(8, 1, func(lo, hi int) {
+		ParallelFor(100, 10, func(lo, hi int) { total.Add(int64(hi - lo)) })
+		a, b, c := New(40, 50), New(50, 60), New(40, 60)
+		Gemm(false, false, 1, a, b, 0, c)
+	})
+	if total.Load() != 800 {
+		t.Fatalf("nested: covered %d of 800", total.Load())
+	}
+	var wg sync.WaitGroup
+	total.Store(0)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < 50; r++ {
+				ParallelFor(64, 4, func(lo, hi int) { total.Add(int64(hi - lo)) })
+			}
+		}()
+	}
+	wg.Wait()
+	if total.Load() != 8*50*64 {
+		t.Fatalf("concurrent: covered %d of %d", total.Load(), 8*50*64)
+	}
+}
+
+func TestWorkers(t *testing.T) {
+	defer SetWorkers(0)
+	SetWorkers(3)
+	if Workers() != 3 {
+		t.Fatalf("Workers() = %d after SetWorkers(3)", Workers())
+	}
+	SetWorkers(0)
+	if Workers() < 1 {
+		t.Fatalf("Workers() = %d by default", Workers())
+	}
+}
+
+// BenchmarkParallelForOverhead measures the cost of one ParallelFor call with two
+// trivial pieces: the price of waking the pool.
+func BenchmarkParallelForOverhead(b *testing.B) {
+	defer SetWorkers(0)
+	SetWorkers(2)
+	var sink atomic.Int64
+	fn := func(lo, hi int) { sink.Add(int64(hi - lo)) }
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ParallelFor(2, 1, fn)
+	}
+}

@@ -1,0 +1,325 @@
+// Command asmgen generates the GEMM micro-kernels of package
+// github.com/latent-ml/latent/tensor/internal/kernel with avo.
+//
+// It lives in its own module so that the library does not depend on avo. Run it
+// through go generate in tensor/internal/kernel:
+//
+//	cd tensor/internal/kernel && go generate
+//
+// Each kernel computes one mr×NR tile of C from packed panels:
+//
+//	acc[r][j] = Σ_p a[p*MR+r] · b[p*NR+j]      (p = 0 … k-1, in order, one FMA per step)
+//	C[r][j]   = alpha·acc[r][j] + beta·C[r][j]  if loadc != 0
+//	C[r][j]   = alpha·acc[r][j]                 if loadc == 0 (C is not read)
+//
+// for r < mr and the columns j selected by the mask. a is a packed MR×k panel (column
+// p holds MR consecutive values, rows ≥ mr are ignored), b a packed k×NR panel.
+// Every element of C is the same sequence of FMAs whatever mr and the mask are, so a
+// tile's values never depend on how the output was split between workers.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// isa describes one instruction set and element type.
+type isa struct {
+	prefix string // function name prefix
+	f64    bool
+	avx512 bool
+	mr     int // full tile rows (packed A panel height)
+}
+
+func (s isa) elem() int {
+	if s.f64 {
+		return 8
+	}
+	return 4
+}
+
+// vec is the vector width in bytes.
+func (s isa) vec() int {
+	if s.avx512 {
+		return 64
+	}
+	return 32
+}
+
+// nr is the tile width in elements: two vectors per row.
+func (s isa) nr() int { return 2 * s.vec() / s.elem() }
+
+func (s isa) typ() string {
+	if s.f64 {
+		return "float64"
+	}
+	return "float32"
+}
+
+func (s isa) vreg(i int) VecPhysical {
+	if s.avx512 {
+		return [...]VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+			Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}[i]
+	}
+	return [...]VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
+}
+
+func (s isa) bcast(m Mem, r VecPhysical) {
+	if s.f64 {
+		VBROADCASTSD(m, r)
+	} else {
+		VBROADCASTSS(m, r)
+	}
+}
+
+func (s isa) fma(x, y, acc Op) {
+	if s.f64 {
+		VFMADD231PD(x, y, acc)
+	} else {
+		VFMADD231PS(x, y, acc)
+	}
+}
+
+func (s isa) mul(x, y, dst Op) {
+	if s.f64 {
+		VMULPD(x, y, dst)
+	} else {
+		VMULPS(x, y, dst)
+	}
+}
+
+func (s isa) mov(ops ...Op) {
+	if s.f64 {
+		VMOVUPD(ops...)
+	} else {
+		VMOVUPS(ops...)
+	}
+}
+
+func (s isa) movz(m, k, r Op) {
+	if s.f64 {
+		VMOVUPD_Z(m, k, r)
+	} else {
+		VMOVUPS_Z(m, k, r)
+	}
+}
+
+func (s isa) maskmov(x, mask, y Op) {
+	if s.f64 {
+		VMASKMOVPD(x, mask, y)
+	} else {
+		VMASKMOVPS(x, mask, y)
+	}
+}
+
+func (s isa) zero(r VecPhysical) {
+	if s.avx512 {
+		VPXORD(r, r, r)
+	} else {
+		VXORPS(r, r, r)
+	}
+}
+
+func (s isa) gen(mr int) {
+	name := fmt.Sprintf("%s%d", s.prefix, mr)
+	t := s.typ()
+	var sig string
+	if s.avx512 {
+		sig = fmt.Sprintf("func(k int, a, b, c *%s, ldc int, alpha, beta %s, mask uint32, loadc int)", t, t)
+	} else {
+		sig = fmt.Sprintf("func(k int, a, b, c *%s, ldc int, alpha, beta %s, mask *%s, loadc int)", t, t, map[bool]string{false: "int32", true: "int64"}[s.f64])
+	}
+	TEXT(name, NOSPLIT, sig)
+	Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from packed panels (%s).",
+		name, mr, s.nr(), map[bool]string{false: "AVX2+FMA", true: "AVX-512"}[s.avx512]))
+	es, vb := s.elem(), s.vec()
+	k, a, b, c, ldc := RCX, RSI, RDI, RDX, RBX
+	Load(Param("k"), k)
+	Load(Param("a"), a)
+	Load(Param("b"), b)
+	Load(Param("c"), c)
+	Load(Param("ldc"), ldc)
+	if s.f64 {
+		SHLQ(U8(3), ldc)
+	} else {
+		SHLQ(U8(2), ldc)
+	}
+	nacc := 2 * mr
+	var bv0, bv1, av0, av1 VecPhysical
+	if s.avx512 {
+		bv0, bv1, av0, av1 = Z28, Z29, Z30, Z31
+	} else {
+		bv0, bv1, av0, av1 = Y12, Y13, Y14, Y15
+	}
+	acc := func(r, j int) VecPhysical { return s.vreg(2*r + j) }
+	for i := 0; i < nacc; i++ {
+		s.zero(s.vreg(i))
+	}
+	// Prefetch the C tile: it is read (or written) once the k loop is done.
+		MOVQ(c, R8)
+	for r := 0; r < mr; r++ {
+		PREFETCHT0(Mem{Base: R8})
+		PREFETCHT0(Mem{Base: R8, Disp: 2*vb - 1})
+		if r+1 < mr {
+			ADDQ(ldc, R8)
+		}
+	}
+	astep, bstep := s.mr*es, 2*vb
+	// Main loop, unrolled twice.
+		MOVQ(k, R9)
+	SHRQ(U8(1), R9)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_loop")
+	for u := 0; u < 2; u++ {
+		s.mov(Mem{Base: b, Disp: u * bstep}, bv0)
+		s.mov(Mem{Base: b, Disp: u*bstep + vb}, bv1)
+		for r := 0; r < mr; r++ {
+			av := av0
+			if r%2 == 1 {
+				av = av1
+			}
+			s.bcast(Mem{Base: a, Disp: u*astep + r*es}, av)
+			s.fma(bv0, av, acc(r, 0))
+			s.fma(bv1, av, acc(r, 1))
+		}
+	}
+	ADDQ(U32(2*astep), a)
+	ADDQ(U32(2*bstep), b)
+	DECQ(R9)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_tail")
+	TESTQ(U32(1), k)
+	JZ(LabelRef(name + "_epi"))
+	s.mov(Mem{Base: b}, bv0)
+	s.mov(Mem{Base: b, Disp: vb}, bv1)
+	for r := 0; r < mr; r++ {
+		av := av0
+		if r%2 == 1 {
+			av = av1
+		}
+		s.bcast(Mem{Base: a, Disp: r * es}, av)
+		s.fma(bv0, av, acc(r, 0))
+		s.fma(bv1, av, acc(r, 1))
+	}
+
+	Label(name + "_epi")
+	// acc *= alpha
+	alpha := bv0
+	s.bcast(addr("alpha"), alpha)
+	for i := 0; i < nacc; i++ {
+		s.mul(alpha, s.vreg(i), s.vreg(i))
+	}
+	beta := bv1
+	ret := func() {
+		VZEROUPPER()
+		RET()
+	}
+	rows := func(body func(r int)) {
+		for r := 0; r < mr; r++ {
+			body(r)
+			if r+1 < mr {
+				ADDQ(ldc, c)
+			}
+		}
+	}
+	lo := Mem{Base: c}
+	hi := Mem{Base: c, Disp: vb}
+	if s.avx512 {
+		Load(Param("mask"), EAX)
+		KMOVW(EAX, K1)
+		SHRL(U8(vb/es), EAX)
+		KMOVW(EAX, K2)
+		Load(Param("loadc"), RAX)
+		TESTQ(RAX, RAX)
+		JZ(LabelRef(name + "_store"))
+		s.bcast(addr("beta"), beta)
+		rows(func(r int) {
+			s.movz(lo, K1, av0)
+			s.movz(hi, K2, av1)
+			s.fma(beta, av0, acc(r, 0))
+			s.fma(beta, av1, acc(r, 1))
+			s.mov(acc(r, 0), K1, lo)
+			s.mov(acc(r, 1), K2, hi)
+		})
+		ret()
+		Label(name + "_store")
+		rows(func(r int) {
+			s.mov(acc(r, 0), K1, lo)
+			s.mov(acc(r, 1), K2, hi)
+		})
+		ret()
+		return
+	}
+	Load(Param("mask"), RAX)
+	Load(Param("loadc"), R10)
+	TESTQ(RAX, RAX)
+	JNZ(LabelRef(name + "_masked"))
+	TESTQ(R10, R10)
+	JZ(LabelRef(name + "_store"))
+	s.bcast(addr("beta"), beta)
+	rows(func(r int) {
+		s.fma(lo, beta, acc(r, 0))
+		s.fma(hi, beta, acc(r, 1))
+		s.mov(acc(r, 0), lo)
+		s.mov(acc(r, 1), hi)
+	})
+	ret()
+	Label(name + "_store")
+	rows(func(r int) {
+		s.mov(acc(r, 0), lo)
+		s.mov(acc(r, 1), hi)
+	})
+	ret()
+	// Partial tile: columns chosen by two vector masks read from *mask.
+	Label(name + "_masked")
+	m0, m1 := bv0, av0
+	s.mov(Mem{Base: RAX}, m0)
+	s.mov(Mem{Base: RAX, Disp: vb}, m1)
+	TESTQ(R10, R10)
+	JZ(LabelRef(name + "_mstore"))
+	s.bcast(addr("beta"), beta)
+	tmp := av1
+	rows(func(r int) {
+		s.maskmov(lo, m0, tmp)
+		s.fma(beta, tmp, acc(r, 0))
+		s.maskmov(hi, m1, tmp)
+		s.fma(beta, tmp, acc(r, 1))
+		s.maskmov(acc(r, 0), m0, lo)
+		s.maskmov(acc(r, 1), m1, hi)
+	})
+	ret()
+	Label(name + "_mstore")
+	rows(func(r int) {
+		s.maskmov(acc(r, 0), m0, lo)
+		s.maskmov(acc(r, 1), m1, hi)
+	})
+	ret()
+}
+
+// addr returns the stack address of a scalar parameter.
+func addr(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
+func main() {
+	ConstraintExpr("!purego")
+	isas := []isa{
+		{prefix: "Sgemm512x", avx512: true, mr: 14},
+		{prefix: "Sgemm256x", mr: 6},
+		{prefix: "Dgemm512x", f64: true, avx512: true, mr: 14},
+		{prefix: "Dgemm256x", f64: true, mr: 6},
+	}
+	for _, s := range isas {
+		for mr := 1; mr <= s.mr; mr++ {
+			s.gen(mr)
+		}
+	}
+	Generate()
+}

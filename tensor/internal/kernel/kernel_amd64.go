@@ -1,0 +1,25 @@
+//go:build !purego
+
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+var (
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 = cpu.X86.HasAVX512F && hasAVX2
+)
+
+// SgemmAVX512 and its siblings hold the kernels by tile height: entry mr computes an
+// mr-row tile (entry 0 is nil). The packed A panel is always MR rows high.
+var (
+	SgemmAVX512 = [...]func(k int, a, b, c *float32, ldc int, alpha, beta float32, mask uint32, loadc int){
+		nil, Sgemm512x1, Sgemm512x2, Sgemm512x3, Sgemm512x4, Sgemm512x5, Sgemm512x6, Sgemm512x7,
+		Sgemm512x8, Sgemm512x9, Sgemm512x10, Sgemm512x11, Sgemm512x12, Sgemm512x13, Sgemm512x14}
+	SgemmAVX2 = [...]func(k int, a, b, c *float32, ldc int, alpha, beta float32, mask *int32, loadc int){
+		nil, Sgemm256x1, Sgemm256x2, Sgemm256x3, Sgemm256x4, Sgemm256x5, Sgemm256x6}
+	DgemmAVX512 = [...]func(k int, a, b, c *float64, ldc int, alpha, beta float64, mask uint32, loadc int){
+		nil, Dgemm512x1, Dgemm512x2, Dgemm512x3, Dgemm512x4, Dgemm512x5, Dgemm512x6, Dgemm512x7,
+		Dgemm512x8, Dgemm512x9, Dgemm512x10, Dgemm512x11, Dgemm512x12, Dgemm512x13, Dgemm512x14}
+	DgemmAVX2 = [...]func(k int, a, b, c *float64, ldc int, alpha, beta float64, mask *int64, loadc int){
+		nil, Dgemm256x1, Dgemm256x2, Dgemm256x3, Dgemm256x4, Dgemm256x5, Dgemm256x6}
+)

@@ -1,0 +1,17 @@
+//go:build !amd64 || purego
+
+package kernel
+
+const (
+	hasAVX2   = false
+	hasAVX512 = false
+)
+
+// Without assembly the tables are empty; Supported reports false for AVX2 and AVX512
+// and package tensor never indexes them.
+var (
+	SgemmAVX512 [15]func(k int, a, b, c *float32, ldc int, alpha, beta float32, mask uint32, loadc int)
+	SgemmAVX2   [7]func(k int, a, b, c *float32, ldc int, alpha, beta float32, mask *int32, loadc int)
+	DgemmAVX512 [15]func(k int, a, b, c *float64, ldc int, alpha, beta float64, mask uint32, loadc int)
+	DgemmAVX2   [7]func(k int, a, b, c *float64, ldc int, alpha, beta float64, mask *int64, loadc int)
+)

@@ -1,0 +1,131 @@
+package vae
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/nn"
+)
+
+// Model kinds.
+const (
+	KindAE      = "ae"      // deterministic autoencoder (the baseline)
+	KindVAE     = "vae"     // MLP variational autoencoder
+	KindCVAE    = "cvae"    // conditional VAE: encoder and decoder also see y
+	KindConvVAE = "convvae" // convolutional VAE of the Keras example
+)
+
+// Decoder likelihoods.
+const (
+	Bernoulli = "bernoulli" // p(x|h) = Π Bernoulli(x_j; σ(logit_j)); x in [0, 1]
+	Gaussian  = "gaussian"  // p(x|h) = Π N(x_j; mean_j, σ²)
+)
+
+// Config describes a model. Its zero value is a Bernoulli VAE with one hidden layer
+// of 400 ReLU units and a 20-dimensional latent space (pytorch/examples vae).
+type Config struct {
+	Kind   string // KindAE, KindVAE (default), KindCVAE or KindConvVAE
+	Latent int    // latent dimension D; default 20
+	// Hidden are the hidden layer sizes of the encoder; the decoder mirrors them.
+	// Default [400]. For convvae, the single dense layer after the convolutions;
+	// default [16] (Keras example).
+	Hidden     []int
+	Activation string // hidden nonlinearity, see nn.ParseAct; default "relu"
+	Decoder    string // Bernoulli (default) or Gaussian
+	// Sigma2 is the Gaussian decoder's variance σ². 0 means learned: one shared
+	// log σ² parameter, starting at 0 (σ² = 1).
+	Sigma2 float64
+	Beta   float64 // weight of the KL term (β-VAE); default 1
+	// IWK is the number of importance samples per example in the training objective:
+	// 1 (default) is the ELBO with a closed-form KL, k > 1 the IWAE bound L_k.
+	IWK int
+	// Height, Width, Channels give the image shape (NHWC) for convvae.
+	Height, Width, Channels int
+	// CondDim is the size of the conditioning vector y for cvae (the number of
+	// classes when y is a one-hot label).
+	CondDim int
+	Init    string // weight initialisation, see nn.ParseInit; default "lecun-uniform" (PyTorch's)
+}
+
+// withDefaults returns c with zero fields replaced by their defaults, or an error
+// naming the first bad field.
+func (c Config) withDefaults() (Config, error) {
+	if c.Kind == "" {
+		c.Kind = KindVAE
+	}
+	switch c.Kind {
+	case KindAE, KindVAE, KindCVAE, KindConvVAE:
+	default:
+		return c, fmt.Errorf("vae: unknown model kind %q (want ae, vae, cvae or convvae)", c.Kind)
+	}
+	if c.Latent == 0 {
+		c.Latent = 20
+	}
+	if c.Latent < 0 {
+		return c, fmt.Errorf("vae: latent dimension must be >= 1, got %d", c.Latent)
+	}
+	if len(c.Hidden) == 0 {
+		if c.Kind == KindConvVAE {
+			c.Hidden = []int{16}
+		} else {
+			c.Hidden = []int{400}
+		}
+	}
+	c.Hidden = append([]int(nil), c.Hidden...)
+	for i, h := range c.Hidden {
+		if h < 1 {
+			return c, fmt.Errorf("vae: hidden layer %d size must be >= 1, got %d", i+1, h)
+		}
+	}
+	if c.Kind == KindConvVAE && len(c.Hidden) != 1 {
+		return c, fmt.Errorf("vae: convvae takes one dense hidden size, got %v", c.Hidden)
+	}
+	if c.Activation == "" {
+		c.Activation = "relu"
+	}
+	if _, err := nn.ParseAct(c.Activation); err != nil {
+		return c, fmt.Errorf("vae: activation: %w", err)
+	}
+	if c.Decoder == "" {
+		c.Decoder = Bernoulli
+	}
+	if c.Decoder != Bernoulli && c.Decoder != Gaussian {
+		return c, fmt.Errorf("vae: unknown decoder %q (want bernoulli or gaussian)", c.Decoder)
+	}
+	if c.Sigma2 < 0 || c.Sigma2 != c.Sigma2 {
+		return c, fmt.Errorf("vae: decoder variance sigma2 must be > 0 (or 0 for learned), got %g", c.Sigma2)
+	}
+	if c.Beta == 0 {
+		c.Beta = 1
+	}
+	if c.Beta < 0 || c.Beta != c.Beta {
+		return c, fmt.Errorf("vae: beta must be > 0, got %g", c.Beta)
+	}
+	if c.IWK == 0 {
+		c.IWK = 1
+	}
+	if c.IWK < 0 {
+		return c, fmt.Errorf("vae: importance samples iw-k must be >= 1, got %d", c.IWK)
+	}
+	if c.IWK > 1 && c.Beta != 1 {
+		return c, fmt.Errorf("vae: the IWAE objective (iw-k %d) has no KL weight; beta must be 1, got %g", c.IWK, c.Beta)
+	}
+	if c.IWK > 1 && c.Kind == KindAE {
+		return c, fmt.Errorf("vae: an autoencoder has no importance weights; iw-k must be 1, got %d", c.IWK)
+	}
+	if c.Kind == KindCVAE && c.CondDim < 1 {
+		return c, fmt.Errorf("vae: cvae needs a conditioning vector (labels); conditioning size is %d", c.CondDim)
+	}
+	if c.Kind != KindCVAE && c.CondDim != 0 {
+		return c, fmt.Errorf("vae: %s takes no conditioning vector, got size %d", c.Kind, c.CondDim)
+	}
+	if c.Kind == KindConvVAE && (c.Height < 2 || c.Width < 2 || c.Channels < 1) {
+		return c, fmt.Errorf("vae: convvae needs image data; image shape is %d×%d×%d", c.Height, c.Width, c.Channels)
+	}
+	if c.Init == "" {
+		c.Init = nn.LeCunUniform.String()
+	}
+	if _, err := nn.ParseInit(c.Init); err != nil {
+		return c, fmt.Errorf("vae: init: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,21 @@
+// Package vae implements autoencoders and variational autoencoders: the plain
+// autoencoder, the VAE with a Bernoulli (logits) or Gaussian decoder, the conditional
+// VAE, the convolutional VAE of the Keras example, and importance-weighted (IWAE)
+// log-likelihood estimates and training.
+//
+// The VAE fits p(x) = ∫ p(x|h) N(h; 0, I) dh with an encoder Q(h|x) = N(μ(x),
+// diag σ²(x)) by maximising the evidence lower bound
+//
+//	ELBO(x) = E_Q[log p(x|h)] − β·KL(Q(h|x) ‖ N(0, I)) ≤ log p(x)      (β = 1)
+//
+// with h = μ + σ⊙ε, ε ~ N(0, I) (the reparameterisation trick; Kingma & Welling 2014)
+// and the KL term in closed form. With k > 1 samples the bound is the IWAE bound
+// (Burda, Grosse & Salakhutdinov 2016), tighter and converging to log p(x) as k → ∞:
+//
+//	L_k(x) = E[ log (1/k) Σ_i w_i ],   w_i = p(x|h_i) N(h_i; 0, I) / Q(h_i|x).
+//
+// Training minimises the sum over a mini-batch of −ELBO (or −L_k), as
+// pytorch/examples vae does, with Adam or SGD. Every random draw comes from one seeded
+// stream whose state is saved with the parameters and optimiser moments, so a resumed
+// run is bit-identical to an uninterrupted one.
+package vae
