@@ -66,7 +66,6 @@ func readCSV(s *source, o CSVOptions) (*Dataset, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -74,6 +73,7 @@ func readCSV(s *source, o CSVOptions) (*Dataset, error) {
 			}
 			return nil, ferr(name, "%v", err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
 		}
@@ -81,8 +81,25 @@ func readCSV(s *source, o CSVOptions) (*Dataset, error) {
 			cols, firstLn = len(rec), line
 			isHeader := header == "yes"
 			if header == "auto" {
-				for _, f := range rec {
-					if _, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err != nil {
+				// A header has a field that is not a number, outside the label
+				// column (labels may be names); a label named by its header
+				// name implies a header.
+				skip := -1
+				switch o.Label {
+				case "", "none":
+				case "first":
+					skip = 0
+				case "last":
+					skip = cols - 1
+				default:
+					if k, err := strconv.Atoi(o.Label); err == nil {
+						skip = k
+					} else {
+						isHeader = true
+					}
+				}
+				for j, f := range rec {
+					if _, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err != nil && j != skip {
 						isHeader = true
 						break
 					}

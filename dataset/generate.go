@@ -9,7 +9,7 @@ import (
 	"github.com/latent-ml/latent/tensor"
 )
 
-// loadIsing handles "ising:L=16,T=2.27,n=20000[,burn=1000,every=5,method=mixed,seed=S]":
+// loadIsing handles "ising:L=16,T=2.27,n=20000[,burn=500,every=2,method=mixed,seed=S]":
 // n configurations of the L×L periodic Ising model at temperature T (see
 // package ising), drawn after burn steps and every `every` steps. A spin up
 // is 1 and a spin down 0 in X (x = (s+1)/2), so Binary is true; Factors holds
@@ -33,11 +33,11 @@ func loadIsing(sp *Spec, opt Options) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	burn, err := sp.intOpt("burn", 1000, 0, 1<<24)
+	burn, err := sp.intOpt("burn", 500, 0, 1<<24)
 	if err != nil {
 		return nil, err
 	}
-	every, err := sp.intOpt("every", 5, 1, 1<<20)
+	every, err := sp.intOpt("every", 2, 1, 1<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -180,4 +180,3 @@ func loadShapes(sp *Spec, opt Options) (*Dataset, error) {
 	}
 	return Shapes(n, size, rng.New(seed)), nil
 }
-

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"fmt"
@@ -486,27 +487,27 @@ var (
 )
 
 func readNPZDataset(r io.ReaderAt, name string, size int64, sp *Spec) (*Dataset, error) {
-	all, u8, err := ReadNPZ(r, name, size, nil)
+	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, err
+		return nil, ferr(name, "not a valid .npz (zip) archive: %v", err)
 	}
-	var keys []string
-	for k := range all {
-		keys = append(keys, k)
+	keys := npzKeys(zr)
+	has := map[string]bool{}
+	for _, k := range keys {
+		has[k] = true
 	}
-	sort.Strings(keys)
 	pick := func(opt string, cands []string, single bool) (string, error) {
 		if k, ok := sp.Opts[opt]; ok {
-			if all[k] == nil {
+			if !has[k] {
 				return "", ferr(name, "no array %q (has %s)", k, strings.Join(keys, ", "))
 			}
 			return k, nil
 		}
-		if single && len(all) == 1 {
+		if single && len(keys) == 1 {
 			return keys[0], nil
 		}
 		for _, c := range cands {
-			if all[c] != nil {
+			if has[c] {
 				return c, nil
 			}
 		}
@@ -519,6 +520,18 @@ func readNPZDataset(r io.ReaderAt, name string, size int64, sp *Spec) (*Dataset,
 	if xk == "" {
 		return nil, ferr(name, "which array holds the data? name it with x=KEY (has %s)", strings.Join(keys, ", "))
 	}
+	yk, err := pick("y", npzYKeys, false)
+	if err != nil {
+		return nil, err
+	}
+	want := []string{xk}
+	if yk != "" && yk != xk {
+		want = append(want, yk)
+	}
+	all, u8, err := ReadNPZ(r, name, size, want)
+	if err != nil {
+		return nil, err
+	}
 	d, err := arrayDataset(name, all[xk])
 	if err != nil {
 		return nil, err
@@ -528,10 +541,6 @@ func readNPZDataset(r io.ReaderAt, name string, size int64, sp *Spec) (*Dataset,
 		def = "255"
 	}
 	if err := applyScale(d, sp, def); err != nil {
-		return nil, err
-	}
-	yk, err := pick("y", npzYKeys, false)
-	if err != nil {
 		return nil, err
 	}
 	if yk != "" {

@@ -262,7 +262,7 @@ func TestBarsAndStripes(t *testing.T) {
 			for a := 0; a < n; a++ {
 				for b := 0; b < n; b++ {
 					key += string('0' + byte(r[a*n+b]))
-					bars = bars && r[a*n+b] == r[b]      // every row equals row 0
+					bars = bars && r[a*n+b] == r[b]         // every row equals row 0
 					stripes = stripes && r[a*n+b] == r[a*n] // every row constant
 				}
 			}

@@ -210,7 +210,7 @@ func (n *Info) missingError(f FileInfo, opt Options) error {
 		all = append(all, g.Path)
 	}
 	return fmt.Errorf("dataset: %s: missing file %s (looked in %s); download it with `latent data fetch %s`, "+
-		"or set LATENT_DATA or --data-dir to a folder holding %s",
+		"or set LATENT_DATA or --data-dir to a folder holding %s (gzip-compressed or not)",
 		n.Name, f.Path, strings.Join(looked, ", "), n.Name, strings.Join(all, ", "))
 }
 

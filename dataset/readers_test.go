@@ -463,6 +463,12 @@ func TestCSV(t *testing.T) {
 	if d.Labels[0] != 7 || d.Labels[1] != 2 || d.NumClasses != 8 {
 		t.Fatalf("labels %v", d.Labels)
 	}
+	// Name labels in the last column do not make the first row a header.
+	pn := writeFile(t, dir, "names.csv", []byte("1,2,cat\n3,4,dog\n"))
+	d, err = Load(pn+":label=last", Options{})
+	if err != nil || d.Len() != 2 || d.ClassNames[0] != "cat" || d.Labels[1] != 1 {
+		t.Fatalf("name labels: %v %+v", err, d)
+	}
 	// label=first and a column index; no labels by default.
 	d, _ = Load(pg+":label=0", Options{})
 	eqF(t, "label=0", d.X.Data, []float32{2, 7, 4, 2})

@@ -2,6 +2,8 @@ package dataset
 
 import (
 	"os"
+	"path/filepath"
+	"reflect"
 	"runtime"
 	"testing"
 	"time"
@@ -52,6 +54,58 @@ func TestRealData(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestRealDataCrossChecks checks facts stated in the data README: binarized
+// MNIST test is MNIST t10k stably sorted by label (so each binarized image is 0
+// wherever its MNIST image is 0, and the derived labels are right), and
+// sklearn's digits.csv.gz holds the rows of optdigits.tes.
+func TestRealDataCrossChecks(t *testing.T) {
+	dir := os.Getenv("LATENT_DATA")
+	if dir == "" {
+		t.Skip("LATENT_DATA not set")
+	}
+	mn, err := Load("mnist:test", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bm, err := Load("binarized-mnist:test", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := make([]int, 0, mn.Len())
+	for c := 0; c < 10; c++ {
+		for i, l := range mn.Labels {
+			if l == c {
+				order = append(order, i)
+			}
+		}
+	}
+	bad := 0
+	for k, i := range order {
+		if bm.Labels[k] != mn.Labels[i] {
+			t.Fatalf("binarized test %d: label %d, MNIST %d", k, bm.Labels[k], mn.Labels[i])
+		}
+		for j, v := range bm.X.Row(k) {
+			if v == 1 && mn.X.At(i, j) == 0 {
+				bad++
+			}
+		}
+	}
+	if bad != 0 {
+		t.Errorf("%d binarized pixels are on where MNIST is 0", bad)
+	}
+	sk, err := Load(filepath.Join(dir, "sklearn-digits", "digits.csv.gz")+":label=last,scale=16", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	od, err := Load("optdigits:test", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(sk.X.Data, od.X.Data) || !reflect.DeepEqual(sk.Labels, od.Labels) {
+		t.Error("sklearn digits.csv.gz differs from optdigits.tes")
 	}
 }
 

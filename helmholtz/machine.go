@@ -82,19 +82,12 @@ func (m *Machine) InitVisibleBias(x *tensor.Mat) {
 	}
 }
 
-// bernLogProb returns Σ_j v_j a_j - softplus(a_j) = Σ_j log Bernoulli(v_j | σ(a_j)),
-// in float64.
-func bernLogProb(v []float32, a []float32) float64 {
+// bernLogProb returns Σ_j v_j a_j - sp_j = Σ_j log Bernoulli(v_j | σ(a_j)), with
+// sp = softplus(a) precomputed, summed in float64.
+func bernLogProb(v, a, sp []float32) float64 {
 	var s float64
 	for j, aj := range a {
-		f := float64(aj)
-		var sp float64
-		if f > 0 {
-			sp = f + math.Log1p(math.Exp(-f))
-		} else {
-			sp = math.Log1p(math.Exp(f))
-		}
-		s += float64(v[j])*f - sp
+		s += float64(v[j]*aj) - float64(sp[j])
 	}
 	return s
 }
@@ -131,6 +124,9 @@ type pass struct {
 	logq   []float64     // per row: log q(h|x)
 	logp   []float64     // per row: log p(x, h)
 	topP   []float32     // σ(top)
+	topSp  []float32     // softplus(top)
+	sp     []*tensor.Mat // softplus of qa
+	gsp    []*tensor.Mat // softplus of ga
 }
 
 func (ps *pass) ensure(m *Machine, rows int) {
@@ -141,6 +137,8 @@ func (ps *pass) ensure(m *Machine, rows int) {
 		ps.qp = make([]*tensor.Mat, l+1)
 		ps.ga = make([]*tensor.Mat, l)
 		ps.gp = make([]*tensor.Mat, l)
+		ps.sp = make([]*tensor.Mat, l+1)
+		ps.gsp = make([]*tensor.Mat, l)
 	}
 	for i := 0; i <= l; i++ {
 		ps.h[i] = tensor.Reuse(ps.h[i], rows, m.Sizes[i])
@@ -160,6 +158,7 @@ func (ps *pass) ensure(m *Machine, rows int) {
 	ps.logq, ps.logp = ps.logq[:rows], ps.logp[:rows]
 	if len(ps.topP) != m.Sizes[l] {
 		ps.topP = make([]float32, m.Sizes[l])
+		ps.topSp = make([]float32, m.Sizes[l])
 	}
 }
 
@@ -171,10 +170,14 @@ func (m *Machine) recognise(ps *pass, streams []*rng.Stream, logs bool) {
 		draw(ps.h[i+1], ps.qp[i+1], streams)
 	}
 	if logs {
+		for i := 1; i <= m.Layers(); i++ {
+			ps.sp[i] = tensor.Reuse(ps.sp[i], ps.qa[i].Rows, ps.qa[i].Cols)
+			tensor.Softplus(ps.sp[i].Data, ps.qa[i].Data)
+		}
 		for r := range ps.logq {
 			var s float64
 			for i := 1; i <= m.Layers(); i++ {
-				s += bernLogProb(ps.h[i].Row(r), ps.qa[i].Row(r))
+				s += bernLogProb(ps.h[i].Row(r), ps.qa[i].Row(r), ps.sp[i].Row(r))
 			}
 			ps.logq[r] = s
 		}
@@ -190,10 +193,15 @@ func (m *Machine) generativeScore(ps *pass, logs bool) {
 		layerPass(ps.ga[i], ps.gp[i], ps.h[i+1], m.GenW[i], m.GenB[i])
 	}
 	if logs {
+		tensor.Softplus(ps.topSp, m.Top)
+		for i := 0; i < l; i++ {
+			ps.gsp[i] = tensor.Reuse(ps.gsp[i], ps.ga[i].Rows, ps.ga[i].Cols)
+			tensor.Softplus(ps.gsp[i].Data, ps.ga[i].Data)
+		}
 		for r := range ps.logp {
-			s := bernLogProb(ps.h[l].Row(r), m.Top)
+			s := bernLogProb(ps.h[l].Row(r), m.Top, ps.topSp)
 			for i := 0; i < l; i++ {
-				s += bernLogProb(ps.h[i].Row(r), ps.ga[i].Row(r))
+				s += bernLogProb(ps.h[i].Row(r), ps.ga[i].Row(r), ps.gsp[i].Row(r))
 			}
 			ps.logp[r] = s
 		}

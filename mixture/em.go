@@ -49,6 +49,8 @@ type Result struct {
 type EMConfig struct {
 	MaxIter int     // most EM iterations; 0 means 100
 	Tol     float64 // stop when |ΔF| per example between E-steps < Tol; 0 means 1e-3, <0 never
+	// OnStep, when set, is called with every new trace entry (for progress reports).
+	OnStep func(Step)
 }
 
 func (c EMConfig) withDefaults() EMConfig {
@@ -90,6 +92,9 @@ func EM(m Model, x *tensor.Mat, cfg EMConfig) (Result, error) {
 			return res, fmt.Errorf("mixture: free energy is %v at iteration %d (E-step)", fE, it)
 		}
 		res.History = append(res.History, Step{it, "E", fE})
+		if cfg.OnStep != nil {
+			cfg.OnStep(Step{it, "E", fE})
+		}
 		if err := m.MStep(x, resp); err != nil {
 			return res, fmt.Errorf("%w (iteration %d)", err, it)
 		}
@@ -99,6 +104,9 @@ func EM(m Model, x *tensor.Mat, cfg EMConfig) (Result, error) {
 			return res, fmt.Errorf("mixture: free energy is NaN at iteration %d (M-step)", it)
 		}
 		res.History = append(res.History, Step{it, "M", fM})
+		if cfg.OnStep != nil {
+			cfg.OnStep(Step{it, "M", fM})
+		}
 		res.Iterations = it
 		if math.Abs(fE-prevE) < cfg.Tol {
 			res.Converged = true

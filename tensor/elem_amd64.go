@@ -16,7 +16,7 @@ var (
 // elemPaths lists the kernel sets this CPU can run, best first.
 func elemPaths() []*elemKernels {
 	var p []*elemKernels
-	if cpu.X86.HasAVX512F {
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL {
 		p = append(p, &avx512Elem)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -41,6 +41,10 @@ func kernelUnary(isa int, op unaryOp, dst, x []float32) {
 			logSigmoidAVX512(dst, x)
 		case opReLU:
 			reluAVX512(dst, x)
+		case opTanh:
+			tanhAVX512(dst, x)
+		case opLog:
+			logAVX512(dst, x)
 		}
 	case isaAVX2:
 		switch op {
@@ -54,6 +58,10 @@ func kernelUnary(isa int, op unaryOp, dst, x []float32) {
 			logSigmoidAVX2(dst, x)
 		case opReLU:
 			reluAVX2(dst, x)
+		case opTanh:
+			tanhAVX2(dst, x)
+		case opLog:
+			logAVX2(dst, x)
 		}
 	default:
 		unaryGeneric(op, dst, x)
@@ -91,4 +99,24 @@ func kernelBernoulli(isa int, sample, p, u []float32) {
 	default:
 		bernoulliGeneric(sample, p, u)
 	}
+}
+
+func kernelMax(isa int, x []float32) float32 {
+	switch isa {
+	case isaAVX512:
+		return maxAVX512(x)
+	case isaAVX2:
+		return maxAVX2(x)
+	}
+	return maxGeneric(x)
+}
+
+func kernelExpSum(isa int, x []float32, shift float32) float64 {
+	switch isa {
+	case isaAVX512:
+		return expSumAVX512(x, shift)
+	case isaAVX2:
+		return expSumAVX2(x, shift)
+	}
+	return expSumGeneric(x, shift)
 }

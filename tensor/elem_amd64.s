@@ -346,6 +346,240 @@ DATA elemc_mhalf<>+56(SB)/4, $0xbf000000
 DATA elemc_mhalf<>+60(SB)/4, $0xbf000000
 GLOBL elemc_mhalf<>(SB), RODATA|NOPTR, $64
 
+DATA elemc_m2<>+0(SB)/4, $0xc0000000
+DATA elemc_m2<>+4(SB)/4, $0xc0000000
+DATA elemc_m2<>+8(SB)/4, $0xc0000000
+DATA elemc_m2<>+12(SB)/4, $0xc0000000
+DATA elemc_m2<>+16(SB)/4, $0xc0000000
+DATA elemc_m2<>+20(SB)/4, $0xc0000000
+DATA elemc_m2<>+24(SB)/4, $0xc0000000
+DATA elemc_m2<>+28(SB)/4, $0xc0000000
+DATA elemc_m2<>+32(SB)/4, $0xc0000000
+DATA elemc_m2<>+36(SB)/4, $0xc0000000
+DATA elemc_m2<>+40(SB)/4, $0xc0000000
+DATA elemc_m2<>+44(SB)/4, $0xc0000000
+DATA elemc_m2<>+48(SB)/4, $0xc0000000
+DATA elemc_m2<>+52(SB)/4, $0xc0000000
+DATA elemc_m2<>+56(SB)/4, $0xc0000000
+DATA elemc_m2<>+60(SB)/4, $0xc0000000
+GLOBL elemc_m2<>(SB), RODATA|NOPTR, $64
+
+DATA elemc_tanhsmall<>+0(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+4(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+8(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+12(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+16(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+20(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+24(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+28(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+32(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+36(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+40(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+44(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+48(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+52(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+56(SB)/4, $0x3f200000
+DATA elemc_tanhsmall<>+60(SB)/4, $0x3f200000
+GLOBL elemc_tanhsmall<>(SB), RODATA|NOPTR, $64
+
+DATA elemc_minnormal<>+0(SB)/4, $0x00800000
+DATA elemc_minnormal<>+4(SB)/4, $0x00800000
+DATA elemc_minnormal<>+8(SB)/4, $0x00800000
+DATA elemc_minnormal<>+12(SB)/4, $0x00800000
+DATA elemc_minnormal<>+16(SB)/4, $0x00800000
+DATA elemc_minnormal<>+20(SB)/4, $0x00800000
+DATA elemc_minnormal<>+24(SB)/4, $0x00800000
+DATA elemc_minnormal<>+28(SB)/4, $0x00800000
+DATA elemc_minnormal<>+32(SB)/4, $0x00800000
+DATA elemc_minnormal<>+36(SB)/4, $0x00800000
+DATA elemc_minnormal<>+40(SB)/4, $0x00800000
+DATA elemc_minnormal<>+44(SB)/4, $0x00800000
+DATA elemc_minnormal<>+48(SB)/4, $0x00800000
+DATA elemc_minnormal<>+52(SB)/4, $0x00800000
+DATA elemc_minnormal<>+56(SB)/4, $0x00800000
+DATA elemc_minnormal<>+60(SB)/4, $0x00800000
+GLOBL elemc_minnormal<>(SB), RODATA|NOPTR, $64
+
+DATA elemc_two24<>+0(SB)/4, $0x4b800000
+DATA elemc_two24<>+4(SB)/4, $0x4b800000
+DATA elemc_two24<>+8(SB)/4, $0x4b800000
+DATA elemc_two24<>+12(SB)/4, $0x4b800000
+DATA elemc_two24<>+16(SB)/4, $0x4b800000
+DATA elemc_two24<>+20(SB)/4, $0x4b800000
+DATA elemc_two24<>+24(SB)/4, $0x4b800000
+DATA elemc_two24<>+28(SB)/4, $0x4b800000
+DATA elemc_two24<>+32(SB)/4, $0x4b800000
+DATA elemc_two24<>+36(SB)/4, $0x4b800000
+DATA elemc_two24<>+40(SB)/4, $0x4b800000
+DATA elemc_two24<>+44(SB)/4, $0x4b800000
+DATA elemc_two24<>+48(SB)/4, $0x4b800000
+DATA elemc_two24<>+52(SB)/4, $0x4b800000
+DATA elemc_two24<>+56(SB)/4, $0x4b800000
+DATA elemc_two24<>+60(SB)/4, $0x4b800000
+GLOBL elemc_two24<>(SB), RODATA|NOPTR, $64
+
+DATA elemc_m24<>+0(SB)/4, $0xc1c00000
+DATA elemc_m24<>+4(SB)/4, $0xc1c00000
+DATA elemc_m24<>+8(SB)/4, $0xc1c00000
+DATA elemc_m24<>+12(SB)/4, $0xc1c00000
+DATA elemc_m24<>+16(SB)/4, $0xc1c00000
+DATA elemc_m24<>+20(SB)/4, $0xc1c00000
+DATA elemc_m24<>+24(SB)/4, $0xc1c00000
+DATA elemc_m24<>+28(SB)/4, $0xc1c00000
+DATA elemc_m24<>+32(SB)/4, $0xc1c00000
+DATA elemc_m24<>+36(SB)/4, $0xc1c00000
+DATA elemc_m24<>+40(SB)/4, $0xc1c00000
+DATA elemc_m24<>+44(SB)/4, $0xc1c00000
+DATA elemc_m24<>+48(SB)/4, $0xc1c00000
+DATA elemc_m24<>+52(SB)/4, $0xc1c00000
+DATA elemc_m24<>+56(SB)/4, $0xc1c00000
+DATA elemc_m24<>+60(SB)/4, $0xc1c00000
+GLOBL elemc_m24<>(SB), RODATA|NOPTR, $64
+
+DATA elemc_inf<>+0(SB)/4, $0x7f800000
+DATA elemc_inf<>+4(SB)/4, $0x7f800000
+DATA elemc_inf<>+8(SB)/4, $0x7f800000
+DATA elemc_inf<>+12(SB)/4, $0x7f800000
+DATA elemc_inf<>+16(SB)/4, $0x7f800000
+DATA elemc_inf<>+20(SB)/4, $0x7f800000
+DATA elemc_inf<>+24(SB)/4, $0x7f800000
+DATA elemc_inf<>+28(SB)/4, $0x7f800000
+DATA elemc_inf<>+32(SB)/4, $0x7f800000
+DATA elemc_inf<>+36(SB)/4, $0x7f800000
+DATA elemc_inf<>+40(SB)/4, $0x7f800000
+DATA elemc_inf<>+44(SB)/4, $0x7f800000
+DATA elemc_inf<>+48(SB)/4, $0x7f800000
+DATA elemc_inf<>+52(SB)/4, $0x7f800000
+DATA elemc_inf<>+56(SB)/4, $0x7f800000
+DATA elemc_inf<>+60(SB)/4, $0x7f800000
+GLOBL elemc_inf<>(SB), RODATA|NOPTR, $64
+
+DATA elemc_neginf<>+0(SB)/4, $0xff800000
+DATA elemc_neginf<>+4(SB)/4, $0xff800000
+DATA elemc_neginf<>+8(SB)/4, $0xff800000
+DATA elemc_neginf<>+12(SB)/4, $0xff800000
+DATA elemc_neginf<>+16(SB)/4, $0xff800000
+DATA elemc_neginf<>+20(SB)/4, $0xff800000
+DATA elemc_neginf<>+24(SB)/4, $0xff800000
+DATA elemc_neginf<>+28(SB)/4, $0xff800000
+DATA elemc_neginf<>+32(SB)/4, $0xff800000
+DATA elemc_neginf<>+36(SB)/4, $0xff800000
+DATA elemc_neginf<>+40(SB)/4, $0xff800000
+DATA elemc_neginf<>+44(SB)/4, $0xff800000
+DATA elemc_neginf<>+48(SB)/4, $0xff800000
+DATA elemc_neginf<>+52(SB)/4, $0xff800000
+DATA elemc_neginf<>+56(SB)/4, $0xff800000
+DATA elemc_neginf<>+60(SB)/4, $0xff800000
+GLOBL elemc_neginf<>(SB), RODATA|NOPTR, $64
+
+DATA elemc_nan<>+0(SB)/4, $0x7fc00000
+DATA elemc_nan<>+4(SB)/4, $0x7fc00000
+DATA elemc_nan<>+8(SB)/4, $0x7fc00000
+DATA elemc_nan<>+12(SB)/4, $0x7fc00000
+DATA elemc_nan<>+16(SB)/4, $0x7fc00000
+DATA elemc_nan<>+20(SB)/4, $0x7fc00000
+DATA elemc_nan<>+24(SB)/4, $0x7fc00000
+DATA elemc_nan<>+28(SB)/4, $0x7fc00000
+DATA elemc_nan<>+32(SB)/4, $0x7fc00000
+DATA elemc_nan<>+36(SB)/4, $0x7fc00000
+DATA elemc_nan<>+40(SB)/4, $0x7fc00000
+DATA elemc_nan<>+44(SB)/4, $0x7fc00000
+DATA elemc_nan<>+48(SB)/4, $0x7fc00000
+DATA elemc_nan<>+52(SB)/4, $0x7fc00000
+DATA elemc_nan<>+56(SB)/4, $0x7fc00000
+DATA elemc_nan<>+60(SB)/4, $0x7fc00000
+GLOBL elemc_nan<>(SB), RODATA|NOPTR, $64
+
+DATA elemc_tanht0<>+0(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+4(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+8(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+12(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+16(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+20(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+24(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+28(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+32(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+36(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+40(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+44(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+48(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+52(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+56(SB)/4, $0xbbbaf0ea
+DATA elemc_tanht0<>+60(SB)/4, $0xbbbaf0ea
+GLOBL elemc_tanht0<>(SB), RODATA|NOPTR, $64
+
+DATA elemc_tanht1<>+0(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+4(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+8(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+12(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+16(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+20(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+24(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+28(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+32(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+36(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+40(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+44(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+48(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+52(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+56(SB)/4, $0x3ca9134e
+DATA elemc_tanht1<>+60(SB)/4, $0x3ca9134e
+GLOBL elemc_tanht1<>(SB), RODATA|NOPTR, $64
+
+DATA elemc_tanht2<>+0(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+4(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+8(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+12(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+16(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+20(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+24(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+28(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+32(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+36(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+40(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+44(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+48(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+52(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+56(SB)/4, $0xbd5c1e2d
+DATA elemc_tanht2<>+60(SB)/4, $0xbd5c1e2d
+GLOBL elemc_tanht2<>(SB), RODATA|NOPTR, $64
+
+DATA elemc_tanht3<>+0(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+4(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+8(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+12(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+16(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+20(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+24(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+28(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+32(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+36(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+40(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+44(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+48(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+52(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+56(SB)/4, $0x3e088393
+DATA elemc_tanht3<>+60(SB)/4, $0x3e088393
+GLOBL elemc_tanht3<>(SB), RODATA|NOPTR, $64
+
+DATA elemc_tanht4<>+0(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+4(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+8(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+12(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+16(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+20(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+24(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+28(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+32(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+36(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+40(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+44(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+48(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+52(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+56(SB)/4, $0xbeaaaa99
+DATA elemc_tanht4<>+60(SB)/4, $0xbeaaaa99
+GLOBL elemc_tanht4<>(SB), RODATA|NOPTR, $64
+
 DATA elemc_logc1<>+0(SB)/4, $0x3f318000
 DATA elemc_logc1<>+4(SB)/4, $0x3f318000
 DATA elemc_logc1<>+8(SB)/4, $0x3f318000
@@ -1089,7 +1323,7 @@ loop2:
 	VPSRAD       $0x17, Z7, Z8
 	VPANDD       elemc_mant<>+0(SB), Z7, Z7
 	VPADDD       elemc_sqrthalf<>+0(SB), Z7, Z7
-	VSUBPS       Z2, Z7, Z7
+	VSUBPS       elemc_one<>+0(SB), Z7, Z7
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z7, Z7, Z9
 	VMOVUPS      elemc_logp0<>+0(SB), Z10
@@ -1107,10 +1341,10 @@ loop2:
 	VFMADD231PS  elemc_mhalf<>+0(SB), Z9, Z10
 	VADDPS       Z7, Z10, Z10
 	VFMADD231PS  elemc_logc1<>+0(SB), Z8, Z10
-	VSUBPS       Z2, Z6, Z9
-	VSUBPS       Z9, Z5, Z9
-	VDIVPS       Z6, Z9, Z9
-	VADDPS       Z9, Z10, Z10
+	VSUBPS       Z2, Z6, Z7
+	VSUBPS       Z7, Z5, Z7
+	VDIVPS       Z6, Z7, Z7
+	VADDPS       Z7, Z10, Z10
 	VMAXPS       Z4, Z3, Z4
 	VADDPS       Z10, Z4, Z4
 	VMOVUPS      Z4, (AX)
@@ -1139,7 +1373,7 @@ loop2:
 	VPSRAD       $0x17, Z7, Z8
 	VPANDD       elemc_mant<>+0(SB), Z7, Z7
 	VPADDD       elemc_sqrthalf<>+0(SB), Z7, Z7
-	VSUBPS       Z2, Z7, Z7
+	VSUBPS       elemc_one<>+0(SB), Z7, Z7
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z7, Z7, Z9
 	VMOVUPS      elemc_logp0<>+0(SB), Z10
@@ -1157,10 +1391,10 @@ loop2:
 	VFMADD231PS  elemc_mhalf<>+0(SB), Z9, Z10
 	VADDPS       Z7, Z10, Z10
 	VFMADD231PS  elemc_logc1<>+0(SB), Z8, Z10
-	VSUBPS       Z2, Z6, Z9
-	VSUBPS       Z9, Z5, Z9
-	VDIVPS       Z6, Z9, Z9
-	VADDPS       Z9, Z10, Z10
+	VSUBPS       Z2, Z6, Z7
+	VSUBPS       Z7, Z5, Z7
+	VDIVPS       Z6, Z7, Z7
+	VADDPS       Z7, Z10, Z10
 	VMAXPS       Z4, Z3, Z4
 	VADDPS       Z10, Z4, Z4
 	VMOVUPS      Z4, 64(AX)
@@ -1197,7 +1431,7 @@ loop1:
 	VPSRAD       $0x17, Z7, Z8
 	VPANDD       elemc_mant<>+0(SB), Z7, Z7
 	VPADDD       elemc_sqrthalf<>+0(SB), Z7, Z7
-	VSUBPS       Z2, Z7, Z7
+	VSUBPS       elemc_one<>+0(SB), Z7, Z7
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z7, Z7, Z9
 	VMOVUPS      elemc_logp0<>+0(SB), Z10
@@ -1215,10 +1449,10 @@ loop1:
 	VFMADD231PS  elemc_mhalf<>+0(SB), Z9, Z10
 	VADDPS       Z7, Z10, Z10
 	VFMADD231PS  elemc_logc1<>+0(SB), Z8, Z10
-	VSUBPS       Z2, Z6, Z9
-	VSUBPS       Z9, Z5, Z9
-	VDIVPS       Z6, Z9, Z9
-	VADDPS       Z9, Z10, Z10
+	VSUBPS       Z2, Z6, Z7
+	VSUBPS       Z7, Z5, Z7
+	VDIVPS       Z6, Z7, Z7
+	VADDPS       Z7, Z10, Z10
 	VMAXPS       Z4, Z3, Z4
 	VADDPS       Z10, Z4, Z4
 	VMOVUPS      Z4, (AX)
@@ -1270,7 +1504,7 @@ loop2:
 	VPSRAD       $0x17, Z7, Z8
 	VPANDD       elemc_mant<>+0(SB), Z7, Z7
 	VPADDD       elemc_sqrthalf<>+0(SB), Z7, Z7
-	VSUBPS       Z2, Z7, Z7
+	VSUBPS       elemc_one<>+0(SB), Z7, Z7
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z7, Z7, Z9
 	VMOVUPS      elemc_logp0<>+0(SB), Z10
@@ -1288,10 +1522,10 @@ loop2:
 	VFMADD231PS  elemc_mhalf<>+0(SB), Z9, Z10
 	VADDPS       Z7, Z10, Z10
 	VFMADD231PS  elemc_logc1<>+0(SB), Z8, Z10
-	VSUBPS       Z2, Z6, Z9
-	VSUBPS       Z9, Z5, Z9
-	VDIVPS       Z6, Z9, Z9
-	VADDPS       Z9, Z10, Z10
+	VSUBPS       Z2, Z6, Z7
+	VSUBPS       Z7, Z5, Z7
+	VDIVPS       Z6, Z7, Z7
+	VADDPS       Z7, Z10, Z10
 	VMINPS       Z4, Z3, Z4
 	VSUBPS       Z10, Z4, Z4
 	VMOVUPS      Z4, (AX)
@@ -1320,7 +1554,7 @@ loop2:
 	VPSRAD       $0x17, Z7, Z8
 	VPANDD       elemc_mant<>+0(SB), Z7, Z7
 	VPADDD       elemc_sqrthalf<>+0(SB), Z7, Z7
-	VSUBPS       Z2, Z7, Z7
+	VSUBPS       elemc_one<>+0(SB), Z7, Z7
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z7, Z7, Z9
 	VMOVUPS      elemc_logp0<>+0(SB), Z10
@@ -1338,10 +1572,10 @@ loop2:
 	VFMADD231PS  elemc_mhalf<>+0(SB), Z9, Z10
 	VADDPS       Z7, Z10, Z10
 	VFMADD231PS  elemc_logc1<>+0(SB), Z8, Z10
-	VSUBPS       Z2, Z6, Z9
-	VSUBPS       Z9, Z5, Z9
-	VDIVPS       Z6, Z9, Z9
-	VADDPS       Z9, Z10, Z10
+	VSUBPS       Z2, Z6, Z7
+	VSUBPS       Z7, Z5, Z7
+	VDIVPS       Z6, Z7, Z7
+	VADDPS       Z7, Z10, Z10
 	VMINPS       Z4, Z3, Z4
 	VSUBPS       Z10, Z4, Z4
 	VMOVUPS      Z4, 64(AX)
@@ -1378,7 +1612,7 @@ loop1:
 	VPSRAD       $0x17, Z7, Z8
 	VPANDD       elemc_mant<>+0(SB), Z7, Z7
 	VPADDD       elemc_sqrthalf<>+0(SB), Z7, Z7
-	VSUBPS       Z2, Z7, Z7
+	VSUBPS       elemc_one<>+0(SB), Z7, Z7
 	VCVTDQ2PS    Z8, Z8
 	VMULPS       Z7, Z7, Z9
 	VMOVUPS      elemc_logp0<>+0(SB), Z10
@@ -1396,10 +1630,10 @@ loop1:
 	VFMADD231PS  elemc_mhalf<>+0(SB), Z9, Z10
 	VADDPS       Z7, Z10, Z10
 	VFMADD231PS  elemc_logc1<>+0(SB), Z8, Z10
-	VSUBPS       Z2, Z6, Z9
-	VSUBPS       Z9, Z5, Z9
-	VDIVPS       Z6, Z9, Z9
-	VADDPS       Z9, Z10, Z10
+	VSUBPS       Z2, Z6, Z7
+	VSUBPS       Z7, Z5, Z7
+	VDIVPS       Z6, Z7, Z7
+	VADDPS       Z7, Z10, Z10
 	VMINPS       Z4, Z3, Z4
 	VSUBPS       Z10, Z4, Z4
 	VMOVUPS      Z4, (AX)
@@ -1407,6 +1641,281 @@ loop1:
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
 	JMP          loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func tanhAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F
+TEXT ·tanhAVX512(SB), NOSPLIT, $0-48
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    x_len+32(FP), DX
+	VMOVUPS elemc_clamphi<>+0(SB), Z0
+	VMOVUPS elemc_clamplo<>+0(SB), Z1
+	VMOVUPS elemc_one<>+0(SB), Z2
+	VPXORD  Z3, Z3, Z3
+
+loop2:
+	CMPQ         DX, $0x00000020
+	JB           loop1
+	VMOVUPS      (CX), Z3
+	VPANDD       elemc_abs<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z3, Z5
+	VMOVUPS      elemc_tanht0<>+0(SB), Z6
+	VFMADD213PS  elemc_tanht1<>+0(SB), Z5, Z6
+	VFMADD213PS  elemc_tanht2<>+0(SB), Z5, Z6
+	VFMADD213PS  elemc_tanht3<>+0(SB), Z5, Z6
+	VFMADD213PS  elemc_tanht4<>+0(SB), Z5, Z6
+	VMULPS       Z5, Z6, Z6
+	VFMADD213PS  Z4, Z4, Z6
+	VMULPS       elemc_m2<>+0(SB), Z4, Z5
+	VMINPS       Z5, Z0, Z5
+	VMAXPS       Z5, Z1, Z5
+	VMULPS       elemc_log2e<>+0(SB), Z5, Z7
+	VADDPS       elemc_magic<>+0(SB), Z7, Z7
+	VSUBPS       elemc_magic<>+0(SB), Z7, Z7
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Z7, Z5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Z7, Z5
+	VMOVUPS      elemc_expp0<>+0(SB), Z8
+	VFMADD213PS  elemc_expp1<>+0(SB), Z5, Z8
+	VFMADD213PS  elemc_expp2<>+0(SB), Z5, Z8
+	VFMADD213PS  elemc_expp3<>+0(SB), Z5, Z8
+	VFMADD213PS  elemc_expp4<>+0(SB), Z5, Z8
+	VFMADD213PS  elemc_expp5<>+0(SB), Z5, Z8
+	VMULPS       Z5, Z5, Z9
+	VFMADD213PS  Z5, Z9, Z8
+	VADDPS       elemc_one<>+0(SB), Z8, Z8
+	VSCALEFPS    Z7, Z8, Z5
+	VSUBPS       Z5, Z2, Z7
+	VADDPS       Z2, Z5, Z5
+	VDIVPS       Z5, Z7, Z7
+	VCMPPS       $0x01, elemc_tanhsmall<>+0(SB), Z4, K1
+	VBLENDMPS    Z6, Z7, K1, Z7
+	VPANDD       elemc_sign<>+0(SB), Z3, Z5
+	VPXORD       Z5, Z7, Z7
+	VMOVUPS      Z7, (AX)
+	VMOVUPS      64(CX), Z3
+	VPANDD       elemc_abs<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z3, Z5
+	VMOVUPS      elemc_tanht0<>+0(SB), Z6
+	VFMADD213PS  elemc_tanht1<>+0(SB), Z5, Z6
+	VFMADD213PS  elemc_tanht2<>+0(SB), Z5, Z6
+	VFMADD213PS  elemc_tanht3<>+0(SB), Z5, Z6
+	VFMADD213PS  elemc_tanht4<>+0(SB), Z5, Z6
+	VMULPS       Z5, Z6, Z6
+	VFMADD213PS  Z4, Z4, Z6
+	VMULPS       elemc_m2<>+0(SB), Z4, Z5
+	VMINPS       Z5, Z0, Z5
+	VMAXPS       Z5, Z1, Z5
+	VMULPS       elemc_log2e<>+0(SB), Z5, Z7
+	VADDPS       elemc_magic<>+0(SB), Z7, Z7
+	VSUBPS       elemc_magic<>+0(SB), Z7, Z7
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Z7, Z5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Z7, Z5
+	VMOVUPS      elemc_expp0<>+0(SB), Z8
+	VFMADD213PS  elemc_expp1<>+0(SB), Z5, Z8
+	VFMADD213PS  elemc_expp2<>+0(SB), Z5, Z8
+	VFMADD213PS  elemc_expp3<>+0(SB), Z5, Z8
+	VFMADD213PS  elemc_expp4<>+0(SB), Z5, Z8
+	VFMADD213PS  elemc_expp5<>+0(SB), Z5, Z8
+	VMULPS       Z5, Z5, Z9
+	VFMADD213PS  Z5, Z9, Z8
+	VADDPS       elemc_one<>+0(SB), Z8, Z8
+	VSCALEFPS    Z7, Z8, Z5
+	VSUBPS       Z5, Z2, Z7
+	VADDPS       Z2, Z5, Z5
+	VDIVPS       Z5, Z7, Z7
+	VCMPPS       $0x01, elemc_tanhsmall<>+0(SB), Z4, K1
+	VBLENDMPS    Z6, Z7, K1, Z7
+	VPANDD       elemc_sign<>+0(SB), Z3, Z5
+	VPXORD       Z5, Z7, Z7
+	VMOVUPS      Z7, 64(AX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          loop2
+
+loop1:
+	TESTQ        DX, DX
+	JZ           done
+	VMOVUPS      (CX), Z3
+	VPANDD       elemc_abs<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z3, Z5
+	VMOVUPS      elemc_tanht0<>+0(SB), Z6
+	VFMADD213PS  elemc_tanht1<>+0(SB), Z5, Z6
+	VFMADD213PS  elemc_tanht2<>+0(SB), Z5, Z6
+	VFMADD213PS  elemc_tanht3<>+0(SB), Z5, Z6
+	VFMADD213PS  elemc_tanht4<>+0(SB), Z5, Z6
+	VMULPS       Z5, Z6, Z6
+	VFMADD213PS  Z4, Z4, Z6
+	VMULPS       elemc_m2<>+0(SB), Z4, Z5
+	VMINPS       Z5, Z0, Z5
+	VMAXPS       Z5, Z1, Z5
+	VMULPS       elemc_log2e<>+0(SB), Z5, Z7
+	VADDPS       elemc_magic<>+0(SB), Z7, Z7
+	VSUBPS       elemc_magic<>+0(SB), Z7, Z7
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Z7, Z5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Z7, Z5
+	VMOVUPS      elemc_expp0<>+0(SB), Z8
+	VFMADD213PS  elemc_expp1<>+0(SB), Z5, Z8
+	VFMADD213PS  elemc_expp2<>+0(SB), Z5, Z8
+	VFMADD213PS  elemc_expp3<>+0(SB), Z5, Z8
+	VFMADD213PS  elemc_expp4<>+0(SB), Z5, Z8
+	VFMADD213PS  elemc_expp5<>+0(SB), Z5, Z8
+	VMULPS       Z5, Z5, Z9
+	VFMADD213PS  Z5, Z9, Z8
+	VADDPS       elemc_one<>+0(SB), Z8, Z8
+	VSCALEFPS    Z7, Z8, Z5
+	VSUBPS       Z5, Z2, Z7
+	VADDPS       Z2, Z5, Z5
+	VDIVPS       Z5, Z7, Z7
+	VCMPPS       $0x01, elemc_tanhsmall<>+0(SB), Z4, K1
+	VBLENDMPS    Z6, Z7, K1, Z7
+	VPANDD       elemc_sign<>+0(SB), Z3, Z5
+	VPXORD       Z5, Z7, Z7
+	VMOVUPS      Z7, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func logAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F
+TEXT ·logAVX512(SB), NOSPLIT, $0-48
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    x_len+32(FP), DX
+	VMOVUPS elemc_clamphi<>+0(SB), Z0
+	VMOVUPS elemc_clamplo<>+0(SB), Z0
+	VMOVUPS elemc_one<>+0(SB), Z0
+	VPXORD  Z1, Z1, Z1
+
+loop2:
+	CMPQ        DX, $0x00000020
+	JB          loop1
+	VMOVUPS     (CX), Z0
+	VCMPPS      $0x01, elemc_minnormal<>+0(SB), Z0, K1
+	VMULPS      elemc_two24<>+0(SB), Z0, Z5
+	VBLENDMPS   Z5, Z0, K1, Z5
+	VBLENDMPS   elemc_m24<>+0(SB), Z1, K1, Z2
+	VPSUBD      elemc_sqrthalf<>+0(SB), Z5, Z5
+	VPSRAD      $0x17, Z5, Z6
+	VPANDD      elemc_mant<>+0(SB), Z5, Z5
+	VPADDD      elemc_sqrthalf<>+0(SB), Z5, Z5
+	VSUBPS      elemc_one<>+0(SB), Z5, Z5
+	VCVTDQ2PS   Z6, Z6
+	VADDPS      Z2, Z6, Z6
+	VMULPS      Z5, Z5, Z7
+	VMOVUPS     elemc_logp0<>+0(SB), Z8
+	VFMADD213PS elemc_logp1<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp2<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp3<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp4<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp5<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp6<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp7<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp8<>+0(SB), Z5, Z8
+	VMULPS      Z5, Z8, Z8
+	VMULPS      Z7, Z8, Z8
+	VFMADD231PS elemc_logc2<>+0(SB), Z6, Z8
+	VFMADD231PS elemc_mhalf<>+0(SB), Z7, Z8
+	VADDPS      Z5, Z8, Z8
+	VFMADD231PS elemc_logc1<>+0(SB), Z6, Z8
+	VCMPPS      $0x05, elemc_inf<>+0(SB), Z0, K1
+	VBLENDMPS   Z0, Z8, K1, Z8
+	VCMPPS      $0x00, Z1, Z0, K1
+	VBLENDMPS   elemc_neginf<>+0(SB), Z8, K1, Z8
+	VCMPPS      $0x01, Z1, Z0, K1
+	VBLENDMPS   elemc_nan<>+0(SB), Z8, K1, Z8
+	VMOVUPS     Z8, (AX)
+	VMOVUPS     64(CX), Z0
+	VCMPPS      $0x01, elemc_minnormal<>+0(SB), Z0, K1
+	VMULPS      elemc_two24<>+0(SB), Z0, Z5
+	VBLENDMPS   Z5, Z0, K1, Z5
+	VBLENDMPS   elemc_m24<>+0(SB), Z1, K1, Z3
+	VPSUBD      elemc_sqrthalf<>+0(SB), Z5, Z5
+	VPSRAD      $0x17, Z5, Z6
+	VPANDD      elemc_mant<>+0(SB), Z5, Z5
+	VPADDD      elemc_sqrthalf<>+0(SB), Z5, Z5
+	VSUBPS      elemc_one<>+0(SB), Z5, Z5
+	VCVTDQ2PS   Z6, Z6
+	VADDPS      Z3, Z6, Z6
+	VMULPS      Z5, Z5, Z7
+	VMOVUPS     elemc_logp0<>+0(SB), Z8
+	VFMADD213PS elemc_logp1<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp2<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp3<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp4<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp5<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp6<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp7<>+0(SB), Z5, Z8
+	VFMADD213PS elemc_logp8<>+0(SB), Z5, Z8
+	VMULPS      Z5, Z8, Z8
+	VMULPS      Z7, Z8, Z8
+	VFMADD231PS elemc_logc2<>+0(SB), Z6, Z8
+	VFMADD231PS elemc_mhalf<>+0(SB), Z7, Z8
+	VADDPS      Z5, Z8, Z8
+	VFMADD231PS elemc_logc1<>+0(SB), Z6, Z8
+	VCMPPS      $0x05, elemc_inf<>+0(SB), Z0, K1
+	VBLENDMPS   Z0, Z8, K1, Z8
+	VCMPPS      $0x00, Z1, Z0, K1
+	VBLENDMPS   elemc_neginf<>+0(SB), Z8, K1, Z8
+	VCMPPS      $0x01, Z1, Z0, K1
+	VBLENDMPS   elemc_nan<>+0(SB), Z8, K1, Z8
+	VMOVUPS     Z8, 64(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x00000020, DX
+	JMP         loop2
+
+loop1:
+	TESTQ       DX, DX
+	JZ          done
+	VMOVUPS     (CX), Z0
+	VCMPPS      $0x01, elemc_minnormal<>+0(SB), Z0, K1
+	VMULPS      elemc_two24<>+0(SB), Z0, Z2
+	VBLENDMPS   Z2, Z0, K1, Z2
+	VBLENDMPS   elemc_m24<>+0(SB), Z1, K1, Z4
+	VPSUBD      elemc_sqrthalf<>+0(SB), Z2, Z2
+	VPSRAD      $0x17, Z2, Z3
+	VPANDD      elemc_mant<>+0(SB), Z2, Z2
+	VPADDD      elemc_sqrthalf<>+0(SB), Z2, Z2
+	VSUBPS      elemc_one<>+0(SB), Z2, Z2
+	VCVTDQ2PS   Z3, Z3
+	VADDPS      Z4, Z3, Z3
+	VMULPS      Z2, Z2, Z5
+	VMOVUPS     elemc_logp0<>+0(SB), Z6
+	VFMADD213PS elemc_logp1<>+0(SB), Z2, Z6
+	VFMADD213PS elemc_logp2<>+0(SB), Z2, Z6
+	VFMADD213PS elemc_logp3<>+0(SB), Z2, Z6
+	VFMADD213PS elemc_logp4<>+0(SB), Z2, Z6
+	VFMADD213PS elemc_logp5<>+0(SB), Z2, Z6
+	VFMADD213PS elemc_logp6<>+0(SB), Z2, Z6
+	VFMADD213PS elemc_logp7<>+0(SB), Z2, Z6
+	VFMADD213PS elemc_logp8<>+0(SB), Z2, Z6
+	VMULPS      Z2, Z6, Z6
+	VMULPS      Z5, Z6, Z6
+	VFMADD231PS elemc_logc2<>+0(SB), Z3, Z6
+	VFMADD231PS elemc_mhalf<>+0(SB), Z5, Z6
+	VADDPS      Z2, Z6, Z6
+	VFMADD231PS elemc_logc1<>+0(SB), Z3, Z6
+	VCMPPS      $0x05, elemc_inf<>+0(SB), Z0, K1
+	VBLENDMPS   Z0, Z6, K1, Z6
+	VCMPPS      $0x00, Z1, Z0, K1
+	VBLENDMPS   elemc_neginf<>+0(SB), Z6, K1, Z6
+	VCMPPS      $0x01, Z1, Z0, K1
+	VBLENDMPS   elemc_nan<>+0(SB), Z6, K1, Z6
+	VMOVUPS     Z6, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         loop1
 
 done:
 	VZEROUPPER
@@ -1449,6 +1958,90 @@ loop1:
 	JMP     loop1
 
 done:
+	VZEROUPPER
+	RET
+
+// func maxAVX512(x []float32) float32
+// Requires: AVX, AVX512F, SSE
+TEXT ·maxAVX512(SB), NOSPLIT, $0-28
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	VMOVUPS elemc_neginf<>+0(SB), Z0
+
+loop:
+	TESTQ  CX, CX
+	JZ     done
+	VMAXPS (AX), Z0, Z0
+	ADDQ   $0x00000040, AX
+	SUBQ   $0x00000010, CX
+	JMP    loop
+
+done:
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VMAXPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VMAXPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VMAXPS        X1, X0, X0
+	MOVSS         X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func expSumAVX512(x []float32, shift float32) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE, SSE2
+TEXT ·expSumAVX512(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), AX
+	MOVQ         x_len+8(FP), CX
+	MOVSS        shift+24(FP), X0
+	VBROADCASTSS X0, Z0
+	VMOVUPS      elemc_clamphi<>+0(SB), Z2
+	VMOVUPS      elemc_clamplo<>+0(SB), Z3
+	VMOVUPS      elemc_one<>+0(SB), Z4
+	VPXORD       Z1, Z1, Z1
+	VXORPD       Z1, Z1, Z1
+	VXORPD       Z4, Z4, Z4
+
+loop:
+	TESTQ         CX, CX
+	JZ            done
+	VADDPS        (AX), Z0, Z5
+	VMINPS        Z5, Z2, Z5
+	VMAXPS        Z5, Z3, Z5
+	VMULPS        elemc_log2e<>+0(SB), Z5, Z6
+	VADDPS        elemc_magic<>+0(SB), Z6, Z6
+	VSUBPS        elemc_magic<>+0(SB), Z6, Z6
+	VFNMADD231PS  elemc_ln2hi<>+0(SB), Z6, Z5
+	VFNMADD231PS  elemc_ln2lo<>+0(SB), Z6, Z5
+	VMOVUPS       elemc_expp0<>+0(SB), Z7
+	VFMADD213PS   elemc_expp1<>+0(SB), Z5, Z7
+	VFMADD213PS   elemc_expp2<>+0(SB), Z5, Z7
+	VFMADD213PS   elemc_expp3<>+0(SB), Z5, Z7
+	VFMADD213PS   elemc_expp4<>+0(SB), Z5, Z7
+	VFMADD213PS   elemc_expp5<>+0(SB), Z5, Z7
+	VMULPS        Z5, Z5, Z8
+	VFMADD213PS   Z5, Z8, Z7
+	VADDPS        elemc_one<>+0(SB), Z7, Z7
+	VSCALEFPS     Z6, Z7, Z5
+	VCVTPS2PD     Y5, Z6
+	VADDPD        Z6, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VCVTPS2PD     Y5, Z6
+	VADDPD        Z6, Z4, Z4
+	ADDQ          $0x00000040, AX
+	SUBQ          $0x00000010, CX
+	JMP           loop
+
+done:
+	VADDPD        Z4, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPD        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VADDPD        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPD        X0, X1, X1
+	MOVSD         X1, ret+32(FP)
 	VZEROUPPER
 	RET
 
@@ -2065,7 +2658,7 @@ loop2:
 	VPSRAD       $0x17, Y7, Y8
 	VPAND        elemc_mant<>+0(SB), Y7, Y7
 	VPADDD       elemc_sqrthalf<>+0(SB), Y7, Y7
-	VSUBPS       Y2, Y7, Y7
+	VSUBPS       elemc_one<>+0(SB), Y7, Y7
 	VCVTDQ2PS    Y8, Y8
 	VMULPS       Y7, Y7, Y9
 	VMOVUPS      elemc_logp0<>+0(SB), Y10
@@ -2083,10 +2676,10 @@ loop2:
 	VFMADD231PS  elemc_mhalf<>+0(SB), Y9, Y10
 	VADDPS       Y7, Y10, Y10
 	VFMADD231PS  elemc_logc1<>+0(SB), Y8, Y10
-	VSUBPS       Y2, Y6, Y9
-	VSUBPS       Y9, Y5, Y9
-	VDIVPS       Y6, Y9, Y9
-	VADDPS       Y9, Y10, Y10
+	VSUBPS       Y2, Y6, Y7
+	VSUBPS       Y7, Y5, Y7
+	VDIVPS       Y6, Y7, Y7
+	VADDPS       Y7, Y10, Y10
 	VMAXPS       Y4, Y3, Y4
 	VADDPS       Y10, Y4, Y4
 	VMOVUPS      Y4, (AX)
@@ -2123,7 +2716,7 @@ loop2:
 	VPSRAD       $0x17, Y7, Y8
 	VPAND        elemc_mant<>+0(SB), Y7, Y7
 	VPADDD       elemc_sqrthalf<>+0(SB), Y7, Y7
-	VSUBPS       Y2, Y7, Y7
+	VSUBPS       elemc_one<>+0(SB), Y7, Y7
 	VCVTDQ2PS    Y8, Y8
 	VMULPS       Y7, Y7, Y9
 	VMOVUPS      elemc_logp0<>+0(SB), Y10
@@ -2141,10 +2734,10 @@ loop2:
 	VFMADD231PS  elemc_mhalf<>+0(SB), Y9, Y10
 	VADDPS       Y7, Y10, Y10
 	VFMADD231PS  elemc_logc1<>+0(SB), Y8, Y10
-	VSUBPS       Y2, Y6, Y9
-	VSUBPS       Y9, Y5, Y9
-	VDIVPS       Y6, Y9, Y9
-	VADDPS       Y9, Y10, Y10
+	VSUBPS       Y2, Y6, Y7
+	VSUBPS       Y7, Y5, Y7
+	VDIVPS       Y6, Y7, Y7
+	VADDPS       Y7, Y10, Y10
 	VMAXPS       Y4, Y3, Y4
 	VADDPS       Y10, Y4, Y4
 	VMOVUPS      Y4, 32(AX)
@@ -2189,7 +2782,7 @@ loop1:
 	VPSRAD       $0x17, Y7, Y8
 	VPAND        elemc_mant<>+0(SB), Y7, Y7
 	VPADDD       elemc_sqrthalf<>+0(SB), Y7, Y7
-	VSUBPS       Y2, Y7, Y7
+	VSUBPS       elemc_one<>+0(SB), Y7, Y7
 	VCVTDQ2PS    Y8, Y8
 	VMULPS       Y7, Y7, Y9
 	VMOVUPS      elemc_logp0<>+0(SB), Y10
@@ -2207,10 +2800,10 @@ loop1:
 	VFMADD231PS  elemc_mhalf<>+0(SB), Y9, Y10
 	VADDPS       Y7, Y10, Y10
 	VFMADD231PS  elemc_logc1<>+0(SB), Y8, Y10
-	VSUBPS       Y2, Y6, Y9
-	VSUBPS       Y9, Y5, Y9
-	VDIVPS       Y6, Y9, Y9
-	VADDPS       Y9, Y10, Y10
+	VSUBPS       Y2, Y6, Y7
+	VSUBPS       Y7, Y5, Y7
+	VDIVPS       Y6, Y7, Y7
+	VADDPS       Y7, Y10, Y10
 	VMAXPS       Y4, Y3, Y4
 	VADDPS       Y10, Y4, Y4
 	VMOVUPS      Y4, (AX)
@@ -2270,7 +2863,7 @@ loop2:
 	VPSRAD       $0x17, Y7, Y8
 	VPAND        elemc_mant<>+0(SB), Y7, Y7
 	VPADDD       elemc_sqrthalf<>+0(SB), Y7, Y7
-	VSUBPS       Y2, Y7, Y7
+	VSUBPS       elemc_one<>+0(SB), Y7, Y7
 	VCVTDQ2PS    Y8, Y8
 	VMULPS       Y7, Y7, Y9
 	VMOVUPS      elemc_logp0<>+0(SB), Y10
@@ -2288,10 +2881,10 @@ loop2:
 	VFMADD231PS  elemc_mhalf<>+0(SB), Y9, Y10
 	VADDPS       Y7, Y10, Y10
 	VFMADD231PS  elemc_logc1<>+0(SB), Y8, Y10
-	VSUBPS       Y2, Y6, Y9
-	VSUBPS       Y9, Y5, Y9
-	VDIVPS       Y6, Y9, Y9
-	VADDPS       Y9, Y10, Y10
+	VSUBPS       Y2, Y6, Y7
+	VSUBPS       Y7, Y5, Y7
+	VDIVPS       Y6, Y7, Y7
+	VADDPS       Y7, Y10, Y10
 	VMINPS       Y4, Y3, Y4
 	VSUBPS       Y10, Y4, Y4
 	VMOVUPS      Y4, (AX)
@@ -2328,7 +2921,7 @@ loop2:
 	VPSRAD       $0x17, Y7, Y8
 	VPAND        elemc_mant<>+0(SB), Y7, Y7
 	VPADDD       elemc_sqrthalf<>+0(SB), Y7, Y7
-	VSUBPS       Y2, Y7, Y7
+	VSUBPS       elemc_one<>+0(SB), Y7, Y7
 	VCVTDQ2PS    Y8, Y8
 	VMULPS       Y7, Y7, Y9
 	VMOVUPS      elemc_logp0<>+0(SB), Y10
@@ -2346,10 +2939,10 @@ loop2:
 	VFMADD231PS  elemc_mhalf<>+0(SB), Y9, Y10
 	VADDPS       Y7, Y10, Y10
 	VFMADD231PS  elemc_logc1<>+0(SB), Y8, Y10
-	VSUBPS       Y2, Y6, Y9
-	VSUBPS       Y9, Y5, Y9
-	VDIVPS       Y6, Y9, Y9
-	VADDPS       Y9, Y10, Y10
+	VSUBPS       Y2, Y6, Y7
+	VSUBPS       Y7, Y5, Y7
+	VDIVPS       Y6, Y7, Y7
+	VADDPS       Y7, Y10, Y10
 	VMINPS       Y4, Y3, Y4
 	VSUBPS       Y10, Y4, Y4
 	VMOVUPS      Y4, 32(AX)
@@ -2394,7 +2987,7 @@ loop1:
 	VPSRAD       $0x17, Y7, Y8
 	VPAND        elemc_mant<>+0(SB), Y7, Y7
 	VPADDD       elemc_sqrthalf<>+0(SB), Y7, Y7
-	VSUBPS       Y2, Y7, Y7
+	VSUBPS       elemc_one<>+0(SB), Y7, Y7
 	VCVTDQ2PS    Y8, Y8
 	VMULPS       Y7, Y7, Y9
 	VMOVUPS      elemc_logp0<>+0(SB), Y10
@@ -2412,10 +3005,10 @@ loop1:
 	VFMADD231PS  elemc_mhalf<>+0(SB), Y9, Y10
 	VADDPS       Y7, Y10, Y10
 	VFMADD231PS  elemc_logc1<>+0(SB), Y8, Y10
-	VSUBPS       Y2, Y6, Y9
-	VSUBPS       Y9, Y5, Y9
-	VDIVPS       Y6, Y9, Y9
-	VADDPS       Y9, Y10, Y10
+	VSUBPS       Y2, Y6, Y7
+	VSUBPS       Y7, Y5, Y7
+	VDIVPS       Y6, Y7, Y7
+	VADDPS       Y7, Y10, Y10
 	VMINPS       Y4, Y3, Y4
 	VSUBPS       Y10, Y4, Y4
 	VMOVUPS      Y4, (AX)
@@ -2423,6 +3016,305 @@ loop1:
 	ADDQ         $0x00000020, CX
 	SUBQ         $0x00000008, DX
 	JMP          loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func tanhAVX2(dst []float32, x []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-48
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    x_len+32(FP), DX
+	VMOVUPS elemc_clamphi<>+0(SB), Y0
+	VMOVUPS elemc_clamplo<>+0(SB), Y1
+	VMOVUPS elemc_one<>+0(SB), Y2
+	VPXOR   Y3, Y3, Y3
+
+loop2:
+	CMPQ         DX, $0x00000010
+	JB           loop1
+	VMOVUPS      (CX), Y3
+	VPAND        elemc_abs<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VMOVUPS      elemc_tanht0<>+0(SB), Y6
+	VFMADD213PS  elemc_tanht1<>+0(SB), Y5, Y6
+	VFMADD213PS  elemc_tanht2<>+0(SB), Y5, Y6
+	VFMADD213PS  elemc_tanht3<>+0(SB), Y5, Y6
+	VFMADD213PS  elemc_tanht4<>+0(SB), Y5, Y6
+	VMULPS       Y5, Y6, Y6
+	VFMADD213PS  Y4, Y4, Y6
+	VMULPS       elemc_m2<>+0(SB), Y4, Y5
+	VMINPS       Y5, Y0, Y5
+	VMAXPS       Y5, Y1, Y5
+	VMULPS       elemc_log2e<>+0(SB), Y5, Y7
+	VADDPS       elemc_magic<>+0(SB), Y7, Y7
+	VSUBPS       elemc_magic<>+0(SB), Y7, Y8
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y8, Y5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y8, Y5
+	VMOVUPS      elemc_expp0<>+0(SB), Y8
+	VFMADD213PS  elemc_expp1<>+0(SB), Y5, Y8
+	VFMADD213PS  elemc_expp2<>+0(SB), Y5, Y8
+	VFMADD213PS  elemc_expp3<>+0(SB), Y5, Y8
+	VFMADD213PS  elemc_expp4<>+0(SB), Y5, Y8
+	VFMADD213PS  elemc_expp5<>+0(SB), Y5, Y8
+	VMULPS       Y5, Y5, Y9
+	VFMADD213PS  Y5, Y9, Y8
+	VADDPS       elemc_one<>+0(SB), Y8, Y8
+	VPSUBD       elemc_magic<>+0(SB), Y7, Y7
+	VPSRAD       $0x01, Y7, Y5
+	VPSUBD       Y5, Y7, Y7
+	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       elemc_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y5, Y8, Y8
+	VMULPS       Y7, Y8, Y5
+	VSUBPS       Y5, Y2, Y7
+	VADDPS       Y2, Y5, Y5
+	VDIVPS       Y5, Y7, Y7
+	VCMPPS       $0x01, elemc_tanhsmall<>+0(SB), Y4, Y4
+	VBLENDVPS    Y4, Y6, Y7, Y7
+	VPAND        elemc_sign<>+0(SB), Y3, Y5
+	VPXOR        Y5, Y7, Y7
+	VMOVUPS      Y7, (AX)
+	VMOVUPS      32(CX), Y3
+	VPAND        elemc_abs<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VMOVUPS      elemc_tanht0<>+0(SB), Y6
+	VFMADD213PS  elemc_tanht1<>+0(SB), Y5, Y6
+	VFMADD213PS  elemc_tanht2<>+0(SB), Y5, Y6
+	VFMADD213PS  elemc_tanht3<>+0(SB), Y5, Y6
+	VFMADD213PS  elemc_tanht4<>+0(SB), Y5, Y6
+	VMULPS       Y5, Y6, Y6
+	VFMADD213PS  Y4, Y4, Y6
+	VMULPS       elemc_m2<>+0(SB), Y4, Y5
+	VMINPS       Y5, Y0, Y5
+	VMAXPS       Y5, Y1, Y5
+	VMULPS       elemc_log2e<>+0(SB), Y5, Y7
+	VADDPS       elemc_magic<>+0(SB), Y7, Y7
+	VSUBPS       elemc_magic<>+0(SB), Y7, Y8
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y8, Y5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y8, Y5
+	VMOVUPS      elemc_expp0<>+0(SB), Y8
+	VFMADD213PS  elemc_expp1<>+0(SB), Y5, Y8
+	VFMADD213PS  elemc_expp2<>+0(SB), Y5, Y8
+	VFMADD213PS  elemc_expp3<>+0(SB), Y5, Y8
+	VFMADD213PS  elemc_expp4<>+0(SB), Y5, Y8
+	VFMADD213PS  elemc_expp5<>+0(SB), Y5, Y8
+	VMULPS       Y5, Y5, Y9
+	VFMADD213PS  Y5, Y9, Y8
+	VADDPS       elemc_one<>+0(SB), Y8, Y8
+	VPSUBD       elemc_magic<>+0(SB), Y7, Y7
+	VPSRAD       $0x01, Y7, Y5
+	VPSUBD       Y5, Y7, Y7
+	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       elemc_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y5, Y8, Y8
+	VMULPS       Y7, Y8, Y5
+	VSUBPS       Y5, Y2, Y7
+	VADDPS       Y2, Y5, Y5
+	VDIVPS       Y5, Y7, Y7
+	VCMPPS       $0x01, elemc_tanhsmall<>+0(SB), Y4, Y4
+	VBLENDVPS    Y4, Y6, Y7, Y7
+	VPAND        elemc_sign<>+0(SB), Y3, Y5
+	VPXOR        Y5, Y7, Y7
+	VMOVUPS      Y7, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          loop2
+
+loop1:
+	TESTQ        DX, DX
+	JZ           done
+	VMOVUPS      (CX), Y3
+	VPAND        elemc_abs<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y3, Y5
+	VMOVUPS      elemc_tanht0<>+0(SB), Y6
+	VFMADD213PS  elemc_tanht1<>+0(SB), Y5, Y6
+	VFMADD213PS  elemc_tanht2<>+0(SB), Y5, Y6
+	VFMADD213PS  elemc_tanht3<>+0(SB), Y5, Y6
+	VFMADD213PS  elemc_tanht4<>+0(SB), Y5, Y6
+	VMULPS       Y5, Y6, Y6
+	VFMADD213PS  Y4, Y4, Y6
+	VMULPS       elemc_m2<>+0(SB), Y4, Y5
+	VMINPS       Y5, Y0, Y5
+	VMAXPS       Y5, Y1, Y5
+	VMULPS       elemc_log2e<>+0(SB), Y5, Y7
+	VADDPS       elemc_magic<>+0(SB), Y7, Y7
+	VSUBPS       elemc_magic<>+0(SB), Y7, Y8
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y8, Y5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y8, Y5
+	VMOVUPS      elemc_expp0<>+0(SB), Y8
+	VFMADD213PS  elemc_expp1<>+0(SB), Y5, Y8
+	VFMADD213PS  elemc_expp2<>+0(SB), Y5, Y8
+	VFMADD213PS  elemc_expp3<>+0(SB), Y5, Y8
+	VFMADD213PS  elemc_expp4<>+0(SB), Y5, Y8
+	VFMADD213PS  elemc_expp5<>+0(SB), Y5, Y8
+	VMULPS       Y5, Y5, Y9
+	VFMADD213PS  Y5, Y9, Y8
+	VADDPS       elemc_one<>+0(SB), Y8, Y8
+	VPSUBD       elemc_magic<>+0(SB), Y7, Y7
+	VPSRAD       $0x01, Y7, Y5
+	VPSUBD       Y5, Y7, Y7
+	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       elemc_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y5, Y8, Y8
+	VMULPS       Y7, Y8, Y5
+	VSUBPS       Y5, Y2, Y7
+	VADDPS       Y2, Y5, Y5
+	VDIVPS       Y5, Y7, Y7
+	VCMPPS       $0x01, elemc_tanhsmall<>+0(SB), Y4, Y4
+	VBLENDVPS    Y4, Y6, Y7, Y7
+	VPAND        elemc_sign<>+0(SB), Y3, Y5
+	VPXOR        Y5, Y7, Y7
+	VMOVUPS      Y7, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func logAVX2(dst []float32, x []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·logAVX2(SB), NOSPLIT, $0-48
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    x_len+32(FP), DX
+	VMOVUPS elemc_clamphi<>+0(SB), Y0
+	VMOVUPS elemc_clamplo<>+0(SB), Y0
+	VMOVUPS elemc_one<>+0(SB), Y0
+	VPXOR   Y0, Y0, Y0
+
+loop2:
+	CMPQ        DX, $0x00000010
+	JB          loop1
+	VMOVUPS     (CX), Y1
+	VCMPPS      $0x01, elemc_minnormal<>+0(SB), Y1, Y2
+	VMULPS      elemc_two24<>+0(SB), Y1, Y3
+	VBLENDVPS   Y2, Y3, Y1, Y3
+	VBLENDVPS   Y2, elemc_m24<>+0(SB), Y0, Y2
+	VPSUBD      elemc_sqrthalf<>+0(SB), Y3, Y3
+	VPSRAD      $0x17, Y3, Y4
+	VPAND       elemc_mant<>+0(SB), Y3, Y3
+	VPADDD      elemc_sqrthalf<>+0(SB), Y3, Y3
+	VSUBPS      elemc_one<>+0(SB), Y3, Y3
+	VCVTDQ2PS   Y4, Y4
+	VADDPS      Y2, Y4, Y4
+	VMULPS      Y3, Y3, Y2
+	VMOVUPS     elemc_logp0<>+0(SB), Y5
+	VFMADD213PS elemc_logp1<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp2<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp3<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp4<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp5<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp6<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp7<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp8<>+0(SB), Y3, Y5
+	VMULPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VFMADD231PS elemc_logc2<>+0(SB), Y4, Y5
+	VFMADD231PS elemc_mhalf<>+0(SB), Y2, Y5
+	VADDPS      Y3, Y5, Y5
+	VFMADD231PS elemc_logc1<>+0(SB), Y4, Y5
+	VCMPPS      $0x05, elemc_inf<>+0(SB), Y1, Y2
+	VBLENDVPS   Y2, Y1, Y5, Y5
+	VCMPPS      $0x00, Y0, Y1, Y2
+	VBLENDVPS   Y2, elemc_neginf<>+0(SB), Y5, Y5
+	VCMPPS      $0x01, Y0, Y1, Y1
+	VBLENDVPS   Y1, elemc_nan<>+0(SB), Y5, Y5
+	VMOVUPS     Y5, (AX)
+	VMOVUPS     32(CX), Y1
+	VCMPPS      $0x01, elemc_minnormal<>+0(SB), Y1, Y2
+	VMULPS      elemc_two24<>+0(SB), Y1, Y3
+	VBLENDVPS   Y2, Y3, Y1, Y3
+	VBLENDVPS   Y2, elemc_m24<>+0(SB), Y0, Y2
+	VPSUBD      elemc_sqrthalf<>+0(SB), Y3, Y3
+	VPSRAD      $0x17, Y3, Y4
+	VPAND       elemc_mant<>+0(SB), Y3, Y3
+	VPADDD      elemc_sqrthalf<>+0(SB), Y3, Y3
+	VSUBPS      elemc_one<>+0(SB), Y3, Y3
+	VCVTDQ2PS   Y4, Y4
+	VADDPS      Y2, Y4, Y4
+	VMULPS      Y3, Y3, Y2
+	VMOVUPS     elemc_logp0<>+0(SB), Y5
+	VFMADD213PS elemc_logp1<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp2<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp3<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp4<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp5<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp6<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp7<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp8<>+0(SB), Y3, Y5
+	VMULPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VFMADD231PS elemc_logc2<>+0(SB), Y4, Y5
+	VFMADD231PS elemc_mhalf<>+0(SB), Y2, Y5
+	VADDPS      Y3, Y5, Y5
+	VFMADD231PS elemc_logc1<>+0(SB), Y4, Y5
+	VCMPPS      $0x05, elemc_inf<>+0(SB), Y1, Y2
+	VBLENDVPS   Y2, Y1, Y5, Y5
+	VCMPPS      $0x00, Y0, Y1, Y2
+	VBLENDVPS   Y2, elemc_neginf<>+0(SB), Y5, Y5
+	VCMPPS      $0x01, Y0, Y1, Y1
+	VBLENDVPS   Y1, elemc_nan<>+0(SB), Y5, Y5
+	VMOVUPS     Y5, 32(AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         loop2
+
+loop1:
+	TESTQ       DX, DX
+	JZ          done
+	VMOVUPS     (CX), Y1
+	VCMPPS      $0x01, elemc_minnormal<>+0(SB), Y1, Y2
+	VMULPS      elemc_two24<>+0(SB), Y1, Y3
+	VBLENDVPS   Y2, Y3, Y1, Y3
+	VBLENDVPS   Y2, elemc_m24<>+0(SB), Y0, Y2
+	VPSUBD      elemc_sqrthalf<>+0(SB), Y3, Y3
+	VPSRAD      $0x17, Y3, Y4
+	VPAND       elemc_mant<>+0(SB), Y3, Y3
+	VPADDD      elemc_sqrthalf<>+0(SB), Y3, Y3
+	VSUBPS      elemc_one<>+0(SB), Y3, Y3
+	VCVTDQ2PS   Y4, Y4
+	VADDPS      Y2, Y4, Y4
+	VMULPS      Y3, Y3, Y2
+	VMOVUPS     elemc_logp0<>+0(SB), Y5
+	VFMADD213PS elemc_logp1<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp2<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp3<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp4<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp5<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp6<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp7<>+0(SB), Y3, Y5
+	VFMADD213PS elemc_logp8<>+0(SB), Y3, Y5
+	VMULPS      Y3, Y5, Y5
+	VMULPS      Y2, Y5, Y5
+	VFMADD231PS elemc_logc2<>+0(SB), Y4, Y5
+	VFMADD231PS elemc_mhalf<>+0(SB), Y2, Y5
+	VADDPS      Y3, Y5, Y5
+	VFMADD231PS elemc_logc1<>+0(SB), Y4, Y5
+	VCMPPS      $0x05, elemc_inf<>+0(SB), Y1, Y2
+	VBLENDVPS   Y2, Y1, Y5, Y5
+	VCMPPS      $0x00, Y0, Y1, Y2
+	VBLENDVPS   Y2, elemc_neginf<>+0(SB), Y5, Y5
+	VCMPPS      $0x01, Y0, Y1, Y1
+	VBLENDVPS   Y1, elemc_nan<>+0(SB), Y5, Y5
+	VMOVUPS     Y5, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JMP         loop1
 
 done:
 	VZEROUPPER
@@ -2465,5 +3357,93 @@ loop1:
 	JMP     loop1
 
 done:
+	VZEROUPPER
+	RET
+
+// func maxAVX2(x []float32) float32
+// Requires: AVX, SSE
+TEXT ·maxAVX2(SB), NOSPLIT, $0-28
+	MOVQ    x_base+0(FP), AX
+	MOVQ    x_len+8(FP), CX
+	VMOVUPS elemc_neginf<>+0(SB), Y0
+
+loop:
+	TESTQ  CX, CX
+	JZ     done
+	VMAXPS (AX), Y0, Y0
+	ADDQ   $0x00000020, AX
+	SUBQ   $0x00000008, CX
+	JMP    loop
+
+done:
+	VEXTRACTF128 $0x01, Y0, X1
+	VMAXPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VMAXPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VMAXPS       X1, X0, X0
+	MOVSS        X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func expSumAVX2(x []float32, shift float32) float64
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·expSumAVX2(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), AX
+	MOVQ         x_len+8(FP), CX
+	MOVSS        shift+24(FP), X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      elemc_clamphi<>+0(SB), Y1
+	VMOVUPS      elemc_clamplo<>+0(SB), Y2
+	VMOVUPS      elemc_one<>+0(SB), Y3
+	VPXOR        Y3, Y3, Y3
+	VXORPD       Y3, Y3, Y3
+	VXORPD       Y4, Y4, Y4
+
+loop:
+	TESTQ        CX, CX
+	JZ           done
+	VADDPS       (AX), Y0, Y5
+	VMINPS       Y5, Y1, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMULPS       elemc_log2e<>+0(SB), Y5, Y6
+	VADDPS       elemc_magic<>+0(SB), Y6, Y6
+	VSUBPS       elemc_magic<>+0(SB), Y6, Y7
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y7, Y5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y7, Y5
+	VMOVUPS      elemc_expp0<>+0(SB), Y7
+	VFMADD213PS  elemc_expp1<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp2<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp3<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp4<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp5<>+0(SB), Y5, Y7
+	VMULPS       Y5, Y5, Y8
+	VFMADD213PS  Y5, Y8, Y7
+	VADDPS       elemc_one<>+0(SB), Y7, Y7
+	VPSUBD       elemc_magic<>+0(SB), Y6, Y6
+	VPSRAD       $0x01, Y6, Y5
+	VPSUBD       Y5, Y6, Y6
+	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       elemc_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y5, Y7, Y7
+	VMULPS       Y6, Y7, Y5
+	VCVTPS2PD    X5, Y6
+	VADDPD       Y6, Y3, Y3
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y6
+	VADDPD       Y6, Y4, Y4
+	ADDQ         $0x00000020, AX
+	SUBQ         $0x00000008, CX
+	JMP          loop
+
+done:
+	VADDPD       Y4, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPD       X0, X3, X3
+	VMOVHLPS     X3, X3, X0
+	VADDPD       X0, X3, X3
+	MOVSD        X3, ret+32(FP)
 	VZEROUPPER
 	RET

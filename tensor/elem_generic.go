@@ -230,25 +230,42 @@ const (
 	tanhT4    = -3.33332819422e-1
 )
 
-// tanh32 returns tanh x: the odd polynomial for |x| < 0.625, else
-// sign(x)·(1 − 2/(e^(2|x|) + 1)), where no cancellation can occur.
+// tanh32 returns tanh x = sign(x)·tanh|x|: for a = |x| < 0.625 the odd
+// polynomial a + a³·T(a²), else (1 − e)/(1 + e) with e = exp(−2a) ≤ 0.29, where
+// nothing cancels. Applying the sign last keeps tanh(−0) = −0.
 func tanh32(x float32) float32 {
 	a := abs32(x)
+	var y float32
 	if a < tanhSmall {
-		z := x * x
-		y := float32(tanhT0)
+		z := a * a
+		y = tanhT0
 		y = y*z + tanhT1
 		y = y*z + tanhT2
 		y = y*z + tanhT3
 		y = y*z + tanhT4
-		return y*z*x + x
+		y = y*z*a + a
+	} else {
+		e := exp32(-2 * a) // NaN passes through
+		y = (1 - e) / (1 + e)
 	}
-	if a != a {
-		return x
+	return math.Float32frombits(math.Float32bits(y) | math.Float32bits(x)&(1<<31))
+}
+
+func maxGeneric(x []float32) float32 {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
 	}
-	y := 1 - 2/(exp32(2*a)+1)
-	if x < 0 {
-		return -y
+	return m
+}
+
+// expSumGeneric returns Σ exp32(x[i] + shift) summed in float64 in index order.
+func expSumGeneric(x []float32, shift float32) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(exp32(v + shift))
 	}
-	return y
+	return s
 }

@@ -18,3 +18,7 @@ func kernelSigmoidBernoulli(_ int, prob, sample, x, b, u []float32) {
 }
 
 func kernelBernoulli(_ int, sample, p, u []float32) { bernoulliGeneric(sample, p, u) }
+
+func kernelMax(_ int, x []float32) float32 { return maxGeneric(x) }
+
+func kernelExpSum(_ int, x []float32, shift float32) float64 { return expSumGeneric(x, shift) }

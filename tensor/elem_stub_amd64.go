@@ -53,12 +53,38 @@ func softplusAVX512(dst []float32, x []float32)
 //go:noescape
 func logSigmoidAVX512(dst []float32, x []float32)
 
+// tanhAVX512 sets dst = tanh(x) element-wise.
+// The length processed, len(x) (len(u) for bernoulli), must be a multiple of
+// the vector width; the other slices must be at least as long.
+//
+//go:noescape
+func tanhAVX512(dst []float32, x []float32)
+
+// logAVX512 sets dst = log(x) element-wise.
+// The length processed, len(x) (len(u) for bernoulli), must be a multiple of
+// the vector width; the other slices must be at least as long.
+//
+//go:noescape
+func logAVX512(dst []float32, x []float32)
+
 // reluAVX512 sets dst = max(x, 0) element-wise.
 // The length processed, len(x) (len(u) for bernoulli), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func reluAVX512(dst []float32, x []float32)
+
+// maxAVX512 returns the largest element of x; len(x) must be a positive
+// multiple of the vector width. A NaN may or may not be returned.
+//
+//go:noescape
+func maxAVX512(x []float32) float32
+
+// expSumAVX512 returns Σ exp(x[i] + shift) accumulated in float64; len(x)
+// must be a multiple of the vector width.
+//
+//go:noescape
+func expSumAVX512(x []float32, shift float32) float64
 
 // expAVX2 sets dst = exp(x) element-wise.
 // The length processed, len(x) (len(u) for bernoulli), must be a multiple of
@@ -109,9 +135,35 @@ func softplusAVX2(dst []float32, x []float32)
 //go:noescape
 func logSigmoidAVX2(dst []float32, x []float32)
 
+// tanhAVX2 sets dst = tanh(x) element-wise.
+// The length processed, len(x) (len(u) for bernoulli), must be a multiple of
+// the vector width; the other slices must be at least as long.
+//
+//go:noescape
+func tanhAVX2(dst []float32, x []float32)
+
+// logAVX2 sets dst = log(x) element-wise.
+// The length processed, len(x) (len(u) for bernoulli), must be a multiple of
+// the vector width; the other slices must be at least as long.
+//
+//go:noescape
+func logAVX2(dst []float32, x []float32)
+
 // reluAVX2 sets dst = max(x, 0) element-wise.
 // The length processed, len(x) (len(u) for bernoulli), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func reluAVX2(dst []float32, x []float32)
+
+// maxAVX2 returns the largest element of x; len(x) must be a positive
+// multiple of the vector width. A NaN may or may not be returned.
+//
+//go:noescape
+func maxAVX2(x []float32) float32
+
+// expSumAVX2 returns Σ exp(x[i] + shift) accumulated in float64; len(x)
+// must be a multiple of the vector width.
+//
+//go:noescape
+func expSumAVX2(x []float32, shift float32) float64

@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"os"
 	"testing"
 
 	"github.com/latent-ml/latent/rng"
@@ -120,7 +121,11 @@ func TestElemSpecial(t *testing.T) {
 		f(y, []float32{x})
 		return y[0]
 	}
-	same := func(a, b float32) bool { return a == b || (a != a && b != b) }
+	// same compares values, sign of zero included; all NaNs are the same.
+	same := func(a, b float32) bool {
+		return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
+	}
+	negZero := float32(math.Copysign(0, -1))
 	withPath(t, func(t *testing.T) {
 		for _, c := range []struct {
 			name string
@@ -138,7 +143,11 @@ func TestElemSpecial(t *testing.T) {
 			{"ReLU", ReLU, -inf, 0}, {"ReLU", ReLU, inf, inf}, {"ReLU", ReLU, nan, nan}, {"ReLU", ReLU, -3, 0},
 			{"Tanh", Tanh, inf, 1}, {"Tanh", Tanh, -inf, -1}, {"Tanh", Tanh, nan, nan}, {"Tanh", Tanh, 0, 0},
 			{"Log", Log, 0, -inf}, {"Log", Log, -1, nan}, {"Log", Log, inf, inf}, {"Log", Log, nan, nan},
-			{"Log", Log, 1, 0},
+			{"Log", Log, 1, 0}, {"Log", Log, negZero, -inf},
+			{"ReLU", ReLU, negZero, negZero}, {"ReLU", ReLU, 0, 0}, {"Tanh", Tanh, negZero, negZero},
+			{"Exp", Exp, 88.73, inf}, {"Exp", Exp, -103.98, 0}, {"Exp", Exp, 0x1p-30, 1},
+			{"Sigmoid", Sigmoid, negZero, 0.5}, {"Softplus", Softplus, 0, float32(math.Ln2)},
+			{"LogSigmoid", LogSigmoid, 0, -float32(math.Ln2)}, {"Tanh", Tanh, 20, 1},
 		} {
 			if g := one(c.f, c.x); !same(g, c.y) {
 				t.Errorf("%s(%v) = %v, want %v", c.name, c.x, g, c.y)
@@ -432,12 +441,37 @@ func TestLogSumExp(t *testing.T) {
 			}
 			want := LogSumExp64(r)
 			// Reference in float64 by brute force around the max.
-			if math.Abs(dst[i]-want) > 3e-7*math.Max(1, math.Abs(want)) {
+			if math.Abs(dst[i]-want) > 3e-7 {
 				t.Errorf("row %d: LogSumExpRows = %.9g, float64 %.9g", i, dst[i], want)
 			}
 		}
 		if got := dst[2]; math.Abs(got-(-90+math.Log(1000))) > 1e-5 {
 			t.Errorf("row of −90: %v", got)
+		}
+		// Awkward row lengths (tails), a NaN after a finite max, +Inf then NaN.
+		for _, cols := range []int{1, 5, 15, 16, 17, 37, 129} {
+			m := New(3, cols)
+			s.FillNormal(m.Data, 0, 30)
+			d := make([]float64, 3)
+			LogSumExpRows(d, m)
+			for i := range d {
+				r := make([]float64, cols)
+				for j, v := range m.Row(i) {
+					r[j] = float64(v)
+				}
+				if w := LogSumExp64(r); math.Abs(d[i]-w) > 3e-7 {
+					t.Errorf("%d cols, row %d: %.9g, float64 %.9g", cols, i, d[i], w)
+				}
+			}
+			if cols > 1 {
+				m.Set(0, cols-1, float32(math.NaN()))
+				m.Set(1, 0, float32(math.Inf(1)))
+				m.Set(1, cols-1, float32(math.NaN()))
+				LogSumExpRows(d, m)
+				if !math.IsNaN(d[0]) || !math.IsNaN(d[1]) {
+					t.Errorf("%d cols: rows with NaN give %v, %v", cols, d[0], d[1])
+				}
+			}
 		}
 		inf := float32(math.Inf(1))
 		sp := FromSlice(4, 2, []float32{float32(math.Inf(-1)), float32(math.Inf(-1)), 1, inf, 1, float32(math.NaN()), 0, 0})
@@ -502,7 +536,7 @@ func TestElemPanics(t *testing.T) {
 // TestElemKernelName logs the kernel set in use (bench/elem-vs-torch.sh reads it).
 func TestElemKernelName(t *testing.T) {
 	t.Logf("element-wise kernel: %s", ElemKernel())
-	if ElemKernel() != elemPaths()[0].name && ElemKernel() != "generic" {
-		t.Errorf("kernel %s is neither the best (%s) nor forced generic", ElemKernel(), elemPaths()[0].name)
+	if want := chooseElem(os.Getenv("LATENT_KERNEL")).name; ElemKernel() != want {
+		t.Errorf("kernel %s, want %s (LATENT_KERNEL=%q)", ElemKernel(), want, os.Getenv("LATENT_KERNEL"))
 	}
 }

@@ -102,61 +102,32 @@ func tileD256(mr, nr, k int, a, b, c *float64, ldc int, alpha, beta float64, loa
 	kernel.DgemmAVX2[mr](k, a, b, c, ldc, alpha, beta, mask, loadc)
 }
 
-// tileGeneric is the portable micro-kernel: a 4×4 tile in scalar Go. Like the
+// tileGeneric is the portable micro-kernel: a 4×4 tile in scalar Go, one row of C at
+// a time (four independent sums; more make the Go compiler spill). Like the
 // assembly kernels it accumulates each element over p in order, starting from zero,
 // then applies alpha and beta once.
 func tileGeneric[T gemmFloat](mr, nr, k int, a, b, c *T, ldc int, alpha, beta T, loadc int) {
 	const MR, NR = 4, 4
 	ap := unsafe.Slice(a, k*MR)
 	bp := unsafe.Slice(b, k*NR)
-	var acc [MR][NR]T
-	if mr == MR {
-		var c00, c01, c02, c03, c10, c11, c12, c13 T
-		var c20, c21, c22, c23, c30, c31, c32, c33 T
-		for p := 0; p < k; p++ {
-			av := ap[p*MR : p*MR+MR : p*MR+MR]
-			bv := bp[p*NR : p*NR+NR : p*NR+NR]
-			b0, b1, b2, b3 := bv[0], bv[1], bv[2], bv[3]
-			a0 := av[0]
-			c00 += a0 * b0
-			c01 += a0 * b1
-			c02 += a0 * b2
-			c03 += a0 * b3
-			a1 := av[1]
-			c10 += a1 * b0
-			c11 += a1 * b1
-			c12 += a1 * b2
-			c13 += a1 * b3
-			a2 := av[2]
-			c20 += a2 * b0
-			c21 += a2 * b1
-			c22 += a2 * b2
-			c23 += a2 * b3
-			a3 := av[3]
-			c30 += a3 * b0
-			c31 += a3 * b1
-			c32 += a3 * b2
-			c33 += a3 * b3
-		}
-		acc = [MR][NR]T{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
-	} else {
-		for p := 0; p < k; p++ {
-			for i := 0; i < mr; i++ {
-				av := ap[p*MR+i]
-				for j := 0; j < NR; j++ {
-					acc[i][j] += av * bp[p*NR+j]
-				}
-			}
-		}
-	}
 	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
 	for i := 0; i < mr; i++ {
+		var c0, c1, c2, c3 T
+		for p := 0; p < k; p++ {
+			av := ap[p*MR+i]
+			bv := bp[p*NR : p*NR+NR : p*NR+NR]
+			c0 += av * bv[0]
+			c1 += av * bv[1]
+			c2 += av * bv[2]
+			c3 += av * bv[3]
+		}
+		acc := [NR]T{c0, c1, c2, c3}
 		row := cs[i*ldc : i*ldc+nr]
 		for j := range row {
 			if loadc != 0 {
-				row[j] = alpha*acc[i][j] + beta*row[j]
+				row[j] = alpha*acc[j] + beta*row[j]
 			} else {
-				row[j] = alpha * acc[i][j]
+				row[j] = alpha * acc[j]
 			}
 		}
 	}

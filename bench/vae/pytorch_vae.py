@@ -15,8 +15,12 @@ import json
 import os
 import time
 
-import numpy as np
 import torch
+
+try:
+    import numpy as np
+except ImportError:  # torch can read the bytes itself
+    np = None
 from torch import nn, optim
 from torch.nn import functional as F
 
@@ -25,8 +29,11 @@ def load_images(path):
     with gzip.open(path, "rb") as f:
         raw = f.read()
     n = int.from_bytes(raw[4:8], "big")
-    x = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(n, 784)
-    return torch.from_numpy(x.astype(np.float32) / 255.0)  # ToTensor(): [0, 1]
+    if np is not None:
+        x = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(n, 784)
+        return torch.from_numpy(x.astype(np.float32) / 255.0)  # ToTensor(): [0, 1]
+    x = torch.frombuffer(bytearray(raw[16:]), dtype=torch.uint8).reshape(n, 784)
+    return x.float() / 255.0
 
 
 class VAE(nn.Module):

@@ -5,19 +5,20 @@
 #
 #   sh bench/vae/run.sh [EPOCHS]        (from the repository root)
 #
-# Needs python3 with torch and numpy, and the MNIST gzip files in
+# Needs $PYTHON (default /usr/bin/python3, Debian's) with torch and numpy, and the MNIST gzip files in
 # ${LATENT_DATA:-/work/shared/data}/mnist. Writes logs to ${OUT:-/tmp/latent-bench-vae}.
 set -e
 EPOCHS=${1:-10}
 DATA=${LATENT_DATA:-/work/shared/data}
 OUT=${OUT:-/tmp/latent-bench-vae}
+PYTHON=${PYTHON:-/usr/bin/python3}
 mkdir -p "$OUT"
 go build -o "$OUT/latent" ./cmd/latent
 for t in 1 2; do
-	python3 bench/vae/pytorch_vae.py --data "$DATA/mnist" --epochs "$EPOCHS" --threads $t >"$OUT/pytorch-$t.jsonl"
+	"$PYTHON" bench/vae/pytorch_vae.py --data "$DATA/mnist" --epochs "$EPOCHS" --threads $t >"$OUT/pytorch-$t.jsonl"
 	GOMAXPROCS=$t LATENT_DATA="$DATA" "$OUT/latent" train vae --data mnist --test mnist:test \
 		--latent 20 --hidden 400 --activation relu --decoder bernoulli --batch 128 --lr 1e-3 \
 		--epochs "$EPOCHS" --seed 1 --out "$OUT/vae-$t.model" --json \
 		>"$OUT/latent-$t.json" 2>"$OUT/latent-$t.log"
 done
-python3 bench/vae/compare.py "$OUT"
+"$PYTHON" bench/vae/compare.py "$OUT"

@@ -102,7 +102,12 @@ func trainMixture(env *Env, model string, args []string) error {
 	if emTol == 0 {
 		emTol = -1 // never stop early
 	}
-	em := mixture.EMConfig{MaxIter: *epochs, Tol: emTol}
+	t0 := time.Now()
+	em := mixture.EMConfig{MaxIter: *epochs, Tol: emTol, OnStep: func(s mixture.Step) {
+		if s.Phase == "M" {
+			progress(env, "%s iteration %d: F = %.6f nats/example (after M), %.1fs", model, s.Iter, s.F, time.Since(t0).Seconds())
+		}
+	}}
 	extra := mixtureExtra{Data: *data, Binarize: *binarize, Height: d.Height, Width: d.Width, Channels: d.Channels}
 	x := d.X
 	start := time.Now()
@@ -215,7 +220,7 @@ func trainMixture(env *Env, model string, args []string) error {
 // at iteration + 0.5).
 func plotFreeEnergy(path, model string, res mixture.Result) error {
 	var e, m viz.Series
-	e.Name, m.Name = "after E-step (= -L/n)", "after M-step (-L/n + KL/n)"
+	e.Name, m.Name = "after E-step (KL = 0)", "after M-step (old Q, new G)"
 	for _, h := range res.History {
 		if h.Phase == "E" {
 			e.X = append(e.X, float64(h.Iter))

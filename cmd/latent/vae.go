@@ -32,13 +32,16 @@ func init() {
 	registerDemo(demoStep{Order: 40, Name: "vae: VAE on shapes", Run: demoVAE})
 }
 
+// maxWidth bounds layer and latent sizes given on the command line.
+const maxWidth = 1 << 16
+
 // parseHidden parses "400,400".
 func parseHidden(s string) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			return nil, usagef("--hidden: want comma-separated sizes >= 1 (e.g. 400,400), got %q", s)
+		if err != nil || n < 1 || n > maxWidth {
+			return nil, usagef("--hidden: want comma-separated sizes in [1, %d] (e.g. 400,400), got %q", maxWidth, s)
 		}
 		out = append(out, n)
 	}
@@ -78,8 +81,8 @@ func vaeTrain(env *Env, model string, args []string) error {
 	switch {
 	case *out == "":
 		return usagef("--out: missing model file to write")
-	case *latent < 1:
-		return usagef("--latent: must be >= 1, got %d", *latent)
+	case *latent < 1 || *latent > maxWidth:
+		return usagef("--latent: must be in [1, %d], got %d", maxWidth, *latent)
 	case *batch < 1:
 		return usagef("--batch: must be >= 1, got %d", *batch)
 	case *epochs < 1:

@@ -153,7 +153,7 @@ func TestVAEBadSettings(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"train", "vae", "--data", "shapes,n=10,size=8", "--latent", "0", "--out", out}, "--latent: must be >= 1, got 0"},
+		{[]string{"train", "vae", "--data", "shapes,n=10,size=8", "--latent", "0", "--out", out}, "--latent: must be in [1, 65536], got 0"},
 		{[]string{"train", "vae", "--data", "shapes,n=10,size=8", "--hidden", "10,x", "--out", out}, "--hidden"},
 		{[]string{"train", "cvae", "--data", plain, "--out", out}, "cvae needs labels"},
 		{[]string{"train", "convvae", "--data", plain, "--out", out}, "convvae needs image data"},
@@ -203,7 +203,7 @@ func FuzzParseHidden(f *testing.F) {
 			t.Errorf("%q: no sizes and no error", s)
 		}
 		for _, n := range h {
-			if n < 1 {
+			if n < 1 || n > maxWidth {
 				t.Errorf("%q: size %d accepted", s, n)
 			}
 		}

@@ -35,14 +35,44 @@ var isas = []isa{
 	{"AVX2", false, 8, YMM, func(a, b, c Op) { VPAND(a, b, c) }, func(a, b, c Op) { VPXOR(a, b, c) }, func(a, b, c Op) { VPOR(a, b, c) }},
 }
 
+// cmp returns the lanes where src1 <pred> src2 as a mask: a K register on
+// AVX-512, a vector of all-ones/all-zeros lanes on AVX2. src2 may be memory.
+func (a isa) cmp(pred uint64, src2 Op, src1 VecVirtual) Op {
+	var m Op
+	if a.avx512 {
+		m = K()
+	} else {
+		m = a.vec()
+	}
+	VCMPPS(Imm(pred), src2, src1, m)
+	return m
+}
+
+// blend sets dst = t where mask is set, else f. t may be memory.
+func (a isa) blend(mask, t Op, f, dst VecVirtual) {
+	if a.avx512 {
+		VBLENDMPS(t, f, mask, dst)
+	} else {
+		VBLENDVPS(mask, t, f, dst)
+	}
+}
+
+// VCMPPS predicates.
+const (
+	cmpEQ  = 0x00 // EQ_OQ
+	cmpLT  = 0x01 // LT_OS
+	cmpNLT = 0x05 // NLT_US: not less than, or unordered
+)
+
 // Constants: 64-byte vectors of one repeated 32-bit value, used as memory operands
 // (an AVX2 kernel reads the first 32 bytes).
 var (
-	cOne, cSign, cAbs, cLog2e, cMagic, cLn2Hi, cLn2Lo, cBias, cMantMask, cSqrtHalf Mem
-	cMinusHalf, cLogC2, cLogC1                                                     Mem
-	cExpP                                                                          [6]Mem
-	cLogP                                                                          [9]Mem
-	cClampHi, cClampLo                                                             Mem
+	cOne, cSign, cAbs, cLog2e, cMagic, cLn2Hi, cLn2Lo, cBias, cMantMask, cSqrtHalf                     Mem
+	cMinusHalf, cLogC2, cLogC1, cMinus2, cTanhSmall, cMinNormal, cTwo24, cMinus24, cInf, cNegInf, cNaN Mem
+	cExpP                                                                                              [6]Mem
+	cLogP                                                                                              [9]Mem
+	cTanhT                                                                                             [5]Mem
+	cClampHi, cClampLo                                                                                 Mem
 )
 
 func vconst(name string, bits uint32) Mem {
@@ -73,6 +103,18 @@ func constants() {
 	cMantMask = vconst("mant", 0x007fffff)
 	cSqrtHalf = vconst("sqrthalf", 0x3f3504f3)
 	cMinusHalf = fconst("mhalf", -0.5)
+	cMinus2 = fconst("m2", -2)
+	cTanhSmall = fconst("tanhsmall", 0.625)
+	cMinNormal = vconst("minnormal", 0x00800000)
+	cTwo24 = fconst("two24", 1<<24)
+	cMinus24 = fconst("m24", -24)
+	cInf = vconst("inf", 0x7f800000)
+	cNegInf = vconst("neginf", 0xff800000)
+	cNaN = vconst("nan", 0x7fc00000)
+	for i, c := range []float64{-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2,
+		1.33314422036e-1, -3.33332819422e-1} {
+		cTanhT[i] = fconst("tanht"+string(rune('0'+i)), c)
+	}
 	cLogC1 = fconst("logc1", 0.693359375)
 	cLogC2 = fconst("logc2", -2.12194440e-4)
 	for i, c := range []float64{7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1,
@@ -166,23 +208,21 @@ func sigmoidInPlace(a isa, r regs, v VecVirtual) {
 	VMULPS(e, v, k, v)    // y = e·y where x < 0
 }
 
-// log1pExpNegAbs returns log1p(exp(−|x|)) in a new register (see softplusGeneric).
-func log1pExpNegAbs(a isa, r regs, x VecVirtual) VecVirtual {
-	e := a.vec()
-	a.and(cAbs, x, e)
-	a.xor(cSign, e, e)
-	expInPlace(a, r, e, r.hi) // e = exp(−|x|) in [0, 1]
-	u := a.vec()
-	VADDPS(r.one, e, u) // u = 1 + e in [1, 2]
-	// log(u) = k·ln2 + log(m), m in [√½, √2).
+// logOf returns log(u) for positive normal u (see logNormal in elem_generic.go):
+// u = 2ᵏ·m with m in [√½, √2) by integer arithmetic on the bits, then the Cephes
+// logf polynomial in f = m − 1. kadj, if not nil, is added to k (as a float).
+func logOf(a isa, u VecVirtual, kadj Op) VecVirtual {
 	ix := a.vec()
 	VPSUBD(cSqrtHalf, u, ix)
 	k := a.vec()
 	VPSRAD(Imm(23), ix, k)
 	a.and(cMantMask, ix, ix)
 	VPADDD(cSqrtHalf, ix, ix)
-	VSUBPS(r.one, ix, ix) // f = m − 1
+	VSUBPS(cOne, ix, ix) // f = m − 1
 	VCVTDQ2PS(k, k)
+	if kadj != nil {
+		VADDPS(kadj, k, k)
+	}
 	z := a.vec()
 	VMULPS(ix, ix, z)
 	y := a.vec()
@@ -196,6 +236,19 @@ func log1pExpNegAbs(a isa, r regs, x VecVirtual) VecVirtual {
 	VFMADD231PS(cMinusHalf, z, y)
 	VADDPS(ix, y, y)
 	VFMADD231PS(cLogC1, k, y) // y = log(u)
+	return y
+}
+
+// log1pExpNegAbs returns log1p(exp(−|x|)) in a new register (see softplusGeneric).
+func log1pExpNegAbs(a isa, r regs, x VecVirtual) VecVirtual {
+	e := a.vec()
+	a.and(cAbs, x, e)
+	a.xor(cSign, e, e)
+	expInPlace(a, r, e, r.hi) // e = exp(−|x|) in [0, 1]
+	u := a.vec()
+	VADDPS(r.one, e, u) // u = 1 + e in [1, 2]
+	y := logOf(a, u, nil)
+	z := a.vec()
 	// log1p(e) = log(u) + (e − (u − 1))/u recovers the bits of e lost in u.
 	VSUBPS(r.one, u, z)
 	VSUBPS(z, e, z)
@@ -269,6 +322,55 @@ var kernels = []kernel{
 		VSUBPS(y, x, x)
 		VMOVUPS(x, p["dst"])
 	}},
+	{"tanh", []string{"dst", "x"}, "dst = tanh(x)", func(a isa, r regs, p map[string]Mem) {
+		// See tanh32: a + a³·T(a²) for a = |x| < 0.625, else (1−e)/(1+e) with
+		// e = exp(−2a); then the sign of x.
+		x := a.vec()
+		VMOVUPS(p["x"], x)
+		ax := a.vec()
+		a.and(cAbs, x, ax)
+		z := a.vec()
+		VMULPS(x, x, z)
+		ys := a.vec()
+		VMOVUPS(cTanhT[0], ys)
+		for _, c := range cTanhT[1:] {
+			VFMADD213PS(c, z, ys)
+		}
+		VMULPS(z, ys, ys)
+		VFMADD213PS(ax, ax, ys) // ys = |x|·ys + |x|, tanh|x| for small |x|
+		e := a.vec()
+		VMULPS(cMinus2, ax, e)
+		expInPlace(a, r, e, r.hi)
+		num := a.vec()
+		VSUBPS(e, r.one, num)
+		VADDPS(r.one, e, e)
+		VDIVPS(e, num, num)
+		small := a.cmp(cmpLT, cTanhSmall, ax)
+		a.blend(small, ys, num, num)
+		a.and(cSign, x, e)
+		a.xor(e, num, num) // the sign of x (tanh is odd; keeps tanh(−0) = −0)
+		VMOVUPS(num, p["dst"])
+	}},
+	{"log", []string{"dst", "x"}, "dst = log(x)", func(a isa, r regs, p map[string]Mem) {
+		// See log32: subnormals are scaled by 2²⁴ first; then log(+Inf) = +Inf,
+		// log(NaN) = NaN, log(±0) = −Inf and log(x < 0) = NaN by blends.
+		x := a.vec()
+		VMOVUPS(p["x"], x)
+		sub := a.cmp(cmpLT, cMinNormal, x)
+		u := a.vec()
+		VMULPS(cTwo24, x, u)
+		a.blend(sub, u, x, u)
+		kadj := a.vec()
+		a.blend(sub, cMinus24, r.zero, kadj)
+		y := logOf(a, u, kadj)
+		notFinite := a.cmp(cmpNLT, cInf, x)
+		a.blend(notFinite, x, y, y)
+		zero := a.cmp(cmpEQ, r.zero, x)
+		a.blend(zero, cNegInf, y, y)
+		neg := a.cmp(cmpLT, r.zero, x)
+		a.blend(neg, cNaN, y, y)
+		VMOVUPS(y, p["dst"])
+	}},
 	{"relu", []string{"dst", "x"}, "dst = max(x, 0)", func(a isa, r regs, p map[string]Mem) {
 		v := a.vec()
 		VMOVUPS(p["x"], v)
@@ -333,6 +435,101 @@ func gen(k kernel, a isa) {
 	RET()
 }
 
+// reduce folds the lanes of v (zmm or ymm) with op into its lowest lane.
+func reduce(a isa, v VecVirtual, op func(src, src1, dst Op), double bool) {
+	y := v.AsY()
+	if a.avx512 {
+		h := YMM()
+		VEXTRACTF64X4(Imm(1), v, h)
+		op(h, y, y)
+	}
+	hx := XMM()
+	VEXTRACTF128(Imm(1), y, hx)
+	lo := v.AsX()
+	op(hx, lo, lo)
+	VMOVHLPS(lo, lo, hx) // lanes 2,3 to 0,1
+	op(hx, lo, lo)
+	if !double {
+		VMOVSHDUP(lo, hx) // lane 1 to 0
+		op(hx, lo, lo)
+	}
+}
+
+// genMax generates maxISA(x []float32) float32: the largest element, len(x) a
+// positive multiple of the width. NaN handling is left to the caller.
+func genMax(a isa) {
+	TEXT("max"+a.name, NOSPLIT, "func(x []float32) float32")
+	Pragma("noescape")
+	Doc("max"+a.name+" returns the largest element of x; len(x) must be a positive",
+		"multiple of the vector width. A NaN may or may not be returned.")
+	x := Mem{Base: Load(Param("x").Base(), GP64())}
+	n := Load(Param("x").Len(), GP64())
+	acc := a.vec()
+	VMOVUPS(cNegInf, acc)
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	VMAXPS(x, acc, acc)
+	ADDQ(U32(4*a.w), x.Base)
+	SUBQ(U32(a.w), n)
+	JMP(LabelRef("loop"))
+	Label("done")
+	reduce(a, acc, func(s, s1, d Op) { VMAXPS(s, s1, d) }, false)
+	Store(acc.AsX(), ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// genExpSum generates expSumISA(x []float32, shift float32) float64 = Σ exp(x[i] +
+// shift), each term from expInPlace, converted to float64 and summed per lane in
+// index order, then across lanes; len(x) a multiple of the width.
+func genExpSum(a isa) {
+	TEXT("expSum"+a.name, NOSPLIT, "func(x []float32, shift float32) float64")
+	Pragma("noescape")
+	Doc("expSum"+a.name+" returns Σ exp(x[i] + shift) accumulated in float64; len(x)",
+		"must be a multiple of the vector width.")
+	x := Mem{Base: Load(Param("x").Base(), GP64())}
+	n := Load(Param("x").Len(), GP64())
+	sh := Load(Param("shift"), XMM())
+	shift := a.vec()
+	VBROADCASTSS(sh, shift)
+	r := loadRegs(a)
+	acc0, acc1 := a.vec(), a.vec()
+	VXORPD(acc0, acc0, acc0)
+	VXORPD(acc1, acc1, acc1)
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	v := a.vec()
+	VADDPS(x, shift, v)
+	expInPlace(a, r, v, r.hi)
+	half := a.vec()
+	if a.avx512 {
+		VCVTPS2PD(v.AsY(), half)
+		VADDPD(half, acc0, acc0)
+		h := YMM()
+		VEXTRACTF64X4(Imm(1), v, h)
+		VCVTPS2PD(h, half)
+		VADDPD(half, acc1, acc1)
+	} else {
+		VCVTPS2PD(v.AsX(), half)
+		VADDPD(half, acc0, acc0)
+		h := XMM()
+		VEXTRACTF128(Imm(1), v, h)
+		VCVTPS2PD(h, half)
+		VADDPD(half, acc1, acc1)
+	}
+	ADDQ(U32(4*a.w), x.Base)
+	SUBQ(U32(a.w), n)
+	JMP(LabelRef("loop"))
+	Label("done")
+	VADDPD(acc1, acc0, acc0)
+	reduce(a, acc0, func(s, s1, d Op) { VADDPD(s, s1, d) }, true)
+	Store(acc0.AsX(), ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
 func main() {
 	ConstraintExpr("!purego")
 	constants()
@@ -340,6 +537,8 @@ func main() {
 		for _, k := range kernels {
 			gen(k, a)
 		}
+		genMax(a)
+		genExpSum(a)
 	}
 	Generate()
 }
