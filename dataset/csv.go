@@ -81,9 +81,8 @@ func readCSV(s *source, o CSVOptions) (*Dataset, error) {
 			cols, firstLn = len(rec), line
 			isHeader := header == "yes"
 			if header == "auto" {
-				// A header has a field that is not a number, outside the label
-				// column (labels may be names); a label named by its header
-				// name implies a header.
+				// A header has a field that is not a number outside the label
+				// column (labels may be names).
 				skip := -1
 				switch o.Label {
 				case "", "none":
@@ -94,8 +93,6 @@ func readCSV(s *source, o CSVOptions) (*Dataset, error) {
 				default:
 					if k, err := strconv.Atoi(o.Label); err == nil {
 						skip = k
-					} else {
-						isHeader = true
 					}
 				}
 				for j, f := range rec {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"image"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -218,6 +220,52 @@ func FuzzSpec(f *testing.F) {
 	})
 }
 
+func pngSeeds(t testing.TB) [][]byte {
+	enc := func(img image.Image) []byte {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	g := image.NewGray(image.Rect(0, 0, 3, 2))
+	g.Pix[1] = 200
+	c := image.NewRGBA(image.Rect(0, 0, 2, 2))
+	c.Pix[0] = 255
+	gb := enc(g)
+	return [][]byte{gb, enc(c), gb[:len(gb)/2], []byte("\x89PNG\r\n\x1a\n")}
+}
+
+// FuzzPNG: a folder holding one fuzzed .png file loads or fails with an error
+// naming the file; pixel values stay in [0, 1].
+func FuzzPNG(f *testing.F) {
+	for _, s := range pngSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "f.png")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, err := ReadPNGDir(dir)
+		if err != nil {
+			if msg := err.Error(); !strings.Contains(msg, "f.png") || strings.Contains(msg, "\n") {
+				t.Fatalf("bad error %q", msg)
+			}
+			return
+		}
+		if d.Len() != 1 || d.Height*d.Width*d.Channels != d.Dim() {
+			t.Fatalf("inconsistent dataset")
+		}
+		for _, v := range d.X.Data {
+			if v < 0 || v > 1 {
+				t.Fatalf("pixel %v", v)
+			}
+		}
+	})
+}
+
 // TestWriteFuzzCorpus writes the seed corpora under testdata/fuzz when
 // LATENT_WRITE_CORPUS=1 (they are checked in; the f.Add seeds above are the
 // same inputs).
@@ -252,5 +300,8 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	}
 	for i, s := range specSeeds() {
 		write("FuzzSpec", i, "string("+strconv.Quote(s)+")")
+	}
+	for i, b := range pngSeeds(t) {
+		write("FuzzPNG", i, bs(b))
 	}
 }

@@ -121,6 +121,12 @@ func TestNamedChecksAndLayouts(t *testing.T) {
 	sum := sha256.Sum256(content)
 	fake := &Info{Name: "fake-bm", Splits: []string{"train"}, dirs: []string{"fake_bm"},
 		Files: []FileInfo{{Path: "fake_bm/f.amat", ContentSHA256: hex.EncodeToString(sum[:])}}}
+	if p := Locate("mnist", lookupNamed("mnist").Files[2], Options{}); p != filepath.Join(data, "mnist", "t10k-images-idx3-ubyte.gz") {
+		t.Errorf("Locate: %q", p)
+	}
+	if p := Locate("mnist", lookupNamed("mnist").Files[3], Options{DataDir: t.TempDir()}); p != "" {
+		t.Errorf("Locate found %q in an empty folder", p)
+	}
 	for i, layout := range []struct {
 		path string
 		b    []byte

@@ -199,6 +199,18 @@ func (n *Info) locate(f FileInfo, opt Options) string {
 	return ""
 }
 
+// Locate returns the path where file f of the named data set set lies, looking
+// where Load looks (opt.DataDir or LATENT_DATA, then the cache; under the
+// file's folder, the set's name or directly; gzip-compressed or not), or ""
+// when it is absent or set is unknown. It does not check the file's hash.
+func Locate(set string, f FileInfo, opt Options) string {
+	n := lookupNamed(set)
+	if n == nil {
+		return ""
+	}
+	return n.locate(f, opt)
+}
+
 // missingError says which files are needed and how to get them.
 func (n *Info) missingError(f FileInfo, opt Options) error {
 	var looked []string

@@ -131,6 +131,11 @@ func readPNG(path string) (image.Image, error) {
 	if int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
 		return nil, fmt.Errorf("dataset: %s: image is %d×%d, larger than %d pixels", path, cfg.Width, cfg.Height, maxImagePixels)
 	}
+	// The pixels are zlib-compressed: at 1 bit per pixel, a file of n bytes
+	// holds at most 8·1032·n of them. Check before decode allocates the image.
+	if st, err := f.Stat(); err == nil && int64(cfg.Width)*int64(cfg.Height) > 8*maxInflate*st.Size() {
+		return nil, fmt.Errorf("dataset: %s: header claims %d×%d pixels, more than a %d-byte PNG can hold", path, cfg.Width, cfg.Height, st.Size())
+	}
 	if _, err := f.Seek(0, 0); err != nil {
 		return nil, fmt.Errorf("dataset: %s: %w", path, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -388,7 +389,13 @@ func TestNPYRoundTripAndShapes(t *testing.T) {
 func npzBytes(t testing.TB, members map[string][]byte, deflate bool) []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	for k, v := range members {
+	keys := make([]string, 0, len(members))
+	for k := range members {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // a deterministic archive
+	for _, k := range keys {
+		v := members[k]
 		m := zip.Store
 		if deflate {
 			m = zip.Deflate

@@ -20,6 +20,10 @@
 //	var ps rng.Stream
 //	ps.Seed(base, uint64(piece)) // allocation-free NewStream(base, piece)
 //
+// State exposes the four state words, so a vectorised generator can step several
+// such streams side by side (tensor's fused Bernoulli kernels run eight lanes,
+// NewStream(base, 8·piece + lane), in AVX-512 or AVX2 registers).
+//
 // # Reproducibility
 //
 // The sequence of every method is part of the API: the tests pin the first

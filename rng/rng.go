@@ -60,6 +60,11 @@ func (s *Stream) setKey(key uint64) {
 	s.s3 = mix(key)
 }
 
+// State returns the four xoshiro256** state words of s, for bulk generators
+// that step several streams side by side in vector lanes (Blackman & Vigna's
+// reference order: s[0], s[1], s[2], s[3]). Uint64 on s continues from them.
+func (s *Stream) State() [4]uint64 { return [4]uint64{s.s0, s.s1, s.s2, s.s3} }
+
 // Child returns the i-th child stream of s. It depends only on how s was created,
 // not on how many numbers s has produced.
 func (s *Stream) Child(i uint64) *Stream {

@@ -2,6 +2,8 @@
 
 package tensor
 
+//go:generate sh -c "cd internal/elemgen && go run . -out ../../elem_amd64.s -stubs ../../elem_stub_amd64.go -pkg tensor"
+
 import (
 	"os"
 
@@ -119,4 +121,15 @@ func kernelExpSum(isa int, x []float32, shift float32) float64 {
 		return expSumAVX2(x, shift)
 	}
 	return expSumGeneric(x, shift)
+}
+
+func kernelUniformLanes(isa int, st *[32]uint64, dst []float32) {
+	switch isa {
+	case isaAVX512:
+		uniformLanesAVX512(st, dst)
+	case isaAVX2:
+		uniformLanesAVX2(st, dst)
+	default:
+		uniformLanesGeneric(st, dst)
+	}
 }

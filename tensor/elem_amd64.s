@@ -436,6 +436,24 @@ DATA elemc_m24<>+56(SB)/4, $0xc1c00000
 DATA elemc_m24<>+60(SB)/4, $0xc1c00000
 GLOBL elemc_m24<>(SB), RODATA|NOPTR, $64
 
+DATA elemc_twom24<>+0(SB)/4, $0x33800000
+DATA elemc_twom24<>+4(SB)/4, $0x33800000
+DATA elemc_twom24<>+8(SB)/4, $0x33800000
+DATA elemc_twom24<>+12(SB)/4, $0x33800000
+DATA elemc_twom24<>+16(SB)/4, $0x33800000
+DATA elemc_twom24<>+20(SB)/4, $0x33800000
+DATA elemc_twom24<>+24(SB)/4, $0x33800000
+DATA elemc_twom24<>+28(SB)/4, $0x33800000
+DATA elemc_twom24<>+32(SB)/4, $0x33800000
+DATA elemc_twom24<>+36(SB)/4, $0x33800000
+DATA elemc_twom24<>+40(SB)/4, $0x33800000
+DATA elemc_twom24<>+44(SB)/4, $0x33800000
+DATA elemc_twom24<>+48(SB)/4, $0x33800000
+DATA elemc_twom24<>+52(SB)/4, $0x33800000
+DATA elemc_twom24<>+56(SB)/4, $0x33800000
+DATA elemc_twom24<>+60(SB)/4, $0x33800000
+GLOBL elemc_twom24<>(SB), RODATA|NOPTR, $64
+
 DATA elemc_inf<>+0(SB)/4, $0x7f800000
 DATA elemc_inf<>+4(SB)/4, $0x7f800000
 DATA elemc_inf<>+8(SB)/4, $0x7f800000
@@ -2045,6 +2063,48 @@ done:
 	VZEROUPPER
 	RET
 
+// func uniformLanesAVX512(state *[32]uint64, dst []float32)
+// Requires: AVX, AVX512F
+TEXT ·uniformLanesAVX512(SB), NOSPLIT, $0-32
+	MOVQ    state+0(FP), AX
+	MOVQ    dst_base+8(FP), CX
+	MOVQ    dst_len+16(FP), DX
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 128(AX), Z2
+	VMOVUPS 192(AX), Z3
+
+loop:
+	TESTQ     DX, DX
+	JZ        done
+	VPSLLQ    $0x02, Z1, Z4
+	VPADDQ    Z1, Z4, Z4
+	VPROLQ    $0x07, Z4, Z4
+	VPSLLQ    $0x03, Z4, Z5
+	VPADDQ    Z4, Z5, Z4
+	VPSRLD    $0x08, Z4, Z4
+	VCVTDQ2PS Z4, Z4
+	VMULPS    elemc_twom24<>+0(SB), Z4, Z4
+	VMOVUPS   Z4, (CX)
+	VPSLLQ    $0x11, Z1, Z5
+	VPXORD    Z0, Z2, Z2
+	VPXORD    Z1, Z3, Z3
+	VPXORD    Z2, Z1, Z1
+	VPXORD    Z3, Z0, Z0
+	VPXORD    Z5, Z2, Z2
+	VPROLQ    $0x2d, Z3, Z3
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000010, DX
+	JMP       loop
+
+done:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VZEROUPPER
+	RET
+
 // func expAVX2(dst []float32, x []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·expAVX2(SB), NOSPLIT, $0-48
@@ -3445,5 +3505,79 @@ done:
 	VMOVHLPS     X3, X3, X0
 	VADDPD       X0, X3, X3
 	MOVSD        X3, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func uniformLanesAVX2(state *[32]uint64, dst []float32)
+// Requires: AVX, AVX2
+TEXT ·uniformLanesAVX2(SB), NOSPLIT, $0-32
+	MOVQ    state+0(FP), AX
+	MOVQ    dst_base+8(FP), CX
+	MOVQ    dst_len+16(FP), DX
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 64(AX), Y2
+	VMOVUPS 96(AX), Y3
+	VMOVUPS 128(AX), Y4
+	VMOVUPS 160(AX), Y5
+	VMOVUPS 192(AX), Y6
+	VMOVUPS 224(AX), Y7
+
+loop:
+	TESTQ     DX, DX
+	JZ        done
+	VPSLLQ    $0x02, Y2, Y8
+	VPADDQ    Y2, Y8, Y8
+	VPSRLQ    $0x39, Y8, Y9
+	VPSLLQ    $0x07, Y8, Y8
+	VPOR      Y9, Y8, Y8
+	VPSLLQ    $0x03, Y8, Y9
+	VPADDQ    Y8, Y9, Y8
+	VPSRLD    $0x08, Y8, Y8
+	VCVTDQ2PS Y8, Y8
+	VMULPS    elemc_twom24<>+0(SB), Y8, Y8
+	VMOVUPS   Y8, (CX)
+	VPSLLQ    $0x11, Y2, Y9
+	VPXOR     Y0, Y4, Y4
+	VPXOR     Y2, Y6, Y6
+	VPXOR     Y4, Y2, Y2
+	VPXOR     Y6, Y0, Y0
+	VPXOR     Y9, Y4, Y4
+	VPSRLQ    $0x13, Y6, Y8
+	VPSLLQ    $0x2d, Y6, Y6
+	VPOR      Y8, Y6, Y6
+	VPSLLQ    $0x02, Y3, Y8
+	VPADDQ    Y3, Y8, Y8
+	VPSRLQ    $0x39, Y8, Y9
+	VPSLLQ    $0x07, Y8, Y8
+	VPOR      Y9, Y8, Y8
+	VPSLLQ    $0x03, Y8, Y9
+	VPADDQ    Y8, Y9, Y8
+	VPSRLD    $0x08, Y8, Y8
+	VCVTDQ2PS Y8, Y8
+	VMULPS    elemc_twom24<>+0(SB), Y8, Y8
+	VMOVUPS   Y8, 32(CX)
+	VPSLLQ    $0x11, Y3, Y9
+	VPXOR     Y1, Y5, Y5
+	VPXOR     Y3, Y7, Y7
+	VPXOR     Y5, Y3, Y3
+	VPXOR     Y7, Y1, Y1
+	VPXOR     Y9, Y5, Y5
+	VPSRLQ    $0x13, Y7, Y8
+	VPSLLQ    $0x2d, Y7, Y7
+	VPOR      Y8, Y7, Y7
+	ADDQ      $0x00000040, CX
+	SUBQ      $0x00000010, DX
+	JMP       loop
+
+done:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VMOVUPS Y4, 128(AX)
+	VMOVUPS Y5, 160(AX)
+	VMOVUPS Y6, 192(AX)
+	VMOVUPS Y7, 224(AX)
 	VZEROUPPER
 	RET

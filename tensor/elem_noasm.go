@@ -22,3 +22,5 @@ func kernelBernoulli(_ int, sample, p, u []float32) { bernoulliGeneric(sample, p
 func kernelMax(_ int, x []float32) float32 { return maxGeneric(x) }
 
 func kernelExpSum(_ int, x []float32, shift float32) float64 { return expSumGeneric(x, shift) }
+
+func kernelUniformLanes(_ int, st *[32]uint64, dst []float32) { uniformLanesGeneric(st, dst) }

@@ -86,6 +86,12 @@ func maxAVX512(x []float32) float32
 //go:noescape
 func expSumAVX512(x []float32, shift float32) float64
 
+// uniformLanesAVX512 writes len(dst)/16 steps of eight xoshiro256** lanes
+// to dst as 24-bit uniforms and advances state; len(dst) must be a multiple of 16.
+//
+//go:noescape
+func uniformLanesAVX512(state *[32]uint64, dst []float32)
+
 // expAVX2 sets dst = exp(x) element-wise.
 // The length processed, len(x) (len(u) for bernoulli), must be a multiple of
 // the vector width; the other slices must be at least as long.
@@ -167,3 +173,9 @@ func maxAVX2(x []float32) float32
 //
 //go:noescape
 func expSumAVX2(x []float32, shift float32) float64
+
+// uniformLanesAVX2 writes len(dst)/16 steps of eight xoshiro256** lanes
+// to dst as 24-bit uniforms and advances state; len(dst) must be a multiple of 16.
+//
+//go:noescape
+func uniformLanesAVX2(state *[32]uint64, dst []float32)

@@ -267,12 +267,7 @@ func TestSigmoidBernoulliScheme(t *testing.T) {
 		if a, b := call.Uint64(), rng.New(99); a != func() uint64 { b.Uint64(); return b.Uint64() }() {
 			t.Fatal("SigmoidBiasBernoulli did not advance s by exactly one number")
 		}
-		var u []float32
-		for p := 0; p*randPiece < rows*cols; p++ {
-			blk := make([]float32, randPiece)
-			rng.NewStream(base, uint64(p)).FillUniform(blk)
-			u = append(u, blk...)
-		}
+		u := schemeUniforms(base, rows*cols)
 		ones := 0
 		for i := 0; i < rows; i++ {
 			for j := 0; j < cols; j++ {
@@ -394,10 +389,15 @@ func TestElemWorkersInvariance(t *testing.T) {
 		bias := make([]float32, 517)
 		s.FillNormal(bias, 0, 1)
 		var out [][]float32
-		for _, f := range []func(dst, x []float32){Exp, Sigmoid, Softplus, LogSigmoid, ReLU} {
+		for _, f := range []func(dst, x []float32){Exp, Sigmoid, Softplus, LogSigmoid, ReLU, Tanh, Log} {
 			y := make([]float32, len(x.Data))
 			f(y, x.Data)
 			out = append(out, y)
+		}
+		lse := make([]float64, 300)
+		LogSumExpRows(lse, x)
+		for _, v := range lse {
+			out = append(out, []float32{float32(v), float32(v - float64(float32(v)))})
 		}
 		p, smp, sb := New(300, 517), New(300, 517), New(300, 517)
 		SigmoidBiasBernoulli(p, smp, x, bias, s)
@@ -539,4 +539,48 @@ func TestElemKernelName(t *testing.T) {
 	if want := chooseElem(os.Getenv("LATENT_KERNEL")).name; ElemKernel() != want {
 		t.Errorf("kernel %s, want %s (LATENT_KERNEL=%q)", ElemKernel(), want, os.Getenv("LATENT_KERNEL"))
 	}
+}
+
+// TestElemNoAllocs: with one worker the kernels do not allocate (a warm training
+// step should not). With several workers ParallelFor's goroutines allocate a little.
+func TestElemNoAllocs(t *testing.T) {
+	defer SetWorkers(0)
+	SetWorkers(1)
+	s := rng.New(1)
+	x, y, p := New(128, 500), New(128, 500), New(128, 500)
+	s.FillNormal(x.Data, 0, 2)
+	bias := make([]float32, 500)
+	lse := make([]float64, 128)
+	for name, f := range map[string]func(){
+		"Sigmoid":              func() { Sigmoid(y.Data, x.Data) },
+		"Tanh":                 func() { Tanh(y.Data[:77], x.Data) },
+		"SigmoidBias":          func() { SigmoidBias(y, x, bias) },
+		"SigmoidBernoulli":     func() { SigmoidBernoulli(nil, y.Data[:999], x.Data, s) },
+		"SigmoidBiasBernoulli": func() { SigmoidBiasBernoulli(p, y, x, bias, s) },
+		"SampleBernoulli":      func() { SampleBernoulli(y, p, s) },
+		"LogSumExpRows":        func() { LogSumExpRows(lse, x) },
+	} {
+		if n := testing.AllocsPerRun(5, f); n != 0 {
+			t.Errorf("%s: %v allocations per call", name, n)
+		}
+	}
+}
+
+// schemeUniforms rebuilds the uniforms of the documented Bernoulli scheme with
+// rng's scalar API: piece p, lane l is NewStream(base, 8p+l).
+func schemeUniforms(base uint64, n int) []float32 {
+	var u []float32
+	for p := 0; p*randPiece < n; p++ {
+		var lanes [8]*rng.Stream
+		for l := range lanes {
+			lanes[l] = rng.NewStream(base, uint64(8*p+l))
+		}
+		for k := 0; k < randPiece/16; k++ {
+			for l := range lanes {
+				r := lanes[l].Uint64()
+				u = append(u, float32(uint32(r)>>8)/(1<<24), float32(r>>40)/(1<<24))
+			}
+		}
+	}
+	return u
 }

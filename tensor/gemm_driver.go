@@ -34,6 +34,10 @@ type gemmKernel[T gemmFloat] struct {
 	// stride ldc) from a packed MR×k panel a and a packed k×NR panel b:
 	// C = alpha·a·b + beta·C, or C = alpha·a·b (C not read) when loadc == 0.
 	tile func(mr, nr, k int, a, b, c *T, ldc int, alpha, beta T, loadc int)
+	// packA and packB pack one panel (gemmPackA and gemmPackB, or faster versions
+	// with the same results).
+	packA func(dst []T, a *gemmOp[T], MR, i0, cnt, p0, kc int)
+	packB func(dst []T, b *gemmOp[T], NR, j0, cnt, p0, kc int)
 }
 
 // gemmOp is one operand: element (i, j) of the stored matrix is data[i*ld+j]; when
@@ -123,28 +127,39 @@ func (r *gemmRun[T]) exec() {
 	if r.shareA {
 		// Workers split the columns of C; A is packed once per chunk of rows.
 		units := (n + ker.nr - 1) / ker.nr
-		r.pieces = min(w, units)
+		r.pieces = gemmPieces(w, units)
 		step := max(ker.mr, gemmSharedMax/max(k, 1)/ker.mr*ker.mr)
 		for i0 := 0; i0 < m; i0 += step {
 			r.ch0, r.chLen = i0, min(step, m-i0)
 			panels := (r.chLen + ker.mr - 1) / ker.mr
 			r.shared = gemmGrow(r.shared, panels*ker.mr*k)
-			parallelDo(min(panels, r.pieces), r.pieces, r, r.packFn)
-			parallelDo(r.pieces, r.pieces, r, r.computeFn)
+			parallelDo(min(panels, r.pieces), w, r, r.packFn)
+			parallelDo(r.pieces, w, r, r.computeFn)
 		}
 	} else {
 		units := (m + ker.mr - 1) / ker.mr
-		r.pieces = min(w, units)
+		r.pieces = gemmPieces(w, units)
 		step := max(ker.nr, gemmSharedMax/max(k, 1)/ker.nr*ker.nr)
 		for j0 := 0; j0 < n; j0 += step {
 			r.ch0, r.chLen = j0, min(step, n-j0)
 			panels := (r.chLen + ker.nr - 1) / ker.nr
 			r.shared = gemmGrow(r.shared, panels*ker.nr*k)
-			parallelDo(min(panels, r.pieces), r.pieces, r, r.packFn)
-			parallelDo(r.pieces, r.pieces, r, r.computeFn)
+			parallelDo(min(panels, r.pieces), w, r, r.packFn)
+			parallelDo(r.pieces, w, r, r.computeFn)
 		}
 	}
 	_ = kc
+}
+
+// gemmPieces returns how many pieces C is cut into for w workers: several per
+// worker, so that a worker slowed down by another process does not hold up the
+// rest. Only the operand that is not shared is packed per piece, so more pieces
+// cost no extra packing.
+func gemmPieces(w, units int) int {
+	if w <= 1 {
+		return 1
+	}
+	return min(units, 4*w)
 }
 
 // split returns the i-th of parts near-equal ranges of [0, units).
@@ -175,9 +190,9 @@ func gemmPackSharedPiece[T gemmFloat](ctx any, piece int) {
 			cnt := min(R, r.chLen-lo)
 			dst := r.shared[p0*chPad+q*kcb*R:]
 			if r.shareA {
-				gemmPackA(dst, &r.a, ker.mr, r.ch0+lo, cnt, p0, kcb)
+				ker.packA(dst, &r.a, ker.mr, r.ch0+lo, cnt, p0, kcb)
 			} else {
-				gemmPackB(dst, &r.b, ker.nr, r.ch0+lo, cnt, p0, kcb)
+				ker.packB(dst, &r.b, ker.nr, r.ch0+lo, cnt, p0, kcb)
 			}
 		}
 	}
@@ -206,7 +221,7 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 				p0 := b * kc
 				kcb := min(kc, r.k-p0)
 				for j := 0; j < nc; j += nr {
-					gemmPackB(bp.p[j*kcb:], &r.b, nr, jc+j, min(nr, nc-j), p0, kcb)
+					ker.packB(bp.p[j*kcb:], &r.b, nr, jc+j, min(nr, nc-j), p0, kcb)
 				}
 				ablk := r.shared[p0*chPad:]
 				for ic := 0; ic < r.chLen; ic += ker.mc {
@@ -230,7 +245,7 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 			for ic := m0; ic < m1; ic += ker.mc {
 				mc := min(ker.mc, m1-ic)
 				for i := 0; i < mc; i += mr {
-					gemmPackA(bp.p[i*kcb:], &r.a, mr, ic+i, min(mr, mc-i), p0, kcb)
+					ker.packA(bp.p[i*kcb:], &r.a, mr, ic+i, min(mr, mc-i), p0, kcb)
 				}
 				for jc := 0; jc < r.chLen; jc += ker.nc {
 					nc := min(ker.nc, r.chLen-jc)

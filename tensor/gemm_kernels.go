@@ -10,12 +10,18 @@ import (
 // Tuned on AMD Zen 5 (48 KiB L1d, 1 MiB L2 per core); sound on any x86-64 with
 // at least 32 KiB L1d and 512 KiB L2.
 var (
-	gemmS512 = gemmKernel[float32]{isa: kernel.AVX512, mr: 14, nr: 32, kc: 256, mc: 280, nc: 4096, tile: tileS512}
-	gemmS256 = gemmKernel[float32]{isa: kernel.AVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 4096, tile: tileS256}
-	gemmSGen = gemmKernel[float32]{isa: kernel.Generic, mr: 4, nr: 4, kc: 256, mc: 128, nc: 4096, tile: tileGeneric[float32]}
-	gemmD512 = gemmKernel[float64]{isa: kernel.AVX512, mr: 14, nr: 16, kc: 256, mc: 140, nc: 4096, tile: tileD512}
-	gemmD256 = gemmKernel[float64]{isa: kernel.AVX2, mr: 6, nr: 8, kc: 256, mc: 96, nc: 4096, tile: tileD256}
-	gemmDGen = gemmKernel[float64]{isa: kernel.Generic, mr: 4, nr: 4, kc: 256, mc: 128, nc: 4096, tile: tileGeneric[float64]}
+	gemmS512 = gemmKernel[float32]{isa: kernel.AVX512, mr: 14, nr: 32, kc: 256, mc: 280, nc: 4096,
+		tile: tileS512, packA: packAS512, packB: packBS512}
+	gemmS256 = gemmKernel[float32]{isa: kernel.AVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 4096,
+		tile: tileS256, packA: gemmPackA[float32], packB: gemmPackB[float32]}
+	gemmSGen = gemmKernel[float32]{isa: kernel.Generic, mr: 4, nr: 4, kc: 256, mc: 128, nc: 4096,
+		tile: tileGeneric[float32], packA: gemmPackA[float32], packB: gemmPackB[float32]}
+	gemmD512 = gemmKernel[float64]{isa: kernel.AVX512, mr: 14, nr: 16, kc: 256, mc: 140, nc: 4096,
+		tile: tileD512, packA: gemmPackA[float64], packB: packBD512}
+	gemmD256 = gemmKernel[float64]{isa: kernel.AVX2, mr: 6, nr: 8, kc: 256, mc: 96, nc: 4096,
+		tile: tileD256, packA: gemmPackA[float64], packB: gemmPackB[float64]}
+	gemmDGen = gemmKernel[float64]{isa: kernel.Generic, mr: 4, nr: 4, kc: 256, mc: 128, nc: 4096,
+		tile: tileGeneric[float64], packA: gemmPackA[float64], packB: gemmPackB[float64]}
 )
 
 // gemmISA is the micro-kernel family in use; see GemmKernel.
@@ -65,6 +71,51 @@ func tileS512(mr, nr, k int, a, b, c *float32, ldc int, alpha, beta float32, loa
 
 func tileD512(mr, nr, k int, a, b, c *float64, ldc int, alpha, beta float64, loadc int) {
 	kernel.DgemmAVX512[mr](k, a, b, c, ldc, alpha, beta, uint32(1)<<nr-1, loadc)
+}
+
+// packAS512 packs op(A) for the 14×32 AVX-512 kernel. A not transposed is a
+// transpose into the panel, done 16×16 in registers.
+func packAS512(dst []float32, a *gemmOp[float32], MR, i0, cnt, p0, kc int) {
+	if a.trans {
+		gemmPackA(dst, a, MR, i0, cnt, p0, kc)
+		return
+	}
+	_ = dst[kc*MR-1]
+	src := a.data[i0*a.ld+p0:]
+	_ = src[(cnt-1)*a.ld+kc-1]
+	kernel.PackTransS512(&dst[0], &src[0], a.ld, cnt, kc, MR, 1<<MR-1)
+}
+
+// packBS512 packs op(B) for the 14×32 AVX-512 kernel: B as stored is a masked
+// row copy, Bᵀ a transpose in two 16-row halves.
+func packBS512(dst []float32, b *gemmOp[float32], NR, j0, cnt, p0, kc int) {
+	_ = dst[kc*NR-1]
+	if !b.trans {
+		src := b.data[p0*b.ld+j0:]
+		_ = src[(kc-1)*b.ld+cnt-1]
+		kernel.PackCopyS512(&dst[0], &src[0], b.ld, kc, uint32(uint64(1)<<cnt-1))
+		return
+	}
+	src := b.data[j0*b.ld+p0:]
+	_ = src[(cnt-1)*b.ld+kc-1]
+	kernel.PackTransS512(&dst[0], &src[0], b.ld, min(cnt, 16), kc, NR, 0xffff)
+	hi := &src[0] // not read when the second half is empty
+	if cnt > 16 {
+		hi = &src[16*b.ld]
+	}
+	kernel.PackTransS512(&dst[16], hi, b.ld, max(cnt-16, 0), kc, NR, 0xffff)
+}
+
+// packBD512 packs op(B) for the 14×16 float64 AVX-512 kernel.
+func packBD512(dst []float64, b *gemmOp[float64], NR, j0, cnt, p0, kc int) {
+	if b.trans {
+		gemmPackB(dst, b, NR, j0, cnt, p0, kc)
+		return
+	}
+	_ = dst[kc*NR-1]
+	src := b.data[p0*b.ld+j0:]
+	_ = src[(kc-1)*b.ld+cnt-1]
+	kernel.PackCopyD512(&dst[0], &src[0], b.ld, kc, uint32(1)<<cnt-1)
 }
 
 // AVX2 has no mask registers: partial tiles pass a lane mask for VMASKMOVPS.

@@ -6,13 +6,17 @@ import sys
 d = sys.argv[1]
 rows = []
 for t in (1, 2):
-    py = [json.loads(l) for l in open(f"{d}/pytorch-{t}.jsonl") if l.strip()]
-    rows.append(("pytorch " + py[-1].get("torch", ""), t, py[-1]["test_loss"], py[-1]["seconds_per_epoch"], py[-1]["best_epoch_seconds"]))
-    lt = json.loads(open(f"{d}/latent-{t}.json").read())
-    rows.append(("latent", t, -lt["test_elbo"], lt["train_seconds_per_epoch"], lt["best_epoch_seconds"]))
-print(f"{'implementation':<18} {'threads':>7} {'test loss/example':>18} {'s/epoch (mean)':>15} {'s/epoch (best)':>15}")
-for name, t, loss, mean, best in rows:
-    print(f"{name:<18} {t:>7} {loss:>18.3f} {mean:>15.2f} {best:>15.2f}")
+    try:
+        py = [json.loads(l) for l in open(f"{d}/pytorch-{t}.jsonl") if l.strip()]
+        lt = json.loads(open(f"{d}/latent-{t}.json").read())
+    except (OSError, ValueError):
+        continue
+    rows.append(("pytorch " + py[-1].get("torch", ""), t, py[-1]["epochs"], py[-1]["test_loss"], py[-1]["seconds_per_epoch"], py[-1]["best_epoch_seconds"]))
+    rows.append(("latent", t, lt["epochs"], -lt["test_elbo"], lt["train_seconds_per_epoch"], lt["best_epoch_seconds"]))
+print(f"{'implementation':<18} {'threads':>7} {'epochs':>6} {'test loss/example':>18} {'s/epoch (mean)':>15} {'s/epoch (best)':>15}")
+for name, t, ep, loss, mean, best in rows:
+    print(f"{name:<18} {t:>7} {ep:>6} {loss:>18.3f} {mean:>15.2f} {best:>15.2f}")
+rows = [(r[0], r[1], r[3], r[4], r[5]) for r in rows]
 best_py = min(r[4] for r in rows if r[0].startswith("pytorch"))
 best_lt = min(r[4] for r in rows if r[0] == "latent")
 loss_py = min(r[2] for r in rows if r[0].startswith("pytorch"))

@@ -77,6 +77,8 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--max-seconds", type=float, default=0,
+                    help="stop after the epoch that passes this much training time (0: no limit)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -110,8 +112,10 @@ def main():
         test_loss /= test.shape[0]
         print(json.dumps({"epoch": epoch, "train_loss": train_loss / train.shape[0],
                           "test_loss": test_loss, "seconds": secs}), flush=True)
+        if a.max_seconds and sum(times) > a.max_seconds:
+            break
     print(json.dumps({"impl": "pytorch", "torch": torch.__version__, "threads": a.threads,
-                      "epochs": a.epochs, "test_loss": test_loss,
+                      "epochs": len(times), "test_loss": test_loss,
                       "seconds_per_epoch": sum(times) / len(times),
                       "best_epoch_seconds": min(times)}), flush=True)
 

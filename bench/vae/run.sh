@@ -7,6 +7,8 @@
 #
 # Needs $PYTHON (default /usr/bin/python3, Debian's) with torch and numpy, and the MNIST gzip files in
 # ${LATENT_DATA:-/work/shared/data}/mnist. Writes logs to ${OUT:-/tmp/latent-bench-vae}.
+# THREADS="1 2" picks the thread counts; PT_MAX_SECONDS=S stops PyTorch after the
+# epoch that passes S seconds of training (the table then says how many it ran).
 set -e
 EPOCHS=${1:-10}
 DATA=${LATENT_DATA:-/work/shared/data}
@@ -14,8 +16,10 @@ OUT=${OUT:-/tmp/latent-bench-vae}
 PYTHON=${PYTHON:-/usr/bin/python3}
 mkdir -p "$OUT"
 go build -o "$OUT/latent" ./cmd/latent
-for t in 1 2; do
-	"$PYTHON" bench/vae/pytorch_vae.py --data "$DATA/mnist" --epochs "$EPOCHS" --threads $t >"$OUT/pytorch-$t.jsonl"
+for t in ${THREADS:-1 2}; do
+	# torch.set_num_threads sets the OpenMP pool; OpenBLAS has its own threads.
+	OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t "$PYTHON" bench/vae/pytorch_vae.py --data "$DATA/mnist" \
+		--epochs "$EPOCHS" --threads $t --max-seconds "${PT_MAX_SECONDS:-0}" >"$OUT/pytorch-$t.jsonl"
 	GOMAXPROCS=$t LATENT_DATA="$DATA" "$OUT/latent" train vae --data mnist --test mnist:test \
 		--latent 20 --hidden 400 --activation relu --decoder bernoulli --batch 128 --lr 1e-3 \
 		--epochs "$EPOCHS" --seed 1 --out "$OUT/vae-$t.model" --json \

@@ -105,7 +105,7 @@ func run(xPath, initPath string, iters, repeat int) error {
 		e := res.History[len(res.History)-2]
 		out[name] = map[string]any{"seconds": tn, "seconds_1iter": t1,
 			"seconds_per_iter": (tn - t1) / float64(iters-1),
-			"lower_bound": -e.F, "final_log_likelihood": res.LogLikelihood}
+			"lower_bound":      -e.F, "final_log_likelihood": res.LogLikelihood}
 	}
 	return json.NewEncoder(os.Stdout).Encode(out)
 }

@@ -321,5 +321,172 @@ func main() {
 			s.gen(mr)
 		}
 	}
+	genPackCopy("PackCopyS512", false)
+	genPackCopy("PackCopyD512", true)
+	genPackTransS512()
 	Generate()
+}
+
+// genPackCopy packs rows of a row-major matrix into a panel two zmm vectors wide:
+//
+//	dst[r*W+j] = src[r*ld+j] for j < cnt, 0 for cnt ≤ j < W   (r < rows)
+//
+// with W = 32 float32 or 16 float64 elements; mask has bit j set for j < cnt.
+// Elements of src beyond cnt are never read.
+func genPackCopy(name string, f64 bool) {
+	t, es := "float32", 4
+	if f64 {
+		t, es = "float64", 8
+	}
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(dst, src *%s, ld, rows int, mask uint32)", t))
+	Doc(name + " copies rows of src into a zero-padded panel two AVX-512 vectors wide.")
+	dst, src, ld, rows := RDI, RSI, RBX, RCX
+	Load(Param("dst"), dst)
+	Load(Param("src"), src)
+	Load(Param("ld"), ld)
+	Load(Param("rows"), rows)
+	SHLQ(U8(map[bool]uint8{false: 2, true: 3}[f64]), ld)
+	Load(Param("mask"), EAX)
+	KMOVW(EAX, K1)
+	SHRL(U8(64/es), EAX)
+	KMOVW(EAX, K2)
+	mov := func(ops ...Op) {
+		if f64 {
+			VMOVUPD(ops...)
+		} else {
+			VMOVUPS(ops...)
+		}
+	}
+	movz := func(m, k, r Op) {
+		if f64 {
+			VMOVUPD_Z(m, k, r)
+		} else {
+			VMOVUPS_Z(m, k, r)
+		}
+	}
+	TESTQ(rows, rows)
+	JZ(LabelRef(name + "_done"))
+	Label(name + "_loop")
+	movz(Mem{Base: src}, K1, Z0)
+	movz(Mem{Base: src, Disp: 64}, K2, Z1)
+	mov(Z0, Mem{Base: dst})
+	mov(Z1, Mem{Base: dst, Disp: 64})
+	ADDQ(ld, src)
+	ADDQ(U32(128), dst)
+	DECQ(rows)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// genPackTransS512 packs up to 16 rows of a row-major float32 matrix transposed:
+//
+//	dst[p*w+r] = src[r*ld+p]   for r < cnt, p < kc;  0 for cnt ≤ r < 16
+//
+// storing the lanes selected by lanes (bit r) of each output row. It transposes
+// 16×16 blocks in registers (unpack 32-bit, unpack 64-bit, two 128-bit lane
+// shuffles), so each element is loaded and stored once as part of a vector.
+func genPackTransS512() {
+	name := "PackTransS512"
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ld, cnt, kc, w int, lanes uint32)")
+	Doc(name + " packs up to 16 rows of src transposed into a panel w elements wide (AVX-512).")
+	dst, src, ld, cnt, kc, w := RDI, RSI, RBX, RCX, RDX, R8
+	Load(Param("dst"), dst)
+	Load(Param("src"), src)
+	Load(Param("ld"), ld)
+	Load(Param("cnt"), cnt)
+	Load(Param("kc"), kc)
+	Load(Param("w"), w)
+	SHLQ(U8(2), ld)
+	SHLQ(U8(2), w)
+	Load(Param("lanes"), EAX)
+	KMOVW(EAX, K2)
+	row, p, q := R9, R10, R11 // row pointer, p offset in bytes, output row pointer
+	zr := func(i int) VecPhysical {
+		return [...]VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+			Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}[i]
+	}
+	// Block loop over p in steps of 16; the last block may be partial.
+	XORQ(p, p)
+	Label(name + "_block")
+	// rem = min(16, kc - p/4): elements of p in this block; K1 selects them.
+	MOVQ(kc, RAX)
+	MOVQ(p, R12)
+	SHRQ(U8(2), R12)
+	SUBQ(R12, RAX) // RAX = kc - p
+	JLE(LabelRef(name + "_done"))
+	CMPQ(RAX, U8(16))
+	JL(LabelRef(name + "_partial"))
+	MOVQ(U32(16), RAX)
+	Label(name + "_partial")
+	MOVQ(RAX, R13) // R13 = rem
+	MOVL(U32(1), R12L)
+	SHLXL(EAX, R12L, R12L)
+	DECL(R12L) // (1<<rem)-1; rem = 16 gives 0xffff in the low 16 bits
+	KMOVW(R12L, K1)
+	// Load rows r < cnt, zero the others.
+	MOVQ(src, row)
+	for r := 0; r < 16; r++ {
+		VPXORD(zr(r), zr(r), zr(r))
+		CMPQ(cnt, U8(r))
+		JLE(LabelRef(fmt.Sprintf("%s_skip%d", name, r)))
+		VMOVUPS_Z(Mem{Base: row, Index: p, Scale: 1}, K1, zr(r))
+		Label(fmt.Sprintf("%s_skip%d", name, r))
+		if r < 15 {
+			ADDQ(ld, row)
+		}
+	}
+	// Stage 1: t[2i] = unpacklo(r[2i], r[2i+1]), t[2i+1] = unpackhi(...), into Z16..Z31.
+	for i := 0; i < 8; i++ {
+		VUNPCKLPS(zr(2*i+1), zr(2*i), zr(16+2*i))
+		VUNPCKHPS(zr(2*i+1), zr(2*i), zr(16+2*i+1))
+	}
+	// Stage 2: 64-bit unpacks within groups of four rows, back into Z0..Z15:
+	// u[4g+c] holds, in each 128-bit lane l, column 4l+c of rows 4g..4g+3.
+	for g := 0; g < 4; g++ {
+		t0, t1, t2, t3 := zr(16+4*g), zr(16+4*g+1), zr(16+4*g+2), zr(16+4*g+3)
+		VUNPCKLPD(t2, t0, zr(4*g+0))
+		VUNPCKHPD(t2, t0, zr(4*g+1))
+		VUNPCKLPD(t3, t1, zr(4*g+2))
+		VUNPCKHPD(t3, t1, zr(4*g+3))
+	}
+	// Stage 3: v = shuffle of 128-bit lanes of row groups (0,1) and (2,3), into Z16..Z31.
+	// v[c]   = [u[c].l0, u[c].l2, u[4+c].l0, u[4+c].l2]     (0x88)
+	// v[4+c] = [u[c].l1, u[c].l3, u[4+c].l1, u[4+c].l3]     (0xdd)
+	for c := 0; c < 4; c++ {
+		VSHUFF32X4(U8(0x88), zr(4+c), zr(c), zr(16+c))
+		VSHUFF32X4(U8(0xdd), zr(4+c), zr(c), zr(16+4+c))
+		VSHUFF32X4(U8(0x88), zr(12+c), zr(8+c), zr(16+8+c))
+		VSHUFF32X4(U8(0xdd), zr(12+c), zr(8+c), zr(16+12+c))
+	}
+	// Stage 4: column 4l+c (l = 0..3) of all 16 rows:
+	// col c    = shuffle(v[c], v[8+c], 0x88),   col 8+c  = shuffle(v[c], v[8+c], 0xdd),
+	// col 4+c  = shuffle(v[4+c], v[12+c], 0x88), col 12+c = shuffle(v[4+c], v[12+c], 0xdd).
+	for c := 0; c < 4; c++ {
+		VSHUFF32X4(U8(0x88), zr(16+8+c), zr(16+c), zr(c))
+		VSHUFF32X4(U8(0xdd), zr(16+8+c), zr(16+c), zr(8+c))
+		VSHUFF32X4(U8(0x88), zr(16+12+c), zr(16+4+c), zr(4+c))
+		VSHUFF32X4(U8(0xdd), zr(16+12+c), zr(16+4+c), zr(12+c))
+	}
+	// Store output rows q < rem at dst + (p+q)·w.
+	MOVQ(dst, q)
+	for c := 0; c < 16; c++ {
+		CMPQ(R13, U8(c))
+		JLE(LabelRef(name + "_stored"))
+		VMOVUPS(zr(c), K2, Mem{Base: q})
+		if c < 15 {
+			ADDQ(w, q)
+		}
+	}
+	Label(name + "_stored")
+	// dst += 16·w, p += 16 elements.
+	MOVQ(w, R12)
+	SHLQ(U8(4), R12)
+	ADDQ(R12, dst)
+	ADDQ(U32(64), p)
+	JMP(LabelRef(name + "_block"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
 }

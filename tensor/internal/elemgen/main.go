@@ -67,12 +67,12 @@ const (
 // Constants: 64-byte vectors of one repeated 32-bit value, used as memory operands
 // (an AVX2 kernel reads the first 32 bytes).
 var (
-	cOne, cSign, cAbs, cLog2e, cMagic, cLn2Hi, cLn2Lo, cBias, cMantMask, cSqrtHalf                     Mem
-	cMinusHalf, cLogC2, cLogC1, cMinus2, cTanhSmall, cMinNormal, cTwo24, cMinus24, cInf, cNegInf, cNaN Mem
-	cExpP                                                                                              [6]Mem
-	cLogP                                                                                              [9]Mem
-	cTanhT                                                                                             [5]Mem
-	cClampHi, cClampLo                                                                                 Mem
+	cOne, cSign, cAbs, cLog2e, cMagic, cLn2Hi, cLn2Lo, cBias, cMantMask, cSqrtHalf                              Mem
+	cMinusHalf, cLogC2, cLogC1, cMinus2, cTanhSmall, cMinNormal, cTwo24, cMinus24, cInf, cNegInf, cNaN, cTwoM24 Mem
+	cExpP                                                                                                       [6]Mem
+	cLogP                                                                                                       [9]Mem
+	cTanhT                                                                                                      [5]Mem
+	cClampHi, cClampLo                                                                                          Mem
 )
 
 func vconst(name string, bits uint32) Mem {
@@ -108,6 +108,7 @@ func constants() {
 	cMinNormal = vconst("minnormal", 0x00800000)
 	cTwo24 = fconst("two24", 1<<24)
 	cMinus24 = fconst("m24", -24)
+	cTwoM24 = fconst("twom24", 1.0/(1<<24))
 	cInf = vconst("inf", 0x7f800000)
 	cNegInf = vconst("neginf", 0xff800000)
 	cNaN = vconst("nan", 0x7fc00000)
@@ -530,6 +531,76 @@ func genExpSum(a isa) {
 	RET()
 }
 
+// rotl sets x = x rotated left by k bits in each 64-bit lane.
+func rotl(a isa, x VecVirtual, k uint64) {
+	if a.avx512 {
+		VPROLQ(Imm(k), x, x)
+		return
+	}
+	t := a.vec()
+	VPSRLQ(Imm(64-k), x, t)
+	VPSLLQ(Imm(k), x, x)
+	VPOR(t, x, x)
+}
+
+// genUniformLanes generates uniformLanesISA(state *[32]uint64, dst []float32):
+// eight xoshiro256** generators side by side (state holds word j of lane l at
+// index 8j+l). Each step advances all eight lanes and writes 16 uniforms,
+// dst[16k+2l] = (low 32 bits of r_l)>>8 · 2⁻²⁴ and dst[16k+2l+1] = r_l>>40 · 2⁻²⁴;
+// len(dst) must be a multiple of 16. See uniformLanesGeneric.
+func genUniformLanes(a isa) {
+	TEXT("uniformLanes"+a.name, NOSPLIT, "func(state *[32]uint64, dst []float32)")
+	Pragma("noescape")
+	Doc("uniformLanes"+a.name+" writes len(dst)/16 steps of eight xoshiro256** lanes",
+		"to dst as 24-bit uniforms and advances state; len(dst) must be a multiple of 16.")
+	st := Mem{Base: Load(Param("state"), GP64())}
+	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
+	n := Load(Param("dst").Len(), GP64())
+	nv := 16 / a.w // registers per state word
+	var w [4][]VecVirtual
+	for j := range w {
+		for v := 0; v < nv; v++ {
+			r := a.vec()
+			VMOVUPS(st.Offset(64*j+4*a.w*v), r)
+			w[j] = append(w[j], r)
+		}
+	}
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	for v := 0; v < nv; v++ {
+		s0, s1, s2, s3 := w[0][v], w[1][v], w[2][v], w[3][v]
+		t, u := a.vec(), a.vec()
+		VPSLLQ(Imm(2), s1, t)
+		VPADDQ(s1, t, t) // 5·s1
+		rotl(a, t, 7)
+		VPSLLQ(Imm(3), t, u)
+		VPADDQ(t, u, t) // ·9
+		VPSRLD(Imm(8), t, t)
+		VCVTDQ2PS(t, t)
+		VMULPS(cTwoM24, t, t)
+		VMOVUPS(t, dst.Offset(4*a.w*v))
+		VPSLLQ(Imm(17), s1, u)
+		a.xor(s0, s2, s2)
+		a.xor(s1, s3, s3)
+		a.xor(s2, s1, s1)
+		a.xor(s3, s0, s0)
+		a.xor(u, s2, s2)
+		rotl(a, s3, 45)
+	}
+	ADDQ(U32(64), dst.Base)
+	SUBQ(U32(16), n)
+	JMP(LabelRef("loop"))
+	Label("done")
+	for j := range w {
+		for v := 0; v < nv; v++ {
+			VMOVUPS(w[j][v], st.Offset(64*j+4*a.w*v))
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
 func main() {
 	ConstraintExpr("!purego")
 	constants()
@@ -539,6 +610,7 @@ func main() {
 		}
 		genMax(a)
 		genExpSum(a)
+		genUniformLanes(a)
 	}
 	Generate()
 }

@@ -8771,3 +8771,344 @@ Dgemm256x6_mstore:
 	VMASKMOVPD Y11, Y14, 32(DX)
 	VZEROUPPER
 	RET
+
+// func PackCopyS512(dst *float32, src *float32, ld int, rows int, mask uint32)
+// Requires: AVX, AVX512F
+TEXT ·PackCopyS512(SB), NOSPLIT, $0-36
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  ld+16(FP), BX
+	MOVQ  rows+24(FP), CX
+	SHLQ  $0x02, BX
+	MOVL  mask+32(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x10, AX
+	KMOVW AX, K2
+	TESTQ CX, CX
+	JZ    PackCopyS512_done
+
+PackCopyS512_loop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z1, 64(DI)
+	ADDQ      BX, SI
+	ADDQ      $0x00000080, DI
+	DECQ      CX
+	JNZ       PackCopyS512_loop
+
+PackCopyS512_done:
+	VZEROUPPER
+	RET
+
+// func PackCopyD512(dst *float64, src *float64, ld int, rows int, mask uint32)
+// Requires: AVX, AVX512F
+TEXT ·PackCopyD512(SB), NOSPLIT, $0-36
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  ld+16(FP), BX
+	MOVQ  rows+24(FP), CX
+	SHLQ  $0x03, BX
+	MOVL  mask+32(FP), AX
+	KMOVW AX, K1
+	SHRL  $0x08, AX
+	KMOVW AX, K2
+	TESTQ CX, CX
+	JZ    PackCopyD512_done
+
+PackCopyD512_loop:
+	VMOVUPD.Z (SI), K1, Z0
+	VMOVUPD.Z 64(SI), K2, Z1
+	VMOVUPD   Z0, (DI)
+	VMOVUPD   Z1, 64(DI)
+	ADDQ      BX, SI
+	ADDQ      $0x00000080, DI
+	DECQ      CX
+	JNZ       PackCopyD512_loop
+
+PackCopyD512_done:
+	VZEROUPPER
+	RET
+
+// func PackTransS512(dst *float32, src *float32, ld int, cnt int, kc int, w int, lanes uint32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·PackTransS512(SB), NOSPLIT, $0-52
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  ld+16(FP), BX
+	MOVQ  cnt+24(FP), CX
+	MOVQ  kc+32(FP), DX
+	MOVQ  w+40(FP), R8
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, R8
+	MOVL  lanes+48(FP), AX
+	KMOVW AX, K2
+	XORQ  R10, R10
+
+PackTransS512_block:
+	MOVQ DX, AX
+	MOVQ R10, R12
+	SHRQ $0x02, R12
+	SUBQ R12, AX
+	JLE  PackTransS512_done
+	CMPQ AX, $0x10
+	JL   PackTransS512_partial
+	MOVQ $0x00000010, AX
+
+PackTransS512_partial:
+	MOVQ      AX, R13
+	MOVL      $0x00000001, R12
+	SHLXL     AX, R12, R12
+	DECL      R12
+	KMOVW     R12, K1
+	MOVQ      SI, R9
+	VPXORD    Z0, Z0, Z0
+	CMPQ      CX, $0x00
+	JLE       PackTransS512_skip0
+	VMOVUPS.Z (R9)(R10*1), K1, Z0
+
+PackTransS512_skip0:
+	ADDQ      BX, R9
+	VPXORD    Z1, Z1, Z1
+	CMPQ      CX, $0x01
+	JLE       PackTransS512_skip1
+	VMOVUPS.Z (R9)(R10*1), K1, Z1
+
+PackTransS512_skip1:
+	ADDQ      BX, R9
+	VPXORD    Z2, Z2, Z2
+	CMPQ      CX, $0x02
+	JLE       PackTransS512_skip2
+	VMOVUPS.Z (R9)(R10*1), K1, Z2
+
+PackTransS512_skip2:
+	ADDQ      BX, R9
+	VPXORD    Z3, Z3, Z3
+	CMPQ      CX, $0x03
+	JLE       PackTransS512_skip3
+	VMOVUPS.Z (R9)(R10*1), K1, Z3
+
+PackTransS512_skip3:
+	ADDQ      BX, R9
+	VPXORD    Z4, Z4, Z4
+	CMPQ      CX, $0x04
+	JLE       PackTransS512_skip4
+	VMOVUPS.Z (R9)(R10*1), K1, Z4
+
+PackTransS512_skip4:
+	ADDQ      BX, R9
+	VPXORD    Z5, Z5, Z5
+	CMPQ      CX, $0x05
+	JLE       PackTransS512_skip5
+	VMOVUPS.Z (R9)(R10*1), K1, Z5
+
+PackTransS512_skip5:
+	ADDQ      BX, R9
+	VPXORD    Z6, Z6, Z6
+	CMPQ      CX, $0x06
+	JLE       PackTransS512_skip6
+	VMOVUPS.Z (R9)(R10*1), K1, Z6
+
+PackTransS512_skip6:
+	ADDQ      BX, R9
+	VPXORD    Z7, Z7, Z7
+	CMPQ      CX, $0x07
+	JLE       PackTransS512_skip7
+	VMOVUPS.Z (R9)(R10*1), K1, Z7
+
+PackTransS512_skip7:
+	ADDQ      BX, R9
+	VPXORD    Z8, Z8, Z8
+	CMPQ      CX, $0x08
+	JLE       PackTransS512_skip8
+	VMOVUPS.Z (R9)(R10*1), K1, Z8
+
+PackTransS512_skip8:
+	ADDQ      BX, R9
+	VPXORD    Z9, Z9, Z9
+	CMPQ      CX, $0x09
+	JLE       PackTransS512_skip9
+	VMOVUPS.Z (R9)(R10*1), K1, Z9
+
+PackTransS512_skip9:
+	ADDQ      BX, R9
+	VPXORD    Z10, Z10, Z10
+	CMPQ      CX, $0x0a
+	JLE       PackTransS512_skip10
+	VMOVUPS.Z (R9)(R10*1), K1, Z10
+
+PackTransS512_skip10:
+	ADDQ      BX, R9
+	VPXORD    Z11, Z11, Z11
+	CMPQ      CX, $0x0b
+	JLE       PackTransS512_skip11
+	VMOVUPS.Z (R9)(R10*1), K1, Z11
+
+PackTransS512_skip11:
+	ADDQ      BX, R9
+	VPXORD    Z12, Z12, Z12
+	CMPQ      CX, $0x0c
+	JLE       PackTransS512_skip12
+	VMOVUPS.Z (R9)(R10*1), K1, Z12
+
+PackTransS512_skip12:
+	ADDQ      BX, R9
+	VPXORD    Z13, Z13, Z13
+	CMPQ      CX, $0x0d
+	JLE       PackTransS512_skip13
+	VMOVUPS.Z (R9)(R10*1), K1, Z13
+
+PackTransS512_skip13:
+	ADDQ      BX, R9
+	VPXORD    Z14, Z14, Z14
+	CMPQ      CX, $0x0e
+	JLE       PackTransS512_skip14
+	VMOVUPS.Z (R9)(R10*1), K1, Z14
+
+PackTransS512_skip14:
+	ADDQ      BX, R9
+	VPXORD    Z15, Z15, Z15
+	CMPQ      CX, $0x0f
+	JLE       PackTransS512_skip15
+	VMOVUPS.Z (R9)(R10*1), K1, Z15
+
+PackTransS512_skip15:
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z17
+	VUNPCKLPS  Z3, Z2, Z18
+	VUNPCKHPS  Z3, Z2, Z19
+	VUNPCKLPS  Z5, Z4, Z20
+	VUNPCKHPS  Z5, Z4, Z21
+	VUNPCKLPS  Z7, Z6, Z22
+	VUNPCKHPS  Z7, Z6, Z23
+	VUNPCKLPS  Z9, Z8, Z24
+	VUNPCKHPS  Z9, Z8, Z25
+	VUNPCKLPS  Z11, Z10, Z26
+	VUNPCKHPS  Z11, Z10, Z27
+	VUNPCKLPS  Z13, Z12, Z28
+	VUNPCKHPS  Z13, Z12, Z29
+	VUNPCKLPS  Z15, Z14, Z30
+	VUNPCKHPS  Z15, Z14, Z31
+	VUNPCKLPD  Z18, Z16, Z0
+	VUNPCKHPD  Z18, Z16, Z1
+	VUNPCKLPD  Z19, Z17, Z2
+	VUNPCKHPD  Z19, Z17, Z3
+	VUNPCKLPD  Z22, Z20, Z4
+	VUNPCKHPD  Z22, Z20, Z5
+	VUNPCKLPD  Z23, Z21, Z6
+	VUNPCKHPD  Z23, Z21, Z7
+	VUNPCKLPD  Z26, Z24, Z8
+	VUNPCKHPD  Z26, Z24, Z9
+	VUNPCKLPD  Z27, Z25, Z10
+	VUNPCKHPD  Z27, Z25, Z11
+	VUNPCKLPD  Z30, Z28, Z12
+	VUNPCKHPD  Z30, Z28, Z13
+	VUNPCKLPD  Z31, Z29, Z14
+	VUNPCKHPD  Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z20
+	VSHUFF32X4 $0x88, Z12, Z8, Z24
+	VSHUFF32X4 $0xdd, Z12, Z8, Z28
+	VSHUFF32X4 $0x88, Z5, Z1, Z17
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z13, Z9, Z25
+	VSHUFF32X4 $0xdd, Z13, Z9, Z29
+	VSHUFF32X4 $0x88, Z6, Z2, Z18
+	VSHUFF32X4 $0xdd, Z6, Z2, Z22
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z30
+	VSHUFF32X4 $0x88, Z7, Z3, Z19
+	VSHUFF32X4 $0xdd, Z7, Z3, Z23
+	VSHUFF32X4 $0x88, Z15, Z11, Z27
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z24, Z16, Z0
+	VSHUFF32X4 $0xdd, Z24, Z16, Z8
+	VSHUFF32X4 $0x88, Z28, Z20, Z4
+	VSHUFF32X4 $0xdd, Z28, Z20, Z12
+	VSHUFF32X4 $0x88, Z25, Z17, Z1
+	VSHUFF32X4 $0xdd, Z25, Z17, Z9
+	VSHUFF32X4 $0x88, Z29, Z21, Z5
+	VSHUFF32X4 $0xdd, Z29, Z21, Z13
+	VSHUFF32X4 $0x88, Z26, Z18, Z2
+	VSHUFF32X4 $0xdd, Z26, Z18, Z10
+	VSHUFF32X4 $0x88, Z30, Z22, Z6
+	VSHUFF32X4 $0xdd, Z30, Z22, Z14
+	VSHUFF32X4 $0x88, Z27, Z19, Z3
+	VSHUFF32X4 $0xdd, Z27, Z19, Z11
+	VSHUFF32X4 $0x88, Z31, Z23, Z7
+	VSHUFF32X4 $0xdd, Z31, Z23, Z15
+	MOVQ       DI, R11
+	CMPQ       R13, $0x00
+	JLE        PackTransS512_stored
+	VMOVUPS    Z0, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x01
+	JLE        PackTransS512_stored
+	VMOVUPS    Z1, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x02
+	JLE        PackTransS512_stored
+	VMOVUPS    Z2, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x03
+	JLE        PackTransS512_stored
+	VMOVUPS    Z3, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x04
+	JLE        PackTransS512_stored
+	VMOVUPS    Z4, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x05
+	JLE        PackTransS512_stored
+	VMOVUPS    Z5, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x06
+	JLE        PackTransS512_stored
+	VMOVUPS    Z6, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x07
+	JLE        PackTransS512_stored
+	VMOVUPS    Z7, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x08
+	JLE        PackTransS512_stored
+	VMOVUPS    Z8, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x09
+	JLE        PackTransS512_stored
+	VMOVUPS    Z9, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x0a
+	JLE        PackTransS512_stored
+	VMOVUPS    Z10, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x0b
+	JLE        PackTransS512_stored
+	VMOVUPS    Z11, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x0c
+	JLE        PackTransS512_stored
+	VMOVUPS    Z12, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x0d
+	JLE        PackTransS512_stored
+	VMOVUPS    Z13, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x0e
+	JLE        PackTransS512_stored
+	VMOVUPS    Z14, K2, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x0f
+	JLE        PackTransS512_stored
+	VMOVUPS    Z15, K2, (R11)
+
+PackTransS512_stored:
+	MOVQ R8, R12
+	SHLQ $0x04, R12
+	ADDQ R12, DI
+	ADDQ $0x00000040, R10
+	JMP  PackTransS512_block
+
+PackTransS512_done:
+	VZEROUPPER
+	RET

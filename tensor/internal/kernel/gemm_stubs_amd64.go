@@ -123,3 +123,12 @@ func Dgemm256x5(k int, a *float64, b *float64, c *float64, ldc int, alpha float6
 
 // Dgemm256x6 computes a 6×8 tile of C = alpha·A·B + beta·C from packed panels (AVX2+FMA).
 func Dgemm256x6(k int, a *float64, b *float64, c *float64, ldc int, alpha float64, beta float64, mask *int64, loadc int)
+
+// PackCopyS512 copies rows of src into a zero-padded panel two AVX-512 vectors wide.
+func PackCopyS512(dst *float32, src *float32, ld int, rows int, mask uint32)
+
+// PackCopyD512 copies rows of src into a zero-padded panel two AVX-512 vectors wide.
+func PackCopyD512(dst *float64, src *float64, ld int, rows int, mask uint32)
+
+// PackTransS512 packs up to 16 rows of src transposed into a panel w elements wide (AVX-512).
+func PackTransS512(dst *float32, src *float32, ld int, cnt int, kc int, w int, lanes uint32)

@@ -6,7 +6,7 @@ import "golang.org/x/sys/cpu"
 
 var (
 	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	hasAVX512 = cpu.X86.HasAVX512F && hasAVX2
+	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasBMI2 && hasAVX2
 )
 
 // SgemmAVX512 and its siblings hold the kernels by tile height: entry mr computes an

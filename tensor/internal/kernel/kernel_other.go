@@ -15,3 +15,13 @@ var (
 	DgemmAVX512 [15]func(k int, a, b, c *float64, ldc int, alpha, beta float64, mask uint32, loadc int)
 	DgemmAVX2   [7]func(k int, a, b, c *float64, ldc int, alpha, beta float64, mask *int64, loadc int)
 )
+
+// PackCopyS512 and the other packing routines exist only with assembly; package
+// tensor calls them only when Supported(AVX512).
+func PackCopyS512(dst, src *float32, ld, rows int, mask uint32) { panic("kernel: no assembly") }
+
+func PackCopyD512(dst, src *float64, ld, rows int, mask uint32) { panic("kernel: no assembly") }
+
+func PackTransS512(dst, src *float32, ld, cnt, kc, w int, lanes uint32) {
+	panic("kernel: no assembly")
+}

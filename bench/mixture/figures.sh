@@ -1,0 +1,30 @@
+#!/bin/bash
+# Figures of issue 6 (variational free energy), run from the repository root:
+#
+#   LATENT_DATA=../shared/data bench/mixture/figures.sh [OUTDIR]
+#
+# Bernoulli mixtures (100 and 500 components) and Helmholtz machines (wake-sleep vs
+# reweighted wake-sleep, 784-200-200) on binarized MNIST (Larochelle & Murray 2011
+# split: train 50000, test 10000), then the GMM speed comparison with scikit-learn.
+# Every command prints one JSON object; they are kept in OUTDIR.
+set -euo pipefail
+out=${1:-bench-mixture-out}
+mkdir -p "$out"
+go build -o "$out/latent" ./cmd/latent
+L="$out/latent"
+
+for k in 100 500; do
+  "$L" train bmm --data binarized-mnist --components $k --epochs 100 --tol 1e-3 --fast --seed 1 \
+    --out "$out/bmm$k.model" --plot "$out/bmm${k}_F.png" --json > "$out/bmm${k}_train.json"
+  "$L" eval --model "$out/bmm$k.model" --data binarized-mnist:test --json > "$out/bmm${k}_test.json"
+done
+
+for mode in ws rws; do
+  k=1; [ $mode = rws ] && k=5
+  "$L" train helmholtz --data binarized-mnist --hidden 200,200 --rws-k $k --batch 100 --lr 1e-3 \
+    --epochs 25 --seed 1 --out "$out/hm_$mode.model" --json > "$out/hm_${mode}_train.json"
+  "$L" eval --model "$out/hm_$mode.model" --data binarized-mnist:test --iw-k 5000 --limit 1000 \
+    --json > "$out/hm_${mode}_test.json"
+done
+
+/usr/bin/python3 bench/mixture/gmm_speed.py --iters 20 --repeat 3 | tee "$out/gmm_speed.txt"
