@@ -284,9 +284,9 @@ func runBias(dst, x, b []float32) {
 // Random draws of the fused Bernoulli kernels.
 //
 // A call draws base = s.Uint64() (s advances by exactly one number, or none for
-// an empty input) and splits
-// the logical row-major index L = i·Cols + j of its matrix (the index in the slice
-// for the slice versions) into pieces of randPiece elements. Piece p runs eight
+// an empty input) and splits the logical row-major index L = i·Cols + j of its
+// matrix (the index in the slice for the slice versions) into pieces of
+// randPiece elements. Piece p runs eight
 // xoshiro256** generators side by side, lane l starting from the state of
 // rng.NewStream(base, 8p+l). Step k of the lanes gives the 16 uniforms number
 // 16k..16k+15 of the piece: with r_l the k-th output of lane l,
