@@ -158,7 +158,8 @@ func TestBernoulliOffBounds(t *testing.T) {
 }
 
 func TestBernoulliWorkers(t *testing.T) {
-	_, x, _ := plantedBernoulli(t)
+	truth, _, _ := plantedBernoulli(t)
+	x, _ := truth.Sample(20000, rng.New(8)) // three M-step blocks of mBlock rows
 	defer tensor.SetWorkers(0)
 	for _, fast := range []bool{false, true} {
 		var ref []float64

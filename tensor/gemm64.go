@@ -36,10 +36,7 @@ func Gemm64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda in
 		gemmScale(c, m, n, ldc, beta)
 		return
 	}
-	r, _ := gemmRuns64.Get().(*gemmRun[float64])
-	if r == nil {
-		r = new(gemmRun[float64])
-	}
+	r := gemmRuns64.get()
 	r.ker = gemmKernel64()
 	r.packFn, r.computeFn = gemmPackShared64, gemmCompute64
 	r.m, r.n, r.k = m, n, k
@@ -48,8 +45,7 @@ func Gemm64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda in
 	r.b = gemmOp[float64]{data: b, ld: ldb, trans: transB}
 	r.c, r.ldc = c, ldc
 	r.exec()
-	r.a, r.b, r.c = gemmOp[float64]{}, gemmOp[float64]{}, nil
-	gemmRuns64.Put(r)
+	gemmRuns64.put(r)
 }
 
 func gemmCheck64(name string, rows, cols, ld, n int) {

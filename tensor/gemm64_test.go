@@ -109,8 +109,12 @@ func TestGemm64WorkersBitIdentical(t *testing.T) {
 
 func TestGemm64Panics(t *testing.T) {
 	for i, f := range []func(){
-		func() { Gemm64(false, false, 2, 2, 2, 1, make([]float64, 3), 2, make([]float64, 4), 2, 0, make([]float64, 4), 2) },
-		func() { Gemm64(false, false, 2, 2, 2, 1, make([]float64, 4), 1, make([]float64, 4), 2, 0, make([]float64, 4), 2) },
+		func() {
+			Gemm64(false, false, 2, 2, 2, 1, make([]float64, 3), 2, make([]float64, 4), 2, 0, make([]float64, 4), 2)
+		},
+		func() {
+			Gemm64(false, false, 2, 2, 2, 1, make([]float64, 4), 1, make([]float64, 4), 2, 0, make([]float64, 4), 2)
+		},
 		func() { Gemm64(false, false, -1, 2, 2, 1, nil, 2, nil, 2, 0, nil, 2) },
 	} {
 		func() {

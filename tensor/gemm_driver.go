@@ -65,7 +65,8 @@ type gemmRun[T gemmFloat] struct {
 	ch0, chLen int
 	shared     []T
 
-	bufs sync.Pool // *gemmBuf[T]: private packing buffers for the pieces
+	bufMu sync.Mutex
+	bufs  []*gemmBuf[T] // private packing buffers of the pieces, kept for reuse
 
 	// The piece functions, instantiated once per type (a generic function used as a
 	// value would allocate its closure on every call).
@@ -203,10 +204,14 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 	ker := r.ker
 	mr, nr := ker.mr, ker.nr
 	nb, kc := r.kBlocks()
-	bp, _ := r.bufs.Get().(*gemmBuf[T])
-	if bp == nil {
+	r.bufMu.Lock()
+	var bp *gemmBuf[T]
+	if n := len(r.bufs); n > 0 {
+		bp, r.bufs = r.bufs[n-1], r.bufs[:n-1]
+	} else {
 		bp = new(gemmBuf[T])
 	}
+	r.bufMu.Unlock()
 	if r.shareA {
 		// This piece: columns [n0, n1) of C, rows of the chunk.
 		units := (r.n + nr - 1) / nr
@@ -254,8 +259,46 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 			}
 		}
 	}
-	r.bufs.Put(bp)
+	r.bufMu.Lock()
+	r.bufs = append(r.bufs, bp)
+	r.bufMu.Unlock()
 }
+
+// gemmRunCache keeps finished runs, with their packing buffers, for the next call.
+// Unlike a sync.Pool it is not emptied by the garbage collector, so a warm GEMM
+// never allocates; it holds at most gemmRunCacheMax runs (one per GEMM running
+// concurrently is enough).
+type gemmRunCache[T gemmFloat] struct {
+	mu   sync.Mutex
+	runs []*gemmRun[T]
+}
+
+const gemmRunCacheMax = 8
+
+func (c *gemmRunCache[T]) get() *gemmRun[T] {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.runs); n > 0 {
+		r := c.runs[n-1]
+		c.runs = c.runs[:n-1]
+		return r
+	}
+	return new(gemmRun[T])
+}
+
+func (c *gemmRunCache[T]) put(r *gemmRun[T]) {
+	r.a, r.b, r.c = gemmOp[T]{}, gemmOp[T]{}, nil // do not keep the caller's matrices alive
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.runs) < gemmRunCacheMax {
+		c.runs = append(c.runs, r)
+	}
+}
+
+var (
+	gemmRuns32 gemmRunCache[float32]
+	gemmRuns64 gemmRunCache[float64]
+)
 
 // macro multiplies a packed mc×kcb block of A by a packed kcb×nc block of B into
 // C[i0:i0+mc, j0:j0+nc]. first marks the first K block, the only one that applies

@@ -13,7 +13,7 @@ var (
 	gemmS512 = gemmKernel[float32]{isa: kernel.AVX512, mr: 14, nr: 32, kc: 256, mc: 280, nc: 4096,
 		tile: tileS512, packA: packAS512, packB: packBS512}
 	gemmS256 = gemmKernel[float32]{isa: kernel.AVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 4096,
-		tile: tileS256, packA: gemmPackA[float32], packB: gemmPackB[float32]}
+		tile: tileS256, packA: packAS256, packB: packBS256}
 	gemmSGen = gemmKernel[float32]{isa: kernel.Generic, mr: 4, nr: 4, kc: 256, mc: 128, nc: 4096,
 		tile: tileGeneric[float32], packA: gemmPackA[float32], packB: gemmPackB[float32]}
 	gemmD512 = gemmKernel[float64]{isa: kernel.AVX512, mr: 14, nr: 16, kc: 256, mc: 140, nc: 4096,
@@ -76,11 +76,14 @@ func tileD512(mr, nr, k int, a, b, c *float64, ldc int, alpha, beta float64, loa
 // packAS512 packs op(A) for the 14×32 AVX-512 kernel. A not transposed is a
 // transpose into the panel, done 16×16 in registers.
 func packAS512(dst []float32, a *gemmOp[float32], MR, i0, cnt, p0, kc int) {
+	_ = dst[kc*MR-1]
 	if a.trans {
-		gemmPackA(dst, a, MR, i0, cnt, p0, kc)
+		// op(A)[i, p] = A[p, i]: each panel column is cnt contiguous elements of A.
+		src := a.data[p0*a.ld+i0:]
+		_ = src[(kc-1)*a.ld+cnt-1]
+		kernel.PackNarrowS512(&dst[0], &src[0], a.ld, kc, MR, 1<<cnt-1)
 		return
 	}
-	_ = dst[kc*MR-1]
 	src := a.data[i0*a.ld+p0:]
 	_ = src[(cnt-1)*a.ld+kc-1]
 	kernel.PackTransS512(&dst[0], &src[0], a.ld, cnt, kc, MR, 1<<MR-1)
@@ -118,9 +121,41 @@ func packBD512(dst []float64, b *gemmOp[float64], NR, j0, cnt, p0, kc int) {
 	kernel.PackCopyD512(&dst[0], &src[0], b.ld, kc, uint32(1)<<cnt-1)
 }
 
+// packAS256 packs op(A) for the 6×16 AVX2 kernel; A not transposed goes through
+// 8×8 register transposes.
+func packAS256(dst []float32, a *gemmOp[float32], MR, i0, cnt, p0, kc int) {
+	if a.trans {
+		gemmPackA(dst, a, MR, i0, cnt, p0, kc)
+		return
+	}
+	_ = dst[kc*MR-1]
+	src := a.data[i0*a.ld+p0:]
+	_ = src[(cnt-1)*a.ld+kc-1]
+	kernel.PackTrans6S256(&dst[0], &src[0], a.ld, cnt, kc, MR, &gemmMask32[0][0])
+}
+
+// packBS256 packs op(B) for the 6×16 AVX2 kernel.
+func packBS256(dst []float32, b *gemmOp[float32], NR, j0, cnt, p0, kc int) {
+	_ = dst[kc*NR-1]
+	if !b.trans {
+		src := b.data[p0*b.ld+j0:]
+		_ = src[(kc-1)*b.ld+cnt-1]
+		kernel.PackCopyS256(&dst[0], &src[0], b.ld, kc, &gemmMask32[cnt][0])
+		return
+	}
+	src := b.data[j0*b.ld+p0:]
+	_ = src[(cnt-1)*b.ld+kc-1]
+	kernel.PackTrans8S256(&dst[0], &src[0], b.ld, min(cnt, 8), kc, NR, &gemmMask32[0][0])
+	hi := &src[0] // not read when the second half is empty
+	if cnt > 8 {
+		hi = &src[8*b.ld]
+	}
+	kernel.PackTrans8S256(&dst[8], hi, b.ld, max(cnt-8, 0), kc, NR, &gemmMask32[0][0])
+}
+
 // AVX2 has no mask registers: partial tiles pass a lane mask for VMASKMOVPS.
 var (
-	gemmMask32 [16][16]int32
+	gemmMask32 [17][16]int32
 	gemmMask64 [8][8]int64
 )
 

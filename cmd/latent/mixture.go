@@ -276,6 +276,7 @@ func evalMixture(env *Env, kind string, args []string) error {
 	seed := fs.Uint64("seed", 1, "seed for stochastic binarisation")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
 	fs.Int("iw-k", 0, "ignored: mixture log-likelihoods are exact")
+	limit := fs.Int("limit", 0, "evaluate only the first N examples (0: all)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -294,8 +295,14 @@ func evalMixture(env *Env, kind string, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *limit < 0 {
+		return usagef("--limit: must be >= 0, got %d", *limit)
+	}
 	start := time.Now()
 	x := d.X
+	if *limit > 0 && *limit < x.Rows {
+		x = x.Slice(0, *limit)
+	}
 	if err := finiteRows(x); err != nil {
 		return fmt.Errorf("eval: --data %s: %w", *data, err)
 	}
@@ -323,8 +330,14 @@ func evalMixture(env *Env, kind string, args []string) error {
 		fmt.Fprintf(env.Stdout, "log_likelihood %.6f\n", ll)
 		return nil
 	}
-	return printJSON(env, map[string]any{"model": kind, "data": *data, "n": x.Rows, "log_likelihood": jsonFloat(ll),
-		"estimator": "exact", "bic": jsonFloat(bic), "aic": jsonFloat(aic), "seconds": secs})
+	obj := map[string]any{"model": kind, "data": *data, "n": x.Rows, "log_likelihood": jsonFloat(ll),
+		"estimator": "exact", "bic": jsonFloat(bic), "aic": jsonFloat(aic), "seconds": secs}
+	if lm.pca != nil {
+		// The density is over the projected data, not the original columns.
+		obj["estimator"] = fmt.Sprintf("exact, of the %d-dimensional PCA projection", lm.pca.Dims)
+		obj["pca"] = lm.pca.Dims
+	}
+	return printJSON(env, obj)
 }
 
 func finiteRows(x *tensor.Mat) error {

@@ -159,7 +159,7 @@ func (s isa) gen(mr int) {
 		s.zero(s.vreg(i))
 	}
 	// Prefetch the C tile: it is read (or written) once the k loop is done.
-		MOVQ(c, R8)
+	MOVQ(c, R8)
 	for r := 0; r < mr; r++ {
 		PREFETCHT0(Mem{Base: R8})
 		PREFETCHT0(Mem{Base: R8, Disp: 2*vb - 1})
@@ -169,7 +169,7 @@ func (s isa) gen(mr int) {
 	}
 	astep, bstep := s.mr*es, 2*vb
 	// Main loop, unrolled twice.
-		MOVQ(k, R9)
+	MOVQ(k, R9)
 	SHRQ(U8(1), R9)
 	JZ(LabelRef(name + "_tail"))
 	Label(name + "_loop")
@@ -324,6 +324,10 @@ func main() {
 	genPackCopy("PackCopyS512", false)
 	genPackCopy("PackCopyD512", true)
 	genPackTransS512()
+	genPackNarrowS512()
+	genPackCopyS256()
+	genPackTransS256("PackTrans8S256", 8)
+	genPackTransS256("PackTrans6S256", 6)
 	Generate()
 }
 
@@ -485,6 +489,182 @@ func genPackTransS512() {
 	SHLQ(U8(4), R12)
 	ADDQ(R12, dst)
 	ADDQ(U32(64), p)
+	JMP(LabelRef(name + "_block"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// genPackNarrowS512 copies rows of at most 16 float32 into a panel w ≤ 16 wide:
+//
+//	dst[r*w+j] = src[r*ld+j] for j < cnt (bits of mask), 0 for cnt ≤ j < w   (r < rows)
+//
+// It packs the columns of Aᵀ (a transposed A) into the 14-row A panels.
+func genPackNarrowS512() {
+	name := "PackNarrowS512"
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ld, rows, w int, mask uint32)")
+	Doc(name + " copies rows of up to 16 float32 into a panel w ≤ 16 wide (AVX-512).")
+	dst, src, ld, rows, w := RDI, RSI, RBX, RCX, RDX
+	Load(Param("dst"), dst)
+	Load(Param("src"), src)
+	Load(Param("ld"), ld)
+	Load(Param("rows"), rows)
+	Load(Param("w"), w)
+	SHLQ(U8(2), ld)
+	Load(Param("mask"), EAX)
+	KMOVW(EAX, K1)
+	// K2 = (1<<w)-1: the lanes of a panel row.
+	MOVL(U32(1), R8L)
+	SHLXL(EDX, R8L, R8L)
+	DECL(R8L)
+	KMOVW(R8L, K2)
+	SHLQ(U8(2), w)
+	TESTQ(rows, rows)
+	JZ(LabelRef(name + "_done"))
+	// Two rows per iteration when possible.
+	Label(name + "_loop")
+	CMPQ(rows, U8(2))
+	JL(LabelRef(name + "_one"))
+	VMOVUPS_Z(Mem{Base: src}, K1, Z0)
+	VMOVUPS_Z(Mem{Base: src, Index: ld, Scale: 1}, K1, Z1)
+	VMOVUPS(Z0, K2, Mem{Base: dst})
+	VMOVUPS(Z1, K2, Mem{Base: dst, Index: w, Scale: 1})
+	LEAQ(Mem{Base: src, Index: ld, Scale: 2}, src)
+	LEAQ(Mem{Base: dst, Index: w, Scale: 2}, dst)
+	SUBQ(U8(2), rows)
+	JNZ(LabelRef(name + "_loop"))
+	JMP(LabelRef(name + "_done"))
+	Label(name + "_one")
+	VMOVUPS_Z(Mem{Base: src}, K1, Z0)
+	VMOVUPS(Z0, K2, Mem{Base: dst})
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// genPackCopyS256 is genPackCopy for AVX2: rows of 16 float32, columns chosen by a
+// 16-lane mask vector (-1 to copy, 0 to zero), read with VMASKMOVPS so that
+// masked-off elements are never touched.
+func genPackCopyS256() {
+	name := "PackCopyS256"
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ld, rows int, mask *int32)")
+	Doc(name + " copies rows of src into a zero-padded panel 16 float32 wide (AVX2).")
+	dst, src, ld, rows, mask := RDI, RSI, RBX, RCX, RDX
+	Load(Param("dst"), dst)
+	Load(Param("src"), src)
+	Load(Param("ld"), ld)
+	Load(Param("rows"), rows)
+	Load(Param("mask"), mask)
+	SHLQ(U8(2), ld)
+	VMOVUPS(Mem{Base: mask}, Y14)
+	VMOVUPS(Mem{Base: mask, Disp: 32}, Y15)
+	TESTQ(rows, rows)
+	JZ(LabelRef(name + "_done"))
+	Label(name + "_loop")
+	VMASKMOVPS(Mem{Base: src}, Y14, Y0)
+	VMASKMOVPS(Mem{Base: src, Disp: 32}, Y15, Y1)
+	VMOVUPS(Y0, Mem{Base: dst})
+	VMOVUPS(Y1, Mem{Base: dst, Disp: 32})
+	ADDQ(ld, src)
+	ADDQ(U32(64), dst)
+	DECQ(rows)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// genPackTransS256 is genPackTransS512 for AVX2, 8×8 blocks:
+//
+//	dst[p*w+r] = src[r*ld+p]   for r < cnt ≤ 8, p < kc;  0 for cnt ≤ r < lanes
+//
+// storing lanes (8 or 6) elements per output row. masks points at a table of
+// 16-element rows, row n holding n leading -1s (n = 1…8 are used for the tail).
+func genPackTransS256(name string, lanes int) {
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ld, cnt, kc, w int, masks *int32)")
+	Doc(fmt.Sprintf("%s packs up to %d rows of src transposed into a panel w elements wide (AVX2).", name, lanes))
+	dst, src, ld, cnt, kc, w := RDI, RSI, RBX, RCX, RDX, R8
+	Load(Param("dst"), dst)
+	Load(Param("src"), src)
+	Load(Param("ld"), ld)
+	Load(Param("cnt"), cnt)
+	Load(Param("kc"), kc)
+	Load(Param("w"), w)
+	SHLQ(U8(2), ld)
+	SHLQ(U8(2), w)
+	row, p, q, rem := R9, R10, R11, R13
+	y := func(i int) VecPhysical {
+		return [...]VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
+	}
+	x := func(i int) VecPhysical {
+		return [...]VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15}[i]
+	}
+	XORQ(p, p)
+	Label(name + "_block")
+	MOVQ(kc, RAX)
+	MOVQ(p, R12)
+	SHRQ(U8(2), R12)
+	SUBQ(R12, RAX) // kc - p
+	JLE(LabelRef(name + "_done"))
+	CMPQ(RAX, U8(8))
+	JL(LabelRef(name + "_partial"))
+	MOVQ(U32(8), RAX)
+	Label(name + "_partial")
+	MOVQ(RAX, rem)
+	// Tail mask: masks[rem*16 : rem*16+8], into Y15.
+	SHLQ(U8(6), RAX)
+	Load(Param("masks"), row)
+	VMOVUPS(Mem{Base: row, Index: RAX, Scale: 1}, Y15)
+	MOVQ(src, row)
+	for r := 0; r < 8; r++ {
+		VXORPS(y(r), y(r), y(r))
+		CMPQ(cnt, U8(r))
+		JLE(LabelRef(fmt.Sprintf("%s_skip%d", name, r)))
+		VMASKMOVPS(Mem{Base: row, Index: p, Scale: 1}, Y15, y(r))
+		Label(fmt.Sprintf("%s_skip%d", name, r))
+		if r < 7 {
+			ADDQ(ld, row)
+		}
+	}
+	// t[2i], t[2i+1] = unpacklo/hi(r[2i], r[2i+1]) into Y8..Y15.
+	for i := 0; i < 4; i++ {
+		VUNPCKLPS(y(2*i+1), y(2*i), y(8+2*i))
+		VUNPCKHPS(y(2*i+1), y(2*i), y(8+2*i+1))
+	}
+	// u: in each 128-bit lane l, u[4g+c] holds column 4l+c of rows 4g..4g+3.
+	for g := 0; g < 2; g++ {
+		t0, t1, t2, t3 := y(8+4*g), y(8+4*g+1), y(8+4*g+2), y(8+4*g+3)
+		VUNPCKLPD(t2, t0, y(4*g+0))
+		VUNPCKHPD(t2, t0, y(4*g+1))
+		VUNPCKLPD(t3, t1, y(4*g+2))
+		VUNPCKHPD(t3, t1, y(4*g+3))
+	}
+	// column c = [u[c].l0, u[4+c].l0], column 4+c = [u[c].l1, u[4+c].l1].
+	for c := 0; c < 4; c++ {
+		VPERM2F128(U8(0x20), y(4+c), y(c), y(8+c))
+		VPERM2F128(U8(0x31), y(4+c), y(c), y(8+4+c))
+	}
+	MOVQ(dst, q)
+	for c := 0; c < 8; c++ {
+		CMPQ(rem, U8(c))
+		JLE(LabelRef(name + "_stored"))
+		if lanes == 8 {
+			VMOVUPS(y(8+c), Mem{Base: q})
+		} else {
+			// Exactly six floats: four, then two.
+			VMOVUPS(x(8+c), Mem{Base: q})
+			VEXTRACTF128(U8(1), y(8+c), x(0))
+			VMOVSD(x(0), Mem{Base: q, Disp: 16})
+		}
+		if c < 7 {
+			ADDQ(w, q)
+		}
+	}
+	Label(name + "_stored")
+	MOVQ(w, R12)
+	SHLQ(U8(3), R12)
+	ADDQ(R12, dst)
+	ADDQ(U32(32), p)
 	JMP(LabelRef(name + "_block"))
 	Label(name + "_done")
 	VZEROUPPER()

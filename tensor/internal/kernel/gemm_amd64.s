@@ -9112,3 +9112,391 @@ PackTransS512_stored:
 PackTransS512_done:
 	VZEROUPPER
 	RET
+
+// func PackNarrowS512(dst *float32, src *float32, ld int, rows int, w int, mask uint32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·PackNarrowS512(SB), NOSPLIT, $0-44
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  ld+16(FP), BX
+	MOVQ  rows+24(FP), CX
+	MOVQ  w+32(FP), DX
+	SHLQ  $0x02, BX
+	MOVL  mask+40(FP), AX
+	KMOVW AX, K1
+	MOVL  $0x00000001, R8
+	SHLXL DX, R8, R8
+	DECL  R8
+	KMOVW R8, K2
+	SHLQ  $0x02, DX
+	TESTQ CX, CX
+	JZ    PackNarrowS512_done
+
+PackNarrowS512_loop:
+	CMPQ      CX, $0x02
+	JL        PackNarrowS512_one
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (SI)(BX*1), K1, Z1
+	VMOVUPS   Z0, K2, (DI)
+	VMOVUPS   Z1, K2, (DI)(DX*1)
+	LEAQ      (SI)(BX*2), SI
+	LEAQ      (DI)(DX*2), DI
+	SUBQ      $0x02, CX
+	JNZ       PackNarrowS512_loop
+	JMP       PackNarrowS512_done
+
+PackNarrowS512_one:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS   Z0, K2, (DI)
+
+PackNarrowS512_done:
+	VZEROUPPER
+	RET
+
+// func PackCopyS256(dst *float32, src *float32, ld int, rows int, mask *int32)
+// Requires: AVX
+TEXT ·PackCopyS256(SB), NOSPLIT, $0-40
+	MOVQ    dst+0(FP), DI
+	MOVQ    src+8(FP), SI
+	MOVQ    ld+16(FP), BX
+	MOVQ    rows+24(FP), CX
+	MOVQ    mask+32(FP), DX
+	SHLQ    $0x02, BX
+	VMOVUPS (DX), Y14
+	VMOVUPS 32(DX), Y15
+	TESTQ   CX, CX
+	JZ      PackCopyS256_done
+
+PackCopyS256_loop:
+	VMASKMOVPS (SI), Y14, Y0
+	VMASKMOVPS 32(SI), Y15, Y1
+	VMOVUPS    Y0, (DI)
+	VMOVUPS    Y1, 32(DI)
+	ADDQ       BX, SI
+	ADDQ       $0x00000040, DI
+	DECQ       CX
+	JNZ        PackCopyS256_loop
+
+PackCopyS256_done:
+	VZEROUPPER
+	RET
+
+// func PackTrans8S256(dst *float32, src *float32, ld int, cnt int, kc int, w int, masks *int32)
+// Requires: AVX
+TEXT ·PackTrans8S256(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), BX
+	MOVQ cnt+24(FP), CX
+	MOVQ kc+32(FP), DX
+	MOVQ w+40(FP), R8
+	SHLQ $0x02, BX
+	SHLQ $0x02, R8
+	XORQ R10, R10
+
+PackTrans8S256_block:
+	MOVQ DX, AX
+	MOVQ R10, R12
+	SHRQ $0x02, R12
+	SUBQ R12, AX
+	JLE  PackTrans8S256_done
+	CMPQ AX, $0x08
+	JL   PackTrans8S256_partial
+	MOVQ $0x00000008, AX
+
+PackTrans8S256_partial:
+	MOVQ       AX, R13
+	SHLQ       $0x06, AX
+	MOVQ       masks+48(FP), R9
+	VMOVUPS    (R9)(AX*1), Y15
+	MOVQ       SI, R9
+	VXORPS     Y0, Y0, Y0
+	CMPQ       CX, $0x00
+	JLE        PackTrans8S256_skip0
+	VMASKMOVPS (R9)(R10*1), Y15, Y0
+
+PackTrans8S256_skip0:
+	ADDQ       BX, R9
+	VXORPS     Y1, Y1, Y1
+	CMPQ       CX, $0x01
+	JLE        PackTrans8S256_skip1
+	VMASKMOVPS (R9)(R10*1), Y15, Y1
+
+PackTrans8S256_skip1:
+	ADDQ       BX, R9
+	VXORPS     Y2, Y2, Y2
+	CMPQ       CX, $0x02
+	JLE        PackTrans8S256_skip2
+	VMASKMOVPS (R9)(R10*1), Y15, Y2
+
+PackTrans8S256_skip2:
+	ADDQ       BX, R9
+	VXORPS     Y3, Y3, Y3
+	CMPQ       CX, $0x03
+	JLE        PackTrans8S256_skip3
+	VMASKMOVPS (R9)(R10*1), Y15, Y3
+
+PackTrans8S256_skip3:
+	ADDQ       BX, R9
+	VXORPS     Y4, Y4, Y4
+	CMPQ       CX, $0x04
+	JLE        PackTrans8S256_skip4
+	VMASKMOVPS (R9)(R10*1), Y15, Y4
+
+PackTrans8S256_skip4:
+	ADDQ       BX, R9
+	VXORPS     Y5, Y5, Y5
+	CMPQ       CX, $0x05
+	JLE        PackTrans8S256_skip5
+	VMASKMOVPS (R9)(R10*1), Y15, Y5
+
+PackTrans8S256_skip5:
+	ADDQ       BX, R9
+	VXORPS     Y6, Y6, Y6
+	CMPQ       CX, $0x06
+	JLE        PackTrans8S256_skip6
+	VMASKMOVPS (R9)(R10*1), Y15, Y6
+
+PackTrans8S256_skip6:
+	ADDQ       BX, R9
+	VXORPS     Y7, Y7, Y7
+	CMPQ       CX, $0x07
+	JLE        PackTrans8S256_skip7
+	VMASKMOVPS (R9)(R10*1), Y15, Y7
+
+PackTrans8S256_skip7:
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VUNPCKLPD  Y10, Y8, Y0
+	VUNPCKHPD  Y10, Y8, Y1
+	VUNPCKLPD  Y11, Y9, Y2
+	VUNPCKHPD  Y11, Y9, Y3
+	VUNPCKLPD  Y14, Y12, Y4
+	VUNPCKHPD  Y14, Y12, Y5
+	VUNPCKLPD  Y15, Y13, Y6
+	VUNPCKHPD  Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	MOVQ       DI, R11
+	CMPQ       R13, $0x00
+	JLE        PackTrans8S256_stored
+	VMOVUPS    Y8, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x01
+	JLE        PackTrans8S256_stored
+	VMOVUPS    Y9, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x02
+	JLE        PackTrans8S256_stored
+	VMOVUPS    Y10, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x03
+	JLE        PackTrans8S256_stored
+	VMOVUPS    Y11, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x04
+	JLE        PackTrans8S256_stored
+	VMOVUPS    Y12, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x05
+	JLE        PackTrans8S256_stored
+	VMOVUPS    Y13, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x06
+	JLE        PackTrans8S256_stored
+	VMOVUPS    Y14, (R11)
+	ADDQ       R8, R11
+	CMPQ       R13, $0x07
+	JLE        PackTrans8S256_stored
+	VMOVUPS    Y15, (R11)
+
+PackTrans8S256_stored:
+	MOVQ R8, R12
+	SHLQ $0x03, R12
+	ADDQ R12, DI
+	ADDQ $0x00000020, R10
+	JMP  PackTrans8S256_block
+
+PackTrans8S256_done:
+	VZEROUPPER
+	RET
+
+// func PackTrans6S256(dst *float32, src *float32, ld int, cnt int, kc int, w int, masks *int32)
+// Requires: AVX
+TEXT ·PackTrans6S256(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), BX
+	MOVQ cnt+24(FP), CX
+	MOVQ kc+32(FP), DX
+	MOVQ w+40(FP), R8
+	SHLQ $0x02, BX
+	SHLQ $0x02, R8
+	XORQ R10, R10
+
+PackTrans6S256_block:
+	MOVQ DX, AX
+	MOVQ R10, R12
+	SHRQ $0x02, R12
+	SUBQ R12, AX
+	JLE  PackTrans6S256_done
+	CMPQ AX, $0x08
+	JL   PackTrans6S256_partial
+	MOVQ $0x00000008, AX
+
+PackTrans6S256_partial:
+	MOVQ       AX, R13
+	SHLQ       $0x06, AX
+	MOVQ       masks+48(FP), R9
+	VMOVUPS    (R9)(AX*1), Y15
+	MOVQ       SI, R9
+	VXORPS     Y0, Y0, Y0
+	CMPQ       CX, $0x00
+	JLE        PackTrans6S256_skip0
+	VMASKMOVPS (R9)(R10*1), Y15, Y0
+
+PackTrans6S256_skip0:
+	ADDQ       BX, R9
+	VXORPS     Y1, Y1, Y1
+	CMPQ       CX, $0x01
+	JLE        PackTrans6S256_skip1
+	VMASKMOVPS (R9)(R10*1), Y15, Y1
+
+PackTrans6S256_skip1:
+	ADDQ       BX, R9
+	VXORPS     Y2, Y2, Y2
+	CMPQ       CX, $0x02
+	JLE        PackTrans6S256_skip2
+	VMASKMOVPS (R9)(R10*1), Y15, Y2
+
+PackTrans6S256_skip2:
+	ADDQ       BX, R9
+	VXORPS     Y3, Y3, Y3
+	CMPQ       CX, $0x03
+	JLE        PackTrans6S256_skip3
+	VMASKMOVPS (R9)(R10*1), Y15, Y3
+
+PackTrans6S256_skip3:
+	ADDQ       BX, R9
+	VXORPS     Y4, Y4, Y4
+	CMPQ       CX, $0x04
+	JLE        PackTrans6S256_skip4
+	VMASKMOVPS (R9)(R10*1), Y15, Y4
+
+PackTrans6S256_skip4:
+	ADDQ       BX, R9
+	VXORPS     Y5, Y5, Y5
+	CMPQ       CX, $0x05
+	JLE        PackTrans6S256_skip5
+	VMASKMOVPS (R9)(R10*1), Y15, Y5
+
+PackTrans6S256_skip5:
+	ADDQ       BX, R9
+	VXORPS     Y6, Y6, Y6
+	CMPQ       CX, $0x06
+	JLE        PackTrans6S256_skip6
+	VMASKMOVPS (R9)(R10*1), Y15, Y6
+
+PackTrans6S256_skip6:
+	ADDQ       BX, R9
+	VXORPS     Y7, Y7, Y7
+	CMPQ       CX, $0x07
+	JLE        PackTrans6S256_skip7
+	VMASKMOVPS (R9)(R10*1), Y15, Y7
+
+PackTrans6S256_skip7:
+	VUNPCKLPS    Y1, Y0, Y8
+	VUNPCKHPS    Y1, Y0, Y9
+	VUNPCKLPS    Y3, Y2, Y10
+	VUNPCKHPS    Y3, Y2, Y11
+	VUNPCKLPS    Y5, Y4, Y12
+	VUNPCKHPS    Y5, Y4, Y13
+	VUNPCKLPS    Y7, Y6, Y14
+	VUNPCKHPS    Y7, Y6, Y15
+	VUNPCKLPD    Y10, Y8, Y0
+	VUNPCKHPD    Y10, Y8, Y1
+	VUNPCKLPD    Y11, Y9, Y2
+	VUNPCKHPD    Y11, Y9, Y3
+	VUNPCKLPD    Y14, Y12, Y4
+	VUNPCKHPD    Y14, Y12, Y5
+	VUNPCKLPD    Y15, Y13, Y6
+	VUNPCKHPD    Y15, Y13, Y7
+	VPERM2F128   $0x20, Y4, Y0, Y8
+	VPERM2F128   $0x31, Y4, Y0, Y12
+	VPERM2F128   $0x20, Y5, Y1, Y9
+	VPERM2F128   $0x31, Y5, Y1, Y13
+	VPERM2F128   $0x20, Y6, Y2, Y10
+	VPERM2F128   $0x31, Y6, Y2, Y14
+	VPERM2F128   $0x20, Y7, Y3, Y11
+	VPERM2F128   $0x31, Y7, Y3, Y15
+	MOVQ         DI, R11
+	CMPQ         R13, $0x00
+	JLE          PackTrans6S256_stored
+	VMOVUPS      X8, (R11)
+	VEXTRACTF128 $0x01, Y8, X0
+	VMOVSD       X0, 16(R11)
+	ADDQ         R8, R11
+	CMPQ         R13, $0x01
+	JLE          PackTrans6S256_stored
+	VMOVUPS      X9, (R11)
+	VEXTRACTF128 $0x01, Y9, X0
+	VMOVSD       X0, 16(R11)
+	ADDQ         R8, R11
+	CMPQ         R13, $0x02
+	JLE          PackTrans6S256_stored
+	VMOVUPS      X10, (R11)
+	VEXTRACTF128 $0x01, Y10, X0
+	VMOVSD       X0, 16(R11)
+	ADDQ         R8, R11
+	CMPQ         R13, $0x03
+	JLE          PackTrans6S256_stored
+	VMOVUPS      X11, (R11)
+	VEXTRACTF128 $0x01, Y11, X0
+	VMOVSD       X0, 16(R11)
+	ADDQ         R8, R11
+	CMPQ         R13, $0x04
+	JLE          PackTrans6S256_stored
+	VMOVUPS      X12, (R11)
+	VEXTRACTF128 $0x01, Y12, X0
+	VMOVSD       X0, 16(R11)
+	ADDQ         R8, R11
+	CMPQ         R13, $0x05
+	JLE          PackTrans6S256_stored
+	VMOVUPS      X13, (R11)
+	VEXTRACTF128 $0x01, Y13, X0
+	VMOVSD       X0, 16(R11)
+	ADDQ         R8, R11
+	CMPQ         R13, $0x06
+	JLE          PackTrans6S256_stored
+	VMOVUPS      X14, (R11)
+	VEXTRACTF128 $0x01, Y14, X0
+	VMOVSD       X0, 16(R11)
+	ADDQ         R8, R11
+	CMPQ         R13, $0x07
+	JLE          PackTrans6S256_stored
+	VMOVUPS      X15, (R11)
+	VEXTRACTF128 $0x01, Y15, X0
+	VMOVSD       X0, 16(R11)
+
+PackTrans6S256_stored:
+	MOVQ R8, R12
+	SHLQ $0x03, R12
+	ADDQ R12, DI
+	ADDQ $0x00000020, R10
+	JMP  PackTrans6S256_block
+
+PackTrans6S256_done:
+	VZEROUPPER
+	RET

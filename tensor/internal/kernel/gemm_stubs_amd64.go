@@ -132,3 +132,15 @@ func PackCopyD512(dst *float64, src *float64, ld int, rows int, mask uint32)
 
 // PackTransS512 packs up to 16 rows of src transposed into a panel w elements wide (AVX-512).
 func PackTransS512(dst *float32, src *float32, ld int, cnt int, kc int, w int, lanes uint32)
+
+// PackNarrowS512 copies rows of up to 16 float32 into a panel w ≤ 16 wide (AVX-512).
+func PackNarrowS512(dst *float32, src *float32, ld int, rows int, w int, mask uint32)
+
+// PackCopyS256 copies rows of src into a zero-padded panel 16 float32 wide (AVX2).
+func PackCopyS256(dst *float32, src *float32, ld int, rows int, mask *int32)
+
+// PackTrans8S256 packs up to 8 rows of src transposed into a panel w elements wide (AVX2).
+func PackTrans8S256(dst *float32, src *float32, ld int, cnt int, kc int, w int, masks *int32)
+
+// PackTrans6S256 packs up to 6 rows of src transposed into a panel w elements wide (AVX2).
+func PackTrans6S256(dst *float32, src *float32, ld int, cnt int, kc int, w int, masks *int32)

@@ -25,3 +25,15 @@ func PackCopyD512(dst, src *float64, ld, rows int, mask uint32) { panic("kernel:
 func PackTransS512(dst, src *float32, ld, cnt, kc, w int, lanes uint32) {
 	panic("kernel: no assembly")
 }
+
+func PackNarrowS512(dst, src *float32, ld, rows, w int, mask uint32) { panic("kernel: no assembly") }
+
+func PackCopyS256(dst, src *float32, ld, rows int, mask *int32) { panic("kernel: no assembly") }
+
+func PackTrans8S256(dst, src *float32, ld, cnt, kc, w int, masks *int32) {
+	panic("kernel: no assembly")
+}
+
+func PackTrans6S256(dst, src *float32, ld, cnt, kc, w int, masks *int32) {
+	panic("kernel: no assembly")
+}
