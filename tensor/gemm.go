@@ -20,12 +20,13 @@ import (
 //   - avx512: CPUs with AVX-512F (Intel Skylake-SP and later Xeons, Ice Lake and
 //     later, AMD Zen 4 and Zen 5): a 14×32 tile in 28 zmm accumulators, with
 //     AVX-512 packing (16×16 transposes in registers). On one AMD Zen 5 core it
-//     runs at 220-240 GFLOP/s on the model shapes (100-1000 × 784 × 400-500),
-//     about 90% of the core's peak and about twice OpenBLAS 0.3.21 (113 GFLOP/s
-//     there, with its AVX2 "Haswell" kernels).
+//     runs at 220-240 GFLOP/s on the model shapes (100-1000 × 784 × 400-500,
+//     any transposes), about 90% of the core's peak and about twice OpenBLAS
+//     0.3.21, which uses its AVX2 "Haswell" kernels there (113 GFLOP/s).
 //   - avx2: CPUs with AVX2 and FMA (Intel Haswell to Comet Lake, AMD Zen 1-3): a
-//     6×16 tile in 12 ymm accumulators, packing in Go. 95-115 GFLOP/s on a Zen 5
-//     core, on a par with OpenBLAS's AVX2 kernels.
+//     6×16 tile in 12 ymm accumulators, with 8×8 register transposes for
+//     packing. 118-127 GFLOP/s on a Zen 5 core, a little above OpenBLAS's AVX2
+//     kernels on the same core.
 //   - generic: every other CPU, non-amd64 platforms, and builds with the purego
 //     tag: a 4×4 tile in scalar Go. About 8.5 GFLOP/s on a Zen 5 core, 25 times
 //     slower than avx512: usable for tests and small models, not for training on

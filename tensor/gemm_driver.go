@@ -105,8 +105,10 @@ func gemmGrow[T gemmFloat](s []T, n int) []T {
 // calling goroutine alone: waking the pool costs a few microseconds.
 const gemmParallelMin = 1 << 19
 
-// gemmSharedMax bounds the shared packed operand (elements) per chunk.
-const gemmSharedMax = 1 << 21
+// gemmSharedMax bounds the shared packed operand (elements) per chunk: larger
+// products process the shared operand in chunks. A variable so that tests can
+// exercise the chunking on small products.
+var gemmSharedMax = 1 << 21
 
 // kBlocks returns the number of K blocks and their size: K is cut into equal blocks
 // no larger than kc. It depends only on k and the kernel, never on the workers.
@@ -124,7 +126,6 @@ func (r *gemmRun[T]) exec() {
 		w = 1
 	}
 	r.shareA = m <= n
-	_, kc := r.kBlocks()
 	if r.shareA {
 		// Workers split the columns of C; A is packed once per chunk of rows.
 		units := (n + ker.nr - 1) / ker.nr
@@ -149,7 +150,6 @@ func (r *gemmRun[T]) exec() {
 			parallelDo(r.pieces, w, r, r.computeFn)
 		}
 	}
-	_ = kc
 }
 
 // gemmPieces returns how many pieces C is cut into for w workers: several per

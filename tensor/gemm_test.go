@@ -378,3 +378,58 @@ func TestGemmKernelName(t *testing.T) {
 	}
 	t.Logf("kernel: %s", name)
 }
+
+// FuzzGemm checks random shapes, transposes, strides, alpha and beta on every
+// kernel path against the float64 reference.
+func FuzzGemm(f *testing.F) {
+	f.Add(uint8(1), uint8(1), uint8(1), uint8(0), uint8(0), float32(1), float32(0), uint64(1))
+	f.Add(uint8(15), uint8(33), uint8(33), uint8(3), uint8(2), float32(-0.5), float32(2), uint64(2))
+	f.Add(uint8(29), uint8(17), uint8(65), uint8(1), uint8(1), float32(1), float32(1), uint64(3))
+	f.Add(uint8(200), uint8(9), uint8(7), uint8(2), uint8(0), float32(3), float32(-1), uint64(4))
+	f.Fuzz(func(t *testing.T, m8, k8, n8, tr, pad uint8, alpha, beta float32, seed uint64) {
+		m, k, n := int(m8)%160+1, int(k8)%300+1, int(n8)%160+1
+		if math.IsNaN(float64(alpha)) || math.IsInf(float64(alpha), 0) || math.Abs(float64(alpha)) > 1e3 ||
+			math.IsNaN(float64(beta)) || math.IsInf(float64(beta), 0) || math.Abs(float64(beta)) > 1e3 {
+			t.Skip()
+		}
+		ta, tb := tr&1 != 0, tr&2 != 0
+		p := newGemmProblem(rand.New(rand.NewPCG(seed, 1)), m, k, n)
+		for _, isa := range gemmPaths(t) {
+			withKernel(t, isa, func() {
+				a := storeMat(p.opA, m, k, ta, int(pad%3), float32(math.NaN()))
+				b := storeMat(p.opB, k, n, tb, int(pad/3%3), float32(math.NaN()))
+				c := storeMat(p.c0, m, n, false, int(pad/9%3), 0)
+				Gemm(ta, tb, alpha, a, b, beta, c)
+				p.check(t, fmt.Sprintf("%v %s %dx%dx%d", isa, gemmTransName(ta, tb), m, k, n), alpha, beta, c)
+			})
+		}
+	})
+}
+
+// TestGemmChunks: products whose shared operand is processed in several chunks
+// (forced small here) agree with the reference, for both ways of splitting C.
+func TestGemmChunks(t *testing.T) {
+	defer func(old int) { gemmSharedMax = old }(gemmSharedMax)
+	gemmSharedMax = 40 * 64 // a few panels per chunk
+	defer SetWorkers(0)
+	rnd := rand.New(rand.NewPCG(12, 13))
+	for _, sh := range [][3]int{{90, 64, 200}, {200, 64, 90}, {61, 130, 97}} {
+		m, k, n := sh[0], sh[1], sh[2]
+		p := newGemmProblem(rnd, m, k, n)
+		for _, isa := range gemmPaths(t) {
+			withKernel(t, isa, func() {
+				for _, w := range []int{1, 2} {
+					SetWorkers(w)
+					for tr := 0; tr < 4; tr++ {
+						ta, tb := tr&1 != 0, tr&2 != 0
+						a := storeMat(p.opA, m, k, ta, 1, float32(math.NaN()))
+						b := storeMat(p.opB, k, n, tb, 2, float32(math.NaN()))
+						c := storeMat(p.c0, m, n, false, 1, 0)
+						Gemm(ta, tb, 1.5, a, b, -0.5, c)
+						p.check(t, fmt.Sprintf("%v w=%d %s %v chunked", isa, w, gemmTransName(ta, tb), sh), 1.5, -0.5, c)
+					}
+				}
+			})
+		}
+	}
+}
