@@ -6,7 +6,9 @@ import (
 	"github.com/latent-ml/latent/checkpoint"
 )
 
-func paramKey(prefix string, k int, p *Param) string { return fmt.Sprintf("%s.%d.%s", prefix, k, p.Name) }
+func paramKey(prefix string, k int, p *Param) string {
+	return fmt.Sprintf("%s.%d.%s", prefix, k, p.Name)
+}
 
 // SaveParams adds the values of params to f as float32 tensors named
 // prefix.k.name (k the position in params). The data are not copied: save f
@@ -64,6 +66,34 @@ func (a *Adam) Load(f *checkpoint.File, prefix string, params []*Param) error {
 		}
 		copy(a.M[k], m)
 		copy(a.V[k], v)
+	}
+	return nil
+}
+
+// Save adds the SGD velocities to f (tensors prefix.u.k); none without momentum
+// or before the first step.
+func (s *SGD) Save(f *checkpoint.File, prefix string) {
+	for k, u := range s.U {
+		f.AddF32(fmt.Sprintf("%s.u.%d", prefix, k), []int{len(u)}, u)
+	}
+}
+
+// Load restores the velocities written by Save for params, if there are any.
+func (s *SGD) Load(f *checkpoint.File, prefix string, params []*Param) error {
+	s.U = nil
+	if s.Momentum == 0 {
+		return nil
+	}
+	if _, err := f.F32(fmt.Sprintf("%s.u.0", prefix), len(params[0].W)); err != nil {
+		return nil // saved before the first step
+	}
+	s.U = make([][]float32, len(params))
+	for k, p := range params {
+		u, err := f.F32(fmt.Sprintf("%s.u.%d", prefix, k), len(p.W))
+		if err != nil {
+			return err
+		}
+		s.U[k] = append([]float32(nil), u...)
 	}
 	return nil
 }

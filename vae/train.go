@@ -274,9 +274,7 @@ func (t *Trainer) Checkpoint(dataName string) (*checkpoint.File, error) {
 		t.Adam.Save(f, "adam")
 	}
 	if t.SGD != nil {
-		for k, u := range t.SGD.U {
-			f.AddF32(fmt.Sprintf("sgd.u.%d", k), []int{len(u)}, u)
-		}
+		t.SGD.Save(f, "sgd")
 	}
 	st, err := t.Rng.MarshalBinary()
 	if err != nil {
@@ -317,14 +315,9 @@ func LoadTrainer(f *checkpoint.File) (*Trainer, string, error) {
 			return nil, "", err
 		}
 	}
-	if t.SGD != nil && t.SGD.Momentum != 0 && t.Step > 0 {
-		t.SGD.U = make([][]float32, len(t.params))
-		for k, p := range t.params {
-			u, err := f.F32(fmt.Sprintf("sgd.u.%d", k), len(p.W))
-			if err != nil {
-				return nil, "", err
-			}
-			t.SGD.U[k] = append([]float32(nil), u...)
+	if t.SGD != nil {
+		if err := t.SGD.Load(f, "sgd", t.params); err != nil {
+			return nil, "", err
 		}
 	}
 	st, err := f.Bytes("rng")

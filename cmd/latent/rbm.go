@@ -247,9 +247,9 @@ func monitorRows(x *tensor.Mat, m *rbm.RBM) *tensor.Mat {
 
 // rbmMetrics computes the metrics on rows x (data units): reconstruction error, and
 // when full is set or the cost is small (≤ 2e7 softplus evaluations), the
-// pseudo-log-likelihood (rbm, on binary rows) and the exact log-likelihood when the
-// model is small enough to enumerate quickly. Training computes the full set after the
-// last epoch.
+// pseudo-log-likelihood (rbm, on binary rows), plus the exact log-likelihood when
+// enumerating costs at most 2e7 evaluations (1e8 when full). Training computes the
+// full set after the last epoch; `latent eval` enumerates whatever can be.
 func rbmMetrics(m *rbm.RBM, x *tensor.Mat, full bool) map[string]any {
 	res := map[string]any{"reconstruction_error": jsonFloat(m.ReconstructionError(x)), "monitor_n": x.Rows}
 	if !full && float64(x.Rows)*float64(m.NumVisible()*m.NumHidden()) > 2e7 {
@@ -260,11 +260,16 @@ func rbmMetrics(m *rbm.RBM, x *tensor.Mat, full bool) map[string]any {
 			res["pseudo_log_likelihood"] = jsonFloat(pl)
 		}
 	}
-	small := min(m.NumVisible(), m.NumHidden()) <= 20
+	// Exact log Z costs 2^n·(other layer) softplus evaluations, n the enumerated layer.
+	n, other := min(m.NumVisible(), m.NumHidden()), max(m.NumVisible(), m.NumHidden())
 	if m.Visible == rbm.Gaussian {
-		small = m.NumHidden() <= 20
+		n, other = m.NumHidden(), m.NumVisible()
 	}
-	if small && (m.Visible == rbm.Gaussian || isBinaryMat(x)) {
+	budget := 2e7
+	if full {
+		budget = 1e8
+	}
+	if n <= 26 && math.Ldexp(float64(other), n) <= budget && (m.Visible == rbm.Gaussian || isBinaryMat(x)) {
 		if lz, err := m.ExactLogZ(); err == nil {
 			res["exact_log_likelihood"] = jsonFloat(m.MeanLogProb(x, lz))
 			res["exact_log_z"] = jsonFloat(lz)
