@@ -96,7 +96,9 @@ func (m *RBM) MeanLogProb(x *tensor.Mat, logZ float64) float64 {
 //
 // where v⁽ⁱ⁾ is v with bit i flipped and, with d = 1 − 2v_i and a = c + Wᵀv,
 // F(v⁽ⁱ⁾) − F(v) = −d b_i − Σ_j [softplus(a_j + d W_ij) − softplus(a_j)].
-// It costs nv·nh softplus evaluations per row and returns an error for a Gaussian RBM.
+// It costs nv·nh softplus evaluations per row, done by tensor.Softplus in float32
+// (SIMD) and summed in float64: the result is deterministic and within about 1e-3
+// nats of the float64 value for MNIST-sized models. It returns an error for a Gaussian RBM.
 func (m *RBM) PseudoLogLikelihood(x *tensor.Mat) (float64, error) {
 	if m.Visible != Bernoulli {
 		return 0, fmt.Errorf("rbm: pseudo-likelihood is implemented for Bernoulli RBMs only")
@@ -105,19 +107,27 @@ func (m *RBM) PseudoLogLikelihood(x *tensor.Mat) (float64, error) {
 	nh := m.NumHidden()
 	pl := make([]float64, x.Rows)
 	tensor.ParallelFor(x.Rows, 4, func(lo, hi int) {
-		aj := make([]float64, nh)
-		sp := make([]float64, nh)
+		a64 := make([]float64, nh)
+		a := make([]float32, nh)
+		sp := make([]float32, nh)
+		y := make([]float32, nh)
 		for n := lo; n < hi; n++ {
-			m.preActivation(aj, x.Row(n))
-			for j, v := range aj {
-				sp[j] = softplus(v)
+			m.preActivation(a64, x.Row(n))
+			for j, v := range a64 {
+				a[j] = float32(v)
 			}
+			tensor.Softplus(sp, a)
 			var s float64
 			for i, vi := range x.Row(n) {
-				d := 1 - 2*float64(vi)
-				df := -d * float64(m.B[i])
-				for j, w := range m.W.Row(i) {
-					df -= softplus(aj[j]+d*float64(w)) - sp[j]
+				d := 1 - 2*vi
+				w := m.W.Row(i)
+				for j := range y {
+					y[j] = a[j] + d*w[j]
+				}
+				tensor.Softplus(y, y)
+				df := -float64(d) * float64(m.B[i])
+				for j := range y {
+					df -= float64(y[j]) - float64(sp[j])
 				}
 				s -= softplus(-df) // log σ(df)
 			}

@@ -23,7 +23,8 @@ func init() {
       [--activation relu|tanh|...] [--decoder bernoulli|gaussian] [--sigma2 S (0: learned)]
       [--beta 1] [--iw-k 1] [--batch 128] [--lr 1e-3] [--optimizer adam|sgd] [--epochs 10]
       [--seed S] [--binarize threshold|stochastic|dynamic] [--pictures DIR] --out FILE
-      [--resume FILE] [--json]        autoencoder / (conditional, convolutional) VAE;
+      [--resume FILE (settings come from FILE; --epochs is the total)] [--json]
+                                      autoencoder / (conditional, convolutional) VAE;
       sample: [--label L] for cvae;  eval: [--iw-k 5000] [--n N] (IWAE log-likelihood)`,
 		Train:  vaeTrain,
 		Sample: vaeSample,
