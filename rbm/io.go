@@ -12,13 +12,15 @@ import (
 const fileVersion = 1
 
 type fileMeta struct {
-	Version                 int               `json:"version"`
-	Visible                 string            `json:"visible"`
-	NumVisible              int               `json:"num_visible"`
-	NumHidden               int               `json:"num_hidden"`
-	Height, Width, Channels int               `json:",omitempty"`
-	Info                    map[string]string `json:"info,omitempty"`
-	Trainer                 *trainerMeta      `json:"trainer,omitempty"`
+	Version    int               `json:"version"`
+	Visible    string            `json:"visible"`
+	NumVisible int               `json:"num_visible"`
+	NumHidden  int               `json:"num_hidden"`
+	Height     int               `json:"height,omitempty"`
+	Width      int               `json:"width,omitempty"`
+	Channels   int               `json:"channels,omitempty"`
+	Info       map[string]string `json:"info,omitempty"`
+	Trainer    *trainerMeta      `json:"trainer,omitempty"`
 }
 
 type trainerMeta struct {

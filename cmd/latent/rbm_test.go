@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -239,5 +240,45 @@ func TestRBMIsingEval(t *testing.T) {
 		if _, ok := is["model"].(map[string]any)[k].(float64); !ok {
 			t.Errorf("model observable %s missing: %v", k, is)
 		}
+	}
+}
+
+// Divergence stops training with an error naming the epoch, and the checkpoint of the
+// last good epoch survives.
+func TestRBMDivergenceKeepsLastGoodCheckpoint(t *testing.T) {
+	noData(t)
+	model := filepath.Join(t.TempDir(), "d.ckpt")
+	code, _, errb := latent(t, "train", "rbm", "--data", "bars:3", "--hidden", "5", "--batch", "4", "--lr", "1e38",
+		"--momentum", "0.9", "--epochs", "100", "--out", model)
+	if code == 0 {
+		t.Fatal("training with --lr 1e38 succeeded")
+	}
+	lines := strings.Split(strings.TrimSpace(errb), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "latent: ") || !strings.Contains(last, "diverged in epoch") {
+		t.Fatalf("last stderr line %q, want the divergence error", last)
+	}
+	var epoch int
+	line := errb[strings.Index(errb, "diverged in epoch"):]
+	if _, err := fmt.Sscanf(line, "diverged in epoch %d", &epoch); err != nil || epoch < 2 {
+		t.Fatalf("epoch in %q: %v (need one good epoch before it)", line, err)
+	}
+	f, err := checkpoint.Load(model)
+	if err != nil {
+		t.Fatalf("last good checkpoint: %v", err)
+	}
+	m, err := rbm.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range m.W.Data {
+		if math.IsNaN(float64(w)) || math.IsInf(float64(w), 0) {
+			t.Fatalf("saved W[%d] = %v", i, w)
+		}
+	}
+	var meta struct {
+		Trainer struct{ Epoch int } `json:"trainer"`
+	}
+	if err := f.GetMeta(&meta); err != nil || meta.Trainer.Epoch != epoch-1 {
+		t.Errorf("checkpoint is from epoch %d, want %d (%v)", meta.Trainer.Epoch, epoch-1, err)
 	}
 }
