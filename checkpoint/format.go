@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -251,8 +252,14 @@ func Save(path string, f *File) (err error) {
 	if dir == "" {
 		dir = "."
 	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("checkpoint: %s: is a folder, want a file name", path)
+	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("checkpoint: %s: folder %s does not exist", path, filepath.Dir(path))
+		}
 		return fmt.Errorf("checkpoint: %s: %w", path, err)
 	}
 	defer func() {
@@ -310,6 +317,9 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("checkpoint: %s: is a folder, not a model file", path)
+	}
 	f, err := decode(fh, st.Size(), false)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %s: %w", path, err)
@@ -328,6 +338,9 @@ func PeekKind(path string) (string, error) {
 	st, err := fh.Stat()
 	if err != nil {
 		return "", fmt.Errorf("checkpoint: %w", err)
+	}
+	if st.IsDir() {
+		return "", fmt.Errorf("checkpoint: %s: is a folder, not a model file", path)
 	}
 	f, err := decode(fh, st.Size(), true)
 	if err != nil {

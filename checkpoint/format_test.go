@@ -354,3 +354,23 @@ func TestKillDuringSave(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFolders checks the errors for a folder given where a model file belongs,
+// and for a model file in a folder that does not exist.
+func TestFolders(t *testing.T) {
+	dir := t.TempDir()
+	if err := Save(dir, sampleFile()); err == nil || !strings.Contains(err.Error(), dir+": is a folder") {
+		t.Errorf("Save(folder): %v", err)
+	}
+	missing := filepath.Join(dir, "nodir", "m.ckpt")
+	want := "checkpoint: " + missing + ": folder " + filepath.Join(dir, "nodir") + " does not exist"
+	if err := Save(missing, sampleFile()); err == nil || err.Error() != want {
+		t.Errorf("Save(missing folder): %v, want %q", err, want)
+	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), dir+": is a folder") {
+		t.Errorf("Load(folder): %v", err)
+	}
+	if _, err := PeekKind(dir); err == nil || !strings.Contains(err.Error(), dir+": is a folder") {
+		t.Errorf("PeekKind(folder): %v", err)
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -572,8 +574,14 @@ func SaveNPY(path string, d *Dataset) error {
 }
 
 func writeAtomic(path string, write func(w io.Writer) error) (err error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("dataset: %s: is a folder, want a file name", path)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("dataset: %s: folder %s does not exist", path, filepath.Dir(path))
+		}
 		return fmt.Errorf("dataset: %s: %w", path, err)
 	}
 	defer func() {

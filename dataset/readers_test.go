@@ -582,3 +582,18 @@ func TestLoadIDXAndAmatFiles(t *testing.T) {
 	_, err = Load(filepath.Join(dir, "missing.npy"), Options{})
 	wantErr(t, err, "missing.npy", "no such file")
 }
+
+// TestSaveNPYMissingFolder checks the error for a file in a folder that does not
+// exist: it names the path and the folder, not the temporary file.
+func TestSaveNPYMissingFolder(t *testing.T) {
+	dir := t.TempDir()
+	d := &Dataset{X: tensor.New(2, 3)}
+	missing := filepath.Join(dir, "nodir", "x.npy")
+	want := "dataset: " + missing + ": folder " + filepath.Join(dir, "nodir") + " does not exist"
+	if err := SaveNPY(missing, d); err == nil || err.Error() != want {
+		t.Errorf("SaveNPY(missing folder): %v, want %q", err, want)
+	}
+	if err := SaveNPY(dir, d); err == nil || !strings.Contains(err.Error(), dir+": is a folder") {
+		t.Errorf("SaveNPY(folder): %v", err)
+	}
+}

@@ -1,10 +1,12 @@
 package viz
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -167,9 +169,15 @@ func savePNG(path string, img image.Image) (err error) {
 	if dir == "" {
 		dir = "."
 	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("viz: %s: is a folder, want a file name", path)
+	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("viz: %w", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("viz: %s: folder %s does not exist", path, filepath.Dir(path))
+		}
+		return fmt.Errorf("viz: %s: %w", path, err)
 	}
 	defer func() {
 		if err != nil {

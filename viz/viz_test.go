@@ -290,3 +290,19 @@ func TestScatter(t *testing.T) {
 		t.Error("palette must have 10 colours")
 	}
 }
+
+// TestSaveMissingFolder checks that a PNG in a folder that does not exist, or a
+// folder given as the file, fails with an error naming the path and not the
+// temporary file.
+func TestSaveMissingFolder(t *testing.T) {
+	dir := t.TempDir()
+	x := tensor.New(1, 4)
+	missing := filepath.Join(dir, "nodir", "g.png")
+	want := "viz: " + missing + ": folder " + filepath.Join(dir, "nodir") + " does not exist"
+	if err := SaveGrid(missing, x, 2, 2, 1, 0); err == nil || err.Error() != want {
+		t.Errorf("SaveGrid(missing folder): %v, want %q", err, want)
+	}
+	if err := SaveGrid(dir, x, 2, 2, 1, 0); err == nil || !strings.Contains(err.Error(), dir+": is a folder") {
+		t.Errorf("SaveGrid(folder): %v", err)
+	}
+}

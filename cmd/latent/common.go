@@ -6,9 +6,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/tensor"
+	"github.com/latent-ml/latent/viz"
 )
 
 // openData loads the data set spec (see dataset.Load) from env.DataDir (or the
@@ -96,4 +101,159 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// maxWidth bounds layer and latent sizes given on the command line.
+const maxWidth = 1 << 16
+
+// parseSizes parses a comma-separated list of layer sizes such as "400,400"
+// given to flag name (e.g. "--hidden"); every size must be in [1, maxWidth].
+func parseSizes(name, s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, usagef("%s: missing layer sizes (e.g. 400,400)", name)
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > maxWidth {
+			return nil, usagef("%s: want comma-separated sizes in [1, %d] (e.g. 400,400), got %q", name, maxWidth, s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseHidden parses the --hidden flag: "400,400".
+func parseHidden(s string) ([]int, error) { return parseSizes("--hidden", s) }
+
+// checkRate returns a usage error unless v, the value of flag name, is finite
+// and > 0 (a learning rate, a prior strength).
+func checkRate(name string, v float64) error {
+	if !(v > 0) || math.IsInf(v, 0) {
+		return usagef("%s: must be a finite number > 0, got %v", name, v)
+	}
+	return nil
+}
+
+// checkOutFile checks, before any work is done, that path (the value of flag
+// name) can be written as a file: it is not a folder and its folder exists. A
+// long training run must not end in "cannot write the model".
+func checkOutFile(name, path string) error {
+	if path == "" {
+		return usagef("%s: missing file name", name)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return usagef("%s: %s is a folder, want a file name", name, path)
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil && os.IsNotExist(err):
+		return fmt.Errorf("%s: %s: folder %s does not exist", name, path, dir)
+	case err != nil:
+		return fmt.Errorf("%s: %s: %w", name, path, err)
+	case !st.IsDir():
+		return fmt.Errorf("%s: %s: %s is not a folder", name, path, dir)
+	}
+	return nil
+}
+
+// checkSampleArgs checks the --n and --out flags of `latent sample`.
+func checkSampleArgs(n int, out string) error {
+	if n < 1 {
+		return usagef("--n: must be >= 1, got %d", n)
+	}
+	if out == "" {
+		return usagef("--out: missing samples.png or samples.npy")
+	}
+	if ext := strings.ToLower(filepath.Ext(out)); ext != ".png" && ext != ".npy" {
+		return usagef("--out: must end in .png or .npy, got %q", out)
+	}
+	return checkOutFile("--out", out)
+}
+
+// writeSamples writes x as .npy (labels beside it), or as a PNG: an image grid when
+// the rows are images, else a scatter of the first two columns coloured by label.
+// Both are written atomically.
+func writeSamples(path string, x *tensor.Mat, labels []int, h, w, c int) error {
+	if strings.ToLower(filepath.Ext(path)) == ".npy" {
+		return dataset.SaveNPY(path, &dataset.Dataset{X: x, Labels: labels, Height: h, Width: w, Channels: c})
+	}
+	if h > 0 && w > 0 && h*w*max(c, 1) == x.Cols {
+		return viz.SaveGrid(path, x, h, w, max(c, 1), 0)
+	}
+	xs := make([]float64, x.Rows)
+	ys := make([]float64, x.Rows)
+	for i := range xs {
+		xs[i] = float64(x.At(i, 0))
+		if x.Cols > 1 {
+			ys[i] = float64(x.At(i, 1))
+		}
+	}
+	return viz.SaveScatter(path, "samples (first two dimensions)", xs, ys, labels)
+}
+
+// sampleArgs holds the flags every family's `latent sample` takes. Register
+// them with sampleFlags, add the family's own flags to fs, then call parse.
+type sampleArgs struct {
+	Model, Out string
+	N          int
+	Seed       uint64
+}
+
+func sampleFlags(fs *flag.FlagSet) *sampleArgs {
+	a := &sampleArgs{}
+	fs.StringVar(&a.Model, "model", "", "model file")
+	fs.IntVar(&a.N, "n", 64, "number of samples")
+	fs.StringVar(&a.Out, "out", "", "samples.png or samples.npy")
+	fs.Uint64Var(&a.Seed, "seed", 1, "random seed")
+	return a
+}
+
+// parse parses args with fs and checks --n and --out (before the model is read).
+func (a *sampleArgs) parse(fs *flag.FlagSet, args []string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("sample: unexpected argument %q", pos[0])
+	}
+	return checkSampleArgs(a.N, a.Out)
+}
+
+// evalArgs holds the flags every family's `latent eval` takes. --n and --limit
+// are two names for the same thing: score only the first N examples.
+type evalArgs struct {
+	Model, Data, Binarize string
+	Limit                 int
+	Seed                  uint64
+	JSON                  bool
+}
+
+func evalFlags(fs *flag.FlagSet) *evalArgs {
+	a := &evalArgs{}
+	fs.StringVar(&a.Model, "model", "", "model file")
+	fs.StringVar(&a.Data, "data", "", "data SPEC to score")
+	fs.StringVar(&a.Binarize, "binarize", "", "threshold or stochastic (default: as in training)")
+	fs.IntVar(&a.Limit, "n", 0, "score only the first N examples (0: all)")
+	fs.IntVar(&a.Limit, "limit", 0, "the same as --n")
+	fs.Uint64Var(&a.Seed, "seed", 1, "random seed")
+	fs.BoolVar(&a.JSON, "json", false, "print one JSON object on stdout")
+	return a
+}
+
+// parse parses args with fs and checks the common flags.
+func (a *evalArgs) parse(fs *flag.FlagSet, args []string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("eval: unexpected argument %q", pos[0])
+	}
+	if a.Limit < 0 {
+		return usagef("--n: must be >= 0, got %d", a.Limit)
+	}
+	return nil
 }

@@ -157,6 +157,9 @@ func dataShow(env *Env, args []string) error {
 	if !strings.EqualFold(filepath.Ext(*out), ".png") {
 		return usagef("--out: %q must end in .png", *out)
 	}
+	if err := checkOutFile("--out", *out); err != nil {
+		return err
+	}
 	if *n < 1 {
 		return usagef("--n: must be >= 1, got %d", *n)
 	}
@@ -261,6 +264,9 @@ func dataExport(env *Env, args []string) error {
 	}
 	if filepath.Ext(*out) != ".npy" {
 		return usagef("--out: %q must end in .npy", *out)
+	}
+	if err := checkOutFile("--out", *out); err != nil {
+		return err
 	}
 	if *binarize == "dynamic" {
 		return usagef("--binarize: dynamic binarisation happens during training; use threshold or stochastic")

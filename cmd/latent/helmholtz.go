@@ -4,9 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/latent-ml/latent/checkpoint"
@@ -23,25 +20,6 @@ func init() {
 		Sample: sampleHelmholtz,
 		Eval:   evalHelmholtz,
 	})
-}
-
-// parseHiddenLayers parses "200,200" into layer sizes.
-func parseHiddenLayers(s string) ([]int, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, usagef("--hidden: missing layer sizes, e.g. 200,200")
-	}
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil {
-			return nil, usagef("--hidden: %q is not a layer size", f)
-		}
-		if n < 1 || n > 1<<16 {
-			return nil, usagef("--hidden: layer sizes must be in [1, 65536], got %d", n)
-		}
-		out = append(out, n)
-	}
-	return out, nil
 }
 
 type helmholtzExtra struct {
@@ -76,8 +54,8 @@ func trainHelmholtz(env *Env, model string, args []string) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if *out == "" {
-		return usagef("--out: missing model file name")
+	if err := checkOutFile("--out", *out); err != nil {
+		return err
 	}
 	if *k < 1 {
 		return usagef("--rws-k: must be >= 1, got %d", *k)
@@ -85,13 +63,13 @@ func trainHelmholtz(env *Env, model string, args []string) error {
 	if *batch < 1 {
 		return usagef("--batch: must be >= 1, got %d", *batch)
 	}
-	if !(*lr > 0) || math.IsInf(*lr, 0) {
-		return usagef("--lr: must be > 0, got %v", *lr)
+	if err := checkRate("--lr", *lr); err != nil {
+		return err
 	}
 	if *epochs < 1 {
 		return usagef("--epochs: must be >= 1, got %d", *epochs)
 	}
-	sizes, err := parseHiddenLayers(*hidden)
+	sizes, err := parseHidden(*hidden)
 	if err != nil {
 		return err
 	}
@@ -206,54 +184,42 @@ func loadHelmholtz(path string) (*helmholtz.Machine, helmholtzExtra, error) {
 
 func evalHelmholtz(env *Env, kind string, args []string) error {
 	fs := newFlags("eval")
-	modelPath := fs.String("model", "", "model file")
-	data := fs.String("data", "", "data spec")
-	binarize := fs.String("binarize", "", "threshold|stochastic (default: as in training; dynamic → stochastic)")
+	a := evalFlags(fs)
 	k := fs.Int("iw-k", 5000, "importance samples per example (1: ELBO)")
-	limit := fs.Int("limit", 0, "evaluate only the first N examples (0: all)")
-	seed := fs.Uint64("seed", 1, "random seed")
-	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := a.parse(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("eval: unexpected argument %q", pos[0])
 	}
 	if *k < 1 {
 		return usagef("--iw-k: must be >= 1, got %d", *k)
 	}
-	if *limit < 0 {
-		return usagef("--limit: must be >= 0, got %d", *limit)
-	}
-	m, extra, err := loadHelmholtz(*modelPath)
+	m, extra, err := loadHelmholtz(a.Model)
 	if err != nil {
 		return err
 	}
-	if *binarize == "" {
-		*binarize = extra.Binarize
-		if *binarize == "dynamic" {
-			*binarize = "stochastic"
+	if a.Binarize == "" {
+		a.Binarize = extra.Binarize
+		if a.Binarize == "dynamic" {
+			a.Binarize = "stochastic"
 		}
 	}
-	d, err := openData(env, *data, *binarize, *seed)
+	d, err := openData(env, a.Data, a.Binarize, a.Seed)
 	if err != nil {
 		return err
 	}
 	x := d.X
 	if x.Cols != m.Sizes[0] {
-		return fmt.Errorf("eval: --data %s has %d columns, the model has %d visible units", *data, x.Cols, m.Sizes[0])
+		return fmt.Errorf("eval: --data %s has %d columns, the model has %d visible units", a.Data, x.Cols, m.Sizes[0])
 	}
-	if *limit > 0 && *limit < x.Rows {
-		x = x.Slice(0, *limit)
+	if a.Limit > 0 && a.Limit < x.Rows {
+		x = x.Slice(0, a.Limit)
 	}
 	for i, v := range x.Data[:x.Rows*x.Cols] {
 		if v != 0 && v != 1 {
-			return fmt.Errorf("eval: --data %s: value %v at row %d is not binary (use --binarize)", *data, v, i/x.Cols)
+			return fmt.Errorf("eval: --data %s: value %v at row %d is not binary (use --binarize)", a.Data, v, i/x.Cols)
 		}
 	}
 	start := time.Now()
-	lp := m.LogProb(nil, x, helmholtz.ISConfig{K: *k, Seed: *seed})
+	lp := m.LogProb(nil, x, helmholtz.ISConfig{K: *k, Seed: a.Seed})
 	var mean, sq float64
 	for _, v := range lp {
 		mean += v
@@ -268,44 +234,30 @@ func evalHelmholtz(env *Env, kind string, args []string) error {
 	if *k == 1 {
 		est = "ELBO (one sample)"
 	}
-	progress(env, "helmholtz on %s (%d examples): log p(x) ≈ %.4f ± %.4f nats/example (%s), %.1fs", *data, x.Rows, mean, se, est, secs)
-	if !*asJSON {
+	progress(env, "helmholtz on %s (%d examples): log p(x) ≈ %.4f ± %.4f nats/example (%s), %.1fs", a.Data, x.Rows, mean, se, est, secs)
+	if !a.JSON {
 		fmt.Fprintf(env.Stdout, "log_likelihood %.6f\n", mean)
 		return nil
 	}
-	return printJSON(env, map[string]any{"model": kind, "data": *data, "n": x.Rows, "log_likelihood": jsonFloat(mean),
+	return printJSON(env, map[string]any{"model": kind, "data": a.Data, "n": x.Rows, "log_likelihood": jsonFloat(mean),
 		"log_likelihood_stderr": jsonFloat(se), "estimator": est, "iw_k": *k, "seconds": secs})
 }
 
 func sampleHelmholtz(env *Env, kind string, args []string) error {
 	fs := newFlags("sample")
-	modelPath := fs.String("model", "", "model file")
-	n := fs.Int("n", 64, "number of samples")
-	out := fs.String("out", "", "samples.png or samples.npy")
-	seed := fs.Uint64("seed", 1, "random seed")
+	a := sampleFlags(fs)
 	means := fs.Bool("means", true, "write the Bernoulli means of x given h_1 (false: binary samples)")
-	pos, err := parseFlags(fs, args)
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	m, extra, err := loadHelmholtz(a.Model)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usagef("sample: unexpected argument %q", pos[0])
-	}
-	if *n < 1 {
-		return usagef("--n: must be >= 1, got %d", *n)
-	}
-	ext := strings.ToLower(filepath.Ext(*out))
-	if ext != ".png" && ext != ".npy" {
-		return usagef("--out: must end in .png or .npy, got %q", *out)
-	}
-	m, extra, err := loadHelmholtz(*modelPath)
-	if err != nil {
-		return err
-	}
-	xs, mu := m.Sample(*n, rng.New(*seed))
+	xs, mu := m.Sample(a.N, rng.New(a.Seed))
 	var x *tensor.Mat = xs
 	if *means {
 		x = mu
 	}
-	return writeSamples(*out, x, nil, extra.Height, extra.Width, extra.Channels)
+	return writeSamples(a.Out, x, nil, extra.Height, extra.Width, extra.Channels)
 }

@@ -77,19 +77,3 @@ func TestHelmholtzCLI(t *testing.T) {
 		oneError(t, lastLine(errs), c.want)
 	}
 }
-
-func FuzzParseHiddenLayers(f *testing.F) {
-	for _, s := range []string{"200,200", "1", "", ",", "3,-1", "99999999999999999999"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		sizes, err := parseHiddenLayers(s)
-		if err == nil {
-			for _, n := range sizes {
-				if n < 1 || n > 1<<16 {
-					t.Errorf("%q gave size %d", s, n)
-				}
-			}
-		}
-	})
-}

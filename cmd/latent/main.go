@@ -3,7 +3,7 @@
 //	latent demo [--out DIR] [--seed S]
 //	latent train MODEL --data SPEC [model flags] [--epochs N] [--seed S] --out FILE
 //	latent sample --model FILE --n N --out samples.png|samples.npy [--seed S]
-//	latent eval --model FILE --data SPEC [--json]
+//	latent eval --model FILE --data SPEC [--n N] [--iw-k K] [--json]
 //	latent data list | fetch NAME | show SPEC --out grid.png | export SPEC --out FILE.npy
 //	latent inspect FILE
 //
@@ -249,7 +249,7 @@ Usage:
   latent train MODEL --data SPEC [flags] --out FILE
                                            train a model and save it (atomically) to FILE
   latent sample --model FILE --n N --out samples.png|samples.npy [--seed S]
-  latent eval --model FILE --data SPEC [--json]
+  latent eval --model FILE --data SPEC [--n N] [--iw-k K] [--json]
   latent data list                         named data sets and whether their files are present
   latent data fetch NAME                   download a named data set into the cache
   latent data show SPEC --out grid.png [--n 64] [--cols C] [--seed S] [--binarize MODE]

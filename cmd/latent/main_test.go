@@ -408,3 +408,82 @@ func TestDemoDataSteps(t *testing.T) {
 		t.Errorf("summary: %q", stdout)
 	}
 }
+
+// TestBadInputs is the QA sweep's regression table: each bad command line fails
+// fast with one `latent:` line naming the flag or file, before any training,
+// and never touches an existing model file.
+func TestBadInputs(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.npy")
+	m := tensor.New(20, 5)
+	for i := range m.Data {
+		m.Data[i] = float32(i%7) / 7
+	}
+	writeNPY(t, small, m, []int{20, 5})
+	folder := filepath.Join(dir, "folder")
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	nodir := filepath.Join(dir, "nodir", "x.model")
+	existing := filepath.Join(dir, "existing.model")
+	if code, _, errs := latent(t, "train", "bmm", "--data", "bars:3", "--components", "2", "--epochs", "2", "--out", existing); code != 0 {
+		t.Fatalf("training the reference model: %s", errs)
+	}
+	before, err := os.ReadFile(existing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		code int
+		want []string
+	}{
+		// --out checked before the data are read or a model trained.
+		{[]string{"train", "vae", "--data", "bars:3", "--out", nodir}, 1, []string{"--out", "folder", "does not exist"}},
+		{[]string{"train", "ae", "--data", "bars:3", "--out", folder}, 2, []string{"--out", folder, "is a folder"}},
+		{[]string{"train", "gmm", "--data", small, "--components", "2", "--out", nodir}, 1, []string{"--out", "does not exist"}},
+		{[]string{"train", "bmm", "--data", "bars:3", "--components", "2", "--out", folder}, 2, []string{"--out", "is a folder"}},
+		{[]string{"train", "helmholtz", "--data", "bars:3", "--out", nodir}, 1, []string{"--out", "does not exist"}},
+		{[]string{"train", "helmholtz", "--data", "bars:3", "--out", folder}, 2, []string{"--out", "is a folder"}},
+		{[]string{"sample", "--model", existing, "--n", "4", "--out", filepath.Join(dir, "nodir", "s.png")}, 1, []string{"--out", "does not exist"}},
+		{[]string{"sample", "--model", existing, "--n", "4", "--out", "s.txt"}, 2, []string{"--out", "s.txt"}},
+		{[]string{"sample", "--model", existing, "--n", "0", "--out", "s.png"}, 2, []string{"--n", "got 0"}},
+		{[]string{"data", "show", "bars:3", "--out", filepath.Join(dir, "nodir", "g.png")}, 1, []string{"--out", "does not exist"}},
+		{[]string{"data", "export", "bars:3", "--out", filepath.Join(dir, "nodir", "g.npy")}, 1, []string{"--out", "does not exist"}},
+		// A folder where a model file should be.
+		{[]string{"eval", "--model", folder, "--data", "bars:3"}, 1, []string{folder, "is a folder"}},
+		{[]string{"inspect", folder}, 1, []string{folder, "is a folder"}},
+		// Learning rates: NaN, negative and infinite are all refused.
+		{[]string{"train", "vae", "--data", "bars:3", "--lr", "Inf", "--out", existing}, 2, []string{"--lr", "+Inf"}},
+		{[]string{"train", "vae", "--data", "bars:3", "--lr", "NaN", "--out", existing}, 2, []string{"--lr", "NaN"}},
+		{[]string{"train", "helmholtz", "--data", "bars:3", "--lr", "-1", "--out", existing}, 2, []string{"--lr", "-1"}},
+		{[]string{"train", "helmholtz", "--data", "bars:3", "--hidden", "400,,400", "--out", existing}, 2, []string{"--hidden", "400,,400"}},
+		{[]string{"train", "vae", "--data", "bars:3", "--hidden", "-5", "--out", existing}, 2, []string{"--hidden", "-5"}},
+		// Mixtures: the flag is named, and --plot is checked up front.
+		{[]string{"train", "gmm", "--data", small, "--components", "1000", "--out", existing}, 2, []string{"--components", "1000", "20 examples"}},
+		{[]string{"train", "gmm", "--data", small, "--components", "2", "--plot", "f.txt", "--out", existing}, 2, []string{"--plot", "f.txt"}},
+		{[]string{"train", "gmm", "--data", small, "--components", "2", "--plot", filepath.Join(dir, "nodir", "f.png"), "--out", existing}, 1, []string{"--plot", "does not exist"}},
+		{[]string{"train", "bmm", "--data", "bars:3", "--components", "2", "--binarize", "dynamic", "--out", existing}, 2, []string{"--binarize"}},
+		// Bad data never replaces an existing model.
+		{[]string{"train", "bmm", "--data", filepath.Join(dir, "none.npy"), "--components", "2", "--out", existing}, 1, []string{"none.npy"}},
+		{[]string{"train", "vae", "--data", folder, "--out", existing}, 1, []string{folder}},
+	}
+	for _, c := range cases {
+		code, stdout, stderr := latent(t, c.args...)
+		if code != c.code {
+			t.Errorf("%q: exit %d, want %d (stderr %q)", c.args, code, c.code, stderr)
+		}
+		if stdout != "" {
+			t.Errorf("%q: stdout %q, want nothing", c.args, stdout)
+		}
+		oneError(t, stderr, c.want...)
+	}
+	after, err := os.ReadFile(existing)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("existing model file changed by failed commands (err %v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nodir")); err == nil {
+		t.Errorf("a failed command created the missing folder")
+	}
+}

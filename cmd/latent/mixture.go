@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/latent-ml/latent/checkpoint"
-	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/mixture"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
@@ -63,8 +62,8 @@ func trainMixture(env *Env, model string, args []string) error {
 	if len(pos) > 0 {
 		return usagef("train %s: unexpected argument %q", model, pos[0])
 	}
-	if *out == "" {
-		return usagef("--out: missing model file name")
+	if err := checkOutFile("--out", *out); err != nil {
+		return err
 	}
 	if *k < 1 {
 		return usagef("--components: must be >= 1, got %d", *k)
@@ -91,12 +90,23 @@ func trainMixture(env *Env, model string, args []string) error {
 	if model == "bmm" && (!(*pa >= 1) || !(*pb >= 1)) {
 		return usagef("--prior-a, --prior-b: must be >= 1, got %v, %v", *pa, *pb)
 	}
+	if *binarize == "dynamic" {
+		return usagef("--binarize: dynamic binarisation needs mini-batches; EM uses all the data: use threshold or stochastic")
+	}
+	if *plot != "" {
+		if !strings.EqualFold(filepath.Ext(*plot), ".png") {
+			return usagef("--plot: must end in .png, got %q", *plot)
+		}
+		if err := checkOutFile("--plot", *plot); err != nil {
+			return err
+		}
+	}
 	d, err := openData(env, *data, *binarize, *seed)
 	if err != nil {
 		return err
 	}
-	if *binarize == "dynamic" {
-		return usagef("--binarize: dynamic binarisation needs mini-batches; EM uses all the data: use threshold or stochastic")
+	if *k > d.Len() {
+		return usagef("--components: %d is more than the %d examples in %s", *k, d.Len(), *data)
 	}
 	emTol := *tol
 	if emTol == 0 {
@@ -270,67 +280,55 @@ func loadMixture(path, kind string) (*loadedMixture, error) {
 
 func evalMixture(env *Env, kind string, args []string) error {
 	fs := newFlags("eval")
-	modelPath := fs.String("model", "", "model file")
-	data := fs.String("data", "", "data spec")
-	binarize := fs.String("binarize", "", "threshold|stochastic (default: as in training)")
-	seed := fs.Uint64("seed", 1, "seed for stochastic binarisation")
-	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
+	a := evalFlags(fs)
 	fs.Int("iw-k", 0, "ignored: mixture log-likelihoods are exact")
-	limit := fs.Int("limit", 0, "evaluate only the first N examples (0: all)")
-	pos, err := parseFlags(fs, args)
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	lm, err := loadMixture(a.Model, kind)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usagef("eval: unexpected argument %q", pos[0])
+	if a.Binarize == "" && lm.extra.Binarize != "dynamic" {
+		a.Binarize = lm.extra.Binarize
 	}
-	lm, err := loadMixture(*modelPath, kind)
+	d, err := openData(env, a.Data, a.Binarize, a.Seed)
 	if err != nil {
 		return err
-	}
-	if *binarize == "" && lm.extra.Binarize != "dynamic" {
-		*binarize = lm.extra.Binarize
-	}
-	d, err := openData(env, *data, *binarize, *seed)
-	if err != nil {
-		return err
-	}
-	if *limit < 0 {
-		return usagef("--limit: must be >= 0, got %d", *limit)
 	}
 	start := time.Now()
 	x := d.X
-	if *limit > 0 && *limit < x.Rows {
-		x = x.Slice(0, *limit)
+	if a.Limit > 0 && a.Limit < x.Rows {
+		x = x.Slice(0, a.Limit)
 	}
 	if err := finiteRows(x); err != nil {
-		return fmt.Errorf("eval: --data %s: %w", *data, err)
+		return fmt.Errorf("eval: --data %s: %w", a.Data, err)
 	}
 	if lm.pca != nil {
 		if x.Cols != lm.pca.D {
-			return fmt.Errorf("eval: --data %s has %d columns, the model's PCA expects %d", *data, x.Cols, lm.pca.D)
+			return fmt.Errorf("eval: --data %s has %d columns, the model's PCA expects %d", a.Data, x.Cols, lm.pca.D)
 		}
 		x = lm.pca.Transform(x)
 	}
 	if x.Cols != lm.dim {
-		return fmt.Errorf("eval: --data %s has %d columns, the model has %d", *data, x.Cols, lm.dim)
+		return fmt.Errorf("eval: --data %s has %d columns, the model has %d", a.Data, x.Cols, lm.dim)
 	}
 	if kind == mixture.KindBernoulli {
 		for _, v := range x.Data {
 			if v < 0 || v > 1 {
-				return fmt.Errorf("eval: --data %s: a Bernoulli mixture needs values in [0, 1], found %v", *data, v)
+				return fmt.Errorf("eval: --data %s: a Bernoulli mixture needs values in [0, 1], found %v", a.Data, v)
 			}
 		}
 	}
 	ll := mixture.Score(lm.model, x)
 	bic, aic := mixture.BIC(lm.model, lm.numParams, x), mixture.AIC(lm.model, lm.numParams, x)
 	secs := time.Since(start).Seconds()
-	progress(env, "%s on %s: log-likelihood %.4f nats/example (exact), BIC %.1f, AIC %.1f", kind, *data, ll, bic, aic)
-	if !*asJSON {
+	progress(env, "%s on %s: log-likelihood %.4f nats/example (exact), BIC %.1f, AIC %.1f", kind, a.Data, ll, bic, aic)
+	if !a.JSON {
 		fmt.Fprintf(env.Stdout, "log_likelihood %.6f\n", ll)
 		return nil
 	}
-	obj := map[string]any{"model": kind, "data": *data, "n": x.Rows, "log_likelihood": jsonFloat(ll),
+	obj := map[string]any{"model": kind, "data": a.Data, "n": x.Rows, "log_likelihood": jsonFloat(ll),
 		"estimator": "exact", "bic": jsonFloat(bic), "aic": jsonFloat(aic), "seconds": secs}
 	if lm.pca != nil {
 		// The density is over the projected data, not the original columns.
@@ -353,62 +351,28 @@ func finiteRows(x *tensor.Mat) error {
 
 func sampleMixture(env *Env, kind string, args []string) error {
 	fs := newFlags("sample")
-	modelPath := fs.String("model", "", "model file")
-	n := fs.Int("n", 64, "number of samples")
-	out := fs.String("out", "", "samples.png or samples.npy")
-	seed := fs.Uint64("seed", 1, "random seed")
-	pos, err := parseFlags(fs, args)
+	a := sampleFlags(fs)
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	lm, err := loadMixture(a.Model, kind)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usagef("sample: unexpected argument %q", pos[0])
-	}
-	if *n < 1 {
-		return usagef("--n: must be >= 1, got %d", *n)
-	}
-	ext := strings.ToLower(filepath.Ext(*out))
-	if ext != ".png" && ext != ".npy" {
-		return usagef("--out: must end in .png or .npy, got %q", *out)
-	}
-	lm, err := loadMixture(*modelPath, kind)
-	if err != nil {
-		return err
-	}
-	s := rng.New(*seed)
+	s := rng.New(a.Seed)
 	var x *tensor.Mat
 	var labels []int
 	switch g := lm.model.(type) {
 	case *mixture.GaussianMixture:
-		x, labels = g.Sample(*n, s)
+		x, labels = g.Sample(a.N, s)
 		if lm.pca != nil {
 			x = lm.pca.Inverse(x)
 		}
 	case *mixture.BernoulliMixture:
-		x, labels = g.Sample(*n, s)
+		x, labels = g.Sample(a.N, s)
 	}
 	e := lm.extra
-	return writeSamples(*out, x, labels, e.Height, e.Width, e.Channels)
-}
-
-// writeSamples writes x as .npy (labels beside it), or as a PNG: an image grid when
-// the rows are images, else a scatter of the first two columns coloured by label.
-func writeSamples(path string, x *tensor.Mat, labels []int, h, w, c int) error {
-	if strings.ToLower(filepath.Ext(path)) == ".npy" {
-		return dataset.SaveNPY(path, &dataset.Dataset{X: x, Labels: labels, Height: h, Width: w, Channels: c})
-	}
-	if h > 0 && w > 0 && h*w*max(c, 1) == x.Cols {
-		return viz.SaveGrid(path, x, h, w, max(c, 1), 0)
-	}
-	xs := make([]float64, x.Rows)
-	ys := make([]float64, x.Rows)
-	for i := range xs {
-		xs[i] = float64(x.At(i, 0))
-		if x.Cols > 1 {
-			ys[i] = float64(x.At(i, 1))
-		}
-	}
-	return viz.SaveScatter(path, "samples (first two dimensions)", xs, ys, labels)
+	return writeSamples(a.Out, x, labels, e.Height, e.Width, e.Channels)
 }
 
 // demoGMM fits a 3-component full-covariance GMM to three generated 2-D Gaussian

@@ -131,7 +131,7 @@ func TestMixtureErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"train", "gmm", "--data", data, "--components", "0", "--out", out}, "--components"},
-		{[]string{"train", "gmm", "--data", data, "--components", "301", "--out", out}, "larger than the number of examples"},
+		{[]string{"train", "gmm", "--data", data, "--components", "301", "--out", out}, "--components: 301 is more than the 300 examples"},
 		{[]string{"train", "gmm", "--data", data, "--components", "2", "--covariance", "round", "--out", out}, "--covariance"},
 		{[]string{"train", "gmm", "--data", data, "--components", "2", "--reg", "-1", "--out", out}, "--reg"},
 		{[]string{"train", "gmm", "--data", data, "--components", "2", "--pca", "3", "--out", out}, "--pca"},

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,22 +30,6 @@ func init() {
 		Eval:   vaeEval,
 	})
 	registerDemo(demoStep{Order: 40, Name: "vae: VAE on shapes", Run: demoVAE})
-}
-
-// maxWidth bounds layer and latent sizes given on the command line.
-const maxWidth = 1 << 16
-
-// parseHidden parses "400,400".
-func parseHidden(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > maxWidth {
-			return nil, usagef("--hidden: want comma-separated sizes in [1, %d] (e.g. 400,400), got %q", maxWidth, s)
-		}
-		out = append(out, n)
-	}
-	return out, nil
 }
 
 func vaeTrain(env *Env, model string, args []string) error {
@@ -79,17 +62,19 @@ func vaeTrain(env *Env, model string, args []string) error {
 	if len(pos) > 0 {
 		return usagef("train %s: unexpected argument %q", model, pos[0])
 	}
+	if err := checkOutFile("--out", *out); err != nil {
+		return err
+	}
+	if err := checkRate("--lr", *lr); err != nil {
+		return err
+	}
 	switch {
-	case *out == "":
-		return usagef("--out: missing model file to write")
 	case *latent < 1 || *latent > maxWidth:
 		return usagef("--latent: must be in [1, %d], got %d", maxWidth, *latent)
 	case *batch < 1:
 		return usagef("--batch: must be >= 1, got %d", *batch)
 	case *epochs < 1:
 		return usagef("--epochs: must be >= 1, got %d", *epochs)
-	case !(*lr > 0):
-		return usagef("--lr: must be > 0, got %g", *lr)
 	case *iwk < 1:
 		return usagef("--iw-k: must be >= 1, got %d", *iwk)
 	case !(*beta > 0):
@@ -368,106 +353,67 @@ func loadVAE(path string) (*vae.Trainer, string, error) {
 
 func vaeSample(env *Env, kind string, args []string) error {
 	fs := newFlags("sample")
-	modelPath := fs.String("model", "", "model file")
-	n := fs.Int("n", 64, "number of samples")
-	out := fs.String("out", "", "samples.png or samples.npy")
+	a := sampleFlags(fs)
 	label := fs.Int("label", -1, "class to condition on (cvae; default: cycle through the classes)")
-	seed := fs.Uint64("seed", 1, "random seed")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usagef("sample: unexpected argument %q", pos[0])
-	}
-	if *n < 1 {
-		return usagef("--n: must be >= 1, got %d", *n)
-	}
-	if *out == "" {
-		return usagef("--out: missing samples.png or samples.npy")
-	}
-	tr, _, err := loadVAE(*modelPath)
+	tr, _, err := loadVAE(a.Model)
 	if err != nil {
 		return err
 	}
 	m := tr.Model
 	if !m.Variational() {
-		return fmt.Errorf("sample: %s is a plain autoencoder, which has no prior to sample from", *modelPath)
+		return fmt.Errorf("sample: %s is a plain autoencoder, which has no prior to sample from", a.Model)
 	}
 	if *label >= 0 && m.Config.Kind != vae.KindCVAE {
-		return usagef("--label: only a cvae takes a label; %s is a %s", *modelPath, m.Config.Kind)
+		return usagef("--label: only a cvae takes a label; %s is a %s", a.Model, m.Config.Kind)
 	}
 	if m.Config.Kind == vae.KindCVAE && *label >= m.Config.CondDim {
 		return usagef("--label: must be in [0, %d), got %d", m.Config.CondDim, *label)
 	}
-	x := m.Sample(nil, *n, condRows(m, *n, *label), rng.New(*seed))
-	switch strings.ToLower(filepath.Ext(*out)) {
-	case ".png":
-		h, w, c, ok := imageOf(m)
-		if !ok {
-			return fmt.Errorf("sample: --out %s: the model's data had no image shape; write .npy", *out)
-		}
-		return viz.SaveGrid(*out, x, h, w, c, 0)
-	case ".npy":
-		f, err := os.Create(*out)
-		if err != nil {
-			return fmt.Errorf("sample: %w", err)
-		}
-		if err := dataset.WriteNPY(f, x, []int{x.Rows, x.Cols}); err != nil {
-			f.Close()
-			return fmt.Errorf("sample: --out %s: %w", *out, err)
-		}
-		return f.Close()
+	x := m.Sample(nil, a.N, condRows(m, a.N, *label), rng.New(a.Seed))
+	h, w, c, ok := imageOf(m)
+	if !ok && strings.EqualFold(filepath.Ext(a.Out), ".png") {
+		return fmt.Errorf("sample: --out %s: the model's data had no image shape; write .npy", a.Out)
 	}
-	return usagef("--out: want a .png or .npy file, got %q", *out)
+	return writeSamples(a.Out, x, nil, h, w, c)
 }
 
 func vaeEval(env *Env, kind string, args []string) error {
 	fs := newFlags("eval")
-	modelPath := fs.String("model", "", "model file")
-	data := fs.String("data", "", "data SPEC to score")
+	a := evalFlags(fs)
 	k := fs.Int("iw-k", 5000, "importance samples for the log-likelihood estimate")
-	n := fs.Int("n", 0, "score only the first N examples (0: all)")
-	binarize := fs.String("binarize", "", "threshold or stochastic")
-	seed := fs.Uint64("seed", 1, "random seed")
-	jsonOut := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := a.parse(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("eval: unexpected argument %q", pos[0])
 	}
 	if *k < 1 {
 		return usagef("--iw-k: must be >= 1, got %d", *k)
 	}
-	if *n < 0 {
-		return usagef("--n: must be >= 0, got %d", *n)
-	}
-	if *binarize == "dynamic" {
+	if a.Binarize == "dynamic" {
 		return usagef("--binarize: eval scores fixed data; use threshold or stochastic, got dynamic")
 	}
-	tr, _, err := loadVAE(*modelPath)
+	tr, _, err := loadVAE(a.Model)
 	if err != nil {
 		return err
 	}
-	d, err := openData(env, *data, *binarize, *seed)
+	d, err := openData(env, a.Data, a.Binarize, a.Seed)
 	if err != nil {
 		return err
 	}
-	if *n > 0 && *n < d.Len() {
-		d.X = d.X.Slice(0, *n)
+	if a.Limit > 0 && a.Limit < d.Len() {
+		d.X = d.X.Slice(0, a.Limit)
 		if d.Labels != nil {
-			d.Labels = d.Labels[:*n]
+			d.Labels = d.Labels[:a.Limit]
 		}
 	}
 	start := time.Now()
-	ev, err := tr.Model.Evaluate(d, *k, rng.NewStream(*seed, 4))
+	ev, err := tr.Model.Evaluate(d, *k, rng.NewStream(a.Seed, 4))
 	if err != nil {
 		return err
 	}
 	secs := time.Since(start).Seconds()
-	res := map[string]any{"model": kind, "data": *data, "n": ev.N, "seconds": secs}
+	res := map[string]any{"model": kind, "data": a.Data, "n": ev.N, "seconds": secs}
 	if tr.Model.Variational() {
 		res["elbo"] = jsonFloat(ev.ELBO)
 		res["log_likelihood"] = jsonFloat(ev.LogLik)
@@ -477,14 +423,14 @@ func vaeEval(env *Env, kind string, args []string) error {
 		res["estimator"] = "none: an autoencoder defines no density"
 		res["recon_log_lik"] = jsonFloat(ev.ELBO)
 	}
-	if *jsonOut {
+	if a.JSON {
 		return printJSON(env, res)
 	}
 	if tr.Model.Variational() {
 		fmt.Fprintf(env.Stdout, "%s on %s (n=%d): log p(x) ≈ %.3f nats (IWAE, k=%d), ELBO %.3f, %.1fs\n",
-			kind, *data, ev.N, ev.LogLik, *k, ev.ELBO, secs)
+			kind, a.Data, ev.N, ev.LogLik, *k, ev.ELBO, secs)
 	} else {
-		fmt.Fprintf(env.Stdout, "ae on %s (n=%d): reconstruction log-likelihood %.3f nats, %.1fs\n", *data, ev.N, ev.ELBO, secs)
+		fmt.Fprintf(env.Stdout, "ae on %s (n=%d): reconstruction log-likelihood %.3f nats, %.1fs\n", a.Data, ev.N, ev.ELBO, secs)
 	}
 	return nil
 }
