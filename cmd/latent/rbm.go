@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -77,9 +76,10 @@ func rbmTrain(env *Env, model string, args []string) error {
 		return usagef("train %s: unexpected argument %q", model, pos[0])
 	}
 	set := flagSet(fs)
+	if err := checkOutFile("--out", o.out); err != nil {
+		return err
+	}
 	switch {
-	case o.out == "":
-		return usagef("--out: missing model file to write")
 	case o.hidden < 1:
 		return usagef("--hidden: must be >= 1, got %d", o.hidden)
 	case o.cd < 1:
@@ -359,13 +359,11 @@ func rbmSample(env *Env, kind string, args []string) error {
 	if len(pos) > 0 {
 		return usagef("sample: unexpected argument %q", pos[0])
 	}
-	switch {
-	case *n < 1:
-		return usagef("--n: must be >= 1, got %d", *n)
-	case *steps < 1:
+	if err := checkSampleArgs(*n, *out); err != nil {
+		return err
+	}
+	if *steps < 1 {
 		return usagef("--gibbs-steps: must be >= 1, got %d", *steps)
-	case *out == "":
-		return usagef("--out: missing samples.png or samples.npy")
 	}
 	m, _, err := loadRBM(*modelPath)
 	if err != nil {
@@ -379,15 +377,7 @@ func rbmSample(env *Env, kind string, args []string) error {
 		if *means {
 			s = mu
 		}
-		f, err := os.Create(*out)
-		if err != nil {
-			return fmt.Errorf("sample: %w", err)
-		}
-		if err := dataset.WriteNPY(f, s, []int{s.Rows, s.Cols}); err != nil {
-			f.Close()
-			return fmt.Errorf("sample: --out %s: %w", *out, err)
-		}
-		return f.Close()
+		return dataset.SaveNPY(*out, &dataset.Dataset{X: s})
 	}
 	return usagef("--out: want a .png or .npy file, got %q", *out)
 }
