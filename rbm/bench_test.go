@@ -16,6 +16,7 @@ func BenchmarkUpdate(b *testing.B) {
 		cfg  Config
 	}{
 		{"cd1", Config{K: 1}},
+		{"cd1-dense", Config{K: 1, Dense: true}},
 		{"pcd1", Config{Method: PCD}},
 		{"pt4", Config{Method: PT, Temperatures: 4}},
 	} {

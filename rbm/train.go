@@ -57,7 +57,24 @@ type Config struct {
 	// draws a fresh binary batch at every step.
 	DynamicBinarize bool
 	Seed            uint64
+	// Dense turns off the sparse products. By default, a Bernoulli RBM whose
+	// visible batch (data or negative sample) has fewer than SparseBelow nonzeros
+	// per element computes v·W and vᵀ·p with tensor.SpMM, which skips the zeros;
+	// the summation order then differs from the dense tensor.Gemm, so results differ
+	// from a Dense run in the last bits (both are deterministic, and independent of
+	// the number of workers). Gaussian RBMs always use Gemm.
+	Dense bool
 }
+
+// SparseBelow is the density (fraction of nonzero elements) of a Bernoulli visible
+// batch under which the trainer multiplies it by W, and forms its gradient
+// products, as a sparse matrix (see Config.Dense). It is about the measured
+// break-even of tensor.SpMM against tensor.Gemm on the 784×500, batch-100 shapes,
+// including the cost of building the sparse form (go test -bench SpMM
+// ./tensor/: v·W breaks even near 0.26, vᵀ·p near 0.33). Thresholded MNIST is
+// about 0.13 and CD's negative samples similar, so each of the four products
+// then takes about half the time of the dense GEMM.
+const SparseBelow = 0.25
 
 func (c Config) withDefaults(v Visible) Config {
 	if c.K == 0 {
@@ -161,6 +178,8 @@ type Trainer struct {
 	// scratch, (B, ·)
 	v0, u0, ph0, hs, vk, uk, phk, av, whData, whModel *tensor.Mat
 
+	sp0, spk, spt sparseBatch // sparse forms of v0, of vk and of PT's other replicas
+
 	k     kernel
 	kfn   func(lo, hi int)
 	ufn   func(lo, hi int)
@@ -252,6 +271,15 @@ func NewTrainer(m *RBM, data *tensor.Mat, cfg Config) (*Trainer, error) {
 	}
 	if cfg.LearnSigma {
 		t.whData, t.whModel = tensor.New(B, nv), tensor.New(B, nv)
+	}
+	if m.Visible == Bernoulli && !cfg.Dense {
+		for _, sb := range []*sparseBatch{&t.sp0, &t.spk, &t.spt} {
+			if sb == &t.spt && cfg.Method != PT {
+				continue
+			}
+			sb.csr.Reserve(B, B*nv)
+			sb.csrT.Reserve(nv, B*nv)
+		}
 	}
 	t.kfn = t.k.run
 	t.ufn = t.updateRows
@@ -355,7 +383,7 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 		scaleCols(u0, v0, t.sigInv)
 	}
 	ph0 := tensor.Reuse(t.ph0, r, nh)
-	tensor.Gemm(false, false, 1, u0, m.W, 0, ph0) // (r, nh)
+	t.mulW(&t.sp0, 1, u0, ph0) // (r, nh)
 	hs := tensor.Reuse(t.hs, r, nh)
 	phk := tensor.Reuse(t.phk, r, nh)
 	var vk, uk *tensor.Mat
@@ -376,7 +404,7 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 			uk = tensor.Reuse(t.uk, r, nv)
 			scaleCols(uk, vk, t.sigInv)
 		}
-		tensor.Gemm(false, false, 1, uk, m.W, 0, phk)
+		t.mulW(&t.spk, 1, uk, phk)
 		t.sigmoidRows(phk, hs, m.C) // h ~ p(h | chain)
 		t.gibbs(vk, uk, hs, phk, t.cfg.K)
 	case PT:
@@ -384,7 +412,7 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 		t.tempering(r)
 		vk = t.chainView(0, r)
 		uk = vk
-		tensor.Gemm(false, false, 1, vk, m.W, 0, phk)
+		t.mulW(&t.spk, 1, vk, phk)
 		t.sigmoidRows(phk, nil, m.C)
 	}
 	// Learning rate for this step.
@@ -399,13 +427,22 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 	inv := 1 / float64(r)
 	clear(t.gB)
 	clear(t.gC)
+	if t.sp0.of == v0 && t.spk.of == vk {
+		// Binary batches: the sums are small integers, exact in any order, so
+		// summing the nonzeros alone gives the same bits as the dense loop.
+		t.sp0.addColSums(t.gB, 1)
+		t.spk.addColSums(t.gB, -1)
+	} else {
+		for i := 0; i < r; i++ {
+			for j, x := range v0.Row(i) {
+				t.gB[j] += float64(x)
+			}
+			for j, x := range vk.Row(i) {
+				t.gB[j] -= float64(x)
+			}
+		}
+	}
 	for i := 0; i < r; i++ {
-		for j, x := range v0.Row(i) {
-			t.gB[j] += float64(x)
-		}
-		for j, x := range vk.Row(i) {
-			t.gB[j] -= float64(x)
-		}
 		p0, pk := ph0.Row(i), phk.Row(i)
 		for j := range p0 {
 			t.gC[j] += float64(p0[j]) - float64(pk[j])
@@ -446,12 +483,66 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 		}
 	}
 	t.k = kernel{mode: -1} // updateRows reads t.lr and the config
-	tensor.ParallelFor(nv, 64, t.ufn)
+	var beta0 float32      // without momentum or decay, vW ← μ vW − lr·λ W is vW ← 0
+	if mom != 0 || t.cfg.WeightDecay != 0 {
+		tensor.ParallelFor(nv, 64, t.ufn)
+		beta0 = 1
+	}
 	a := float32(lr * inv)
-	tensor.Gemm(true, false, a, u0, ph0, 1, t.vW)  // += lr/r · u0ᵀ ph0
-	tensor.Gemm(true, false, -a, uk, phk, 1, t.vW) // −= lr/r · ukᵀ phk
+	t.mulTP(&t.sp0, a, u0, ph0, beta0) // += lr/r · u0ᵀ ph0
+	t.mulTP(&t.spk, -a, uk, phk, 1)    // −= lr/r · ukᵀ phk
 	tensor.ParallelFor(nv, 64, t.afn)
 	t.step++
+}
+
+// sparseBatch is the sparse form of a visible batch, when it is sparse enough.
+type sparseBatch struct {
+	of        *tensor.Mat // the batch csr was last built from (by mulW), or nil
+	sparse    bool        // csr is in use (density < SparseBelow)
+	csr, csrT tensor.CSR
+	transOK   bool // csrT = csrᵀ is up to date
+}
+
+// mulW sets dst = alpha·x·W, as a sparse product when x is a sparse enough
+// Bernoulli batch, and records in sb which form was used for x.
+func (t *Trainer) mulW(sb *sparseBatch, alpha float32, x, dst *tensor.Mat) {
+	sb.of, sb.sparse, sb.transOK = nil, false, false
+	if t.cfg.Dense || t.Model.Visible != Bernoulli {
+		tensor.Gemm(false, false, alpha, x, t.Model.W, 0, dst)
+		return
+	}
+	sb.csr.FromDense(x, false)
+	sb.of = x
+	if sb.csr.Density() >= SparseBelow {
+		tensor.Gemm(false, false, alpha, x, t.Model.W, 0, dst)
+		return
+	}
+	sb.sparse = true
+	tensor.SpMM(alpha, &sb.csr, t.Model.W, 0, dst)
+}
+
+// mulTP sets vW ← alpha·xᵀ·p + beta·vW, reusing the sparse form of x that mulW
+// built when x is the batch it was built from.
+func (t *Trainer) mulTP(sb *sparseBatch, alpha float32, x, p *tensor.Mat, beta float32) {
+	if sb.of != x || !sb.sparse {
+		tensor.Gemm(true, false, alpha, x, p, beta, t.vW)
+		return
+	}
+	if !sb.transOK {
+		sb.csrT.Transpose(&sb.csr)
+		sb.transOK = true
+	}
+	tensor.SpMM(alpha, &sb.csrT, p, beta, t.vW)
+}
+
+// addColSums adds sign·(column sums) of the batch sb was built from to g.
+func (sb *sparseBatch) addColSums(g []float64, sign float64) {
+	for i := 0; i < sb.csr.Rows(); i++ {
+		idx, val := sb.csr.Row(i)
+		for k, j := range idx {
+			g[j] += sign * float64(val[k])
+		}
+	}
 }
 
 // updateRows applies vW ← μ vW − lr·λ W on rows [lo, hi).
@@ -496,7 +587,7 @@ func (t *Trainer) gibbs(vk, uk, hs, phk *tensor.Mat, k int) {
 			tensor.Gemm(false, true, 1, hs, m.W, 0, vk)
 			t.sigmoidRows(vk, vk, m.B) // v ~ p(v | h), in place
 		}
-		tensor.Gemm(false, false, 1, uk, m.W, 0, phk)
+		t.mulW(&t.spk, 1, uk, phk)
 		if s < k {
 			t.sigmoidRows(phk, hs, m.C)
 		} else {
@@ -525,7 +616,7 @@ func (t *Trainer) tempering(r int) {
 			t.betaB[i] = beta * m.B[i]
 		}
 		for s := 0; s < t.cfg.K; s++ {
-			tensor.Gemm(false, false, beta, V, m.W, 0, ph)              // β·VW
+			t.mulW(&t.spt, beta, V, ph)                                 // β·VW
 			tensor.SigmoidBiasBernoulli(nil, H, ph, t.betaC, t.sampler) // h ~ σ(β(Wᵀv + c))
 			tensor.Gemm(false, true, 1, H, m.W, 0, av)                  // A = HWᵀ
 			for i := 0; i < r; i++ {

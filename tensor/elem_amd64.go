@@ -133,3 +133,21 @@ func kernelUniformLanes(isa int, st *[32]uint64, dst []float32) {
 		uniformLanesGeneric(st, dst)
 	}
 }
+
+func kernelSpMMRow(isa int, dst, b []float32, stride int, idx []int32, val []float32, alpha, beta float32, accum int) {
+	switch isa {
+	case isaAVX512:
+		spmmRowAVX512(dst, b, stride, idx, val, alpha, beta, accum)
+	case isaAVX2:
+		spmmRowAVX2(dst, b, stride, idx, val, alpha, beta, accum)
+	default:
+		spmmRowGeneric(dst, b, stride, idx, val, alpha, beta, accum)
+	}
+}
+
+func kernelCompress(isa int, idx []int32, val, x []float32) int {
+	if isa == isaAVX512 {
+		return compressAVX512(idx, val, x)
+	}
+	return compressGeneric(idx, val, x)
+}

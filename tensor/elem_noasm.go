@@ -24,3 +24,9 @@ func kernelMax(_ int, x []float32) float32 { return maxGeneric(x) }
 func kernelExpSum(_ int, x []float32, shift float32) float64 { return expSumGeneric(x, shift) }
 
 func kernelUniformLanes(_ int, st *[32]uint64, dst []float32) { uniformLanesGeneric(st, dst) }
+
+func kernelSpMMRow(_ int, dst, b []float32, stride int, idx []int32, val []float32, alpha, beta float32, accum int) {
+	spmmRowGeneric(dst, b, stride, idx, val, alpha, beta, accum)
+}
+
+func kernelCompress(_ int, idx []int32, val, x []float32) int { return compressGeneric(idx, val, x) }

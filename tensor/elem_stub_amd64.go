@@ -92,6 +92,13 @@ func expSumAVX512(x []float32, shift float32) float64
 //go:noescape
 func uniformLanesAVX512(state *[32]uint64, dst []float32)
 
+// spmmRowAVX512 sets dst[j] = alpha·Σ_k val[k]·b[idx[k]·stride+j] (+ beta·dst[j]
+// when accum != 0); every row idx[k] of b must hold len(dst) elements from its
+// start, and for AVX2 len(dst) must be a multiple of 8.
+//
+//go:noescape
+func spmmRowAVX512(dst []float32, b []float32, stride int, idx []int32, val []float32, alpha float32, beta float32, accum int)
+
 // expAVX2 sets dst = exp(x) element-wise.
 // The length processed, len(x) (len(u) for bernoulli), must be a multiple of
 // the vector width; the other slices must be at least as long.
@@ -179,3 +186,16 @@ func expSumAVX2(x []float32, shift float32) float64
 //
 //go:noescape
 func uniformLanesAVX2(state *[32]uint64, dst []float32)
+
+// spmmRowAVX2 sets dst[j] = alpha·Σ_k val[k]·b[idx[k]·stride+j] (+ beta·dst[j]
+// when accum != 0); every row idx[k] of b must hold len(dst) elements from its
+// start, and for AVX2 len(dst) must be a multiple of 8.
+//
+//go:noescape
+func spmmRowAVX2(dst []float32, b []float32, stride int, idx []int32, val []float32, alpha float32, beta float32, accum int)
+
+// compressAVX512 writes the nonzero elements of x and their positions, in order,
+// to val and idx and returns their number; idx and val must hold that many.
+//
+//go:noescape
+func compressAVX512(idx []int32, val []float32, x []float32) int

@@ -1,17 +1,19 @@
 // Command elemgen generates tensor/elem_amd64.s, the AVX-512 and AVX2+FMA kernels
 // behind tensor's element-wise functions (Exp, Sigmoid, Softplus, LogSigmoid, ReLU
-// and the fused sigmoid-Bernoulli step). It lives in its own module so that the
-// library does not depend on avo. Regenerate with
+// and the fused sigmoid-Bernoulli step), and the row kernels of the sparse
+// product SpMM (spmmRow) and of CSR.FromDense (compress, AVX-512 only). It lives
+// in its own module so that the library does not depend on avo. Regenerate with
 //
 //	cd tensor/internal/elemgen && go run . -out ../../elem_amd64.s -stubs ../../elem_stub_amd64.go -pkg tensor
 //
-// Every kernel processes len(x) elements, which must be a multiple of the vector
-// width (16 for AVX-512, 8 for AVX2); the Go wrappers handle the tails. The
-// algorithms are the ones of tensor/elem_generic.go, instruction for instruction
+// Every element-wise kernel processes len(x) elements, which must be a multiple
+// of the vector width (16 for AVX-512, 8 for AVX2); the Go wrappers handle the
+// tails. The algorithms are the ones of tensor/elem_generic.go, instruction for instruction
 // except that the assembly fuses multiply-adds: see that file for the derivations.
 package main
 
 import (
+	"fmt"
 	"math"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -601,6 +603,237 @@ func genUniformLanes(a isa) {
 	RET()
 }
 
+// genSpMMRow generates spmmRowISA(dst, b []float32, stride int, idx []int32, val
+// []float32, alpha, beta float32, accum int): one row of a sparse-times-dense
+// product,
+//
+//	dst[j] = alpha·Σ_k val[k]·b[idx[k]·stride + j]  (+ beta·dst[j] when accum != 0)
+//
+// for j in [0, len(dst)). Columns go in blocks of vectors held in registers while
+// k runs over the nonzeros in order: AVX-512 takes blocks of 8 vectors (128
+// columns), then one block of ⌈r/16⌉ vectors for the r < 128 columns left, its
+// last vector under a lane mask, so any len(dst) works (masked-off lanes are
+// neither loaded nor stored); AVX2 takes blocks of 4, 2, then 1 vectors and needs
+// len(dst) a multiple of 8. Two sets of accumulators take the even and the odd
+// k (a lone last nonzero goes to the even set) and are added at the end, which
+// hides the latency of the fused multiply-add chains; every element is the same
+// sequence of operations whatever block it falls in. The caller guarantees that
+// every idx[k]·stride + len(dst) is within b.
+func genSpMMRow(a isa) {
+	TEXT("spmmRow"+a.name, NOSPLIT, "func(dst []float32, b []float32, stride int, idx []int32, val []float32, alpha float32, beta float32, accum int)")
+	Pragma("noescape")
+	Doc("spmmRow"+a.name+" sets dst[j] = alpha·Σ_k val[k]·b[idx[k]·stride+j] (+ beta·dst[j]",
+		"when accum != 0); every row idx[k] of b must hold len(dst) elements from its",
+		"start, and for AVX2 len(dst) must be a multiple of 8.")
+	dst := Load(Param("dst").Base(), GP64())
+	n := GP64()
+	Load(Param("dst").Len(), n)
+	bp := Load(Param("b").Base(), GP64())
+	stride := Load(Param("stride"), GP64())
+	SHLQ(Imm(2), stride)
+	idx := Load(Param("idx").Base(), GP64())
+	nnz := Load(Param("idx").Len(), GP64())
+	val := Load(Param("val").Base(), GP64())
+	vb := 4 * a.w // bytes per vector
+	// block emits one column block of nv vectors starting at dst, b: with loop, it
+	// repeats while n ≥ nv vectors, then falls through; with maskLast (AVX-512),
+	// it runs once for the last n ≤ nv·16 columns, its last vector under a lane
+	// mask, and jumps to done.
+	zero := a.vec()
+	a.xor(zero, zero, zero)
+	var mask Op
+	if a.avx512 {
+		mask = K() // one register for every masked block
+	}
+	block := func(name string, nv int, loop, maskLast bool) {
+		lbl := func(s string) string { return s + name }
+		Label(lbl("blk"))
+		if maskLast {
+			m := GP32()
+			SUBQ(U32(16*(nv-1)), n) // lanes in the last vector, 1..16 (n is dead after)
+			MOVL(U32(0xffff), m)
+			BZHIL(n.As32(), m, m)
+			KMOVW(m, mask)
+		} else {
+			CMPQ(n, U32(nv*a.w))
+			JB(LabelRef(lbl("next")))
+		}
+		masked := func(v int) bool { return maskLast && v == nv-1 }
+		fma := func(src Op, x, acc VecVirtual, v int) {
+			if masked(v) {
+				VFMADD231PS(src, x, mask, acc)
+			} else {
+				VFMADD231PS(src, x, acc)
+			}
+		}
+		acc, acc2 := make([]VecVirtual, nv), make([]VecVirtual, nv)
+		for v := range acc {
+			// Copies of one zero register: avo takes xor-with-itself for a read,
+			// which would keep every block's accumulators live from the start.
+			acc[v], acc2[v] = a.vec(), a.vec()
+			VMOVAPS(zero, acc[v])
+			VMOVAPS(zero, acc2[v])
+		}
+		k := GP64()
+		XORQ(k, k)
+		step := func(off int, set []VecVirtual) {
+			row := GP64()
+			MOVLQSX(Mem{Base: idx, Index: k, Scale: 4, Disp: 4 * off}, row)
+			IMULQ(stride, row)
+			ADDQ(bp, row)
+			x := a.vec()
+			VBROADCASTSS(Mem{Base: val, Index: k, Scale: 4, Disp: 4 * off}, x)
+			for v := range set {
+				fma(Mem{Base: row, Disp: vb * v}, x, set[v], v)
+			}
+		}
+		Label(lbl("pair"))
+		k1 := GP64()
+		LEAQ(Mem{Base: k, Disp: 1}, k1)
+		CMPQ(k1, nnz)
+		JAE(LabelRef(lbl("odd")))
+		step(0, acc)
+		step(1, acc2)
+		ADDQ(Imm(2), k)
+		JMP(LabelRef(lbl("pair")))
+		Label(lbl("odd"))
+		CMPQ(k, nnz)
+		JAE(LabelRef(lbl("store")))
+		step(0, acc)
+		Label(lbl("store"))
+		alpha := a.vec()
+		VBROADCASTSS(paramAddr("alpha"), alpha)
+		for v := range acc {
+			VADDPS(acc2[v], acc[v], acc[v])
+			VMULPS(alpha, acc[v], acc[v])
+		}
+		accum := Load(Param("accum"), GP64())
+		TESTQ(accum, accum)
+		JZ(LabelRef(lbl("put")))
+		beta := a.vec()
+		VBROADCASTSS(paramAddr("beta"), beta)
+		for v := range acc {
+			fma(Mem{Base: dst, Disp: vb * v}, beta, acc[v], v)
+		}
+		Label(lbl("put"))
+		for v := range acc {
+			if masked(v) {
+				VMOVUPS(acc[v], mask, Mem{Base: dst, Disp: vb * v})
+			} else {
+				VMOVUPS(acc[v], Mem{Base: dst, Disp: vb * v})
+			}
+		}
+		if !loop {
+			JMP(LabelRef("done"))
+			return
+		}
+		ADDQ(U32(nv*vb), dst)
+		ADDQ(U32(nv*vb), bp)
+		SUBQ(U32(nv*a.w), n)
+		JMP(LabelRef(lbl("blk")))
+		Label(lbl("next"))
+	}
+	if a.avx512 {
+		block("8", 8, true, false)
+		// Dispatch the last n < 128 columns to the block of ⌈n/16⌉ vectors.
+		CMPQ(n, Imm(0))
+		JLE(LabelRef("done"))
+		for nv := 1; nv < 8; nv++ {
+			CMPQ(n, U32(16*nv))
+			JBE(LabelRef(fmt.Sprintf("blkr%d", nv)))
+		}
+		JMP(LabelRef("blkr8"))
+		for nv := 8; nv >= 1; nv-- {
+			block(fmt.Sprintf("r%d", nv), nv, false, true)
+		}
+	} else {
+		for _, nv := range []int{4, 2, 1} {
+			block(fmt.Sprint(nv), nv, true, false)
+		}
+	}
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// genCompress generates compressAVX512(idx []int32, val []float32, x []float32)
+// int: the nonzero elements of x (x != 0, NaN included) and their positions, in
+// order, written to val and idx; it returns their number. idx and val must hold
+// that many elements (len(x) is always enough); nothing beyond is written. Each
+// step compares 16 elements with zero under a lane mask and packs them with
+// VCOMPRESSPS/VPCOMPRESSD into registers, stored under a mask of the count.
+func genCompress() {
+	iotaC := GLOBL("elemc_iota", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(4*i, U32(uint32(i)))
+	}
+	sixteen := vconst("sixteen", 16)
+	TEXT("compressAVX512", NOSPLIT, "func(idx []int32, val []float32, x []float32) int")
+	Pragma("noescape")
+	Doc("compressAVX512 writes the nonzero elements of x and their positions, in order,",
+		"to val and idx and returns their number; idx and val must hold that many.")
+	ip := Load(Param("idx").Base(), GP64())
+	vp := Load(Param("val").Base(), GP64())
+	xp := Load(Param("x").Base(), GP64())
+	n := GP64()
+	Load(Param("x").Len(), n)
+	cnt := GP64()
+	XORQ(cnt, cnt)
+	ix, step, zero := ZMM(), ZMM(), ZMM()
+	VMOVUPS(iotaC, ix)
+	VMOVUPS(sixteen, step)
+	VPXORD(zero, zero, zero)
+	Label("loop")
+	CMPQ(n, Imm(0))
+	JLE(LabelRef("done"))
+	t := GP64()
+	MOVQ(U32(16), t)
+	CMPQ(n, Imm(16))
+	CMOVQCS(n, t) // t = min(n, 16)
+	m := GP32()
+	MOVL(U32(0xffff), m)
+	BZHIL(t.As32(), m, m)
+	kt := K()
+	KMOVW(m, kt)
+	z := ZMM()
+	VMOVUPS_Z(Mem{Base: xp}, kt, z)
+	k := K()
+	VCMPPS(Imm(4), zero, z, k) // NEQ_UQ: nonzero or NaN; masked-off lanes read as 0
+	c, d := ZMM(), ZMM()
+	VCOMPRESSPS_Z(z, k, c)
+	VPCOMPRESSD_Z(ix, k, d)
+	r := GP64()
+	KMOVW(k, r.As32())
+	POPCNTQ(r, r)
+	mm := GP32()
+	MOVL(U32(0xffff), mm)
+	BZHIL(r.As32(), mm, mm)
+	k2 := K()
+	KMOVW(mm, k2)
+	VMOVUPS(c, k2, Mem{Base: vp, Index: cnt, Scale: 4})
+	VMOVDQU32(d, k2, Mem{Base: ip, Index: cnt, Scale: 4})
+	ADDQ(r, cnt)
+	VPADDD(step, ix, ix)
+	ADDQ(U32(64), xp)
+	SUBQ(U32(16), n)
+	JMP(LabelRef("loop"))
+	Label("done")
+	Store(cnt, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// paramAddr returns the stack address of a scalar parameter, to broadcast from
+// (loading it into an XMM register first could pick one of X16-X31, which the
+// legacy-SSE MOVSS cannot encode).
+func paramAddr(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
 func main() {
 	ConstraintExpr("!purego")
 	constants()
@@ -611,6 +844,8 @@ func main() {
 		genMax(a)
 		genExpSum(a)
 		genUniformLanes(a)
+		genSpMMRow(a)
 	}
+	genCompress()
 	Generate()
 }

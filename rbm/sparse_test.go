@@ -1,0 +1,129 @@
+package rbm
+
+import (
+	"math"
+	"testing"
+
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
+)
+
+// sparseData returns n binary rows of width d with about density·d ones each, the
+// first column always set (so every batch has a few nonzeros in the same place).
+func sparseData(n, d int, density float64, seed uint64) *tensor.Mat {
+	x := tensor.New(n, d)
+	s := rng.New(seed)
+	for i := 0; i < n; i++ {
+		row := x.Row(i)
+		row[0] = 1
+		for j := 1; j < d; j++ {
+			if s.Float64() < density {
+				row[j] = 1
+			}
+		}
+	}
+	return x
+}
+
+func trainAll(t *testing.T, tr *Trainer) {
+	t.Helper()
+	for !tr.Done() {
+		if _, err := tr.TrainEpoch(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The sparse products must be taken on sparse Bernoulli batches, agree with the
+// dense GEMMs up to float32 rounding, and stay deterministic: independent of the
+// number of workers, bit-for-bit across a resume, and allocation-free when warm.
+func TestSparsePath(t *testing.T) {
+	defer tensor.SetWorkers(0)
+	data := sparseData(120, 70, 0.1, 3)
+	for _, cfg := range []Config{
+		{K: 1},
+		{K: 2, Momentum: 0.5, WeightDecay: 1e-3},
+		{Method: PCD},
+		{Method: PT, Temperatures: 3},
+	} {
+		cfg.BatchSize, cfg.Epochs, cfg.Seed, cfg.LearningRate = 20, 3, 11, 0.05
+		name := cfg.Method.String()
+		tensor.SetWorkers(1)
+		ms, tr := trainNew(t, Bernoulli, 33, data, cfg)
+		trainAll(t, tr)
+		if !tr.sp0.sparse {
+			t.Fatalf("%s: the data batch (density %.2f) did not take the sparse path", name, tr.sp0.csr.Density())
+		}
+		if cfg.Method == CD && !tr.spk.sparse {
+			t.Errorf("%s: the negative sample (density %.2f) did not take the sparse path", name, tr.spk.csr.Density())
+		}
+
+		// Dense reference: close, not identical (another summation order).
+		dcfg := cfg
+		dcfg.Dense = true
+		md, trd := trainNew(t, Bernoulli, 33, data, dcfg)
+		trainAll(t, trd)
+		if trd.sp0.sparse {
+			t.Fatalf("%s: Dense run used the sparse path", name)
+		}
+		var worst float64
+		same := true
+		for i, w := range ms.W.Data {
+			worst = max(worst, math.Abs(float64(w-md.W.Data[i])))
+			same = same && w == md.W.Data[i]
+		}
+		// Sampling thresholds can flip a unit where rounding moves a probability
+		// across its uniform draw; over a few epochs that stays rare and small.
+		if worst > 1e-3 {
+			t.Errorf("%s: sparse and dense W differ by up to %g", name, worst)
+		}
+		t.Logf("%s: max |W_sparse − W_dense| = %.3g (bit-identical: %v)", name, worst, same)
+
+		// Two workers give the same bits.
+		tensor.SetWorkers(2)
+		m2, tr2 := trainNew(t, Bernoulli, 33, data, cfg)
+		trainAll(t, tr2)
+		equalModels(t, name+" sparse, workers 1 vs 2", ms, m2)
+
+		// Resume after one epoch gives the same bits.
+		c1 := cfg
+		_, trA := trainNew(t, Bernoulli, 33, data, c1)
+		if _, err := trA.TrainEpoch(); err != nil {
+			t.Fatal(err)
+		}
+		var f checkpoint.File
+		if err := trA.Save(&f, nil); err != nil {
+			t.Fatal(err)
+		}
+		trB, err := LoadTrainer(&f, data, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trainAll(t, trB)
+		equalModels(t, name+" sparse, resumed", ms, trB.Model)
+
+		// Warm steps do not allocate.
+		tensor.SetWorkers(1)
+		batch := data.Slice(0, 20).Clone()
+		tr.Update(batch)
+		if a := testing.AllocsPerRun(10, func() { tr.Update(batch) }); a != 0 {
+			t.Errorf("%s: %.1f allocations per warm sparse step", name, a)
+		}
+	}
+}
+
+// A batch at or above SparseBelow takes the dense GEMMs: bit-identical to Dense.
+func TestDenseBatchUsesGemm(t *testing.T) {
+	data := sparseData(60, 40, 0.5, 4)
+	cfg := Config{BatchSize: 20, Epochs: 2, Seed: 2}
+	m1, tr := trainNew(t, Bernoulli, 9, data, cfg)
+	trainAll(t, tr)
+	if tr.sp0.sparse {
+		t.Fatalf("density %.2f took the sparse path", tr.sp0.csr.Density())
+	}
+	cfg.Dense = true
+	m2, tr2 := trainNew(t, Bernoulli, 9, data, cfg)
+	trainAll(t, tr2)
+	equalModels(t, "dense batch vs Dense", m1, m2)
+}
