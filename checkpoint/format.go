@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/latent-ml/latent/internal/atomicfile"
 )
 
 // LatentVersion is the version of latent, written into every model file.
@@ -248,58 +248,22 @@ func Save(path string, f *File) (err error) {
 		return fmt.Errorf("checkpoint: %s: %w", path, err)
 	}
 	total := int64(prefixLen+len(hdr)) + dataLen + checksumLen
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("checkpoint: %s: is a folder, want a file name", path)
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	err = atomicfile.Write(path, func(tmp io.Writer) error {
+		bw := bufio.NewWriterSize(tmp, 256<<10)
+		var w io.Writer = bw
+		if testHookHalfway != nil {
+			// Count bytes that reach the file, not the buffer.
+			cw := &countingWriter{w: tmp, half: total / 2, hook: func() { testHookHalfway() }}
+			bw = bufio.NewWriterSize(cw, 4096)
+			w = bw
+		}
+		if err := Encode(w, f); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("checkpoint: %s: folder %s does not exist", path, filepath.Dir(path))
-		}
-		return fmt.Errorf("checkpoint: %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("checkpoint: %s: %w", path, err)
-		}
-	}()
-	if err = tmp.Chmod(fileMode(path)); err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(tmp, 256<<10)
-	var w io.Writer = bw
-	if testHookHalfway != nil {
-		// Count bytes that reach the file, not the buffer.
-		cw := &countingWriter{w: tmp, half: total / 2, hook: func() { testHookHalfway() }}
-		bw = bufio.NewWriterSize(cw, 4096)
-		w = bw
-	}
-	if err = Encode(w, f); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	// Make the rename itself durable. Some file systems refuse to sync a
-	// directory; the data is already safe then, so that error is ignored.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
 }
@@ -506,12 +470,4 @@ func decode(r io.Reader, size int64, headerOnly bool) (*File, error) {
 		return nil, errCorrupt
 	}
 	return f, nil
-}
-
-// fileMode is the mode of the existing file at path, or 0644 for a new one.
-func fileMode(path string) os.FileMode {
-	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
-		return st.Mode().Perm()
-	}
-	return 0o644
 }

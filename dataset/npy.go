@@ -4,17 +4,14 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/tensor"
 )
 
@@ -573,38 +570,16 @@ func SaveNPY(path string, d *Dataset) error {
 	return nil
 }
 
-func writeAtomic(path string, write func(w io.Writer) error) (err error) {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("dataset: %s: is a folder, want a file name", path)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+func writeAtomic(path string, write func(w io.Writer) error) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		bw := newBufWriter(w)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("dataset: %s: folder %s does not exist", path, filepath.Dir(path))
-		}
-		return fmt.Errorf("dataset: %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := newBufWriter(tmp)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("dataset: %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("dataset: %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("dataset: %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("dataset: %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("dataset: %s: %w", path, err)
+		return fmt.Errorf("dataset: %w", err)
 	}
 	return nil
 }

@@ -1,16 +1,15 @@
 package viz
 
 import (
-	"errors"
+	"bufio"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"io/fs"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
 
+	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/tensor"
 )
 
@@ -164,44 +163,16 @@ func fill(img *image.NRGBA, r image.Rectangle, c color.NRGBA) {
 
 // savePNG writes img to path through a temporary file, so a failed write never
 // leaves a half-written picture under the final name.
-func savePNG(path string, img image.Image) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("viz: %s: is a folder, want a file name", path)
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+func savePNG(path string, img image.Image) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if err := png.Encode(bw, img); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("viz: %s: folder %s does not exist", path, filepath.Dir(path))
-		}
-		return fmt.Errorf("viz: %s: %w", path, err)
+		return fmt.Errorf("viz: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("viz: %s: %w", path, err)
-		}
-	}()
-	if err = f.Chmod(fileMode(path)); err != nil {
-		return err
-	}
-	if err = png.Encode(f, img); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// fileMode is the mode of the existing file at path, or 0644 for a new one.
-func fileMode(path string) os.FileMode {
-	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
-		return st.Mode().Perm()
-	}
-	return 0o644
+	return nil
 }
