@@ -131,7 +131,7 @@ func eStep(resp, logJ []float64, n, k int) float64 {
 		var s float64
 		for i := lo; i < hi; i++ {
 			row := logJ[i*k : (i+1)*k]
-			lse := logSumExp(row)
+			lse := tensor.LogSumExp64(row)
 			r := resp[i*k : (i+1)*k]
 			for j, v := range row {
 				r[j] = math.Exp(v - lse)
@@ -171,24 +171,6 @@ func chunkSum(n int, f func(lo, hi int) float64) float64 {
 		s += v
 	}
 	return s
-}
-
-// logSumExp returns log Σ exp(v) computed stably; -Inf for an all -Inf row.
-func logSumExp(v []float64) float64 {
-	mx := math.Inf(-1)
-	for _, x := range v {
-		if x > mx {
-			mx = x
-		}
-	}
-	if math.IsInf(mx, 0) {
-		return mx
-	}
-	var s float64
-	for _, x := range v {
-		s += math.Exp(x - mx)
-	}
-	return mx + math.Log(s)
 }
 
 // fitRestarts runs init then EM nInit times and keeps the run with the lowest final

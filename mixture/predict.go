@@ -54,7 +54,7 @@ func ScoreSamples(m Model, dst []float64, x *tensor.Mat) []float64 {
 	}
 	tensor.ParallelFor(x.Rows, rowChunk, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			dst[i] = logSumExp(logJ[i*k : (i+1)*k])
+			dst[i] = tensor.LogSumExp64(logJ[i*k : (i+1)*k])
 		}
 	})
 	return dst

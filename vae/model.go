@@ -309,7 +309,7 @@ func (m *Model) Grad(x, y *tensor.Mat, s *rng.Stream) Stats {
 		}
 		for b := 0; b < B; b++ {
 			lw, w := m.logw[b*k:(b+1)*k], m.wt[b*k:(b+1)*k]
-			lse := logSumExp(lw)
+			lse := tensor.LogSumExp64(lw)
 			st.Loss -= lse - math.Log(float64(k))
 			for i, v := range lw {
 				w[i] = math.Exp(v - lse) // w̃_i
@@ -382,22 +382,6 @@ func logPriorOverQ(h, eps, lv []float32) float64 {
 		s += -0.5*float64(v)*float64(v) + 0.5*e*e + 0.5*float64(lv[j])
 	}
 	return s
-}
-
-// logSumExp returns log Σ exp(v_i), computed stably in float64.
-func logSumExp(v []float64) float64 {
-	mx := math.Inf(-1)
-	for _, x := range v {
-		mx = math.Max(mx, x)
-	}
-	if math.IsInf(mx, 0) {
-		return mx
-	}
-	var s float64
-	for _, x := range v {
-		s += math.Exp(x - mx)
-	}
-	return mx + math.Log(s)
 }
 
 // repeatRows sets dst to x with every row repeated rep times in a row.
