@@ -75,8 +75,17 @@ func (s *Stream) Child(i uint64) *Stream {
 
 // Uint64 returns a uniformly distributed 64-bit value (one xoshiro256** step).
 func (s *Stream) Uint64() uint64 {
-	s0, s1, s2, s3 := s.s0, s.s1, s.s2, s.s3
-	r := bits.RotateLeft64(s1*5, 7) * 9
+	var r uint64
+	r, s.s0, s.s1, s.s2, s.s3 = Next(s.s0, s.s1, s.s2, s.s3)
+	return r
+}
+
+// Next is one xoshiro256** step on an explicit state (s0, s1, s2, s3): it returns
+// the output r and the next state. Stream.Uint64 is Next on the stream's state;
+// kernels that run several streams side by side (tensor's Bernoulli lanes) call it
+// on states kept in registers. It is small enough to be inlined.
+func Next(s0, s1, s2, s3 uint64) (r, n0, n1, n2, n3 uint64) {
+	r = bits.RotateLeft64(s1*5, 7) * 9
 	t := s1 << 17
 	s2 ^= s0
 	s3 ^= s1
@@ -84,8 +93,7 @@ func (s *Stream) Uint64() uint64 {
 	s0 ^= s3
 	s2 ^= t
 	s3 = bits.RotateLeft64(s3, 45)
-	s.s0, s.s1, s.s2, s.s3 = s0, s1, s2, s3
-	return r
+	return r, s0, s1, s2, s3
 }
 
 // Float64 returns a uniform value in [0, 1) with 53 random bits.
@@ -146,14 +154,8 @@ func (s *Stream) FillUniform(dst []float32) {
 	s0, s1, s2, s3 := s.s0, s.s1, s.s2, s.s3
 	i := 0
 	for ; i+2 <= len(dst); i += 2 {
-		r := bits.RotateLeft64(s1*5, 7) * 9
-		t := s1 << 17
-		s2 ^= s0
-		s3 ^= s1
-		s1 ^= s2
-		s0 ^= s3
-		s2 ^= t
-		s3 = bits.RotateLeft64(s3, 45)
+		var r uint64
+		r, s0, s1, s2, s3 = Next(s0, s1, s2, s3)
 		d := dst[i : i+2 : i+2]
 		d[0] = float32(r>>40) * (1.0 / (1 << 24))
 		d[1] = float32(uint32(r)>>8) * (1.0 / (1 << 24))
@@ -173,14 +175,8 @@ func (s *Stream) FillBernoulli(dst, p []float32) {
 	s0, s1, s2, s3 := s.s0, s.s1, s.s2, s.s3
 	i := 0
 	for ; i+2 <= len(dst); i += 2 {
-		r := bits.RotateLeft64(s1*5, 7) * 9
-		t := s1 << 17
-		s2 ^= s0
-		s3 ^= s1
-		s1 ^= s2
-		s0 ^= s3
-		s2 ^= t
-		s3 = bits.RotateLeft64(s3, 45)
+		var r uint64
+		r, s0, s1, s2, s3 = Next(s0, s1, s2, s3)
 		d, q := dst[i:i+2:i+2], p[i:i+2:i+2]
 		d[0] = bernoulliBit(uint32(r>>40), q[0])
 		d[1] = bernoulliBit(uint32(r)>>8, q[1])
@@ -253,7 +249,8 @@ func (s *Stream) FillNormal(dst []float32, mean, std float32) {
 	m, sd := float64(mean), float64(std)
 	s0, s1, s2, s3 := s.s0, s.s1, s.s2, s.s3
 	for i := range dst {
-		// Inlined Uint64 and ziggurat fast path (98.8% of draws).
+		// Ziggurat fast path (98.8% of draws) on a hand-inlined Next: written as a
+		// call, this loop ran 9% slower (BenchmarkFillNormal_128x500, 150 vs 164 µs).
 		r := bits.RotateLeft64(s1*5, 7) * 9
 		t := s1 << 17
 		s2 ^= s0

@@ -2,7 +2,8 @@ package tensor
 
 import (
 	"math"
-	"math/bits"
+
+	"github.com/latent-ml/latent/rng"
 )
 
 // Pure-Go element-wise kernels. They run the same algorithms as the assembly in
@@ -281,15 +282,7 @@ func uniformLanesGeneric(st *[32]uint64, dst []float32) {
 	for k := 0; k+16 <= len(dst); k += 16 {
 		d := dst[k : k+16 : k+16]
 		for l := 0; l < 8; l++ {
-			s0, s1, s2, s3 := st[l], st[8+l], st[16+l], st[24+l]
-			r := bits.RotateLeft64(s1*5, 7) * 9
-			t := s1 << 17
-			s2 ^= s0
-			s3 ^= s1
-			s1 ^= s2
-			s0 ^= s3
-			s2 ^= t
-			s3 = bits.RotateLeft64(s3, 45)
+			r, s0, s1, s2, s3 := rng.Next(st[l], st[8+l], st[16+l], st[24+l])
 			st[l], st[8+l], st[16+l], st[24+l] = s0, s1, s2, s3
 			d[2*l] = float32(uint32(r)>>8) * (1.0 / (1 << 24))
 			d[2*l+1] = float32(r>>40) * (1.0 / (1 << 24))
