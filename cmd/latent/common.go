@@ -103,6 +103,19 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseOnlyFlags parses args into fs and rejects positional arguments, naming the
+// command what ("train rbm", "eval") in the error.
+func parseOnlyFlags(fs *flag.FlagSet, args []string, what string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("%s: unexpected argument %q", what, pos[0])
+	}
+	return nil
+}
+
 // maxWidth bounds layer and latent sizes given on the command line.
 const maxWidth = 1 << 16
 
@@ -212,12 +225,8 @@ func sampleFlags(fs *flag.FlagSet) *sampleArgs {
 
 // parse parses args with fs and checks --n and --out (before the model is read).
 func (a *sampleArgs) parse(fs *flag.FlagSet, args []string) error {
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseOnlyFlags(fs, args, "sample"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("sample: unexpected argument %q", pos[0])
 	}
 	return checkSampleArgs(a.N, a.Out)
 }
@@ -245,12 +254,8 @@ func evalFlags(fs *flag.FlagSet) *evalArgs {
 
 // parse parses args with fs and checks the common flags.
 func (a *evalArgs) parse(fs *flag.FlagSet, args []string) error {
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseOnlyFlags(fs, args, "eval"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("eval: unexpected argument %q", pos[0])
 	}
 	if a.Limit < 0 {
 		return usagef("--n: must be >= 0, got %d", a.Limit)

@@ -66,12 +66,8 @@ func present(f dataset.FileInfo, roots []string) bool {
 
 func dataList(env *Env, args []string) error {
 	fs := newFlags("data list")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseOnlyFlags(fs, args, "data list"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("data list: unexpected argument %q", pos[0])
 	}
 	roots := dataRoots(env)
 	w := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)

@@ -18,12 +18,8 @@ func cmdDemo(env *Env, args []string) error {
 	fset := newFlags("demo")
 	out := fset.String("out", "demo-out", "folder for the pictures and models")
 	seed := fset.Uint64("seed", 1, "random seed")
-	pos, err := parseFlags(fset, args)
-	if err != nil {
+	if err := parseOnlyFlags(fset, args, "demo"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("demo: unexpected argument %q", pos[0])
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("demo: --out: %w", err)

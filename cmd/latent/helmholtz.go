@@ -45,12 +45,8 @@ func trainHelmholtz(env *Env, model string, args []string) error {
 	out := fs.String("out", "", "model file to write (after every epoch, atomically)")
 	resume := fs.String("resume", "", "continue training from this model file")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseOnlyFlags(fs, args, "train helmholtz"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("train helmholtz: unexpected argument %q", pos[0])
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

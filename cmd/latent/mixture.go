@@ -55,12 +55,8 @@ func trainMixture(env *Env, model string, args []string) error {
 	resume := fs.String("resume", "", "start EM from the parameters in this model file")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
 	plot := fs.String("plot", "", "PNG plot of the free energy per iteration")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseOnlyFlags(fs, args, "train "+model); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("train %s: unexpected argument %q", model, pos[0])
 	}
 	if err := checkOutFile("--out", *out); err != nil {
 		return err

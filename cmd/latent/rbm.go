@@ -68,12 +68,8 @@ func rbmTrain(env *Env, model string, args []string) error {
 	fs.StringVar(&o.filters, "filters", "", "PNG of the learned filters (rows of Wᵀ), written after every epoch")
 	fs.StringVar(&o.samples, "samples", "", "PNG of model samples written at the end")
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON object with the results")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseOnlyFlags(fs, args, "train "+model); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("train %s: unexpected argument %q", model, pos[0])
 	}
 	set := flagSet(fs)
 	if err := checkOutFile("--out", o.out); err != nil {
@@ -352,12 +348,8 @@ func rbmSample(env *Env, kind string, args []string) error {
 	out := fs.String("out", "", "samples.png or samples.npy")
 	means := fs.Bool("means", false, "write the means E[x|h] of the last step instead of samples")
 	seed := fs.Uint64("seed", 1, "random seed")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseOnlyFlags(fs, args, "sample"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("sample: unexpected argument %q", pos[0])
 	}
 	if err := checkSampleArgs(*n, *out); err != nil {
 		return err
@@ -395,12 +387,8 @@ func rbmEval(env *Env, kind string, args []string) error {
 	steps := fs.Int("gibbs-steps", 1000, "Ising data: Gibbs steps per chain")
 	seed := fs.Uint64("seed", 1, "random seed")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseOnlyFlags(fs, args, "eval"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("eval: unexpected argument %q", pos[0])
 	}
 	set := flagSet(fs)
 	switch {

@@ -55,12 +55,8 @@ func vaeTrain(env *Env, model string, args []string) error {
 	resume := fs.String("resume", "", "model file to continue training from")
 	pictures := fs.String("pictures", "", "folder for sample and reconstruction PNGs")
 	jsonOut := fs.Bool("json", false, "print one JSON object with the results")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseOnlyFlags(fs, args, "train "+model); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("train %s: unexpected argument %q", model, pos[0])
 	}
 	if err := checkOutFile("--out", *out); err != nil {
 		return err
@@ -84,6 +80,7 @@ func vaeTrain(env *Env, model string, args []string) error {
 	}
 	var hid []int
 	if *hidden != "" {
+		var err error
 		if hid, err = parseHidden(*hidden); err != nil {
 			return err
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,15 +10,6 @@ import (
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/tensor"
 )
-
-func vaeJSON(t *testing.T, stdout string) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
-		t.Fatalf("stdout is not one JSON object: %q (%v)", stdout, err)
-	}
-	return m
-}
 
 func TestVAETrainSampleEval(t *testing.T) {
 	noData(t)
@@ -31,7 +21,7 @@ func TestVAETrainSampleEval(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("train exited %d: %s", code, errs)
 	}
-	res := vaeJSON(t, out)
+	res := decodeJSON(t, out)
 	for _, k := range []string{"model", "data", "epochs", "seconds", "seconds_per_epoch", "loss", "elbo", "test_elbo"} {
 		if _, ok := res[k]; !ok {
 			t.Errorf("train --json lacks %q: %v", k, res)
@@ -59,7 +49,7 @@ func TestVAETrainSampleEval(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval: %s", errs)
 	}
-	ev := vaeJSON(t, out)
+	ev := decodeJSON(t, out)
 	ll, elbo := ev["log_likelihood"].(float64), ev["elbo"].(float64)
 	if ev["estimator"] != "iwae-k50" || ev["n"].(float64) != 40 || !(ll >= elbo) || ll > 0 {
 		t.Errorf("eval: %v (want iwae-k50, n 40, elbo <= log_likelihood <= 0)", ev)
