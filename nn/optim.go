@@ -23,6 +23,31 @@ type Adam struct {
 	LR, Beta1, Beta2, Eps float64
 	T                     int         // steps taken
 	M, V                  [][]float32 // moments, one slice per parameter (lazily allocated)
+
+	k   *adamKernel      // the update of one parameter, reused every step
+	run func(lo, hi int) // k.run, bound once so that Step does not allocate
+}
+
+// adamKernel holds what the element-wise Adam update of one parameter reads.
+type adamKernel struct {
+	m, v, w, g                []float32
+	b1, b2, eps, step, isqBC2 float32
+}
+
+// run applies, for i in [lo, hi),
+//
+//	m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  w ← w − step·m / (√v/√(1−β₂ᵗ) + ε)
+//
+// with step = lr/(1−β₁ᵗ) (Kingma & Ba 2015, Algorithm 1, bias correction folded in).
+func (k *adamKernel) run(lo, hi int) {
+	m, v, w, g := k.m[lo:hi], k.v[lo:hi], k.w[lo:hi], k.g[lo:hi]
+	for i := range g {
+		gi := g[i]
+		mi := k.b1*m[i] + (1-k.b1)*gi
+		vi := k.b2*v[i] + (1-k.b2)*gi*gi
+		m[i], v[i] = mi, vi
+		w[i] -= k.step * mi / (float32(math.Sqrt(float64(vi)))*k.isqBC2 + k.eps)
+	}
 }
 
 // NewAdam returns Adam with learning rate lr and the default β₁, β₂, ε.
@@ -38,24 +63,21 @@ func (a *Adam) Step(params []*Param) {
 	bc2 := 1 - math.Pow(b2, float64(a.T))
 	step := float32(a.LR / bc1)
 	isq := float32(1 / math.Sqrt(bc2))
-	fb1, fb2, feps := float32(b1), float32(b2), float32(eps)
-	for k, p := range params {
-		m, v, w, g := a.M[k], a.V[k], p.W, p.G
-		update := func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				gi := g[i]
-				mi := fb1*m[i] + (1-fb1)*gi
-				vi := fb2*v[i] + (1-fb2)*gi*gi
-				m[i], v[i] = mi, vi
-				w[i] -= step * mi / (float32(math.Sqrt(float64(vi)))*isq + feps)
-			}
-		}
-		if len(w) < 65536 {
-			update(0, len(w))
+	if a.k == nil {
+		a.k = new(adamKernel)
+		a.run = a.k.run
+	}
+	k := a.k
+	k.b1, k.b2, k.eps, k.step, k.isqBC2 = float32(b1), float32(b2), float32(eps), step, isq
+	for i, p := range params {
+		k.m, k.v, k.w, k.g = a.M[i], a.V[i], p.W, p.G
+		if len(p.W) < 65536 {
+			k.run(0, len(p.W))
 		} else {
-			tensor.ParallelFor(len(w), 32768, update)
+			tensor.ParallelFor(len(p.W), 32768, a.run)
 		}
 	}
+	k.m, k.v, k.w, k.g = nil, nil, nil, nil // do not keep the parameters alive
 }
 
 func (a *Adam) ensure(params []*Param) {
