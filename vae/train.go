@@ -25,6 +25,28 @@ type TrainConfig struct {
 	// Binarize "dynamic" draws every mini-batch afresh as x ~ Bernoulli(pixel
 	// intensities) each time it is used (Burda et al. 2016); "" uses the data as given.
 	Binarize string
+	// Schedule sets the learning rate of each epoch: "" or "constant" keeps LR;
+	// "burda" is the schedule of Burda et al. (2016, section 5): 3^i epochs at
+	// LR·10^(−i/7) for i = 0, 1, …, so that epochs 1, 2–4, 5–13, … form the stages
+	// and the first 3280 epochs cover i = 0…7.
+	Schedule string
+	// AdamEps is Adam's ε (0 means 1e-8; Burda et al. use 1e-4).
+	AdamEps float64
+}
+
+// LearningRate returns the learning rate of epoch e (0-based) under the schedule.
+func (c TrainConfig) LearningRate(e int) float64 {
+	if c.Schedule != "burda" {
+		return c.LR
+	}
+	// Stage i starts at epoch (3^i − 1)/2.
+	i, start, length := 0, 0, 1
+	for start+length <= e {
+		start += length
+		length *= 3
+		i++
+	}
+	return c.LR * math.Pow(10, -float64(i)/7)
 }
 
 func (c TrainConfig) withDefaults() (TrainConfig, error) {
@@ -53,6 +75,10 @@ func (c TrainConfig) withDefaults() (TrainConfig, error) {
 		return c, fmt.Errorf("vae: momentum must be in [0, 1), got %g", c.Momentum)
 	case c.Binarize != "" && c.Binarize != "dynamic":
 		return c, fmt.Errorf("vae: binarize must be \"dynamic\" or empty, got %q", c.Binarize)
+	case c.Schedule != "" && c.Schedule != "constant" && c.Schedule != "burda":
+		return c, fmt.Errorf("vae: unknown learning-rate schedule %q (want constant or burda)", c.Schedule)
+	case c.AdamEps < 0 || math.IsNaN(c.AdamEps) || math.IsInf(c.AdamEps, 0):
+		return c, fmt.Errorf("vae: Adam epsilon must be >= 0, got %g", c.AdamEps)
 	}
 	return c, nil
 }
@@ -108,6 +134,7 @@ func (t *Trainer) setup() {
 		}
 	} else if t.Adam == nil {
 		t.Adam = nn.NewAdam(t.Config.LR)
+		t.Adam.Eps = t.Config.AdamEps
 	}
 }
 
@@ -156,6 +183,12 @@ func (t *Trainer) TrainEpoch(d *dataset.Dataset) (EpochStats, error) {
 	start := time.Now()
 	n := d.Len()
 	perm := t.Rng.Perm(n)
+	lr := t.Config.LearningRate(t.Epoch)
+	if t.Adam != nil {
+		t.Adam.LR = lr
+	} else {
+		t.SGD.LR = lr
+	}
 	var sum Stats
 	for b0 := 0; b0 < n; b0 += t.Config.BatchSize {
 		idx := perm[b0:min(b0+t.Config.BatchSize, n)]

@@ -203,3 +203,34 @@ func TestGradAllocs(t *testing.T) {
 		t.Errorf("%.0f bytes allocated per warm training step", perStep)
 	}
 }
+
+// TestBurdaSchedule checks the stage boundaries of the Burda et al. (2016)
+// schedule: 3^i epochs at lr·10^(−i/7), 3280 epochs for i = 0…7.
+func TestBurdaSchedule(t *testing.T) {
+	c := TrainConfig{LR: 1e-3, Schedule: "burda"}
+	stage := func(i int) float64 { return 1e-3 * math.Pow(10, -float64(i)/7) }
+	for _, tc := range []struct{ epoch, stage int }{
+		{0, 0}, {1, 1}, {3, 1}, {4, 2}, {12, 2}, {13, 3}, {39, 3}, {40, 4},
+		{1092, 6}, {1093, 7}, {3279, 7}, {3280, 8},
+	} {
+		if got, want := c.LearningRate(tc.epoch), stage(tc.stage); got != want {
+			t.Errorf("epoch %d: lr %g, want %g (stage %d)", tc.epoch, got, want, tc.stage)
+		}
+	}
+	// Count the epochs of each of the eight stages directly.
+	counts := map[float64]int{}
+	for e := 0; e < 3280; e++ {
+		counts[c.LearningRate(e)]++
+	}
+	for i := 0; i < 8; i++ {
+		if got, want := counts[stage(i)], int(math.Pow(3, float64(i))); got != want {
+			t.Errorf("stage %d: %d epochs, want %d", i, got, want)
+		}
+	}
+	if c := (TrainConfig{LR: 2e-3}); c.LearningRate(500) != 2e-3 {
+		t.Errorf("constant schedule changed the rate: %g", c.LearningRate(500))
+	}
+	if _, err := (TrainConfig{Schedule: "cosine"}).withDefaults(); err == nil {
+		t.Error("unknown schedule accepted")
+	}
+}

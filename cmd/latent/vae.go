@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ func init() {
 		Usage: `ae|vae|cvae|convvae --data SPEC [--test SPEC] [--latent 20] [--hidden 400,400]
       [--activation relu|tanh|...] [--decoder bernoulli|gaussian] [--sigma2 S (0: learned)]
       [--beta 1] [--iw-k 1] [--batch 128] [--lr 1e-3] [--optimizer adam|sgd] [--epochs 10]
+      [--schedule constant|burda] [--adam-eps 1e-8]
       [--seed S] [--binarize threshold|stochastic|dynamic] [--pictures DIR] --out FILE
       [--resume FILE (settings come from FILE; --epochs is the total)] [--json]
                                       autoencoder / (conditional, convolutional) VAE;
@@ -47,6 +49,8 @@ func vaeTrain(env *Env, model string, args []string) error {
 	batch := fs.Int("batch", 128, "mini-batch size")
 	lr := fs.Float64("lr", 1e-3, "learning rate")
 	opt := fs.String("optimizer", "adam", "adam or sgd")
+	schedule := fs.String("schedule", "constant", "learning-rate schedule: constant, or burda (3^i epochs at lr·10^(-i/7), i = 0..7: 3280 epochs)")
+	adamEps := fs.Float64("adam-eps", 1e-8, "Adam's epsilon (Burda et al. use 1e-4)")
 	momentum := fs.Float64("momentum", 0, "SGD momentum")
 	epochs := fs.Int("epochs", 10, "total epochs (including those of a resumed run)")
 	seed := fs.Uint64("seed", 1, "random seed")
@@ -75,6 +79,10 @@ func vaeTrain(env *Env, model string, args []string) error {
 		return usagef("--iw-k: must be >= 1, got %d", *iwk)
 	case !(*beta > 0):
 		return usagef("--beta: must be > 0, got %g", *beta)
+	case *schedule != "constant" && *schedule != "burda":
+		return usagef("--schedule: must be constant or burda, got %q", *schedule)
+	case !(*adamEps > 0) || math.IsInf(*adamEps, 0):
+		return usagef("--adam-eps: must be > 0, got %g", *adamEps)
 	case *sigma2 < 0:
 		return usagef("--sigma2: must be > 0 (or 0 for learned), got %g", *sigma2)
 	}
@@ -134,7 +142,8 @@ func vaeTrain(env *Env, model string, args []string) error {
 		if *binarize == "dynamic" {
 			bz = "dynamic"
 		}
-		tc := vae.TrainConfig{Epochs: *epochs, BatchSize: *batch, LR: *lr, Optimizer: *opt, Momentum: *momentum, Seed: *seed, Binarize: bz}
+		tc := vae.TrainConfig{Epochs: *epochs, BatchSize: *batch, LR: *lr, Optimizer: *opt, Momentum: *momentum, Seed: *seed, Binarize: bz,
+			Schedule: *schedule, AdamEps: *adamEps}
 		if tr, err = vae.NewTrainer(cfg, d.Dim(), tc); err != nil {
 			return err
 		}
@@ -167,6 +176,9 @@ func vaeTrain(env *Env, model string, args []string) error {
 		last, ran = es, ran+1
 		epochSecs = append(epochSecs, es.Seconds)
 		line := fmt.Sprintf("epoch %d/%d: loss %.3f (recon %.3f, kl %.3f)", es.Epoch, *epochs, es.Loss, es.Recon, es.KL)
+		if tr.Config.Schedule == "burda" {
+			line += fmt.Sprintf(" lr %.3g", tr.Config.LearningRate(es.Epoch-1))
+		}
 		if td != nil {
 			if testEval, err = tr.Model.Evaluate(td, 0, evalRng); err != nil {
 				return err
