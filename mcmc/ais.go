@@ -65,10 +65,13 @@ func BaseRateBias(data *tensor.Mat) []float32 {
 // AISConfig sets up annealed importance sampling. The zero value runs 100 chains over
 // the Salakhutdinov & Murray schedule from a uniform base model with seed 0.
 type AISConfig struct {
-	Chains   int       // independent annealing runs; 0 means 100
-	Betas    []float64 // increasing from 0 to 1; nil means AISBetas(DefaultAISSteps)
-	BaseBias []float32 // visible biases b_A of the base-rate model; nil means zeros
-	Seed     uint64    // chain i uses rng.NewStream(Seed, i)
+	Chains int       // independent annealing runs; 0 means 100
+	Betas  []float64 // increasing from 0 to 1; nil means AISBetas(DefaultAISSteps)
+	// BaseBias is, for AIS, the visible biases b_A of the base-rate model (nil means
+	// zeros); for AISGaussian, the means a of the Gaussian base model (nil means the
+	// model's own B).
+	BaseBias []float32
+	Seed     uint64 // chain i uses rng.NewStream(Seed, i)
 }
 
 // AISResult is an AIS estimate of log Z.
@@ -77,6 +80,31 @@ type AISResult struct {
 	StdErr     float64   // delta-method standard error of log Ẑ (see AIS)
 	LogZBase   float64   // log Z_A of the base-rate model
 	LogWeights []float64 // log w_i, one per chain
+}
+
+// chainsAndBetas returns the number of chains and the schedule with defaults filled
+// in, or an error naming the setting that is invalid.
+func (cfg AISConfig) chainsAndBetas() (int, []float64, error) {
+	M := cfg.Chains
+	if M == 0 {
+		M = 100
+	}
+	if M < 1 {
+		return 0, nil, fmt.Errorf("mcmc: AIS chains must be >= 1, got %d", cfg.Chains)
+	}
+	betas := cfg.Betas
+	if betas == nil {
+		betas = AISBetas(DefaultAISSteps)
+	}
+	if len(betas) < 2 || betas[0] != 0 || betas[len(betas)-1] != 1 {
+		return 0, nil, fmt.Errorf("mcmc: AIS betas must run from 0 to 1 with at least 2 values, got %d values", len(betas))
+	}
+	for k := 1; k < len(betas); k++ {
+		if !(betas[k] > betas[k-1]) {
+			return 0, nil, fmt.Errorf("mcmc: AIS betas must increase: betas[%d]=%g after %g", k, betas[k], betas[k-1])
+		}
+	}
+	return M, betas, nil
 }
 
 // AIS estimates log Z of the Bipartite model m by annealed importance sampling
@@ -100,24 +128,9 @@ type AISResult struct {
 func AIS(m Bipartite, cfg AISConfig) (AISResult, error) {
 	m.check()
 	nv, nh := m.W.Rows, m.W.Cols
-	M := cfg.Chains
-	if M == 0 {
-		M = 100
-	}
-	if M < 1 {
-		return AISResult{}, fmt.Errorf("mcmc: AIS chains must be >= 1, got %d", cfg.Chains)
-	}
-	betas := cfg.Betas
-	if betas == nil {
-		betas = AISBetas(DefaultAISSteps)
-	}
-	if len(betas) < 2 || betas[0] != 0 || betas[len(betas)-1] != 1 {
-		return AISResult{}, fmt.Errorf("mcmc: AIS betas must run from 0 to 1 with at least 2 values, got %d values", len(betas))
-	}
-	for k := 1; k < len(betas); k++ {
-		if !(betas[k] > betas[k-1]) {
-			return AISResult{}, fmt.Errorf("mcmc: AIS betas must increase: betas[%d]=%g after %g", k, betas[k], betas[k-1])
-		}
+	M, betas, err := cfg.chainsAndBetas()
+	if err != nil {
+		return AISResult{}, err
 	}
 	bA := cfg.BaseBias
 	if bA == nil {

@@ -59,13 +59,28 @@ func (m *RBM) ExactLogZ() (float64, error) {
 	}), nil
 }
 
-// AISLogZ estimates log Z of a Bernoulli RBM by annealed importance sampling
-// (mcmc.AIS). It returns an error for a Gaussian RBM.
+// AISLogZ estimates log Z by annealed importance sampling: mcmc.AIS for a Bernoulli
+// RBM, mcmc.AISGaussian (on GaussianBipartite) for a Gaussian one. Like ExactLogZ, a
+// Gaussian RBM's Z is that of the standardised data, and cfg.BaseBias, if set, gives
+// the base model's means in standardised units. Invalid settings return an error.
 func (m *RBM) AISLogZ(cfg mcmc.AISConfig) (mcmc.AISResult, error) {
-	if m.Visible != Bernoulli {
-		return mcmc.AISResult{}, fmt.Errorf("rbm: AIS is implemented for Bernoulli RBMs only; a Gaussian RBM's log Z is exact up to %d hidden units", mcmc.MaxExactUnits)
+	if m.Visible == Gaussian {
+		return mcmc.AISGaussian(m.GaussianBipartite(), cfg)
 	}
 	return mcmc.AIS(m.Bipartite(), cfg)
+}
+
+// GaussianBipartite returns the parameters of a Gaussian RBM as an
+// mcmc.GaussianBipartite (views, not copies): the energy in standardised units z,
+//
+//	E(z, h) = Σ_i (z_i − b_i)²/(2σ_i²) − Σ_ij (z_i/σ_i) W_ij h_j − cᵀh.
+//
+// It panics for a Bernoulli RBM.
+func (m *RBM) GaussianBipartite() mcmc.GaussianBipartite {
+	if m.Visible != Gaussian {
+		panic("rbm: GaussianBipartite of a Bernoulli RBM")
+	}
+	return mcmc.GaussianBipartite{W: m.W, B: m.B, C: m.C, LogSigma: m.LogSigma}
 }
 
 // MeanLogProb returns the mean over the rows x_n of x of

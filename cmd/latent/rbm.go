@@ -22,7 +22,7 @@ import (
 func init() {
 	register(&modelCmd{
 		Names: []string{"rbm", "grbm"},
-		Usage: "rbm|grbm --data SPEC --hidden N [--cd K | --pcd | --pt CHAINS] [--batch B --lr LR --momentum M --l2 W --schedule constant|linear] --epochs E --out FILE [--resume FILE] [--filters PNG] [--json]",
+		Usage: "rbm|grbm --data SPEC --hidden N [--cd K | --pcd | --pt CHAINS] [--batch B --lr LR --momentum M --l2 W --schedule constant|linear] [--dense] --epochs E --out FILE [--resume FILE] [--filters PNG] [--json]",
 		Train: rbmTrain, Sample: rbmSample, Eval: rbmEval,
 	})
 	registerDemo(demoStep{Order: 20, Name: "rbm: bars-and-stripes 4x4, exact log-likelihood", Run: demoRBMBars})
@@ -40,7 +40,7 @@ func flagSet(fs *flag.FlagSet) map[string]bool {
 type rbmTrainOpts struct {
 	model, data, binarize, out, resume, filters, samples string
 	hidden, cd, pt, batch, epochs                        int
-	pcd, learnSigma, jsonOut                             bool
+	pcd, learnSigma, dense, jsonOut                      bool
 	lr, momentum, l2                                     float64
 	schedule                                             string
 	seed                                                 uint64
@@ -60,6 +60,7 @@ func rbmTrain(env *Env, model string, args []string) error {
 	fs.Float64Var(&o.momentum, "momentum", 0, "momentum in [0, 1)")
 	fs.Float64Var(&o.l2, "l2", 0, "L2 weight decay on W")
 	fs.BoolVar(&o.learnSigma, "learn-sigma", false, "grbm: learn the visible standard deviations")
+	fs.BoolVar(&o.dense, "dense", false, "use dense products even for sparse binary batches (a grbm always does)")
 	fs.IntVar(&o.epochs, "epochs", 10, "total epochs (including those of a resumed run)")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed")
 	fs.StringVar(&o.binarize, "binarize", "", "threshold, stochastic or dynamic")
@@ -129,6 +130,11 @@ func rbmTrain(env *Env, model string, args []string) error {
 		if tr, err = rbm.LoadTrainer(f, d.X, o.epochs); err != nil {
 			return fmt.Errorf("--resume %s: %w", o.resume, err)
 		}
+		// The saved settings are kept, so that the resumed run continues bit for bit;
+		// a --dense that contradicts them is an error rather than silently ignored.
+		if set["dense"] && o.dense != tr.Config().Dense {
+			return usagef("--dense=%t: %s was trained with --dense=%t, and a resumed run keeps its settings", o.dense, o.resume, tr.Config().Dense)
+		}
 		if old := rbm.Info(f); old != nil {
 			info = old
 		}
@@ -145,7 +151,7 @@ func rbmTrain(env *Env, model string, args []string) error {
 		}
 		cfg := rbm.Config{K: o.cd, BatchSize: o.batch, LearningRate: o.lr, Momentum: o.momentum,
 			WeightDecay: o.l2, Epochs: o.epochs, Seed: o.seed, LearnSigma: o.learnSigma,
-			DynamicBinarize: o.binarize == "dynamic"}
+			DynamicBinarize: o.binarize == "dynamic", Dense: o.dense}
 		if o.schedule == "linear" {
 			cfg.Schedule = rbm.LinearDecay
 		}
@@ -214,7 +220,7 @@ func rbmTrain(env *Env, model string, args []string) error {
 		"seconds": time.Since(start).Seconds(), "train_seconds": trainSecs,
 		"seconds_per_epoch": trainSecs / float64(max(ran, 1)), "out": o.out,
 		"hidden": m.NumHidden(), "visible": m.NumVisible(), "method": cfg.Method.String(), "k": cfg.K,
-		"batch": cfg.BatchSize, "lr": cfg.LearningRate, "steps": tr.Steps()}
+		"batch": cfg.BatchSize, "lr": cfg.LearningRate, "dense": cfg.Dense, "steps": tr.Steps()}
 	for k, v := range metrics {
 		res[k] = v
 	}
@@ -374,6 +380,15 @@ func rbmSample(env *Env, kind string, args []string) error {
 	return usagef("--out: want a .png or .npy file, got %q", *out)
 }
 
+// enumUnits returns the number of units ExactLogZ enumerates (2^n states): the hidden
+// layer of a grbm, the smaller layer of an rbm.
+func enumUnits(m *rbm.RBM) int {
+	if m.Visible == rbm.Gaussian {
+		return m.NumHidden()
+	}
+	return min(m.NumVisible(), m.NumHidden())
+}
+
 func rbmEval(env *Env, kind string, args []string) error {
 	fs := newFlags("eval")
 	modelPath := fs.String("model", "", "model file")
@@ -429,7 +444,11 @@ func rbmEval(env *Env, kind string, args []string) error {
 	res := map[string]any{"model": kind, "data": *data, "n": x.Rows,
 		"visible": m.NumVisible(), "hidden": m.NumHidden()}
 	if *exact && !m.CanEnumerate() {
-		return fmt.Errorf("--exact: a %d×%d %s cannot be enumerated (a layer of at most %d units is needed); use AIS", m.NumVisible(), m.NumHidden(), kind, mcmc.MaxExactUnits)
+		need := fmt.Sprintf("a layer of at most %d units is needed", mcmc.MaxExactUnits)
+		if m.Visible == rbm.Gaussian {
+			need = fmt.Sprintf("at most %d hidden units are needed", mcmc.MaxExactUnits)
+		}
+		return fmt.Errorf("--exact: a %d×%d %s cannot be enumerated (%s); use AIS", m.NumVisible(), m.NumHidden(), kind, need)
 	}
 	var exactLZ float64
 	haveExact := false
@@ -441,7 +460,7 @@ func rbmEval(env *Env, kind string, args []string) error {
 		haveExact = true
 		res["exact_log_z"] = jsonFloat(exactLZ)
 		res["exact_seconds"] = time.Since(t0).Seconds()
-	} else if m.CanEnumerate() && min(m.NumVisible(), m.NumHidden()) <= 25 {
+	} else if m.CanEnumerate() && enumUnits(m) <= 25 {
 		// AIS was asked for, and the model is small enough to check it against.
 		t0 := time.Now()
 		if exactLZ, err = m.ExactLogZ(); err != nil {
@@ -451,11 +470,15 @@ func rbmEval(env *Env, kind string, args []string) error {
 		res["exact_log_z"] = jsonFloat(exactLZ)
 		res["exact_seconds"] = time.Since(t0).Seconds()
 	}
-	useAIS := set["ais-chains"] || set["ais-betas"] || !haveExact
-	if useAIS && m.Visible == rbm.Bernoulli {
+	if set["ais-chains"] || set["ais-betas"] || !haveExact {
+		// A grbm's base model is N(b, σ²) in standardised units (mcmc.AISGaussian);
+		// an rbm's is the base-rate model of the scored data.
+		cfg := mcmc.AISConfig{Chains: *aisChains, Betas: mcmc.AISBetas(*aisBetas), Seed: *seed}
+		if m.Visible == rbm.Bernoulli {
+			cfg.BaseBias = mcmc.BaseRateBias(x)
+		}
 		t0 := time.Now()
-		r, err := m.AISLogZ(mcmc.AISConfig{Chains: *aisChains, Betas: mcmc.AISBetas(*aisBetas),
-			BaseBias: mcmc.BaseRateBias(x), Seed: *seed})
+		r, err := m.AISLogZ(cfg)
 		if err != nil {
 			return err
 		}
@@ -469,13 +492,10 @@ func rbmEval(env *Env, kind string, args []string) error {
 		if haveExact {
 			res["exact_log_likelihood"] = jsonFloat(m.MeanLogProb(x, exactLZ))
 		}
-	} else if haveExact {
+	} else {
 		res["estimator"] = "exact"
 		res["log_z"] = jsonFloat(exactLZ)
 		res["log_likelihood"] = jsonFloat(m.MeanLogProb(x, exactLZ))
-	} else {
-		res["estimator"] = fmt.Sprintf("none: a grbm with more than %d hidden units has no log Z estimator yet", mcmc.MaxExactUnits)
-		res["log_likelihood"] = nil
 	}
 	if m.Visible == rbm.Bernoulli {
 		pl, _ := m.PseudoLogLikelihood(x)

@@ -282,3 +282,199 @@ func TestRBMDivergenceKeepsLastGoodCheckpoint(t *testing.T) {
 		t.Errorf("checkpoint is from epoch %d, want %d (%v)", meta.Trainer.Epoch, epoch-1, err)
 	}
 }
+
+// saveRandomGRBM writes a Gaussian RBM with nv visible and nh hidden units, of which
+// only the first `active` have weights (W ~ N(0, 0.6²)); all biases and log σ are
+// random and nonzero, the standardisation non-trivial. It returns the model.
+func saveRandomGRBM(t *testing.T, path string, nv, nh, active int, seed uint64) *rbm.RBM {
+	t.Helper()
+	m, err := rbm.New(rbm.Gaussian, nv, nh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rng.New(seed)
+	for i := 0; i < nv; i++ {
+		s.FillNormal(m.W.Row(i)[:active], 0, 0.6)
+		m.Mean[i], m.Std[i] = float32(2*s.NormFloat64()), 0.5+s.Float32()
+	}
+	s.FillNormal(m.B, 0, 0.5)
+	s.FillNormal(m.C, 0, 0.5)
+	s.FillNormal(m.LogSigma, 0, 0.3)
+	var f checkpoint.File
+	if err := m.Save(&f, map[string]string{"data": "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkpoint.Save(path, &f); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A grbm too large to enumerate is scored by AIS. Hidden units without weights add
+// softplus(c_j) each to log Z, so the exact value is that of the active part.
+func TestGRBMEvalAISLarge(t *testing.T) {
+	dir := noData(t)
+	const nv, nh, active = 4, 40, 8
+	model := filepath.Join(dir, "big.ckpt")
+	m := saveRandomGRBM(t, model, nv, nh, active, 7)
+	sub, err := rbm.New(rbm.Gaussian, nv, active)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < nv; i++ {
+		copy(sub.W.Row(i), m.W.Row(i)[:active])
+	}
+	copy(sub.B, m.B)
+	copy(sub.C, m.C[:active])
+	copy(sub.LogSigma, m.LogSigma)
+	want, err := sub.ExactLogZ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range m.C[active:] {
+		want += math.Log1p(math.Exp(float64(c)))
+	}
+	x, _ := m.Sample(rbm.SampleConfig{N: 50, Steps: 20, Seed: 1})
+	data := filepath.Join(dir, "x.npy")
+	writeNPY(t, data, x, []int{50, nv})
+	code, out, errb := latent(t, "eval", "--model", model, "--data", data, "--ais-chains", "100", "--ais-betas", "2000", "--json")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errb)
+	}
+	ev := decodeJSON(t, out)
+	if ev["estimator"] != "ais" {
+		t.Fatalf("estimator %v", ev["estimator"])
+	}
+	if _, ok := ev["exact_log_z"]; ok {
+		t.Errorf("a %d-hidden grbm has exact_log_z %v", nh, ev["exact_log_z"])
+	}
+	lz, se := num(t, ev, "log_z"), num(t, ev, "log_z_stderr")
+	if d := math.Abs(lz - want); d > 4*se+0.02 || d > 0.1 {
+		t.Errorf("AIS log Z %.4f ± %.4f, exact %.4f", lz, se, want)
+	}
+	t.Logf("%d×%d grbm (%d active): AIS log Z %.4f ± %.4f, exact %.4f", nv, nh, active, lz, se, want)
+	// log_likelihood is MeanLogProb at the AIS log Z.
+	if ll := num(t, ev, "log_likelihood"); math.Abs(ll-m.MeanLogProb(x, lz)) > 1e-9 {
+		t.Errorf("log_likelihood %.9f, MeanLogProb at log_z %.9f", ll, m.MeanLogProb(x, lz))
+	}
+	code, _, errb = latent(t, "eval", "--model", model, "--data", data, "--exact")
+	if code == 0 {
+		t.Fatal("--exact on a 40-hidden grbm succeeded")
+	}
+	oneError(t, errb, "--exact", "4×40 grbm", "30 hidden units")
+}
+
+// AIS on request for a small grbm, beside the exact value it can be checked against.
+func TestGRBMEvalAISSmall(t *testing.T) {
+	dir := noData(t)
+	model := filepath.Join(dir, "small.ckpt")
+	m := saveRandomGRBM(t, model, 5, 10, 10, 8)
+	x, _ := m.Sample(rbm.SampleConfig{N: 40, Steps: 20, Seed: 2})
+	data := filepath.Join(dir, "x.npy")
+	writeNPY(t, data, x, []int{40, 5})
+	code, out, errb := latent(t, "eval", "--model", model, "--data", data, "--ais-chains", "100", "--ais-betas", "2000", "--json")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errb)
+	}
+	ev := decodeJSON(t, out)
+	if ev["estimator"] != "ais" {
+		t.Fatalf("estimator %v", ev["estimator"])
+	}
+	lz, se, exact := num(t, ev, "log_z"), num(t, ev, "log_z_stderr"), num(t, ev, "exact_log_z")
+	if d := math.Abs(lz - exact); d > 4*se+0.02 || d > 0.1 {
+		t.Errorf("AIS log Z %.4f ± %.4f, exact %.4f", lz, se, exact)
+	}
+	if d := num(t, ev, "log_likelihood") - num(t, ev, "exact_log_likelihood"); math.Abs(d+(lz-exact)) > 1e-9 {
+		t.Errorf("log-likelihoods differ by %.9f, log Z by %.9f", d, lz-exact)
+	}
+	t.Logf("5×10 grbm: AIS log Z %.4f ± %.4f, exact %.4f", lz, se, exact)
+}
+
+// --dense trains, is recorded in the checkpoint and the JSON, agrees with the sparse
+// path up to float rounding, and is kept (or must agree) on resume.
+func TestRBMDenseFlag(t *testing.T) {
+	dir := noData(t)
+	// Sparse binary data (density about 0.1), so that the default run takes the sparse path.
+	x := tensor.New(200, 20)
+	s := rng.New(3)
+	for i := 0; i < x.Rows; i++ {
+		for j := range x.Row(i) {
+			if s.Float64() < 0.1 || (j == i%20 && s.Float64() < 0.5) {
+				x.Set(i, j, 1)
+			}
+		}
+	}
+	data := filepath.Join(dir, "sparse.npy")
+	writeNPY(t, data, x, []int{200, 20})
+	args := func(out, epochs string, extra ...string) []string {
+		return append([]string{"train", "rbm", "--data", data, "--hidden", "8", "--batch", "20", "--momentum", "0.5",
+			"--epochs", epochs, "--seed", "4", "--out", out}, extra...)
+	}
+	dense, sparse := filepath.Join(dir, "dense.ckpt"), filepath.Join(dir, "sparse.ckpt")
+	code, out, errb := latent(t, args(dense, "4", "--dense", "--json")...)
+	if code != 0 {
+		t.Fatalf("train --dense: exit %d: %s", code, errb)
+	}
+	if tr := decodeJSON(t, out); tr["dense"] != true {
+		t.Errorf("train --dense --json: dense = %v", tr["dense"])
+	}
+	code, out, errb = latent(t, args(sparse, "4", "--json")...)
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, errb)
+	}
+	if tr := decodeJSON(t, out); tr["dense"] != false {
+		t.Errorf("train --json: dense = %v", tr["dense"])
+	}
+	denseConfig := func(path string) bool {
+		t.Helper()
+		f, err := checkpoint.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta struct {
+			Trainer struct {
+				Config struct{ Dense bool } `json:"config"`
+			} `json:"trainer"`
+		}
+		if err := f.GetMeta(&meta); err != nil {
+			t.Fatal(err)
+		}
+		return meta.Trainer.Config.Dense
+	}
+	if !denseConfig(dense) || denseConfig(sparse) {
+		t.Errorf("checkpoint Dense: %v with --dense, %v without", denseConfig(dense), denseConfig(sparse))
+	}
+	wd, ws := loadW(t, dense), loadW(t, sparse)
+	var worst float64
+	for i := range wd {
+		worst = max(worst, math.Abs(float64(wd[i])-float64(ws[i])))
+	}
+	if worst > 1e-4 {
+		t.Errorf("dense and sparse W differ by up to %g", worst)
+	}
+	t.Logf("max |W_dense − W_sparse| = %.3g after 4 epochs", worst)
+	// Resume keeps the saved setting: 2 + 2 dense epochs (without repeating --dense)
+	// are the 4 dense epochs bit for bit.
+	half := filepath.Join(dir, "half.ckpt")
+	if code, _, errb := latent(t, args(half, "2", "--dense")...); code != 0 {
+		t.Fatal(errb)
+	}
+	if code, _, errb := latent(t, args(half, "4", "--resume", half)...); code != 0 {
+		t.Fatal(errb)
+	}
+	if !denseConfig(half) {
+		t.Error("resumed dense run lost Dense")
+	}
+	wh := loadW(t, half)
+	for i := range wd {
+		if math.Float32bits(wd[i]) != math.Float32bits(wh[i]) {
+			t.Fatalf("W[%d]: 4 dense epochs %v, 2+2 resumed %v", i, wd[i], wh[i])
+		}
+	}
+	// A --dense that contradicts the saved setting is an error naming both.
+	code, _, errb = latent(t, args(filepath.Join(dir, "x.ckpt"), "6", "--resume", half, "--dense=false")...)
+	if code == 0 {
+		t.Fatal("--dense=false on resuming a dense run succeeded")
+	}
+	oneError(t, errb, "--dense=false", "--dense=true")
+}
