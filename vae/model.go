@@ -22,6 +22,11 @@ type Model struct {
 	// LogSigma2 is the learned log-variance of the Gaussian decoder (one value);
 	// nil for a Bernoulli decoder or a fixed σ².
 	LogSigma2 *nn.Param
+	// ClassPrior is p(y) for a cvae used as a classifier (ClassLogProbs): the class
+	// frequencies of the labels it was trained on, set by the first TrainEpoch and
+	// saved with the model. Nil means a uniform prior (models saved before it was
+	// recorded, or built with New and never trained).
+	ClassPrior []float64
 
 	// scratch, reused between calls
 	encIn, decIn, eps, xr, dout, dh, mean *tensor.Mat

@@ -180,6 +180,9 @@ func (t *Trainer) TrainEpoch(d *dataset.Dataset) (EpochStats, error) {
 	if err := m.CheckData(d); err != nil {
 		return EpochStats{}, err
 	}
+	if m.Config.Kind == KindCVAE && m.ClassPrior == nil && d.Len() > 0 {
+		m.ClassPrior = ClassFrequencies(d.Labels, m.Config.CondDim)
+	}
 	start := time.Now()
 	n := d.Len()
 	perm := t.Rng.Perm(n)
@@ -291,6 +294,8 @@ type meta struct {
 	Step    int          `json:"step"`
 	Data    string       `json:"data,omitempty"`
 	History []EpochStats `json:"history,omitempty"`
+	// ClassPrior is Model.ClassPrior (absent from files written before it existed).
+	ClassPrior []float64 `json:"class_prior,omitempty"`
 }
 
 // Checkpoint returns a model file holding the model, its settings and the full
@@ -299,7 +304,7 @@ type meta struct {
 func (t *Trainer) Checkpoint(dataName string) (*checkpoint.File, error) {
 	f := &checkpoint.File{Kind: t.Model.Config.Kind}
 	if err := f.SetMeta(meta{Config: t.Model.Config, Train: t.Config, Dim: t.Model.Dim,
-		Epoch: t.Epoch, Step: t.Step, Data: dataName, History: t.History}); err != nil {
+		Epoch: t.Epoch, Step: t.Step, Data: dataName, History: t.History, ClassPrior: t.Model.ClassPrior}); err != nil {
 		return nil, err
 	}
 	nn.SaveParams(f, "param", t.params)
@@ -338,6 +343,10 @@ func LoadTrainer(f *checkpoint.File) (*Trainer, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if err := m.checkClassPrior(mt.ClassPrior); err != nil {
+		return nil, "", err
+	}
+	m.ClassPrior = mt.ClassPrior
 	t := &Trainer{Model: m, Config: tc, Epoch: mt.Epoch, Step: mt.Step, History: mt.History, Rng: rng.New(0)}
 	t.setup()
 	if err := nn.LoadParams(f, "param", t.params); err != nil {

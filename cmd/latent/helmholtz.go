@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/helmholtz"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
@@ -14,8 +15,9 @@ import (
 
 func init() {
 	register(&modelCmd{
-		Names:  []string{"helmholtz"},
-		Usage:  "helmholtz  Helmholtz machine by (reweighted) wake-sleep: --hidden 200,200 [--rws-k K (1: plain wake-sleep)] [--q-wake] [--q-sleep] [--batch 100] [--lr 1e-3] [--binarize threshold|stochastic|dynamic] [--resume F]",
+		Names: []string{"helmholtz"},
+		Usage: "helmholtz  Helmholtz machine by (reweighted) wake-sleep: --hidden 200,200 [--rws-k K (1: plain wake-sleep)] [--q-wake] [--q-sleep] [--batch 100] [--lr 1e-3] [--binarize threshold|stochastic|dynamic] [--resume F]\n" +
+			"           needs binary data or --binarize; eval binarises as in training (dynamic: one fixed stochastic draw from --seed)",
 		Train:  trainHelmholtz,
 		Sample: sampleHelmholtz,
 		Eval:   evalHelmholtz,
@@ -80,11 +82,6 @@ func trainHelmholtz(env *Env, model string, args []string) error {
 		return err
 	}
 	x := d.X
-	for i, v := range x.Data {
-		if !(v >= 0 && v <= 1) {
-			return fmt.Errorf("--data %s: value %v at row %d is outside [0, 1]; a Helmholtz machine models binary data", *data, v, i/x.Cols)
-		}
-	}
 	var tr *helmholtz.Trainer
 	if *resume != "" {
 		f, err := checkpoint.LoadKind(*resume, helmholtz.Kind)
@@ -106,7 +103,19 @@ func trainHelmholtz(env *Env, model string, args []string) error {
 			return err
 		}
 	}
-	extra := helmholtzExtra{Data: *data, Binarize: *binarize, Height: d.Height, Width: d.Width, Channels: d.Channels}
+	// mode is how the data are binarised: by the flag, or, for --resume, dynamically
+	// when the file says so (a resumed run keeps the file's settings).
+	mode := *binarize
+	if tr.Cfg.Dynamic && mode == "" {
+		mode = "dynamic"
+	}
+	if mode == "dynamic" && !tr.Cfg.Dynamic {
+		return usagef("--binarize: dynamic, but %s was trained without it and --resume keeps the file's settings", *resume)
+	}
+	if err := checkHelmholtzData(d, *data, mode); err != nil {
+		return err
+	}
+	extra := helmholtzExtra{Data: *data, Binarize: mode, Height: d.Height, Width: d.Width, Channels: d.Channels}
 	start := time.Now()
 	ran := 0
 	var last helmholtz.Stats
@@ -142,6 +151,28 @@ func trainHelmholtz(env *Env, model string, args []string) error {
 		"algorithm": algo, "rws_k": tr.Cfg.K, "q_wake": tr.Cfg.QWake, "q_sleep": tr.Cfg.QSleep,
 		"epochs": tr.Epoch, "epochs_run": ran, "seconds": secs, "seconds_per_epoch": secs / float64(max(ran, 1)),
 		"train_bound": jsonFloat(last.Bound), "train_bound_per_epoch": bounds, "out": *out})
+}
+
+// checkHelmholtzData returns the error, the same in train and eval, for data a
+// Helmholtz machine cannot model after binarisation mode: with "dynamic" (training
+// only) values outside [0, 1], else values other than 0 and 1.
+func checkHelmholtzData(d *dataset.Dataset, spec, mode string) error {
+	if mode == "dynamic" {
+		if err := dataset.CheckUnit(d); err != nil {
+			return fmt.Errorf("--binarize dynamic: %w", err)
+		}
+		return nil
+	}
+	x := d.X
+	for i := 0; i < x.Rows; i++ {
+		for _, v := range x.Row(i) {
+			if v != 0 && v != 1 {
+				return fmt.Errorf("--data %s: value %v at row %d is not 0 or 1, and a Helmholtz machine models binary data: "+
+					"use --binarize threshold or stochastic (or dynamic, in training)", spec, v, i)
+			}
+		}
+	}
+	return nil
 }
 
 func saveHelmholtz(path string, tr *helmholtz.Trainer, extra helmholtzExtra) error {
@@ -188,11 +219,14 @@ func evalHelmholtz(env *Env, kind string, args []string) error {
 	if *k < 1 {
 		return usagef("--iw-k: must be >= 1, got %d", *k)
 	}
+	if a.Binarize == "dynamic" {
+		return usagef("--binarize: eval scores fixed data; use threshold or stochastic, got dynamic")
+	}
 	m, extra, err := loadHelmholtz(a.Model)
 	if err != nil {
 		return err
 	}
-	if a.Binarize == "" {
+	if a.Binarize == "" { // binarise as in training: one fixed draw for dynamic
 		a.Binarize = extra.Binarize
 		if a.Binarize == "dynamic" {
 			a.Binarize = "stochastic"
@@ -209,10 +243,8 @@ func evalHelmholtz(env *Env, kind string, args []string) error {
 	if a.Limit > 0 && a.Limit < x.Rows {
 		x = x.Slice(0, a.Limit)
 	}
-	for i, v := range x.Data[:x.Rows*x.Cols] {
-		if v != 0 && v != 1 {
-			return fmt.Errorf("eval: --data %s: value %v at row %d is not binary (use --binarize)", a.Data, v, i/x.Cols)
-		}
+	if err := checkHelmholtzData(&dataset.Dataset{Name: d.Name, X: x}, a.Data, a.Binarize); err != nil {
+		return err
 	}
 	start := time.Now()
 	lp := m.LogProb(nil, x, helmholtz.ISConfig{K: *k, Seed: a.Seed})

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
 )
 
 func TestHelmholtzCLI(t *testing.T) {
@@ -76,4 +78,73 @@ func TestHelmholtzCLI(t *testing.T) {
 		}
 		oneError(t, lastLine(errs), c.want)
 	}
+}
+
+// TestHelmholtzBinarizeTrainEval: data in [0, 1] that are not binary are refused by
+// train and eval alike without --binarize (train used to fit the intensities as
+// soft targets, then eval refused the same data); with --binarize, eval binarises
+// the same --data as training did, and --binarize dynamic gives one fixed draw.
+func TestHelmholtzBinarizeTrainEval(t *testing.T) {
+	dir := noData(t)
+	x := tensor.New(40, 9)
+	rng.New(5).FillUniform(x.Data)
+	gray := filepath.Join(dir, "gray.npy")
+	writeNPY(t, gray, x, []int{40, 9})
+	common := []string{"--hidden", "4", "--batch", "10", "--epochs", "2", "--seed", "3"}
+	train := func(out string, extra ...string) (int, string) {
+		args := append([]string{"train", "helmholtz", "--out", filepath.Join(dir, out)}, common...)
+		code, _, errs := latent(t, append(args, extra...)...)
+		return code, errs
+	}
+	eval := func(model string, extra ...string) (int, string) {
+		code, _, errs := latent(t, append([]string{"eval", "--model", filepath.Join(dir, model), "--iw-k", "5", "--json"}, extra...)...)
+		return code, errs
+	}
+
+	// The same error from train and from eval, for the same --data.
+	code, trainErr := train("raw.model", "--data", gray)
+	if code == 0 {
+		t.Fatal("train helmholtz on non-binary data without --binarize succeeded")
+	}
+	want := "--data " + gray + ": value " // the first value, row 0
+	oneError(t, trainErr, want, "is not 0 or 1", "--binarize")
+	if code, errs := train("bars.model", "--data", "bars:3"); code != 0 {
+		t.Fatal(errs)
+	}
+	code, evalErr := eval("bars.model", "--data", gray)
+	if code == 0 {
+		t.Fatal("eval of a binary-data model on non-binary data succeeded")
+	}
+	if evalErr != trainErr {
+		t.Errorf("train and eval disagree about the same data:\ntrain: %q\neval:  %q", trainErr, evalErr)
+	}
+
+	// With --binarize, what train accepts eval accepts, with the same --data.
+	for _, mode := range []string{"threshold", "stochastic", "dynamic"} {
+		model := mode + ".model"
+		if code, errs := train(model, "--data", gray, "--binarize", mode); code != 0 {
+			t.Fatalf("train --binarize %s: %s", mode, errs)
+		}
+		if code, errs := eval(model, "--data", gray); code != 0 {
+			t.Errorf("eval of a --binarize %s model on the same data: %s", mode, errs)
+		}
+	}
+	code, errs := eval("dynamic.model", "--data", gray, "--binarize", "dynamic")
+	if code != 2 {
+		t.Errorf("eval --binarize dynamic: exit %d", code)
+	}
+	oneError(t, errs, "--binarize: eval scores fixed data; use threshold or stochastic, got dynamic")
+
+	// --resume keeps the file's binarisation: a dynamic run resumes without the flag
+	// (and its model still evaluates), a non-dynamic one refuses --binarize dynamic.
+	if code, errs := train("dynamic2.model", "--data", gray, "--resume", filepath.Join(dir, "dynamic.model"), "--epochs", "3"); code != 0 {
+		t.Errorf("resume a dynamic run without --binarize: %s", errs)
+	} else if code, errs := eval("dynamic2.model", "--data", gray); code != 0 {
+		t.Errorf("eval of the resumed dynamic run: %s", errs)
+	}
+	code, errs = train("t2.model", "--data", gray, "--binarize", "dynamic", "--resume", filepath.Join(dir, "threshold.model"), "--epochs", "3")
+	if code != 2 {
+		t.Errorf("resume a threshold run with --binarize dynamic: exit %d", code)
+	}
+	oneError(t, errs, "--binarize: dynamic, but", "threshold.model was trained without it")
 }

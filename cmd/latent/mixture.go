@@ -18,7 +18,8 @@ func init() {
 	register(&modelCmd{
 		Names: []string{"gmm", "bmm"},
 		Usage: "gmm        Gaussian mixture by EM: --components K [--covariance full|diag|spherical|tied] [--reg 1e-6] [--tol 1e-3] [--epochs MAXITER] [--n-init N] [--pca D] [--fast] [--plot F.png]\n" +
-			"bmm        Bernoulli mixture by EM (Beta prior): --components K [--prior-a 2 --prior-b 2] [--tol 1e-3] [--epochs MAXITER] [--n-init N] [--fast] [--plot F.png]",
+			"bmm        Bernoulli mixture by EM (Beta prior): --components K [--prior-a 2 --prior-b 2] [--tol 1e-3] [--epochs MAXITER] [--n-init N] [--fast] [--plot F.png]\n" +
+			"           gmm, bmm: --binarize threshold|stochastic (EM and eval use fixed data, so dynamic is refused); eval binarises as in training unless --binarize is given",
 		Train:  trainMixture,
 		Sample: sampleMixture,
 		Eval:   evalMixture,
@@ -280,6 +281,9 @@ func evalMixture(env *Env, kind string, args []string) error {
 	fs.Int("iw-k", 0, "ignored: mixture log-likelihoods are exact")
 	if err := a.parse(fs, args); err != nil {
 		return err
+	}
+	if a.Binarize == "dynamic" {
+		return usagef("--binarize: eval scores fixed data; use threshold or stochastic, got dynamic")
 	}
 	lm, err := loadMixture(a.Model, kind)
 	if err != nil {

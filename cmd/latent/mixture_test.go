@@ -156,3 +156,34 @@ func lastLine(s string) string {
 	}
 	return s[i:]
 }
+
+// TestMixtureEvalRejectsDynamic: eval scores fixed data, so --binarize dynamic is a
+// usage error naming the flag and value (it used to be ignored silently), as in
+// train and in the other families' eval.
+func TestMixtureEvalRejectsDynamic(t *testing.T) {
+	dir := noData(t)
+	bmm, gmm := filepath.Join(dir, "b.model"), filepath.Join(dir, "g.model")
+	if code, _, errs := latent(t, "train", "bmm", "--data", "bars:3", "--components", "2", "--out", bmm); code != 0 {
+		t.Fatal(errs)
+	}
+	data := blobsNPY(t, dir)
+	if code, _, errs := latent(t, "train", "gmm", "--data", data, "--components", "2", "--out", gmm); code != 0 {
+		t.Fatal(errs)
+	}
+	for _, c := range [][]string{
+		{"eval", "--model", bmm, "--data", "bars:3", "--binarize", "dynamic"},
+		{"eval", "--model", gmm, "--data", data, "--binarize", "dynamic", "--json"},
+	} {
+		code, out, errs := latent(t, c...)
+		if code != 2 || out != "" {
+			t.Errorf("%v: exit %d, stdout %q (want a usage error)", c, code, out)
+		}
+		oneError(t, errs, "--binarize: eval scores fixed data; use threshold or stochastic, got dynamic")
+	}
+	// threshold and stochastic still work
+	for _, mode := range []string{"threshold", "stochastic"} {
+		if code, _, errs := latent(t, "eval", "--model", bmm, "--data", "bars:3", "--binarize", mode); code != 0 {
+			t.Errorf("--binarize %s: %s", mode, errs)
+		}
+	}
+}

@@ -26,7 +26,10 @@ func init() {
       [--seed S] [--binarize threshold|stochastic|dynamic] [--pictures DIR] --out FILE
       [--resume FILE (settings come from FILE; --epochs is the total)] [--json]
                                       autoencoder / (conditional, convolutional) VAE;
-      sample: [--label L] for cvae;  eval: [--iw-k 5000] [--n N] (IWAE log-likelihood)`,
+      sample: [--label L] for cvae;  eval: [--iw-k 5000] [--n N] (IWAE log-likelihood)
+      eval --classify (cvae): classify by Bayes' rule, p(y|x) ∝ p(x|y) p(y) with p(y) the
+      training class frequencies (uniform for older model files); reports accuracy and
+      mean_log_p_label (costs one --iw-k estimate per class: try --iw-k 100)`,
 		Train:  vaeTrain,
 		Sample: vaeSample,
 		Eval:   vaeEval,
@@ -392,7 +395,8 @@ func vaeSample(env *Env, kind string, args []string) error {
 func vaeEval(env *Env, kind string, args []string) error {
 	fs := newFlags("eval")
 	a := evalFlags(fs)
-	k := fs.Int("iw-k", 5000, "importance samples for the log-likelihood estimate")
+	k := fs.Int("iw-k", 5000, "importance samples for the log-likelihood estimate (per class with --classify)")
+	classify := fs.Bool("classify", false, "cvae: also classify every example by Bayes' rule and report accuracy")
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
@@ -402,6 +406,9 @@ func vaeEval(env *Env, kind string, args []string) error {
 	if a.Binarize == "dynamic" {
 		return usagef("--binarize: eval scores fixed data; use threshold or stochastic, got dynamic")
 	}
+	if *classify && kind != vae.KindCVAE {
+		return usagef("--classify: only a cvae can classify (it models p(x|y)); %s holds a %s", a.Model, kind)
+	}
 	tr, _, err := loadVAE(a.Model)
 	if err != nil {
 		return err
@@ -409,6 +416,9 @@ func vaeEval(env *Env, kind string, args []string) error {
 	d, err := openData(env, a.Data, a.Binarize, a.Seed)
 	if err != nil {
 		return err
+	}
+	if *classify && d.Labels == nil {
+		return fmt.Errorf("--classify: --data %s has no labels to compare the predicted classes with", a.Data)
 	}
 	if a.Limit > 0 && a.Limit < d.Len() {
 		d.X = d.X.Slice(0, a.Limit)
@@ -421,8 +431,21 @@ func vaeEval(env *Env, kind string, args []string) error {
 	if err != nil {
 		return err
 	}
+	var cl vae.ClassEval
+	if *classify {
+		if cl, err = tr.Model.EvaluateClassifier(d, *k, rng.NewStream(a.Seed, 5)); err != nil {
+			return err
+		}
+	}
 	secs := time.Since(start).Seconds()
 	res := map[string]any{"model": kind, "data": a.Data, "n": ev.N, "seconds": secs}
+	if *classify {
+		res["accuracy"] = jsonFloat(cl.Accuracy)
+		res["mean_log_p_label"] = jsonFloat(cl.MeanLogPLabel)
+		res["marginal_log_likelihood"] = jsonFloat(cl.MarginalLogLik)
+		res["class_prior"] = cl.Prior
+		res["classify_estimator"] = fmt.Sprintf("bayes rule over iwae-k%d estimates of log p(x|y)", *k)
+	}
 	if tr.Model.Variational() {
 		res["elbo"] = jsonFloat(ev.ELBO)
 		res["log_likelihood"] = jsonFloat(ev.LogLik)
@@ -436,8 +459,16 @@ func vaeEval(env *Env, kind string, args []string) error {
 		return printJSON(env, res)
 	}
 	if tr.Model.Variational() {
-		fmt.Fprintf(env.Stdout, "%s on %s (n=%d): log p(x) ≈ %.3f nats (IWAE, k=%d), ELBO %.3f, %.1fs\n",
-			kind, a.Data, ev.N, ev.LogLik, *k, ev.ELBO, secs)
+		px := "p(x)"
+		if kind == vae.KindCVAE {
+			px = "p(x|y)"
+		}
+		fmt.Fprintf(env.Stdout, "%s on %s (n=%d): log %s ≈ %.3f nats (IWAE, k=%d), ELBO %.3f, %.1fs\n",
+			kind, a.Data, ev.N, px, ev.LogLik, *k, ev.ELBO, secs)
+		if *classify {
+			fmt.Fprintf(env.Stdout, "classification by Bayes' rule (prior: %s): accuracy %.4f, mean log p(label|x) %.4f nats, log p(x) = log Σ_y p(x|y)p(y) ≈ %.3f nats\n",
+				cl.Prior, cl.Accuracy, cl.MeanLogPLabel, cl.MarginalLogLik)
+		}
 	} else {
 		fmt.Fprintf(env.Stdout, "ae on %s (n=%d): reconstruction log-likelihood %.3f nats, %.1fs\n", a.Data, ev.N, ev.ELBO, secs)
 	}

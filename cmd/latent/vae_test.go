@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
 
@@ -198,4 +199,91 @@ func FuzzParseHidden(f *testing.F) {
 			}
 		}
 	})
+}
+
+// twoPatternFiles writes n binary rows of 16 values and their labels as .npy files
+// and returns the data SPEC: class 0 has its first 8 values on with probability 0.9
+// and the rest with 0.1, class 1 (every third example) the opposite.
+func twoPatternFiles(t *testing.T, dir, name string, n int, seed uint64) string {
+	const P = 16
+	s := rng.New(seed)
+	x, y := tensor.New(n, P), tensor.New(n, 1)
+	for i := 0; i < n; i++ {
+		c := 0
+		if i%3 == 2 {
+			c = 1
+		}
+		y.Set(i, 0, float32(c))
+		for j := 0; j < P; j++ {
+			p := 0.1
+			if (j < P/2) == (c == 0) {
+				p = 0.9
+			}
+			if s.Float64() < p {
+				x.Set(i, j, 1)
+			}
+		}
+	}
+	xp, yp := filepath.Join(dir, name+".npy"), filepath.Join(dir, name+".labels.npy")
+	writeNPY(t, xp, x, []int{n, P})
+	writeNPY(t, yp, y, []int{n})
+	return xp + ":labels=" + yp
+}
+
+// TestCVAEClassify trains a cvae on two well-separated patterns and classifies
+// held-out data with `eval --classify`: accuracy 1, log p(label|x) near 0, beside the
+// usual ELBO and log-likelihood; then the mistakes a user can make.
+func TestCVAEClassify(t *testing.T) {
+	dir := noData(t)
+	train := twoPatternFiles(t, dir, "train", 300, 1)
+	test := twoPatternFiles(t, dir, "test", 60, 2)
+	model := filepath.Join(dir, "c.model")
+	if code, _, errs := latent(t, "train", "cvae", "--data", train, "--latent", "2", "--hidden", "16",
+		"--epochs", "15", "--batch", "30", "--lr", "0.01", "--out", model); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := latent(t, "eval", "--model", model, "--data", test, "--classify", "--iw-k", "10", "--json")
+	if code != 0 {
+		t.Fatalf("eval --classify: %s", errs)
+	}
+	ev := decodeJSON(t, out)
+	for _, k := range []string{"model", "data", "n", "elbo", "log_likelihood", "estimator", "accuracy", "mean_log_p_label",
+		"marginal_log_likelihood", "class_prior", "classify_estimator"} {
+		if _, ok := ev[k]; !ok {
+			t.Errorf("eval --classify --json lacks %q: %v", k, ev)
+		}
+	}
+	acc, _ := ev["accuracy"].(float64)
+	lpl, _ := ev["mean_log_p_label"].(float64)
+	if acc != 1 || !(lpl > -0.05 && lpl <= 0) || ev["n"] != 60.0 || ev["class_prior"] != "training class frequencies" {
+		t.Errorf("eval --classify: %v (want accuracy 1, mean_log_p_label in (-0.05, 0], n 60, training class frequencies)", ev)
+	}
+	// --n limits the examples classified; the text output names the figures.
+	code, out, errs = latent(t, "eval", "--model", model, "--data", test, "--classify", "--iw-k", "5", "--n", "9")
+	if code != 0 || !strings.Contains(out, "(n=9)") || !strings.Contains(out, "accuracy 1.0000") {
+		t.Errorf("eval --classify --n 9: %d %q %q", code, out, errs)
+	}
+
+	plain := filepath.Join(dir, "plain.npy") // rows without labels
+	x := tensor.New(20, 16)
+	rng.New(3).FillUniform(x.Data)
+	writeNPY(t, plain, x, []int{20, 16})
+	vm := filepath.Join(dir, "v.model")
+	if code, _, errs := latent(t, "train", "vae", "--data", plain, "--latent", "2", "--hidden", "8", "--epochs", "1", "--out", vm); code != 0 {
+		t.Fatal(errs)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "--model", vm, "--data", plain, "--classify"}, "--classify: only a cvae can classify (it models p(x|y)); " + vm + " holds a vae"},
+		{[]string{"eval", "--model", model, "--data", plain, "--classify", "--iw-k", "5"}, "--classify: --data " + plain + " has no labels"},
+	} {
+		code, out, errs := latent(t, c.args...)
+		if code == 0 || out != "" {
+			t.Errorf("%v: exit %d, stdout %q", c.args, code, out)
+			continue
+		}
+		oneError(t, errs, c.want)
+	}
 }
