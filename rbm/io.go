@@ -47,7 +47,7 @@ func (m *RBM) Save(f *checkpoint.File, info map[string]string) error {
 
 func (m *RBM) addTensors(f *checkpoint.File) {
 	nv, nh := m.NumVisible(), m.NumHidden()
-	f.AddF32("W", []int{nv, nh}, m.W.Data[:nv*nh])
+	f.AddF32("W", []int{nv, nh}, flat(m.W))
 	f.AddF32("b", []int{nv}, m.B)
 	f.AddF32("c", []int{nh}, m.C)
 	if m.Visible == Gaussian {
@@ -107,10 +107,15 @@ func load(f *checkpoint.File) (*RBM, *fileMeta, error) {
 		}
 		return err
 	}
+	w, err := f.F32("W", nv*nh)
+	if err != nil {
+		return nil, nil, err
+	}
+	setFlat(m.W, w)
 	for _, p := range []struct {
 		dst  []float32
 		name string
-	}{{m.W.Data[:nv*nh], "W"}, {m.B, "b"}, {m.C, "c"}, {m.LogSigma, "log_sigma"}, {m.Mean, "mean"}, {m.Std, "std"}} {
+	}{{m.B, "b"}, {m.C, "c"}, {m.LogSigma, "log_sigma"}, {m.Mean, "mean"}, {m.Std, "std"}} {
 		if p.dst == nil {
 			continue
 		}
@@ -136,7 +141,7 @@ func (t *Trainer) Save(f *checkpoint.File, info map[string]string) error {
 		return err
 	}
 	m.addTensors(f)
-	f.AddF32("train/vW", []int{nv, nh}, t.vW.Data[:nv*nh])
+	f.AddF32("train/vW", []int{nv, nh}, flat(t.vW))
 	f.AddF32("train/vb", []int{nv}, t.vB)
 	f.AddF32("train/vc", []int{nh}, t.vC)
 	if t.vS != nil {
@@ -206,9 +211,11 @@ func LoadTrainer(f *checkpoint.File, data *tensor.Mat, epochs int) (*Trainer, er
 		}
 		return err
 	}
-	if err := get(t.vW.Data[:nv*nh], "train/vW"); err != nil {
+	vw, err := f.F32("train/vW", nv*nh)
+	if err != nil {
 		return nil, err
 	}
+	setFlat(t.vW, vw)
 	if err := get(t.vB, "train/vb"); err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func New(visible Visible, nv, nh int) (*RBM, error) {
 	if nh < 1 {
 		return nil, fmt.Errorf("rbm: hidden units must be >= 1, got %d", nh)
 	}
-	m := &RBM{Visible: visible, W: tensor.New(nv, nh), B: make([]float32, nv), C: make([]float32, nh)}
+	m := &RBM{Visible: visible, W: weightMat(nv, nh), B: make([]float32, nv), C: make([]float32, nh)}
 	switch visible {
 	case Bernoulli:
 	case Gaussian:
@@ -110,7 +110,10 @@ func (m *RBM) InitFromData(x *tensor.Mat, s *rng.Stream) error {
 	if x.Rows < 1 {
 		return fmt.Errorf("rbm: no training examples")
 	}
-	s.FillNormal(m.W.Data[:nv*m.NumHidden()], 0, 0.01)
+	nh := m.NumHidden()
+	w := make([]float32, nv*nh) // one draw in row-major order, whatever W's stride
+	s.FillNormal(w, 0, 0.01)
+	setFlat(m.W, w)
 	clear(m.C)
 	mean, std := columnMoments(x)
 	switch m.Visible {
@@ -363,7 +366,8 @@ func (m *RBM) finite() (bool, string) {
 // Clone returns a deep copy of m.
 func (m *RBM) Clone() *RBM {
 	c := *m
-	c.W = m.W.Clone()
+	c.W = weightMat(m.W.Rows, m.W.Cols)
+	c.W.Copy(m.W)
 	c.B = append([]float32(nil), m.B...)
 	c.C = append([]float32(nil), m.C...)
 	if m.LogSigma != nil {
@@ -372,4 +376,37 @@ func (m *RBM) Clone() *RBM {
 		c.Std = append([]float32(nil), m.Std...)
 	}
 	return &c
+}
+
+// weightMat returns a zero nv×nh matrix laid out for the training step: with nh ≥ 64
+// its rows are padded to a whole number of 64-byte cache lines (a stride that is a
+// multiple of 16), so that the rows the sparse products gather start on a cache line
+// (on the 784×500 RBM about 10% faster than a stride of 500). Smaller models keep
+// contiguous rows. The padding stays zero.
+func weightMat(nv, nh int) *tensor.Mat {
+	stride := nh
+	if nh >= 64 {
+		stride = (nh + 15) &^ 15
+	}
+	return &tensor.Mat{Rows: nv, Cols: nh, Stride: stride, Data: make([]float32, nv*stride)}
+}
+
+// flat returns the elements of m in row-major order without padding: m.Data itself
+// when the rows are contiguous, else a packed copy.
+func flat(m *tensor.Mat) []float32 {
+	if m.Contiguous() {
+		return m.Data[:m.Rows*m.Cols]
+	}
+	out := make([]float32, 0, m.Rows*m.Cols)
+	for i := 0; i < m.Rows; i++ {
+		out = append(out, m.Row(i)...)
+	}
+	return out
+}
+
+// setFlat copies the row-major elements src (len Rows·Cols) into m.
+func setFlat(m *tensor.Mat, src []float32) {
+	for i := 0; i < m.Rows; i++ {
+		copy(m.Row(i), src[i*m.Cols:(i+1)*m.Cols])
+	}
 }

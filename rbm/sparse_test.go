@@ -127,3 +127,31 @@ func TestDenseBatchUsesGemm(t *testing.T) {
 	trainAll(t, tr2)
 	equalModels(t, "dense batch vs Dense", m1, m2)
 }
+
+// TestGatheredSparseBatches checks that drawing the sparse batches straight from the
+// sparse form of the data (TrainEpoch's path for fixed sparse binary data) gives the
+// same bits as gathering dense rows and compressing them.
+func TestGatheredSparseBatches(t *testing.T) {
+	data := sparseData(130, 70, 0.1, 5)
+	for _, cfg := range []Config{{K: 1}, {K: 1, Momentum: 0.5}, {Method: PCD}, {Method: PT, Temperatures: 3}} {
+		cfg.BatchSize, cfg.Epochs, cfg.Seed, cfg.LearningRate = 20, 3, 7, 0.05
+		m1, tr1 := trainNew(t, Bernoulli, 33, data, cfg)
+		if tr1.dataCSR == nil {
+			t.Fatalf("%s: sparse data not kept in sparse form", cfg.Method)
+		}
+		trainAll(t, tr1)
+		m2, tr2 := trainNew(t, Bernoulli, 33, data, cfg)
+		tr2.dataCSR = nil // dense gather + FromDense for every batch
+		trainAll(t, tr2)
+		equalModels(t, cfg.Method.String()+" gathered vs dense batches", m1, m2)
+	}
+	// Dense data, dense mode and dynamic binarisation keep the dense path.
+	_, tr := trainNew(t, Bernoulli, 8, sparseData(40, 20, 0.6, 1), Config{BatchSize: 10, Epochs: 1})
+	if tr.dataCSR != nil {
+		t.Error("data at density 0.6 kept in sparse form")
+	}
+	_, tr = trainNew(t, Bernoulli, 8, data, Config{BatchSize: 10, Epochs: 1, Dense: true})
+	if tr.dataCSR != nil {
+		t.Error("Dense trainer kept a sparse copy of the data")
+	}
+}

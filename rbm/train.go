@@ -177,6 +177,16 @@ type Trainer struct {
 
 	// scratch, (B, ·)
 	v0, u0, ph0, hs, vk, uk, phk, av, whData, whModel *tensor.Mat
+	// phAll (2B, nh) holds p(h|v0) above p(h|vk): ph0 and phk are row views of it,
+	// and phBoth the view of both, so that one sparse product takes both phases.
+	phAll  *tensor.Mat
+	phBoth tensor.Mat
+	spAll  tensor.CSR // [v0; −vk]ᵀ when both batches are sparse
+	// dataCSR is the training data in sparse form (fixed binary data that is sparse
+	// enough), from which TrainEpoch gathers sp0 directly; sp0Ready says that sp0
+	// holds the batch passed to update, whose dense rows were then not filled.
+	dataCSR  *tensor.CSR
+	sp0Ready bool
 
 	sp0, spk, spt sparseBatch // sparse forms of v0, of vk and of PT's other replicas
 
@@ -228,7 +238,7 @@ func NewTrainer(m *RBM, data *tensor.Mat, cfg Config) (*Trainer, error) {
 	t.swap = rng.NewStream(cfg.Seed, 1<<40+1)
 	t.sampler = rng.NewStream(cfg.Seed, 1<<40+2)
 	t.streams = mcmc.Streams(cfg.Seed, 0, T*B)
-	t.vW = tensor.New(nv, nh)
+	t.vW = weightMat(nv, nh)
 	t.vB, t.vC = make([]float32, nv), make([]float32, nh)
 	t.gB, t.gC = make([]float64, nv), make([]float64, nh)
 	if m.Visible == Gaussian {
@@ -266,9 +276,10 @@ func NewTrainer(m *RBM, data *tensor.Mat, cfg Config) (*Trainer, error) {
 	for _, p := range []**tensor.Mat{&t.v0, &t.u0, &t.vk, &t.uk, &t.av} {
 		*p = tensor.New(B, nv)
 	}
-	for _, p := range []**tensor.Mat{&t.ph0, &t.hs, &t.phk} {
-		*p = tensor.New(B, nh)
-	}
+	t.hs = tensor.New(B, nh)
+	t.phAll = weightMat(2*B, nh) // rows on cache lines, as W's
+	t.ph0, t.phk = new(tensor.Mat), new(tensor.Mat)
+	t.setPhases(B)
 	if cfg.LearnSigma {
 		t.whData, t.whModel = tensor.New(B, nv), tensor.New(B, nv)
 	}
@@ -279,6 +290,13 @@ func NewTrainer(m *RBM, data *tensor.Mat, cfg Config) (*Trainer, error) {
 			}
 			sb.csr.Reserve(B, B*nv)
 			sb.csrT.Reserve(nv, B*nv)
+		}
+		t.spAll.Reserve(nv, 2*B*nv)
+	}
+	if m.Visible == Bernoulli && !cfg.Dense && !cfg.DynamicBinarize {
+		var c tensor.CSR
+		if c.FromDense(t.data, false).Density() < SparseBelow {
+			t.dataCSR = &c
 		}
 	}
 	t.kfn = t.k.run
@@ -321,6 +339,12 @@ func (t *Trainer) TrainEpoch() (EpochStats, error) {
 	for lo := 0; lo < n; lo += B {
 		hi := min(lo+B, n)
 		v0 := tensor.Reuse(t.v0, hi-lo, t.data.Cols)
+		if t.dataCSR != nil && t.sp0.csr.GatherRows(t.dataCSR, t.perm[lo:hi]).Density() < SparseBelow {
+			// The same CSR as FromDense of the gathered rows: same bits, less memory traffic.
+			t.sp0Ready = true
+			t.update(v0)
+			continue
+		}
 		for i, r := range t.perm[lo:hi] {
 			copy(v0.Row(i), t.data.Row(r))
 		}
@@ -382,10 +406,16 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 		u0 = tensor.Reuse(t.u0, r, nv)
 		scaleCols(u0, v0, t.sigInv)
 	}
-	ph0 := tensor.Reuse(t.ph0, r, nh)
-	t.mulW(&t.sp0, 1, u0, ph0) // (r, nh)
+	t.setPhases(r)
+	ph0, phk := t.ph0, t.phk
+	if t.sp0Ready { // TrainEpoch gathered the batch's sparse form; v0's rows are unset
+		t.sp0Ready = false
+		t.sp0.of, t.sp0.sparse, t.sp0.transOK = v0, true, false
+		tensor.SpMM(1, &t.sp0.csr, m.W, 0, ph0)
+	} else {
+		t.mulW(&t.sp0, 1, u0, ph0) // (r, nh)
+	}
 	hs := tensor.Reuse(t.hs, r, nh)
-	phk := tensor.Reuse(t.phk, r, nh)
 	var vk, uk *tensor.Mat
 	switch t.cfg.Method {
 	case CD:
@@ -489,10 +519,33 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 		beta0 = 1
 	}
 	a := float32(lr * inv)
-	t.mulTP(&t.sp0, a, u0, ph0, beta0) // += lr/r · u0ᵀ ph0
-	t.mulTP(&t.spk, -a, uk, phk, 1)    // −= lr/r · ukᵀ phk
+	if t.sp0.sparse && t.sp0.of == u0 && t.spk.sparse && t.spk.of == uk {
+		// Both batches sparse: one product over [v0; vk] with the signs in the
+		// sparse values, Δ = lr/r · [v0; −vk]ᵀ [ph0; phk]; without momentum or
+		// decay it goes straight into W (vW is then unused).
+		t.spAll.StackTranspose(&t.sp0.csr, &t.spk.csr, -1)
+		if beta0 == 0 {
+			tensor.SpMM(a, &t.spAll, &t.phBoth, 1, m.W)
+			t.step++
+			return
+		}
+		tensor.SpMM(a, &t.spAll, &t.phBoth, beta0, t.vW)
+	} else {
+		t.mulTP(&t.sp0, a, u0, ph0, beta0) // += lr/r · u0ᵀ ph0
+		t.mulTP(&t.spk, -a, uk, phk, 1)    // −= lr/r · ukᵀ phk
+	}
 	tensor.ParallelFor(nv, 64, t.afn)
 	t.step++
+}
+
+// setPhases points ph0 at rows [0, r) of phAll, phk at rows [r, 2r) and phBoth at
+// rows [0, 2r).
+func (t *Trainer) setPhases(r int) {
+	nh := t.Model.NumHidden()
+	ld := t.phAll.Stride
+	*t.ph0 = tensor.Mat{Rows: r, Cols: nh, Stride: ld, Data: t.phAll.Data[: r*ld : r*ld]}
+	*t.phk = tensor.Mat{Rows: r, Cols: nh, Stride: ld, Data: t.phAll.Data[r*ld : 2*r*ld]}
+	t.phBoth = tensor.Mat{Rows: 2 * r, Cols: nh, Stride: ld, Data: t.phAll.Data[:2*r*ld]}
 }
 
 // sparseBatch is the sparse form of a visible batch, when it is sparse enough.
@@ -606,7 +659,7 @@ func (t *Trainer) tempering(r int) {
 		V := t.chainView(rep, r)
 		H := &t.viewH[rep]
 		*H = tensor.Mat{Rows: r, Cols: nh, Stride: t.chainH[rep].Stride, Data: t.chainH[rep].Data[:r*t.chainH[rep].Stride]}
-		ph := tensor.Reuse(t.phk, r, nh)
+		ph := t.phk // rows [r, 2r) of phAll, set by update
 		av := tensor.Reuse(t.av, r, nv)
 		pv := tensor.Reuse(t.uk, r, nv)
 		for j := range t.betaC {
