@@ -14,8 +14,14 @@
 //
 //	L_k(x) = E[ log (1/k) Σ_i w_i ],   w_i = p(x|h_i) N(h_i; 0, I) / Q(h_i|x).
 //
+// The conditional VAE models p(x|y) for a one-hot y; by Bayes' rule with the class
+// frequencies of its training data as p(y) it is also a classifier,
+// p(y|x) ∝ p(x|y) p(y), with each log p(x|y) an importance-weighted estimate
+// (Model.ClassLogProbs, EvaluateClassifier).
+//
 // Training minimises the sum over a mini-batch of −ELBO (or −L_k), as
-// pytorch/examples vae does, with Adam or SGD. Every random draw comes from one seeded
+// pytorch/examples vae does, with Adam or SGD, at a constant learning rate or on the
+// schedule of Burda et al. (TrainConfig.Schedule "burda"). Every random draw comes from one seeded
 // stream whose state is saved with the parameters and optimiser moments, so a resumed
 // run is bit-identical to an uninterrupted one.
 package vae
