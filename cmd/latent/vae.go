@@ -413,6 +413,11 @@ func vaeEval(env *Env, kind string, args []string) error {
 	if err != nil {
 		return err
 	}
+	if a.Binarize == "" && tr.Config.Binarize == "dynamic" {
+		// Score what the model was trained on: binary data, here one fixed draw.
+		a.Binarize = "stochastic"
+		progress(env, "the model was trained with --binarize dynamic: scoring one fixed Bernoulli draw of %s (--binarize stochastic)", a.Data)
+	}
 	d, err := openData(env, a.Data, a.Binarize, a.Seed)
 	if err != nil {
 		return err
@@ -439,6 +444,9 @@ func vaeEval(env *Env, kind string, args []string) error {
 	}
 	secs := time.Since(start).Seconds()
 	res := map[string]any{"model": kind, "data": a.Data, "n": ev.N, "seconds": secs}
+	if a.Binarize != "" {
+		res["binarize"] = a.Binarize
+	}
 	if *classify {
 		res["accuracy"] = jsonFloat(cl.Accuracy)
 		res["mean_log_p_label"] = jsonFloat(cl.MeanLogPLabel)

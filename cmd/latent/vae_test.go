@@ -287,3 +287,30 @@ func TestCVAEClassify(t *testing.T) {
 		oneError(t, errs, c.want)
 	}
 }
+
+// TestVAEEvalDynamicDefault: a model trained with --binarize dynamic is scored on one
+// fixed draw by default, the same numbers as an explicit --binarize stochastic.
+func TestVAEEvalDynamicDefault(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	m := filepath.Join(dir, "d.model")
+	if code, _, errs := latent(t, "train", "vae", "--data", "shapes,n=100,size=8", "--latent", "2", "--hidden", "16",
+		"--binarize", "dynamic", "--epochs", "1", "--out", m); code != 0 {
+		t.Fatal(errs)
+	}
+	eval := func(extra ...string) map[string]any {
+		args := append([]string{"eval", "--model", m, "--data", "shapes,n=30,size=8", "--iw-k", "5", "--json"}, extra...)
+		code, out, errs := latent(t, args...)
+		if code != 0 {
+			t.Fatal(errs)
+		}
+		return decodeJSON(t, out)
+	}
+	def, expl := eval(), eval("--binarize", "stochastic")
+	if def["binarize"] != "stochastic" || def["log_likelihood"] != expl["log_likelihood"] || def["elbo"] != expl["elbo"] {
+		t.Errorf("default eval %v, explicit stochastic %v", def, expl)
+	}
+	if th := eval("--binarize", "threshold"); th["log_likelihood"] == def["log_likelihood"] {
+		t.Errorf("threshold and stochastic draws scored the same: %v", th)
+	}
+}
