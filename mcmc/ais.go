@@ -160,23 +160,50 @@ func AIS(m Bipartite, cfg AISConfig) (AISResult, error) {
 			}
 		}
 	})
-	K := len(betas) - 1
+	linear := func(v []float32) float64 { // Σ_i (b_i − b_A,i) v_i over the ones of v
+		var sum float64
+		for j, vj := range v {
+			if vj != 0 {
+				sum += dB[j]
+			}
+		}
+		return sum
+	}
+	visible := func(v []float32, s *rng.Stream, bk float64) { // v holds (Wh)_i on entry
+		for j := range v {
+			v[j] = bern(s, (1-bk)*float64(bA[j])+bk*(float64(v[j])+float64(m.B[j])))
+		}
+	}
+	anneal(m.W, m.C, betas, V, X, streams, logw, linear, visible)
+	lz, se := logMeanExp(logw)
+	return AISResult{LogZ: logZA + lz, StdErr: se, LogZBase: logZA, LogWeights: logw}, nil
+}
+
+// anneal runs the annealing loop that AIS and AISGaussian share, over the chains whose
+// states are the rows of V (set by the caller to draws from the base model): for
+// k = 1…K it adds to logw[i] the increment
+//
+//	(β_k − β_{k−1})·linear(v_i) + Σ_j [softplus(β_k x_ij) − softplus(β_{k−1} x_ij)],
+//	x_ij = c_j + (V W)_ij,
+//
+// and, except after the last step, moves chain i by one block-Gibbs step of p_{β_k}:
+// h_ij ~ σ(β_k x_ij) into X, then V ← H Wᵀ and visible(v_i, stream i, β_k), which
+// turns (Wh)_i into the new visible state. linear is the visible part of
+// log p*_β that is linear in β, per unit of β. Row i uses only streams[i], so the
+// result does not depend on the number of workers.
+func anneal(W *tensor.Mat, C []float32, betas []float64, V, X *tensor.Mat, streams []*rng.Stream, logw []float64,
+	linear func(v []float32) float64, visible func(v []float32, s *rng.Stream, bk float64)) {
+	M, K := V.Rows, len(betas)-1
 	for k := 1; k <= K; k++ {
 		bk, bp := betas[k], betas[k-1]
-		tensor.Gemm(false, false, 1, V, m.W, 0, X) // (M, nh) = V W
+		tensor.Gemm(false, false, 1, V, W, 0, X) // (M, nh) = V W
 		last := k == K
 		tensor.ParallelFor(M, 4, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				v, x, s := V.Row(i), X.Row(i), streams[i]
-				var inc float64
-				for j, vj := range v {
-					if vj != 0 {
-						inc += dB[j]
-					}
-				}
-				inc *= bk - bp
+				inc := linear(v) * (bk - bp)
 				for j := range x {
-					xj := float64(x[j]) + float64(m.C[j])
+					xj := float64(x[j]) + float64(C[j])
 					inc += softplus(bk*xj) - softplus(bp*xj)
 					if !last {
 						x[j] = bern(s, bk*xj)
@@ -186,20 +213,15 @@ func AIS(m Bipartite, cfg AISConfig) (AISResult, error) {
 			}
 		})
 		if last {
-			break
+			return
 		}
-		tensor.Gemm(false, true, 1, X, m.W, 0, V) // (M, nv) = H Wᵀ
+		tensor.Gemm(false, true, 1, X, W, 0, V) // (M, nv) = H Wᵀ
 		tensor.ParallelFor(M, 4, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				v, s := V.Row(i), streams[i]
-				for j := range v {
-					v[j] = bern(s, (1-bk)*float64(bA[j])+bk*(float64(v[j])+float64(m.B[j])))
-				}
+				visible(V.Row(i), streams[i], bk)
 			}
 		})
 	}
-	lz, se := logMeanExp(logw)
-	return AISResult{LogZ: logZA + lz, StdErr: se, LogZBase: logZA, LogWeights: logw}, nil
 }
 
 // bern returns 1 with probability σ(logit), else 0.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
 
@@ -123,42 +124,19 @@ func AISGaussian(m GaussianBipartite, cfg AISConfig) (AISResult, error) {
 			}
 		}
 	})
-	K := len(betas) - 1
-	for k := 1; k <= K; k++ {
-		bk, bp := betas[k], betas[k-1]
-		tensor.Gemm(false, false, 1, U, m.W, 0, X) // (M, nh) = U W
-		last := k == K
-		tensor.ParallelFor(M, 4, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				u, x, st := U.Row(i), X.Row(i), streams[i]
-				var inc float64
-				for j, uj := range u {
-					inc += lin[j] * (float64(uj) - mid[j])
-				}
-				inc *= bk - bp
-				for j := range x {
-					xj := float64(x[j]) + float64(m.C[j])
-					inc += softplus(bk*xj) - softplus(bp*xj)
-					if !last {
-						x[j] = bern(st, bk*xj)
-					}
-				}
-				logw[i] += inc
-			}
-		})
-		if last {
-			break
+	linear := func(u []float32) float64 { // Σ_i (s_i − α_i)(u_i − (α_i + s_i)/2)
+		var sum float64
+		for j, uj := range u {
+			sum += lin[j] * (float64(uj) - mid[j])
 		}
-		tensor.Gemm(false, true, 1, X, m.W, 0, U) // (M, nv) = H Wᵀ
-		tensor.ParallelFor(M, 4, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				u, st := U.Row(i), streams[i]
-				for j := range u {
-					u[j] = float32((1-bk)*alpha[j] + bk*(s[j]+float64(u[j])) + st.NormFloat64())
-				}
-			}
-		})
+		return sum
 	}
+	visible := func(u []float32, st *rng.Stream, bk float64) { // u holds (Wh)_i on entry
+		for j := range u {
+			u[j] = float32((1-bk)*alpha[j] + bk*(s[j]+float64(u[j])) + st.NormFloat64())
+		}
+	}
+	anneal(m.W, m.C, betas, U, X, streams, logw, linear, visible)
 	lz, se := logMeanExp(logw)
 	return AISResult{LogZ: logZA + lz, StdErr: se, LogZBase: logZA, LogWeights: logw}, nil
 }
