@@ -25,17 +25,6 @@ func bitsOf(dst []float32, x int) {
 	}
 }
 
-func logSumExp(xs []float64) float64 {
-	mx := math.Inf(-1)
-	for _, x := range xs {
-		mx = max(mx, x)
-	}
-	var s float64
-	for _, x := range xs {
-		s += math.Exp(x - mx)
-	}
-	return mx + math.Log(s)
-}
 
 // bruteLogZ sums exp(−E(v,h)) over both layers.
 func bruteLogZ(m Bipartite) float64 {
@@ -49,7 +38,7 @@ func bruteLogZ(m Bipartite) float64 {
 			terms = append(terms, -m.Energy(v, h))
 		}
 	}
-	return logSumExp(terms)
+	return tensor.LogSumExp64(terms)
 }
 
 func TestFreeEnergyMatchesSumOverHidden(t *testing.T) {
@@ -62,7 +51,7 @@ func TestFreeEnergyMatchesSumOverHidden(t *testing.T) {
 			bitsOf(h, b)
 			terms = append(terms, -m.Energy(v, h))
 		}
-		want := -logSumExp(terms)
+		want := -tensor.LogSumExp64(terms)
 		if got := m.FreeEnergy(v); math.Abs(got-want) > 1e-9 {
 			t.Fatalf("F(v=%06b) = %.12g, brute force %.12g", a, got, want)
 		}
@@ -75,7 +64,7 @@ func TestFreeEnergyMatchesSumOverHidden(t *testing.T) {
 			bitsOf(v, a)
 			terms = append(terms, -m.Energy(v, h))
 		}
-		if got, want := m.HiddenFreeEnergy(h), -logSumExp(terms); math.Abs(got-want) > 1e-9 {
+		if got, want := m.HiddenFreeEnergy(h), -tensor.LogSumExp64(terms); math.Abs(got-want) > 1e-9 {
 			t.Fatalf("F(h=%04b) = %.12g, brute force %.12g", b, got, want)
 		}
 	}
@@ -113,7 +102,7 @@ func TestExactLogZManyBlocksAndWorkers(t *testing.T) {
 			bitsOf(h, b)
 			terms = append(terms, -m.HiddenFreeEnergy(h))
 		}
-		want = logSumExp(terms)
+		want = tensor.LogSumExp64(terms)
 	}
 	defer tensor.SetWorkers(0)
 	tensor.SetWorkers(1)

@@ -34,17 +34,6 @@ func bitsOf(dst []float32, x int) {
 	}
 }
 
-func logSumExp(xs []float64) float64 {
-	mx := math.Inf(-1)
-	for _, x := range xs {
-		mx = max(mx, x)
-	}
-	var s float64
-	for _, x := range xs {
-		s += math.Exp(x - mx)
-	}
-	return mx + math.Log(s)
-}
 
 // allStates returns the 2^n binary vectors as rows.
 func allStates(n int) *tensor.Mat {
@@ -74,7 +63,7 @@ func TestFreeEnergyBruteForce(t *testing.T) {
 				bitsOf(h, b)
 				terms = append(terms, -m.Energy(x.Row(n), h))
 			}
-			if want := -logSumExp(terms); math.Abs(f[n]-want) > tol*max(1, math.Abs(want)) {
+			if want := -tensor.LogSumExp64(terms); math.Abs(f[n]-want) > tol*max(1, math.Abs(want)) {
 				t.Fatalf("%v: F(x_%d) = %.12g, −log Σ_h exp(−E) = %.12g", vis, n, f[n], want)
 			}
 		}
@@ -172,7 +161,7 @@ func TestPseudoLikelihoodBruteForce(t *testing.T) {
 			copy(flip, v)
 			flip[i] = 1 - flip[i]
 			ff := m.FreeEnergy(nil, tensor.FromSlice(1, 6, flip))[0]
-			want += -fv - logSumExp([]float64{-fv, -ff})
+			want += -fv - tensor.LogSumExp64([]float64{-fv, -ff})
 		}
 	}
 	want /= float64(x.Rows)
