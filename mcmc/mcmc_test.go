@@ -25,7 +25,6 @@ func bitsOf(dst []float32, x int) {
 	}
 }
 
-
 // bruteLogZ sums exp(−E(v,h)) over both layers.
 func bruteLogZ(m Bipartite) float64 {
 	nv, nh := m.NumVisible(), m.NumHidden()

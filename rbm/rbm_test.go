@@ -34,7 +34,6 @@ func bitsOf(dst []float32, x int) {
 	}
 }
 
-
 // allStates returns the 2^n binary vectors as rows.
 func allStates(n int) *tensor.Mat {
 	x := tensor.New(1<<n, n)
