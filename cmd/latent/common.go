@@ -260,5 +260,8 @@ func (a *evalArgs) parse(fs *flag.FlagSet, args []string) error {
 	if a.Limit < 0 {
 		return usagef("--n: must be >= 0, got %d", a.Limit)
 	}
+	if a.Binarize == "dynamic" {
+		return usagef("--binarize: eval scores fixed data; use threshold or stochastic, got dynamic")
+	}
 	return nil
 }

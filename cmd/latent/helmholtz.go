@@ -219,9 +219,6 @@ func evalHelmholtz(env *Env, kind string, args []string) error {
 	if *k < 1 {
 		return usagef("--iw-k: must be >= 1, got %d", *k)
 	}
-	if a.Binarize == "dynamic" {
-		return usagef("--binarize: eval scores fixed data; use threshold or stochastic, got dynamic")
-	}
 	m, extra, err := loadHelmholtz(a.Model)
 	if err != nil {
 		return err

@@ -282,9 +282,6 @@ func evalMixture(env *Env, kind string, args []string) error {
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	if a.Binarize == "dynamic" {
-		return usagef("--binarize: eval scores fixed data; use threshold or stochastic, got dynamic")
-	}
 	lm, err := loadMixture(a.Model, kind)
 	if err != nil {
 		return err

@@ -452,16 +452,10 @@ func rbmEval(env *Env, kind string, args []string) error {
 	}
 	var exactLZ float64
 	haveExact := false
-	if m.CanEnumerate() && !(set["ais-chains"] || set["ais-betas"]) || *exact {
-		t0 := time.Now()
-		if exactLZ, err = m.ExactLogZ(); err != nil {
-			return err
-		}
-		haveExact = true
-		res["exact_log_z"] = jsonFloat(exactLZ)
-		res["exact_seconds"] = time.Since(t0).Seconds()
-	} else if m.CanEnumerate() && enumUnits(m) <= 25 {
-		// AIS was asked for, and the model is small enough to check it against.
+	// Exact when asked for or when no AIS flags are given and it can; with AIS
+	// flags, also when the model is small enough to check AIS against.
+	askedAIS := set["ais-chains"] || set["ais-betas"]
+	if *exact || m.CanEnumerate() && (!askedAIS || enumUnits(m) <= 25) {
 		t0 := time.Now()
 		if exactLZ, err = m.ExactLogZ(); err != nil {
 			return err
@@ -470,7 +464,7 @@ func rbmEval(env *Env, kind string, args []string) error {
 		res["exact_log_z"] = jsonFloat(exactLZ)
 		res["exact_seconds"] = time.Since(t0).Seconds()
 	}
-	if set["ais-chains"] || set["ais-betas"] || !haveExact {
+	if askedAIS || !haveExact {
 		// A grbm's base model is N(b, σ²) in standardised units (mcmc.AISGaussian);
 		// an rbm's is the base-rate model of the scored data.
 		cfg := mcmc.AISConfig{Chains: *aisChains, Betas: mcmc.AISBetas(*aisBetas), Seed: *seed}

@@ -403,9 +403,6 @@ func vaeEval(env *Env, kind string, args []string) error {
 	if *k < 1 {
 		return usagef("--iw-k: must be >= 1, got %d", *k)
 	}
-	if a.Binarize == "dynamic" {
-		return usagef("--binarize: eval scores fixed data; use threshold or stochastic, got dynamic")
-	}
 	if *classify && kind != vae.KindCVAE {
 		return usagef("--classify: only a cvae can classify (it models p(x|y)); %s holds a %s", a.Model, kind)
 	}
