@@ -155,3 +155,68 @@ func TestGatheredSparseBatches(t *testing.T) {
 		t.Error("Dense trainer kept a sparse copy of the data")
 	}
 }
+
+// A CD-k step on a model that reconstructs its data almost exactly (W = 8·I, biases
+// −4: p(h_j|v) and p(v_j|h) are σ(±4), so a Gibbs step flips about 2% of units)
+// takes the incremental products (tensor.CSR.DiffRows from p(h|v0)'s
+// pre-activation, and the shared-entry split of the weight update). Checked
+// against the definitions in float64: p(h|vk) = σ(vk·W + c) with the step's own
+// sample vk, and ΔW = lr/r·(v0ᵀ p(h|v0) − vkᵀ p(h|vk)) with W before the step.
+func TestIncrementalProducts(t *testing.T) {
+	const n, r, lr = 48, 16, 0.05
+	data := sparseData(r, n, 0.12, 8)
+	for _, k := range []int{1, 3} {
+		m, tr := trainNew(t, Bernoulli, n, data, Config{K: k, BatchSize: r, LearningRate: lr, Seed: 3})
+		clear(m.W.Data)
+		for j := 0; j < n; j++ {
+			m.W.Set(j, j, 8)
+			m.B[j], m.C[j] = -4, -4
+		}
+		w0 := m.W.Clone()
+		tr.Update(data)
+		if !tr.sp0.sparse || !tr.spk.sparse {
+			t.Fatalf("k=%d: the batches did not take the sparse path", k)
+		}
+		incr := 0
+		for _, f := range tr.fresh[:r] {
+			if !f {
+				incr++
+			}
+		}
+		if incr < r/2 {
+			t.Fatalf("k=%d: only %d of %d rows took the incremental product", k, incr, r)
+		}
+		vk, ph0, phk := tr.vk, tr.ph0, tr.phk
+		sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+		pre := func(v *tensor.Mat, i, j int) float64 {
+			s := -4.0
+			for q := 0; q < n; q++ {
+				s += float64(v.At(i, q)) * float64(w0.At(q, j))
+			}
+			return s
+		}
+		for i := 0; i < r; i++ {
+			for j := 0; j < n; j++ {
+				if e := math.Abs(float64(phk.At(i, j)) - sig(pre(vk, i, j))); e > 1e-6 {
+					t.Fatalf("k=%d: p(h|vk)[%d,%d] = %g, want %g", k, i, j, phk.At(i, j), sig(pre(vk, i, j)))
+				}
+				if e := math.Abs(float64(ph0.At(i, j)) - sig(pre(data, i, j))); e > 1e-6 {
+					t.Fatalf("k=%d: p(h|v0)[%d,%d] = %g, want %g", k, i, j, ph0.At(i, j), sig(pre(data, i, j)))
+				}
+			}
+		}
+		for q := 0; q < n; q++ {
+			for j := 0; j < n; j++ {
+				var g float64
+				for i := 0; i < r; i++ {
+					g += float64(data.At(i, q))*float64(ph0.At(i, j)) - float64(vk.At(i, q))*float64(phk.At(i, j))
+				}
+				want := float64(w0.At(q, j)) + lr/r*g
+				if e := math.Abs(float64(m.W.At(q, j)) - want); e > 1e-6 {
+					t.Fatalf("k=%d: W[%d,%d] = %g, want %g", k, q, j, m.W.At(q, j), want)
+				}
+			}
+		}
+		t.Logf("k=%d: %d of %d rows incremental", k, incr, r)
+	}
+}

@@ -177,11 +177,21 @@ type Trainer struct {
 
 	// scratch, (B, ·)
 	v0, u0, ph0, hs, vk, uk, phk, av, whData, whModel *tensor.Mat
-	// phAll (2B, nh) holds p(h|v0) above p(h|vk): ph0 and phk are row views of it,
-	// and phBoth the view of both, so that one sparse product takes both phases.
-	phAll  *tensor.Mat
-	phBoth tensor.Mat
-	spAll  tensor.CSR // [v0; −vk]ᵀ when both batches are sparse
+	// phAll (3B, nh) holds p(h|v0), p(h|vk) and their difference: ph0, phk and phD
+	// are row views of it, and phBoth the view of all three, so that one sparse
+	// product takes both phases (see update).
+	phAll          *tensor.Mat
+	phD            *tensor.Mat
+	phBoth         tensor.Mat
+	spSplit, spAll tensor.CSR // [v0∖vk; −(vk∖v0); v0∩vk] and its transpose
+	// pre is x·W for the visible batch of sparse form preOf (the last one a sparse
+	// product was taken of), so that the next Gibbs state's product can be updated
+	// from it at the cost of the units that changed (tensor.CSR.DiffRows).
+	pre            *tensor.Mat
+	preV           tensor.Mat // preView's rows of pre
+	preOf          *tensor.CSR
+	spDiff, spNext tensor.CSR
+	fresh          []bool
 	// dataCSR is the training data in sparse form (fixed binary data that is sparse
 	// enough), from which TrainEpoch gathers sp0 directly; sp0Ready says that sp0
 	// holds the batch passed to update, whose dense rows were then not filled.
@@ -277,8 +287,8 @@ func NewTrainer(m *RBM, data *tensor.Mat, cfg Config) (*Trainer, error) {
 		*p = tensor.New(B, nv)
 	}
 	t.hs = tensor.New(B, nh)
-	t.phAll = weightMat(2*B, nh) // rows on cache lines, as W's
-	t.ph0, t.phk = new(tensor.Mat), new(tensor.Mat)
+	t.phAll = weightMat(3*B, nh) // rows on cache lines, as W's
+	t.ph0, t.phk, t.phD = new(tensor.Mat), new(tensor.Mat), new(tensor.Mat)
 	t.setPhases(B)
 	if cfg.LearnSigma {
 		t.whData, t.whModel = tensor.New(B, nv), tensor.New(B, nv)
@@ -292,6 +302,10 @@ func NewTrainer(m *RBM, data *tensor.Mat, cfg Config) (*Trainer, error) {
 			sb.csrT.Reserve(nv, B*nv)
 		}
 		t.spAll.Reserve(nv, 2*B*nv)
+		t.spDiff.Reserve(B, 2*B*nv)
+		t.spNext.Reserve(B, B*nv)
+		t.pre = weightMat(B, nh)
+		t.fresh = make([]bool, B)
 	}
 	if m.Visible == Bernoulli && !cfg.Dense && !cfg.DynamicBinarize {
 		var c tensor.CSR
@@ -377,13 +391,13 @@ func (t *Trainer) Update(x *tensor.Mat) {
 	t.update(x)
 }
 
-// sigmoidRows sets a ← σ(a + bias) and, when s != nil, s ← Bernoulli(a), with the fused
-// SIMD kernels of package tensor and the trainer's sampling stream.
-func (t *Trainer) sigmoidRows(a, s *tensor.Mat, bias []float32) {
+// sigmoidRows sets p ← σ(x + bias) and, when s != nil, s ← Bernoulli(p), with the
+// fused SIMD kernels of package tensor and the trainer's sampling stream.
+func (t *Trainer) sigmoidRows(p, s, x *tensor.Mat, bias []float32) {
 	if s == nil {
-		tensor.SigmoidBias(a, a, bias)
+		tensor.SigmoidBias(p, x, bias)
 	} else {
-		tensor.SigmoidBiasBernoulli(a, s, a, bias, t.sampler)
+		tensor.SigmoidBiasBernoulli(p, s, x, bias, t.sampler)
 	}
 }
 
@@ -408,18 +422,22 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 	}
 	t.setPhases(r)
 	ph0, phk := t.ph0, t.phk
-	if t.sp0Ready { // TrainEpoch gathered the batch's sparse form; v0's rows are unset
+	t.preOf = nil
+	var a0 *tensor.Mat // v0·W: rows of pre or ph0
+	if t.sp0Ready {    // TrainEpoch gathered the batch's sparse form; v0's rows are unset
 		t.sp0Ready = false
 		t.sp0.of, t.sp0.sparse, t.sp0.transOK = v0, true, false
-		tensor.SpMM(1, &t.sp0.csr, m.W, 0, ph0)
+		a0 = t.preView(r)
+		tensor.SpMM(1, &t.sp0.csr, m.W, 0, a0)
+		t.preOf = &t.sp0.csr
 	} else {
-		t.mulW(&t.sp0, 1, u0, ph0) // (r, nh)
+		a0 = t.mulWPre(&t.sp0, u0, ph0) // (r, nh)
 	}
 	hs := tensor.Reuse(t.hs, r, nh)
 	var vk, uk *tensor.Mat
 	switch t.cfg.Method {
 	case CD:
-		t.sigmoidRows(ph0, hs, m.C) // h ~ p(h | v0)
+		t.sigmoidRows(ph0, hs, a0, m.C) // h ~ p(h | v0)
 		vk = tensor.Reuse(t.vk, r, nv)
 		uk = vk
 		if gauss {
@@ -427,23 +445,23 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 		}
 		t.gibbs(vk, uk, hs, phk, t.cfg.K)
 	case PCD:
-		t.sigmoidRows(ph0, nil, m.C)
+		t.sigmoidRows(ph0, nil, a0, m.C)
 		vk = t.chainView(0, r)
 		uk = vk
 		if gauss {
 			uk = tensor.Reuse(t.uk, r, nv)
 			scaleCols(uk, vk, t.sigInv)
 		}
-		t.mulW(&t.spk, 1, uk, phk)
-		t.sigmoidRows(phk, hs, m.C) // h ~ p(h | chain)
+		ak := t.mulWPre(&t.spk, uk, phk)
+		t.sigmoidRows(phk, hs, ak, m.C) // h ~ p(h | chain)
 		t.gibbs(vk, uk, hs, phk, t.cfg.K)
 	case PT:
-		t.sigmoidRows(ph0, nil, m.C)
+		t.sigmoidRows(ph0, nil, a0, m.C)
 		t.tempering(r)
 		vk = t.chainView(0, r)
 		uk = vk
 		t.mulW(&t.spk, 1, vk, phk)
-		t.sigmoidRows(phk, nil, m.C)
+		t.sigmoidRows(phk, nil, phk, m.C)
 	}
 	// Learning rate for this step.
 	lr := t.cfg.LearningRate
@@ -520,10 +538,18 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 	}
 	a := float32(lr * inv)
 	if t.sp0.sparse && t.sp0.of == u0 && t.spk.sparse && t.spk.of == uk {
-		// Both batches sparse: one product over [v0; vk] with the signs in the
-		// sparse values, Δ = lr/r · [v0; −vk]ᵀ [ph0; phk]; without momentum or
-		// decay it goes straight into W (vW is then unused).
-		t.spAll.StackTranspose(&t.sp0.csr, &t.spk.csr, -1)
+		// Both batches sparse: one product, Δ = lr/r · (v0ᵀ ph0 − vkᵀ phk) as
+		// [v0∖vk; −(vk∖v0); v0∩vk]ᵀ [ph0; phk; ph0 − phk], one term per unit on
+		// in the data, the sample or both (a reconstruction agrees with its data
+		// in most units); without momentum or decay it goes straight into W
+		// (vW is then unused).
+		t.spAll.SplitTranspose(&t.sp0.csr, &t.spk.csr, -1)
+		for i := 0; i < r; i++ {
+			d, p0, pk := t.phD.Row(i), ph0.Row(i), phk.Row(i)
+			for j := range d {
+				d[j] = p0[j] - pk[j]
+			}
+		}
 		if beta0 == 0 {
 			tensor.SpMM(a, &t.spAll, &t.phBoth, 1, m.W)
 			t.step++
@@ -538,14 +564,73 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 	t.step++
 }
 
-// setPhases points ph0 at rows [0, r) of phAll, phk at rows [r, 2r) and phBoth at
-// rows [0, 2r).
+// setPhases points ph0 at rows [0, r) of phAll, phk at rows [r, 2r), phD at rows
+// [2r, 3r) and phBoth at rows [0, 3r).
 func (t *Trainer) setPhases(r int) {
 	nh := t.Model.NumHidden()
 	ld := t.phAll.Stride
 	*t.ph0 = tensor.Mat{Rows: r, Cols: nh, Stride: ld, Data: t.phAll.Data[: r*ld : r*ld]}
-	*t.phk = tensor.Mat{Rows: r, Cols: nh, Stride: ld, Data: t.phAll.Data[r*ld : 2*r*ld]}
-	t.phBoth = tensor.Mat{Rows: 2 * r, Cols: nh, Stride: ld, Data: t.phAll.Data[:2*r*ld]}
+	*t.phk = tensor.Mat{Rows: r, Cols: nh, Stride: ld, Data: t.phAll.Data[r*ld : 2*r*ld : 2*r*ld]}
+	*t.phD = tensor.Mat{Rows: r, Cols: nh, Stride: ld, Data: t.phAll.Data[2*r*ld : 3*r*ld]}
+	t.phBoth = tensor.Mat{Rows: 3 * r, Cols: nh, Stride: ld, Data: t.phAll.Data[:3*r*ld]}
+}
+
+// preView returns rows [0, r) of pre.
+func (t *Trainer) preView(r int) *tensor.Mat {
+	t.preV = tensor.Mat{Rows: r, Cols: t.pre.Cols, Stride: t.pre.Stride, Data: t.pre.Data[:r*t.pre.Stride]}
+	return &t.preV
+}
+
+// mulWPre computes x·W as mulW does and returns the matrix holding it: rows of pre
+// when x is a sparse batch (pre and preOf then describe x, for mulWNext), else dst.
+func (t *Trainer) mulWPre(sb *sparseBatch, x, dst *tensor.Mat) *tensor.Mat {
+	t.preOf = nil
+	if t.pre == nil {
+		t.mulW(sb, 1, x, dst)
+		return dst
+	}
+	sb.of, sb.sparse, sb.transOK = x, false, false
+	if sb.csr.FromDense(x, false).Density() >= SparseBelow {
+		tensor.Gemm(false, false, 1, x, t.Model.W, 0, dst)
+		return dst
+	}
+	sb.sparse = true
+	pre := t.preView(x.Rows)
+	tensor.SpMM(1, &sb.csr, t.Model.W, 0, pre)
+	t.preOf = &sb.csr
+	return pre
+}
+
+// mulWNext is mulWPre for a batch x that follows the one pre holds the product of
+// (the next state of the same Gibbs chains): rows of x that changed in fewer units
+// than they have on are updated from pre by the changes alone (tensor.CSR.DiffRows),
+// with the same result up to rounding.
+func (t *Trainer) mulWNext(sb *sparseBatch, x, dst *tensor.Mat) *tensor.Mat {
+	if t.preOf == nil || t.preOf.Rows() != x.Rows {
+		return t.mulWPre(sb, x, dst)
+	}
+	prev := t.preOf
+	t.preOf = nil
+	t.spNext.FromDense(x, false)
+	if t.spNext.Density() >= SparseBelow {
+		sb.csr, t.spNext = t.spNext, sb.csr
+		sb.of, sb.sparse, sb.transOK = x, false, false
+		tensor.Gemm(false, false, 1, x, t.Model.W, 0, dst)
+		return dst
+	}
+	t.spDiff.DiffRows(prev, &t.spNext, t.fresh)
+	pre := t.preView(x.Rows)
+	for i := 0; i < x.Rows; i++ {
+		if t.fresh[i] {
+			clear(pre.Row(i))
+		}
+	}
+	tensor.SpMM(1, &t.spDiff, t.Model.W, 1, pre)
+	// sb takes x's sparse form; prev (possibly sb's old one) is no longer needed.
+	sb.csr, t.spNext = t.spNext, sb.csr
+	sb.of, sb.sparse, sb.transOK = x, true, false
+	t.preOf = &sb.csr
+	return pre
 }
 
 // sparseBatch is the sparse form of a visible batch, when it is sparse enough.
@@ -638,13 +723,13 @@ func (t *Trainer) gibbs(vk, uk, hs, phk *tensor.Mat, k int) {
 			tensor.ParallelFor(vk.Rows, 4, t.kfn)
 		} else {
 			tensor.Gemm(false, true, 1, hs, m.W, 0, vk)
-			t.sigmoidRows(vk, vk, m.B) // v ~ p(v | h), in place
+			t.sigmoidRows(vk, vk, vk, m.B) // v ~ p(v | h), in place
 		}
-		t.mulW(&t.spk, 1, uk, phk)
+		ak := t.mulWNext(&t.spk, uk, phk)
 		if s < k {
-			t.sigmoidRows(phk, hs, m.C)
+			t.sigmoidRows(phk, hs, ak, m.C)
 		} else {
-			t.sigmoidRows(phk, nil, m.C)
+			t.sigmoidRows(phk, nil, ak, m.C)
 		}
 	}
 }

@@ -25,6 +25,12 @@ type CSR struct {
 	colIdx     []int32
 	val        []float32
 	cnt        []int32 // scratch for Transpose
+	// scratch for DiffRows and SplitTranspose
+	dense  []float32
+	bits   []uint64
+	tmpIdx []int32
+	tmpVal []float32
+	aux    *CSR
 }
 
 // Rows returns the number of rows.
@@ -233,48 +239,6 @@ func (s *CSR) GatherRows(src *CSR, rows []int) *CSR {
 		idx, val := src.Row(r)
 		copy(s.colIdx[s.rowPtr[i]:], idx)
 		copy(s.val[s.rowPtr[i]:], val)
-	}
-	return s
-}
-
-// StackTranspose sets s to the transpose of the rows of top stacked above those of
-// scale·bottom, [top; scale·bottom]ᵀ, and returns s: a (top.Cols × (top.Rows +
-// bottom.Rows)) matrix whose row j holds top's column j at columns [0, top.Rows) and
-// scale times bottom's column j after them. One SpMM with it sums a product of both
-// parts, topᵀ·X₁ + scale·bottomᵀ·X₂ for X = [X₁; X₂], in one pass over C. s must be
-// neither top nor bottom; it panics if their column counts differ.
-func (s *CSR) StackTranspose(top, bottom *CSR, scale float32) *CSR {
-	if s == top || s == bottom {
-		panic("tensor: CSR.StackTranspose: s must differ from top and bottom")
-	}
-	if top.cols != bottom.cols {
-		panic(fmt.Sprintf("tensor: CSR.StackTranspose: top has %d columns, bottom %d", top.cols, bottom.cols))
-	}
-	s.rows, s.cols = top.cols, top.rows+bottom.rows
-	s.rowPtr = growI32(s.rowPtr, s.rows+1)
-	cnt := growI32(s.cnt, s.rows)
-	s.cnt = cnt
-	clear(cnt)
-	for _, j := range top.colIdx[:top.NNZ()] {
-		cnt[j]++
-	}
-	for _, j := range bottom.colIdx[:bottom.NNZ()] {
-		cnt[j]++
-	}
-	s.fillPtr(cnt)
-	for part, src := range [2]*CSR{top, bottom} {
-		off, sc := 0, float32(1)
-		if part == 1 {
-			off, sc = top.rows, scale
-		}
-		for i := 0; i < src.rows; i++ {
-			idx, val := src.Row(i)
-			for k, j := range idx {
-				p := cnt[j]
-				s.colIdx[p], s.val[p] = int32(off+i), sc*val[k]
-				cnt[j]++
-			}
-		}
 	}
 	return s
 }

@@ -359,51 +359,6 @@ func TestCSRKeepsNaN(t *testing.T) {
 	})
 }
 
-// TestStackTranspose checks [top; scale·bottom]ᵀ against FromDense of the stacked
-// dense matrix (scale −1 and 0.5 are exact, so the entries must match bit for bit),
-// including empty parts.
-func TestStackTranspose(t *testing.T) {
-	s := rng.New(9)
-	var top, bot, st, want CSR
-	for _, sh := range [][3]int{{0, 0, 4}, {3, 0, 4}, {0, 3, 4}, {5, 7, 13}, {100, 100, 784}} {
-		for _, scale := range []float32{-1, 0.5} {
-			a := sparseMat(s, sh[0], sh[2], 1, 0.2, false)
-			b := sparseMat(s, sh[1], sh[2], 0, 0.3, true)
-			stacked := New(sh[0]+sh[1], sh[2])
-			for i := 0; i < sh[0]; i++ {
-				copy(stacked.Row(i), a.Row(i))
-			}
-			for i := 0; i < sh[1]; i++ {
-				for j, x := range b.Row(i) {
-					stacked.Set(sh[0]+i, j, scale*x)
-				}
-			}
-			top.FromDense(a, false)
-			bot.FromDense(b, false)
-			st.StackTranspose(&top, &bot, scale)
-			want.FromDense(stacked, true)
-			if st.Rows() != want.Rows() || st.Cols() != want.Cols() || st.NNZ() != want.NNZ() {
-				t.Fatalf("%v: %d×%d nnz %d, want %d×%d nnz %d", sh, st.Rows(), st.Cols(), st.NNZ(), want.Rows(), want.Cols(), want.NNZ())
-			}
-			for j := 0; j < st.Rows(); j++ {
-				gi, gv := st.Row(j)
-				wi, wv := want.Row(j)
-				if fmt.Sprint(gi, gv) != fmt.Sprint(wi, wv) {
-					t.Fatalf("%v scale %g: row %d is %v %v, want %v %v", sh, scale, j, gi, gv, wi, wv)
-				}
-			}
-		}
-	}
-	defer func() {
-		if recover() == nil {
-			t.Error("StackTranspose of mismatched widths did not panic")
-		}
-	}()
-	top.FromDense(New(2, 3), false)
-	bot.FromDense(New(2, 4), false)
-	st.StackTranspose(&top, &bot, 1)
-}
-
 // TestGatherRows checks that gathering rows of a CSR gives exactly the CSR of the
 // gathered dense rows (repeats and an empty selection included), without
 // allocating once warm.
