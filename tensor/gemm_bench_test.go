@@ -16,6 +16,7 @@ var gemmBenchCases = []struct {
 	{false, false, 128, 400, 784},
 	{false, false, 1000, 784, 500},
 	{true, false, 784, 100, 500}, // weight gradient: C(784×500) = Aᵀ·B, A 100×784, B 100×500
+	{false, true, 100, 500, 784}, // RBM p(v|h): C(100×784) = h·Wᵀ, W 784×500
 }
 
 func gemmTransName(transA, transB bool) string {

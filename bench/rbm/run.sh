@@ -21,6 +21,6 @@ for w in 2 1; do
 done > "$tmp/go.jsonl"
 cd "$here"
 for t in 1 2; do "$py" torch_cd1.py "$t" "$reps"; done > "$tmp/torch.jsonl"
-for t in 1 2; do OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t "$py" sklearn_rbm.py 1; done > "$tmp/sklearn.jsonl"
+for t in 1 2; do OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t "$py" sklearn_rbm.py "$reps"; done > "$tmp/sklearn.jsonl"
 cat "$tmp"/*.jsonl
 "$py" compare.py "$tmp/go.jsonl" "$tmp/torch.jsonl" "$tmp/sklearn.jsonl"
