@@ -460,8 +460,8 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 		t.tempering(r)
 		vk = t.chainView(0, r)
 		uk = vk
-		t.mulW(&t.spk, 1, vk, phk)
-		t.sigmoidRows(phk, nil, phk, m.C)
+		ak := t.mulW(&t.spk, 1, vk, phk, phk)
+		t.sigmoidRows(phk, nil, ak, m.C)
 	}
 	// Learning rate for this step.
 	lr := t.cfg.LearningRate
@@ -586,19 +586,13 @@ func (t *Trainer) preView(r int) *tensor.Mat {
 func (t *Trainer) mulWPre(sb *sparseBatch, x, dst *tensor.Mat) *tensor.Mat {
 	t.preOf = nil
 	if t.pre == nil {
-		t.mulW(sb, 1, x, dst)
-		return dst
+		return t.mulW(sb, 1, x, dst, dst)
 	}
-	sb.of, sb.sparse, sb.transOK = x, false, false
-	if sb.csr.FromDense(x, false).Density() >= SparseBelow {
-		tensor.Gemm(false, false, 1, x, t.Model.W, 0, dst)
-		return dst
+	out := t.mulW(sb, 1, x, dst, t.preView(x.Rows))
+	if sb.sparse {
+		t.preOf = &sb.csr
 	}
-	sb.sparse = true
-	pre := t.preView(x.Rows)
-	tensor.SpMM(1, &sb.csr, t.Model.W, 0, pre)
-	t.preOf = &sb.csr
-	return pre
+	return out
 }
 
 // mulWNext is mulWPre for a batch x that follows the one pre holds the product of
@@ -641,22 +635,24 @@ type sparseBatch struct {
 	transOK   bool // csrT = csrᵀ is up to date
 }
 
-// mulW sets dst = alpha·x·W, as a sparse product when x is a sparse enough
-// Bernoulli batch, and records in sb which form was used for x.
-func (t *Trainer) mulW(sb *sparseBatch, alpha float32, x, dst *tensor.Mat) {
+// mulW computes alpha·x·W, as a sparse product into spDst when x is a sparse enough
+// Bernoulli batch and as a GEMM into dst otherwise, records in sb which form was
+// used for x, and returns the matrix it wrote.
+func (t *Trainer) mulW(sb *sparseBatch, alpha float32, x, dst, spDst *tensor.Mat) *tensor.Mat {
 	sb.of, sb.sparse, sb.transOK = nil, false, false
 	if t.cfg.Dense || t.Model.Visible != Bernoulli {
 		tensor.Gemm(false, false, alpha, x, t.Model.W, 0, dst)
-		return
+		return dst
 	}
 	sb.csr.FromDense(x, false)
 	sb.of = x
 	if sb.csr.Density() >= SparseBelow {
 		tensor.Gemm(false, false, alpha, x, t.Model.W, 0, dst)
-		return
+		return dst
 	}
 	sb.sparse = true
-	tensor.SpMM(alpha, &sb.csr, t.Model.W, 0, dst)
+	tensor.SpMM(alpha, &sb.csr, t.Model.W, 0, spDst)
+	return spDst
 }
 
 // mulTP sets vW ← alpha·xᵀ·p + beta·vW, reusing the sparse form of x that mulW
@@ -754,7 +750,7 @@ func (t *Trainer) tempering(r int) {
 			t.betaB[i] = beta * m.B[i]
 		}
 		for s := 0; s < t.cfg.K; s++ {
-			t.mulW(&t.spt, beta, V, ph)                                 // β·VW
+			t.mulW(&t.spt, beta, V, ph, ph)                             // β·VW
 			tensor.SigmoidBiasBernoulli(nil, H, ph, t.betaC, t.sampler) // h ~ σ(β(Wᵀv + c))
 			tensor.Gemm(false, true, 1, H, m.W, 0, av)                  // A = HWᵀ
 			for i := 0; i < r; i++ {

@@ -79,16 +79,10 @@ func (s *CSR) Reserve(rows, nnz int) {
 	}
 }
 
-func growI32(b []int32, n int) []int32 {
+// grow returns b resliced to n elements, or a new slice when its capacity is short.
+func grow[T any](b []T, n int) []T {
 	if cap(b) < n {
-		return make([]int32, n)
-	}
-	return b[:n]
-}
-
-func growF32(b []float32, n int) []float32 {
-	if cap(b) < n {
-		return make([]float32, n)
+		return make([]T, n)
 	}
 	return b[:n]
 }
@@ -105,8 +99,8 @@ func (s *CSR) FromDense(a *Mat, transpose bool) *CSR {
 		// Count per column, then fill scanning a's rows in order, so each row of
 		// aᵀ lists a's row indices in increasing order.
 		s.rows, s.cols = a.Cols, a.Rows
-		s.rowPtr = growI32(s.rowPtr, s.rows+1)
-		cnt := growI32(s.cnt, s.rows)
+		s.rowPtr = grow(s.rowPtr, s.rows+1)
+		cnt := grow(s.cnt, s.rows)
 		s.cnt = cnt
 		clear(cnt)
 		for i := 0; i < a.Rows; i++ {
@@ -129,14 +123,14 @@ func (s *CSR) FromDense(a *Mat, transpose bool) *CSR {
 		return s
 	}
 	s.rows, s.cols = a.Rows, a.Cols
-	s.rowPtr = growI32(s.rowPtr, s.rows+1)
+	s.rowPtr = grow(s.rowPtr, s.rows+1)
 	// Room for a dense row past the nonzeros so far: the row is compressed in
 	// place (AVX-512: VCOMPRESSPS; else a branch-free loop).
 	nnz := 0
 	s.rowPtr[0] = 0
 	if s.cols > 0 {
-		s.colIdx = growI32(s.colIdx, max(cap(s.colIdx), s.cols))
-		s.val = growF32(s.val, max(cap(s.val), s.cols))
+		s.colIdx = grow(s.colIdx, max(cap(s.colIdx), s.cols))
+		s.val = grow(s.val, max(cap(s.val), s.cols))
 	}
 	for i := 0; i < a.Rows; i++ {
 		row := a.Row(i)
@@ -178,8 +172,8 @@ func (s *CSR) fillPtr(cnt []int32) {
 		sum += c
 	}
 	s.rowPtr[len(cnt)] = sum
-	s.colIdx = growI32(s.colIdx, int(sum))
-	s.val = growF32(s.val, int(sum))
+	s.colIdx = grow(s.colIdx, int(sum))
+	s.val = grow(s.val, int(sum))
 }
 
 // Transpose sets s to srcᵀ and returns s. s must not be src. It costs
@@ -189,8 +183,8 @@ func (s *CSR) Transpose(src *CSR) *CSR {
 		panic("tensor: CSR.Transpose: s and src are the same CSR")
 	}
 	s.rows, s.cols = src.cols, src.rows
-	s.rowPtr = growI32(s.rowPtr, s.rows+1)
-	cnt := growI32(s.cnt, s.rows)
+	s.rowPtr = grow(s.rowPtr, s.rows+1)
+	cnt := grow(s.cnt, s.rows)
 	s.cnt = cnt
 	clear(cnt)
 	nnz := src.NNZ()
@@ -218,7 +212,7 @@ func (s *CSR) GatherRows(src *CSR, rows []int) *CSR {
 		panic("tensor: CSR.GatherRows: s and src are the same CSR")
 	}
 	s.rows, s.cols = len(rows), src.cols
-	s.rowPtr = growI32(s.rowPtr, s.rows+1)
+	s.rowPtr = grow(s.rowPtr, s.rows+1)
 	nnz := 0
 	for i, r := range rows {
 		if r < 0 || r >= src.rows {

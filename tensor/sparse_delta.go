@@ -28,7 +28,7 @@ func (s *CSR) DiffRows(prev, next *CSR, fresh []bool) *CSR {
 		panic(fmt.Sprintf("tensor: CSR.DiffRows: prev %d×%d, next %d×%d, %d flags", prev.rows, prev.cols, next.rows, next.cols, len(fresh)))
 	}
 	s.rows, s.cols = next.rows, next.cols
-	s.rowPtr = growI32(s.rowPtr, s.rows+1)
+	s.rowPtr = grow(s.rowPtr, s.rows+1)
 	need := prev.NNZ() + next.NNZ()
 	s.colIdx, s.val = roomFor(s.colIdx, s.val, need)
 	// Binary rows (all values 1, as a Gibbs sample's) are compared as bitsets; other
@@ -37,7 +37,7 @@ func (s *CSR) DiffRows(prev, next *CSR, fresh []bool) *CSR {
 	// increasing column order.
 	dp, dn := s.scratchRows(next.cols)
 	words := (next.cols + 63) / 64
-	s.bits = growU64(s.bits, 5*words)
+	s.bits = grow(s.bits, 5*words)
 	bp, bn, tmp := s.bits[:words:words], s.bits[words:2*words:2*words], s.bits[2*words:]
 	n := 0
 	s.rowPtr[0] = 0
@@ -129,7 +129,8 @@ func allOnes(val []float32) bool {
 // setBits sets bit j of dst for each column j in idx. dst and tmp (3·len(dst) words)
 // must be zero; tmp is left zero. Setting bits one at a time in one bitset chains
 // every update through a store and a reload of the same word (sorted columns share
-// words); four copies, taking every fourth column, overlap the chains.
+// words); four copies, taking every fourth column, overlap the chains (DiffRows in
+// BenchmarkSparseDelta: 26 µs against 33 µs with one bitset).
 func setBits(dst, tmp []uint64, idx []int32) {
 	w := len(dst)
 	t1, t2, t3 := tmp[:w:w], tmp[w:2*w:2*w], tmp[2*w:3*w:3*w]
@@ -166,13 +167,6 @@ func roomFor(idx []int32, val []float32, n int) ([]int32, []float32) {
 		return make([]int32, 2*n), make([]float32, 2*n)
 	}
 	return idx[:cap(idx)], val[:cap(val)]
-}
-
-func growU64(b []uint64, n int) []uint64 {
-	if cap(b) < n {
-		return make([]uint64, n)
-	}
-	return b[:n]
 }
 
 // scratchRows returns two zeroed dense rows of n float32 (s's scratch, which the
@@ -216,9 +210,9 @@ func (s *CSR) SplitTranspose(a, b *CSR, scale float32) *CSR {
 	r, c := a.rows, a.cols
 	cw := (r + 63) / 64 // words per column bitset
 	s.rows, s.cols = c, 3*r
-	s.rowPtr = growI32(s.rowPtr, c+1)
+	s.rowPtr = grow(s.rowPtr, c+1)
 	s.colIdx, s.val = roomFor(s.colIdx, s.val, na+nb)
-	s.bits = growU64(s.bits, 2*c*cw)
+	s.bits = grow(s.bits, 2*c*cw)
 	colA, colB := s.bits[:c*cw:c*cw], s.bits[c*cw:2*c*cw]
 	for part, m := range [2]*CSR{a, b} {
 		col := colA
@@ -270,7 +264,7 @@ func (s *CSR) SplitTranspose(a, b *CSR, scale float32) *CSR {
 func (s *CSR) splitShared(a, b *CSR, scale float32) *CSR {
 	r := a.rows
 	s.rows, s.cols = 3*r, a.cols
-	s.rowPtr = growI32(s.rowPtr, s.rows+1)
+	s.rowPtr = grow(s.rowPtr, s.rows+1)
 	na, nb := a.NNZ(), b.NNZ()
 	s.colIdx, s.val = roomFor(s.colIdx, s.val, na+nb)
 	s.tmpIdx, s.tmpVal = roomFor(s.tmpIdx, s.tmpVal, na+nb)
