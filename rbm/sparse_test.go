@@ -220,3 +220,21 @@ func TestIncrementalProducts(t *testing.T) {
 		t.Logf("k=%d: %d of %d rows incremental", k, incr, r)
 	}
 }
+
+// On MNIST-sized shapes (784×500, batch 100) every product and kernel of a step runs
+// in parallel with two workers; a warm step still must not allocate.
+func TestWarmStepAllocsTwoWorkers(t *testing.T) {
+	defer tensor.SetWorkers(0)
+	tensor.SetWorkers(2)
+	data := sparseData(200, 784, 0.13, 5)
+	for _, cfg := range []Config{{K: 1}, {Method: PCD}, {K: 1, Dense: true}} {
+		cfg.BatchSize, cfg.Seed = 100, 1
+		_, tr := trainNew(t, Bernoulli, 500, data, cfg)
+		batch := data.Slice(0, 100).Clone()
+		tr.Update(batch)
+		tr.Update(batch)
+		if a := testing.AllocsPerRun(5, func() { tr.Update(batch) }); a != 0 {
+			t.Errorf("%+v: %.1f allocations per warm step with 2 workers", cfg, a)
+		}
+	}
+}

@@ -147,8 +147,7 @@ type EpochStats struct {
 //
 //	Δ ← μΔ + lr·(g − λW),   θ ← θ + Δ.
 //
-// A warm training step does not allocate (with one worker; tensor.ParallelFor's
-// goroutines allocate when more are used). Results do not depend on the number of
+// A warm training step does not allocate. Results do not depend on the number of
 // workers. The data rows are read, never written; keep them unchanged while training.
 type Trainer struct {
 	Model *RBM

@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/latent-ml/latent/rng"
 )
@@ -132,7 +133,41 @@ func mapUnary(name string, dst, x []float32, op unaryOp) {
 		runUnary(dst, x, op)
 		return
 	}
-	ParallelFor(len(x), elemGrain, func(lo, hi int) { runUnary(dst[lo:hi], x[lo:hi], op) })
+	j := elemJobs.Get().(*elemJob)
+	j.ds, j.xs, j.op, j.n, j.grain, j.run = dst, x, op, len(x), elemGrain, unaryPiece
+	j.parallel()
+}
+
+func unaryPiece(j *elemJob, lo, hi int) { runUnary(j.ds[lo:hi], j.xs[lo:hi], j.op) }
+
+// elemJob carries an elementwise kernel's arguments through parallelDo, so that the
+// parallel path allocates no closure (a warm training step must not allocate).
+// run is called on the fixed pieces [i·grain, (i+1)·grain) ∩ [0, n), as ParallelFor
+// would.
+type elemJob struct {
+	dst, x   *Mat
+	ds, xs   []float32
+	d64      []float64
+	bias     []float32
+	op       unaryOp
+	bern     bernoulliJob
+	n, grain int
+	run      func(j *elemJob, lo, hi int)
+}
+
+var elemJobs = sync.Pool{New: func() any { return new(elemJob) }}
+
+func elemPiece(ctx any, p int) {
+	j := ctx.(*elemJob)
+	lo := p * j.grain
+	j.run(j, lo, min(lo+j.grain, j.n))
+}
+
+// parallel runs the job on the pool, then clears it and returns it to elemJobs.
+func (j *elemJob) parallel() {
+	parallelDo((j.n+j.grain-1)/j.grain, Workers(), j, elemPiece)
+	*j = elemJob{}
+	elemJobs.Put(j)
 }
 
 // runUnary applies op to whole vectors of x and to the tail through a padded buffer.
@@ -253,8 +288,12 @@ func SigmoidBias(dst, x *Mat, bias []float32) {
 		sigmoidBiasRows(dst, x, bias, 0, x.Rows)
 		return
 	}
-	ParallelFor(x.Rows, grain, func(lo, hi int) { sigmoidBiasRows(dst, x, bias, lo, hi) })
+	j := elemJobs.Get().(*elemJob)
+	j.dst, j.x, j.bias, j.n, j.grain, j.run = dst, x, bias, x.Rows, grain, sigmoidBiasPiece
+	j.parallel()
 }
+
+func sigmoidBiasPiece(j *elemJob, lo, hi int) { sigmoidBiasRows(j.dst, j.x, j.bias, lo, hi) }
 
 func sigmoidBiasRows(dst, x *Mat, bias []float32, lo, hi int) {
 	for i := lo; i < hi; i++ {
@@ -338,12 +377,15 @@ func (jb *bernoulliJob) run(s *rng.Stream) {
 		}
 		return
 	}
-	j := *jb
-	ParallelFor(np, 1, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			j.piece(p)
-		}
-	})
+	j := elemJobs.Get().(*elemJob)
+	j.bern, j.n, j.grain, j.run = *jb, np, 1, bernoulliPiece
+	j.parallel()
+}
+
+func bernoulliPiece(j *elemJob, lo, hi int) {
+	for p := lo; p < hi; p++ {
+		j.bern.piece(p)
+	}
 }
 
 // piece processes random piece p: logical elements [p·randPiece, (p+1)·randPiece)
@@ -480,8 +522,12 @@ func LogSumExpRows(dst []float64, x *Mat) {
 		logSumExpRows(dst, x, 0, x.Rows)
 		return
 	}
-	ParallelFor(x.Rows, grain, func(lo, hi int) { logSumExpRows(dst, x, lo, hi) })
+	j := elemJobs.Get().(*elemJob)
+	j.d64, j.x, j.n, j.grain, j.run = dst, x, x.Rows, grain, logSumExpPiece
+	j.parallel()
 }
+
+func logSumExpPiece(j *elemJob, lo, hi int) { logSumExpRows(j.d64, j.x, lo, hi) }
 
 func logSumExpRows(dst []float64, x *Mat, lo, hi int) {
 	for i := lo; i < hi; i++ {
