@@ -82,11 +82,14 @@ func NewActivation(k ActKind) *Activation {
 func (a *Activation) Forward(x *tensor.Mat) *tensor.Mat {
 	a.x = x
 	a.y = tensor.Reuse(a.y, x.Rows, x.Cols)
-	forRows(x.Rows, x.Cols, func(lo, hi int) {
+	j := newRowJob(func(j *rowJob, lo, hi int) {
+		a := j.act
 		for i := lo; i < hi; i++ {
-			actForward(a.Kind, a.Slope, a.y.Row(i), x.Row(i))
+			actForward(a.Kind, a.Slope, a.y.Row(i), a.x.Row(i))
 		}
 	})
+	j.act = a
+	forRows(x.Rows, x.Cols, j)
 	return a.y
 }
 
@@ -96,11 +99,14 @@ func (a *Activation) Backward(dy *tensor.Mat) *tensor.Mat {
 		panic(fmt.Sprintf("nn: %v: dy is %d×%d, output was %d×%d", a.Kind, dy.Rows, dy.Cols, a.y.Rows, a.y.Cols))
 	}
 	a.dx = tensor.Reuse(a.dx, dy.Rows, dy.Cols)
-	forRows(dy.Rows, dy.Cols, func(lo, hi int) {
+	j := newRowJob(func(j *rowJob, lo, hi int) {
+		a, dy := j.act, j.a
 		for i := lo; i < hi; i++ {
 			actBackward(a.Kind, a.Slope, a.dx.Row(i), dy.Row(i), a.x.Row(i), a.y.Row(i))
 		}
 	})
+	j.act, j.a = a, dy
+	forRows(dy.Rows, dy.Cols, j)
 	return a.dx
 }
 

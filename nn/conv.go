@@ -40,9 +40,10 @@ func (g ConvGeom) check(op string) {
 //
 // Examples are split over workers; each writes only its own rows.
 func im2col(cols, x *tensor.Mat, g ConvGeom) {
-	oh, ow := g.OutH(), g.OutW()
-	kc := g.K * g.K * g.InC
-	tensor.ParallelFor(x.Rows, 1, func(lo, hi int) {
+	j := newRowJob(func(j *rowJob, lo, hi int) {
+		cols, x, g := j.a, j.b, j.geom
+		oh, ow := g.OutH(), g.OutW()
+		kc := g.K * g.K * g.InC
 		for b := lo; b < hi; b++ {
 			img := x.Row(b)
 			for oy := 0; oy < oh; oy++ {
@@ -69,6 +70,8 @@ func im2col(cols, x *tensor.Mat, g ConvGeom) {
 			}
 		}
 	})
+	j.a, j.b, j.geom = cols, x, g
+	j.parallel(x.Rows, 1)
 }
 
 // col2im is the adjoint of im2col: it sets x to zero and adds every patch value of
@@ -78,8 +81,9 @@ func im2col(cols, x *tensor.Mat, g ConvGeom) {
 //
 // Each example is summed by one worker in a fixed order (deterministic).
 func col2im(x, cols *tensor.Mat, g ConvGeom) {
-	oh, ow := g.OutH(), g.OutW()
-	tensor.ParallelFor(x.Rows, 1, func(lo, hi int) {
+	j := newRowJob(func(j *rowJob, lo, hi int) {
+		x, cols, g := j.a, j.b, j.geom
+		oh, ow := g.OutH(), g.OutW()
 		for b := lo; b < hi; b++ {
 			img := x.Row(b)
 			clear(img)
@@ -107,6 +111,8 @@ func col2im(x, cols *tensor.Mat, g ConvGeom) {
 			}
 		}
 	})
+	j.a, j.b, j.geom = x, cols, g
+	j.parallel(x.Rows, 1)
 }
 
 // view points v at m's storage reshaped to rows×cols; m must be contiguous.
@@ -135,16 +141,19 @@ func contiguous(buf **tensor.Mat, m *tensor.Mat) *tensor.Mat {
 // addChannelBias adds b[c] to every value of channel c in the flat NHWC matrix m,
 // seen as (positions, C).
 func addChannelBias(m *tensor.Mat, b []float32) {
-	forRows(m.Rows, m.Cols, func(lo, hi int) {
+	j := newRowJob(func(j *rowJob, lo, hi int) {
+		b := j.f32
 		for i := lo; i < hi; i++ {
-			r := m.Row(i)
-			for j := 0; j < len(r); j += len(b) {
+			r := j.a.Row(i)
+			for k := 0; k < len(r); k += len(b) {
 				for c, v := range b {
-					r[j+c] += v
+					r[k+c] += v
 				}
 			}
 		}
 	})
+	j.a, j.f32 = m, b
+	forRows(m.Rows, m.Cols, j)
 }
 
 // Conv2D is a 2-D convolution (cross-correlation, as in every deep-learning

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/latent-ml/latent/tensor"
 )
@@ -86,13 +87,49 @@ func grainRows(cols int) int {
 	return max(g, 1)
 }
 
-// forRows runs fn over the rows of an r×c problem in parallel pieces.
-func forRows(rows, cols int, fn func(lo, hi int)) {
+// rowJob carries the arguments of a row-parallel loop, so that dispatching it
+// (tensor.ParallelRange) allocates no closure: a warm training step must not
+// allocate. fn must be a function literal that captures nothing.
+type rowJob struct {
+	a, b, c, d *tensor.Mat
+	f32        []float32
+	ll, dlv    []float64
+	act        *Activation
+	geom       ConvGeom
+	x32        float32
+	x64, y64   float64
+	fn         func(j *rowJob, lo, hi int)
+}
+
+var rowJobs = sync.Pool{New: func() any { return new(rowJob) }}
+
+// newRowJob returns a cleared job from the pool that runs fn.
+func newRowJob(fn func(j *rowJob, lo, hi int)) *rowJob {
+	j := rowJobs.Get().(*rowJob)
+	j.fn = fn
+	return j
+}
+
+func rowRange(ctx any, lo, hi int) {
+	j := ctx.(*rowJob)
+	j.fn(j, lo, hi)
+}
+
+// parallel runs j.fn over [0, n) in pieces of grain, then returns j to the pool.
+func (j *rowJob) parallel(n, grain int) {
+	tensor.ParallelRange(n, grain, j, rowRange)
+	*j = rowJob{}
+	rowJobs.Put(j)
+}
+
+// forRows runs j over the rows of an r×c problem, in parallel pieces when it is
+// large enough, then returns j to the pool.
+func forRows(rows, cols int, j *rowJob) {
+	grain := grainRows(cols)
 	if rows*cols < 32768 {
-		fn(0, rows)
-		return
+		grain = max(rows, 1)
 	}
-	tensor.ParallelFor(rows, grainRows(cols), fn)
+	j.parallel(rows, grain)
 }
 
 // colSum sets dst[j] = Σ_i m[i,j], accumulating each column in float64 in row
@@ -101,25 +138,30 @@ func colSum(dst []float32, m *tensor.Mat) {
 	if len(dst) != m.Cols {
 		panic(fmt.Sprintf("nn: colSum: len %d != %d cols", len(dst), m.Cols))
 	}
-	const piece = 64
-	body := func(lo, hi int) {
-		var acc [piece]float64
+	j := newRowJob(func(j *rowJob, lo, hi int) {
+		var acc [colPiece]float64
 		a := acc[:hi-lo]
-		for i := 0; i < m.Rows; i++ {
-			r := m.Row(i)[lo:hi]
-			for j, v := range r {
-				a[j] += float64(v)
+		for i := 0; i < j.a.Rows; i++ {
+			r := j.a.Row(i)[lo:hi]
+			for k, v := range r {
+				a[k] += float64(v)
 			}
 		}
-		for j, v := range a {
-			dst[lo+j] = float32(v)
+		for k, v := range a {
+			j.f32[lo+k] = float32(v)
 		}
-	}
+	})
+	j.a, j.f32 = m, dst
 	if m.Rows*m.Cols < 32768 {
-		for lo := 0; lo < m.Cols; lo += piece {
-			body(lo, min(lo+piece, m.Cols))
+		for lo := 0; lo < m.Cols; lo += colPiece {
+			j.fn(j, lo, min(lo+colPiece, m.Cols))
 		}
+		*j = rowJob{}
+		rowJobs.Put(j)
 		return
 	}
-	tensor.ParallelFor(m.Cols, piece, body)
+	j.parallel(m.Cols, colPiece)
 }
+
+// colPiece is colSum's number of columns per parallel piece.
+const colPiece = 64

@@ -43,12 +43,13 @@ func (l *Linear) Forward(x *tensor.Mat) *tensor.Mat {
 	}
 	l.x = x
 	l.y = tensor.Reuse(l.y, x.Rows, l.Out)
-	b := l.B.W
-	forRows(x.Rows, l.Out, func(lo, hi int) {
+	j := newRowJob(func(j *rowJob, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			copy(l.y.Row(i), b)
+			copy(j.a.Row(i), j.f32)
 		}
 	})
+	j.a, j.f32 = l.y, l.B.W
+	forRows(x.Rows, l.Out, j)
 	tensor.Gemm(false, false, 1, x, l.wm, 1, l.y)
 	return l.y
 }

@@ -21,7 +21,8 @@ import (
 // scratch) and may not alias logits or x. It panics on mismatched shapes.
 func BernoulliLogLik(ll []float64, dl, logits, x *tensor.Mat) {
 	checkLoss("BernoulliLogLik", ll, dl, logits, x)
-	forRows(x.Rows, x.Cols, func(lo, hi int) {
+	j := newRowJob(func(j *rowJob, lo, hi int) {
+		ll, dl, logits, x := j.ll, j.a, j.b, j.c
 		for i := lo; i < hi; i++ {
 			l, xi, d := logits.Row(i), x.Row(i), dl.Row(i)
 			tensor.Softplus(d, l)
@@ -36,6 +37,8 @@ func BernoulliLogLik(ll []float64, dl, logits, x *tensor.Mat) {
 			}
 		}
 	})
+	j.ll, j.a, j.b, j.c = ll, dl, logits, x
+	forRows(x.Rows, x.Cols, j)
 }
 
 // GaussianLogLik sets, for each row i, the log-density of x under independent
@@ -58,7 +61,9 @@ func GaussianLogLik(ll []float64, dm, mean, x *tensor.Mat, logVar float64, dLogV
 	inv := math.Exp(-logVar)
 	inv32 := float32(inv)
 	cst := float64(x.Cols) * (math.Log(2*math.Pi) + logVar)
-	forRows(x.Rows, x.Cols, func(lo, hi int) {
+	j := newRowJob(func(j *rowJob, lo, hi int) {
+		ll, dLogVar, dm, mean, x := j.ll, j.dlv, j.a, j.b, j.c
+		inv, inv32, cst := j.x64, j.x32, j.y64
 		for i := lo; i < hi; i++ {
 			m, xi, d := mean.Row(i), x.Row(i), dm.Row(i)
 			var sq float64
@@ -73,6 +78,9 @@ func GaussianLogLik(ll []float64, dm, mean, x *tensor.Mat, logVar float64, dLogV
 			}
 		}
 	})
+	j.ll, j.dlv, j.a, j.b, j.c = ll, dLogVar, dm, mean, x
+	j.x64, j.x32, j.y64 = inv, inv32, cst
+	forRows(x.Rows, x.Cols, j)
 }
 
 func checkLoss(op string, ll []float64, d, y, x *tensor.Mat) {

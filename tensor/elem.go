@@ -140,10 +140,8 @@ func mapUnary(name string, dst, x []float32, op unaryOp) {
 
 func unaryPiece(j *elemJob, lo, hi int) { runUnary(j.ds[lo:hi], j.xs[lo:hi], j.op) }
 
-// elemJob carries an elementwise kernel's arguments through parallelDo, so that the
-// parallel path allocates no closure (a warm training step must not allocate).
-// run is called on the fixed pieces [i·grain, (i+1)·grain) ∩ [0, n), as ParallelFor
-// would.
+// elemJob carries an elementwise kernel's arguments through ParallelRange, so that
+// the parallel path allocates no closure (a warm training step must not allocate).
 type elemJob struct {
 	dst, x   *Mat
 	ds, xs   []float32
@@ -157,15 +155,14 @@ type elemJob struct {
 
 var elemJobs = sync.Pool{New: func() any { return new(elemJob) }}
 
-func elemPiece(ctx any, p int) {
+func elemRange(ctx any, lo, hi int) {
 	j := ctx.(*elemJob)
-	lo := p * j.grain
-	j.run(j, lo, min(lo+j.grain, j.n))
+	j.run(j, lo, hi)
 }
 
 // parallel runs the job on the pool, then clears it and returns it to elemJobs.
 func (j *elemJob) parallel() {
-	parallelDo((j.n+j.grain-1)/j.grain, Workers(), j, elemPiece)
+	ParallelRange(j.n, j.grain, j, elemRange)
 	*j = elemJob{}
 	elemJobs.Put(j)
 }

@@ -38,6 +38,31 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	workPool.mu.Unlock()
 }
 
+// ParallelRange is ParallelFor for callers that must not allocate: fn should be a
+// top-level function and ctx a pointer carrying its arguments (a closure handed to
+// ParallelFor escapes to the pool and is allocated on every call). The pieces are
+// ParallelFor's: fn(ctx, lo, hi) over [0, n) in pieces of at most grain items.
+func ParallelRange(n, grain int, ctx any, fn func(ctx any, lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	grain = max(grain, 1)
+	pieces := (n + grain - 1) / grain
+	w := min(Workers(), pieces)
+	if w <= 1 || !workPool.mu.TryLock() {
+		for lo := 0; lo < n; lo += grain {
+			fn(ctx, lo, min(lo+grain, n))
+		}
+		return
+	}
+	j := &workPool.job
+	j.n, j.grain, j.pieces = n, grain, pieces
+	j.rngCtx, j.ctx = fn, ctx
+	workPool.run(w)
+	j.rngCtx, j.ctx = nil, nil
+	workPool.mu.Unlock()
+}
+
 // parallelDo calls fn(ctx, i) for i in [0, pieces), spread over up to w workers of
 // the pool (w is capped by Workers()). It is ParallelFor for callers that must not
 // allocate: fn should be a top-level function and ctx a pointer.
@@ -62,8 +87,9 @@ type poolJob struct {
 	pieces   int
 	n, grain int
 	next     atomic.Int64
-	rng      func(lo, hi int)     // ParallelFor's fn, or nil
-	each     func(ctx any, i int) // parallelDo's fn
+	rng      func(lo, hi int)          // ParallelFor's fn, or nil
+	rngCtx   func(ctx any, lo, hi int) // ParallelRange's fn, or nil
+	each     func(ctx any, i int)      // parallelDo's fn
 	ctx      any
 }
 
@@ -73,10 +99,12 @@ func (j *poolJob) work() {
 		if p >= j.pieces {
 			return
 		}
-		if j.rng != nil {
-			lo := p * j.grain
+		switch lo := p * j.grain; {
+		case j.rng != nil:
 			j.rng(lo, min(lo+j.grain, j.n))
-		} else {
+		case j.rngCtx != nil:
+			j.rngCtx(j.ctx, lo, min(lo+j.grain, j.n))
+		default:
 			j.each(j.ctx, p)
 		}
 	}

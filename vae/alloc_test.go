@@ -1,0 +1,35 @@
+package vae
+
+import (
+	"testing"
+
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
+)
+
+// A warm training step (gradient and Adam update) on a batch large enough that every
+// layer, loss and kernel runs in parallel pieces does not allocate, with two workers.
+func TestWarmStepAllocsTwoWorkers(t *testing.T) {
+	defer tensor.SetWorkers(0)
+	tensor.SetWorkers(2)
+	for _, cfg := range []Config{
+		{Latent: 50, Hidden: []int{200, 200}, Activation: "tanh"},
+		{Kind: KindConvVAE, Latent: 2, Height: 28, Width: 28, Channels: 1},
+	} {
+		tr, err := NewTrainer(cfg, 784, TrainConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := tensor.New(128, 784)
+		rng.New(1).FillUniform(x.Data)
+		s := rng.New(2)
+		step := func() {
+			tr.Model.Grad(x, nil, s)
+			tr.Adam.Step(tr.params)
+		}
+		step()
+		if a := testing.AllocsPerRun(2, step); a != 0 {
+			t.Errorf("%+v: %.1f allocations per warm step with 2 workers", cfg, a)
+		}
+	}
+}
