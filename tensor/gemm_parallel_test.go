@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestParallelForCoversOnce: every index is visited exactly once, in pieces whose
@@ -72,6 +73,33 @@ func TestParallelForNested(t *testing.T) {
 	wg.Wait()
 	if total.Load() != 8*50*64 {
 		t.Fatalf("concurrent: covered %d of %d", total.Load(), 8*50*64)
+	}
+}
+
+// TestParallelForWaits: ParallelFor returns only after every piece has run, on each
+// of the pool's paths: helpers still polling from the last job, helpers that blocked
+// after an idle gap longer than spinWait, and a caller that blocks because its
+// helpers' pieces outlast spinWait.
+func TestParallelForWaits(t *testing.T) {
+	defer SetWorkers(0)
+	SetWorkers(3)
+	for it := 0; it < 60; it++ {
+		var done, started atomic.Int64
+		pieces := 3 + it%5
+		switch it % 3 {
+		case 1: // idle long enough for the helpers to block
+			time.Sleep(2 * spinWait)
+		}
+		slow := it%3 == 2
+		ParallelFor(pieces, 1, func(lo, hi int) {
+			if slow && started.Add(1) > 1 { // all but the first piece outlast spinWait
+				time.Sleep(spinWait + spinWait/2)
+			}
+			done.Add(1)
+		})
+		if n := done.Load(); n != int64(pieces) {
+			t.Fatalf("iteration %d: ParallelFor returned after %d of %d pieces", it, n, pieces)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ParallelFor runs fn over [0, n) split into pieces of at most grain items, on up to
@@ -12,7 +13,8 @@ import (
 // whatever GOMAXPROCS is. fn must not panic.
 //
 // The work runs on a persistent pool of helper goroutines plus the caller, so a call
-// costs a few microseconds, not a goroutine start per piece. A ParallelFor issued while
+// costs well under a microsecond when the pool was busy in the last spinWait, and
+// the wake-up of a blocked thread otherwise, not a goroutine start per piece. A ParallelFor issued while
 // the pool is busy (from inside fn, or from another goroutine) runs its pieces serially
 // on the calling goroutine: nested calls never deadlock.
 func ParallelFor(n, grain int, fn func(lo, hi int)) {
@@ -110,48 +112,159 @@ func (j *poolJob) work() {
 	}
 }
 
-// pool is a set of helper goroutines that live for the whole program. Helpers are
-// started on first need and never stop; an idle helper blocks on its channel.
+// pool is a set of helper goroutines that live for the whole program, started on
+// first need. Between jobs a helper polls for the next one for up to spinWait before
+// it blocks on its channel, and the caller polls for the helpers' completion the same
+// way: waking a blocked thread costs tens of microseconds on a virtual machine (it was
+// ~30 µs on the 2-core development VM, the length of a whole small job), while
+// polling sees a new job within a few hundred nanoseconds. Training loops issue a
+// job every few tens of microseconds, so their helpers never block.
 type pool struct {
-	mu    sync.Mutex // held by the goroutine whose job is running
-	job   poolJob
-	wake  []chan struct{}
-	wg    sync.WaitGroup
-	start sync.Mutex // guards wake
+	mu      sync.Mutex // held by the goroutine whose job is running
+	job     poolJob
+	helpers []*helper
+	start   sync.Mutex // guards helpers
+	// state is the number of helpers of the running job that have not finished
+	// it, plus waitBit once the caller blocks on done (one word, so that the last
+	// helper's decrement itself decides whether it must send).
+	state atomic.Int64
+	done  chan struct{}
 }
 
-var workPool pool
+const waitBit = 1 << 40
+
+// helper is one helper goroutine's mailbox: run increments seq to hand it a job,
+// and sends on wake when the helper said (sleeping) that it blocks.
+type helper struct {
+	index    int // helpers[index]: runs with the caller and index other helpers
+	seq      atomic.Uint64
+	sleeping atomic.Bool
+	wake     chan struct{}
+	_        [64]byte // keep helpers' words on separate cache lines
+}
+
+// spinWait is how long an idle helper, or a caller waiting for its helpers, polls
+// before blocking.
+const spinWait = 200 * time.Microsecond
+
+var workPool = pool{done: make(chan struct{}, 1)}
 
 // run executes workPool.job on the caller and w-1 helpers. mu must be held.
 func (p *pool) run(w int) {
 	p.job.next.Store(0)
 	nh := w - 1
-	if len(p.wake) < nh {
+	if len(p.helpers) < nh {
 		p.grow(nh)
 	}
-	p.wg.Add(nh)
-	for i := 0; i < nh; i++ {
-		p.wake[i] <- struct{}{}
+	p.state.Store(int64(nh))
+	for _, h := range p.helpers[:nh] {
+		h.seq.Add(1)
+		if h.sleeping.Load() && h.sleeping.CompareAndSwap(true, false) {
+			h.wake <- struct{}{}
+		}
 	}
 	p.job.work()
-	p.wg.Wait()
+	// Poll only while every participant can have a processor: a poller occupying
+	// one that a helper is waiting for would delay the job itself.
+	for spin := newSpinner(w); p.state.Load() != 0; {
+		if spin.more() {
+			continue
+		}
+		// Block, unless the helpers finished in the meantime; the helper whose
+		// decrement leaves exactly waitBit sends.
+		if p.state.Or(waitBit) != 0 {
+			<-p.done
+		}
+		return
+	}
 }
 
 func (p *pool) grow(n int) {
 	p.start.Lock()
 	defer p.start.Unlock()
-	for len(p.wake) < n {
-		ch := make(chan struct{}, 1)
-		p.wake = append(p.wake, ch)
-		go p.helper(ch)
+	for len(p.helpers) < n {
+		h := &helper{index: len(p.helpers), wake: make(chan struct{}, 1)}
+		p.helpers = append(p.helpers, h)
+		go p.helper(h)
 	}
 }
 
-func (p *pool) helper(wake chan struct{}) {
-	for range wake {
+func (p *pool) helper(h *helper) {
+	var seen uint64 // jobs taken
+	for {
+		for spin := newSpinner(h.index + 2); h.seq.Load() == seen; {
+			if spin.more() {
+				continue
+			}
+			// Block, unless a job was handed over after the last look: then the
+			// CompareAndSwap decides whether run saw sleeping (and sends) or not.
+			h.sleeping.Store(true)
+			if h.seq.Load() != seen && h.sleeping.CompareAndSwap(true, false) {
+				break
+			}
+			<-h.wake
+			break
+		}
+		seen++
 		p.job.work()
-		p.wg.Done()
+		if p.state.Add(-1) == waitBit {
+			p.done <- struct{}{}
+		}
 	}
+}
+
+// spinner paces a polling loop: more reports whether to poll again (after a pause)
+// and turns false once spinWait has passed. A poller that finds it lost its
+// processor for a while (other programs' threads want the CPUs) stops, and no
+// loop polls for the next quietFor: polling then only takes time from them.
+type spinner struct {
+	n           int
+	last, until time.Time
+}
+
+const (
+	preemptedGap = 50 * time.Microsecond
+	quietFor     = 20 * time.Millisecond
+)
+
+// quietUntil is the time (UnixNano) before which no loop polls.
+var quietUntil atomic.Int64
+
+// newSpinner returns a spinner for a loop that is one of threads polling or working
+// threads; it never polls when they outnumber the processors (GOMAXPROCS).
+func newSpinner(threads int) spinner {
+	if threads > runtime.GOMAXPROCS(0) {
+		return spinner{n: -1}
+	}
+	return spinner{}
+}
+
+func (s *spinner) more() bool {
+	if s.n < 0 {
+		return false
+	}
+	s.n++
+	if s.n&63 == 1 { // every 64 polls, let waiting threads run, then read the clock
+		osYield()
+		now := time.Now()
+		switch {
+		case s.until.IsZero():
+			if now.UnixNano() < quietUntil.Load() {
+				s.n = -1
+				return false
+			}
+			s.until = now.Add(spinWait)
+		case now.Sub(s.last) > preemptedGap:
+			quietUntil.Store(now.Add(quietFor).UnixNano())
+			s.n = -1
+			return false
+		case now.After(s.until):
+			return false
+		}
+		s.last = now
+	}
+	cpuPause()
+	return true
 }
 
 var workers atomic.Int64
