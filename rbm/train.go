@@ -179,10 +179,11 @@ type Trainer struct {
 	// phAll (3B, nh) holds p(h|v0), p(h|vk) and their difference: ph0, phk and phD
 	// are row views of it, and phBoth the view of all three, so that one sparse
 	// product takes both phases (see update).
-	phAll          *tensor.Mat
-	phD            *tensor.Mat
-	phBoth         tensor.Mat
-	spSplit, spAll tensor.CSR // [v0∖vk; −(vk∖v0); v0∩vk] and its transpose
+	phAll  *tensor.Mat
+	phD    *tensor.Mat
+	phBoth tensor.Mat
+	spAll  tensor.CSR // the transpose of [v0∖vk; −(vk∖v0); v0∩vk]
+	split  bool       // this step's update is the product of spAll (see update)
 	// pre is x·W for the visible batch of sparse form preOf (the last one a sparse
 	// product was taken of), so that the next Gibbs state's product can be updated
 	// from it at the cost of the units that changed (tensor.CSR.DiffRows).
@@ -201,6 +202,7 @@ type Trainer struct {
 
 	k     kernel
 	kfn   func(lo, hi int)
+	pfn   func(lo, hi int)
 	ufn   func(lo, hi int)
 	afn   func(lo, hi int)
 	lr    float32
@@ -313,6 +315,7 @@ func NewTrainer(m *RBM, data *tensor.Mat, cfg Config) (*Trainer, error) {
 		}
 	}
 	t.kfn = t.k.run
+	t.pfn = t.phaseTasks
 	t.ufn = t.updateRows
 	t.afn = t.addVW
 	return t, nil
@@ -489,12 +492,13 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 			}
 		}
 	}
-	for i := 0; i < r; i++ {
-		p0, pk := ph0.Row(i), phk.Row(i)
-		for j := range p0 {
-			t.gC[j] += float64(p0[j]) - float64(pk[j])
-		}
-	}
+	// Both batches sparse: the weight update below is one product,
+	// Δ = lr/r · (v0ᵀ ph0 − vkᵀ phk) as [v0∖vk; −(vk∖v0); v0∩vk]ᵀ [ph0; phk; ph0 − phk],
+	// one term per unit on in the data, the sample or both (a reconstruction agrees
+	// with its data in most units). phaseTasks builds that split (spAll) on one
+	// worker while the others take column ranges of gC and phD = ph0 − phk.
+	t.split = t.sp0.sparse && t.sp0.of == u0 && t.spk.sparse && t.spk.of == uk
+	tensor.ParallelFor(1+(nh+phaseCols-1)/phaseCols, 1, t.pfn)
 	if t.cfg.LearnSigma {
 		// −∂E/∂s_i = (z_i − b_i)²/σ_i² − (z_i/σ_i)(Wh)_i with h = p(h|z).
 		whd, whm := tensor.Reuse(t.whData, r, nv), tensor.Reuse(t.whModel, r, nv)
@@ -536,19 +540,9 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 		beta0 = 1
 	}
 	a := float32(lr * inv)
-	if t.sp0.sparse && t.sp0.of == u0 && t.spk.sparse && t.spk.of == uk {
-		// Both batches sparse: one product, Δ = lr/r · (v0ᵀ ph0 − vkᵀ phk) as
-		// [v0∖vk; −(vk∖v0); v0∩vk]ᵀ [ph0; phk; ph0 − phk], one term per unit on
-		// in the data, the sample or both (a reconstruction agrees with its data
-		// in most units); without momentum or decay it goes straight into W
-		// (vW is then unused).
-		t.spAll.SplitTranspose(&t.sp0.csr, &t.spk.csr, -1)
-		for i := 0; i < r; i++ {
-			d, p0, pk := t.phD.Row(i), ph0.Row(i), phk.Row(i)
-			for j := range d {
-				d[j] = p0[j] - pk[j]
-			}
-		}
+	if t.split {
+		// Without momentum or decay the update goes straight into W (vW is then
+		// unused).
 		if beta0 == 0 {
 			tensor.SpMM(a, &t.spAll, &t.phBoth, 1, m.W)
 			t.step++
@@ -561,6 +555,42 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 	}
 	tensor.ParallelFor(nv, 64, t.afn)
 	t.step++
+}
+
+// phaseCols is the width of the column ranges of phaseTasks.
+const phaseCols = 128
+
+// phaseTasks runs tasks [lo, hi) of update's phase statistics: task 0 sets spAll to
+// the split of the two sparse batches (when t.split), task p ≥ 1 adds the column sums
+// of ph0 − phk over columns [(p−1)·phaseCols, p·phaseCols) to gC, rows in order,
+// and stores the difference in phD when t.split.
+func (t *Trainer) phaseTasks(lo, hi int) {
+	nh := t.Model.NumHidden()
+	for p := lo; p < hi; p++ {
+		if p == 0 {
+			if t.split {
+				t.spAll.SplitTranspose(&t.sp0.csr, &t.spk.csr, -1)
+			}
+			continue
+		}
+		c0 := (p - 1) * phaseCols
+		c1 := min(c0+phaseCols, nh)
+		g := t.gC[c0:c1]
+		for i := 0; i < t.ph0.Rows; i++ {
+			p0, pk := t.ph0.Row(i)[c0:c1], t.phk.Row(i)[c0:c1]
+			if t.split {
+				d := t.phD.Row(i)[c0:c1]
+				for j := range p0 {
+					d[j] = p0[j] - pk[j]
+					g[j] += float64(p0[j]) - float64(pk[j])
+				}
+				continue
+			}
+			for j := range p0 {
+				g[j] += float64(p0[j]) - float64(pk[j])
+			}
+		}
+	}
 }
 
 // setPhases points ph0 at rows [0, r) of phAll, phk at rows [r, 2r), phD at rows

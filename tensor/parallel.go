@@ -224,7 +224,7 @@ type spinner struct {
 
 const (
 	preemptedGap = 50 * time.Microsecond
-	quietFor     = 20 * time.Millisecond
+	quietFor     = 2 * time.Millisecond
 )
 
 // quietUntil is the time (UnixNano) before which no loop polls.
