@@ -265,3 +265,49 @@ func (a *evalArgs) parse(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
+
+// saved is a training flag and the value, in the flag's own syntax, that a model file
+// given to --resume was trained with; given, when not empty, is the command line's
+// value in the same normal form (for flags whose text can vary, like --hidden).
+type saved struct {
+	flag, value, given string
+}
+
+// checkResumed returns a usage error naming the first flag given on the command line
+// (as parsed into fs) whose value differs from the one file was trained with. A
+// resumed run keeps the file's settings, so that it continues the saved run bit for
+// bit; a changed flag would otherwise be ignored without a word. Repeating a flag
+// with its saved value is fine, and so is any flag not listed (--epochs, --out, ...).
+func checkResumed(fs *flag.FlagSet, file string, settings ...saved) error {
+	set := flagSet(fs)
+	for _, s := range settings {
+		if !set[s.flag] {
+			continue
+		}
+		given := s.given
+		if given == "" {
+			given = fs.Lookup(s.flag).Value.String()
+		}
+		if given != s.value {
+			was := fmt.Sprintf("with --%s=%s", s.flag, s.value)
+			if s.value == "" {
+				was = "without --" + s.flag
+			}
+			return usagef("--%s=%s: %s was trained %s, and a resumed run keeps the file's settings (start a new run to change them)",
+				s.flag, given, file, was)
+		}
+	}
+	return nil
+}
+
+// intsFlag formats sizes as a comma-separated --hidden value.
+func intsFlag(sizes []int) string {
+	s := make([]string, len(sizes))
+	for i, n := range sizes {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
+// floatFlag formats x as a float64 flag prints it.
+func floatFlag(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }

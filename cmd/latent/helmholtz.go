@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/latent-ml/latent/checkpoint"
@@ -93,6 +94,17 @@ func trainHelmholtz(env *Env, model string, args []string) error {
 		}
 		if tr.M.Sizes[0] != x.Cols {
 			return fmt.Errorf("--resume %s: model has %d visible units, --data %s has %d columns", *resume, tr.M.Sizes[0], *data, x.Cols)
+		}
+		c := tr.Cfg
+		if err := checkResumed(fs, *resume,
+			saved{flag: "hidden", value: intsFlag(tr.M.Sizes[1:]), given: intsFlag(sizes)},
+			saved{flag: "rws-k", value: strconv.Itoa(c.K)},
+			saved{flag: "q-wake", value: strconv.FormatBool(c.QWake)},
+			saved{flag: "q-sleep", value: strconv.FormatBool(c.QSleep)},
+			saved{flag: "batch", value: strconv.Itoa(c.Batch)},
+			saved{flag: "lr", value: floatFlag(c.LR)},
+			saved{flag: "seed", value: strconv.FormatUint(c.Seed, 10)}); err != nil {
+			return err
 		}
 	} else {
 		m := helmholtz.New(append([]int{x.Cols}, sizes...), rng.NewStream(*seed, 0))

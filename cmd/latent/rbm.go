@@ -36,6 +36,33 @@ func flagSet(fs *flag.FlagSet) map[string]bool {
 	return set
 }
 
+// checkResumedRBM is checkResumed with the settings of a saved RBM trainer.
+func checkResumedRBM(fs *flag.FlagSet, file string, tr *rbm.Trainer, info map[string]string) error {
+	c := tr.Config()
+	pt := "none (it used " + c.Method.String() + ")"
+	if c.Method == rbm.PT {
+		pt = strconv.Itoa(c.Temperatures)
+	}
+	schedule := "constant"
+	if c.Schedule == rbm.LinearDecay {
+		schedule = "linear"
+	}
+	return checkResumed(fs, file,
+		saved{flag: "hidden", value: strconv.Itoa(tr.Model.NumHidden())},
+		saved{flag: "cd", value: strconv.Itoa(c.K)},
+		saved{flag: "pcd", value: strconv.FormatBool(c.Method == rbm.PCD)},
+		saved{flag: "pt", value: pt},
+		saved{flag: "batch", value: strconv.Itoa(c.BatchSize)},
+		saved{flag: "lr", value: floatFlag(c.LearningRate)},
+		saved{flag: "schedule", value: schedule},
+		saved{flag: "momentum", value: floatFlag(c.Momentum)},
+		saved{flag: "l2", value: floatFlag(c.WeightDecay)},
+		saved{flag: "learn-sigma", value: strconv.FormatBool(c.LearnSigma)},
+		saved{flag: "dense", value: strconv.FormatBool(c.Dense)},
+		saved{flag: "seed", value: strconv.FormatUint(c.Seed, 10)},
+		saved{flag: "binarize", value: info["binarize"]})
+}
+
 // rbmTrainOpts are the settings of `latent train rbm|grbm`.
 type rbmTrainOpts struct {
 	model, data, binarize, out, resume, filters, samples string
@@ -130,13 +157,11 @@ func rbmTrain(env *Env, model string, args []string) error {
 		if tr, err = rbm.LoadTrainer(f, d.X, o.epochs); err != nil {
 			return fmt.Errorf("--resume %s: %w", o.resume, err)
 		}
-		// The saved settings are kept, so that the resumed run continues bit for bit;
-		// a --dense that contradicts them is an error rather than silently ignored.
-		if set["dense"] && o.dense != tr.Config().Dense {
-			return usagef("--dense=%t: %s was trained with --dense=%t, and a resumed run keeps its settings", o.dense, o.resume, tr.Config().Dense)
-		}
 		if old := rbm.Info(f); old != nil {
 			info = old
+		}
+		if err := checkResumedRBM(fs, o.resume, tr, info); err != nil {
+			return err
 		}
 	} else {
 		m, err := rbm.New(vis, d.Dim(), o.hidden)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -126,6 +127,34 @@ func vaeTrain(env *Env, model string, args []string) error {
 		}
 		if tr.Model.Config.Kind != model {
 			return usagef("--resume: %s holds a %s model, not %s", *resume, tr.Model.Config.Kind, model)
+		}
+		mc, tc := tr.Model.Config, tr.Config
+		// Only dynamic binarisation is a training setting; threshold and
+		// stochastic prepare the data, which the run may be given anew.
+		dyn := func(b string) string {
+			if b == "dynamic" {
+				return "dynamic"
+			}
+			return "not dynamic"
+		}
+		if err := checkResumed(fs, *resume,
+			saved{flag: "latent", value: strconv.Itoa(mc.Latent)},
+			saved{flag: "hidden", value: intsFlag(mc.Hidden), given: intsFlag(hid)},
+			saved{flag: "activation", value: mc.Activation},
+			saved{flag: "decoder", value: mc.Decoder},
+			saved{flag: "sigma2", value: floatFlag(mc.Sigma2)},
+			saved{flag: "beta", value: floatFlag(mc.Beta)},
+			saved{flag: "iw-k", value: strconv.Itoa(mc.IWK)},
+			saved{flag: "init", value: mc.Init},
+			saved{flag: "batch", value: strconv.Itoa(tc.BatchSize)},
+			saved{flag: "lr", value: floatFlag(tc.LR)},
+			saved{flag: "optimizer", value: tc.Optimizer},
+			saved{flag: "schedule", value: tc.Schedule},
+			saved{flag: "adam-eps", value: floatFlag(tc.AdamEps)},
+			saved{flag: "momentum", value: floatFlag(tc.Momentum)},
+			saved{flag: "seed", value: strconv.FormatUint(tc.Seed, 10)},
+			saved{flag: "binarize", value: dyn(tc.Binarize), given: dyn(*binarize)}); err != nil {
+			return err
 		}
 	} else {
 		cfg := vae.Config{Kind: model, Latent: *latent, Hidden: hid, Activation: *act, Decoder: *decoder,

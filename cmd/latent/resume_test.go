@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// A resumed run keeps the file's settings. A flag that repeats its saved value, in
+// any spelling, is accepted; one that changes it is one clear error naming the flag,
+// both values and the file, and neither the resumed file nor --out is written.
+func TestResumeRejectsChangedSettings(t *testing.T) {
+	dir := noData(t)
+	for _, c := range []struct {
+		name  string
+		train []string // the first run's arguments (without --epochs/--out)
+		same  []string // flags that repeat saved values in another spelling
+		bad   []string // one changed flag
+		want  []string // in the error
+	}{
+		{"rbm", []string{"train", "rbm", "--data", "bars:3", "--hidden", "5", "--lr", "0.05", "--batch", "4", "--seed", "3"},
+			[]string{"--lr", "5e-2", "--hidden", "05", "--pcd=false", "--dense=false", "--seed", "3"},
+			[]string{"--lr", "0.1"}, []string{"--lr=0.1", "--lr=0.05"}},
+		{"rbm-method", []string{"train", "rbm", "--data", "bars:3", "--hidden", "5", "--batch", "4"},
+			[]string{"--cd", "1", "--pcd=false"}, []string{"--pt", "4"}, []string{"--pt=4", "--pt=none (it used cd)"}},
+		{"rbm-pt", []string{"train", "rbm", "--data", "bars:3", "--hidden", "5", "--batch", "4", "--pt", "3"},
+			[]string{"--pt", "3"}, []string{"--pt", "4"}, []string{"--pt=4", "--pt=3"}},
+		{"rbm-binarize", []string{"train", "rbm", "--data", "bars:3", "--hidden", "5", "--batch", "4"},
+			nil, []string{"--binarize", "threshold"}, []string{"--binarize=threshold", "trained without --binarize"}},
+		{"vae", []string{"train", "vae", "--data", "bars:3", "--latent", "2", "--hidden", "8,4", "--batch", "4"},
+			[]string{"--hidden", "8, 4", "--latent", "2", "--optimizer", "adam"},
+			[]string{"--decoder", "gaussian"}, []string{"--decoder=gaussian", "--decoder=bernoulli"}},
+		{"helmholtz", []string{"train", "helmholtz", "--data", "bars:3", "--hidden", "4,2", "--batch", "4"},
+			[]string{"--hidden", "4,2", "--rws-k", "1"},
+			[]string{"--rws-k", "3"}, []string{"--rws-k=3", "--rws-k=1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			first := filepath.Join(dir, c.name+".model")
+			if code, _, errs := latent(t, append(c.train, "--epochs", "1", "--out", first)...); code != 0 {
+				t.Fatal(errs)
+			}
+			before, _ := os.ReadFile(first)
+			if c.same != nil {
+				ok := filepath.Join(dir, c.name+"-ok.model")
+				args := append(append(c.train, c.same...), "--epochs", "2", "--resume", first, "--out", ok)
+				if code, _, errs := latent(t, args...); code != 0 {
+					t.Fatalf("resume repeating the saved settings: %s", errs)
+				}
+			}
+			out := filepath.Join(dir, c.name+"-bad.model")
+			args := append(append(append([]string{}, c.train...), c.bad...), "--epochs", "2", "--resume", first, "--out", out)
+			code, _, errs := latent(t, args...)
+			if code == 0 {
+				t.Fatalf("resume with %v succeeded", c.bad)
+			}
+			oneError(t, errs, append(c.want, first)...)
+			if after, _ := os.ReadFile(first); !bytes.Equal(before, after) {
+				t.Error("the resumed file changed")
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("--out was written")
+			}
+		})
+	}
+}
