@@ -244,7 +244,12 @@ func (s *spinner) more() bool {
 		return false
 	}
 	s.n++
-	if s.n&63 == 1 { // every 64 polls, let waiting threads run, then read the clock
+	if s.n&63 == 1 {
+		// Every 64 polls (≈ 1.5 µs), let the program's other goroutines have this
+		// processor and other programs' threads this CPU if they are waiting (a
+		// poller never blocks, so they would otherwise wait for preemption), then
+		// read the clock. Both cost ≈ 0.1 µs when nobody is waiting.
+		runtime.Gosched()
 		osYield()
 		now := time.Now()
 		switch {
