@@ -414,6 +414,22 @@ func enumUnits(m *rbm.RBM) int {
 	return min(m.NumVisible(), m.NumHidden())
 }
 
+// enumCost is the number of softplus evaluations of exact log Z: 2^n states of the
+// enumerated layer times the size of the other.
+func enumCost(m *rbm.RBM) float64 {
+	n := enumUnits(m)
+	return math.Ldexp(float64(m.NumVisible()+m.NumHidden()-n), n)
+}
+
+// enumPerMinute is about how many softplus evaluations exact log Z does per minute
+// on the 2-core development machine (2^20 states × 784 units took 7.5 s).
+const enumPerMinute = 6.5e9
+
+// cheapExact reports whether eval enumerates log Z without being asked (--exact):
+// when it takes about a minute or less here. MaxExactUnits (30) allows up to 2^30
+// states, hours for an MNIST-sized visible layer.
+func cheapExact(m *rbm.RBM) bool { return m.CanEnumerate() && enumCost(m) <= enumPerMinute }
+
 func rbmEval(env *Env, kind string, args []string) error {
 	fs := newFlags("eval")
 	modelPath := fs.String("model", "", "model file")
@@ -477,10 +493,18 @@ func rbmEval(env *Env, kind string, args []string) error {
 	}
 	var exactLZ float64
 	haveExact := false
-	// Exact when asked for or when no AIS flags are given and it can; with AIS
-	// flags, also when the model is small enough to check AIS against.
+	// Exact when asked for, or unasked when it is cheap (then AIS flags also get
+	// the exact value to be checked against); AIS otherwise.
 	askedAIS := set["ais-chains"] || set["ais-betas"]
-	if *exact || m.CanEnumerate() && (!askedAIS || enumUnits(m) <= 25) {
+	if !*exact && !askedAIS && m.CanEnumerate() && !cheapExact(m) {
+		progress(env, "eval: enumerating log Z would take %.2g softplus evaluations (2^%d states × %d units: about %.1f min here); estimating it by AIS instead (--exact enumerates)",
+			enumCost(m), enumUnits(m), m.NumVisible()+m.NumHidden()-enumUnits(m), enumCost(m)/enumPerMinute)
+	}
+	if *exact && !cheapExact(m) {
+		progress(env, "eval: enumerating log Z: %.2g softplus evaluations (2^%d states × %d units: about %.1f min here)",
+			enumCost(m), enumUnits(m), m.NumVisible()+m.NumHidden()-enumUnits(m), enumCost(m)/enumPerMinute)
+	}
+	if *exact || cheapExact(m) {
 		t0 := time.Now()
 		if exactLZ, err = m.ExactLogZ(); err != nil {
 			return err

@@ -478,3 +478,34 @@ func TestRBMDenseFlag(t *testing.T) {
 	}
 	oneError(t, errb, "--dense=false", "--dense=true")
 }
+
+// eval enumerates log Z unasked only when that takes about a minute or less here;
+// larger enumerable models get AIS unless --exact is given.
+func TestEvalEnumeratesOnlyCheapModels(t *testing.T) {
+	for _, c := range []struct {
+		vis      rbm.Visible
+		nv, nh   int
+		cheap    bool
+		evalCost float64
+	}{
+		{rbm.Bernoulli, 16, 16, true, 16 << 16},
+		{rbm.Bernoulli, 784, 20, true, 784 << 20},
+		{rbm.Bernoulli, 784, 22, true, 784 << 22},
+		{rbm.Bernoulli, 784, 23, false, 784 << 23},
+		{rbm.Bernoulli, 784, 30, false, 784 << 30}, // enumerable (MaxExactUnits), hours
+		{rbm.Bernoulli, 20, 784, true, 784 << 20},  // the smaller layer is enumerated
+		{rbm.Gaussian, 100, 24, true, 100 << 24},
+		{rbm.Gaussian, 100, 27, false, 100 << 27},
+	} {
+		m, err := rbm.New(c.vis, c.nv, c.nh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := enumCost(m); got != c.evalCost {
+			t.Errorf("%v %d×%d: enumCost %g, want %g", c.vis, c.nv, c.nh, got, c.evalCost)
+		}
+		if got := cheapExact(m); got != c.cheap {
+			t.Errorf("%v %d×%d: cheapExact %t, want %t", c.vis, c.nv, c.nh, got, c.cheap)
+		}
+	}
+}
