@@ -166,16 +166,13 @@ func (p *pool) run(w int) {
 	p.job.work()
 	// Poll only while every participant can have a processor: a poller occupying
 	// one that a helper is waiting for would delay the job itself.
-	for spin := newSpinner(w); p.state.Load() != 0; {
-		if spin.more() {
-			continue
-		}
-		// Block, unless the helpers finished in the meantime; the helper whose
-		// decrement leaves exactly waitBit sends.
-		if p.state.Or(waitBit) != 0 {
-			<-p.done
-		}
-		return
+	spin := newSpinner(w)
+	for p.state.Load() != 0 && spin.more() {
+	}
+	// Block, unless the helpers have finished; the helper whose decrement leaves
+	// exactly waitBit sends.
+	if p.state.Load() != 0 && p.state.Or(waitBit) != 0 {
+		<-p.done
 	}
 }
 
@@ -190,22 +187,18 @@ func (p *pool) grow(n int) {
 }
 
 func (p *pool) helper(h *helper) {
-	var seen uint64 // jobs taken
-	for {
-		for spin := newSpinner(h.index + 2); h.seq.Load() == seen; {
-			if spin.more() {
-				continue
-			}
-			// Block, unless a job was handed over after the last look: then the
+	for job := uint64(1); ; job++ { // waits for the job-th hand-over
+		spin := newSpinner(h.index + 2)
+		for h.seq.Load() < job && spin.more() {
+		}
+		if h.seq.Load() < job {
+			// Block, unless the job arrives after sleeping is set: then the
 			// CompareAndSwap decides whether run saw sleeping (and sends) or not.
 			h.sleeping.Store(true)
-			if h.seq.Load() != seen && h.sleeping.CompareAndSwap(true, false) {
-				break
+			if h.seq.Load() < job || !h.sleeping.CompareAndSwap(true, false) {
+				<-h.wake
 			}
-			<-h.wake
-			break
 		}
-		seen++
 		p.job.work()
 		if p.state.Add(-1) == waitBit {
 			p.done <- struct{}{}
