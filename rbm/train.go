@@ -561,9 +561,9 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 const phaseCols = 128
 
 // phaseTasks runs tasks [lo, hi) of update's phase statistics: task 0 sets spAll to
-// the split of the two sparse batches (when t.split), task p ≥ 1 adds the column sums
-// of ph0 − phk over columns [(p−1)·phaseCols, p·phaseCols) to gC, rows in order,
-// and stores the difference in phD when t.split.
+// the split of the two sparse batches (when t.split), task p ≥ 1 stores ph0 − phk in
+// phD and adds its column sums to gC (rows in order, in float64) over columns
+// [(p−1)·phaseCols, p·phaseCols). phD is only read when t.split.
 func (t *Trainer) phaseTasks(lo, hi int) {
 	nh := t.Model.NumHidden()
 	for p := lo; p < hi; p++ {
@@ -577,16 +577,9 @@ func (t *Trainer) phaseTasks(lo, hi int) {
 		c1 := min(c0+phaseCols, nh)
 		g := t.gC[c0:c1]
 		for i := 0; i < t.ph0.Rows; i++ {
-			p0, pk := t.ph0.Row(i)[c0:c1], t.phk.Row(i)[c0:c1]
-			if t.split {
-				d := t.phD.Row(i)[c0:c1]
-				for j := range p0 {
-					d[j] = p0[j] - pk[j]
-					g[j] += float64(p0[j]) - float64(pk[j])
-				}
-				continue
-			}
+			p0, pk, d := t.ph0.Row(i)[c0:c1], t.phk.Row(i)[c0:c1], t.phD.Row(i)[c0:c1]
 			for j := range p0 {
+				d[j] = p0[j] - pk[j]
 				g[j] += float64(p0[j]) - float64(pk[j])
 			}
 		}
