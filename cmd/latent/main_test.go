@@ -36,6 +36,20 @@ func oneError(t *testing.T, stderr string, want ...string) {
 	}
 }
 
+// fails runs the command with args and checks that it exits with code, prints
+// nothing on stdout and one error line on stderr holding every want.
+func fails(t *testing.T, code int, args []string, want ...string) {
+	t.Helper()
+	got, stdout, stderr := latent(t, args...)
+	if got != code {
+		t.Errorf("%q: exit %d, want %d (stderr %q)", args, got, code, stderr)
+	}
+	if stdout != "" {
+		t.Errorf("%q: stdout %q, want nothing", args, stdout)
+	}
+	oneError(t, stderr, want...)
+}
+
 // noData points LATENT_DATA and the cache at an empty folder.
 func noData(t *testing.T) string {
 	dir := t.TempDir()
@@ -187,14 +201,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"demo", "extra"}, 2, `unexpected argument "extra"`},
 	}
 	for _, c := range cases {
-		code, stdout, stderr := latent(t, c.args...)
-		if code != c.code {
-			t.Errorf("%q: exit %d, want %d (stderr %q)", c.args, code, c.code, stderr)
-		}
-		if stdout != "" {
-			t.Errorf("%q: stdout %q, want nothing", c.args, stdout)
-		}
-		oneError(t, stderr, c.want)
+		fails(t, c.code, c.args, c.want)
 	}
 }
 
@@ -470,14 +477,7 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"train", "vae", "--data", folder, "--out", existing}, 1, []string{folder}},
 	}
 	for _, c := range cases {
-		code, stdout, stderr := latent(t, c.args...)
-		if code != c.code {
-			t.Errorf("%q: exit %d, want %d (stderr %q)", c.args, code, c.code, stderr)
-		}
-		if stdout != "" {
-			t.Errorf("%q: stdout %q, want nothing", c.args, stdout)
-		}
-		oneError(t, stderr, c.want...)
+		fails(t, c.code, c.args, c.want...)
 	}
 	after, err := os.ReadFile(existing)
 	if err != nil || !bytes.Equal(before, after) {

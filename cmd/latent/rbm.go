@@ -287,16 +287,11 @@ func rbmMetrics(m *rbm.RBM, x *tensor.Mat, full bool) map[string]any {
 			res["pseudo_log_likelihood"] = jsonFloat(pl)
 		}
 	}
-	// Exact log Z costs 2^n·(other layer) softplus evaluations, n the enumerated layer.
-	n, other := min(m.NumVisible(), m.NumHidden()), max(m.NumVisible(), m.NumHidden())
-	if m.Visible == rbm.Gaussian {
-		n, other = m.NumHidden(), m.NumVisible()
-	}
-	budget := 2e7
+	budget := 2e7 // softplus evaluations of exact log Z (enumCost)
 	if full {
 		budget = 1e8
 	}
-	if n <= 26 && math.Ldexp(float64(other), n) <= budget && (m.Visible == rbm.Gaussian || isBinaryMat(x)) {
+	if m.CanEnumerate() && enumCost(m) <= budget && (m.Visible == rbm.Gaussian || isBinaryMat(x)) {
 		if lz, err := m.ExactLogZ(); err == nil {
 			res["exact_log_likelihood"] = jsonFloat(m.MeanLogProb(x, lz))
 			res["exact_log_z"] = jsonFloat(lz)
@@ -421,6 +416,13 @@ func enumCost(m *rbm.RBM) float64 {
 	return math.Ldexp(float64(m.NumVisible()+m.NumHidden()-n), n)
 }
 
+// enumDescription says what exact log Z of m costs, for progress lines.
+func enumDescription(m *rbm.RBM) string {
+	n := enumUnits(m)
+	return fmt.Sprintf("%.2g softplus evaluations (2^%d states × %d units: about %.1f min here)",
+		enumCost(m), n, m.NumVisible()+m.NumHidden()-n, enumCost(m)/enumPerMinute)
+}
+
 // enumPerMinute is about how many softplus evaluations exact log Z does per minute
 // on the 2-core development machine (2^20 states × 784 units took 7.5 s).
 const enumPerMinute = 6.5e9
@@ -497,12 +499,10 @@ func rbmEval(env *Env, kind string, args []string) error {
 	// the exact value to be checked against); AIS otherwise.
 	askedAIS := set["ais-chains"] || set["ais-betas"]
 	if !*exact && !askedAIS && m.CanEnumerate() && !cheapExact(m) {
-		progress(env, "eval: enumerating log Z would take %.2g softplus evaluations (2^%d states × %d units: about %.1f min here); estimating it by AIS instead (--exact enumerates)",
-			enumCost(m), enumUnits(m), m.NumVisible()+m.NumHidden()-enumUnits(m), enumCost(m)/enumPerMinute)
+		progress(env, "eval: enumerating log Z would take %s; estimating it by AIS instead (--exact enumerates)", enumDescription(m))
 	}
 	if *exact && !cheapExact(m) {
-		progress(env, "eval: enumerating log Z: %.2g softplus evaluations (2^%d states × %d units: about %.1f min here)",
-			enumCost(m), enumUnits(m), m.NumVisible()+m.NumHidden()-enumUnits(m), enumCost(m)/enumPerMinute)
+		progress(env, "eval: enumerating log Z: %s", enumDescription(m))
 	}
 	if *exact || cheapExact(m) {
 		t0 := time.Now()

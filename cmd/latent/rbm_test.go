@@ -15,6 +15,17 @@ import (
 	"github.com/latent-ml/latent/tensor"
 )
 
+// runJSON runs the command with args (which should include --json), fails the test
+// unless it succeeds, and returns its stdout as one JSON object.
+func runJSON(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	code, out, errb := latent(t, args...)
+	if code != 0 {
+		t.Fatalf("%q: exit %d: %s", args, code, errb)
+	}
+	return decodeJSON(t, out)
+}
+
 func decodeJSON(t *testing.T, s string) map[string]any {
 	t.Helper()
 	var m map[string]any
@@ -180,11 +191,7 @@ func TestGRBMTrainEval(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("train grbm: %s", errb)
 	}
-	code, out, errb := latent(t, "eval", "--model", model, "--data", filepath.Join(dir, "g.npy"), "--json")
-	if code != 0 {
-		t.Fatalf("eval grbm: %s", errb)
-	}
-	ev := decodeJSON(t, out)
+	ev := runJSON(t, "eval", "--model", model, "--data", filepath.Join(dir, "g.npy"), "--json")
 	if ev["estimator"] != "exact" {
 		t.Errorf("grbm estimator %v", ev["estimator"])
 	}
@@ -223,11 +230,7 @@ func TestRBMIsingEval(t *testing.T) {
 	if code, _, errb := latent(t, "train", "rbm", "--data", spec, "--hidden", "8", "--epochs", "3", "--out", model); code != 0 {
 		t.Fatal(errb)
 	}
-	code, out, errb := latent(t, "eval", "--model", model, "--data", spec, "--samples", "50", "--gibbs-steps", "20", "--json")
-	if code != 0 {
-		t.Fatal(errb)
-	}
-	ev := decodeJSON(t, out)
+	ev := runJSON(t, "eval", "--model", model, "--data", spec, "--samples", "50", "--gibbs-steps", "20", "--json")
 	is, ok := ev["ising"].(map[string]any)
 	if !ok {
 		t.Fatalf("no ising observables: %v", ev)
@@ -337,11 +340,7 @@ func TestGRBMEvalAISLarge(t *testing.T) {
 	x, _ := m.Sample(rbm.SampleConfig{N: 50, Steps: 20, Seed: 1})
 	data := filepath.Join(dir, "x.npy")
 	writeNPY(t, data, x, []int{50, nv})
-	code, out, errb := latent(t, "eval", "--model", model, "--data", data, "--ais-chains", "100", "--ais-betas", "2000", "--json")
-	if code != 0 {
-		t.Fatalf("eval: exit %d: %s", code, errb)
-	}
-	ev := decodeJSON(t, out)
+	ev := runJSON(t, "eval", "--model", model, "--data", data, "--ais-chains", "100", "--ais-betas", "2000", "--json")
 	if ev["estimator"] != "ais" {
 		t.Fatalf("estimator %v", ev["estimator"])
 	}
@@ -357,7 +356,7 @@ func TestGRBMEvalAISLarge(t *testing.T) {
 	if ll := num(t, ev, "log_likelihood"); math.Abs(ll-m.MeanLogProb(x, lz)) > 1e-9 {
 		t.Errorf("log_likelihood %.9f, MeanLogProb at log_z %.9f", ll, m.MeanLogProb(x, lz))
 	}
-	code, _, errb = latent(t, "eval", "--model", model, "--data", data, "--exact")
+	code, _, errb := latent(t, "eval", "--model", model, "--data", data, "--exact")
 	if code == 0 {
 		t.Fatal("--exact on a 40-hidden grbm succeeded")
 	}
@@ -372,11 +371,7 @@ func TestGRBMEvalAISSmall(t *testing.T) {
 	x, _ := m.Sample(rbm.SampleConfig{N: 40, Steps: 20, Seed: 2})
 	data := filepath.Join(dir, "x.npy")
 	writeNPY(t, data, x, []int{40, 5})
-	code, out, errb := latent(t, "eval", "--model", model, "--data", data, "--ais-chains", "100", "--ais-betas", "2000", "--json")
-	if code != 0 {
-		t.Fatalf("eval: exit %d: %s", code, errb)
-	}
-	ev := decodeJSON(t, out)
+	ev := runJSON(t, "eval", "--model", model, "--data", data, "--ais-chains", "100", "--ais-betas", "2000", "--json")
 	if ev["estimator"] != "ais" {
 		t.Fatalf("estimator %v", ev["estimator"])
 	}
