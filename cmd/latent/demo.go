@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/tensor"
 	"github.com/latent-ml/latent/viz"
 )
@@ -26,7 +27,7 @@ func cmdDemo(env *Env, args []string) error {
 	}
 	start := time.Now()
 	var written []string
-	for _, s := range demoSteps {
+	for _, s := range allDemos() {
 		before := snapshot(*out)
 		t0 := time.Now()
 		progress(env, "demo: %s ...", s.Name)
@@ -38,7 +39,7 @@ func cmdDemo(env *Env, args []string) error {
 		written = append(written, files...)
 	}
 	fmt.Fprintf(env.Stdout, "latent demo: %d steps, %d files written to %s in %.1fs:\n",
-		len(demoSteps), len(written), *out, time.Since(start).Seconds())
+		len(allDemos()), len(written), *out, time.Since(start).Seconds())
 	for _, f := range written {
 		fmt.Fprintf(env.Stdout, "  %s\n", f)
 	}
@@ -136,4 +137,20 @@ func demoIsing(env *Env, out string, seed uint64) error {
 	}
 	g := viz.Grid{Height: 32, Width: 32, Channels: 1, Cols: per, Scale: 2, Captions: captions}
 	return g.Save(filepath.Join(out, "data-ising.png"), x)
+}
+
+// allDemos returns the CLI's own demo steps and those the families registered
+// with package model, in order.
+func allDemos() []demoStep {
+	steps := append([]demoStep(nil), demoSteps...)
+	for _, d := range model.Demos() {
+		d := d
+		steps = append(steps, demoStep{Order: d.Order, Name: d.Name, Run: func(env *Env, out string, seed uint64) error {
+			ctx, stop := signalContext(env)
+			defer stop()
+			return d.Run(ctx, out, seed)
+		}})
+	}
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].Order < steps[j].Order })
+	return steps
 }

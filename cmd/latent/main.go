@@ -22,6 +22,8 @@ import (
 	"strings"
 
 	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/model"
+	_ "github.com/latent-ml/latent/pixels"
 )
 
 func main() {
@@ -108,6 +110,10 @@ func globalFlags(env *Env, args []string) ([]string, error) {
 			break
 		}
 		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "quiet" || name == "q") && !hasVal {
+			env.Quiet = true
+			continue
+		}
 		if !strings.HasPrefix(a, "-") || name != "data-dir" {
 			out = append(out, a)
 			continue
@@ -165,10 +171,14 @@ func modelNames() []string {
 }
 
 func knownModels() string {
-	if len(models) == 0 {
-		return "none are built into this latent yet"
+	names := modelNames()
+	for _, f := range model.Families() {
+		if models[f.Name] == nil {
+			names = append(names, f.Name)
+		}
 	}
-	return "known: " + strings.Join(modelNames(), ", ")
+	sort.Strings(names)
+	return "known: " + strings.Join(names, ", ")
 }
 
 func cmdTrain(env *Env, args []string) error {
@@ -178,6 +188,9 @@ func cmdTrain(env *Env, args []string) error {
 			return nil
 		}
 		return usagef("train: missing MODEL (%s)", knownModels())
+	}
+	if fam := model.Lookup(args[0]); fam != nil && fam.Name == args[0] {
+		return cmdTrainFamily(env, fam, args[1:])
 	}
 	m := models[args[0]]
 	if m == nil || m.Train == nil {
@@ -227,6 +240,12 @@ func cmdModelFile(env *Env, cmd string, args []string) error {
 	if err != nil {
 		return err
 	}
+	if fam := model.Lookup(kind); fam != nil {
+		if cmd == "eval" {
+			return cmdEvalFamily(env, fam, args)
+		}
+		return cmdSampleFamily(env, fam, args)
+	}
 	m := models[kind]
 	if m == nil {
 		return fmt.Errorf("%s: %s holds a %q model, which this latent cannot read (%s)", cmd, path, kind, knownModels())
@@ -266,9 +285,10 @@ SPEC is a data set name with optional split and options, or a file:
 
 MODEL:
 `)
-	if len(models) == 0 {
-		fmt.Fprintln(w, "  (no model families are built into this latent yet)")
+	for _, line := range familyHelp() {
+		fmt.Fprintf(w, "  %s\n", line)
 	}
+	fmt.Fprintln(w, "  (latent train MODEL -h lists a family's flags)")
 	seen := map[*modelCmd]bool{}
 	for _, n := range modelNames() {
 		m := models[n]

@@ -9,6 +9,7 @@ import (
 type Env struct {
 	Stdout, Stderr io.Writer
 	DataDir        string // --data-dir or LATENT_DATA; "" means the download cache
+	Quiet          bool   // --quiet: no progress bars or lines
 }
 
 // modelCmd is one model family's part of the CLI. Each family registers itself from

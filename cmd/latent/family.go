@@ -1,0 +1,631 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
+)
+
+// trainArgs are the flags `latent train` takes for every family.
+type trainArgs struct {
+	Data, Test, Binarize, Out, Resume, Pictures string
+	Epochs                                      int
+	Seed                                        uint64
+	JSON, Force                                 bool
+}
+
+// driverFlags may change when a run is resumed.
+var driverFlags = map[string]bool{"epochs": true, "out": true, "resume": true, "json": true,
+	"pictures": true, "test": true, "force": true, "data": true}
+
+func bindTrainArgs(fs *flag.FlagSet, a *trainArgs, epochs int) {
+	fs.StringVar(&a.Data, "data", "", "training data SPEC (on --resume: the file's, unless given)")
+	fs.StringVar(&a.Test, "test", "", "held-out data SPEC scored after every epoch")
+	fs.StringVar(&a.Binarize, "binarize", "", "threshold, stochastic or dynamic (a fresh draw every mini-batch)")
+	fs.IntVar(&a.Epochs, "epochs", epochs, "total epochs, counting those of a resumed run (EM: most iterations)")
+	fs.Uint64Var(&a.Seed, "seed", 1, "random seed")
+	fs.StringVar(&a.Out, "out", "", "model file to write, atomically, after every epoch")
+	fs.StringVar(&a.Resume, "resume", "", "model file to continue training from (its settings are kept)")
+	fs.StringVar(&a.Pictures, "pictures", "", "folder for the family's pictures after every epoch")
+	fs.BoolVar(&a.JSON, "json", false, "print one JSON object with the results on stdout")
+	fs.BoolVar(&a.Force, "force", false, "overwrite an --out file that is not a latent model file")
+}
+
+// familyFlags returns the flag set of `latent train NAME`, the driver's
+// arguments and the family's config, bound to it.
+func familyFlags(fam *model.Family) (*flag.FlagSet, *trainArgs, any) {
+	fs := newFlags("train " + fam.Name)
+	a := &trainArgs{}
+	epochs := fam.Epochs
+	if epochs == 0 {
+		epochs = 10
+	}
+	bindTrainArgs(fs, a, epochs)
+	cfg := fam.Config()
+	model.Bind(fs, cfg)
+	return fs, a, cfg
+}
+
+// flagUsage lists the flags of fs with their defaults and meaning.
+func flagUsage(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			usage += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(&b, "%-28s %s\n", line, usage)
+	})
+	return b.String()
+}
+
+func trainFamilyUsage(fam *model.Family) string {
+	fs, _, _ := familyFlags(fam)
+	s := fmt.Sprintf("latent train %s --data SPEC --out FILE [flags]\n\n%s\n", fam.Name, fam.Summary)
+	if fam.Doc != "" {
+		s += "\n" + strings.TrimSpace(fam.Doc) + "\n"
+	}
+	return s + "\nFlags:\n" + flagUsage(fs)
+}
+
+// cmdTrainFamily runs `latent train NAME` for a registered family.
+func cmdTrainFamily(env *Env, fam *model.Family, args []string) error {
+	fs, a, cfg := familyFlags(fam)
+	what := "train " + fam.Name
+	if err := parseOnlyFlags(fs, args, what); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(env.Stdout, trainFamilyUsage(fam))
+			return nil
+		}
+		return err
+	}
+	given := model.GivenFlags(fs)
+	if a.Epochs < 1 {
+		return usagef("--epochs: must be >= 1, got %d", a.Epochs)
+	}
+	if err := checkBinarizeFlag(a.Binarize); err != nil {
+		return err
+	}
+	if err := checkOutFile("--out", a.Out); err != nil {
+		return err
+	}
+	if err := checkOverwrite("--out", a.Out, a.Force); err != nil {
+		return err
+	}
+	if a.Pictures != "" {
+		if err := os.MkdirAll(a.Pictures, 0o755); err != nil {
+			return fmt.Errorf("--pictures: %w", err)
+		}
+	}
+	var (
+		t model.Trainer
+		s *model.Settings
+		d *dataset.Dataset
+	)
+	if a.Resume != "" {
+		f, err := checkpoint.Load(a.Resume)
+		if err != nil {
+			return err
+		}
+		if f.Kind != fam.Name {
+			return usagef("--resume: %s holds a %s model, not %s", a.Resume, f.Kind, fam.Name)
+		}
+		m, saved, err := model.Load(f)
+		if err != nil {
+			return fmt.Errorf("--resume %s: %w", a.Resume, err)
+		}
+		if saved == nil {
+			return fmt.Errorf("--resume %s: the file records no training settings (written by an older latent); start a new run", a.Resume)
+		}
+		free := model.FreeFlags(cfg)
+		for k := range driverFlags {
+			free[k] = true
+		}
+		if err := saved.CheckResume(a.Resume, given, free); err != nil {
+			return asUsage(err)
+		}
+		var ok bool
+		if t, ok = m.(model.Trainer); !ok {
+			return fmt.Errorf("--resume %s: a %s model cannot be trained further", a.Resume, fam.Name)
+		}
+		s = saved
+		if given["data"] == "" {
+			a.Data = s.Data
+		}
+		if d, err = openData(env, a.Data, s.Binarize, s.Seed); err != nil {
+			return err
+		}
+		if a.Data != s.Data && (d.Len() != s.Rows || d.Dim() != s.Dim) {
+			return fmt.Errorf("--data %s: %s was trained on %s (%d×%d%s), and these data are %d×%d",
+				a.Data, a.Resume, s.Data, s.Rows, s.Dim, binNote(s.Binarize), d.Len(), d.Dim())
+		}
+		if d.Dim() != s.Dim {
+			return fmt.Errorf("--data %s: rows have %d values; %s was trained on %s with %d", a.Data, d.Dim(), a.Resume, s.Data, s.Dim)
+		}
+		s.Data = a.Data
+		if given["epochs"] != "" {
+			s.Epochs = a.Epochs
+		}
+		if s.EpochsDone >= s.Epochs || s.Converged {
+			why := fmt.Sprintf("it has trained %d of %d epochs; give a larger --epochs to go on", s.EpochsDone, s.Epochs)
+			if s.Converged {
+				why = fmt.Sprintf("it converged after %d epochs", s.EpochsDone)
+			}
+			return usagef("--resume %s: nothing to do: %s", a.Resume, why)
+		}
+	} else {
+		if err := model.Validate(cfg); err != nil {
+			return asUsage(err)
+		}
+		var err error
+		if d, err = openData(env, a.Data, a.Binarize, a.Seed); err != nil {
+			return err
+		}
+		if err := checkNeeds(fam, d, a.Data, a.Binarize); err != nil {
+			return err
+		}
+		s = model.NewSettings(fam.Name, d, a.Data, a.Binarize, a.Seed, a.Epochs)
+		s.Flags, s.Given = model.FlagValues(fs), given
+		for k := range driverFlags {
+			delete(s.Flags, k)
+			delete(s.Given, k)
+		}
+		if t, err = fam.New(cfg, d, s); err != nil {
+			return asUsage(fmt.Errorf("--data %s: %w", a.Data, err))
+		}
+	}
+	if err := checkNotInput("--out", a.Out, a.Data, a.Test); err != nil {
+		return err
+	}
+	var test *dataset.Dataset
+	if a.Test != "" {
+		var err error
+		if test, err = openData(env, a.Test, s.EvalBinarize(), s.Seed+1); err != nil {
+			return fmt.Errorf("--test: %w", err)
+		}
+		if test.Dim() != d.Dim() {
+			return fmt.Errorf("--test %s: rows have %d values, the training data %d", a.Test, test.Dim(), d.Dim())
+		}
+	}
+	ctx, stop := signalContext(env)
+	defer stop()
+	res, err := model.Train(ctx, t, d, s, model.TrainOptions{Out: a.Out, Test: test, Pictures: a.Pictures})
+	if err != nil {
+		return err
+	}
+	return printTrainResult(env, a, s, res)
+}
+
+func binNote(b string) string {
+	if b == "" {
+		return ""
+	}
+	return ", --binarize " + b
+}
+
+func printTrainResult(env *Env, a *trainArgs, s *model.Settings, res model.Result) error {
+	if !a.JSON {
+		line := fmt.Sprintf("%s: %s after %d epochs (%d this run, %.2fs per epoch): %s %.4f",
+			a.Out, s.Model, s.EpochsDone, res.EpochsRun, res.SecondsPerEpoch(), lossLabel(res.Last), res.Last.Loss)
+		if len(res.Last.Metrics) > 0 {
+			line += ", " + model.FormatMetrics(res.Last.Metrics)
+		}
+		if len(res.Test) > 0 {
+			line += "; test " + model.FormatMetrics(res.Test)
+		}
+		if res.Converged {
+			line += " (converged)"
+		}
+		fmt.Fprintln(env.Stdout, line)
+		return nil
+	}
+	out := map[string]any{"model": s.Model, "data": s.Data, "epochs": s.EpochsDone, "epochs_run": res.EpochsRun,
+		"seconds": res.Seconds, "seconds_per_epoch": res.SecondsPerEpoch(), "train_seconds": res.TrainSeconds,
+		"out": a.Out, "seed": s.Seed, "converged": res.Converged, "loss": jsonFloat(res.Last.Loss)}
+	if res.Last.LossName != "" {
+		out["loss_name"] = res.Last.LossName
+	}
+	if s.Binarize != "" {
+		out["binarize"] = s.Binarize
+	}
+	for _, m := range res.Last.Metrics {
+		out[m.Name] = jsonValue(m.Value)
+	}
+	if a.Test != "" {
+		out["test"] = a.Test
+		for _, m := range res.Test {
+			out["test_"+m.Name] = jsonValue(m.Value)
+		}
+	}
+	if len(res.Pictures) > 0 {
+		out["pictures"] = res.Pictures
+	}
+	return printJSON(env, out)
+}
+
+func lossLabel(st model.Stats) string {
+	if st.LossName != "" {
+		return st.LossName
+	}
+	return "loss"
+}
+
+func jsonValue(v any) any {
+	if f, ok := v.(float64); ok {
+		return jsonFloat(f)
+	}
+	return v
+}
+
+// asUsage makes a model.FlagError a usage error (exit 2).
+func asUsage(err error) error {
+	if model.IsFlagError(err) {
+		return &usageError{err}
+	}
+	return err
+}
+
+func checkBinarizeFlag(b string) error {
+	switch b {
+	case "", "none", "threshold", "stochastic", "dynamic":
+		return nil
+	}
+	return usagef("--binarize: must be threshold, stochastic or dynamic, got %q", b)
+}
+
+// checkNeeds checks d against what the family can train on.
+func checkNeeds(fam *model.Family, d *dataset.Dataset, spec, binarize string) error {
+	n := fam.Needs
+	if n.Binary && binarize == "dynamic" {
+		if err := dataset.CheckUnit(d); err != nil {
+			return fmt.Errorf("--binarize dynamic: %w", err)
+		}
+	} else if n.Binary && !d.Binary && !isBinaryMat(d.X) {
+		return fmt.Errorf("--data %s: %s models binary data and these values are not all 0 or 1; add --binarize threshold, stochastic or dynamic", spec, fam.Name)
+	}
+	if n.Labels && d.Labels == nil {
+		return fmt.Errorf("--data %s: %s needs labels, and this data set has none", spec, fam.Name)
+	}
+	if n.Image && !(d.Height > 0 && d.Width > 0 && d.Height*d.Width*max(d.Channels, 1) == d.Dim()) {
+		return fmt.Errorf("--data %s: %s needs image data; rows have %d values and no image shape", spec, fam.Name, d.Dim())
+	}
+	return nil
+}
+
+// signalContext returns a context cancelled by SIGINT or SIGTERM; a second
+// signal ends the process at once.
+func signalContext(env *Env) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			progress(env, "latent: %v: stopping after this step (again to stop now); the last saved model stays", sig)
+			cancel()
+			select {
+			case <-ch:
+				os.Exit(130)
+			case <-done:
+			}
+		case <-done:
+		}
+	}()
+	p := newProgress(env)
+	ctx = model.WithProgress(ctx, p.model())
+	return ctx, func() {
+		p.finish()
+		signal.Stop(ch)
+		close(done)
+		cancel()
+	}
+}
+
+// sameFile reports whether a and b name the same existing file (hard links included).
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+// checkNotInput refuses an output path that is one of the command's inputs.
+func checkNotInput(flagName, out string, inputs ...string) error {
+	for _, in := range inputs {
+		if in != "" && sameFile(out, in) {
+			return usagef("%s: %s is also an input of this command (%s); write the output elsewhere", flagName, out, in)
+		}
+	}
+	return nil
+}
+
+// checkOverwrite refuses to replace an existing file that is not a latent model
+// file unless force is set.
+func checkOverwrite(flagName, path string, force bool) error {
+	st, err := os.Stat(path)
+	if err != nil || force {
+		return nil
+	}
+	if !st.Mode().IsRegular() {
+		return usagef("%s: %s exists and is not a regular file", flagName, path)
+	}
+	if _, err := checkpoint.PeekKind(path); err != nil {
+		return usagef("%s: %s exists and is not a latent model file; refusing to overwrite it (--force overwrites)", flagName, path)
+	}
+	return nil
+}
+
+// sampleFlagSet binds the common sample flags and the family's own.
+func cmdSampleFamily(env *Env, fam *model.Family, args []string) error {
+	fs := newFlags("sample")
+	a := sampleFlags(fs)
+	label := fs.Int("label", -1, "class to condition on (conditional models; default: cycle through the classes)")
+	var fcfg any
+	if fam.SampleConfig != nil {
+		fcfg = fam.SampleConfig()
+		model.Bind(fs, fcfg)
+	}
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	if fcfg != nil {
+		if err := model.Validate(fcfg); err != nil {
+			return asUsage(err)
+		}
+	}
+	if err := checkNotInput("--out", a.Out, a.Model); err != nil {
+		return err
+	}
+	m, s, err := loadModel(a.Model)
+	if err != nil {
+		return err
+	}
+	sm, ok := m.(model.Sampler)
+	if !ok {
+		return fmt.Errorf("sample: %s holds a %s model, which cannot draw samples", a.Model, fam.Name)
+	}
+	if err := checkMemory("--n", float64(a.N)*float64(m.Dim())*8); err != nil {
+		return err
+	}
+	ctx, stop := signalContext(env)
+	defer stop()
+	out, err := sm.Sample(ctx, model.SampleOptions{N: a.N, Seed: a.Seed, Label: *label, Family: fcfg})
+	if err != nil {
+		return asUsage(err)
+	}
+	h, w, c, img := s.Image()
+	if out.Height > 0 {
+		h, w, c, img = out.Height, out.Width, max(out.Channels, 1), true
+	}
+	if !img && strings.EqualFold(filepath.Ext(a.Out), ".png") && out.Dim() != 2 {
+		return fmt.Errorf("sample: --out %s: the model's data had no image shape; write .npy", a.Out)
+	}
+	if err := writeSamples(a.Out, out.X, out.Labels, h, w, c); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s: %d samples of %s\n", a.Out, out.Len(), a.Model)
+	return nil
+}
+
+// loadModel reads a model file of a registered family.
+func loadModel(path string) (model.Model, *model.Settings, error) {
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, s, err := model.Load(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--model %s: %w", path, err)
+	}
+	return m, s, nil
+}
+
+// cmdEvalFamily runs `latent eval` for a registered family.
+func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
+	fs := newFlags("eval")
+	a := evalFlags(fs)
+	perExample := fs.String("per-example", "", "also write each example's log-likelihood to this .npy or .csv file")
+	var fcfg any
+	if fam.EvalConfig != nil {
+		fcfg = fam.EvalConfig()
+		model.Bind(fs, fcfg)
+	}
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	if fcfg != nil {
+		if err := model.Validate(fcfg); err != nil {
+			return asUsage(err)
+		}
+	}
+	if *perExample != "" {
+		if ext := strings.ToLower(filepath.Ext(*perExample)); ext != ".npy" && ext != ".csv" {
+			return usagef("--per-example: must end in .npy or .csv, got %q", *perExample)
+		}
+		if err := checkOutFile("--per-example", *perExample); err != nil {
+			return err
+		}
+		if err := checkNotInput("--per-example", *perExample, a.Model, a.Data); err != nil {
+			return err
+		}
+	}
+	m, s, err := loadModel(a.Model)
+	if err != nil {
+		return err
+	}
+	sc, ok := m.(model.Scorer)
+	if !ok {
+		return fmt.Errorf("eval: a %s model defines no log-likelihood", fam.Name)
+	}
+	if a.Binarize == "" && s != nil {
+		a.Binarize = s.EvalBinarize()
+		if s.Binarize != "" {
+			progress(env, "eval: binarising %s as in training (--binarize %s%s)", a.Data, a.Binarize,
+				map[bool]string{true: ", one fixed draw for a model trained with dynamic binarisation", false: ""}[s.Binarize == "dynamic"])
+		}
+	}
+	d, err := openData(env, a.Data, a.Binarize, a.Seed)
+	if err != nil {
+		return err
+	}
+	if d.Dim() != m.Dim() {
+		return fmt.Errorf("--data %s: rows have %d values, the model %d", a.Data, d.Dim(), m.Dim())
+	}
+	if a.Limit > 0 && a.Limit < d.Len() {
+		d.X = d.X.Slice(0, a.Limit)
+		if d.Labels != nil {
+			d.Labels = d.Labels[:a.Limit]
+		}
+	}
+	if fam.Needs.Binary && !d.Binary && !isBinaryMat(d.X) {
+		return fmt.Errorf("--data %s: a %s scores binary data; use --binarize threshold or stochastic", a.Data, fam.Name)
+	}
+	ctx, stop := signalContext(env)
+	defer stop()
+	start := time.Now()
+	est, err := sc.Score(ctx, d, model.ScoreOptions{Seed: a.Seed, Family: fcfg, Data: a.Data})
+	if err != nil {
+		return asUsage(err)
+	}
+	secs := time.Since(start).Seconds()
+	if *perExample != "" {
+		if err := writePerExample(*perExample, est.PerExample); err != nil {
+			return err
+		}
+	}
+	return printEstimate(env, a, fam.Name, est, secs)
+}
+
+// printEstimate prints an estimate as one JSON object or one line.
+func printEstimate(env *Env, a *evalArgs, kind string, est model.Estimate, secs float64) error {
+	if a.JSON {
+		res := map[string]any{"model": kind, "data": a.Data, "n": est.N, "log_likelihood": jsonFloat(est.LogLik),
+			"estimator": est.Method, "seconds": secs}
+		if est.StdErr > 0 {
+			res["log_likelihood_stderr"] = jsonFloat(est.StdErr)
+		}
+		if est.Bound != "" {
+			res["bound"] = est.Bound
+		}
+		if a.Binarize != "" {
+			res["binarize"] = a.Binarize
+		}
+		for _, m := range est.Extra {
+			res[m.Name] = jsonValue(m.Value)
+		}
+		return printJSON(env, res)
+	}
+	rel := "="
+	switch est.Bound {
+	case "lower":
+		rel = "≥"
+	case "upper":
+		rel = "≤"
+	default:
+		if est.Method != "exact" {
+			rel = "≈"
+		}
+	}
+	line := fmt.Sprintf("%s on %s (n=%d): log p(x) %s %.4f", kind, a.Data, est.N, rel, est.LogLik)
+	if est.StdErr > 0 {
+		line += fmt.Sprintf(" ± %.4f", est.StdErr)
+	}
+	line += fmt.Sprintf(" nats (%s", est.Method)
+	if est.Bound != "" {
+		line += ", a " + est.Bound + " bound"
+	}
+	line += ")"
+	var extra []model.Metric
+	for _, m := range est.Extra {
+		if _, ok := m.Value.(map[string]any); !ok {
+			extra = append(extra, m)
+		}
+	}
+	if len(extra) > 0 {
+		line += "; " + model.FormatMetrics(extra)
+	}
+	fmt.Fprintf(env.Stdout, "%s; %.1fs\n", line, secs)
+	return nil
+}
+
+func writePerExample(path string, v []float64) error {
+	if v == nil {
+		return fmt.Errorf("--per-example: this estimator gives no per-example figures")
+	}
+	if strings.EqualFold(filepath.Ext(path), ".csv") {
+		var b strings.Builder
+		b.WriteString("log_likelihood\n")
+		for _, x := range v {
+			fmt.Fprintf(&b, "%.17g\n", x)
+		}
+		return writeFileAtomic(path, []byte(b.String()))
+	}
+	d := &dataset.Dataset{X: floatCol(v)}
+	return dataset.SaveNPY(path, d)
+}
+
+// checkMemory refuses work whose estimated size (bytes) exceeds the memory
+// this machine has available, naming the flag.
+func checkMemory(flagName string, bytes float64) error {
+	avail := availableMemory()
+	if avail > 0 && bytes > 0.8*float64(avail) {
+		return usagef("%s: needs about %s of memory, and this machine has %s available", flagName, humanBytes(bytes), humanBytes(float64(avail)))
+	}
+	return nil
+}
+
+// availableMemory returns MemAvailable from /proc/meminfo in bytes, or 0.
+func availableMemory() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "MemAvailable:") {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "MemAvailable:")), "%d", &kb)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func humanBytes(b float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
+	i := 0
+	for b >= 1024 && i < len(units)-1 {
+		b /= 1024
+		i++
+	}
+	if math.IsInf(b, 0) {
+		return "more than can be counted"
+	}
+	return fmt.Sprintf("%.1f %s", b, units[i])
+}
+
+// familyHelp lists the registered families for `latent help`.
+func familyHelp() []string {
+	var out []string
+	for _, f := range model.Families() {
+		out = append(out, fmt.Sprintf("%-10s %s", f.Name, f.Summary))
+	}
+	sort.Strings(out)
+	return out
+}

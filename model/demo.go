@@ -1,0 +1,32 @@
+package model
+
+import (
+	"context"
+	"sort"
+)
+
+// Demo is one step of `latent demo`: a small run on generated data that
+// writes pictures (and models) into a folder.
+type Demo struct {
+	Order int    // steps run in increasing Order
+	Name  string // what it shows
+	// Run writes its files into dir and reports through ctx's Progress.
+	Run func(ctx context.Context, dir string, seed uint64) error
+}
+
+var demos []Demo
+
+// RegisterDemo adds a demo step; families call it from init.
+func RegisterDemo(d Demo) {
+	mu.Lock()
+	defer mu.Unlock()
+	demos = append(demos, d)
+	sort.SliceStable(demos, func(i, j int) bool { return demos[i].Order < demos[j].Order })
+}
+
+// Demos returns the registered demo steps in order.
+func Demos() []Demo {
+	mu.RLock()
+	defer mu.RUnlock()
+	return append([]Demo(nil), demos...)
+}
