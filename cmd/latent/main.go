@@ -23,7 +23,6 @@ import (
 
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/model"
-	_ "github.com/latent-ml/latent/pixels"
 )
 
 func main() {
