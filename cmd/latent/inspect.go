@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/model"
 )
 
 // tensorStats summarises one tensor for `latent inspect`.
@@ -63,12 +67,17 @@ func statsOf(t *checkpoint.Tensor) tensorStats {
 	return s
 }
 
-// cmdInspect prints what a model file holds: `latent inspect FILE [--json]`.
+// cmdInspect prints what a model file holds: `latent inspect FILE [--json] [--meta]`.
 func cmdInspect(env *Env, args []string) error {
 	fs := newFlags("inspect")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	showMeta := fs.Bool("meta", false, "also print the family's raw metadata and every byte blob")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(env.Stdout, "latent inspect FILE [--json] [--meta]\n\nShow a model file: its family, how it was trained, a summary of the model and its tensors.\n\nFlags:\n"+flagUsage(fs))
+			return nil
+		}
 		return err
 	}
 	if len(pos) != 1 {
@@ -83,6 +92,18 @@ func cmdInspect(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var settings *model.Settings
+	var summary []model.Metric
+	if model.Lookup(f.Kind) != nil {
+		m, s, err := model.Load(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		settings = s
+		if d, ok := m.(model.Describer); ok {
+			summary = d.Describe()
+		}
+	}
 	stats := make([]tensorStats, len(f.Tensors))
 	for i := range f.Tensors {
 		stats[i] = statsOf(&f.Tensors[i])
@@ -92,29 +113,64 @@ func cmdInspect(env *Env, args []string) error {
 		if len(meta) == 0 {
 			meta = json.RawMessage("null")
 		}
-		return printJSON(env, map[string]any{
+		out := map[string]any{
 			"file": path, "bytes": st.Size(), "kind": f.Kind, "latent_version": f.LatentVersion,
 			"format_version": f.FormatVersion, "meta": meta, "tensors": stats,
-		})
+		}
+		if settings != nil {
+			out["settings"] = settings
+		}
+		if summary != nil {
+			sm := map[string]any{}
+			for _, m := range summary {
+				sm[m.Name] = m.Value
+			}
+			out["summary"] = sm
+		}
+		return printJSON(env, out)
 	}
 	w := env.Stdout
-	fmt.Fprintf(w, "file:     %s (%d bytes)\n", path, st.Size())
-	fmt.Fprintf(w, "kind:     %s\n", f.Kind)
-	fmt.Fprintf(w, "written:  latent %s, format version %d\n", f.LatentVersion, f.FormatVersion)
-	fmt.Fprintln(w, "metadata:")
-	if len(f.Meta) == 0 {
-		fmt.Fprintln(w, "  (none)")
-	} else {
-		var buf bytes.Buffer
-		if err := json.Indent(&buf, f.Meta, "  ", "  "); err != nil {
-			buf.Reset()
-			buf.Write(f.Meta)
+	fmt.Fprintf(w, "file:      %s (%d bytes)\n", path, st.Size())
+	fmt.Fprintf(w, "model:     %s (written by latent %s, format version %d)\n", f.Kind, f.LatentVersion, f.FormatVersion)
+	if s := settings; s != nil {
+		img := ""
+		if h, wd, c, ok := s.Image(); ok {
+			img = fmt.Sprintf(", images %d×%d", h, wd)
+			if c > 1 {
+				img += fmt.Sprintf("×%d", c)
+			}
 		}
-		fmt.Fprintf(w, "  %s\n", buf.String())
+		conv := ""
+		if s.Converged {
+			conv = " (converged)"
+		}
+		fmt.Fprintf(w, "trained:   %d of %d epochs%s on %s (%d×%d%s), seed %d\n", s.EpochsDone, s.Epochs, conv, s.Data, s.Rows, s.Dim, img, s.Seed)
+		fmt.Fprintf(w, "command:   latent train %s %s\n", s.Model, s.Summary())
+		fmt.Fprintf(w, "settings:  %s\n", flagList(s.Flags))
 	}
-	fmt.Fprintf(w, "tensors:  %d\n", len(stats))
+	if len(summary) > 0 {
+		fmt.Fprintln(w, "summary:")
+		for _, m := range summary {
+			fmt.Fprintf(w, "  %-18s %v\n", m.Name, m.Value)
+		}
+	}
+	if *showMeta || settings == nil {
+		fmt.Fprintln(w, "metadata:")
+		if len(f.Meta) == 0 {
+			fmt.Fprintln(w, "  (none)")
+		} else {
+			var buf bytes.Buffer
+			if err := json.Indent(&buf, f.Meta, "  ", "  "); err != nil {
+				buf.Reset()
+				buf.Write(f.Meta)
+			}
+			fmt.Fprintf(w, "  %s\n", buf.String())
+		}
+	}
+	var blobs []string
+	blobBytes := 0
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  name\tdtype\tshape\tvalues\tmin\tmax\tmean\tstd")
+	fmt.Fprintln(tw, "tensors:\tdtype\tshape\tvalues\tmin\tmax\tmean\tstd")
 	num := func(p *float64) string {
 		if p == nil {
 			return "-"
@@ -122,6 +178,11 @@ func cmdInspect(env *Env, args []string) error {
 		return fmt.Sprintf("%.4g", *p)
 	}
 	for _, s := range stats {
+		if s.DType == "bytes" && !*showMeta {
+			blobs = append(blobs, s.Name)
+			blobBytes += s.N
+			continue
+		}
 		shape := make([]string, len(s.Shape))
 		for i, d := range s.Shape {
 			shape[i] = fmt.Sprint(d)
@@ -133,5 +194,26 @@ func cmdInspect(env *Env, args []string) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\t%s\t%s%s\n", s.Name, s.DType, strings.Join(shape, "×"), s.N,
 			num(s.Min), num(s.Max), num(s.Mean), num(s.Std), extra)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(blobs) > 0 {
+		sort.Strings(blobs)
+		fmt.Fprintf(w, "state:     %d byte blobs, %d bytes (settings, optimiser and random-stream state; --meta lists them)\n", len(blobs), blobBytes)
+	}
+	return nil
+}
+
+// flagList writes flags as "name=value" pairs, sorted.
+func flagList(flags map[string]string) string {
+	names := make([]string, 0, len(flags))
+	for n := range flags {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + "=" + flags[n]
+	}
+	return strings.Join(parts, " ")
 }

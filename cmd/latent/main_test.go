@@ -346,7 +346,7 @@ func TestInspect(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"kind:     rbm", "latent " + checkpoint.LatentVersion, `"hidden": 2`, "W", "3×2", "3.5", "1.708", "trace", "rng", "bytes"} {
+	for _, want := range []string{"model:     rbm", "latent " + checkpoint.LatentVersion, `"hidden": 2`, "W", "3×2", "3.5", "1.708", "trace", "1 byte blobs, 3 bytes"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("inspect output lacks %q:\n%s", want, stdout)
 		}

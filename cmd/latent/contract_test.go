@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/tensor"
+)
+
+// jsonOf runs the command, which must succeed, and decodes its one JSON line.
+func jsonOf(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	code, out, errs := latent(t, args...)
+	if code != 0 {
+		t.Fatalf("%q: exit %d: %s", args, code, errs)
+	}
+	if strings.Count(out, "\n") != 1 {
+		t.Fatalf("%q: stdout is not one line: %q", args, out)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("%q: %v in %q", args, err, out)
+	}
+	return m
+}
+
+func ok(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := latent(t, args...)
+	if code != 0 {
+		t.Fatalf("%q: exit %d: %s", args, code, errs)
+	}
+	return out
+}
+
+// The independent-pixels family is written against package model alone: the
+// command trains, samples, evaluates, resumes and inspects it with no code of
+// its own.
+func TestPixelsThroughTheContract(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "px.model")
+	tr := jsonOf(t, "train", "pixels", "--data", "bars:4", "--out", out, "--json", "--alpha", "0.5")
+	for _, k := range []string{"model", "data", "epochs", "seconds", "seconds_per_epoch", "loss"} {
+		if _, has := tr[k]; !has {
+			t.Errorf("train --json lacks %q: %v", k, tr)
+		}
+	}
+	if tr["converged"] != true || tr["epochs"].(float64) != 1 {
+		t.Errorf("train: %v", tr)
+	}
+	ev := jsonOf(t, "eval", "--model", out, "--data", "bars:4", "--json")
+	// Bars and stripes of 4×4: 30 distinct patterns; every pixel is on in half
+	// of them, so p = 1/2 for every pixel and log p(x) = 16 log ½ exactly.
+	want := 16 * -0.6931471805599453
+	if ll := ev["log_likelihood"].(float64); ll < want-1e-9 || ll > want+1e-9 {
+		t.Errorf("log_likelihood %v, want 16 log ½ = %v", ll, want)
+	}
+	if ev["estimator"] != "exact" || ev["n"].(float64) != 30 {
+		t.Errorf("eval: %v", ev)
+	}
+	line := ok(t, "eval", "--model", out, "--data", "bars:4")
+	if !strings.HasPrefix(line, "pixels on bars:4 (n=30): log p(x) = -11.0904 nats (exact)") {
+		t.Errorf("eval line %q", line)
+	}
+	per := filepath.Join(dir, "per.csv")
+	ok(t, "eval", "--model", out, "--data", "bars:4", "--per-example", per)
+	if b, err := os.ReadFile(per); err != nil || strings.Count(string(b), "\n") != 31 {
+		t.Errorf("--per-example: %v, %d lines", err, strings.Count(string(b), "\n"))
+	}
+	png := filepath.Join(dir, "s.png")
+	if s := ok(t, "sample", "--model", out, "--n", "16", "--out", png); !strings.Contains(s, "16 samples") {
+		t.Errorf("sample says %q", s)
+	}
+	if st, err := os.Stat(png); err != nil || st.Size() == 0 {
+		t.Errorf("sample wrote no PNG: %v", err)
+	}
+	insp := ok(t, "inspect", out)
+	if !strings.Contains(insp, "pixels") || !strings.Contains(insp, "bars:4") {
+		t.Errorf("inspect shows %q", insp)
+	}
+	// A resumed run keeps the settings: a contradicting flag is a usage error
+	// naming both values; a converged fit has nothing to do.
+	fails(t, 2, []string{"train", "pixels", "--resume", out, "--out", filepath.Join(dir, "b.model"), "--alpha", "2"},
+		"--alpha", "trained with --alpha=0.5")
+	fails(t, 2, []string{"train", "pixels", "--resume", out, "--out", filepath.Join(dir, "b.model")}, "nothing to do", "converged")
+	// Bad values name the flag.
+	fails(t, 2, []string{"train", "pixels", "--data", "bars:4", "--out", out, "--dist", "poisson"}, "--dist", "poisson")
+	fails(t, 2, []string{"train", "pixels", "--data", "bars:4", "--out", out, "--alpha", "-1"}, "--alpha", "[0,inf)")
+	// Help lists the family's flags with defaults.
+	if h := ok(t, "train", "pixels", "-h"); !strings.Contains(h, "--alpha") || !strings.Contains(h, "(default 1)") {
+		t.Errorf("train pixels -h: %q", h)
+	}
+}
+
+// An output path is never an input of the same command, and a file that is not
+// a model file is not overwritten without --force (issue 13, item 1).
+func TestOutputNeverReplacesInput(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "x.npy")
+	x := tensor.New(20, 4)
+	for i := range x.Data {
+		x.Data[i] = float32(i % 2)
+	}
+	writeNPY(t, data, x, []int{20, 4})
+	before, _ := os.ReadFile(data)
+	fails(t, 2, []string{"train", "pixels", "--data", data, "--out", data}, "--out", "not a latent model file")
+	fails(t, 2, []string{"train", "pixels", "--data", data, "--out", data, "--force"}, "--out", "also an input")
+	link := filepath.Join(dir, "hard.npy")
+	if err := os.Link(data, link); err == nil {
+		fails(t, 2, []string{"train", "pixels", "--data", data, "--out", link, "--force"}, "also an input")
+	}
+	other := filepath.Join(dir, "notes.txt")
+	os.WriteFile(other, []byte("my notes\n"), 0o644)
+	fails(t, 2, []string{"train", "pixels", "--data", data, "--out", other}, "not a latent model file", "--force")
+	after, _ := os.ReadFile(data)
+	if !bytes.Equal(before, after) {
+		t.Fatal("the data file changed")
+	}
+	if b, _ := os.ReadFile(other); string(b) != "my notes\n" {
+		t.Fatal("notes.txt changed")
+	}
+	m := filepath.Join(dir, "m.model")
+	ok(t, "train", "pixels", "--data", data, "--out", m)
+	ok(t, "train", "pixels", "--data", data, "--out", m) // a model file may be replaced
+	fails(t, 2, []string{"sample", "--model", m, "--n", "2", "--out", m}, "--out")
+}
+
+// Identical runs write identical model files (issue 13, item 4).
+func TestIdenticalRunsIdenticalFiles(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.model"), filepath.Join(dir, "b.model")
+	ok(t, "train", "pixels", "--data", "bars:4", "--out", a)
+	ok(t, "train", "pixels", "--data", "bars:4", "--out", b)
+	ba, _ := os.ReadFile(a)
+	bb, _ := os.ReadFile(b)
+	if !bytes.Equal(ba, bb) {
+		t.Error("two identical runs wrote different files")
+	}
+	f, err := checkpoint.Load(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, s, err := model.Load(f); err != nil || s == nil || s.Data != "bars:4" || s.Flags["alpha"] != "1" {
+		t.Errorf("settings %+v, %v", s, err)
+	}
+}
+
+func TestSampleRefusesWhatMemoryCannotHold(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	m := filepath.Join(dir, "m.model")
+	ok(t, "train", "pixels", "--data", "bars:4", "--out", m)
+	fails(t, 2, []string{"sample", "--model", m, "--n", "2000000000000", "--out", filepath.Join(dir, "s.npy")},
+		"--n", "memory", "available")
+}
+
+var _ = dataset.Dataset{}
