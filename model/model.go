@@ -182,6 +182,10 @@ type Family struct {
 	// `latent sample` and `latent eval` (nil: none).
 	SampleConfig, EvalConfig func() any
 	Needs                    Needs
+	// Memory estimates the bytes New needs for cfg and data of the given
+	// shape (optional); the CLI refuses, naming the flag, what this machine
+	// cannot hold. It returns the estimate and the flag that sizes it most.
+	Memory func(cfg any, rows, dim int) (bytes float64, flag string)
 	// Epochs is the default number of epochs (10 when 0); for EM, the most
 	// iterations.
 	Epochs int

@@ -212,6 +212,7 @@ type sampleArgs struct {
 	Model, Out string
 	N          int
 	Seed       uint64
+	Force      bool
 }
 
 func sampleFlags(fs *flag.FlagSet) *sampleArgs {
@@ -237,7 +238,7 @@ type evalArgs struct {
 	Model, Data, Binarize string
 	Limit                 int
 	Seed                  uint64
-	JSON                  bool
+	JSON, Force           bool
 }
 
 func evalFlags(fs *flag.FlagSet) *evalArgs {
@@ -249,6 +250,7 @@ func evalFlags(fs *flag.FlagSet) *evalArgs {
 	fs.IntVar(&a.Limit, "limit", 0, "the same as --n")
 	fs.Uint64Var(&a.Seed, "seed", 1, "random seed")
 	fs.BoolVar(&a.JSON, "json", false, "print one JSON object on stdout")
+	fs.BoolVar(&a.Force, "force", false, "overwrite an existing output data file")
 	return a
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -180,6 +179,13 @@ func cmdTrainFamily(env *Env, fam *model.Family, args []string) error {
 		}
 		if err := checkNeeds(fam, d, a.Data, a.Binarize); err != nil {
 			return err
+		}
+		if fam.Memory != nil {
+			if b, fl := fam.Memory(cfg, d.Len(), d.Dim()); b > 0 {
+				if err := checkMemory(fl, b); err != nil {
+					return err
+				}
+			}
 		}
 		s = model.NewSettings(fam.Name, d, a.Data, a.Binarize, a.Seed, a.Epochs)
 		s.Flags, s.Given = model.FlagValues(fs), given
@@ -356,6 +362,14 @@ func checkNotInput(flagName, out string, inputs ...string) error {
 	return nil
 }
 
+// checkOverwriteData refuses to replace an existing data file without force.
+func checkOverwriteData(flagName, path string, force bool) error {
+	if _, err := os.Stat(path); err == nil && !force {
+		return usagef("%s: %s exists; refusing to overwrite it (--force overwrites)", flagName, path)
+	}
+	return nil
+}
+
 // checkOverwrite refuses to replace an existing file that is not a latent model
 // file unless force is set.
 func checkOverwrite(flagName, path string, force bool) error {
@@ -372,18 +386,71 @@ func checkOverwrite(flagName, path string, force bool) error {
 	return nil
 }
 
-// sampleFlagSet binds the common sample flags and the family's own.
-func cmdSampleFamily(env *Env, fam *model.Family, args []string) error {
+// sampleFlagSet returns the flags of `latent sample` for fam (nil: the common ones).
+func sampleFlagSet(fam *model.Family) (*flag.FlagSet, *sampleArgs, *int, any) {
 	fs := newFlags("sample")
 	a := sampleFlags(fs)
 	label := fs.Int("label", -1, "class to condition on (conditional models; default: cycle through the classes)")
+	fs.BoolVar(&a.Force, "force", false, "overwrite an existing .npy file")
 	var fcfg any
-	if fam.SampleConfig != nil {
+	if fam != nil && fam.SampleConfig != nil {
 		fcfg = fam.SampleConfig()
 		model.Bind(fs, fcfg)
 	}
+	return fs, a, label, fcfg
+}
+
+const sampleUsage = `latent sample --model FILE --n N --out samples.png|samples.npy [flags]
+
+Draw N samples from a model file: a PNG grid when the training data were images
+(a scatter of the first two columns for 2-D data), or a float32 .npy array (labels,
+when the model drew them, beside it in FILE.labels.npy).
+`
+
+const evalUsage = `latent eval --model FILE --data SPEC [flags]
+
+Report the mean log-likelihood in nats per example of SPEC under a model file,
+with the family's best estimator: exact, AIS, IWAE or importance sampling, a
+bound or an estimate (the output says which), and its standard error. Data are
+binarised as in training unless --binarize says otherwise. --json prints one
+JSON object with model, data, n, log_likelihood, estimator, seconds and, where
+they apply, log_likelihood_stderr, bound, log_z, log_z_stderr, exact_log_z, elbo.
+`
+
+// modelFileUsage prints the help of sample or eval: the common flags and, when
+// args name a readable --model file, its family's own.
+func modelFileUsage(env *Env, cmd string, args []string) {
+	var fam *model.Family
+	if path, err := modelFlag(args); err == nil {
+		if kind, err := checkpoint.PeekKind(path); err == nil {
+			fam = model.Lookup(kind)
+		}
+	}
+	var fs *flag.FlagSet
+	text := sampleUsage
+	if cmd == "eval" {
+		fs, _, _, _ = evalFlagSet(fam)
+		text = evalUsage
+	} else {
+		fs, _, _, _ = sampleFlagSet(fam)
+	}
+	fmt.Fprint(env.Stdout, text)
+	if fam != nil {
+		fmt.Fprintf(env.Stdout, "\nFlags (with those of a %s model):\n%s", fam.Name, flagUsage(fs))
+		return
+	}
+	fmt.Fprintf(env.Stdout, "\nFlags (a family adds its own: latent %s --model FILE -h lists them):\n%s", cmd, flagUsage(fs))
+}
+
+func cmdSampleFamily(env *Env, fam *model.Family, args []string) error {
+	fs, a, label, fcfg := sampleFlagSet(fam)
 	if err := a.parse(fs, args); err != nil {
 		return err
+	}
+	if ext := strings.ToLower(filepath.Ext(a.Out)); ext == ".npy" {
+		if err := checkOverwriteData("--out", a.Out, a.Force); err != nil {
+			return err
+		}
 	}
 	if fcfg != nil {
 		if err := model.Validate(fcfg); err != nil {
@@ -438,15 +505,21 @@ func loadModel(path string) (model.Model, *model.Settings, error) {
 }
 
 // cmdEvalFamily runs `latent eval` for a registered family.
-func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
+// evalFlagSet returns the flags of `latent eval` for fam (nil: the common ones).
+func evalFlagSet(fam *model.Family) (*flag.FlagSet, *evalArgs, *string, any) {
 	fs := newFlags("eval")
 	a := evalFlags(fs)
 	perExample := fs.String("per-example", "", "also write each example's log-likelihood to this .npy or .csv file")
 	var fcfg any
-	if fam.EvalConfig != nil {
+	if fam != nil && fam.EvalConfig != nil {
 		fcfg = fam.EvalConfig()
 		model.Bind(fs, fcfg)
 	}
+	return fs, a, perExample, fcfg
+}
+
+func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
+	fs, a, perExample, fcfg := evalFlagSet(fam)
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
@@ -460,6 +533,9 @@ func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
 			return usagef("--per-example: must end in .npy or .csv, got %q", *perExample)
 		}
 		if err := checkOutFile("--per-example", *perExample); err != nil {
+			return err
+		}
+		if err := checkOverwriteData("--per-example", *perExample, a.Force); err != nil {
 			return err
 		}
 		if err := checkNotInput("--per-example", *perExample, a.Model, a.Data); err != nil {
@@ -584,40 +660,7 @@ func writePerExample(path string, v []float64) error {
 // checkMemory refuses work whose estimated size (bytes) exceeds the memory
 // this machine has available, naming the flag.
 func checkMemory(flagName string, bytes float64) error {
-	avail := availableMemory()
-	if avail > 0 && bytes > 0.8*float64(avail) {
-		return usagef("%s: needs about %s of memory, and this machine has %s available", flagName, humanBytes(bytes), humanBytes(float64(avail)))
-	}
-	return nil
-}
-
-// availableMemory returns MemAvailable from /proc/meminfo in bytes, or 0.
-func availableMemory() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "MemAvailable:") {
-			var kb int64
-			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "MemAvailable:")), "%d", &kb)
-			return kb * 1024
-		}
-	}
-	return 0
-}
-
-func humanBytes(b float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
-	i := 0
-	for b >= 1024 && i < len(units)-1 {
-		b /= 1024
-		i++
-	}
-	if math.IsInf(b, 0) {
-		return "more than can be counted"
-	}
-	return fmt.Sprintf("%.1f %s", b, units[i])
+	return asUsage(model.CheckMemory(strings.TrimLeft(flagName, "-"), bytes))
 }
 
 // familyHelp lists the registered families for `latent help`.

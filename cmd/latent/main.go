@@ -155,8 +155,10 @@ func dispatch(env *Env, args []string) error {
 		return cmdData(env, rest)
 	case "inspect":
 		return cmdInspect(env, rest)
+	case "transform":
+		return cmdTransform(env, rest)
 	}
-	return usagef("unknown command %q (commands: demo, train, sample, eval, data, inspect, help, version)", cmd)
+	return usagef("unknown command %q (commands: demo, train, sample, eval, transform, data, inspect, help, version)", cmd)
 }
 
 // modelNames returns the registered MODEL names, sorted.
@@ -227,7 +229,7 @@ func modelFlag(args []string) (string, error) {
 func cmdModelFile(env *Env, cmd string, args []string) error {
 	for _, a := range args {
 		if a == "-h" || a == "--help" || a == "-help" {
-			printUsage(env.Stdout)
+			modelFileUsage(env, cmd, args)
 			return nil
 		}
 	}

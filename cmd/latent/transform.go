@@ -1,0 +1,118 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
+)
+
+const transformUsage = `latent transform --model FILE --data SPEC --out FILE.npy|FILE.csv [flags]
+
+Write what a model says about each example of SPEC, one row per example:
+  rbm, grbm    hidden-unit probabilities p(h_j = 1 | x)
+  vae, cvae    the codes: μ(x) and σ(x) of q(z|x)
+  gmm, bmm     the responsibilities p(k | x) and the most likely component
+  any family   with --log-likelihood, log p(x) per example (as eval --per-example)
+A .csv file has a header row naming the columns; a .npy file holds float32 rows.
+
+Flags:
+`
+
+// cmdTransform runs `latent transform`.
+func cmdTransform(env *Env, args []string) error {
+	fs := newFlags("transform")
+	a := evalFlags(fs)
+	out := fs.String("out", "", "FILE.npy or FILE.csv to write")
+	ll := fs.Bool("log-likelihood", false, "write log p(x) per example (the family's eval estimator) instead")
+	if err := parseOnlyFlags(fs, args, "transform"); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(env.Stdout, transformUsage+flagUsage(fs))
+			return nil
+		}
+		return err
+	}
+	ext := strings.ToLower(filepath.Ext(*out))
+	if ext != ".npy" && ext != ".csv" {
+		return usagef("--out: must end in .npy or .csv, got %q", *out)
+	}
+	if err := checkOutFile("--out", *out); err != nil {
+		return err
+	}
+	if err := checkNotInput("--out", *out, a.Model, a.Data); err != nil {
+		return err
+	}
+	if err := checkOverwriteData("--out", *out, a.Force); err != nil {
+		return err
+	}
+	m, s, err := loadModel(a.Model)
+	if err != nil {
+		return err
+	}
+	if a.Binarize == "" {
+		a.Binarize = s.EvalBinarize()
+	}
+	d, err := openData(env, a.Data, a.Binarize, a.Seed)
+	if err != nil {
+		return err
+	}
+	if d.Dim() != m.Dim() {
+		return fmt.Errorf("--data %s: rows have %d values, the model %d", a.Data, d.Dim(), m.Dim())
+	}
+	if a.Limit > 0 && a.Limit < d.Len() {
+		d.X = d.X.Slice(0, a.Limit)
+	}
+	ctx, stop := signalContext(env)
+	defer stop()
+	var cols []string
+	var res *dataset.Dataset
+	if *ll {
+		sc, ok := m.(model.Scorer)
+		if !ok {
+			return fmt.Errorf("transform: a %s model defines no log-likelihood", s.Model)
+		}
+		est, err := sc.Score(ctx, d, model.ScoreOptions{Seed: a.Seed, Data: a.Data})
+		if err != nil {
+			return err
+		}
+		if est.PerExample == nil {
+			return fmt.Errorf("transform: the %s estimator gives no per-example figures", est.Method)
+		}
+		res, cols = &dataset.Dataset{X: floatCol(est.PerExample)}, []string{"log_likelihood"}
+	} else {
+		tr, ok := m.(model.Transformer)
+		if !ok {
+			return fmt.Errorf("transform: a %s model has no transform; --log-likelihood writes log p(x) per example", s.Model)
+		}
+		x, c, err := tr.Transform(ctx, d)
+		if err != nil {
+			return err
+		}
+		res, cols = &dataset.Dataset{X: x}, c
+	}
+	if ext == ".csv" {
+		var b strings.Builder
+		b.WriteString(strings.Join(cols, ",") + "\n")
+		for i := 0; i < res.X.Rows; i++ {
+			for j, v := range res.X.Row(i) {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, "%g", v)
+			}
+			b.WriteByte('\n')
+		}
+		err = writeFileAtomic(*out, []byte(b.String()))
+	} else {
+		err = dataset.SaveNPY(*out, res)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s: %d rows × %d columns (%s)\n", *out, res.X.Rows, res.X.Cols, strings.Join(cols, ", "))
+	return nil
+}
