@@ -206,10 +206,31 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"data", "--help"}, {"sample", "-h"}} {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"data", "--help"}} {
 		code, stdout, stderr := latent(t, args...)
 		if code != 0 || !strings.Contains(stdout, "latent data show SPEC") || stderr != "" {
 			t.Errorf("%q: exit %d, stderr %q, stdout %.60q", args, code, stderr, stdout)
+		}
+	}
+	// Each command's -h lists its own flags with their defaults.
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"sample", "-h"}, []string{"--n int", "(default 64)", "--label", "--seed"}},
+		{[]string{"eval", "-h"}, []string{"--data", "--per-example", "--binarize"}},
+		{[]string{"inspect", "-h"}, []string{"--json", "--meta"}},
+		{[]string{"transform", "-h"}, []string{"--out", "--log-likelihood"}},
+		{[]string{"train", "pixels", "-h"}, []string{"--alpha", "--epochs", "(default 1)"}},
+	} {
+		code, stdout, stderr := latent(t, c.args...)
+		if code != 0 || stderr != "" {
+			t.Errorf("%q: exit %d, stderr %q", c.args, code, stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("%q: output lacks %q:\n%s", c.args, w, stdout)
+			}
 		}
 	}
 	code, stdout, _ := latent(t, "version")
