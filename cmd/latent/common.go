@@ -87,7 +87,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if err == flag.ErrHelp {
-				return nil, err
+				return nil, &helpRequest{fs}
 			}
 			return nil, usagef("%s: %v", fs.Name(), err)
 		}

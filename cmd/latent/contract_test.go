@@ -165,3 +165,26 @@ func TestSampleRefusesWhatMemoryCannotHold(t *testing.T) {
 }
 
 var _ = dataset.Dataset{}
+
+// `data show` draws 2-D data as a scatter instead of refusing it (issue 13, item 17),
+// and `latent help data` documents the spec options (item 12).
+func TestDataShowScatterAndSpecHelp(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "pts.csv")
+	os.WriteFile(csv, []byte("0,0,0\n1,1,1\n2,0.5,1\n"), 0o644)
+	png := filepath.Join(dir, "pts.png")
+	ok(t, "data", "show", csv+",label=2", "--out", png)
+	if st, err := os.Stat(png); err != nil || st.Size() < 1000 {
+		t.Errorf("no scatter written: %v", err)
+	}
+	h := ok(t, "help", "data")
+	for _, w := range []string{"scale=", "header=", "sep=", "label=", "x=KEY", "labels=FILE"} {
+		if !strings.Contains(h, w) {
+			t.Errorf("latent help data lacks %q", w)
+		}
+	}
+	if h := ok(t, "data", "show", "-h"); !strings.Contains(h, "--shuffle") || !strings.Contains(h, "scale=") {
+		t.Errorf("data show -h: %q", h)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 	"github.com/latent-ml/latent/viz"
@@ -171,6 +172,27 @@ func dataShow(env *Env, args []string) error {
 	}
 	if d.Len() == 0 {
 		return fmt.Errorf("data show: %s has no examples", d.Name)
+	}
+	if d.Dim() == 2 && d.Height == 0 {
+		// 2-D points: a scatter of all of them (or the first --n, if given), coloured by label.
+		k := d.Len()
+		if _, given := model.GivenFlags(fs)["n"]; given {
+			k = min(*n, k)
+		}
+		xs, ys := make([]float64, k), make([]float64, k)
+		for i := 0; i < k; i++ {
+			xs[i], ys[i] = float64(d.X.At(i, 0)), float64(d.X.At(i, 1))
+		}
+		var labels []int
+		if d.Labels != nil {
+			labels = d.Labels[:k]
+		}
+		if err := viz.SaveScatter(*out, fmt.Sprintf("%s (%d points)", d.Name, k), xs, ys, labels); err != nil {
+			return err
+		}
+		progress(env, "data show: a scatter of %d of %d 2-D points of %s written to %s", k, d.Len(), d.Name, *out)
+		fmt.Fprintln(env.Stdout, *out)
+		return nil
 	}
 	h, w, c, err := imageShape(d)
 	if err != nil {

@@ -57,6 +57,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	if err == nil {
 		return 0
 	}
+	var help *helpRequest
+	if errors.As(err, &help) {
+		printHelp(stdout, help.fs)
+		return 0
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		// A subcommand's -h: its usage was already printed, or print the overview.
 		if len(args) > 0 && args[0] == "train" && len(args) > 1 {
@@ -139,6 +144,9 @@ func dispatch(env *Env, args []string) error {
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 {
+			return helpTopic(env, rest[0])
+		}
 		printUsage(env.Stdout)
 		return nil
 	case "version", "-version", "--version":
@@ -302,4 +310,23 @@ MODEL:
 		}
 	}
 	fmt.Fprintln(w, "\nEvery failure prints one line `latent: ...` on stderr and exits non-zero.")
+}
+
+// helpTopic prints `latent help TOPIC`: a command's -h, a family's flags, or data specs.
+func helpTopic(env *Env, topic string) error {
+	switch topic {
+	case "data", "spec", "specs":
+		fmt.Fprint(env.Stdout, specHelp)
+		return nil
+	case "train", "sample", "eval", "inspect", "transform", "demo":
+		return dispatch(env, []string{topic, "-h"})
+	}
+	if fam := model.Lookup(topic); fam != nil {
+		fmt.Fprint(env.Stdout, trainFamilyUsage(fam))
+		return nil
+	}
+	if models[topic] != nil {
+		return dispatch(env, []string{"train", topic, "-h"})
+	}
+	return usagef("help: no topic %q (try a command, a MODEL, or data)", topic)
 }

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// helpRequest is returned by parseFlags for -h: run prints the command's
+// synopsis and its flags, and exits 0.
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (h *helpRequest) Error() string { return flag.ErrHelp.Error() }
+func (h *helpRequest) Unwrap() error { return flag.ErrHelp }
+
+// synopses are the first lines of each command's -h, by flag-set name.
+var synopses = map[string]string{
+	"demo": `latent demo [--out DIR] [--seed S]
+
+Run every built-in demo on generated data (no files or network needed) and write
+the pictures and models into DIR.`,
+	"data list":  "latent data list\n\nList the named data sets, their download size and whether their files are present.",
+	"data fetch": "latent data fetch NAME\n\nDownload a named data set into the cache (or --data-dir), checked against SHA-256.",
+	"data show": `latent data show SPEC --out grid.png [flags]
+
+Draw the first --n examples of SPEC (or a seeded random selection) as a PNG grid with
+each label under its image; 2-D data are drawn as a scatter plot coloured by label.`,
+	"data export": `latent data export SPEC --out FILE.npy [flags]
+
+Write any data set, generated ones included, as a float32 NumPy array (n×H×W for
+images), its labels as int64 beside it in FILE.labels.npy.`,
+}
+
+// printHelp prints the -h of the command whose flag set is fs.
+func printHelp(w io.Writer, fs *flag.FlagSet) {
+	if s, ok := synopses[fs.Name()]; ok {
+		fmt.Fprintln(w, s)
+	} else {
+		fmt.Fprintf(w, "latent %s\n", fs.Name())
+	}
+	fmt.Fprintf(w, "\nFlags:\n%s", flagUsage(fs))
+	if strings.HasPrefix(fs.Name(), "data ") {
+		fmt.Fprintf(w, "\n%s", specHelp)
+	}
+}
+
+// specHelp documents data SPECs and their options (also `latent help data`).
+const specHelp = `SPEC: a named data set with an optional split and options, or a path.
+  mnist, mnist:test, fashion-mnist[:test]   28×28 digits / clothes, scaled to [0, 1]
+  binarized-mnist[:valid|:test]             Larochelle & Murray's fixed binarisation
+  optdigits[:test], sklearn-digits          UCI 8×8 digits
+  bars:N[,n=COUNT]                          every bars-and-stripes pattern of an N×N image
+  ising:L=16,T=2.27,n=20000                 2-D Ising configurations; options burn, every,
+                                            method=metropolis|wolff, seed
+  shapes[,n=1000,size=28]                   squares, ellipses and triangles
+  PATH                                      .npy, .npz, .csv, .amat, IDX, or a folder of PNGs
+                                            (an existing path is always a path, even with : or ,)
+Options are key=value after a comma: PATH,scale=255 or mnist:test,n=1000.
+  scale=none|max|minmax|NUMBER   divide the values (default 255 for 8-bit data, else none)
+  labels=FILE                    labels for .npy and IDX files (default FILE.labels.npy beside it)
+  x=KEY,y=KEY                    the arrays of an .npz file to use as data and labels
+  header=true|false              whether a CSV file's first row names its columns (default: detected)
+  sep=,|;|tab|space              a CSV file's separator (default: detected)
+  label=COLUMN                   a CSV column (name or 0-based index) holding labels
+  n=COUNT                        the first COUNT examples (generated sets: how many to make)
+  seed=S                         the generator's seed (generated sets)
+--binarize threshold|stochastic|dynamic turns [0, 1] data into binary data: a threshold at
+0.5, one fixed random draw, or (training only) a fresh draw for every mini-batch.
+`
