@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -31,12 +32,22 @@ func readAmat(s *source, capHint int64) (*Array, error) {
 	cols, rows := -1, 0
 	lineNo := 0
 	var line []byte
+	var total int64
 	for {
 		chunk, err := s.br.ReadSlice('\n')
+		// The same bounds as CSV (see maxTextBytes): binary data, an endless
+		// line or an endless stream is an error, not a growing buffer.
+		if i := bytes.IndexByte(chunk, 0); i >= 0 {
+			return nil, ferr(name, "line %d: NUL byte at byte %d: binary data, not a text file", lineNo+1, total+int64(i)+1)
+		}
+		total += int64(len(chunk))
+		if total > maxTextBytes {
+			return nil, ferr(name, "more than %d bytes of text: too large (or an endless stream)", maxTextBytes)
+		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			line = append(line, chunk...)
-			if int64(len(line)) > 1<<30 {
-				return nil, ferr(name, "line %d is longer than 1 GiB", lineNo+1)
+			if int64(len(line)) > maxTextLine {
+				return nil, ferr(name, "line %d is longer than %d bytes (not a text matrix?)", lineNo+1, maxTextLine)
 			}
 			continue
 		}
@@ -55,6 +66,9 @@ func readAmat(s *source, capHint int64) (*Array, error) {
 			data, perr = parseAmatLine(data, line)
 			if perr != nil {
 				return nil, ferr(name, "line %d: %v", lineNo, perr)
+			}
+			if int64(len(data)) > maxValues {
+				return nil, ferr(name, "line %d: more than %d values", lineNo, int64(maxValues))
 			}
 			if k := len(data) - n0; k > 0 {
 				if cols < 0 {

@@ -27,6 +27,11 @@ type Dataset struct {
 	// magnetisation per spin for ising. Nil when there are none.
 	Factors     *tensor.Mat
 	FactorNames []string
+
+	// Source says, in one line for people, how a file was read: for CSV, the
+	// number of rows read, the separator, whether a header row was skipped and
+	// which column held the labels. Empty for generated and named data sets.
+	Source string
 }
 
 // Len returns the number of examples.

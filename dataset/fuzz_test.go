@@ -151,15 +151,40 @@ func csvSeeds() []string {
 		"\"1\",\" 2\"\n3,4\n",
 		"1,NaN\n",
 		"",
+		"\xEF\xBB\xBF1,2\n3,4\n",
+		"1,abc\n2,3\n",
+		"x\ty\n1\t2\n3\t4\n",
+		"1 2  3\n4 5 6 \n",
+		"a;b\n1;2\n",
+		",a,b\n0,1,2\n",
+		"1\t2,3\n",
+		"\xFF\xFEa\x00",
 	}
 }
 
+// csvFuzzOpts are the option values the seeds cycle through.
+var csvFuzzOpts = struct{ label, header, sep []string }{
+	[]string{"", "last", "first", "0", "b", "none"},
+	[]string{"auto", "no", "yes"},
+	[]string{"", "tab", "space", ";", "comma"},
+}
+
+// FuzzCSV: ReadCSV returns a consistent data set whose Source counts its
+// rows, or a one-line error naming the file; a byte-order mark in front
+// changes nothing.
 func FuzzCSV(f *testing.F) {
 	for i, s := range csvSeeds() {
-		f.Add([]byte(s), []string{"", "last", "first", "0", "b", "none"}[i%6], []string{"auto", "no", "yes"}[i%3])
+		f.Add([]byte(s), csvFuzzOpts.label[i%6], csvFuzzOpts.header[i%3], csvFuzzOpts.sep[i%5])
 	}
-	f.Fuzz(func(t *testing.T, b []byte, label, header string) {
-		d, err := ReadCSV(bytes.NewReader(b), "f.csv", int64(len(b)), CSVOptions{Header: header, Label: label})
+	f.Fuzz(func(t *testing.T, b []byte, label, header, sep string) {
+		o := CSVOptions{Header: header, Sep: sep, Label: label}
+		d, err := ReadCSV(bytes.NewReader(b), "f.csv", int64(len(b)), o)
+		if !bytes.HasPrefix(b, utf8BOM) && !bytes.HasPrefix(b, utf16BOM[0]) && !bytes.HasPrefix(b, utf16BOM[1]) {
+			d2, err2 := ReadCSV(bytes.NewReader(append(append([]byte{}, utf8BOM...), b...)), "f.csv", -1, o)
+			if (err == nil) != (err2 == nil) || (err == nil && (d.Len() != d2.Len() || d.Dim() != d2.Dim())) {
+				t.Fatalf("a BOM changes the result: %v vs %v", err, err2)
+			}
+		}
 		if err != nil {
 			if msg := err.Error(); !strings.HasPrefix(msg, "dataset: f.csv") || strings.Contains(msg, "\n") {
 				t.Fatalf("bad error %q", msg)
@@ -168,6 +193,9 @@ func FuzzCSV(f *testing.F) {
 		}
 		if d.X.Rows*d.X.Cols != len(d.X.Data) || (d.Labels != nil && len(d.Labels) != d.Len()) {
 			t.Fatalf("inconsistent dataset")
+		}
+		if want := fmt.Sprintf("f.csv: read %d rows of %d values, ", d.Len(), d.Dim()); !strings.HasPrefix(d.Source, want) {
+			t.Fatalf("Source %q, want it to start %q", d.Source, want)
 		}
 		for _, l := range d.Labels {
 			if l < 0 || l >= d.NumClasses {
@@ -295,8 +323,8 @@ func TestWriteFuzzCorpus(t *testing.T) {
 		write("FuzzNPZ", i, bs(b))
 	}
 	for i, s := range csvSeeds() {
-		write("FuzzCSV", i, bs([]byte(s)), "string("+strconv.Quote([]string{"", "last", "first", "0", "b", "none"}[i%6])+")",
-			"string("+strconv.Quote([]string{"auto", "no", "yes"}[i%3])+")")
+		write("FuzzCSV", i, bs([]byte(s)), "string("+strconv.Quote(csvFuzzOpts.label[i%6])+")",
+			"string("+strconv.Quote(csvFuzzOpts.header[i%3])+")", "string("+strconv.Quote(csvFuzzOpts.sep[i%5])+")")
 	}
 	for i, s := range specSeeds() {
 		write("FuzzSpec", i, "string("+strconv.Quote(s)+")")

@@ -305,14 +305,14 @@ func loadPath(sp *Spec) (*Dataset, error) {
 		}
 		return d, applyScale(d, sp, "none")
 	default: // csv
-		if err := sp.checkOpts("header", "label", "scale"); err != nil {
+		if err := sp.checkOpts("header", "sep", "label", "scale"); err != nil {
 			return nil, err
 		}
 		s, err := openSource(p, p, false)
 		if err != nil {
 			return nil, err
 		}
-		d, err := readCSV(s, CSVOptions{Header: sp.Opts["header"], Label: sp.Opts["label"]})
+		d, err := readCSV(s, CSVOptions{Header: sp.Opts["header"], Sep: sp.Opts["sep"], Label: sp.Opts["label"]})
 		s.Close()
 		if err != nil {
 			return nil, err
