@@ -1,0 +1,486 @@
+package gan
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/nn"
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
+)
+
+// Family names.
+const (
+	KindMLP   = "gan"
+	KindDCGAN = "dcgan"
+)
+
+// Config holds the settings of both architectures.
+type Config struct {
+	Latent      int     `flag:"latent" help:"dimension of z" range:"[1,4096]"`
+	GHidden     []int   `flag:"g-hidden" help:"generator hidden sizes, z to x (gan)" range:"[1,65536]"`
+	DHidden     []int   `flag:"d-hidden" help:"discriminator hidden sizes, x to 1 (gan)" range:"[1,65536]"`
+	Width       int     `flag:"width" help:"feature maps of the widest convolution (dcgan)" range:"[1,4096]"`
+	Conditional bool    `flag:"conditional" help:"condition G and D on the labels (a conditional GAN; sample --label)"`
+	Batch       int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
+	LR          float64 `flag:"lr" help:"Adam learning rate of both networks" range:"(0,1]"`
+	Beta1       float64 `flag:"beta1" help:"Adam's β1" range:"[0,1)"`
+	DSteps      int     `flag:"d-steps" help:"discriminator steps per generator step" range:"[1,100]"`
+	Slope       float64 `flag:"leaky-slope" help:"negative slope of the discriminator's LeakyReLU" range:"[0,1)"`
+	EMA         float64 `flag:"ema" help:"decay of the generator's weight average used for samples (0: none)" range:"[0,1)"`
+}
+
+func defaults(kind string) *Config {
+	c := &Config{Latent: 100, GHidden: []int{256, 512, 1024}, DHidden: []int{512, 256}, Width: 64,
+		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999}
+	if kind == KindMLP {
+		c.Latent = 50
+	}
+	return c
+}
+
+func init() {
+	for _, kind := range []string{KindMLP} {
+		kind := kind
+		sum := "GAN with MLP generator and discriminator (Goodfellow et al. 2014); log-likelihood by AIS on the generator"
+		if kind == KindDCGAN {
+			sum = "DCGAN for 28×28 images (Radford et al. 2016): transposed convolutions with BatchNorm; AIS log-likelihood"
+		}
+		model.Register(model.Family{
+			Name: kind, Summary: sum, Doc: familyDoc,
+			Config: func() any { return defaults(kind) },
+			New: func(cfg any, d *dataset.Dataset, s *model.Settings) (model.Trainer, error) {
+				return newTrainer(kind, *cfg.(*Config), d, s)
+			},
+			Load:         func(f *checkpoint.File) (model.Model, error) { return Load(f) },
+			Epochs:       20,
+		})
+	}
+}
+
+const familyDoc = `The generator's last layer is a sigmoid: the data must lie in [0, 1] (images
+are scaled so). Each epoch takes every mini-batch once: --d-steps discriminator
+steps (each on a fresh batch of z against the same real batch) and one generator
+step with the non-saturating loss −log D(G(z)); Adam with β1 = 0.5 for both, as in
+pytorch/examples dcgan. --pictures DIR leaves a grid of samples from one fixed
+batch of z after every epoch (one row per class for a conditional GAN) and the
+curves of both losses, D(x) and D(G(z)).`
+
+// Model is a GAN: generator, discriminator, their optimisers and the
+// generator's moving average.
+type Model struct {
+	Arch    string // KindMLP or KindDCGAN
+	Cfg     Config
+	dim     int // values per example
+	H, W, C int // image shape (zeros for an MLP GAN on vectors)
+	Classes int // labels conditioned on (0: unconditional)
+	G, D    *nn.Sequential
+	// EMA holds the moving average of G's parameters, in G.Params() order.
+	EMA  [][]float32
+	gOpt *nn.Adam
+	dOpt *nn.Adam
+	// Noise draws z and nothing else during training; its state is saved.
+	Noise rng.Stream
+	// History holds one entry per epoch.
+	History []EpochLog
+	// Seed of the run (the fixed picture noise derives from it).
+	Seed uint64
+
+	// scratch
+	zin, fake, din, ones, zeros, dl, dfake *tensor.Mat
+	ll                                     []float64
+	dGrad                                  [][]float32
+	labels                                 []int
+}
+
+// EpochLog is one epoch's mean losses and discriminator outputs.
+type EpochLog struct {
+	DLoss, GLoss float64 // per example, nats
+	DReal, DFake float64 // mean D(x) and D(G(z)) (after the D step)
+}
+
+func newTrainer(kind string, cfg Config, d *dataset.Dataset, s *model.Settings) (*Model, error) {
+	if err := dataset.CheckUnit(d); err != nil {
+		return nil, fmt.Errorf("gan: the generator's sigmoid output lies in [0, 1]: %w", err)
+	}
+	m := &Model{Arch: kind, Cfg: cfg, dim: d.Dim(), Seed: s.Seed}
+	if h, w, c, ok := s.Image(); ok {
+		m.H, m.W, m.C = h, w, c
+	}
+	if cfg.Conditional {
+		if d.Labels == nil {
+			return nil, model.Flagf("conditional", "--data %s has no labels to condition on", s.Data)
+		}
+		m.Classes = d.NumClasses
+	}
+	if kind == KindDCGAN && (m.H != 28 || m.W != 28) {
+		return nil, fmt.Errorf("dcgan: takes 28×28 images (7×7 feature maps upsampled twice); --data %s has %s", s.Data, shapeText(m))
+	}
+	if err := m.build(rng.NewStream(s.Seed, 0)); err != nil {
+		return nil, err
+	}
+	m.Noise = *rng.NewStream(s.Seed, 1)
+	m.initOpt()
+	return m, nil
+}
+
+func shapeText(m *Model) string {
+	if m.H == 0 {
+		return fmt.Sprintf("rows of %d values and no image shape", m.dim)
+	}
+	return fmt.Sprintf("%d×%d×%d images", m.H, m.W, m.C)
+}
+
+func (m *Model) initOpt() {
+	m.gOpt, m.dOpt = nn.NewAdam(m.Cfg.LR), nn.NewAdam(m.Cfg.LR)
+	m.gOpt.Beta1, m.dOpt.Beta1 = m.Cfg.Beta1, m.Cfg.Beta1
+}
+
+// build makes G and D with weights drawn from s.
+func (m *Model) build(s *rng.Stream) error {
+	switch m.Arch {
+	case KindMLP:
+		m.G, m.D = buildMLP(m.Cfg, m.dim, m.Classes, s)
+	default:
+		return fmt.Errorf("gan: unknown kind %q", m.Arch)
+	}
+	gp := m.G.Params()
+	m.EMA = make([][]float32, len(gp))
+	for i, p := range gp {
+		m.EMA[i] = append([]float32(nil), p.W...)
+	}
+	return nil
+}
+
+// buildMLP returns G: z(+y) → hidden (ReLU) → dim (sigmoid) and
+// D: x(+y) → hidden (LeakyReLU) → 1 logit.
+func buildMLP(cfg Config, dim, classes int, s *rng.Stream) (g, d *nn.Sequential) {
+	g, d = nn.NewSequential(), nn.NewSequential()
+	in := cfg.Latent + classes
+	for _, h := range cfg.GHidden {
+		g.Layers = append(g.Layers, nn.NewLinear(in, h, nn.He, s), nn.ReLU())
+		in = h
+	}
+	g.Layers = append(g.Layers, nn.NewLinear(in, dim, nn.Glorot, s), nn.Sigmoid())
+	in = dim + classes
+	for _, h := range cfg.DHidden {
+		d.Layers = append(d.Layers, nn.NewLinear(in, h, nn.He, s), nn.LeakyReLU(float32(cfg.Slope)))
+		in = h
+	}
+	d.Layers = append(d.Layers, nn.NewLinear(in, 1, nn.Glorot, s))
+	return g, d
+}
+
+// Kind implements model.Model.
+func (m *Model) Kind() string { return m.Arch }
+
+// Dim implements model.Model.
+func (m *Model) Dim() int { return m.dim }
+
+// BatchSize implements model.Trainer.
+func (m *Model) BatchSize() int { return m.Cfg.Batch }
+
+// fillZ sets the first Latent columns of m.zin (n rows) to N(0, 1) draws from s
+// and the rest to the one-hot codes of labels (conditional).
+func (m *Model) fillZ(n int, labels []int, s *rng.Stream) *tensor.Mat {
+	m.zin = tensor.Reuse(m.zin, n, m.Cfg.Latent+m.Classes)
+	for i := 0; i < n; i++ {
+		r := m.zin.Row(i)
+		s.FillNormal(r[:m.Cfg.Latent], 0, 1)
+		for j := m.Cfg.Latent; j < len(r); j++ {
+			r[j] = 0
+		}
+		if m.Classes > 0 {
+			r[m.Cfg.Latent+labels[i]] = 1
+		}
+	}
+	return m.zin
+}
+
+// discInput sets m.din to [x | onehot(labels)].
+func (m *Model) discInput(x *tensor.Mat, labels []int) *tensor.Mat {
+	if m.Classes == 0 {
+		return x
+	}
+	m.din = tensor.Reuse(m.din, x.Rows, m.dim+m.Classes)
+	for i := 0; i < x.Rows; i++ {
+		r := m.din.Row(i)
+		copy(r, x.Row(i))
+		for j := m.dim; j < len(r); j++ {
+			r[j] = 0
+		}
+		r[m.dim+labels[i]] = 1
+	}
+	return m.din
+}
+
+// discLoss runs D on x against target t (all ones or all zeros) and returns
+// the mean binary cross-entropy −(1/n) Σ log p(t | D(x)), the mean D(x), and
+// leaves ∂loss/∂logits in m.dl.
+func (m *Model) discLoss(x *tensor.Mat, labels []int, target float32) (loss, mean float64) {
+	n := x.Rows
+	logits := m.D.Forward(m.discInput(x, labels)) // (n, 1)
+	t := m.targets(n, target)
+	if cap(m.ll) < n {
+		m.ll = make([]float64, n)
+	}
+	ll := m.ll[:n]
+	m.dl = tensor.Reuse(m.dl, n, 1)
+	nn.BernoulliLogLik(ll, m.dl, logits, t) // dl = −∂ll/∂logits
+	m.dl.Scale(1 / float32(n))
+	for i := 0; i < n; i++ {
+		loss -= ll[i]
+		mean += 1 / (1 + math.Exp(-float64(logits.Data[i*logits.Stride])))
+	}
+	return loss / float64(n), mean / float64(n)
+}
+
+func (m *Model) targets(n int, v float32) *tensor.Mat {
+	p := &m.zeros
+	if v == 1 {
+		p = &m.ones
+	}
+	if *p == nil || (*p).Rows < n {
+		*p = tensor.New(n, 1)
+		(*p).Fill(v)
+	}
+	return (*p).Slice(0, n)
+}
+
+// Epoch implements model.Trainer: for every mini-batch, DSteps discriminator
+// steps on −log D(x) − log(1 − D(G(z))) and one generator step on −log D(G(z)).
+func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) {
+	var buf *tensor.Mat
+	var sum EpochLog
+	steps := 0
+	for x, idx := e.Next(buf); x != nil; x, idx = e.Next(buf) {
+		buf = x
+		if err := ctx.Err(); err != nil {
+			return model.Stats{}, err
+		}
+		n := x.Rows
+		labels := m.batchLabels(e.Data, idx)
+		var dLoss, dReal, dFake float64
+		for k := 0; k < m.Cfg.DSteps; k++ {
+			fake := m.G.Forward(m.fillZ(n, labels, &m.Noise))
+			m.fake = tensor.Reuse(m.fake, n, m.dim)
+			m.fake.Copy(fake)
+			lr, mr := m.discLoss(x, labels, 1)
+			m.D.Backward(m.dl)
+			m.saveDGrad()
+			lf, mf := m.discLoss(m.fake, labels, 0)
+			m.D.Backward(m.dl)
+			m.addDGrad()
+			m.dOpt.Step(m.D.Params())
+			dLoss, dReal, dFake = lr+lf, mr, mf
+		}
+		fake := m.G.Forward(m.fillZ(n, labels, &m.Noise))
+		gLoss, _ := m.discLoss(fake, labels, 1)
+		dx := m.D.Backward(m.dl) // (n, Dim+Classes); D's gradients are discarded
+		m.dfake = tensor.Reuse(m.dfake, n, m.dim)
+		for i := 0; i < n; i++ {
+			copy(m.dfake.Row(i), dx.Row(i)[:m.dim])
+		}
+		m.G.Backward(m.dfake)
+		m.gOpt.Step(m.G.Params())
+		m.updateEMA()
+		if math.IsNaN(gLoss) || math.IsNaN(dLoss) {
+			return model.Stats{}, e.Err("the discriminator loss is %v and the generator loss %v", dLoss, gLoss)
+		}
+		sum.DLoss += dLoss
+		sum.GLoss += gLoss
+		sum.DReal += dReal
+		sum.DFake += dFake
+		steps++
+	}
+	k := float64(max(steps, 1))
+	lg := EpochLog{DLoss: sum.DLoss / k, GLoss: sum.GLoss / k, DReal: sum.DReal / k, DFake: sum.DFake / k}
+	m.History = append(m.History, lg)
+	if m.dWins(3) {
+		model.Logf(ctx, "gan: warning: the discriminator has won outright for 3 epochs (D(x) %.3f, D(G(z)) %.3f): the generator gets no gradient; try a lower --lr or fewer --d-steps", lg.DReal, lg.DFake)
+	}
+	return model.Stats{Loss: lg.GLoss, LossName: "g_loss", Metrics: []model.Metric{
+		{Name: "d_loss", Value: lg.DLoss}, {Name: "d_real", Value: lg.DReal}, {Name: "d_fake", Value: lg.DFake}}}, nil
+}
+
+// dWins reports whether the discriminator separated real from generated data
+// almost perfectly in each of the last k epochs.
+func (m *Model) dWins(k int) bool {
+	if len(m.History) < k {
+		return false
+	}
+	for _, h := range m.History[len(m.History)-k:] {
+		if !(h.DReal > 0.99 && h.DFake < 0.01) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *Model) batchLabels(d *dataset.Dataset, idx []int) []int {
+	if m.Classes == 0 {
+		return nil
+	}
+	m.labels = m.labels[:0]
+	for _, i := range idx {
+		m.labels = append(m.labels, d.Labels[i])
+	}
+	return m.labels
+}
+
+// saveDGrad keeps D's gradients of the real batch; addDGrad adds them to
+// those of the generated batch: the two halves of the discriminator's loss run
+// as separate batches (separate BatchNorm statistics, as in pytorch/examples).
+func (m *Model) saveDGrad() {
+	ps := m.D.Params()
+	if len(m.dGrad) != len(ps) {
+		m.dGrad = make([][]float32, len(ps))
+	}
+	for i, p := range ps {
+		m.dGrad[i] = append(m.dGrad[i][:0], p.G...)
+	}
+}
+
+func (m *Model) addDGrad() {
+	for i, p := range m.D.Params() {
+		g := m.dGrad[i]
+		for j := range p.G {
+			p.G[j] += g[j]
+		}
+	}
+}
+
+// updateEMA sets ema ← decay·ema + (1 − decay)·θ for every generator parameter.
+func (m *Model) updateEMA() {
+	a := float32(m.Cfg.EMA)
+	for i, p := range m.G.Params() {
+		e := m.EMA[i]
+		if a == 0 {
+			copy(e, p.W)
+			continue
+		}
+		for j, w := range p.W {
+			e[j] = a*e[j] + (1-a)*w
+		}
+	}
+}
+
+// swapEMA exchanges G's weights and their moving average.
+func (m *Model) swapEMA() {
+	for i, p := range m.G.Params() {
+		for j := range p.W {
+			p.W[j], m.EMA[i][j] = m.EMA[i][j], p.W[j]
+		}
+	}
+}
+
+// Generate sets dst (n × Dim) to G(z) for the rows of z (with labels for a
+// conditional GAN), using the moving-average weights.
+func (m *Model) Generate(z *tensor.Mat, labels []int) *tensor.Mat {
+	m.zin = tensor.Reuse(m.zin, z.Rows, m.Cfg.Latent+m.Classes)
+	for i := 0; i < z.Rows; i++ {
+		r := m.zin.Row(i)
+		copy(r, z.Row(i))
+		for j := m.Cfg.Latent; j < len(r); j++ {
+			r[j] = 0
+		}
+		if m.Classes > 0 {
+			r[m.Cfg.Latent+labels[i]] = 1
+		}
+	}
+	m.swapEMA()
+	defer m.swapEMA()
+	m.setTraining(false)
+	defer m.setTraining(true)
+	return m.G.Forward(m.zin).Clone()
+}
+
+// setTraining switches the layers that behave differently in evaluation.
+func (m *Model) setTraining(on bool) {
+	for _, s := range []*nn.Sequential{m.G, m.D} {
+		for _, l := range s.Layers {
+			if t, ok := l.(interface{ SetTraining(bool) }); ok {
+				t.SetTraining(on)
+			}
+		}
+	}
+}
+
+// Sample implements model.Sampler: G(z) with the moving-average weights, z
+// drawn from o.Seed; a conditional GAN cycles through the classes unless
+// o.Label picks one.
+func (m *Model) Sample(ctx context.Context, o model.SampleOptions) (*dataset.Dataset, error) {
+	if o.Label >= 0 && m.Classes == 0 {
+		return nil, model.Flagf("label", "this %s is not conditional (train with --conditional)", m.Arch)
+	}
+	if o.Label >= m.Classes && m.Classes > 0 {
+		return nil, model.Flagf("label", "must be in [0, %d), got %d", m.Classes, o.Label)
+	}
+	s := rng.New(o.Seed)
+	z := tensor.New(o.N, m.Cfg.Latent)
+	s.FillNormal(z.Data, 0, 1)
+	var labels []int
+	if m.Classes > 0 {
+		labels = make([]int, o.N)
+		for i := range labels {
+			labels[i] = i % m.Classes
+			if o.Label >= 0 {
+				labels[i] = o.Label
+			}
+		}
+	}
+	out := tensor.New(o.N, m.dim)
+	const chunk = 256
+	for i := 0; i < o.N; i += chunk {
+		j := min(o.N, i+chunk)
+		var l []int
+		if labels != nil {
+			l = labels[i:j]
+		}
+		out.Slice(i, j).Copy(m.Generate(z.Slice(i, j), l))
+		model.Step(ctx, "sample", j, o.N)
+	}
+	return &dataset.Dataset{Name: "samples", X: out, Labels: labels, NumClasses: m.Classes,
+		Height: m.H, Width: m.W, Channels: m.C}, nil
+}
+
+// Check implements model.Checker.
+func (m *Model) Check() error {
+	for _, s := range []struct {
+		name string
+		net  *nn.Sequential
+	}{{"generator", m.G}, {"discriminator", m.D}} {
+		for _, p := range s.net.Params() {
+			if err := model.CheckFinite(s.name+" "+p.Name, 1e8, p.W); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Describe implements model.Describer.
+func (m *Model) Describe() []model.Metric {
+	count := func(s *nn.Sequential) int {
+		n := 0
+		for _, p := range s.Params() {
+			n += len(p.W)
+		}
+		return n
+	}
+	out := []model.Metric{{Name: "architecture", Value: m.Arch}, {Name: "latent", Value: m.Cfg.Latent},
+		{Name: "data", Value: shapeText(m)}, {Name: "generator params", Value: count(m.G)},
+		{Name: "discriminator params", Value: count(m.D)}, {Name: "ema decay", Value: m.Cfg.EMA}}
+	if m.Classes > 0 {
+		out = append(out, model.Metric{Name: "conditional on", Value: fmt.Sprintf("%d classes", m.Classes)})
+	}
+	if n := len(m.History); n > 0 {
+		h := m.History[n-1]
+		out = append(out, model.Metric{Name: "last epoch", Value: fmt.Sprintf("D loss %.3f, G loss %.3f, D(x) %.3f, D(G(z)) %.3f", h.DLoss, h.GLoss, h.DReal, h.DFake)})
+	}
+	return out
+}

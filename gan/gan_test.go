@@ -1,0 +1,173 @@
+package gan
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
+)
+
+// ring returns n points of a mixture of 8 Gaussians (σ = 0.02) on a circle of
+// radius 0.35 around (0.5, 0.5), the standard mode-collapse test (Metz et al.
+// 2017), inside [0, 1]².
+func ring(n int, seed uint64) (*dataset.Dataset, [][2]float64) {
+	s := rng.New(seed)
+	centres := make([][2]float64, 8)
+	for k := range centres {
+		a := 2 * math.Pi * float64(k) / 8
+		centres[k] = [2]float64{0.5 + 0.35*math.Cos(a), 0.5 + 0.35*math.Sin(a)}
+	}
+	x := tensor.New(n, 2)
+	for i := 0; i < n; i++ {
+		c := centres[s.IntN(8)]
+		x.Set(i, 0, float32(c[0]+0.02*s.NormFloat64()))
+		x.Set(i, 1, float32(c[1]+0.02*s.NormFloat64()))
+	}
+	return &dataset.Dataset{Name: "ring", X: x}, centres
+}
+
+func train(t *testing.T, d *dataset.Dataset, cfg Config, epochs int, out string) *Model {
+	t.Helper()
+	s := model.NewSettings(KindMLP, d, "ring", "", 3, epochs)
+	m, err := newTrainer(KindMLP, cfg, d, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := model.Train(context.Background(), m, d, s, model.TrainOptions{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func smallConfig() Config {
+	c := *defaults(KindMLP)
+	c.Latent, c.GHidden, c.DHidden, c.Batch, c.LR, c.EMA = 8, []int{128, 128}, []int{128, 128}, 100, 1e-3, 0.99
+	return c
+}
+
+// A GAN on a mixture of 8 Gaussians covers every mode: each gets at least 4%
+// of 4000 samples (12.5% each if perfect), and 80% of the samples lie within
+// 4σ of some centre.
+func TestGANCoversEightModes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a GAN for a few seconds")
+	}
+	d, centres := ring(4000, 1)
+	cfg := smallConfig()
+	cfg.GHidden, cfg.DHidden = []int{64, 64}, []int{64, 64}
+	m := train(t, d, cfg, 120, "")
+	out, err := m.Sample(context.Background(), model.SampleOptions{N: 4000, Seed: 9, Label: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := make([]int, 8)
+	near := 0
+	for i := 0; i < out.Len(); i++ {
+		x, y := float64(out.X.At(i, 0)), float64(out.X.At(i, 1))
+		best, bd := 0, math.Inf(1)
+		for k, c := range centres {
+			if dd := math.Hypot(x-c[0], y-c[1]); dd < bd {
+				best, bd = k, dd
+			}
+		}
+		counts[best]++
+		if bd < 4*0.02 {
+			near++
+		}
+	}
+	t.Logf("samples per mode %v, %d of %d within 4σ of a centre; last epoch %+v", counts, near, out.Len(), m.History[len(m.History)-1])
+	for k, c := range counts {
+		if c < 160 {
+			t.Errorf("mode %d got %d of 4000 samples (want >= 160): collapsed", k, c)
+		}
+	}
+	if near < 3200 {
+		t.Errorf("only %d of 4000 samples lie within 4σ of a mode", near)
+	}
+}
+
+// A run stopped after 2 epochs and resumed writes the same bytes as one that
+// never stopped: networks, moving average, optimisers and the noise stream.
+func TestGANResumeBitIdentical(t *testing.T) {
+	d, _ := ring(300, 2)
+	dir := t.TempDir()
+	cfg := smallConfig()
+	whole := filepath.Join(dir, "whole.model")
+	train(t, d, cfg, 4, whole)
+	part := filepath.Join(dir, "part.model")
+	train(t, d, cfg, 2, part)
+	f, err := checkpoint.Load(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, s, err := model.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Epochs = 4
+	if _, err := model.Train(context.Background(), m.(model.Trainer), d, s, model.TrainOptions{Out: part}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(whole)
+	b, _ := os.ReadFile(part)
+	if !bytes.Equal(a, b) {
+		t.Error("the resumed run's file differs from the uninterrupted run's")
+	}
+}
+
+// Exploded weights stop training with an error naming the epoch and network;
+// the file keeps the last good epoch.
+func TestGANDivergenceStops(t *testing.T) {
+	d, _ := ring(300, 2)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.model")
+	s := model.NewSettings(KindMLP, d, "ring", "", 3, 1)
+	m, err := newTrainer(KindMLP, smallConfig(), d, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := model.Train(context.Background(), m, d, s, model.TrainOptions{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	m.D.Params()[0].W[3] = float32(math.Inf(1))
+	s.Epochs = 3
+	_, err = model.Train(context.Background(), m, d, s, model.TrainOptions{Out: out})
+	if err == nil || !strings.Contains(err.Error(), "epoch 2") || !strings.Contains(err.Error(), "NaN") {
+		t.Fatalf("error %v", err)
+	}
+	f, _ := checkpoint.Load(out)
+	if _, s2, err := model.Load(f); err != nil || s2.EpochsDone != 1 {
+		t.Errorf("kept file: %v", err)
+	}
+}
+
+func TestGANBadInput(t *testing.T) {
+	d, _ := ring(10, 1)
+	d.X.Set(0, 0, 2)
+	s := model.NewSettings(KindMLP, d, "ring", "", 1, 1)
+	if _, err := newTrainer(KindMLP, smallConfig(), d, s); err == nil {
+		t.Error("data outside [0, 1] accepted")
+	}
+	d, _ = ring(10, 1)
+	cfg := smallConfig()
+	cfg.Conditional = true
+	if _, err := newTrainer(KindMLP, cfg, d, s); err == nil || !model.IsFlagError(err) {
+		t.Errorf("conditional GAN without labels: %v", err)
+	}
+	m, err := newTrainer(KindMLP, smallConfig(), d, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Sample(context.Background(), model.SampleOptions{N: 2, Label: 1}); err == nil || !model.IsFlagError(err) {
+		t.Errorf("--label on an unconditional GAN: %v", err)
+	}
+}

@@ -1,0 +1,89 @@
+package gan
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/nn"
+	"github.com/latent-ml/latent/rng"
+)
+
+// meta is what a model file holds besides the tensors.
+type meta struct {
+	Arch    string     `json:"arch"`
+	Config  Config     `json:"config"`
+	Dim     int        `json:"dim"`
+	H       int        `json:"height,omitempty"`
+	W       int        `json:"width,omitempty"`
+	C       int        `json:"channels,omitempty"`
+	Classes int        `json:"classes,omitempty"`
+	Seed    uint64     `json:"seed"`
+	History []EpochLog `json:"history"`
+}
+
+// Save implements model.Model: both networks, the generator's moving average,
+// both optimisers and the noise stream, so a resumed run continues bit for bit.
+func (m *Model) Save(f *checkpoint.File) error {
+	f.Kind = m.Arch
+	if err := f.SetMeta(meta{Arch: m.Arch, Config: m.Cfg, Dim: m.dim, H: m.H, W: m.W, C: m.C,
+		Classes: m.Classes, Seed: m.Seed, History: m.History}); err != nil {
+		return err
+	}
+	nn.SaveParams(f, "G", m.G.Params())
+	nn.SaveParams(f, "D", m.D.Params())
+	for i, p := range m.G.Params() {
+		f.AddF32(fmt.Sprintf("ema/%d", i), p.Shape, m.EMA[i])
+	}
+	m.gOpt.Save(f, "adamG")
+	m.dOpt.Save(f, "adamD")
+	b, err := m.Noise.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	f.AddBytes("noise", b)
+	return nil
+}
+
+// Load reads a GAN from a model file.
+func Load(f *checkpoint.File) (*Model, error) {
+	var mt meta
+	if err := f.GetMeta(&mt); err != nil {
+		return nil, err
+	}
+	if mt.Dim < 1 || mt.Config.Latent < 1 || mt.Classes < 0 {
+		return nil, fmt.Errorf("gan: bad sizes in the file (dim %d, latent %d)", mt.Dim, mt.Config.Latent)
+	}
+	m := &Model{Arch: mt.Arch, Cfg: mt.Config, dim: mt.Dim, H: mt.H, W: mt.W, C: mt.C, Classes: mt.Classes,
+		Seed: mt.Seed, History: mt.History}
+	if err := m.build(rng.New(0)); err != nil {
+		return nil, err
+	}
+	if err := nn.LoadParams(f, "G", m.G.Params()); err != nil {
+		return nil, err
+	}
+	if err := nn.LoadParams(f, "D", m.D.Params()); err != nil {
+		return nil, err
+	}
+	for i, p := range m.G.Params() {
+		w, err := f.F32(fmt.Sprintf("ema/%d", i), len(p.W))
+		if err != nil {
+			return nil, err
+		}
+		m.EMA[i] = w
+	}
+	m.initOpt()
+	if err := m.gOpt.Load(f, "adamG", m.G.Params()); err != nil {
+		return nil, err
+	}
+	if err := m.dOpt.Load(f, "adamD", m.D.Params()); err != nil {
+		return nil, err
+	}
+	b, err := f.Bytes("noise")
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Noise.UnmarshalBinary(b); err != nil {
+		return nil, fmt.Errorf("gan: noise stream: %w", err)
+	}
+	return m, nil
+}
