@@ -46,7 +46,7 @@ type BatchNorm struct {
 	batch                 int
 	xhat, y, dx           *tensor.Mat
 	mean, inv             []float64 // per channel: the statistics the last Forward used
-	coef                  []float32 // 4C: mean, 1/√(σ²+ε), γ, β (forward); γ/√(σ²+ε), a, b (backward)
+	coef                  []float32 // 4C: μ, 1/√(σ²+ε), γ, β (forward); k, a, b (backward)
 	sums                  []float64 // 2C
 	part                  []float64
 }
@@ -161,16 +161,17 @@ func (l *BatchNorm) Backward(dy *tensor.Mat) *tensor.Mat {
 	j.run(dy.Rows)
 	reducePieces(l.sums, l.part, 2*c, 0)
 	dbeta, dgamma := l.sums[:c], l.sums[c:]
-	// dx = γ/√(σ²+ε) · (dy − a − x̂ b), with a = ∂L/∂β / M and b = ∂L/∂γ / M in
-	// training mode, a = b = 0 in evaluation mode.
+	// dx = s·(dy − ∂L/∂β/M − x̂ ∂L/∂γ/M) with s = γ/√(σ²+ε), computed as
+	// k·dy − a − x̂ b; in evaluation mode a = b = 0.
 	m := float64(l.batch * l.Pos)
 	for k := range c {
 		l.Beta.G[k] = float32(dbeta[k])
 		l.Gamma.G[k] = float32(dgamma[k])
-		l.coef[k] = float32(float64(l.Gamma.W[k]) * l.inv[k])
+		sc := float64(l.Gamma.W[k]) * l.inv[k]
+		l.coef[k] = float32(sc)
 		if l.fwdTraining {
-			l.coef[c+k] = float32(dbeta[k] / m)
-			l.coef[2*c+k] = float32(dgamma[k] / m)
+			l.coef[c+k] = float32(sc * dbeta[k] / m)
+			l.coef[2*c+k] = float32(sc * dgamma[k] / m)
 		} else {
 			l.coef[c+k], l.coef[2*c+k] = 0, 0
 		}
@@ -184,30 +185,17 @@ func (l *BatchNorm) Backward(dy *tensor.Mat) *tensor.Mat {
 
 // bnSum adds, for the piece of rows [lo, hi), Σ x per channel into its partials.
 func bnSum(j *normJob, lo, hi int) {
-	c := j.c
-	acc := j.part[(lo/j.grain)*c:][:c]
+	acc := j.part[(lo/j.grain)*j.c:][:j.c]
 	for i := lo; i < hi; i++ {
-		r := j.x.Row(i)
-		for p := 0; p < len(r); p += c {
-			for k, v := range r[p : p+c] {
-				acc[k] += float64(v)
-			}
-		}
+		chanSum(acc, j.x.Row(i))
 	}
 }
 
 // bnSumSq adds Σ (x − μ)² per channel (μ in j.s64) into the piece's partials.
 func bnSumSq(j *normJob, lo, hi int) {
-	c := j.c
-	acc, mean := j.part[(lo/j.grain)*c:][:c], j.s64[:c]
+	acc := j.part[(lo/j.grain)*j.c:][:j.c]
 	for i := lo; i < hi; i++ {
-		r := j.x.Row(i)
-		for p := 0; p < len(r); p += c {
-			for k, v := range r[p : p+c] {
-				d := float64(v) - mean[k]
-				acc[k] += d * d
-			}
-		}
+		chanSumSq(acc, j.s64, j.x.Row(i))
 	}
 }
 
@@ -216,15 +204,7 @@ func bnApply(j *normJob, lo, hi int) {
 	c := j.c
 	mean, inv, g, b := j.a[:c], j.a[c:2*c], j.a[2*c:3*c], j.a[3*c:4*c]
 	for i := lo; i < hi; i++ {
-		x, xh, y := j.x.Row(i), j.xhat.Row(i), j.y.Row(i)
-		for p := 0; p < len(x); p += c {
-			xs, xhs, ys := x[p:p+c], xh[p:p+c], y[p:p+c]
-			for k, v := range xs {
-				h := (v - mean[k]) * inv[k]
-				xhs[k] = h
-				ys[k] = g[k]*h + b[k]
-			}
-		}
+		chanNormalize(j.y.Row(i), j.xhat.Row(i), j.x.Row(i), mean, inv, g, b)
 	}
 }
 
@@ -233,30 +213,16 @@ func bnApply(j *normJob, lo, hi int) {
 func bnGradSums(j *normJob, lo, hi int) {
 	c := j.c
 	acc := j.part[(lo/j.grain)*2*c:][:2*c]
-	sb, sg := acc[:c], acc[c:]
 	for i := lo; i < hi; i++ {
-		dy, xh := j.dy.Row(i), j.xhat.Row(i)
-		for p := 0; p < len(dy); p += c {
-			ds, xhs := dy[p:p+c], xh[p:p+c]
-			for k, v := range ds {
-				sb[k] += float64(v)
-				sg[k] += float64(v) * float64(xhs[k])
-			}
-		}
+		chanGradSums(acc[:c], acc[c:], j.dy.Row(i), j.xhat.Row(i))
 	}
 }
 
-// bnInputGrad sets dx = s·(dy − a − x̂ b) with s, a, b per channel in j.a.
+// bnInputGrad sets dx = k·dy − a − x̂ b with k, a, b per channel in j.a.
 func bnInputGrad(j *normJob, lo, hi int) {
 	c := j.c
-	s, a, b := j.a[:c], j.a[c:2*c], j.a[2*c:3*c]
+	k, a, b := j.a[:c], j.a[c:2*c], j.a[2*c:3*c]
 	for i := lo; i < hi; i++ {
-		dy, xh, dx := j.dy.Row(i), j.xhat.Row(i), j.dx.Row(i)
-		for p := 0; p < len(dy); p += c {
-			ds, xhs, dxs := dy[p:p+c], xh[p:p+c], dx[p:p+c]
-			for k, v := range ds {
-				dxs[k] = s[k] * (v - a[k] - xhs[k]*b[k])
-			}
-		}
+		chanInputGrad(j.dx.Row(i), j.dy.Row(i), j.xhat.Row(i), k, a, b)
 	}
 }

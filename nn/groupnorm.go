@@ -32,7 +32,8 @@ type GroupNorm struct {
 	batch       int
 	xhat, y, dx *tensor.Mat
 	stats       []float64 // per (row, group): mean, 1/√(σ²+ε)
-	gsum        []float64 // per (row, group): Σ g, Σ g x̂ (backward scratch)
+	scr64       []float64 // per piece: 2C of per-channel scratch
+	scr32       []float32 // per piece: 3C of per-channel coefficients
 	part, sums  []float64
 }
 
@@ -59,11 +60,13 @@ func (l *GroupNorm) Forward(x *tensor.Mat) *tensor.Mat {
 		panic(fmt.Sprintf("nn: GroupNorm: rows have %d values, want %d positions × %d channels", x.Cols, l.Pos, l.C))
 	}
 	l.batch = x.Rows
+	grain := pieceGrain(x.Rows, x.Cols)
+	l.scratch((x.Rows + grain - 1) / grain)
 	l.stats = resize64(l.stats, 2*l.G*x.Rows)
 	l.xhat = tensor.Reuse(l.xhat, x.Rows, x.Cols)
 	l.y = tensor.Reuse(l.y, x.Rows, x.Cols)
 	j := newNormJob(gnForward)
-	j.x, j.xhat, j.y, j.gn, j.grain = x, l.xhat, l.y, l, pieceGrain(x.Rows, x.Cols)
+	j.x, j.xhat, j.y, j.gn, j.grain = x, l.xhat, l.y, l, grain
 	j.run(x.Rows)
 	return l.y
 }
@@ -77,7 +80,7 @@ func (l *GroupNorm) Backward(dy *tensor.Mat) *tensor.Mat {
 	grain := pieceGrain(dy.Rows, dy.Cols)
 	pieces := (dy.Rows + grain - 1) / grain
 	l.part = partials(l.part, pieces, 2*c)
-	l.gsum = resize64(l.gsum, 2*l.G*dy.Rows)
+	l.scratch(pieces)
 	l.dx = tensor.Reuse(l.dx, dy.Rows, dy.Cols)
 	j := newNormJob(gnBackward)
 	j.dy, j.xhat, j.dx, j.gn, j.grain, j.part = dy, l.xhat, l.dx, l, grain, l.part
@@ -90,104 +93,97 @@ func (l *GroupNorm) Backward(dy *tensor.Mat) *tensor.Mat {
 	return l.dx
 }
 
-// gnForward normalises the rows [lo, hi): two float64 passes for each group's
-// mean and variance, then x̂ and y.
+// gnForward normalises the rows [lo, hi): per-channel float64 sums over the
+// positions, folded into groups, for the mean and then the variance (two
+// passes), then x̂ and y. The per-channel scratch is the piece's own.
 func gnForward(j *normJob, lo, hi int) {
 	l := j.gn
 	c, ng := l.C, l.G
 	cg := c / ng
 	m := float64(l.Pos * cg)
+	p := lo / j.grain
+	acc, meanC := l.scr64[2*c*p:][:c], l.scr64[2*c*p+c:][:c]
+	mu32, s32 := l.scr32[3*c*p:][:c], l.scr32[3*c*p+c:][:c]
 	for i := lo; i < hi; i++ {
-		x, xh, y := j.x.Row(i), j.xhat.Row(i), j.y.Row(i)
+		x := j.x.Row(i)
 		st := l.stats[2*ng*i : 2*ng*(i+1)]
 		mean, inv := st[:ng], st[ng:]
-		clear(st)
-		for p := 0; p < len(x); p += c {
-			xs := x[p : p+c]
-			for g := range ng {
-				var s float64
-				for _, v := range xs[g*cg : (g+1)*cg] {
-					s += float64(v)
-				}
-				mean[g] += s
-			}
-		}
+		clear(acc)
+		chanSum(acc, x)
 		for g := range ng {
-			mean[g] /= m
-		}
-		for p := 0; p < len(x); p += c {
-			xs := x[p : p+c]
-			for g := range ng {
-				var s float64
-				mu := mean[g]
-				for _, v := range xs[g*cg : (g+1)*cg] {
-					d := float64(v) - mu
-					s += d * d
-				}
-				inv[g] += s
+			mean[g] = sum64(acc[g*cg:(g+1)*cg]) / m
+			for k := g * cg; k < (g+1)*cg; k++ {
+				meanC[k] = mean[g]
 			}
 		}
+		clear(acc)
+		chanSumSq(acc, meanC, x)
 		for g := range ng {
-			inv[g] = 1 / math.Sqrt(inv[g]/m+l.Eps)
-		}
-		gam, bet := l.Gamma.W[:c], l.Beta.W[:c]
-		for p := 0; p < len(x); p += c {
-			xs, xhs, ys := x[p:p+c], xh[p:p+c], y[p:p+c]
-			for g := range ng {
-				mu, s := float32(mean[g]), float32(inv[g])
-				for k := g * cg; k < (g+1)*cg; k++ {
-					h := (xs[k] - mu) * s
-					xhs[k] = h
-					ys[k] = gam[k]*h + bet[k]
-				}
+			inv[g] = 1 / math.Sqrt(sum64(acc[g*cg:(g+1)*cg])/m+l.Eps)
+			for k := g * cg; k < (g+1)*cg; k++ {
+				mu32[k], s32[k] = float32(mean[g]), float32(inv[g])
 			}
 		}
+		chanNormalize(j.y.Row(i), j.xhat.Row(i), x, mu32, s32, l.Gamma.W, l.Beta.W)
 	}
 }
 
 // gnBackward computes dx for the rows [lo, hi) and adds Σ dy and Σ dy x̂ per
-// channel into the piece's partials.
+// channel into the piece's partials. With s = 1/√(σ²+ε) of the group and the
+// group sums S₁ = Σ γ dy, S₂ = Σ γ dy x̂ (over its channels and positions),
+// dx = s γ_c dy − s S₁/M − x̂ s S₂/M.
 func gnBackward(j *normJob, lo, hi int) {
 	l := j.gn
 	c, ng := l.C, l.G
 	cg := c / ng
 	m := float64(l.Pos * cg)
-	acc := j.part[(lo/j.grain)*2*c:][:2*c]
-	db, dg := acc[:c], acc[c:]
+	p := lo / j.grain
+	part := j.part[2*c*p:][:2*c]
+	sb, sg := l.scr64[2*c*p:][:c], l.scr64[2*c*p+c:][:c]
+	kc, a, b := l.scr32[3*c*p:][:c], l.scr32[3*c*p+c:][:c], l.scr32[3*c*p+2*c:][:c]
 	gam := l.Gamma.W[:c]
 	for i := lo; i < hi; i++ {
-		dy, xh, dx := j.dy.Row(i), j.xhat.Row(i), j.dx.Row(i)
-		gs := l.gsum[2*ng*i : 2*ng*(i+1)]
-		s1, s2 := gs[:ng], gs[ng:]
-		clear(gs)
-		for p := 0; p < len(dy); p += c {
-			ds, xhs := dy[p:p+c], xh[p:p+c]
-			for k, v := range ds {
-				db[k] += float64(v)
-				dg[k] += float64(v) * float64(xhs[k])
-			}
-			for g := range ng {
-				var a, b float64
-				for k := g * cg; k < (g+1)*cg; k++ {
-					gk := float64(gam[k] * ds[k])
-					a += gk
-					b += gk * float64(xhs[k])
-				}
-				s1[g] += a
-				s2[g] += b
-			}
+		dy, xh := j.dy.Row(i), j.xhat.Row(i)
+		clear(sb)
+		clear(sg)
+		chanGradSums(sb, sg, dy, xh)
+		for k := range c {
+			part[k] += sb[k]
+			part[c+k] += sg[k]
 		}
 		inv := l.stats[2*ng*i+ng : 2*ng*(i+1)]
-		for p := 0; p < len(dy); p += c {
-			ds, xhs, dxs := dy[p:p+c], xh[p:p+c], dx[p:p+c]
-			for g := range ng {
-				s := float32(inv[g])
-				a, b := float32(s1[g]/m), float32(s2[g]/m)
-				for k := g * cg; k < (g+1)*cg; k++ {
-					dxs[k] = s * (gam[k]*ds[k] - a - xhs[k]*b)
-				}
+		for g := range ng {
+			var s1, s2 float64
+			for k := g * cg; k < (g+1)*cg; k++ {
+				s1 += float64(gam[k]) * sb[k]
+				s2 += float64(gam[k]) * sg[k]
+			}
+			s := inv[g]
+			ag, bg := float32(s*s1/m), float32(s*s2/m)
+			for k := g * cg; k < (g+1)*cg; k++ {
+				kc[k], a[k], b[k] = float32(s*float64(gam[k])), ag, bg
 			}
 		}
+		chanInputGrad(j.dx.Row(i), dy, xh, kc, a, b)
+	}
+}
+
+// sum64 returns Σ v in order.
+func sum64(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s
+}
+
+// scratch sizes the per-piece scratch for the given number of pieces.
+func (l *GroupNorm) scratch(pieces int) {
+	l.scr64 = resize64(l.scr64, 2*l.C*pieces)
+	if n := 3 * l.C * pieces; cap(l.scr32) < n {
+		l.scr32 = make([]float32, n)
+	} else {
+		l.scr32 = l.scr32[:n]
 	}
 }
 
