@@ -255,9 +255,6 @@ func TestNormNoAllocs(t *testing.T) {
 			tc.l.Forward(x)
 			tc.l.Backward(dy)
 		}
-		step()
-		if n := testing.AllocsPerRun(5, step); n != 0 {
-			t.Errorf("%T: %v allocations per warm step", tc.l, n)
-		}
+		noAllocs(t, fmt.Sprintf("%T step", tc.l), step)
 	}
 }

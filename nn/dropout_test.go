@@ -139,8 +139,5 @@ func TestDropoutSameBits(t *testing.T) {
 	d := NewDropout(0.2, rng.New(3))
 	x := randMat(rng.New(1), 64, 500, 1)
 	step := func() { d.Backward(d.Forward(x)) }
-	step()
-	if n := testing.AllocsPerRun(5, step); n != 0 {
-		t.Errorf("%v allocations per warm step", n)
-	}
+	noAllocs(t, "Dropout step", step)
 }

@@ -95,9 +95,7 @@ func TestEMANoAllocsSameBits(t *testing.T) {
 		e := NewEMA([]*Param{p})
 		rng.New(2).FillNormal(p.W, 0, 1)
 		e.Update(0.999)
-		if n := testing.AllocsPerRun(3, func() { e.Update(0.999) }); n != 0 {
-			t.Errorf("%v allocations per Update", n)
-		}
+		noAllocs(t, "EMA.Update", func() { e.Update(0.999) })
 		return e.Shadow[0]
 	}
 	var a, b []float32

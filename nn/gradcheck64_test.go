@@ -112,3 +112,16 @@ func withWorkers(n int, f func()) {
 	defer tensor.SetWorkers(0)
 	f()
 }
+
+// noAllocs fails if a warm call of f allocates (f is run once first). It is
+// skipped under the race detector, which makes sync.Pool drop items at random.
+func noAllocs(t *testing.T, name string, f func()) {
+	t.Helper()
+	if raceEnabled {
+		return
+	}
+	f()
+	if n := testing.AllocsPerRun(5, f); n != 0 {
+		t.Errorf("%s: %v allocations per warm call", name, n)
+	}
+}

@@ -71,8 +71,5 @@ func TestUpsampleSameBitsNoAllocs(t *testing.T) {
 		u.Forward(x)
 		u.Backward(dy)
 	}
-	step()
-	if n := testing.AllocsPerRun(5, step); n != 0 {
-		t.Errorf("%v allocations per warm step", n)
-	}
+	noAllocs(t, "Upsample step", step)
 }
