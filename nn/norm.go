@@ -12,8 +12,8 @@ type normJob struct {
 	x, y, dy, dx, xhat *tensor.Mat
 	c, grain           int       // channels per position; rows per piece
 	part               []float64 // per-piece partial sums, piece p at [p·k, (p+1)·k)
-	s64                []float64 // per-channel (BatchNorm) or per-(row, group) statistics
-	a, b, d            []float32 // per-channel coefficients
+	s64                []float64 // per-channel means (BatchNorm)
+	a                  []float32 // per-channel coefficients
 	gn                 *GroupNorm
 	fn                 func(j *normJob, lo, hi int)
 }
