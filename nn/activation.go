@@ -16,9 +16,10 @@ const (
 	ActSigmoid
 	ActSoftplus
 	ActIdentity
+	ActSiLU
 )
 
-var actNames = [...]string{"relu", "leaky-relu", "tanh", "sigmoid", "softplus", "identity"}
+var actNames = [...]string{"relu", "leaky-relu", "tanh", "sigmoid", "softplus", "identity", "silu"}
 
 // String returns the nonlinearity's name as used on the command line.
 func (k ActKind) String() string {
@@ -28,14 +29,15 @@ func (k ActKind) String() string {
 	return fmt.Sprintf("ActKind(%d)", int(k))
 }
 
-// ParseAct parses "relu", "leaky-relu", "tanh", "sigmoid", "softplus" or "identity".
+// ParseAct parses "relu", "leaky-relu", "tanh", "sigmoid", "softplus", "identity"
+// or "silu".
 func ParseAct(s string) (ActKind, error) {
 	for i, n := range actNames {
 		if n == s {
 			return ActKind(i), nil
 		}
 	}
-	return 0, fmt.Errorf("nn: unknown activation %q (want relu, leaky-relu, tanh, sigmoid, softplus or identity)", s)
+	return 0, fmt.Errorf("nn: unknown activation %q (want relu, leaky-relu, tanh, sigmoid, softplus, identity or silu)", s)
 }
 
 // Activation applies y = f(x) element-wise. Each kind's forward formula and its
@@ -47,6 +49,10 @@ func ParseAct(s string) (ActKind, error) {
 //	Sigmoid     y = σ(x) = 1/(1+e^{−x})       dy/dx = y(1 − y)
 //	Softplus    y = log(1 + e^x)              dy/dx = σ(x)
 //	Identity    y = x                         dy/dx = 1
+//	SiLU        y = x·σ(x)                    dy/dx = σ(x) + y(1 − σ(x))
+//
+// SiLU is the sigmoid-weighted linear unit (Elfwing et al. 2018), also called
+// Swish (Ramachandran et al. 2017); it is the nonlinearity of the DDPM U-Net.
 type Activation struct {
 	Kind  ActKind
 	Slope float32 // a, the negative-side slope of LeakyReLU
@@ -65,6 +71,9 @@ func Tanh() *Activation { return &Activation{Kind: ActTanh} }
 
 // Sigmoid returns the logistic function σ(x) = 1/(1+e^{−x}).
 func Sigmoid() *Activation { return &Activation{Kind: ActSigmoid} }
+
+// SiLU returns x·σ(x) (Swish).
+func SiLU() *Activation { return &Activation{Kind: ActSiLU} }
 
 // Softplus returns log(1+e^x).
 func Softplus() *Activation { return &Activation{Kind: ActSoftplus} }
@@ -137,6 +146,11 @@ func actForward(k ActKind, slope float32, y, x []float32) {
 		tensor.Softplus(y, x)
 	case ActIdentity:
 		copy(y, x)
+	case ActSiLU: // y = x·σ(x)
+		tensor.Sigmoid(y, x)
+		for j, v := range x {
+			y[j] *= v
+		}
 	default:
 		panic(fmt.Sprintf("nn: unknown activation %d", int(k)))
 	}
@@ -178,6 +192,11 @@ func actBackward(k ActKind, slope float32, dx, dy, x, y []float32) {
 		}
 	case ActIdentity:
 		copy(dx, dy)
+	case ActSiLU: // f′ = σ(x) + y(1 − σ(x))
+		tensor.Sigmoid(dx, x)
+		for j, sg := range dx {
+			dx[j] = dy[j] * (sg + y[j]*(1-sg))
+		}
 	default:
 		panic(fmt.Sprintf("nn: unknown activation %d", int(k)))
 	}

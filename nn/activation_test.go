@@ -10,7 +10,7 @@ import (
 
 func TestActivationGrad(t *testing.T) {
 	s := rng.New(2)
-	for _, k := range []ActKind{ActReLU, ActLeakyReLU, ActTanh, ActSigmoid, ActSoftplus, ActIdentity} {
+	for _, k := range []ActKind{ActReLU, ActLeakyReLU, ActTanh, ActSigmoid, ActSoftplus, ActIdentity, ActSiLU} {
 		x := randMat(s, 3, 7, 2)
 		awayFromKinks(x)
 		checkGrad(t, k.String(), NewActivation(k), x, false)
@@ -26,6 +26,7 @@ func TestActivationValues(t *testing.T) {
 		ActSigmoid:   func(v float64) float64 { return 1 / (1 + math.Exp(-v)) },
 		ActSoftplus:  func(v float64) float64 { return math.Log1p(math.Exp(v)) },
 		ActIdentity:  func(v float64) float64 { return v },
+		ActSiLU:      func(v float64) float64 { return v / (1 + math.Exp(-v)) },
 	}
 	for k, f := range ref {
 		y := NewActivation(k).Forward(x)
@@ -38,7 +39,7 @@ func TestActivationValues(t *testing.T) {
 }
 
 func TestParseNames(t *testing.T) {
-	for _, k := range []ActKind{ActReLU, ActLeakyReLU, ActTanh, ActSigmoid, ActSoftplus, ActIdentity} {
+	for _, k := range []ActKind{ActReLU, ActLeakyReLU, ActTanh, ActSigmoid, ActSoftplus, ActIdentity, ActSiLU} {
 		if got, err := ParseAct(k.String()); err != nil || got != k {
 			t.Errorf("ParseAct(%q) = %v, %v", k.String(), got, err)
 		}
@@ -51,4 +52,18 @@ func TestParseNames(t *testing.T) {
 			t.Errorf("ParseInit(%q) = %v, %v", in.String(), got, err)
 		}
 	}
+}
+
+// TestSiLUGrad checks SiLU against its float64 definition, far into both tails
+// (σ(x) underflows for x < −88 in float32) and near 0.
+func TestSiLUGrad(t *testing.T) {
+	x := tensor.FromSlice(1, 9, []float32{-120, -20, -3.5, -0.7, 0, 0.3, 2.2, 15, 90})
+	ref := func(x []float64, rows, cols int, _ [][]float64) []float64 {
+		y := make([]float64, len(x))
+		for i, v := range x {
+			y[i] = v / (1 + math.Exp(-v))
+		}
+		return y
+	}
+	checkGrad64(t, "SiLU", SiLU(), x, ref, 1e-6, 1e-5)
 }

@@ -1,7 +1,11 @@
-// Package nn provides the neural-network pieces the variational autoencoders are built
-// from: layers with explicit backward passes (Linear, Conv2D, ConvTranspose2D,
-// element-wise activations, Reshape), a Sequential stack, likelihoods computed stably
-// from logits, Glorot/He initialisation and the Adam and SGD optimisers.
+// Package nn provides the neural-network pieces the autoencoders, GANs and diffusion
+// models are built from: layers with explicit backward passes (Linear, Conv2D,
+// ConvTranspose2D, element-wise activations including SiLU, Reshape, BatchNorm,
+// GroupNorm, Dropout, nearest-neighbour Upsample), a Sequential stack, likelihoods and
+// losses computed stably from logits (Bernoulli and Gaussian log-likelihoods, softmax
+// cross-entropy, binary cross-entropy), the sinusoidal time embedding,
+// Glorot/He initialisation, the Adam and SGD optimisers, gradient-norm clipping and an
+// exponential moving average of parameters.
 //
 // Conventions.
 //
@@ -22,5 +26,15 @@
 //     workers.
 //
 // Parameters are float32 (as in PyTorch); sums that decide a reported figure, such as
-// per-example log-likelihoods, accumulate in float64.
+// per-example log-likelihoods, and the statistics of the normalisation layers
+// accumulate in float64.
+//
+// Modes and buffers. Layers that behave differently in training and evaluation
+// (BatchNorm, Dropout) implement Trainable and start in training mode;
+// SetTraining(net, false) switches a whole Sequential, nested stacks included.
+// State that is saved but not trained (BatchNorm's running mean and variance) is
+// held in buffers: Params with a nil G, listed by Buffers (the Buffered interface),
+// never by Params, so optimisers do not see them. SaveLayer and LoadLayer store a
+// layer's parameters and buffers together; a model that saves only Params loses the
+// running statistics.
 package nn

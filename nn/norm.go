@@ -1,0 +1,147 @@
+package nn
+
+import (
+	"sync"
+
+	"github.com/latent-ml/latent/tensor"
+)
+
+// normJob carries the arguments of the row-parallel loops of BatchNorm and
+// GroupNorm, so that dispatching them allocates no closure (see rowJob).
+type normJob struct {
+	x, y, dy, dx, xhat *tensor.Mat
+	c, grain           int       // channels per position; rows per piece
+	part               []float64 // per-piece partial sums, piece p at [p·k, (p+1)·k)
+	s64                []float64 // per-channel means (BatchNorm)
+	a                  []float32 // per-channel coefficients
+	gn                 *GroupNorm
+	fn                 func(j *normJob, lo, hi int)
+}
+
+var normJobs = sync.Pool{New: func() any { return new(normJob) }}
+
+func newNormJob(fn func(j *normJob, lo, hi int)) *normJob {
+	j := normJobs.Get().(*normJob)
+	j.fn = fn
+	return j
+}
+
+func normRange(ctx any, lo, hi int) {
+	j := ctx.(*normJob)
+	j.fn(j, lo, hi)
+}
+
+// run applies j.fn to the rows [0, rows) in pieces of j.grain rows, then returns j
+// to the pool. Piece p covers rows [p·grain, (p+1)·grain) whatever the number of
+// workers, so per-piece partial sums reduced in piece order give the same bits
+// for any GOMAXPROCS.
+func (j *normJob) run(rows int) {
+	tensor.ParallelRange(rows, j.grain, j, normRange)
+	*j = normJob{}
+	normJobs.Put(j)
+}
+
+// pieceGrain returns the rows per piece of a rows×cols reduction, as forRows
+// chooses them: one piece for small problems, else about 16k values a piece.
+// It depends only on the shape.
+func pieceGrain(rows, cols int) int {
+	if rows*cols < 32768 {
+		return max(rows, 1)
+	}
+	return grainRows(cols)
+}
+
+// partials returns buf resized to pieces·k values, zeroed.
+func partials(buf []float64, pieces, k int) []float64 {
+	n := pieces * k
+	if cap(buf) < n {
+		buf = make([]float64, n)
+	}
+	buf = buf[:n]
+	clear(buf)
+	return buf
+}
+
+// reducePieces sets dst[i] = Σ_p part[p·k + off + i] for i < len(dst), in piece order.
+func reducePieces(dst, part []float64, k, off int) {
+	clear(dst)
+	for p := 0; p < len(part); p += k {
+		for i, v := range part[p+off : p+off+len(dst)] {
+			dst[i] += v
+		}
+	}
+}
+
+// The per-row kernels of BatchNorm and GroupNorm. A row r holds positions of
+// c = len(acc) channels, channel fastest (NHWC); every per-channel slice has c
+// values. The reslicing to a common length lets the compiler drop the bounds
+// checks of the inner loops.
+
+// chanSum adds Σ_positions r[p·c + k] to acc[k], in float64.
+func chanSum(acc []float64, r []float32) {
+	c := len(acc)
+	for p := 0; p < len(r); p += c {
+		seg := r[p : p+c]
+		acc := acc[:len(seg)]
+		for k, v := range seg {
+			acc[k] += float64(v)
+		}
+	}
+}
+
+// chanSumSq adds Σ_positions (r[p·c + k] − mean[k])² to acc[k], in float64.
+func chanSumSq(acc, mean []float64, r []float32) {
+	c := len(acc)
+	for p := 0; p < len(r); p += c {
+		seg := r[p : p+c]
+		acc, mean := acc[:len(seg)], mean[:len(seg)]
+		for k, v := range seg {
+			d := float64(v) - mean[k]
+			acc[k] += d * d
+		}
+	}
+}
+
+// chanNormalize sets x̂ = (x − μ_k)·s_k and y = γ_k x̂ + β_k for every position.
+func chanNormalize(y, xh, x, mu, s, g, b []float32) {
+	c := len(mu)
+	for p := 0; p < len(x); p += c {
+		xs := x[p : p+c]
+		n := len(xs)
+		xhs, ys := xh[p : p+c][:n], y[p : p+c][:n]
+		mu, s, g, b := mu[:n], s[:n], g[:n], b[:n]
+		for k, v := range xs {
+			h := (v - mu[k]) * s[k]
+			xhs[k] = h
+			ys[k] = g[k]*h + b[k]
+		}
+	}
+}
+
+// chanGradSums adds Σ_positions dy to sb[k] and Σ_positions dy·x̂ to sg[k], in
+// float64.
+func chanGradSums(sb, sg []float64, dy, xh []float32) {
+	c := len(sb)
+	for p := 0; p < len(dy); p += c {
+		ds := dy[p : p+c]
+		n := len(ds)
+		xhs, sb, sg := xh[p : p+c][:n], sb[:n], sg[:n]
+		for k, v := range ds {
+			sb[k] += float64(v)
+			sg[k] += float64(v) * float64(xhs[k])
+		}
+	}
+}
+
+// chanInputGrad sets dx = k_c·dy − a_c − x̂·b_c for every position.
+func chanInputGrad(dx, dy, xh, kc, a, b []float32) {
+	c := len(kc)
+	for p := 0; p < len(dy); p += c {
+		ds := dy[p : p+c]
+		n := len(ds)
+		xhs, dxs, kc, a, b := xh[p : p+c][:n], dx[p : p+c][:n], kc[:n], a[:n], b[:n]
+		for k, v := range ds {
+			dxs[k] = kc[k]*v - a[k] - xhs[k]*b[k]
+		}
+	}
+}
