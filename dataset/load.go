@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -202,7 +203,7 @@ func loadOptdigits(n *Info, base string, opt Options) (*Dataset, error) {
 }
 
 // loadPath loads a file or a folder of PNG images.
-func loadPath(sp *Spec) (*Dataset, error) {
+func loadPath(sp *Spec, opt Options) (*Dataset, error) {
 	p := sp.Name
 	st, err := os.Stat(p)
 	if err != nil {
@@ -221,21 +222,61 @@ func loadPath(sp *Spec) (*Dataset, error) {
 	if sp.Arg != "" {
 		return nil, fmt.Errorf("dataset: %s: unexpected %q after the file name (options are key=value)", p, sp.Arg)
 	}
-	kind, err := sniff(p)
+	s, err := openSourceWait(p, p, false, opt.pipeWait())
 	if err != nil {
 		return nil, err
 	}
+	defer s.Close()
+	return loadSource(s, sp)
+}
+
+// loadStdin loads the spec "-" from Options.Stdin.
+func loadStdin(sp *Spec, opt Options) (*Dataset, error) {
+	if sp.Arg != "" {
+		return nil, fmt.Errorf("dataset: -: unexpected %q (options are key=value, e.g. -:format=npy)", sp.Arg)
+	}
+	s, err := stdinSource(opt.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	return loadSource(s, sp)
+}
+
+var formats = []string{"csv", "npy", "npz", "idx", "amat"}
+
+// loadSource reads an opened file or stream in the format the spec's format=
+// option names, or else the one its first bytes and name say.
+func loadSource(s *source, sp *Spec) (*Dataset, error) {
+	p := s.name
+	kind, given := sp.Opts["format"]
+	if given {
+		if !slices.Contains(formats, kind) {
+			return nil, ferr(p, "option format=%q: want %s", kind, strings.Join(formats, ", "))
+		}
+	} else {
+		kind = sniff(s, p)
+	}
+	if !streamable(kind) && s.f == nil {
+		return nil, ferr(p, "an .%s archive cannot be read from a pipe or a stream (it is read from its end); save it to a file first", kind)
+	}
+	d, err := loadKind(s, sp, kind)
+	if err != nil {
+		return nil, err
+	}
+	if d.Source == "" {
+		d.Source = fmt.Sprintf("%s: read %d rows of %d values (%s)", p, d.Len(), d.Dim(), kind)
+	}
+	return d, nil
+}
+
+func loadKind(s *source, sp *Spec, kind string) (*Dataset, error) {
+	p := s.name
 	switch kind {
 	case "npy":
-		if err := sp.checkOpts("labels", "scale"); err != nil {
-			return nil, err
-		}
-		s, err := openSource(p, p, false)
-		if err != nil {
+		if err := sp.checkOpts("format", "labels", "scale"); err != nil {
 			return nil, err
 		}
 		a, isU8, err := readNPY(s)
-		s.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -251,27 +292,25 @@ func loadPath(sp *Spec) (*Dataset, error) {
 			return nil, err
 		}
 		lp, given := sp.Opts["labels"]
-		if !given {
-			if _, err := os.Stat(LabelsPath(p)); err == nil && strings.HasSuffix(p, ".npy") {
+		if !given && s.f != nil && strings.HasSuffix(p, ".npy") {
+			if _, err := os.Stat(LabelsPath(p)); err == nil {
 				lp = LabelsPath(p)
 			}
 		}
 		return d, attachLabels(d, lp)
 	case "npz":
-		if err := sp.checkOpts("x", "y", "scale"); err != nil {
+		if err := sp.checkOpts("format", "x", "y", "scale"); err != nil {
 			return nil, err
 		}
-		return loadNPZ(p, sp)
+		if s.gz {
+			return nil, ferr(p, "a gzip-compressed .npz archive is not supported; gunzip it first")
+		}
+		return readNPZDataset(s.f, p, s.size, sp)
 	case "idx":
-		if err := sp.checkOpts("labels", "scale"); err != nil {
-			return nil, err
-		}
-		s, err := openSource(p, p, false)
-		if err != nil {
+		if err := sp.checkOpts("format", "labels", "scale"); err != nil {
 			return nil, err
 		}
 		a, err := readIDX(s, false)
-		s.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -284,15 +323,10 @@ func loadPath(sp *Spec) (*Dataset, error) {
 		}
 		return d, attachLabels(d, sp.Opts["labels"])
 	case "amat":
-		if err := sp.checkOpts("scale"); err != nil {
-			return nil, err
-		}
-		s, err := openSource(p, p, false)
-		if err != nil {
+		if err := sp.checkOpts("format", "scale"); err != nil {
 			return nil, err
 		}
 		a, err := readAmat(s, 0)
-		s.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -305,15 +339,10 @@ func loadPath(sp *Spec) (*Dataset, error) {
 		}
 		return d, applyScale(d, sp, "none")
 	default: // csv
-		if err := sp.checkOpts("header", "sep", "label", "scale"); err != nil {
-			return nil, err
-		}
-		s, err := openSource(p, p, false)
-		if err != nil {
+		if err := sp.checkOpts("format", "header", "sep", "label", "scale"); err != nil {
 			return nil, err
 		}
 		d, err := readCSV(s, CSVOptions{Header: sp.Opts["header"], Sep: sp.Opts["sep"], Label: sp.Opts["label"]})
-		s.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -321,28 +350,24 @@ func loadPath(sp *Spec) (*Dataset, error) {
 	}
 }
 
-// sniff decides a file's format from its first bytes, then its name.
-func sniff(p string) (string, error) {
-	s, err := openSource(p, p, false)
-	if err != nil {
-		return "", err
-	}
-	defer s.Close()
+// sniff decides the format of an opened file from its first bytes, then its
+// name.
+func sniff(s *source, p string) string {
 	head, _ := s.br.Peek(8)
 	lower := strings.ToLower(strings.TrimSuffix(p, ".gz"))
 	switch {
 	case bytes.HasPrefix(head, []byte(npyMagic)):
-		return "npy", nil
+		return "npy"
 	case !s.gz && bytes.HasPrefix(head, []byte("PK\x03\x04")), strings.HasSuffix(lower, ".npz"):
-		return "npz", nil
+		return "npz"
 	case len(head) >= 4 && head[0] == 0 && head[1] == 0 && head[3] > 0:
-		return "idx", nil
+		return "idx"
 	case strings.HasSuffix(lower, ".amat"):
-		return "amat", nil
+		return "amat"
 	case strings.HasSuffix(lower, ".npy"):
-		return "npy", nil // bad magic: readNPY says so
+		return "npy" // bad magic: readNPY says so
 	}
-	return "csv", nil
+	return "csv"
 }
 
 // arrayDataset turns an n-D array into a Dataset: 1-D → n×1, 2-D → n×d,
@@ -466,19 +491,6 @@ func attachLabels(d *Dataset, lp string) error {
 	d.Labels, err = toLabels(lp, a.Data)
 	d.NumClasses = numClasses(d.Labels)
 	return err
-}
-
-func loadNPZ(p string, sp *Spec) (*Dataset, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("dataset: %s: %w", p, unwrapPathErr(err))
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("dataset: %s: %w", p, err)
-	}
-	return readNPZDataset(f, p, st.Size(), sp)
 }
 
 var (

@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"time"
 )
 
 // Limits on what a file header may claim. Allocations are never sized by a
@@ -32,8 +33,9 @@ func ferr(name, format string, args ...any) error {
 
 // source is an opened data file: r yields the decompressed bytes.
 type source struct {
-	name     string // the file as named in errors
-	f        *os.File
+	name     string   // the file as named in errors
+	f        *os.File // the regular file being read, nil for a stream
+	rc       io.Closer
 	r        io.Reader
 	size     int64 // bytes in the file
 	gz       bool
@@ -44,27 +46,23 @@ type source struct {
 
 // openSource opens path, undoing gzip compression (detected by its magic bytes,
 // not the file name). With hashContent, the decompressed bytes are hashed as
-// they are read (see source.sum).
+// they are read (see source.sum). A path that is not a regular file (a pipe,
+// a FIFO, a device) is read as a stream of unknown length (see openFile).
 func openSource(path, name string, hashContent bool) (*source, error) {
-	f, err := os.Open(path)
+	return openSourceWait(path, name, hashContent, defaultPipeWait)
+}
+
+func openSourceWait(path, name string, hashContent bool, wait time.Duration) (*source, error) {
+	rc, f, size, err := openFile(path, name, wait)
 	if err != nil {
-		return nil, fmt.Errorf("dataset: %s: %w", name, unwrapPathErr(err))
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("dataset: %s: %w", name, unwrapPathErr(err))
-	}
-	if st.IsDir() {
-		f.Close()
-		return nil, ferr(name, "is a folder, not a file")
-	}
-	s, err := newSource(f, name, st.Size(), hashContent)
-	if err != nil {
-		f.Close()
 		return nil, err
 	}
-	s.f = f
+	s, err := newSource(rc, name, size, hashContent)
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	s.f, s.rc = f, rc
 	return s, nil
 }
 
@@ -95,8 +93,8 @@ func newSource(r io.Reader, name string, size int64, hashContent bool) (*source,
 }
 
 func (s *source) Close() error {
-	if s.f != nil {
-		return s.f.Close()
+	if s.rc != nil {
+		return s.rc.Close()
 	}
 	return nil
 }

@@ -2,11 +2,13 @@ package dataset
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Options controls where Load finds files and how generators are seeded.
@@ -20,6 +22,11 @@ type Options struct {
 	// Download lets Load fetch a named data set that is not found locally.
 	// By default Load never touches the network and says how to get the files.
 	Download bool
+	// Stdin is what the spec "-" reads; nil means os.Stdin.
+	Stdin io.Reader
+	// PipeWait is how long Load waits for a writer to a named pipe (FIFO)
+	// before it gives up with an error: 0 means 10 s, negative forever.
+	PipeWait time.Duration
 }
 
 // Spec is a parsed dataset specification:
@@ -188,18 +195,26 @@ var generators = map[string]func(sp *Spec, opt Options) (*Dataset, error){
 // (bars:N, ising:L=..,T=..,n=.., shapes) or a file (.npy, .npz, .csv, .amat,
 // IDX, optionally gzipped) or a folder of PNG images. The returned Dataset's
 // Name is the spec as given.
+//
+// "-" reads standard input (Options.Stdin): CSV, .npy, IDX or amat, gzipped
+// or not, told by the option format=csv|npy|idx|amat or else by the first
+// bytes (CSV when they are not a .npy, gzip or IDX header), e.g. "-",
+// "-:format=npy", "-:sep=tab,label=last". Pipes, FIFOs and devices named by
+// path are read the same way; an .npz archive needs a regular file.
 func Load(spec string, opt Options) (*Dataset, error) {
 	sp, err := ParseSpec(spec)
 	if err != nil {
 		return nil, err
 	}
 	var d *Dataset
-	if gen, ok := generators[sp.Name]; ok {
+	if sp.Name == "-" {
+		d, err = loadStdin(sp, opt)
+	} else if gen, ok := generators[sp.Name]; ok {
 		d, err = gen(sp, opt)
 	} else if nd := lookupNamed(sp.Name); nd != nil {
 		d, err = loadNamed(nd, sp, opt)
 	} else if looksLikePath(sp.Name) {
-		d, err = loadPath(sp)
+		d, err = loadPath(sp, opt)
 	} else {
 		names := []string{}
 		for _, n := range named {
