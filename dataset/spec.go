@@ -43,8 +43,15 @@ type Spec struct {
 	keys []string          // option keys in the order given
 }
 
-// ParseSpec parses a dataset spec. It checks only the syntax; Load checks the
-// names and options.
+// ParseSpec parses a dataset spec. It checks the syntax and, for a spec that
+// holds ':' or ',', which files exist; Load checks the names and options.
+//
+// An existing path is a path: when the whole spec names an existing file or
+// folder ("run:1.npy", "./a,b.npy", "/data/x:y.csv"), it is the name and there
+// are no options; otherwise, unless the text before the first ':' or ',' is a
+// data set or generator name, the longest prefix that ends before a ':' or ','
+// and names an existing file or folder is the name and options follow it
+// ("run:1.npy:scale=255").
 func ParseSpec(spec string) (*Spec, error) {
 	s := strings.TrimSpace(spec)
 	if s == "" {
@@ -57,16 +64,30 @@ func ParseSpec(spec string) (*Spec, error) {
 		start = 2
 	}
 	cut := strings.IndexAny(s[start:], ":,")
+	if cut >= 0 {
+		cut += start
+		if exists(s) {
+			return &Spec{Name: s, Opts: map[string]string{}}, nil
+		}
+		if _, gen := generators[s[:cut]]; !gen && lookupNamed(s[:cut]) == nil {
+			for i := len(s) - 1; i > cut; i-- {
+				if (s[i] == ':' || s[i] == ',') && exists(s[:i]) {
+					cut = i
+					break
+				}
+			}
+		}
+	}
 	name, rest := s, ""
 	if cut >= 0 {
-		name, rest = s[:start+cut], s[start+cut+1:]
+		name, rest = s[:cut], s[cut+1:]
 	}
 	if name == "" {
 		return nil, fmt.Errorf("dataset: spec %q: missing data set name", spec)
 	}
 	sp := &Spec{Name: name, Opts: map[string]string{}}
 	if cut >= 0 && rest == "" {
-		return nil, fmt.Errorf("dataset: spec %q: nothing after %q", spec, s[start+cut:start+cut+1])
+		return nil, fmt.Errorf("dataset: spec %q: nothing after %q", spec, s[cut:cut+1])
 	}
 	if rest == "" {
 		return sp, nil
@@ -95,6 +116,12 @@ func ParseSpec(spec string) (*Spec, error) {
 		sp.keys = append(sp.keys, k)
 	}
 	return sp, nil
+}
+
+// exists reports whether p names an existing file or folder.
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // String formats the spec back into its canonical text form.
