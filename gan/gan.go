@@ -44,7 +44,7 @@ func defaults(kind string) *Config {
 }
 
 func init() {
-	for _, kind := range []string{KindMLP} {
+	for _, kind := range []string{KindMLP, KindDCGAN} {
 		kind := kind
 		sum := "GAN with MLP generator and discriminator (Goodfellow et al. 2014); log-likelihood by AIS on the generator"
 		if kind == KindDCGAN {
@@ -79,21 +79,22 @@ type Model struct {
 	H, W, C int // image shape (zeros for an MLP GAN on vectors)
 	Classes int // labels conditioned on (0: unconditional)
 	G, D    *nn.Sequential
-	// EMA holds the moving average of G's parameters, in G.Params() order.
-	EMA  [][]float32
+	// EMA holds the moving average of G's parameters.
+	EMA  *nn.EMA
 	gOpt *nn.Adam
 	dOpt *nn.Adam
 	// Noise draws z and nothing else during training; its state is saved.
 	Noise rng.Stream
 	// History holds one entry per epoch.
 	History []EpochLog
+	// Steps counts generator steps (the moving average's warm-up).
+	Steps int
 	// Seed of the run (the fixed picture noise derives from it).
 	Seed uint64
 
 	// scratch
-	zin, fake, din, ones, zeros, dl, dfake *tensor.Mat
-	ll                                     []float64
-	dGrad                                  [][]float32
+	zin, fake, din, dl, dfake *tensor.Mat
+	dGrad                     [][]float32
 	labels                                 []int
 }
 
@@ -145,14 +146,12 @@ func (m *Model) build(s *rng.Stream) error {
 	switch m.Arch {
 	case KindMLP:
 		m.G, m.D = buildMLP(m.Cfg, m.dim, m.Classes, s)
+	case KindDCGAN:
+		m.G, m.D = buildDCGAN(m.Cfg, m.C, m.Classes, s)
 	default:
 		return fmt.Errorf("gan: unknown kind %q", m.Arch)
 	}
-	gp := m.G.Params()
-	m.EMA = make([][]float32, len(gp))
-	for i, p := range gp {
-		m.EMA[i] = append([]float32(nil), p.W...)
-	}
+	m.EMA = nn.NewEMA(m.G.Params())
 	return nil
 }
 
@@ -172,6 +171,28 @@ func buildMLP(cfg Config, dim, classes int, s *rng.Stream) (g, d *nn.Sequential)
 		in = h
 	}
 	d.Layers = append(d.Layers, nn.NewLinear(in, 1, nn.Glorot, s))
+	return g, d
+}
+
+// buildDCGAN returns the DCGAN of pytorch/examples dcgan, sized for 28×28×c
+// images (W = Config.Width):
+//
+//	G: z(+y) → Linear → 7×7×2W, BN, ReLU → ConvT 4×4/2 → 14×14×W, BN, ReLU
+//	   → ConvT 4×4/2 → 28×28×c, sigmoid
+//	D: x(+y planes) → Conv 4×4/2 → 14×14×W, LeakyReLU → Conv 4×4/2 → 7×7×2W,
+//	   BN, LeakyReLU → Linear → 1 logit
+func buildDCGAN(cfg Config, c, classes int, s *rng.Stream) (g, d *nn.Sequential) {
+	w := cfg.Width
+	g = nn.NewSequential(
+		nn.NewLinear(cfg.Latent+classes, 7*7*2*w, nn.He, s), nn.NewBatchNorm2D(7, 7, 2*w), nn.ReLU(),
+		nn.NewConvTranspose2D(7, 7, 2*w, 14, 14, w, 4, 2, 1, nn.He, s), nn.NewBatchNorm2D(14, 14, w), nn.ReLU(),
+		nn.NewConvTranspose2D(14, 14, w, 28, 28, c, 4, 2, 1, nn.Glorot, s), nn.Sigmoid())
+	slope := float32(cfg.Slope)
+	d = nn.NewSequential(
+		nn.NewConv2D(nn.ConvGeom{InH: 28, InW: 28, InC: c + classes, OutC: w, K: 4, Stride: 2, Pad: 1}, nn.He, s), nn.LeakyReLU(slope),
+		nn.NewConv2D(nn.ConvGeom{InH: 14, InW: 14, InC: w, OutC: 2 * w, K: 4, Stride: 2, Pad: 1}, nn.He, s),
+		nn.NewBatchNorm2D(7, 7, 2*w), nn.LeakyReLU(slope),
+		nn.NewLinear(7*7*2*w, 1, nn.Glorot, s))
 	return g, d
 }
 
@@ -201,54 +222,60 @@ func (m *Model) fillZ(n int, labels []int, s *rng.Stream) *tensor.Mat {
 	return m.zin
 }
 
-// discInput sets m.din to [x | onehot(labels)].
+// discInput returns D's input for x: x itself, or for a conditional GAN x with
+// the one-hot label appended (to the row for the MLP; as extra channels of
+// every pixel for the DCGAN, whose rows are NHWC images).
 func (m *Model) discInput(x *tensor.Mat, labels []int) *tensor.Mat {
 	if m.Classes == 0 {
 		return x
 	}
-	m.din = tensor.Reuse(m.din, x.Rows, m.dim+m.Classes)
+	pos, c := 1, m.dim
+	if m.Arch == KindDCGAN {
+		pos, c = m.H*m.W, m.C
+	}
+	m.din = tensor.Reuse(m.din, x.Rows, pos*(c+m.Classes))
 	for i := 0; i < x.Rows; i++ {
-		r := m.din.Row(i)
-		copy(r, x.Row(i))
-		for j := m.dim; j < len(r); j++ {
-			r[j] = 0
+		r, xr := m.din.Row(i), x.Row(i)
+		for p := 0; p < pos; p++ {
+			o := r[p*(c+m.Classes) : (p+1)*(c+m.Classes)]
+			copy(o, xr[p*c:(p+1)*c])
+			for j := c; j < len(o); j++ {
+				o[j] = 0
+			}
+			o[c+labels[i]] = 1
 		}
-		r[m.dim+labels[i]] = 1
 	}
 	return m.din
 }
 
-// discLoss runs D on x against target t (all ones or all zeros) and returns
-// the mean binary cross-entropy −(1/n) Σ log p(t | D(x)), the mean D(x), and
-// leaves ∂loss/∂logits in m.dl.
-func (m *Model) discLoss(x *tensor.Mat, labels []int, target float32) (loss, mean float64) {
-	n := x.Rows
-	logits := m.D.Forward(m.discInput(x, labels)) // (n, 1)
-	t := m.targets(n, target)
-	if cap(m.ll) < n {
-		m.ll = make([]float64, n)
+// inputGrad copies the part of ∂L/∂(D's input) that belongs to x into m.dfake.
+func (m *Model) inputGrad(dx *tensor.Mat) *tensor.Mat {
+	m.dfake = tensor.Reuse(m.dfake, dx.Rows, m.dim)
+	pos, c := 1, m.dim
+	if m.Arch == KindDCGAN {
+		pos, c = m.H*m.W, m.C
 	}
-	ll := m.ll[:n]
-	m.dl = tensor.Reuse(m.dl, n, 1)
-	nn.BernoulliLogLik(ll, m.dl, logits, t) // dl = −∂ll/∂logits
-	m.dl.Scale(1 / float32(n))
-	for i := 0; i < n; i++ {
-		loss -= ll[i]
-		mean += 1 / (1 + math.Exp(-float64(logits.Data[i*logits.Stride])))
+	w := c + m.Classes
+	for i := 0; i < dx.Rows; i++ {
+		r, o := dx.Row(i), m.dfake.Row(i)
+		for p := 0; p < pos; p++ {
+			copy(o[p*c:(p+1)*c], r[p*w:p*w+c])
+		}
 	}
-	return loss / float64(n), mean / float64(n)
+	return m.dfake
 }
 
-func (m *Model) targets(n int, v float32) *tensor.Mat {
-	p := &m.zeros
-	if v == 1 {
-		p = &m.ones
+// discLoss runs D on x against target t (1: real, 0: generated) and returns
+// the mean binary cross-entropy −(1/n) Σ log p(t | D(x)) and the mean D(x),
+// leaving ∂loss/∂logits in m.dl.
+func (m *Model) discLoss(x *tensor.Mat, labels []int, target float64) (loss, mean float64) {
+	logits := m.D.Forward(m.discInput(x, labels)) // (n, 1)
+	m.dl = tensor.Reuse(m.dl, x.Rows, 1)
+	loss = nn.BCEWithLogits(m.dl, logits, target)
+	for i := 0; i < x.Rows; i++ {
+		mean += 1 / (1 + math.Exp(-float64(logits.Data[i*logits.Stride])))
 	}
-	if *p == nil || (*p).Rows < n {
-		*p = tensor.New(n, 1)
-		(*p).Fill(v)
-	}
-	return (*p).Slice(0, n)
+	return loss, mean / float64(x.Rows)
 }
 
 // Epoch implements model.Trainer: for every mini-batch, DSteps discriminator
@@ -280,12 +307,8 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 		}
 		fake := m.G.Forward(m.fillZ(n, labels, &m.Noise))
 		gLoss, _ := m.discLoss(fake, labels, 1)
-		dx := m.D.Backward(m.dl) // (n, Dim+Classes); D's gradients are discarded
-		m.dfake = tensor.Reuse(m.dfake, n, m.dim)
-		for i := 0; i < n; i++ {
-			copy(m.dfake.Row(i), dx.Row(i)[:m.dim])
-		}
-		m.G.Backward(m.dfake)
+		dx := m.D.Backward(m.dl) // D's gradients are discarded
+		m.G.Backward(m.inputGrad(dx))
 		m.gOpt.Step(m.G.Params())
 		m.updateEMA()
 		if math.IsNaN(gLoss) || math.IsNaN(dLoss) {
@@ -354,28 +377,14 @@ func (m *Model) addDGrad() {
 	}
 }
 
-// updateEMA sets ema ← decay·ema + (1 − decay)·θ for every generator parameter.
+// updateEMA sets ema ← d·ema + (1 − d)·θ for every generator parameter, with
+// the decay warmed up as d = min(EMA, (1 + t)/(10 + t)) after t steps (as
+// TensorFlow's ExponentialMovingAverage with num_updates), so that the average
+// forgets the initial weights within the first epochs.
 func (m *Model) updateEMA() {
-	a := float32(m.Cfg.EMA)
-	for i, p := range m.G.Params() {
-		e := m.EMA[i]
-		if a == 0 {
-			copy(e, p.W)
-			continue
-		}
-		for j, w := range p.W {
-			e[j] = a*e[j] + (1-a)*w
-		}
-	}
-}
-
-// swapEMA exchanges G's weights and their moving average.
-func (m *Model) swapEMA() {
-	for i, p := range m.G.Params() {
-		for j := range p.W {
-			p.W[j], m.EMA[i][j] = m.EMA[i][j], p.W[j]
-		}
-	}
+	t := float64(m.Steps)
+	m.EMA.Update(min(m.Cfg.EMA, (1+t)/(10+t)))
+	m.Steps++
 }
 
 // Generate sets dst (n × Dim) to G(z) for the rows of z (with labels for a
@@ -392,22 +401,11 @@ func (m *Model) Generate(z *tensor.Mat, labels []int) *tensor.Mat {
 			r[m.Cfg.Latent+labels[i]] = 1
 		}
 	}
-	m.swapEMA()
-	defer m.swapEMA()
-	m.setTraining(false)
-	defer m.setTraining(true)
+	m.EMA.Swap()
+	defer m.EMA.Swap()
+	m.G.SetTraining(false)
+	defer m.G.SetTraining(true)
 	return m.G.Forward(m.zin).Clone()
-}
-
-// setTraining switches the layers that behave differently in evaluation.
-func (m *Model) setTraining(on bool) {
-	for _, s := range []*nn.Sequential{m.G, m.D} {
-		for _, l := range s.Layers {
-			if t, ok := l.(interface{ SetTraining(bool) }); ok {
-				t.SetTraining(on)
-			}
-		}
-	}
 }
 
 // Sample implements model.Sampler: G(z) with the moving-average weights, z

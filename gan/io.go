@@ -19,6 +19,7 @@ type meta struct {
 	Classes int        `json:"classes,omitempty"`
 	Seed    uint64     `json:"seed"`
 	History []EpochLog `json:"history"`
+	Steps   int        `json:"steps"`
 }
 
 // Save implements model.Model: both networks, the generator's moving average,
@@ -26,14 +27,12 @@ type meta struct {
 func (m *Model) Save(f *checkpoint.File) error {
 	f.Kind = m.Arch
 	if err := f.SetMeta(meta{Arch: m.Arch, Config: m.Cfg, Dim: m.dim, H: m.H, W: m.W, C: m.C,
-		Classes: m.Classes, Seed: m.Seed, History: m.History}); err != nil {
+		Classes: m.Classes, Seed: m.Seed, History: m.History, Steps: m.Steps}); err != nil {
 		return err
 	}
-	nn.SaveParams(f, "G", m.G.Params())
-	nn.SaveParams(f, "D", m.D.Params())
-	for i, p := range m.G.Params() {
-		f.AddF32(fmt.Sprintf("ema/%d", i), p.Shape, m.EMA[i])
-	}
+	nn.SaveLayer(f, "G", m.G)
+	nn.SaveLayer(f, "D", m.D)
+	m.EMA.Save(f, "ema")
 	m.gOpt.Save(f, "adamG")
 	m.dOpt.Save(f, "adamD")
 	b, err := m.Noise.MarshalBinary()
@@ -54,22 +53,18 @@ func Load(f *checkpoint.File) (*Model, error) {
 		return nil, fmt.Errorf("gan: bad sizes in the file (dim %d, latent %d)", mt.Dim, mt.Config.Latent)
 	}
 	m := &Model{Arch: mt.Arch, Cfg: mt.Config, dim: mt.Dim, H: mt.H, W: mt.W, C: mt.C, Classes: mt.Classes,
-		Seed: mt.Seed, History: mt.History}
+		Seed: mt.Seed, History: mt.History, Steps: mt.Steps}
 	if err := m.build(rng.New(0)); err != nil {
 		return nil, err
 	}
-	if err := nn.LoadParams(f, "G", m.G.Params()); err != nil {
+	if err := nn.LoadLayer(f, "G", m.G); err != nil {
 		return nil, err
 	}
-	if err := nn.LoadParams(f, "D", m.D.Params()); err != nil {
+	if err := nn.LoadLayer(f, "D", m.D); err != nil {
 		return nil, err
 	}
-	for i, p := range m.G.Params() {
-		w, err := f.F32(fmt.Sprintf("ema/%d", i), len(p.W))
-		if err != nil {
-			return nil, err
-		}
-		m.EMA[i] = w
+	if err := m.EMA.Load(f, "ema"); err != nil {
+		return nil, err
 	}
 	m.initOpt()
 	if err := m.gOpt.Load(f, "adamG", m.G.Params()); err != nil {
