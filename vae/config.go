@@ -36,7 +36,7 @@ type Config struct {
 	// Activation is the hidden nonlinearity, see nn.ParseAct; default "relu".
 	Activation string `flag:"activation" help:"hidden nonlinearity" choices:"relu|leaky-relu|tanh|sigmoid|softplus|identity"`
 	// Decoder is Bernoulli (default; data in [0, 1]) or Gaussian.
-	Decoder string `flag:"decoder" help:"decoder likelihood p(x|h): bernoulli (data in [0, 1]) or gaussian" choices:"bernoulli|gaussian"`
+	Decoder string `flag:"decoder" help:"decoder likelihood p(x|h); bernoulli models values in [0, 1]" choices:"bernoulli|gaussian"`
 	// Sigma2 is the Gaussian decoder's variance σ². 0 means learned: one shared
 	// log σ² parameter, starting at 0 (σ² = 1).
 	Sigma2 float64 `flag:"sigma2" help:"Gaussian decoder variance σ² (0: learned)" range:"[0,inf)"`

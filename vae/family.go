@@ -62,24 +62,42 @@ func intsText(v []int) string {
 	return s
 }
 
-const doc = `Flags (model): --latent D, --hidden H1,H2,... (the decoder mirrors the encoder),
---activation, --decoder bernoulli|gaussian (--sigma2: its variance, 0 learned),
---beta (the KL weight; 1 is the ELBO), --iw-k K (K > 1 trains on the IWAE bound
-L_K of Burda et al. 2016), --init.
-Flags (optimiser): --batch, --lr, --optimizer adam|sgd (--momentum for sgd,
---adam-eps for adam), --schedule constant|burda (Burda et al.'s 3^i epochs at
-lr·10^(-i/7), i = 0..7: 3280 epochs).
---binarize dynamic draws every mini-batch afresh as Bernoulli(pixel intensities)
-(Burda et al.); --test SPEC reports a one-sample test ELBO after every epoch;
---pictures DIR writes samples.png, reconstructions.png (captioned: data above its
-reconstruction) and, after the last epoch, traversals.png (one row per latent
-dimension, each tile captioned with its dimension and value) and, for a 2-D
-latent space, manifold.png and latent-scatter.png.
-sample: --label L (cvae: the class to draw; default: cycle through the classes).
-eval: --iw-k K (default 5000) importance samples of the IWAE estimate of log p(x),
-a stochastic lower bound; --classify (cvae) classifies by Bayes' rule,
-p(y|x) ∝ p(x|y) p(y), p(y) the training class frequencies, and reports accuracy
-and mean_log_p_label (one --iw-k estimate per class: try --iw-k 100).`
+// docs describe each kind for `latent train KIND -h`; common follows them.
+var docs = map[string]string{
+	KindAE: `An encoder network maps x to a code h and a decoder maps h back to
+p(x|h) (Bernoulli logits, or Gaussian means); training minimises the
+reconstruction loss -log p(x|code). It defines no density: eval reports the
+reconstruction log-likelihood (recon_log_lik) and no log_likelihood, and it
+cannot be sampled.`,
+	KindVAE: `An encoder Q(h|x) = N(mu(x), diag sigma²(x)) and a decoder p(x|h)
+(Bernoulli logits, or Gaussian means) with the prior h ~ N(0, I), trained by
+maximising the ELBO E_Q[log p(x|h)] - beta·KL(Q || N(0, I)) (Kingma & Welling
+2014) with h = mu + sigma·eps, or with --iw-k K > 1 the tighter IWAE bound L_K
+(Burda et al. 2016).`,
+	KindCVAE: `A VAE of p(x|y): encoder and decoder also see the example's label y
+(one-hot); the training class frequencies are saved as p(y), so that
+p(y|x) ∝ p(x|y) p(y) classifies (eval --classify). Needs labelled data.`,
+	KindConvVAE: `The convolutional VAE of the Keras example: encoder conv 32 k3 s2,
+conv 64 k3 s2, dense --hidden (one size, default 16), dense [mu, log sigma²];
+the decoder mirrors it with transposed convolutions. Needs image data.`,
+}
+
+const common = `
+--binarize dynamic draws every mini-batch afresh as Bernoulli(pixel
+intensities), as Burda et al. do; --test SPEC reports a one-sample test ELBO
+after every epoch; --pictures DIR writes samples.png (100 decoder means of the
+same codes every epoch; a cvae's captioned with their class) and
+reconstructions.png (rows of examples captioned "data" above their
+reconstructions, "recon") after every epoch, and after the last one
+traversals.png (one row per latent dimension j, tiles captioned "zj=value" for
+zj from -3 to 3, the other coordinates 0) and, for a 2-D latent space,
+manifold.png and latent-scatter.png.
+
+latent sample --label L (cvae): the class to draw (default: the classes in turn).
+latent eval --iw-k K (default 5000): importance samples of the IWAE estimate of
+log p(x) (log p(x|y) for a cvae), a stochastic lower bound; --classify (cvae)
+also classifies every example by Bayes' rule and reports accuracy and
+mean_log_p_label (one --iw-k estimate per class: try --iw-k 100).`
 
 func init() {
 	for _, k := range []struct{ kind, summary string }{
@@ -92,7 +110,7 @@ func init() {
 		model.Register(model.Family{
 			Name:       kind,
 			Summary:    k.summary,
-			Doc:        doc,
+			Doc:        docs[kind] + "\n" + common,
 			Config:     func() any { return DefaultFlags(kind) },
 			New:        newFamilyTrainer,
 			Load:       func(f *checkpoint.File) (model.Model, error) { return LoadTrainer(f) },

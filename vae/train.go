@@ -32,7 +32,7 @@ type TrainConfig struct {
 	// "burda" is the schedule of Burda et al. (2016, section 5): 3^i epochs at
 	// LR·10^(−i/7) for i = 0, 1, …, so that epochs 1, 2–4, 5–13, … form the stages
 	// and the first 3280 epochs cover i = 0…7.
-	Schedule string `flag:"schedule" help:"learning-rate schedule: constant, or burda (3^i epochs at lr·10^(-i/7), i = 0..7: 3280 epochs)" choices:"constant|burda"`
+	Schedule string `flag:"schedule" help:"learning-rate schedule; burda: 3^i epochs at lr·10^(-i/7), i = 0..7 (3280 epochs)" choices:"constant|burda"`
 	// AdamEps is Adam's ε (0 means 1e-8; Burda et al. use 1e-4).
 	AdamEps float64 `flag:"adam-eps" help:"Adam's epsilon (Burda et al. use 1e-4)" range:"(0,inf)"`
 	// Seed seeds the weights (stream 0) and the noise ε of the objective (stream 1).
