@@ -116,6 +116,7 @@ func init() {
 			Load:       func(f *checkpoint.File) (model.Model, error) { return LoadTrainer(f) },
 			EvalConfig: func() any { return DefaultEvalConfig() },
 			Needs:      model.Needs{Labels: kind == KindCVAE, Image: kind == KindConvVAE},
+			Memory:     memory,
 			Epochs:     10,
 		})
 	}
@@ -151,4 +152,40 @@ func newFamilyTrainer(cfg any, d *dataset.Dataset, s *model.Settings) (model.Tra
 		t.Model.ClassPrior = ClassFrequencies(d.Labels, c.CondDim)
 	}
 	return t, nil
+}
+
+// memory estimates the bytes a training run needs, for model.Family.Memory:
+// the parameters with their gradients and Adam moments, and the activations of
+// one step, whose decoder runs on batch·k rows. The activations are counted
+// generously (every layer's input, output and gradient, the convolutions'
+// unfolded patches), so that a run this refuses would not have fitted.
+func memory(cfg any, rows, dim int) (float64, string) {
+	f := cfg.(*Flags)
+	D, B := float64(f.Latent), float64(max(f.BatchSize, 1))
+	R := B * float64(max(f.IWK, 1)) // decoder rows
+	var params, perRow float64
+	if f.Kind == KindConvVAE {
+		// Activations of a pixel: 32 and 64 channels down, 64 and 32 up, and
+		// their 3×3 unfolded patches.
+		px := float64(dim)
+		perRow = px * (32 + 64 + 64 + 32 + 9*(32+64+64+32))
+		params = 9*(32+32*64+64*64+64*32+32) + px/16*64*2*float64(f.Hidden[0]+f.Latent)
+	} else {
+		in := float64(dim)
+		for _, h := range f.Hidden {
+			params += 2 * (in + 1) * float64(h)
+			perRow += 4 * float64(h)
+			in = float64(h)
+		}
+		params += (in + 1) * 2 * D
+		perRow += 3*float64(dim) + 4*D
+	}
+	bytes := 4 * (4*params + 3*R*perRow)
+	switch {
+	case 4*params > 3*R*perRow:
+		return bytes, "hidden"
+	case f.IWK > 1:
+		return bytes, "iw-k"
+	}
+	return bytes, "batch"
 }

@@ -201,7 +201,7 @@ func (t *Trainer) Describe() []model.Metric {
 		model.Metric{Name: "epochs", Value: t.EpochsDone},
 		model.Metric{Name: "steps", Value: t.Steps})
 	if n := len(t.History); n > 0 {
-		out = append(out, model.Metric{Name: "last training loss", Value: t.History[n-1].Loss})
+		out = append(out, model.Metric{Name: "last training loss", Value: fmt.Sprintf("%.4f (%s)", t.History[n-1].Loss, t.lossName())})
 	}
 	return out
 }

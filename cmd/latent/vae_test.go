@@ -197,6 +197,9 @@ func TestVAEBadSettings(t *testing.T) {
 		{[]string{"train", "vae", "--data", shapes, "--activation", "gelu", "--out", out}, 2, "--activation"},
 		{[]string{"train", "vae", "--data", shapes, "--init", "zeros", "--out", out}, 2, "--init"},
 		{[]string{"train", "vae", "--data", big, "--out", out}, 1, "Bernoulli decoder models values in [0, 1]"},
+		// What this machine cannot hold is refused before any allocation (issue 13 item 5).
+		{[]string{"train", "vae", "--data", shapes, "--iw-k", "100000", "--batch", "100000", "--out", out}, 2, "--iw-k: needs about"},
+		{[]string{"train", "vae", "--data", shapes, "--hidden", strings.Repeat("65536,", 39) + "65536", "--out", out}, 2, "--hidden: needs about"},
 	}
 	for _, c := range cases {
 		fails(t, c.code, c.args, c.want)
