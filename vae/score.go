@@ -139,6 +139,11 @@ func (t *Trainer) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOp
 	if err := m.CheckData(d); err != nil {
 		return model.Estimate{}, err
 	}
+	if m.Config.Decoder == Bernoulli {
+		if err := dataset.CheckUnit(d); err != nil {
+			return model.Estimate{}, fmt.Errorf("vae: a Bernoulli decoder scores values in [0, 1]: %w", err)
+		}
+	}
 	ll, elbo := make([]float64, d.Len()), make([]float64, d.Len())
 	ev, err := m.evaluate(ctx, d, cfg.K, rng.NewStream(o.Seed, 4), ll, elbo)
 	if err != nil {

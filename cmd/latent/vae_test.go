@@ -207,10 +207,15 @@ func TestVAEBadSettings(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a failed command wrote --out")
 	}
-	// A Gaussian decoder takes any values.
+	// A Gaussian decoder takes any values; a Bernoulli one scores only [0, 1].
 	if code, _, errs := latent(t, "train", "vae", "--data", big, "--decoder", "gaussian", "--latent", "2", "--hidden", "4", "--epochs", "1", "--out", out); code != 0 {
 		t.Error(errs)
 	}
+	bern := filepath.Join(dir, "b.model")
+	if code, _, errs := latent(t, "train", "vae", "--data", plain, "--latent", "2", "--hidden", "4", "--epochs", "1", "--out", bern); code != 0 {
+		t.Fatal(errs)
+	}
+	fails(t, 1, []string{"eval", "--model", bern, "--data", big, "--iw-k", "5"}, "Bernoulli decoder scores values in [0, 1]", "outside [0, 1]")
 }
 
 // TestVAEDivergence: an exploding learning rate stops training with one error
