@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -87,10 +88,15 @@ func (e *Epoch) Next(dst *tensor.Mat) (*tensor.Mat, []int) {
 func (e *Epoch) Dynamic() bool { return e.dynamic }
 
 // Err returns an error naming the epoch and the current step (1-based), for a
-// family that finds a NaN inside an epoch.
+// family that finds a NaN inside an epoch. Train does not name the epoch again.
 func (e *Epoch) Err(format string, args ...any) error {
-	return fmt.Errorf("epoch %d, step %d of %d: %s", e.Index+1, e.step, e.Steps(), fmt.Sprintf(format, args...))
+	return &stepError{fmt.Sprintf("epoch %d, step %d of %d: %s", e.Index+1, e.step, e.Steps(), fmt.Sprintf(format, args...))}
 }
+
+// stepError is an error made by Epoch.Err: it already names the epoch.
+type stepError struct{ msg string }
+
+func (e *stepError) Error() string { return e.msg }
 
 // TrainOptions are the driver's settings: what `latent train` parses for every family.
 type TrainOptions struct {
@@ -104,10 +110,12 @@ type Result struct {
 	EpochsRun    int
 	TrainSeconds float64 // time spent in the epochs (not saving, monitoring or pictures)
 	Seconds      float64 // the whole run
-	Last         Stats
-	Test         []Metric // the Monitor's figures after the last epoch
-	Converged    bool
-	Pictures     []string
+	// BestEpochSeconds is the shortest time one epoch of this run took (as TrainSeconds).
+	BestEpochSeconds float64
+	Last             Stats
+	Test             []Metric // the Monitor's figures after the last epoch
+	Converged        bool
+	Pictures         []string
 }
 
 // SecondsPerEpoch is TrainSeconds over the epochs run.
@@ -154,7 +162,11 @@ func Train(ctx context.Context, t Trainer, d *dataset.Dataset, s *Settings, o Tr
 		st, err := t.Epoch(ctx, e)
 		secs := time.Since(t0).Seconds()
 		if err != nil {
-			return r, fmt.Errorf("epoch %d: %w", e.Index+1, err)
+			var se *stepError
+			if !errors.As(err, &se) {
+				err = fmt.Errorf("epoch %d: %w", e.Index+1, err)
+			}
+			return r, fmt.Errorf("%w; %s", err, keptNote(o.Out, s.EpochsDone))
 		}
 		Step(ctx, e.task, e.Steps(), e.Steps())
 		if err := checkStats(st); err != nil {
@@ -164,6 +176,9 @@ func Train(ctx context.Context, t Trainer, d *dataset.Dataset, s *Settings, o Tr
 			if err := check.Check(); err != nil {
 				return r, fmt.Errorf("epoch %d: %w; %s", e.Index+1, err, keptNote(o.Out, s.EpochsDone))
 			}
+		}
+		if r.EpochsRun == 0 || secs < r.BestEpochSeconds {
+			r.BestEpochSeconds = secs
 		}
 		r.EpochsRun++
 		r.TrainSeconds += secs

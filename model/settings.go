@@ -127,8 +127,8 @@ func (s *Settings) CheckResume(file string, given map[string]string, free map[st
 		if was == "" {
 			desc = "without --" + n
 		}
-		return Flagf(n, "%s was trained %s, and a resumed run keeps the file's settings (start a new run to change them); its flags: %s",
-			file, desc, s.Summary())
+		return Flagf(n, "%s was trained %s, not --%s=%s, and a resumed run keeps the file's settings (start a new run to change them); its flags: %s",
+			file, desc, n, given[n], s.Summary())
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/nn"
 	"github.com/latent-ml/latent/rng"
@@ -188,15 +189,12 @@ func TestCVAEClassifierTrained(t *testing.T) {
 	const P = 16
 	train, test := twoPatterns(300, P, 9), twoPatterns(60, P, 10)
 	tr, err := NewTrainer(Config{Kind: KindCVAE, CondDim: 2, Latent: 2, Hidden: []int{16}}, P,
-		TrainConfig{Epochs: 15, BatchSize: 30, LR: 1e-2, Seed: 1})
+		TrainConfig{BatchSize: 30, LR: 1e-2, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for e := 0; e < tr.Config.Epochs; e++ {
-		if _, err := tr.TrainEpoch(train); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tr.Model.ClassPrior = ClassFrequencies(train.Labels, 2) // as `latent train cvae` does
+	mustFit(t, tr, train, 15)
 	m := tr.Model
 	if p := m.ClassPrior; len(p) != 2 || p[0] != 200.0/300 || p[1] != 100.0/300 {
 		t.Errorf("ClassPrior %v, want the training frequencies [2/3 1/3]", p)
@@ -227,11 +225,11 @@ func TestCVAEClassifierTrained(t *testing.T) {
 		}
 	}
 
-	f, err := tr.Checkpoint("two-patterns")
-	if err != nil {
+	f := &checkpoint.File{}
+	if err := tr.Save(f); err != nil {
 		t.Fatal(err)
 	}
-	tr2, _, err := LoadTrainer(f)
+	tr2, err := LoadTrainer(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +246,7 @@ func TestCVAEClassifierTrained(t *testing.T) {
 	if err := old.SetMeta(mt); err != nil {
 		t.Fatal(err)
 	}
-	tr3, _, err := LoadTrainer(&old)
+	tr3, err := LoadTrainer(&old)
 	if err != nil {
 		t.Fatalf("old model file: %v", err)
 	}
@@ -265,7 +263,7 @@ func TestCVAEClassifierTrained(t *testing.T) {
 	if err := bad.SetMeta(mt); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := LoadTrainer(&bad); err == nil || !strings.Contains(err.Error(), "class prior has 3 values, the cvae has 2 classes") {
+	if _, err := LoadTrainer(&bad); err == nil || !strings.Contains(err.Error(), "class prior has 3 values, the cvae has 2 classes") {
 		t.Errorf("bad class prior: %v", err)
 	}
 }

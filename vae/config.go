@@ -22,28 +22,37 @@ const (
 
 // Config describes a model. Its zero value is a Bernoulli VAE with one hidden layer
 // of 400 ReLU units and a 20-dimensional latent space (pytorch/examples vae).
+//
+// The tagged fields are `latent train`'s flags (model.Bind); the others come
+// from the training data.
 type Config struct {
-	Kind   string // KindAE, KindVAE (default), KindCVAE or KindConvVAE
-	Latent int    // latent dimension D; default 20
+	Kind string // KindAE, KindVAE (default), KindCVAE or KindConvVAE
+	// Latent is the latent dimension D; default 20.
+	Latent int `flag:"latent" help:"latent dimension D" range:"[1,65536]"`
 	// Hidden are the hidden layer sizes of the encoder; the decoder mirrors them.
 	// Default [400]. For convvae, the single dense layer after the convolutions;
 	// default [16] (Keras example).
-	Hidden     []int
-	Activation string // hidden nonlinearity, see nn.ParseAct; default "relu"
-	Decoder    string // Bernoulli (default) or Gaussian
+	Hidden []int `flag:"hidden" help:"hidden layer sizes of the encoder, comma-separated; the decoder mirrors them (convvae: the one dense layer after the convolutions)" range:"[1,65536]"`
+	// Activation is the hidden nonlinearity, see nn.ParseAct; default "relu".
+	Activation string `flag:"activation" help:"hidden nonlinearity" choices:"relu|leaky-relu|tanh|sigmoid|softplus|identity"`
+	// Decoder is Bernoulli (default; data in [0, 1]) or Gaussian.
+	Decoder string `flag:"decoder" help:"decoder likelihood p(x|h); bernoulli models values in [0, 1]" choices:"bernoulli|gaussian"`
 	// Sigma2 is the Gaussian decoder's variance σ². 0 means learned: one shared
 	// log σ² parameter, starting at 0 (σ² = 1).
-	Sigma2 float64
-	Beta   float64 // weight of the KL term (β-VAE); default 1
+	Sigma2 float64 `flag:"sigma2" help:"Gaussian decoder variance σ² (0: learned)" range:"[0,inf)"`
+	// Beta is the weight of the KL term (β-VAE); default 1.
+	Beta float64 `flag:"beta" help:"weight β of the KL term (β-VAE; 1 is the ELBO)" range:"(0,inf)"`
 	// IWK is the number of importance samples per example in the training objective:
 	// 1 (default) is the ELBO with a closed-form KL, k > 1 the IWAE bound L_k.
-	IWK int
+	IWK int `flag:"iw-k" help:"importance samples k in the training objective (k > 1: the IWAE bound L_k)" range:"[1,100000]"`
 	// Height, Width, Channels give the image shape (NHWC) for convvae.
 	Height, Width, Channels int
 	// CondDim is the size of the conditioning vector y for cvae (the number of
 	// classes when y is a one-hot label).
 	CondDim int
-	Init    string // weight initialisation, see nn.ParseInit; default "lecun-uniform" (PyTorch's)
+	// Init is the weight initialisation, see nn.ParseInit; default
+	// "lecun-uniform" (PyTorch's).
+	Init string `flag:"init" help:"weight initialisation" choices:"lecun-uniform|glorot|he"`
 }
 
 // withDefaults returns c with zero fields replaced by their defaults, or an error

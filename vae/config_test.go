@@ -36,7 +36,7 @@ func TestBadSettings(t *testing.T) {
 	}
 	d := toyData(10, 6, 1)
 	d.Labels = nil
-	if _, err := tr.TrainEpoch(d); err == nil || !strings.Contains(err.Error(), "cvae needs labels") {
+	if _, err := fit(tr, d, 1, ""); err == nil || !strings.Contains(err.Error(), "cvae needs labels") {
 		t.Errorf("cvae without labels: %v", err)
 	}
 	if _, err := NewTrainer(Config{}, 36, TrainConfig{LR: -1}); err == nil || !strings.Contains(err.Error(), "learning rate") {

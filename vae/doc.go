@@ -20,8 +20,12 @@
 // (Model.ClassLogProbs, EvaluateClassifier).
 //
 // Training minimises the sum over a mini-batch of −ELBO (or −L_k), as
-// pytorch/examples vae does, with Adam or SGD, at a constant learning rate or on the
-// schedule of Burda et al. (TrainConfig.Schedule "burda"). Every random draw comes from one seeded
-// stream whose state is saved with the parameters and optimiser moments, so a resumed
-// run is bit-identical to an uninterrupted one.
+// pytorch/examples vae does, with nn's Adam or SGD, at a constant learning rate or
+// on the schedule of Burda et al. (TrainConfig.Schedule "burda"). A Trainer trains
+// one epoch at a time under model.Train, which owns the order of the examples
+// (one seeded shuffle per epoch), dynamic binarisation, saving and resume; the
+// noise ε comes from stream 1 of the seed, whose state Save writes with the
+// parameters and optimiser moments, so a resumed run is bit-identical to an
+// uninterrupted one. The kinds ae, vae, cvae and convvae are registered with
+// package model (family.go): `latent train vae` and the rest.
 package vae

@@ -217,11 +217,7 @@ func TestTrainedLinearVAEBound(t *testing.T) {
 	tr.Model.Enc = nn.NewSequential(enc)
 	tr.Model.Dec = nn.NewSequential(nn.NewLinear(2, 5, nn.Glorot, s))
 	tr.params = tr.Model.Params()
-	for e := 0; e < 30; e++ {
-		if _, err := tr.TrainEpoch(d); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mustFit(t, tr, d, 30)
 	// the model's own pPCA: W and b of its decoder
 	dec := tr.Model.Dec.Layers[0].(*nn.Linear)
 	q := ppca{W: [][]float64{make([]float64, 5), make([]float64, 5)}, b: make([]float64, 5), sigma2: p.sigma2}

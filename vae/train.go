@@ -1,37 +1,42 @@
 package vae
 
 import (
+	"context"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/nn"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
 
-// TrainConfig holds the training settings. Its zero value trains for 10 epochs with
-// Adam (lr 1e-3) on mini-batches of 128, seed 0, data used as given: the settings of
-// pytorch/examples vae.
+// TrainConfig holds the optimisation settings. Its zero value trains with Adam
+// (lr 1e-3) on mini-batches of 128, seed 0: the settings of pytorch/examples vae.
+// The number of epochs, the order of the examples and dynamic binarisation are
+// the training driver's (model.Train). The tagged fields are `latent train`'s
+// flags (model.Bind).
 type TrainConfig struct {
-	Epochs    int     // passes over the data; default 10
-	BatchSize int     // examples per step; default 128 (the last batch may be smaller)
-	LR        float64 // learning rate; default 1e-3
-	Optimizer string  // "adam" (default) or "sgd"
-	Momentum  float64 // SGD momentum (PyTorch convention); 0 for plain SGD
-	Seed      uint64  // seeds the weights (stream 0) and shuffling/noise (stream 1)
-	// Binarize "dynamic" draws every mini-batch afresh as x ~ Bernoulli(pixel
-	// intensities) each time it is used (Burda et al. 2016); "" uses the data as given.
-	Binarize string
+	// BatchSize is the number of examples per step; default 128 (the last batch
+	// of an epoch may be smaller).
+	BatchSize int `flag:"batch" help:"examples per mini-batch" range:"[1,1000000]"`
+	// LR is the learning rate; default 1e-3.
+	LR float64 `flag:"lr" help:"learning rate (of the first stage under --schedule burda)" range:"(0,inf)"`
+	// Optimizer is "adam" (default) or "sgd" (nn.Adam, nn.SGD).
+	Optimizer string `flag:"optimizer" help:"optimiser" choices:"adam|sgd"`
+	// Momentum is the SGD momentum (PyTorch convention); 0 for plain SGD.
+	Momentum float64 `flag:"momentum" help:"SGD momentum" range:"[0,1)"`
 	// Schedule sets the learning rate of each epoch: "" or "constant" keeps LR;
 	// "burda" is the schedule of Burda et al. (2016, section 5): 3^i epochs at
 	// LR·10^(−i/7) for i = 0, 1, …, so that epochs 1, 2–4, 5–13, … form the stages
 	// and the first 3280 epochs cover i = 0…7.
-	Schedule string
+	Schedule string `flag:"schedule" help:"learning-rate schedule; burda: 3^i epochs at lr·10^(-i/7), i = 0..7 (3280 epochs)" choices:"constant|burda"`
 	// AdamEps is Adam's ε (0 means 1e-8; Burda et al. use 1e-4).
-	AdamEps float64
+	AdamEps float64 `flag:"adam-eps" help:"Adam's epsilon (Burda et al. use 1e-4)" range:"(0,inf)"`
+	// Seed seeds the weights (stream 0) and the noise ε of the objective (stream 1).
+	Seed uint64
 }
 
 // LearningRate returns the learning rate of epoch e (0-based) under the schedule.
@@ -50,9 +55,6 @@ func (c TrainConfig) LearningRate(e int) float64 {
 }
 
 func (c TrainConfig) withDefaults() (TrainConfig, error) {
-	if c.Epochs == 0 {
-		c.Epochs = 10
-	}
 	if c.BatchSize == 0 {
 		c.BatchSize = 128
 	}
@@ -63,8 +65,6 @@ func (c TrainConfig) withDefaults() (TrainConfig, error) {
 		c.Optimizer = "adam"
 	}
 	switch {
-	case c.Epochs < 0:
-		return c, fmt.Errorf("vae: epochs must be >= 1, got %d", c.Epochs)
 	case c.BatchSize < 0:
 		return c, fmt.Errorf("vae: batch size must be >= 1, got %d", c.BatchSize)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
@@ -73,8 +73,6 @@ func (c TrainConfig) withDefaults() (TrainConfig, error) {
 		return c, fmt.Errorf("vae: unknown optimizer %q (want adam or sgd)", c.Optimizer)
 	case c.Momentum < 0 || c.Momentum >= 1:
 		return c, fmt.Errorf("vae: momentum must be in [0, 1), got %g", c.Momentum)
-	case c.Binarize != "" && c.Binarize != "dynamic":
-		return c, fmt.Errorf("vae: binarize must be \"dynamic\" or empty, got %q", c.Binarize)
 	case c.Schedule != "" && c.Schedule != "constant" && c.Schedule != "burda":
 		return c, fmt.Errorf("vae: unknown learning-rate schedule %q (want constant or burda)", c.Schedule)
 	case c.AdamEps < 0 || math.IsNaN(c.AdamEps) || math.IsInf(c.AdamEps, 0):
@@ -83,28 +81,29 @@ func (c TrainConfig) withDefaults() (TrainConfig, error) {
 	return c, nil
 }
 
-// EpochStats summarise one epoch, per example.
+// EpochStats summarise one epoch, per example. They hold no times, so that
+// identical runs write identical model files.
 type EpochStats struct {
-	Epoch   int     `json:"epoch"`   // 1-based
-	Loss    float64 `json:"loss"`    // mean training loss (−ELBO for a VAE with β = 1)
-	Recon   float64 `json:"recon"`   // mean −log p(x|h)
-	KL      float64 `json:"kl"`      // mean KL(Q‖N(0, I))
-	Steps   int     `json:"steps"`   // total optimiser steps so far
-	Seconds float64 `json:"seconds"` // wall time of the epoch
+	Epoch int     `json:"epoch"` // 1-based
+	Loss  float64 `json:"loss"`  // mean training loss (−ELBO for a VAE with β = 1)
+	Recon float64 `json:"recon"` // mean −log p(x|h)
+	KL    float64 `json:"kl"`    // mean KL(Q‖N(0, I))
+	Steps int     `json:"steps"` // total optimiser steps so far
 }
 
-// Trainer trains a Model by mini-batch stochastic optimisation. Everything it needs
-// to continue bit-identically (parameters, optimiser state, step counts, the random
-// stream) is in Checkpoint.
+// Trainer trains a Model by mini-batch stochastic optimisation, one epoch at a
+// time under model.Train (it is a model.Trainer). Everything it needs to
+// continue bit-identically (parameters, optimiser state, step counts, the random
+// stream) is written by Save.
 type Trainer struct {
-	Model   *Model
-	Config  TrainConfig
-	Epoch   int // completed epochs
-	Step    int // completed optimiser steps
-	History []EpochStats
-	Rng     *rng.Stream // shuffling, ε and dynamic binarisation
-	Adam    *nn.Adam    // nil unless Optimizer is "adam"
-	SGD     *nn.SGD     // nil unless Optimizer is "sgd"
+	Model      *Model
+	Config     TrainConfig
+	EpochsDone int // completed epochs
+	Steps      int // completed optimiser steps
+	History    []EpochStats
+	Rng        *rng.Stream // the noise ε of the training objective
+	Adam       *nn.Adam    // nil unless Optimizer is "adam"
+	SGD        *nn.SGD     // nil unless Optimizer is "sgd"
 
 	params []*nn.Param
 	xb, yb *tensor.Mat
@@ -172,140 +171,130 @@ func OneHot(dst *tensor.Mat, labels []int, idx []int, classes int) *tensor.Mat {
 	return dst
 }
 
-// TrainEpoch runs one pass over d in a random order and returns its statistics. A
-// loss that is not finite stops training with an error naming the step; the
-// parameters are then those before that step.
-func (t *Trainer) TrainEpoch(d *dataset.Dataset) (EpochStats, error) {
+// Kind implements model.Model: the model kind (ae, vae, cvae or convvae).
+func (t *Trainer) Kind() string { return t.Model.Config.Kind }
+
+// Dim implements model.Model.
+func (t *Trainer) Dim() int { return t.Model.Dim }
+
+// BatchSize implements model.Trainer.
+func (t *Trainer) BatchSize() int { return t.Config.BatchSize }
+
+// Epoch implements model.Trainer: one optimiser step per mini-batch of e (the
+// driver's shuffle and, with dynamic binarisation, a fresh Bernoulli draw of
+// every batch, as in Burda et al. 2016), at the learning rate of the schedule
+// for epoch e.Index. A loss that is not finite stops the epoch with an error
+// naming the step; the parameters are then those before that step.
+func (t *Trainer) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) {
 	m := t.Model
-	if err := m.CheckData(d); err != nil {
-		return EpochStats{}, err
+	if err := m.CheckData(e.Data); err != nil {
+		return model.Stats{}, err
 	}
-	if m.Config.Kind == KindCVAE && m.ClassPrior == nil && d.Len() > 0 {
-		m.ClassPrior = ClassFrequencies(d.Labels, m.Config.CondDim)
-	}
-	start := time.Now()
-	n := d.Len()
-	perm := t.Rng.Perm(n)
-	lr := t.Config.LearningRate(t.Epoch)
+	lr := t.Config.LearningRate(e.Index)
 	if t.Adam != nil {
 		t.Adam.LR = lr
 	} else {
 		t.SGD.LR = lr
 	}
 	var sum Stats
-	for b0 := 0; b0 < n; b0 += t.Config.BatchSize {
-		idx := perm[b0:min(b0+t.Config.BatchSize, n)]
-		t.xb = d.Gather(t.xb, idx)
-		if t.Config.Binarize == "dynamic" {
-			t.Rng.FillBernoulli(t.xb.Data, t.xb.Data)
+	for {
+		x, idx := e.Next(t.xb)
+		if x == nil {
+			break
+		}
+		t.xb = x
+		if err := ctx.Err(); err != nil {
+			return model.Stats{}, err
 		}
 		var y *tensor.Mat
 		if m.Config.Kind == KindCVAE {
-			t.yb = OneHot(t.yb, d.Labels, idx, m.Config.CondDim)
+			t.yb = OneHot(t.yb, e.Data.Labels, idx, m.Config.CondDim)
 			y = t.yb
 		}
-		st := m.Grad(t.xb, y, t.Rng)
+		st := m.Grad(x, y, t.Rng)
 		if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
-			return EpochStats{}, fmt.Errorf("vae: training loss is %v at step %d (epoch %d); try a smaller learning rate", st.Loss, t.Step+1, t.Epoch+1)
+			return model.Stats{}, e.Err("vae: the training loss is %v (lower the learning rate, --lr)", st.Loss)
 		}
 		if t.Adam != nil {
 			t.Adam.Step(t.params)
 		} else {
 			t.SGD.Step(t.params)
 		}
-		t.Step++
+		t.Steps++
 		sum.N += st.N
 		sum.Loss += st.Loss
 		sum.Recon += st.Recon
 		sum.KL += st.KL
 	}
-	t.Epoch++
-	es := EpochStats{Epoch: t.Epoch, Steps: t.Step, Seconds: time.Since(start).Seconds()}
+	t.EpochsDone = e.Index + 1
+	es := EpochStats{Epoch: t.EpochsDone, Steps: t.Steps}
 	if sum.N > 0 {
 		es.Loss, es.Recon, es.KL = sum.Loss/float64(sum.N), sum.Recon/float64(sum.N), sum.KL/float64(sum.N)
 	}
 	t.History = append(t.History, es)
-	return es, nil
+	st := model.Stats{Loss: es.Loss, LossName: t.lossName(), Metrics: []model.Metric{{Name: "recon", Value: es.Recon}}}
+	if m.Variational() {
+		st.Metrics = append(st.Metrics, model.Metric{Name: "kl", Value: es.KL})
+		if m.Config.Beta == 1 && m.Config.IWK == 1 {
+			st.Metrics = append(st.Metrics, model.Metric{Name: "elbo", Value: -es.Loss})
+		}
+	}
+	if t.Config.Schedule == "burda" {
+		st.Metrics = append(st.Metrics, model.Metric{Name: "lr", Value: lr})
+	}
+	return st, nil
 }
 
-// Eval holds data-set averages, in nats per example.
-type Eval struct {
-	N      int     `json:"n"`
-	ELBO   float64 `json:"elbo"`           // mean ELBO (β = 1); for ae the reconstruction log-likelihood
-	LogLik float64 `json:"log_likelihood"` // mean importance-weighted log p(x) estimate (k > 0, VAEs)
-	K      int     `json:"k"`              // importance samples (0: LogLik not computed)
+// lossName names the training loss.
+func (t *Trainer) lossName() string {
+	c := t.Model.Config
+	switch {
+	case c.Kind == KindAE:
+		return "-log p(x|code)"
+	case c.IWK > 1:
+		return fmt.Sprintf("-L_%d (IWAE bound)", c.IWK)
+	case c.Beta != 1:
+		return fmt.Sprintf("-ELBO (beta %g)", c.Beta)
+	}
+	return "-ELBO"
 }
 
-// Evaluate scores d. With k ≥ 1 it returns the importance-weighted log-likelihood
-// estimate with k samples (see LogLikelihood) and the ELBO as the mean log-weight
-// over the same samples; with k = 0, only a one-sample ELBO. Noise comes from s.
-func (m *Model) Evaluate(d *dataset.Dataset, k int, s *rng.Stream) (Eval, error) {
-	if err := m.CheckData(d); err != nil {
-		return Eval{}, err
-	}
-	if k < 0 {
-		return Eval{}, fmt.Errorf("vae: importance samples must be >= 0, got %d", k)
-	}
-	if !m.Variational() {
-		k = 0
-	}
-	ev := Eval{N: d.Len(), K: k}
-	const batch = 500
-	ll, elbo := make([]float64, batch), make([]float64, batch)
-	var y *tensor.Mat
-	idx := make([]int, 0, batch)
-	var sumLL, sumELBO float64
-	for b0 := 0; b0 < d.Len(); b0 += batch {
-		b1 := min(b0+batch, d.Len())
-		x := d.X.Slice(b0, b1)
-		if m.Config.Kind == KindCVAE {
-			idx = idx[:0]
-			for i := b0; i < b1; i++ {
-				idx = append(idx, i)
-			}
-			y = OneHot(y, d.Labels, idx, m.Config.CondDim)
-		}
-		n := b1 - b0
-		if k > 0 {
-			m.LogLikelihood(ll[:n], elbo[:n], x, y, k, s)
-		} else {
-			m.ELBO(elbo[:n], x, y, s)
-		}
-		for i := 0; i < n; i++ {
-			sumLL += ll[i]
-			sumELBO += elbo[i]
+// maxParam bounds the magnitude of a sane parameter; Check calls larger values
+// a divergence.
+const maxParam = 1e8
+
+// Check implements model.Checker: every parameter finite and below maxParam in
+// magnitude.
+func (t *Trainer) Check() error {
+	for _, p := range t.params {
+		if err := model.CheckFinite("vae: parameter "+p.Name, maxParam, p.W); err != nil {
+			return err
 		}
 	}
-	if ev.N > 0 {
-		ev.ELBO = sumELBO / float64(ev.N)
-		if k > 0 {
-			ev.LogLik = sumLL / float64(ev.N)
-		}
-	}
-	return ev, nil
+	return nil
 }
 
-// meta is what a checkpoint stores besides tensors.
+// meta is what a model file stores besides tensors.
 type meta struct {
 	Config  Config       `json:"config"`
 	Train   TrainConfig  `json:"train"`
 	Dim     int          `json:"dim"`
 	Epoch   int          `json:"epoch"`
 	Step    int          `json:"step"`
-	Data    string       `json:"data,omitempty"`
+	Data    string       `json:"data,omitempty"` // written by older versions only (model.Settings holds it now)
 	History []EpochStats `json:"history,omitempty"`
 	// ClassPrior is Model.ClassPrior (absent from files written before it existed).
 	ClassPrior []float64 `json:"class_prior,omitempty"`
 }
 
-// Checkpoint returns a model file holding the model, its settings and the full
-// training state. Its Kind is the model kind. The tensors share storage with the
-// trainer: save the file before training on.
-func (t *Trainer) Checkpoint(dataName string) (*checkpoint.File, error) {
-	f := &checkpoint.File{Kind: t.Model.Config.Kind}
+// Save implements model.Model: the model, its settings and the full training
+// state, in f, whose Kind becomes the model kind. The tensors share storage
+// with the trainer: write the file before training on.
+func (t *Trainer) Save(f *checkpoint.File) error {
+	f.Kind = t.Model.Config.Kind
 	if err := f.SetMeta(meta{Config: t.Model.Config, Train: t.Config, Dim: t.Model.Dim,
-		Epoch: t.Epoch, Step: t.Step, Data: dataName, History: t.History, ClassPrior: t.Model.ClassPrior}); err != nil {
-		return nil, err
+		Epoch: t.EpochsDone, Step: t.Steps, History: t.History, ClassPrior: t.Model.ClassPrior}); err != nil {
+		return err
 	}
 	nn.SaveParams(f, "param", t.params)
 	if t.Adam != nil {
@@ -316,58 +305,60 @@ func (t *Trainer) Checkpoint(dataName string) (*checkpoint.File, error) {
 	}
 	st, err := t.Rng.MarshalBinary()
 	if err != nil {
-		return nil, fmt.Errorf("vae: random stream: %w", err)
+		return fmt.Errorf("vae: random stream: %w", err)
 	}
 	f.AddBytes("rng", st)
-	return f, nil
+	return nil
 }
 
 // LoadTrainer rebuilds a trainer (model, optimiser state, step counts, random
-// stream) from a file written by Checkpoint. It also returns the data spec stored
-// with it.
-func LoadTrainer(f *checkpoint.File) (*Trainer, string, error) {
+// stream) from a file written by Save.
+func LoadTrainer(f *checkpoint.File) (*Trainer, error) {
 	switch f.Kind {
 	case KindAE, KindVAE, KindCVAE, KindConvVAE:
 	default:
-		return nil, "", fmt.Errorf("vae: model file holds a %q model, not ae, vae, cvae or convvae", f.Kind)
+		return nil, fmt.Errorf("vae: model file holds a %q model, not ae, vae, cvae or convvae", f.Kind)
 	}
 	var mt meta
 	if err := f.GetMeta(&mt); err != nil {
-		return nil, "", err
+		return nil, err
+	}
+	if mt.Config.Kind != f.Kind {
+		return nil, fmt.Errorf("vae: the file is of kind %q and its settings describe a %q", f.Kind, mt.Config.Kind)
 	}
 	tc, err := mt.Train.withDefaults()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	m, err := New(mt.Config, mt.Dim, rng.New(0))
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if err := m.checkClassPrior(mt.ClassPrior); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	m.ClassPrior = mt.ClassPrior
-	t := &Trainer{Model: m, Config: tc, Epoch: mt.Epoch, Step: mt.Step, History: mt.History, Rng: rng.New(0)}
+	t := &Trainer{Model: m, Config: tc, EpochsDone: mt.Epoch, Steps: mt.Step, History: mt.History, Rng: rng.New(0)}
 	t.setup()
 	if err := nn.LoadParams(f, "param", t.params); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if t.Adam != nil {
 		if err := t.Adam.Load(f, "adam", t.params); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 	}
 	if t.SGD != nil {
 		if err := t.SGD.Load(f, "sgd", t.params); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 	}
 	st, err := f.Bytes("rng")
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if err := t.Rng.UnmarshalBinary(st); err != nil {
-		return nil, "", fmt.Errorf("vae: %w", err)
+		return nil, fmt.Errorf("vae: %w", err)
 	}
-	return t, mt.Data, nil
+	return t, nil
 }

@@ -1,7 +1,11 @@
 package vae
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -9,6 +13,7 @@ import (
 
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
@@ -50,65 +55,116 @@ func trainerState(t *testing.T, tr *Trainer) []uint32 {
 	for _, b := range st {
 		out = append(out, uint32(b))
 	}
-	return append(out, uint32(tr.Step), uint32(tr.Adam.T))
+	return append(out, uint32(tr.Steps), uint32(tr.Adam.T))
 }
 
-// TestResumeBitIdentical trains 3 epochs straight and 1 + (save, load) + 2, through
-// a file on disk, and requires identical parameters, moments, step and stream.
+// fit trains tr for epochs more epochs on d under model.Train, as `latent
+// train` does with the trainer's seed and binarisation mode binarize, writing
+// nothing; it returns the driver's result and error.
+func fit(tr *Trainer, d *dataset.Dataset, epochs int, binarize string) (model.Result, error) {
+	s := model.NewSettings(tr.Kind(), d, d.Name, binarize, tr.Config.Seed, tr.EpochsDone+epochs)
+	s.EpochsDone = tr.EpochsDone
+	return model.Train(context.Background(), tr, d, s, model.TrainOptions{})
+}
+
+// mustFit is fit that fails the test on an error.
+func mustFit(t *testing.T, tr *Trainer, d *dataset.Dataset, epochs int) {
+	t.Helper()
+	if _, err := fit(tr, d, epochs, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestResumeBitIdentical trains 3 epochs in one run, and 1 epoch, then (load
+// the file, 2 more epochs) in a second run, both under model.Train with dynamic
+// binarisation and a model file written after every epoch, as `latent train`
+// and `latent train --resume` do: the two files are the same bytes.
 func TestResumeBitIdentical(t *testing.T) {
-	for _, cfg := range []Config{
-		{Latent: 3, Hidden: []int{20}},
-		{Kind: KindCVAE, Latent: 2, Hidden: []int{16}, CondDim: 2, IWK: 3, Decoder: Gaussian},
-		{Kind: KindConvVAE, Latent: 2, Height: 6, Width: 6, Channels: 1},
+	dir := t.TempDir()
+	for i, f := range []*Flags{
+		{Config: Config{Kind: KindVAE, Latent: 3, Hidden: []int{20}}},
+		{Config: Config{Kind: KindCVAE, Latent: 2, Hidden: []int{16}, IWK: 3, Decoder: Gaussian}},
+		{Config: Config{Kind: KindConvVAE, Latent: 2, Hidden: []int{16}}},
 	} {
+		def := DefaultFlags(f.Kind)
+		def.Latent, def.Hidden, def.IWK, def.Decoder = f.Latent, f.Hidden, max(f.IWK, 1), orString(f.Decoder, Bernoulli)
+		def.BatchSize = 32
 		d := toyData(100, 6, 1)
-		tc := TrainConfig{BatchSize: 32, Seed: 5, Binarize: "dynamic"}
-		a, err := NewTrainer(cfg, 36, tc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for e := 0; e < 3; e++ {
-			if _, err := a.TrainEpoch(d); err != nil {
+		run := func(out string, epochs int, resume bool) {
+			t.Helper()
+			var (
+				tr model.Trainer
+				s  *model.Settings
+			)
+			if resume {
+				file, err := checkpoint.Load(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, saved, err := model.Load(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr, s = m.(model.Trainer), saved
+				s.Epochs = epochs
+			} else {
+				s = model.NewSettings(def.Kind, d, "toy", "dynamic", 5, epochs)
+				s.Flags, s.Given = flagValues(def)
+				var err error
+				if tr, err = newFamilyTrainer(def, d, s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := model.Train(context.Background(), tr, d, s, model.TrainOptions{Out: out}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		b, _ := NewTrainer(cfg, 36, tc)
-		if _, err := b.TrainEpoch(d); err != nil {
-			t.Fatal(err)
+		a, b := filepath.Join(dir, fmt.Sprintf("a%d.model", i)), filepath.Join(dir, fmt.Sprintf("b%d.model", i))
+		run(a, 3, false)
+		run(b, 1, false)
+		one, _ := os.ReadFile(b)
+		run(b, 3, true)
+		fa, _ := os.ReadFile(a)
+		fb, _ := os.ReadFile(b)
+		if len(fa) == 0 || !bytes.Equal(fa, fb) {
+			t.Errorf("%s: 3 epochs in one run and 1 + 2 resumed give different files (%d and %d bytes)", def.Kind, len(fa), len(fb))
 		}
-		f, err := b.Checkpoint("toy")
+		if bytes.Equal(one, fb) {
+			t.Errorf("%s: the resumed run did not change the file", def.Kind)
+		}
+	}
+}
+
+func orString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// TestIdenticalRunsIdenticalFiles: two runs with the same seed write the same
+// bytes (no times in the file; issue 13 item 4).
+func TestIdenticalRunsIdenticalFiles(t *testing.T) {
+	dir := t.TempDir()
+	d := toyData(64, 6, 2)
+	var files [2][]byte
+	for i := range files {
+		f := DefaultFlags(KindVAE)
+		f.Latent, f.Hidden, f.BatchSize = 2, []int{8}, 16
+		s := model.NewSettings(KindVAE, d, "toy", "", 9, 2)
+		s.Flags, s.Given = flagValues(f)
+		tr, err := newFamilyTrainer(f, d, s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(t.TempDir(), "m.ckpt")
-		if err := checkpoint.Save(path, f); err != nil {
+		out := filepath.Join(dir, fmt.Sprintf("r%d.model", i))
+		if _, err := model.Train(context.Background(), tr, d, s, model.TrainOptions{Out: out}); err != nil {
 			t.Fatal(err)
 		}
-		g, err := checkpoint.Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, data, err := LoadTrainer(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if data != "toy" || c.Epoch != 1 {
-			t.Errorf("loaded data %q epoch %d, want toy, 1", data, c.Epoch)
-		}
-		for e := 0; e < 2; e++ {
-			if _, err := c.TrainEpoch(d); err != nil {
-				t.Fatal(err)
-			}
-		}
-		sa, sc := trainerState(t, a), trainerState(t, c)
-		if len(sa) != len(sc) {
-			t.Fatalf("%s: state sizes %d, %d", cfg.Kind, len(sa), len(sc))
-		}
-		for i := range sa {
-			if sa[i] != sc[i] {
-				t.Fatalf("%s: resumed run differs at state word %d", cfg.Kind, i)
-			}
-		}
+		files[i], _ = os.ReadFile(out)
+	}
+	if len(files[0]) == 0 || !bytes.Equal(files[0], files[1]) {
+		t.Error("two identical runs wrote different model files")
 	}
 }
 
@@ -122,9 +178,7 @@ func TestWorkersSameBits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tr.TrainEpoch(d); err != nil {
-			t.Fatal(err)
-		}
+		mustFit(t, tr, d, 1)
 		ev, err := tr.Model.Evaluate(d, 20, rng.New(4))
 		if err != nil {
 			t.Fatal(err)
@@ -150,11 +204,8 @@ func TestTrainingLearns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		first, _ := tr.TrainEpoch(d)
-		var last EpochStats
-		for e := 0; e < 9; e++ {
-			last, _ = tr.TrainEpoch(d)
-		}
+		mustFit(t, tr, d, 10)
+		first, last := tr.History[0], tr.History[9]
 		if !(last.Loss < first.Loss-2) {
 			t.Errorf("%s: loss %.3f after 10 epochs, %.3f after 1", cfg.Kind, last.Loss, first.Loss)
 		}
@@ -167,13 +218,52 @@ func TestNaNLossNamesStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tr.TrainEpoch(d); err != nil {
+	mustFit(t, tr, d, 1)
+	tr.Model.Dec.Params()[0].W[0] = float32(math.NaN())
+	before := trainerState(t, tr)
+	_, err = fit(tr, d, 1, "")
+	if err == nil || !strings.Contains(err.Error(), "epoch 2, step 1 of 4: vae: the training loss is NaN") {
+		t.Errorf("NaN weights: error %v, want one naming epoch 2, step 1", err)
+	}
+	if strings.Count(fmt.Sprint(err), "epoch 2") != 1 {
+		t.Errorf("the error names the epoch twice: %v", err)
+	}
+	// The parameters and moments are those before the failed step (the noise
+	// stream has moved on: the step drew its ε).
+	after := trainerState(t, tr)
+	n := 0
+	for _, p := range tr.params {
+		n += 3 * len(p.W) // the weights, then both moments
+	}
+	for i := 0; i < n; i++ {
+		if before[i] != after[i] {
+			t.Fatalf("state word %d changed by the step that failed", i)
+		}
+	}
+}
+
+// TestDivergenceIsAnError: an exploding learning rate stops training with an
+// error naming the epoch (issue 13 item 3), and Check calls a huge or
+// non-finite parameter a divergence.
+func TestDivergenceIsAnError(t *testing.T) {
+	d := toyData(64, 6, 1)
+	tr, err := NewTrainer(Config{Latent: 2, Hidden: []int{8}}, 36, TrainConfig{BatchSize: 16, LR: 1e10})
+	if err != nil {
 		t.Fatal(err)
 	}
-	tr.Model.Dec.Params()[0].W[0] = float32(math.NaN())
-	_, err = tr.TrainEpoch(d)
-	if err == nil || !strings.Contains(err.Error(), "at step 5 (epoch 2)") {
-		t.Errorf("NaN weights: error %v, want one naming step 5", err)
+	_, err = fit(tr, d, 3, "")
+	if err == nil || !strings.Contains(err.Error(), "epoch 1") || !strings.Contains(err.Error(), "learning rate") {
+		t.Errorf("lr 1e10: error %v, want one naming epoch 1 and the learning rate", err)
+	}
+	ok, _ := NewTrainer(Config{Latent: 2, Hidden: []int{8}}, 36, TrainConfig{})
+	if err := ok.Check(); err != nil {
+		t.Errorf("a fresh model: %v", err)
+	}
+	for _, v := range []float32{1e9, float32(math.Inf(-1)), float32(math.NaN())} {
+		ok.Model.Enc.Params()[1].W[0] = v
+		if err := ok.Check(); err == nil || !strings.Contains(err.Error(), "diverged") {
+			t.Errorf("parameter %v: Check gives %v", v, err)
+		}
 	}
 }
 

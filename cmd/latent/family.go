@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -244,7 +245,7 @@ func printTrainResult(env *Env, a *trainArgs, s *model.Settings, res model.Resul
 	}
 	out := map[string]any{"model": s.Model, "data": s.Data, "epochs": s.EpochsDone, "epochs_run": res.EpochsRun,
 		"seconds": res.Seconds, "seconds_per_epoch": res.SecondsPerEpoch(), "train_seconds": res.TrainSeconds,
-		"out": a.Out, "seed": s.Seed, "converged": res.Converged, "loss": jsonFloat(res.Last.Loss)}
+		"best_epoch_seconds": res.BestEpochSeconds, "out": a.Out, "seed": s.Seed, "converged": res.Converged, "loss": jsonFloat(res.Last.Loss)}
 	if res.Last.LossName != "" {
 		out["loss_name"] = res.Last.LossName
 	}
@@ -628,6 +629,9 @@ func printEstimate(env *Env, a *evalArgs, kind string, est model.Estimate, secs 
 		line += ", a " + est.Bound + " bound"
 	}
 	line += ")"
+	if math.IsNaN(est.LogLik) { // a model without a density (an autoencoder)
+		line = fmt.Sprintf("%s on %s (n=%d): no log-likelihood (%s)", kind, a.Data, est.N, est.Method)
+	}
 	var extra []model.Metric
 	for _, m := range est.Extra {
 		if _, ok := m.Value.(map[string]any); !ok {
