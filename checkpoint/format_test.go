@@ -349,9 +349,13 @@ func TestKillDuringSave(t *testing.T) {
 	if b, _ := os.ReadFile(path); !bytes.Equal(b, oldBytes) {
 		t.Error("old file's bytes changed")
 	}
-	// The next save succeeds and replaces it.
+	// The next save succeeds, replaces it and removes the killed save's
+	// temporary file.
 	if err := Save(path, sampleFile()); err != nil {
 		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".m.ckpt.tmp-*")); len(left) != 0 {
+		t.Errorf("temporary files left after the next save: %v", left)
 	}
 }
 
