@@ -37,6 +37,12 @@ const Magic = "LATENTCK"
 //
 // D is fully determined by the tensor table, so Load checks that the file is
 // exactly 16+H+D+4 bytes long before allocating anything.
+//
+// Every format version, present and future, starts with the magic and the
+// version and ends with the CRC-32C of all the bytes before it. So a reader
+// can check a file's integrity before it judges the version or the header: a
+// file that fails its checksum is reported as corrupted, whatever its version
+// field says, and only an intact file is reported as newer.
 const (
 	prefixLen   = 16
 	checksumLen = 4
@@ -353,10 +359,41 @@ func Decode(r io.Reader, size int64) (*File, error) {
 
 var errCorrupt = errors.New("checksum mismatch (file corrupted or truncated)")
 
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 func decode(r io.Reader, size int64, headerOnly bool) (*File, error) {
 	crc := crc32.New(castagnoli)
 	br := bufio.NewReaderSize(r, 256<<10)
-	tr := io.TeeReader(br, crc)
+	cr := &countingReader{r: br}
+	tr := io.TeeReader(cr, crc)
+	// intact reads the rest of the file and reports whether its trailing
+	// checksum holds (see the layout). A problem found in the header is
+	// reported as such only when the file is intact, and as corruption
+	// otherwise.
+	intact := func() bool {
+		rest := size - checksumLen - cr.n
+		if rest < 0 {
+			return false
+		}
+		if _, err := io.CopyN(io.Discard, tr, rest); err != nil {
+			return false
+		}
+		var sum [checksumLen]byte
+		if _, err := io.ReadFull(cr, sum[:]); err != nil {
+			return false
+		}
+		return binary.LittleEndian.Uint32(sum[:]) == crc.Sum32()
+	}
 	var pre [prefixLen]byte
 	if _, err := io.ReadFull(tr, pre[:]); err != nil {
 		if size >= 8 && string(pre[:8]) != Magic {
@@ -369,10 +406,13 @@ func decode(r io.Reader, size int64, headerOnly bool) (*File, error) {
 	}
 	ver := binary.LittleEndian.Uint32(pre[8:])
 	if ver > FormatVersion {
+		if !intact() {
+			return nil, errCorrupt
+		}
 		return nil, fmt.Errorf("format version %d is newer than this latent (max %d); upgrade latent", ver, FormatVersion)
 	}
 	if ver == 0 {
-		return nil, errors.New("format version 0 is invalid (file corrupted)")
+		return nil, fmt.Errorf("format version 0 is invalid: %w", errCorrupt)
 	}
 	hlen := int64(binary.LittleEndian.Uint32(pre[12:]))
 	if hlen > maxHeader || prefixLen+hlen+checksumLen > size {
@@ -398,6 +438,9 @@ func decode(r io.Reader, size int64, headerOnly bool) (*File, error) {
 	for _, t := range h.Tensors {
 		es := int64(elemSize(t.DType))
 		if es == 0 {
+			if !intact() {
+				return nil, errCorrupt
+			}
 			return nil, fmt.Errorf("tensor %q: unknown dtype %q", t.Name, t.DType)
 		}
 		if t.Name == "" || seen[t.Name] {

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -237,16 +238,102 @@ func TestCorruption(t *testing.T) {
 	}
 }
 
+// reseal recomputes b's trailing checksum.
+func reseal(b []byte) []byte {
+	binary.LittleEndian.PutUint32(b[len(b)-4:], crc32c(b[:len(b)-4]))
+	return b
+}
+
+// TestNewerVersion: an intact file of a later format version (valid
+// checksum, whatever its header holds) is reported as newer.
 func TestNewerVersion(t *testing.T) {
 	path, b := saved(t)
 	binary.LittleEndian.PutUint32(b[8:], FormatVersion+1)
-	os.WriteFile(path, b, 0o644)
+	os.WriteFile(path, reseal(b), 0o644)
 	want := "checkpoint: " + path + ": format version 2 is newer than this latent (max 1); upgrade latent"
 	if _, err := Load(path); err == nil || err.Error() != want {
 		t.Errorf("Load: %v\nwant %s", err, want)
 	}
 	if _, err := PeekKind(path); err == nil || err.Error() != want {
 		t.Errorf("PeekKind: %v\nwant %s", err, want)
+	}
+	// A later version may change everything between the version and the
+	// checksum.
+	nb := append([]byte(Magic), 7, 0, 0, 0)
+	nb = append(nb, "a different layout altogether"...)
+	nb = reseal(append(nb, 0, 0, 0, 0))
+	if _, err := Decode(bytes.NewReader(nb), int64(len(nb))); err == nil || !strings.Contains(err.Error(), "format version 7 is newer") {
+		t.Errorf("version 7: %v", err)
+	}
+}
+
+// TestHeaderFlipsAreCorruption flips every byte of a small file's prefix and
+// header in several ways: a damaged file is never reported as a newer
+// version, however its version field reads (one flipped bit of version 1
+// reads 257), and the same damage with the checksum recomputed is.
+func TestHeaderFlipsAreCorruption(t *testing.T) {
+	f := &File{Kind: "rbm", Meta: []byte(`{"epochs":3}`)}
+	f.AddF32("W", []int{2, 2}, []float32{1, 2, 3, 4})
+	f.AddBytes("rng", []byte{9, 8, 7})
+	var buf bytes.Buffer
+	if err := Encode(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	orig := buf.Bytes()
+	hlen := int(binary.LittleEndian.Uint32(orig[12:]))
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.ckpt")
+	check := func(b []byte, what string, resealed bool) {
+		t.Helper()
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ver := binary.LittleEndian.Uint32(b[8:])
+		for _, load := range []func(string) error{
+			func(p string) error { _, err := Load(p); return err },
+			func(p string) error { _, err := PeekKind(p); return err },
+		} {
+			err := load(path)
+			newer := err != nil && strings.Contains(err.Error(), "newer")
+			switch {
+			case resealed && ver > FormatVersion && string(b[:8]) == Magic:
+				if !newer {
+					t.Fatalf("%s, checksum recomputed: %v, want newer", what, err)
+				}
+			case newer:
+				t.Fatalf("%s: %v", what, err)
+			case !resealed && err == nil && !bytes.Equal(b, orig):
+				// Only PeekKind may miss damage after the header.
+				if _, lerr := Load(path); lerr == nil {
+					t.Fatalf("%s: no error", what)
+				}
+			}
+		}
+	}
+	for i := 0; i < prefixLen+hlen; i++ {
+		for _, x := range []byte{0x01, 0x02, 0x10, 0x80, 0xff} {
+			b := append([]byte{}, orig...)
+			b[i] ^= x
+			what := fmt.Sprintf("byte %d ^ %#x", i, x)
+			check(b, what, false)
+			if i >= 8 && i < 12 {
+				check(reseal(b), what, true)
+			}
+		}
+	}
+	// The QA case: version 1 read as 257.
+	b := append([]byte{}, orig...)
+	b[9] = 1
+	if _, err := Decode(bytes.NewReader(b), int64(len(b))); err == nil || err.Error() != "checkpoint: checksum mismatch (file corrupted or truncated)" {
+		t.Errorf("version 257 by corruption: %v", err)
+	}
+	// An unknown dtype is corruption unless the checksum holds.
+	b = bytes.Replace(append([]byte{}, orig...), []byte(`"dtype":"f32"`), []byte(`"dtype":"f16"`), 1)
+	if _, err := Decode(bytes.NewReader(b), int64(len(b))); err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
+		t.Errorf("damaged dtype: %v", err)
+	}
+	if _, err := Decode(bytes.NewReader(reseal(b)), int64(len(b))); err == nil || !strings.Contains(err.Error(), `unknown dtype "f16"`) {
+		t.Errorf("unknown dtype, intact file: %v", err)
 	}
 }
 
