@@ -95,6 +95,9 @@ type Estimate struct {
 	Method string  // "exact", "ais", "iwae-k5000", "is-k5000", "vlb", "ais-hmc", ...
 	Bound  string  // "" (an estimate), "lower" or "upper" (on log p(x))
 	N      int     // examples scored
+	// Quantity names what LogLik is the mean of, when it is not log p(x):
+	// "log p(x|y)" for a conditional model, "log p(y|x)" for a classifier.
+	Quantity string
 	// PerExample holds log p(x) (or its bound) for each example, when the
 	// estimator gives one.
 	PerExample []float64

@@ -604,6 +604,9 @@ func printEstimate(env *Env, a *evalArgs, kind string, est model.Estimate, secs 
 		if a.Binarize != "" {
 			res["binarize"] = a.Binarize
 		}
+		if est.Quantity != "" {
+			res["quantity"] = est.Quantity
+		}
 		for _, m := range est.Extra {
 			res[m.Name] = jsonValue(m.Value)
 		}
@@ -620,7 +623,11 @@ func printEstimate(env *Env, a *evalArgs, kind string, est model.Estimate, secs 
 			rel = "≈"
 		}
 	}
-	line := fmt.Sprintf("%s on %s (n=%d): log p(x) %s %.4f", kind, a.Data, est.N, rel, est.LogLik)
+	q := est.Quantity
+	if q == "" {
+		q = "log p(x)"
+	}
+	line := fmt.Sprintf("%s on %s (n=%d): %s %s %.4f", kind, a.Data, est.N, q, rel, est.LogLik)
 	if est.StdErr > 0 {
 		line += fmt.Sprintf(" ± %.4f", est.StdErr)
 	}
