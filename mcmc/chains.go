@@ -39,7 +39,7 @@ type Chains struct {
 	aux2   []float64
 }
 
-// NewChains starts len(x0.Rows) chains at the rows of x0 (copied) on target t, every
+// NewChains starts x0.Rows chains at the rows of x0 (copied) on target t, every
 // chain with step size stepSize, chain i drawing from rng.NewStream(seed, i). It
 // evaluates t once. It returns an error if stepSize is not positive and finite, and
 // panics if x0.Cols != t.Dim() or x0 has no rows.
@@ -148,7 +148,11 @@ func (c *Chains) decide(i int, la float64, adapt *StepAdapt) {
 		c.LogP[i] = c.logf0[i]
 	}
 	if adapt != nil {
-		adapt.update(&c.StepSize[i], &c.avg[i], ok)
+		acc := 0.0
+		if ok {
+			acc = 1
+		}
+		adapt.update(&c.StepSize[i], &c.avg[i], acc)
 	}
 }
 
@@ -161,20 +165,20 @@ func (c *Chains) rows(fn func(i int)) {
 	})
 }
 
-// StepAdapt adapts each chain's step size towards a target acceptance rate after
-// every transition, as Wu et al.'s AIS code does (after the deeplearning.net HMC
-// tutorial, but per chain so that chains stay independent):
+// StepAdapt adapts a step size towards a target acceptance rate after every
+// transition, by the rule of Wu et al.'s AIS code (after the deeplearning.net HMC
+// tutorial):
 //
 //	ε ← clamp(ε · (ā > Target ? Inc : Dec), Min, Max),
-//	ā ← Slowness·ā + (1 − Slowness)·[accepted],
+//	ā ← Slowness·ā + (1 − Slowness)·a,
 //
-// ā starting at Target; ε is updated from ā before ā sees the current decision, as in
-// their code. Zero fields take their defaults: Target 0.65, Inc 1.02, Dec 0.98,
-// Min 1e-4, Max 0.5, Slowness 0.9 (Wu, Burda, Salakhutdinov & Grosse 2017,
-// github.com/tonywu95/eval_gen). Adapting while sampling makes the chain
-// non-Markovian: adapt during a warm-up, then sample with a fixed step size. In AIS
-// the adaptation runs between intermediate distributions, as in Wu et al.; its effect
-// on the bias of the estimate is not accounted for (the tests bound it empirically).
+// a the fraction accepted in the transition, ā starting at Target; ε is updated from
+// ā before ā sees a, as in their code. Zero fields take their defaults: Target 0.65,
+// Inc 1.02, Dec 0.98, Min 1e-4, Max 0.5, Slowness 0.9 (Wu, Burda, Salakhutdinov &
+// Grosse 2017, github.com/tonywu95/eval_gen). The samplers (HMC, MALA) adapt each
+// chain from its own acceptance: that makes the chain non-Markovian, so adapt during
+// a warm-up, then sample with the step sizes fixed. AISDecoder adapts through pilot
+// chains instead (see DecoderAISConfig).
 type StepAdapt struct {
 	Target, Inc, Dec, Min, Max, Slowness float64
 }
@@ -214,9 +218,10 @@ func (a StepAdapt) Validate() error {
 	return nil
 }
 
-// update adapts one chain's step size eps and moving-average acceptance avg after a
-// decision (accepted or not). a must have its defaults filled in.
-func (a *StepAdapt) update(eps, avg *float64, accepted bool) {
+// update adapts a step size eps and its moving-average acceptance avg (NaN: not
+// started) after a transition in which the fraction acc of proposals was accepted.
+// a must have its defaults filled in.
+func (a *StepAdapt) update(eps, avg *float64, acc float64) {
 	if math.IsNaN(*avg) {
 		*avg = a.Target
 	}
@@ -225,10 +230,6 @@ func (a *StepAdapt) update(eps, avg *float64, accepted bool) {
 		e = *eps * a.Inc
 	}
 	*eps = min(max(e, a.Min), a.Max)
-	acc := 0.0
-	if accepted {
-		acc = 1
-	}
 	*avg = a.Slowness**avg + (1-a.Slowness)*acc
 }
 
