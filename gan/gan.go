@@ -95,7 +95,7 @@ type Model struct {
 	// scratch
 	zin, fake, din, dl, dfake *tensor.Mat
 	dGrad                     [][]float32
-	labels                                 []int
+	labels                    []int
 }
 
 // EpochLog is one epoch's mean losses and discriminator outputs.

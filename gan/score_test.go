@@ -1,0 +1,88 @@
+package gan
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/nn"
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
+	"gonum.org/v1/gonum/mat"
+)
+
+// With a linear generator G(z) = zW + b the decoder model is probabilistic
+// PCA: p(x) = N(x; b, WᵀW + σ² I) in closed form. Score's AIS-HMC estimate
+// agrees within three standard errors.
+func TestScoreMatchesProbabilisticPCA(t *testing.T) {
+	const latent, dim, n = 2, 5, 8
+	const sigma2 = 0.05
+	s := rng.New(4)
+	lin := nn.NewLinear(latent, dim, nn.Glorot, s)
+	for i := range lin.B.W {
+		lin.B.W[i] = float32(0.3 * s.NormFloat64())
+	}
+	m := &Model{Arch: KindMLP, Cfg: Config{Latent: latent}, dim: dim, G: nn.NewSequential(lin)}
+	m.EMA = nn.NewEMA(m.G.Params())
+	// Simulate data from the model.
+	x := tensor.New(n, dim)
+	z := tensor.New(n, latent)
+	s.FillNormal(z.Data, 0, 1)
+	mean := lin.Forward(z)
+	for i := 0; i < n; i++ {
+		for j := 0; j < dim; j++ {
+			x.Set(i, j, mean.At(i, j)+float32(math.Sqrt(sigma2)*s.NormFloat64()))
+		}
+	}
+	// Closed form.
+	w := mat.NewDense(latent, dim, nil)
+	for i := 0; i < latent; i++ {
+		for j := 0; j < dim; j++ {
+			w.Set(i, j, float64(lin.W.W[i*dim+j]))
+		}
+	}
+	cov := mat.NewSymDense(dim, nil)
+	cov.SymOuterK(1, w.T())
+	for j := 0; j < dim; j++ {
+		cov.SetSym(j, j, cov.At(j, j)+sigma2)
+	}
+	mu := make([]float64, dim)
+	for j := range mu {
+		mu[j] = float64(lin.B.W[j])
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(cov) {
+		t.Fatal("covariance not positive definite")
+	}
+	var exact float64
+	r := mat.NewVecDense(dim, nil)
+	var sol mat.VecDense
+	for i := 0; i < n; i++ {
+		for j := 0; j < dim; j++ {
+			r.SetVec(j, float64(x.At(i, j))-mu[j])
+		}
+		if err := chol.SolveVecTo(&sol, r); err != nil {
+			t.Fatal(err)
+		}
+		exact += -0.5 * (float64(dim)*math.Log(2*math.Pi) + chol.LogDet() + mat.Dot(r, &sol))
+	}
+	exact /= n
+	steps := 1000
+	if testing.Short() {
+		steps = 200
+	}
+	est, err := m.Score(context.Background(), &dataset.Dataset{X: x}, model.ScoreOptions{Seed: 2,
+		Family: &EvalConfig{Sigma2: sigma2, Chains: 16, Steps: steps, Leapfrog: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("AIS-HMC %.4f ± %.4f, exact %.4f", est.LogLik, est.StdErr, exact)
+	if math.Abs(est.LogLik-exact) > 3*est.StdErr+0.02 {
+		t.Errorf("AIS-HMC %.4f ± %.4f, exact %.4f: more than 3 standard errors apart", est.LogLik, est.StdErr, exact)
+	}
+	if est.Method != "ais-hmc" || est.Bound != "lower" || len(est.PerExample) != n {
+		t.Errorf("estimate %+v", est)
+	}
+}
