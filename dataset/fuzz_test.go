@@ -205,6 +205,51 @@ func FuzzCSV(f *testing.F) {
 	})
 }
 
+// stdinSeeds pairs inputs of every streaming format with format= options.
+func stdinSeeds() (bs [][]byte, formats []string) {
+	opts := []string{"", "npy", "idx", "amat", "csv", "npz"}
+	var all [][]byte
+	all = append(all, npySeeds()...)
+	all = append(all, idxSeeds()...)
+	all = append(all, amatSeeds()...)
+	for _, c := range csvSeeds() {
+		all = append(all, []byte(c))
+	}
+	for i, b := range all {
+		bs, formats = append(bs, b), append(formats, opts[i%len(opts)])
+	}
+	return bs, formats
+}
+
+// FuzzStdin: Load("-") on any bytes, sniffed or with a format= option, gives
+// a consistent data set whose Source counts its rows, or a one-line error
+// naming stdin (or the spec).
+func FuzzStdin(f *testing.F) {
+	bs, formats := stdinSeeds()
+	for i := range bs {
+		f.Add(bs[i], formats[i])
+	}
+	f.Fuzz(func(t *testing.T, b []byte, format string) {
+		spec := "-"
+		if format != "" {
+			spec += ":format=" + format
+		}
+		d, err := Load(spec, Options{Stdin: bytes.NewReader(b)})
+		if err != nil {
+			if msg := err.Error(); !strings.HasPrefix(msg, "dataset: ") || strings.Contains(msg, "\n") {
+				t.Fatalf("bad error %q", msg)
+			}
+			return
+		}
+		if d.X.Rows*d.X.Cols != len(d.X.Data) || (d.Labels != nil && len(d.Labels) != d.Len()) {
+			t.Fatalf("inconsistent dataset")
+		}
+		if want := fmt.Sprintf("stdin: read %d rows of %d values", d.Len(), d.Dim()); !strings.HasPrefix(d.Source, want) {
+			t.Fatalf("Source %q, want it to start %q", d.Source, want)
+		}
+	})
+}
+
 func specSeeds() []string {
 	return []string{"mnist", "mnist:test", "bars:4,n=10", "ising:L=4,T=2.27,n=20000", "shapes,n=3",
 		"x.csv:label=last", ":", "a:,", "a:b,c=d,e", `C:\x.npy:scale=2`, "bars:3,seed=1,seed=2", " "}
@@ -328,6 +373,10 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	}
 	for i, s := range specSeeds() {
 		write("FuzzSpec", i, "string("+strconv.Quote(s)+")")
+	}
+	stdinBytes, stdinFormats := stdinSeeds()
+	for i := range stdinBytes {
+		write("FuzzStdin", i, bs(stdinBytes[i]), "string("+strconv.Quote(stdinFormats[i])+")")
 	}
 	for i, b := range pngSeeds(t) {
 		write("FuzzPNG", i, bs(b))
