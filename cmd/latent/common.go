@@ -236,6 +236,9 @@ func (a *sampleArgs) parse(fs *flag.FlagSet, args []string) error {
 // are two names for the same thing: score only the first N examples.
 type evalArgs struct {
 	Model, Data, Binarize string
+	Per, FID              string
+	FIDN                  int
+	SkipLL                bool
 	Limit                 int
 	Seed                  uint64
 	JSON, Force           bool

@@ -188,3 +188,37 @@ func TestDataShowScatterAndSpecHelp(t *testing.T) {
 		t.Errorf("data show -h: %q", h)
 	}
 }
+
+// eval --fid scores any sampler's samples with a classifier file: FID and class
+// fractions beside (or, with --skip-ll, instead of) the log-likelihood.
+func TestEvalFIDWithClassifier(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	cls := filepath.Join(dir, "cls.model")
+	spec := "shapes,n=300,size=16"
+	ok(t, "train", "classifier", "--data", spec, "--epochs", "1", "--width", "4", "--features", "8", "--out", cls)
+	px := filepath.Join(dir, "px.model")
+	ok(t, "train", "pixels", "--data", spec, "--dist", "gaussian", "--out", px)
+	ev := jsonOf(t, "eval", "--model", px, "--data", spec, "--fid", cls, "--fid-n", "100", "--json")
+	fid, okf := ev["fid"].(float64)
+	if !okf || !(fid > 0) || ev["fid_n"].(float64) != 100 {
+		t.Errorf("fid %v in %v", ev["fid"], ev)
+	}
+	if fr, okc := ev["class_fractions"].([]any); !okc || len(fr) != 3 {
+		t.Errorf("class_fractions %v", ev["class_fractions"])
+	}
+	if _, has := ev["log_likelihood"]; !has {
+		t.Error("log_likelihood missing")
+	}
+	ev = jsonOf(t, "eval", "--model", px, "--data", spec, "--fid", cls, "--fid-n", "50", "--skip-ll", "--json")
+	if ev["log_likelihood"] != nil || ev["fid"] == nil {
+		t.Errorf("--skip-ll: %v", ev)
+	}
+	fails(t, 2, []string{"eval", "--model", px, "--data", spec, "--skip-ll"}, "--skip-ll")
+	fails(t, 1, []string{"eval", "--model", px, "--data", spec, "--fid", px}, "--fid")
+	// The classifier's own eval: accuracy and log p(y|x).
+	cl := jsonOf(t, "eval", "--model", cls, "--data", spec, "--json")
+	if cl["quantity"] != "log p(y|x)" || cl["accuracy"] == nil {
+		t.Errorf("classifier eval: %v", cl)
+	}
+}

@@ -510,13 +510,16 @@ func loadModel(path string) (model.Model, *model.Settings, error) {
 func evalFlagSet(fam *model.Family) (*flag.FlagSet, *evalArgs, *string, any) {
 	fs := newFlags("eval")
 	a := evalFlags(fs)
-	perExample := fs.String("per-example", "", "also write each example's log-likelihood to this .npy or .csv file")
+	fs.StringVar(&a.Per, "per-example", "", "also write each example's log-likelihood to this .npy or .csv file")
+	fs.StringVar(&a.FID, "fid", "", "classifier model file: also report the FID of samples against --data in its features, and their class fractions")
+	fs.IntVar(&a.FIDN, "fid-n", 10000, "samples (and data examples) for --fid")
+	fs.BoolVar(&a.SkipLL, "skip-ll", false, "with --fid: skip the log-likelihood")
 	var fcfg any
 	if fam != nil && fam.EvalConfig != nil {
 		fcfg = fam.EvalConfig()
 		model.Bind(fs, fcfg)
 	}
-	return fs, a, perExample, fcfg
+	return fs, a, &a.Per, fcfg
 }
 
 func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
@@ -543,12 +546,18 @@ func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
 			return err
 		}
 	}
+	if a.SkipLL && a.FID == "" {
+		return usagef("--skip-ll: only with --fid (otherwise there is nothing to report)")
+	}
+	if a.FIDN < 2 {
+		return usagef("--fid-n: must be >= 2, got %d", a.FIDN)
+	}
 	m, s, err := loadModel(a.Model)
 	if err != nil {
 		return err
 	}
 	sc, ok := m.(model.Scorer)
-	if !ok {
+	if !ok && !a.SkipLL {
 		return fmt.Errorf("eval: a %s model defines no log-likelihood", fam.Name)
 	}
 	if a.Binarize == "" && s != nil {
@@ -565,6 +574,7 @@ func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
 	if d.Dim() != m.Dim() {
 		return fmt.Errorf("--data %s: rows have %d values, the model %d", a.Data, d.Dim(), m.Dim())
 	}
+	ref := d.X
 	if a.Limit > 0 && a.Limit < d.Len() {
 		d.X = d.X.Slice(0, a.Limit)
 		if d.Labels != nil {
@@ -577,9 +587,18 @@ func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
 	ctx, stop := signalContext(env)
 	defer stop()
 	start := time.Now()
-	est, err := sc.Score(ctx, d, model.ScoreOptions{Seed: a.Seed, Family: fcfg, Data: a.Data})
-	if err != nil {
-		return asUsage(err)
+	est := model.Estimate{LogLik: math.NaN(), Method: "skipped (--skip-ll)", N: d.Len()}
+	if !a.SkipLL {
+		if est, err = sc.Score(ctx, d, model.ScoreOptions{Seed: a.Seed, Family: fcfg, Data: a.Data}); err != nil {
+			return asUsage(err)
+		}
+	}
+	if a.FID != "" {
+		q, err := sampleQuality(ctx, m, ref, a.FID, a.FIDN, a.Seed)
+		if err != nil {
+			return err
+		}
+		est.Extra = append(est.Extra, q...)
 	}
 	secs := time.Since(start).Seconds()
 	if *perExample != "" {
