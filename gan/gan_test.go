@@ -13,26 +13,12 @@ import (
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/rng"
-	"github.com/latent-ml/latent/tensor"
 )
 
-// ring returns n points of a mixture of 8 Gaussians (σ = 0.02) on a circle of
-// radius 0.35 around (0.5, 0.5), the standard mode-collapse test (Metz et al.
-// 2017), inside [0, 1]².
 func ring(n int, seed uint64) (*dataset.Dataset, [][2]float64) {
-	s := rng.New(seed)
-	centres := make([][2]float64, 8)
-	for k := range centres {
-		a := 2 * math.Pi * float64(k) / 8
-		centres[k] = [2]float64{0.5 + 0.35*math.Cos(a), 0.5 + 0.35*math.Sin(a)}
-	}
-	x := tensor.New(n, 2)
-	for i := 0; i < n; i++ {
-		c := centres[s.IntN(8)]
-		x.Set(i, 0, float32(c[0]+0.02*s.NormFloat64()))
-		x.Set(i, 1, float32(c[1]+0.02*s.NormFloat64()))
-	}
-	return &dataset.Dataset{Name: "ring", X: x}, centres
+	d, c := Ring(n, 0.02, rng.New(seed))
+	d.Labels, d.NumClasses = nil, 0
+	return d, c
 }
 
 func train(t *testing.T, d *dataset.Dataset, cfg Config, epochs int, out string) *Model {
