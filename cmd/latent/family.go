@@ -16,6 +16,7 @@ import (
 
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/model"
 )
 
@@ -330,6 +331,7 @@ func signalContext(env *Env) (context.Context, func()) {
 			cancel()
 			select {
 			case <-ch:
+				atomicfile.RemoveInFlight() // a save cut short leaves no temporary file
 				os.Exit(130)
 			case <-done:
 			}
