@@ -56,15 +56,17 @@ const specHelp = `SPEC: a named data set with an optional split and options, or 
   shapes[,n=1000,size=28]                   squares, ellipses and triangles
   PATH                                      .npy, .npz, .csv, .amat, IDX, or a folder of PNGs
                                             (an existing path is always a path, even with : or ,)
+  -                                         standard input: CSV, .npy, IDX or amat (format=)
 Options are key=value after a comma: PATH,scale=255 or mnist:test,n=1000.
   scale=none|max|minmax|NUMBER   divide the values (default 255 for 8-bit data, else none)
   labels=FILE                    labels for .npy and IDX files (default FILE.labels.npy beside it)
   x=KEY,y=KEY                    the arrays of an .npz file to use as data and labels
-  header=true|false              whether a CSV file's first row names its columns (default: detected)
-  sep=,|;|tab|space              a CSV file's separator (default: detected)
+  header=true|false|auto         whether a CSV file's first row names its columns (auto: when
+                                 none of its fields is a number)
+  sep=comma|tab|semicolon|space  a CSV file's separator (default: the most frequent on line 1)
+  format=csv|npy|idx|amat        the format of standard input (default: from its first bytes)
   label=COLUMN                   a CSV column (name or 0-based index) holding labels
-  n=COUNT                        the first COUNT examples (generated sets: how many to make)
-  seed=S                         the generator's seed (generated sets)
+  n=COUNT, seed=S                generated sets: how many examples to make, and the seed
 --binarize threshold|stochastic|dynamic turns [0, 1] data into binary data: a threshold at
 0.5, one fixed random draw, or (training only) a fresh draw for every mini-batch.
 `
