@@ -119,28 +119,59 @@ func (j *poolJob) work() {
 // ~30 µs on the 2-core development VM, the length of a whole small job), while
 // polling sees a new job within a few hundred nanoseconds. Training loops issue a
 // job every few tens of microseconds, so their helpers never block.
+//
+// Each side of the protocol is one atomic word whose read-modify-write operations
+// decide, by the value they return, who must send a token on a channel, so that a
+// token is sent exactly when the other side has committed to receive it:
+//
+//   - Hand-over, helper.state: run swaps in helperJob and sends on wake only if the
+//     Swap returned helperAsleep; a helper that stops polling blocks on wake only if
+//     its CompareAndSwap helperIdle → helperAsleep succeeded (if it failed, the job is
+//     there). The helper resets the word to helperIdle when it takes the job, before
+//     it counts itself out of the job, so run (which waits for that) never hands a
+//     job to a helper that has not taken the last one, and an asleep state always
+//     belongs to the next hand-over.
+//   - Completion, pool.pending: the number of helpers still working on the job, plus
+//     waitBit once the caller blocks. The caller blocks on done only if its Or
+//     found helpers still working; the helper whose decrement leaves exactly waitBit
+//     sends.
+//
+// Until issue 13 the hand-over used two words per helper, a sequence number and a
+// sleeping flag: run incremented the sequence, then sent a token if it could clear
+// the flag. Between those two steps a polling helper could take job k, finish it,
+// count itself out and set the flag to block for job k+1; run cleared that flag as
+// if it were job k's and sent a token, which the helper took for job k+1. It ran the
+// job's (empty) remainder and counted itself out a second time (pending went to −1,
+// or reached 0 early), and from then on waited for a sequence number one ahead. The
+// caller blocked on done for a count that never reached waitBit and the helper on
+// wake: the hang of issue 13. TestPoolProtocolModel checks both protocols over every
+// interleaving of their atomic steps.
 type pool struct {
 	mu      sync.Mutex // held by the goroutine whose job is running
 	job     poolJob
 	helpers []*helper
 	start   sync.Mutex // guards helpers
-	// state is the number of helpers of the running job that have not finished
-	// it, plus waitBit once the caller blocks on done (one word, so that the last
-	// helper's decrement itself decides whether it must send).
-	state atomic.Int64
-	done  chan struct{}
+	// pending is the number of helpers of the running job that have not finished
+	// it, plus waitBit once the caller blocks on done.
+	pending atomic.Int64
+	done    chan struct{}
 }
 
 const waitBit = 1 << 40
 
-// helper is one helper goroutine's mailbox: run increments seq to hand it a job,
-// and sends on wake when the helper said (sleeping) that it blocks.
+// Values of helper.state.
+const (
+	helperIdle   = iota // between jobs, awake (polling, or about to block)
+	helperAsleep        // between jobs, blocked on wake (or about to block)
+	helperJob           // a job has been handed over and not yet taken
+)
+
+// helper is one helper goroutine's mailbox.
 type helper struct {
-	index    int // helpers[index]: runs with the caller and index other helpers
-	seq      atomic.Uint64
-	sleeping atomic.Bool
-	wake     chan struct{}
-	_        [64]byte // keep helpers' words on separate cache lines
+	index int          // helpers[index]: runs with the caller and index other helpers
+	state atomic.Int32 // helperIdle, helperAsleep or helperJob
+	wake  chan struct{}
+	_     [64]byte // keep helpers' words on separate cache lines
 }
 
 // spinWait is how long an idle helper, or a caller waiting for its helpers, polls
@@ -156,22 +187,28 @@ func (p *pool) run(w int) {
 	if len(p.helpers) < nh {
 		p.grow(nh)
 	}
-	p.state.Store(int64(nh))
+	p.pending.Store(int64(nh))
 	for _, h := range p.helpers[:nh] {
-		h.seq.Add(1)
-		if h.sleeping.Load() && h.sleeping.CompareAndSwap(true, false) {
-			h.wake <- struct{}{}
+		poolTestHook(hookHandOver)
+		switch h.state.Swap(helperJob) {
+		case helperAsleep:
+			poolTestHook(hookWake)
+			h.wake <- struct{}{} // never blocks: the helper took the last token
+		case helperJob:
+			panic("tensor: pool: job handed to a helper that has not taken the last one")
 		}
 	}
 	p.job.work()
+	poolTestHook(hookCallerPoll)
 	// Poll only while every participant can have a processor: a poller occupying
 	// one that a helper is waiting for would delay the job itself.
 	spin := newSpinner(w)
-	for p.state.Load() != 0 && spin.more() {
+	for p.pending.Load() != 0 && spin.more() {
 	}
+	poolTestHook(hookCallerBlock)
 	// Block, unless the helpers have finished; the helper whose decrement leaves
 	// exactly waitBit sends.
-	if p.state.Load() != 0 && p.state.Or(waitBit) != 0 {
+	if p.pending.Load() != 0 && p.pending.Or(waitBit) != 0 {
 		<-p.done
 	}
 }
@@ -187,22 +224,48 @@ func (p *pool) grow(n int) {
 }
 
 func (p *pool) helper(h *helper) {
-	for job := uint64(1); ; job++ { // waits for the job-th hand-over
+	for {
 		spin := newSpinner(h.index + 2)
-		for h.seq.Load() < job && spin.more() {
+		for h.state.Load() != helperJob && spin.more() {
 		}
-		if h.seq.Load() < job {
-			// Block, unless the job arrives after sleeping is set: then the
-			// CompareAndSwap decides whether run saw sleeping (and sends) or not.
-			h.sleeping.Store(true)
-			if h.seq.Load() < job || !h.sleeping.CompareAndSwap(true, false) {
-				<-h.wake
-			}
+		poolTestHook(hookHelperSleep)
+		// Block, unless the job has arrived (then the CompareAndSwap fails: run
+		// found the helper awake and sends nothing). Only this goroutine moves
+		// the word away from helperJob, so a Load that sees it is final.
+		if h.state.Load() != helperJob && h.state.CompareAndSwap(helperIdle, helperAsleep) {
+			<-h.wake
 		}
+		poolTestHook(hookHelperTake)
+		h.state.Store(helperIdle) // state is helperJob: take the job
 		p.job.work()
-		if p.state.Add(-1) == waitBit {
+		poolTestHook(hookHelperDone)
+		if p.pending.Add(-1) == waitBit {
+			poolTestHook(hookHelperSend)
 			p.done <- struct{}{}
 		}
+	}
+}
+
+// The steps of the protocol at which poolTestHook calls the test's hook.
+const (
+	hookHandOver    = iota // run: before handing the job to the next helper
+	hookWake               // run: that helper was asleep, before the wake-up token
+	hookCallerPoll         // run: the caller's share done, before it polls
+	hookCallerBlock        // run: polling over, before the caller decides to block
+	hookHelperSleep        // helper: polling over, before it decides to block
+	hookHelperTake         // helper: its job has come, before it takes it
+	hookHelperDone         // helper: job done, before it counts itself out
+	hookHelperSend         // helper: last one out while the caller blocks, before sending
+	numPoolHooks
+)
+
+// poolHook, when set (only by tests), is called at each step of the protocol, so
+// that a stress test can stall either side at any point.
+var poolHook atomic.Pointer[func(at int)]
+
+func poolTestHook(at int) {
+	if f := poolHook.Load(); f != nil {
+		(*f)(at)
 	}
 }
 
