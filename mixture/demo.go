@@ -66,7 +66,7 @@ func demoGMM(ctx context.Context, dir string, seed uint64) error {
 	}
 	g := m.Gaussian()
 	if err := SaveComponents(filepath.Join(dir, "gmm-blobs-components.png"),
-		"GMM (K=3, full): predicted component, means, 2σ ellipses", g, d.X); err != nil {
+		"GMM (K=3, full): predicted component, means, 2-sigma ellipses", g, d.X); err != nil {
 		return err
 	}
 	model.Logf(ctx, "gmm: %d EM iterations (converged %v), log-likelihood %.4f nats/point, BIC %.1f",

@@ -180,25 +180,26 @@ func newBMM(c any, d *dataset.Dataset, s *model.Settings) (model.Trainer, error)
 }
 
 // checkTrainData checks that the data can be fitted with k components: finite
-// values (in [0, 1] for a Bernoulli mixture) and at least k examples.
+// values (in [0, 1] for a Bernoulli mixture) and at least k examples. The CLI
+// names the data in front of an error that is not a flag's.
 func checkTrainData(d *dataset.Dataset, k int, spec string, unit bool) error {
 	if k > d.Len() {
 		return model.Flagf("components", "%d is more than the %d examples in %s", k, d.Len(), spec)
 	}
-	return checkValues(d.X, spec, unit)
+	return checkValues(d.X, unit)
 }
 
 // checkValues returns an error naming the first value of x that is not finite,
 // or, with unit set, not in [0, 1].
-func checkValues(x *tensor.Mat, spec string, unit bool) error {
+func checkValues(x *tensor.Mat, unit bool) error {
 	for i := 0; i < x.Rows; i++ {
 		for j, v := range x.Row(i) {
 			f := float64(v)
 			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return fmt.Errorf("%s: row %d column %d is %v", spec, i, j, v)
+				return fmt.Errorf("row %d column %d is %v", i, j, v)
 			}
 			if unit && (v < 0 || v > 1) {
-				return fmt.Errorf("%s: row %d column %d is %v, and a Bernoulli mixture needs values in [0, 1] (scale the data, or --binarize)", spec, i, j, v)
+				return fmt.Errorf("row %d column %d is %v, and a Bernoulli mixture needs values in [0, 1] (scale the data, or --binarize)", i, j, v)
 			}
 		}
 	}

@@ -29,8 +29,8 @@ func (m *Mixture) project(d *dataset.Dataset) (*tensor.Mat, error) {
 	if d.Dim() != m.dim {
 		return nil, fmt.Errorf("%s has %d values per example, the model %d", d.Name, d.Dim(), m.dim)
 	}
-	if err := checkValues(d.X, d.Name, m.kind == KindBernoulli); err != nil {
-		return nil, err
+	if err := checkValues(d.X, m.kind == KindBernoulli); err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Name, err)
 	}
 	if m.PCA != nil {
 		return m.PCA.Transform(d.X), nil

@@ -90,7 +90,7 @@ func (m *Mixture) Pictures(ctx context.Context, dir string, d *dataset.Dataset, 
 	out = append(out, p)
 	if g, ok := r.m.(*GaussianMixture); ok && m.PCA == nil && g.D == 2 && d.Dim() == 2 {
 		p := filepath.Join(dir, "components.png")
-		title := fmt.Sprintf("gmm (K=%d, %s): components, means, 2σ ellipses", g.K, g.Covariance)
+		title := fmt.Sprintf("gmm (K=%d, %s): components, means, 2-sigma ellipses", g.K, g.Covariance)
 		if err := SaveComponents(p, title, g, d.X); err != nil {
 			return out, err
 		}
