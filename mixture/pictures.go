@@ -72,7 +72,7 @@ func SaveComponents(path, title string, g *GaussianMixture, x *tensor.Mat) error
 // restart's trace of F); for a Gaussian mixture of 2-D data, components.png
 // (the points by component, the means and 2σ ellipses); and for image data,
 // means.png (the component means, or a Bernoulli mixture's probabilities, each
-// captioned with its weight).
+// captioned with its weight in percent).
 func (m *Mixture) Pictures(ctx context.Context, dir string, d *dataset.Dataset, final bool, seed uint64) ([]string, error) {
 	if len(m.restarts) == 0 {
 		return nil, nil
@@ -115,8 +115,11 @@ func (m *Mixture) Pictures(ctx context.Context, dir string, d *dataset.Dataset, 
 			}
 		}
 		captions := make([]string, len(weights))
-		for i, w := range weights {
-			captions[i] = fmt.Sprintf("%.2f", w)
+		for i, w := range weights { // in percent, at most 4 characters under a 28-pixel tile
+			captions[i] = fmt.Sprintf("%.1f%%", 100*w)
+			if w >= 0.0995 {
+				captions[i] = fmt.Sprintf("%.0f%%", 100*w)
+			}
 		}
 		p := filepath.Join(dir, "means.png")
 		if err := (viz.Grid{Height: h, Width: w, Channels: c, Captions: captions}).Save(p, img); err != nil {
