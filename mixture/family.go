@@ -147,9 +147,16 @@ type Mixture struct {
 	best     int
 
 	// not saved: recomputed from the data and the parameters
-	work   emWork
+	// work holds the E-step buffers: one per restart when they fit in
+	// workBudget bytes, else one shared (each restart then recomputes its log
+	// joints at the start of its iteration).
+	work   []emWork
 	x, src *tensor.Mat // the data EM fits (projected), and the matrix it came from
 }
+
+// workBudget bounds the memory of per-restart E-step buffers (n×K log joints
+// and responsibilities, float64). A variable for the tests.
+var workBudget float64 = 256 << 20
 
 // restart is one EM run: its parameters and its progress.
 type restart struct {
@@ -290,7 +297,7 @@ func (m *Mixture) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error
 		if err := ctx.Err(); err != nil {
 			return model.Stats{}, err
 		}
-		if err := r.run.iterate(r.m, &m.work, m.x, f.Tol, nil); err != nil {
+		if err := r.run.iterate(r.m, &m.work[i%len(m.work)], m.x, f.Tol, nil); err != nil {
 			return model.Stats{}, m.explain(err, i)
 		}
 	}
@@ -321,7 +328,12 @@ func (m *Mixture) prepare(ctx context.Context, x *tensor.Mat) error {
 		if m.PCA != nil {
 			m.x = m.PCA.Transform(x)
 		}
-		m.work.fresh = nil
+		f := m.flags()
+		n := 1
+		if float64(f.NInit)*float64(m.x.Rows)*float64(f.Components)*16 <= workBudget {
+			n = f.NInit
+		}
+		m.work = make([]emWork, n)
 	}
 	if len(m.restarts) > 0 {
 		return nil

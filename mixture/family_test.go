@@ -105,6 +105,12 @@ func TestFamilyResumeBitIdentical(t *testing.T) {
 			if c := trainFile(t, c.kind, c.cfg, c.d, 6, 0); !bytes.Equal(a, c) {
 				t.Errorf("two identical runs give different files")
 			}
+			// Restarts sharing one set of E-step buffers give the same numbers.
+			defer func(b float64) { workBudget = b }(workBudget)
+			workBudget = 0
+			if c := trainFile(t, c.kind, c.cfg, c.d, 6, 0); !bytes.Equal(a, c) {
+				t.Errorf("shared E-step buffers give a different file")
+			}
 		})
 	}
 }
