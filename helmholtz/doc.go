@@ -24,4 +24,9 @@
 // a stochastic lower bound in expectation (Jensen) that tends to log p(x) as k grows;
 // k = 1 gives the ELBO. Log-weights accumulate in float64 and are combined by a
 // float64 log-sum-exp. For tiny models ExactLogProb enumerates every hidden state.
+//
+// The package registers the model family "helmholtz" with package model (Config,
+// EvalConfig, SampleConfig): Trainer takes its mini-batches from the training
+// driver, which owns the shuffle, dynamic binarisation and saving, and steps
+// with nn.Adam on the gradient of the negated wake-sleep objective.
 package helmholtz

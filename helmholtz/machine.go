@@ -251,7 +251,10 @@ func (m *Machine) Sample(n int, s *rng.Stream) (x, mean *tensor.Mat) {
 // ISConfig sets the importance-sampling estimate of log p(x).
 type ISConfig struct {
 	K    int    // samples per example (k = 5000 for reported figures); 0 means 5000
-	Seed uint64 // example n uses stream (Seed, n): the estimate does not depend on batching
+	Seed uint64 // example n uses stream (Seed, Offset+n): the estimate does not depend on batching
+	// Offset is the index of the first row of x in the whole data set, so that
+	// scoring it in pieces gives the same numbers as in one go.
+	Offset int
 }
 
 // blockRows is the number of rows per batched pass in LogProb.
@@ -287,7 +290,7 @@ func (m *Machine) LogProb(dst []float64, x *tensor.Mat, cfg ISConfig) []float64 
 			ne := e1 - e0
 			ex := make([]*rng.Stream, ne)
 			for e := range ex {
-				ex[e] = rng.NewStream(cfg.Seed, uint64(e0+e))
+				ex[e] = rng.NewStream(cfg.Seed, uint64(cfg.Offset+e0+e))
 			}
 			for done := 0; done < k; done += spb {
 				ns := min(spb, k-done)
@@ -317,14 +320,27 @@ func (m *Machine) LogProb(dst []float64, x *tensor.Mat, cfg ISConfig) []float64 
 	return dst
 }
 
-// MeanLogProb returns the mean of LogProb over the rows of x, summed in float64 in
-// row order.
-func (m *Machine) MeanLogProb(x *tensor.Mat, cfg ISConfig) float64 {
-	var s float64
-	for _, v := range m.LogProb(nil, x, cfg) {
-		s += v
+// MeanStdErr returns the mean of the per-example estimates v and its standard
+// error over the examples,
+//
+//	mean = (1/n) Σ_n v_n,   se = √( (1/n) Σ_n (v_n − mean)² / n ),
+//
+// summed in float64 in row order. It is the spread of log p(x) over the data
+// scored, not the Monte Carlo error of each v_n (small for large k).
+func MeanStdErr(v []float64) (mean, se float64) {
+	if len(v) == 0 {
+		return math.NaN(), 0
 	}
-	return s / float64(x.Rows)
+	for _, x := range v {
+		mean += x
+	}
+	n := float64(len(v))
+	mean /= n
+	var sq float64
+	for _, x := range v {
+		sq += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(sq / n / n)
 }
 
 func logMeanExp(v []float64) float64 {

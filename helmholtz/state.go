@@ -11,10 +11,8 @@ import (
 const Kind = "helmholtz"
 
 type meta struct {
-	Sizes []int       `json:"sizes"`
-	Train TrainConfig `json:"train"`
-	Epoch int         `json:"epoch"`
-	Step  int         `json:"step"`
+	Sizes []int        `json:"sizes"`
+	Train *TrainConfig `json:"train,omitempty"`
 }
 
 // Save writes the machine into f (Kind "helmholtz"): its layer sizes and
@@ -71,30 +69,30 @@ func (m *Machine) readTensors(f *checkpoint.File, prefix string) error {
 	return nil
 }
 
-// Save writes the machine and the full training state (settings, epoch, step, Adam
-// moments, random stream) into f.
+// Save implements model.Model: the machine and the whole training state
+// (settings, Adam's step count and moments, the random stream, the bound of
+// every epoch) into f.
 func (t *Trainer) Save(f *checkpoint.File) error {
 	f.Kind = Kind
-	if err := f.SetMeta(meta{Sizes: t.M.Sizes, Train: t.Cfg, Epoch: t.Epoch, Step: t.Step}); err != nil {
+	cfg := t.Cfg
+	if err := f.SetMeta(meta{Sizes: t.M.Sizes, Train: &cfg}); err != nil {
 		return err
 	}
 	t.M.addTensors(f, "")
-	names := paramNames(t.M.Layers())
-	for i := range t.mom {
-		f.AddF32("adam.m."+names[i], []int{len(t.mom[i])}, t.mom[i])
-		f.AddF32("adam.v."+names[i], []int{len(t.vel[i])}, t.vel[i])
-	}
+	t.Opt.Save(f, "adam")
 	st, err := t.S.MarshalBinary()
 	if err != nil {
 		return err
 	}
 	f.AddBytes("rng", st)
+	f.AddF64("train.bounds", []int{len(t.Bounds)}, t.Bounds)
 	return nil
 }
 
-// LoadTrainer restores a trainer saved by Trainer.Save. The settings are those
-// saved; the caller may change Cfg.LR or Cfg.Batch afterwards (the run is then no
-// longer a bit-identical continuation).
+// LoadTrainer restores a trainer saved by Trainer.Save. A file written by
+// Machine.Save, or by a latent before the training state took this form, gives
+// a trainer with the default settings and no optimiser state: it evaluates and
+// samples, and training it starts Adam afresh.
 func LoadTrainer(f *checkpoint.File) (*Trainer, error) {
 	m, err := Load(f)
 	if err != nil {
@@ -104,21 +102,19 @@ func LoadTrainer(f *checkpoint.File) (*Trainer, error) {
 	if err := f.GetMeta(&mt); err != nil {
 		return nil, err
 	}
-	t, err := NewTrainer(m, mt.Train)
-	if err != nil {
-		return nil, fmt.Errorf("helmholtz: model file has no training state: %w", err)
+	cfg := WakeSleep()
+	if mt.Train != nil {
+		cfg = *mt.Train
 	}
-	t.Epoch, t.Step = mt.Epoch, mt.Step
-	names := paramNames(m.Layers())
-	for i := range t.mom {
-		if t.mom[i], err = f.F32("adam.m."+names[i], len(t.mom[i])); err != nil {
-			return nil, err
-		}
-		if t.vel[i], err = f.F32("adam.v."+names[i], len(t.vel[i])); err != nil {
-			return nil, err
-		}
-		t.mom[i] = append([]float32(nil), t.mom[i]...)
-		t.vel[i] = append([]float32(nil), t.vel[i]...)
+	t, err := NewTrainer(m, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("helmholtz: the file's training settings: %w", err)
+	}
+	if !has(f, "adam.t") {
+		return t, nil
+	}
+	if err := t.Opt.Load(f, "adam", t.params); err != nil {
+		return nil, err
 	}
 	st, err := f.Bytes("rng")
 	if err != nil {
@@ -127,5 +123,19 @@ func LoadTrainer(f *checkpoint.File) (*Trainer, error) {
 	if err := t.S.UnmarshalBinary(st); err != nil {
 		return nil, err
 	}
+	for _, tt := range f.Tensors {
+		if tt.Name == "train.bounds" && tt.F64 != nil {
+			t.Bounds = append([]float64(nil), tt.F64...)
+		}
+	}
 	return t, nil
+}
+
+func has(f *checkpoint.File, name string) bool {
+	for _, t := range f.Tensors {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -1,10 +1,12 @@
 package helmholtz
 
 import (
+	"context"
 	"fmt"
 	"math"
 
-	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/nn"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
@@ -20,10 +22,9 @@ type TrainConfig struct {
 	QSleep bool
 	Batch  int     // examples per step; 0 means 100
 	LR     float64 // Adam learning rate; 0 means 1e-3
-	Seed   uint64
-	// Dynamic draws a fresh binarisation of every mini-batch (values in [0, 1] are
-	// Bernoulli means), from the trainer's stream.
-	Dynamic bool `json:",omitempty"`
+	// Seed seeds the trainer's stream (Seed, 1), from which the wake samples
+	// of q and the sleep phase's dreams are drawn.
+	Seed uint64
 }
 
 // WakeSleep returns the settings of plain wake-sleep (Hinton et al. 1995).
@@ -62,26 +63,27 @@ func (c TrainConfig) Validate() error {
 	return nil
 }
 
-// Trainer trains a Machine by (reweighted) wake-sleep with Adam (Kingma & Ba 2015).
-// Its whole state (parameters, Adam moments, step, epoch, random stream) is saved by
-// Save, so a resumed run continues bit-identically.
+// Trainer trains a Machine by (reweighted) wake-sleep with nn.Adam (Kingma & Ba
+// 2015) on mini-batches the training driver hands it (model.Epoch), and is the
+// model of a helmholtz file. Its whole state (parameters, Adam's moments and
+// step count, random stream, the bound of every epoch) is saved by Save, so a
+// resumed run continues bit-identically.
 type Trainer struct {
-	M     *Machine
-	Cfg   TrainConfig
-	Epoch int // epochs completed
-	Step  int // Adam steps taken
-	S     *rng.Stream
+	M   *Machine
+	Cfg TrainConfig
+	S   *rng.Stream // the wake samples and the dreams
+	Opt *nn.Adam
+	// Bounds holds the mean training bound of every epoch trained.
+	Bounds []float64
 
-	mom, vel [][]float32 // Adam moments, as M.params()
-	grad     [][]float32
-	wake     pass
-	sleep    pass
-	streams  []*rng.Stream
-	weights  []float32 // per wake row: w̃ / Batch
-	delta    *tensor.Mat
-	batch    *tensor.Mat
-	perm     []int
-	lw       []float64
+	params  []*nn.Param // the machine's parameters (shared), G the loss gradients
+	wake    pass
+	sleep   pass
+	streams []*rng.Stream
+	weights []float32 // per wake row: w̃ / Batch
+	delta   *tensor.Mat
+	batch   *tensor.Mat
+	lw      []float64
 }
 
 func resize64(s []float64, n int) []float64 {
@@ -97,73 +99,61 @@ func NewTrainer(m *Machine, cfg TrainConfig) (*Trainer, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	t := &Trainer{M: m, Cfg: cfg, S: rng.NewStream(cfg.Seed, 1)}
-	for _, p := range m.params() {
-		t.mom = append(t.mom, make([]float32, len(p)))
-		t.vel = append(t.vel, make([]float32, len(p)))
-		t.grad = append(t.grad, make([]float32, len(p)))
+	t := &Trainer{M: m, Cfg: cfg, S: rng.NewStream(cfg.Seed, 1), Opt: nn.NewAdam(cfg.LR)}
+	names := paramNames(m.Layers())
+	for i, p := range m.params() {
+		t.params = append(t.params, &nn.Param{Name: names[i], Shape: []int{len(p)}, W: p, G: make([]float32, len(p))})
 	}
 	return t, nil
 }
 
-// Stats summarises one epoch.
-type Stats struct {
-	// Bound is the mean over examples of log (1/K) Σ_k p(x, h^(k))/q(h^(k)|x) for the
-	// wake samples (an ELBO for K = 1, a K-sample importance-weighted bound otherwise),
-	// measured with the parameters before each step.
-	Bound float64
-}
-
-// TrainEpoch runs one pass over the rows of x in a random order (batches of
-// Cfg.Batch; a last partial batch is used too).
-func (t *Trainer) TrainEpoch(x *tensor.Mat) (Stats, error) {
-	if x.Cols != t.M.Sizes[0] {
-		return Stats{}, fmt.Errorf("helmholtz: data has %d columns, model has %d visible units", x.Cols, t.M.Sizes[0])
+// Epoch implements model.Trainer: one (reweighted) wake-sleep step per
+// mini-batch of e. It returns the loss −B, B the mean over the examples of the
+// K-sample bound of the wake phase (an ELBO for K = 1), measured with the
+// parameters before each step.
+func (t *Trainer) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) {
+	if d := e.Data.Dim(); d != t.M.Sizes[0] {
+		return model.Stats{}, fmt.Errorf("helmholtz: the data have %d values per example, the model %d visible units", d, t.M.Sizes[0])
 	}
-	n := x.Rows
-	if cap(t.perm) < n {
-		t.perm = make([]int, n)
-	}
-	t.perm = t.perm[:n]
-	for i := range t.perm {
-		t.perm[i] = i
-	}
-	t.S.Shuffle(n, func(i, j int) { t.perm[i], t.perm[j] = t.perm[j], t.perm[i] })
-	var bound float64
-	for b := 0; b < n; b += t.Cfg.Batch {
-		idx := t.perm[b:min(b+t.Cfg.Batch, n)]
-		t.batch = tensor.Reuse(t.batch, len(idx), x.Cols)
-		for i, r := range idx {
-			copy(t.batch.Row(i), x.Row(r))
+	var sum float64
+	n := 0
+	for x, _ := e.Next(t.batch); x != nil; x, _ = e.Next(t.batch) {
+		t.batch = x
+		if err := ctx.Err(); err != nil {
+			return model.Stats{}, err
 		}
-		if t.Cfg.Dynamic {
-			dataset.BinarizeBatch(t.batch, t.S)
+		b := t.StepBatch(x)
+		if math.IsNaN(b) || math.IsInf(b, 0) {
+			return model.Stats{}, e.Err("the training bound is %v: training diverged (lower --lr)", b)
 		}
-		bd := t.StepBatch(t.batch)
-		if math.IsNaN(bd) {
-			return Stats{}, fmt.Errorf("helmholtz: bound became NaN at epoch %d step %d", t.Epoch+1, t.Step)
-		}
-		bound += bd * float64(len(idx))
+		sum += b * float64(x.Rows)
+		n += x.Rows
 	}
-	t.Epoch++
-	return Stats{Bound: bound / float64(n)}, nil
+	bound := sum / float64(max(n, 1))
+	t.Bounds = append(t.Bounds, bound)
+	return model.Stats{Loss: -bound, LossName: "-bound", Metrics: []model.Metric{
+		{Name: "train_bound", Value: bound},
+		{Name: "train_bound_per_epoch", Value: append([]float64(nil), t.Bounds...)},
+	}}, nil
 }
 
 // StepBatch computes the (reweighted) wake-sleep gradients for the rows of x and
-// takes one Adam ascent step. It returns the mean K-sample bound of the batch.
+// takes one Adam step. It returns the mean K-sample bound of the batch.
 func (t *Trainer) StepBatch(x *tensor.Mat) float64 {
 	bound := t.gradients(x)
-	t.adam()
+	t.Opt.Step(t.params)
 	return bound
 }
 
-// gradients fills t.grad. Wake phase: with h^(k) ~ q(·|x) and w̃_k the normalised
-// importance weights (w̃ = 1 for K = 1), the generative gradient is
+// gradients sets the G of t.params to the gradients of the loss, the negated
+// wake-sleep objective (Adam descends). Wake phase: with h^(k) ~ q(·|x) and w̃_k
+// the normalised importance weights (w̃ = 1 for K = 1), the generative loss is
+// −Σ_k w̃_k log p(x, h^(k)), whose gradient is
 //
-//	Σ_k w̃_k ∇_G log p(x, h^(k)):  ∂/∂G_l = Σ_k w̃_k (h_{l-1} - σ(G_l h_l + c_{l-1})) h_lᵀ,
-//	∂/∂c_{l-1} = Σ_k w̃_k (h_{l-1} - σ(·)),  ∂/∂b = Σ_k w̃_k (h_L - σ(b)),
+//	∂/∂G_l = Σ_k w̃_k (σ(G_l h_l + c_{l-1}) - h_{l-1}) h_lᵀ,
+//	∂/∂c_{l-1} = Σ_k w̃_k (σ(·) - h_{l-1}),  ∂/∂b = Σ_k w̃_k (σ(b) - h_L),
 //
-// and, with QWake, the recognition gradient Σ_k w̃_k (h_l - σ(R_l h_{l-1} + r_l)) h_{l-1}ᵀ.
+// and, with QWake, that of −Σ_k w̃_k log q(h^(k)|x), Σ_k w̃_k (σ(R_l h_{l-1} + r_l) - h_l) h_{l-1}ᵀ.
 // Sleep phase (QSleep): (x, h) ~ p and the same recognition gradient with weight 1.
 // All gradients are averaged over the examples of the batch.
 func (t *Trainer) gradients(x *tensor.Mat) float64 {
@@ -204,21 +194,21 @@ func (t *Trainer) gradients(x *tensor.Mat) float64 {
 		}
 	}
 	gi := 0
-	g := t.grad
-	// Top prior: Σ_rows w (h_L - σ(b)).
-	top := g[gi]
+	g := t.params
+	// Top prior: Σ_rows w (σ(b) - h_L).
+	top := g[gi].G
 	for j := range top {
 		top[j] = 0
 	}
 	for r := 0; r < rows; r++ {
 		w := t.weights[r]
 		for j, h := range ps.h[l].Row(r) {
-			top[j] += w * (h - ps.topP[j])
+			top[j] += w * (ps.topP[j] - h)
 		}
 	}
 	gi++
 	for i := 0; i < l; i++ {
-		gw, gb, rw, rb := g[gi], g[gi+1], g[gi+2], g[gi+3]
+		gw, gb, rw, rb := g[gi].G, g[gi+1].G, g[gi+2].G, g[gi+3].G
 		gi += 4
 		// Generative layer i given h_{i+1}.
 		t.weightedDelta(ps.h[i], ps.gp[i], t.weights)
@@ -249,7 +239,7 @@ func (t *Trainer) gradients(x *tensor.Mat) float64 {
 		}
 		gi = 1
 		for i := 0; i < l; i++ {
-			rw, rb := g[gi+2], g[gi+3]
+			rw, rb := g[gi+2].G, g[gi+3].G
 			gi += 4
 			layerPass(sp.qa[i+1], sp.qp[i+1], sp.h[i], m.RecW[i], m.RecB[i])
 			t.weightedDelta(sp.h[i+1], sp.qp[i+1], w)
@@ -260,32 +250,24 @@ func (t *Trainer) gradients(x *tensor.Mat) float64 {
 	return bound / float64(b)
 }
 
-// weightedDelta sets t.delta[r, j] = w[r] (v[r, j] - p[r, j]).
+// weightedDelta sets t.delta[r, j] = w[r] (p[r, j] - v[r, j]).
 func (t *Trainer) weightedDelta(v, p *tensor.Mat, w []float32) {
 	t.delta = tensor.Reuse(t.delta, v.Rows, v.Cols)
 	for r := 0; r < v.Rows; r++ {
 		d, vr, pr, wr := t.delta.Row(r), v.Row(r), p.Row(r), w[r]
 		for j := range d {
-			d[j] = wr * (vr[j] - pr[j])
+			d[j] = wr * (pr[j] - vr[j])
 		}
 	}
 }
 
-// adam takes one ascent step θ ← θ + lr·m̂/(√v̂ + ε), β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
-func (t *Trainer) adam() {
-	const b1, b2, eps = 0.9, 0.999, 1e-8
-	t.Step++
-	bc1 := 1 - math.Pow(b1, float64(t.Step))
-	bc2 := 1 - math.Pow(b2, float64(t.Step))
-	step := float32(t.Cfg.LR / bc1)
-	isq := float32(1 / math.Sqrt(bc2))
-	for pi, p := range t.M.params() {
-		mo, ve, g := t.mom[pi], t.vel[pi], t.grad[pi]
-		for i, gi := range g {
-			mi := b1*mo[i] + (1-b1)*gi
-			vi := b2*ve[i] + (1-b2)*gi*gi
-			mo[i], ve[i] = mi, vi
-			p[i] += step * mi / (float32(math.Sqrt(float64(vi)))*isq + eps)
+// Check implements model.Checker: every parameter finite and at most 1e6 in
+// magnitude (a sigmoid saturates long before; --lr 1e10 gets there in a step).
+func (t *Trainer) Check() error {
+	for _, p := range t.params {
+		if err := model.CheckFinite(p.Name, 1e6, p.W); err != nil {
+			return err
 		}
 	}
+	return nil
 }

@@ -67,6 +67,12 @@ func NewBernoulliMixture(weights, probs []float64, a, b float64) (*BernoulliMixt
 	return m, nil
 }
 
+// newBernoulli returns a mixture with zero parameters, for EM to initialise.
+func newBernoulli(k, d int, a, b float64, fast bool) *BernoulliMixture {
+	return &BernoulliMixture{K: k, D: d, PriorA: a, PriorB: b, FastMath: fast,
+		Weights: make([]float64, k), Probs: make([]float64, k*d)}
+}
+
 func (m *BernoulliMixture) prepare() {
 	m.logit = resize(m.logit, m.K*m.D)
 	m.log0 = resize(m.log0, m.K)
@@ -273,8 +279,7 @@ func FitBernoulli(x *tensor.Mat, cfg BernoulliConfig) (*BernoulliMixture, Result
 	if !(a >= 1) || !(b >= 1) {
 		return nil, Result{}, fmt.Errorf("mixture: Beta prior needs PriorA, PriorB >= 1, got a=%v b=%v", a, b)
 	}
-	m := &BernoulliMixture{K: k, D: d, PriorA: a, PriorB: b, FastMath: cfg.FastMath,
-		Weights: make([]float64, k), Probs: make([]float64, k*d)}
+	m := newBernoulli(k, d, a, b, cfg.FastMath)
 	nInit := cfg.NInit
 	if cfg.Init != nil {
 		if cfg.Init.K != k || cfg.Init.D != d {
@@ -289,12 +294,7 @@ func FitBernoulli(x *tensor.Mat, cfg BernoulliConfig) (*BernoulliMixture, Result
 			m.prepare()
 			return nil
 		}
-		labels := KMeansPlusPlus(x, k, max(cfg.InitIters, 0), rng.NewStream(cfg.Seed, uint64(i)))
-		resp := make([]float64, x.Rows*k)
-		for n, l := range labels {
-			resp[n*k+l] = 1
-		}
-		return m.MStep(x, resp)
+		return initKMeans(m, x, max(cfg.InitIters, 0), rng.NewStream(cfg.Seed, uint64(i)))
 	}
 	save := func() any {
 		return [2][]float64{append([]float64(nil), m.Weights...), append([]float64(nil), m.Probs...)}
@@ -315,10 +315,23 @@ func FitBernoulli(x *tensor.Mat, cfg BernoulliConfig) (*BernoulliMixture, Result
 // Sample draws n binary points: k ~ π, then x_d ~ Bernoulli(μ_kd). It returns the
 // points (n×D) and their components.
 func (m *BernoulliMixture) Sample(n int, s *rng.Stream) (*tensor.Mat, []int) {
+	return m.SampleComponent(n, -1, s)
+}
+
+// SampleComponent draws n points from component c (c < 0: a component k ~ π for
+// each point, as Sample). It panics if c >= K.
+func (m *BernoulliMixture) SampleComponent(n, c int, s *rng.Stream) (*tensor.Mat, []int) {
+	if c >= m.K {
+		panic(fmt.Sprintf("mixture: SampleComponent: component %d of %d", c, m.K))
+	}
 	out := tensor.New(n, m.D)
 	labels := make([]int, n)
+	fixed := c
 	for i := 0; i < n; i++ {
-		c := drawCategorical(m.Weights, s)
+		c := fixed
+		if c < 0 {
+			c = drawCategorical(m.Weights, s)
+		}
 		labels[i] = c
 		row := out.Row(i)
 		for j := range row {

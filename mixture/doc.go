@@ -25,4 +25,9 @@
 // O(n·d·K) products run through tensor.Gemm in float32 inside each chunk (chunk
 // results still accumulate in float64); F then carries float32 rounding, about 1e-6
 // relative.
+//
+// The package registers the model families "gmm" and "bmm" with package model
+// (GMMConfig, BMMConfig): a Mixture trains one EM iteration per epoch of the
+// training driver, with its restarts side by side, and is what their model files
+// hold.
 package mixture

@@ -76,51 +76,104 @@ func (c EMConfig) withDefaults() EMConfig {
 // The returned error is non-nil when the M-step fails or F becomes NaN.
 func EM(m Model, x *tensor.Mat, cfg EMConfig) (Result, error) {
 	cfg = cfg.withDefaults()
-	n, k := x.Rows, m.NumComponents()
-	if n == 0 {
+	if x.Rows == 0 {
 		return Result{}, fmt.Errorf("mixture: no data")
 	}
-	logJ := make([]float64, n*k)
-	resp := make([]float64, n*k)
-	var res Result
-	m.LogJoint(logJ, x)
-	prevE := math.Inf(1)
-	for it := 1; it <= cfg.MaxIter; it++ {
-		ll := eStep(resp, logJ, n, k)
-		fE := -(ll + m.LogPrior()) / float64(n)
-		if math.IsNaN(fE) || math.IsInf(fE, 0) {
-			return res, fmt.Errorf("mixture: free energy is %v at iteration %d (E-step)", fE, it)
+	var r emRun
+	var w emWork
+	for r.Iterations < cfg.MaxIter && !r.Converged {
+		if err := r.iterate(m, &w, x, cfg.Tol, cfg.OnStep); err != nil {
+			return r.result(), err
 		}
-		res.History = append(res.History, Step{it, "E", fE})
-		if cfg.OnStep != nil {
-			cfg.OnStep(Step{it, "E", fE})
-		}
-		if err := m.MStep(x, resp); err != nil {
-			return res, fmt.Errorf("%w (iteration %d)", err, it)
-		}
-		m.LogJoint(logJ, x)
-		fM := -(expectedLogJoint(resp, logJ, n, k) + m.LogPrior()) / float64(n)
-		if math.IsNaN(fM) {
-			return res, fmt.Errorf("mixture: free energy is NaN at iteration %d (M-step)", it)
-		}
-		res.History = append(res.History, Step{it, "M", fM})
-		if cfg.OnStep != nil {
-			cfg.OnStep(Step{it, "M", fM})
-		}
-		res.Iterations = it
-		if math.Abs(fE-prevE) < cfg.Tol {
-			res.Converged = true
-			break
-		}
-		prevE = fE
 	}
-	ll := eStep(resp, logJ, n, k)
-	res.LogLikelihood = ll / float64(n)
-	res.FreeEnergy = -(ll + m.LogPrior()) / float64(n)
-	if math.IsNaN(res.FreeEnergy) {
-		return res, fmt.Errorf("mixture: final free energy is NaN")
+	return r.result(), nil
+}
+
+// emRun is the progress of one EM run between iterations: with the model's
+// parameters, everything a resumed run needs.
+type emRun struct {
+	Iterations int
+	Converged  bool
+	History    []Step
+	// F and LL are the free energy and the mean log-likelihood per example of
+	// the current parameters (after the last iteration's closing E-step).
+	F, LL float64
+}
+
+// emWork holds the n×K buffers of an E-step: the log joints and the
+// responsibilities. One emWork may serve several runs in turn.
+type emWork struct {
+	logJ, resp []float64
+	// fresh is the run whose current parameters logJ and resp belong to (nil:
+	// none, they must be recomputed).
+	fresh *emRun
+}
+
+func (r *emRun) result() Result {
+	return Result{Converged: r.Converged, Iterations: r.Iterations, History: r.History,
+		FreeEnergy: r.F, LogLikelihood: r.LL}
+}
+
+// eStep computes the log joints of m's current parameters into w and closes the
+// E-step (closeE).
+func (r *emRun) eStep(m Model, w *emWork, x *tensor.Mat) error {
+	n, k := x.Rows, m.NumComponents()
+	w.logJ, w.resp = resize(w.logJ, n*k), resize(w.resp, n*k)
+	m.LogJoint(w.logJ, x)
+	return r.closeE(m, w, n, k)
+}
+
+// closeE turns w.logJ into responsibilities and sets F = -(L + log p(G))/n and
+// LL = L/n for the current parameters.
+func (r *emRun) closeE(m Model, w *emWork, n, k int) error {
+	ll := eStep(w.resp, w.logJ, n, k)
+	r.LL = ll / float64(n)
+	r.F = -(ll + m.LogPrior()) / float64(n)
+	if math.IsNaN(r.F) || math.IsInf(r.F, 0) {
+		w.fresh = nil
+		return fmt.Errorf("mixture: free energy is %v at iteration %d (E-step)", r.F, r.Iterations+1)
 	}
-	return res, nil
+	w.fresh = r
+	return nil
+}
+
+// iterate runs one EM iteration on m: the E-step (already done when w is fresh
+// for r), the M-step, and the next E-step, which gives F of the new
+// parameters. It records F after both half-steps, calling onStep (when not
+// nil) with each, and sets Converged when F after this E-step differs from F
+// after the previous one by less than tol.
+func (r *emRun) iterate(m Model, w *emWork, x *tensor.Mat, tol float64, onStep func(Step)) error {
+	n, k := x.Rows, m.NumComponents()
+	if w.fresh != r || len(w.logJ) != n*k {
+		if err := r.eStep(m, w, x); err != nil {
+			return err
+		}
+	}
+	it := r.Iterations + 1
+	fE := r.F
+	r.record(Step{it, "E", fE}, onStep)
+	w.fresh = nil
+	if err := m.MStep(x, w.resp); err != nil {
+		return fmt.Errorf("%w (iteration %d)", err, it)
+	}
+	m.LogJoint(w.logJ, x)
+	fM := -(expectedLogJoint(w.resp, w.logJ, n, k) + m.LogPrior()) / float64(n)
+	if math.IsNaN(fM) {
+		return fmt.Errorf("mixture: free energy is NaN at iteration %d (M-step)", it)
+	}
+	r.record(Step{it, "M", fM}, onStep)
+	r.Iterations = it
+	if it > 1 && math.Abs(fE-r.History[len(r.History)-4].F) < tol {
+		r.Converged = true
+	}
+	return r.closeE(m, w, n, k)
+}
+
+func (r *emRun) record(s Step, onStep func(Step)) {
+	r.History = append(r.History, s)
+	if onStep != nil {
+		onStep(s)
+	}
 }
 
 // eStep turns log joints into responsibilities, resp[n,k] = exp(logJ[n,k] - lse_n),

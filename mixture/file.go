@@ -34,7 +34,7 @@ func SaveGaussian(f *checkpoint.File, g *GaussianMixture, p *PCA, extra any) err
 	}
 	f.AddF64("weights", []int{g.K}, g.Weights)
 	f.AddF64("means", []int{g.K, g.D}, g.Means)
-	f.AddF64("covariances", []int{len(g.Covariances)}, g.Covariances)
+	f.AddF64("covariances", g.Covariance.covShape(g.K, g.D), g.Covariances)
 	if p != nil {
 		f.AddF64("pca.mean", []int{p.D}, p.Mean)
 		f.AddF64("pca.w", []int{p.D, p.Dims}, p.W)

@@ -53,6 +53,22 @@ func (c CovarianceType) covLen(k, d int) int {
 	panic("mixture: bad covariance type")
 }
 
+// covShape returns the shape of Covariances: K×D×D (full), K×D (diag), K
+// (spherical) or D×D (tied).
+func (c CovarianceType) covShape(k, d int) []int {
+	switch c {
+	case Full:
+		return []int{k, d, d}
+	case Diag:
+		return []int{k, d}
+	case Spherical:
+		return []int{k}
+	case Tied:
+		return []int{d, d}
+	}
+	panic("mixture: bad covariance type")
+}
+
 // DefaultRegCovar is scikit-learn's default reg_covar.
 const DefaultRegCovar = 1e-6
 
@@ -154,9 +170,9 @@ func (g *GaussianMixture) prepare() error {
 			copy(l, g.Covariances[c*d*d:(c+1)*d*d])
 			if !cholesky(l, d) {
 				if g.Covariance == Tied {
-					return errNotPD("tied", -1, g.RegCovar)
+					return errNotPD(Tied, -1, g.RegCovar)
 				}
-				return errNotPD("full", c, g.RegCovar)
+				return errNotPD(Full, c, g.RegCovar)
 			}
 			li := g.linv[c*d*d : (c+1)*d*d]
 			lowerInverse(li, l, d)
@@ -178,7 +194,7 @@ func (g *GaussianMixture) prepare() error {
 			for j := 0; j < d; j++ {
 				v := g.Covariances[c*d+j]
 				if !(v > 0) || math.IsInf(v, 0) {
-					return errNotPD("diag", c, g.RegCovar)
+					return errNotPD(Diag, c, g.RegCovar)
 				}
 				g.linv[c*d+j] = 1 / math.Sqrt(v)
 				ld -= 0.5 * math.Log(v)
@@ -190,7 +206,7 @@ func (g *GaussianMixture) prepare() error {
 		for c := 0; c < k; c++ {
 			v := g.Covariances[c]
 			if !(v > 0) || math.IsInf(v, 0) {
-				return errNotPD("spherical", c, g.RegCovar)
+				return errNotPD(Spherical, c, g.RegCovar)
 			}
 			g.linv[c] = 1 / math.Sqrt(v)
 			g.logDet[c] = -0.5 * float64(d) * math.Log(v)
@@ -601,9 +617,7 @@ func FitGaussian(x *tensor.Mat, cfg GaussianConfig) (*GaussianMixture, Result, e
 	if cfg.Covariance < Full || cfg.Covariance > Tied {
 		return nil, Result{}, fmt.Errorf("mixture: bad covariance type %d", int(cfg.Covariance))
 	}
-	g := &GaussianMixture{K: k, D: d, Covariance: cfg.Covariance, RegCovar: cfg.RegCovar,
-		FastMath: cfg.FastMath, Weights: make([]float64, k), Means: make([]float64, k*d),
-		Covariances: make([]float64, cfg.Covariance.covLen(k, d))}
+	g := newGaussian(k, d, cfg.Covariance, cfg.RegCovar, cfg.FastMath)
 	nInit := cfg.NInit
 	if cfg.Init != nil {
 		in := cfg.Init
@@ -623,15 +637,7 @@ func FitGaussian(x *tensor.Mat, cfg GaussianConfig) (*GaussianMixture, Result, e
 			copy(g.Covariances, cfg.Init.Covariances)
 			return g.prepare()
 		}
-		labels := KMeansPlusPlus(x, k, max(iters, 0), rng.NewStream(cfg.Seed, uint64(i)))
-		resp := make([]float64, x.Rows*k)
-		for n, l := range labels {
-			resp[n*k+l] = 1
-		}
-		if err := g.MStep(x, resp); err != nil {
-			return fmt.Errorf("%w (initialisation)", err)
-		}
-		return nil
+		return initKMeans(g, x, max(iters, 0), rng.NewStream(cfg.Seed, uint64(i)))
 	}
 	save := func() any { return g.clone() }
 	restore := func(p any) {
@@ -650,6 +656,27 @@ func FitGaussian(x *tensor.Mat, cfg GaussianConfig) (*GaussianMixture, Result, e
 	return g, res, nil
 }
 
+// newGaussian returns a mixture with zero parameters, for EM to initialise.
+func newGaussian(k, d int, ct CovarianceType, reg float64, fast bool) *GaussianMixture {
+	return &GaussianMixture{K: k, D: d, Covariance: ct, RegCovar: reg, FastMath: fast,
+		Weights: make([]float64, k), Means: make([]float64, k*d), Covariances: make([]float64, ct.covLen(k, d))}
+}
+
+// initKMeans sets m's parameters by one M-step from the hard assignment of
+// k-means++ seeding followed by iters Lloyd iterations, drawn from s.
+func initKMeans(m Model, x *tensor.Mat, iters int, s *rng.Stream) error {
+	k := m.NumComponents()
+	labels := KMeansPlusPlus(x, k, iters, s)
+	resp := make([]float64, x.Rows*k)
+	for n, l := range labels {
+		resp[n*k+l] = 1
+	}
+	if err := m.MStep(x, resp); err != nil {
+		return fmt.Errorf("%w (initialisation)", err)
+	}
+	return nil
+}
+
 func (g *GaussianMixture) clone() *GaussianMixture {
 	c := *g
 	c.Weights = append([]float64(nil), g.Weights...)
@@ -663,6 +690,15 @@ func (g *GaussianMixture) clone() *GaussianMixture {
 // Sample draws n points: a component k ~ π, then x = μ_k + L_k z, z ~ N(0, I). It
 // returns the points (n×D, float32) and their components.
 func (g *GaussianMixture) Sample(n int, s *rng.Stream) (*tensor.Mat, []int) {
+	return g.SampleComponent(n, -1, s)
+}
+
+// SampleComponent draws n points from component c (c < 0: a component k ~ π for
+// each point, as Sample). It panics if c >= K.
+func (g *GaussianMixture) SampleComponent(n, c int, s *rng.Stream) (*tensor.Mat, []int) {
+	if c >= g.K {
+		panic(fmt.Sprintf("mixture: SampleComponent: component %d of %d", c, g.K))
+	}
 	d := g.D
 	var chol []float64
 	if g.Covariance == Full || g.Covariance == Tied {
@@ -676,8 +712,12 @@ func (g *GaussianMixture) Sample(n int, s *rng.Stream) (*tensor.Mat, []int) {
 	out := tensor.New(n, d)
 	labels := make([]int, n)
 	z := make([]float64, d)
+	fixed := c
 	for i := 0; i < n; i++ {
-		c := drawCategorical(g.Weights, s)
+		c := fixed
+		if c < 0 {
+			c = drawCategorical(g.Weights, s)
+		}
 		labels[i] = c
 		for j := range z {
 			z[j] = s.NormFloat64()

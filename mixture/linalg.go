@@ -85,9 +85,23 @@ func gemm32(transA, transB bool, a *tensor.Mat, b *tensor.Mat, c *tensor.Mat) {
 	tensor.Gemm(transA, transB, 1, a, b, 0, c)
 }
 
-func errNotPD(what string, k int, reg float64) error {
-	if k < 0 {
-		return fmt.Errorf("mixture: %s covariance is not positive definite (singular or collapsed data; reg_covar = %g): increase reg_covar", what, reg)
+// NotPDError reports a covariance that is not positive definite: the data of a
+// component are singular (fewer distinct points than dimensions, a constant
+// column) or collapsed onto a point. Raising RegCovar (the CLI's --reg) or using
+// fewer components helps.
+type NotPDError struct {
+	Covariance CovarianceType
+	Component  int     // -1 for the shared (tied) covariance
+	RegCovar   float64 // the regularisation in effect
+}
+
+func (e *NotPDError) Error() string {
+	if e.Component < 0 {
+		return fmt.Sprintf("mixture: the %s covariance is not positive definite (singular or collapsed data; RegCovar = %g)", e.Covariance, e.RegCovar)
 	}
-	return fmt.Errorf("mixture: covariance of component %d (%s) is not positive definite (singular or collapsed data; reg_covar = %g): increase reg_covar", k, what, reg)
+	return fmt.Sprintf("mixture: the covariance of component %d (%s) is not positive definite (singular or collapsed data; RegCovar = %g)", e.Component, e.Covariance, e.RegCovar)
+}
+
+func errNotPD(c CovarianceType, k int, reg float64) error {
+	return &NotPDError{Covariance: c, Component: k, RegCovar: reg}
 }

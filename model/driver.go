@@ -283,14 +283,16 @@ func epochLine(s *Settings, st Stats, secs float64) string {
 	return line
 }
 
-// FormatMetrics writes metrics as "name value, name value".
+// FormatMetrics writes metrics as "name value, name value". Values that are not
+// numbers, strings or booleans (a trace, a table) are left out: they are for
+// JSON only.
 func FormatMetrics(ms []Metric) string {
 	parts := make([]string, 0, len(ms))
 	for _, m := range ms {
 		switch v := m.Value.(type) {
 		case float64:
 			parts = append(parts, fmt.Sprintf("%s %.4g", m.Name, v))
-		default:
+		case float32, int, int64, uint64, string, bool:
 			parts = append(parts, fmt.Sprintf("%s %v", m.Name, v))
 		}
 	}

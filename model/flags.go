@@ -47,7 +47,7 @@ func Bind(fs *flag.FlagSet, cfg any) {
 		case *bool:
 			fs.BoolVar(p, name, *p, help)
 		case *[]int:
-			fs.Var((*intsValue)(p), name, help)
+			fs.Var(namedInts{(*intsValue)(p), name}, name, help)
 		default:
 			panic(fmt.Sprintf("model: Bind: field %s (--%s) has type %s", f.Name, name, f.Type))
 		}
@@ -208,6 +208,19 @@ func (v *intsValue) Set(s string) error {
 		out = append(out, n)
 	}
 	*v = out
+	return nil
+}
+
+// namedInts is an intsValue whose parse error names its flag.
+type namedInts struct {
+	*intsValue
+	name string
+}
+
+func (v namedInts) Set(s string) error {
+	if err := v.intsValue.Set(s); err != nil {
+		return fmt.Errorf("--%s wants comma-separated whole numbers (e.g. --%s 400,400), got %q", v.name, v.name, s)
+	}
 	return nil
 }
 

@@ -6,7 +6,8 @@
 # Bernoulli mixtures (100 and 500 components) and Helmholtz machines (wake-sleep vs
 # reweighted wake-sleep, 784-200-200) on binarized MNIST (Larochelle & Murray 2011
 # split: train 50000, test 10000), then the GMM speed comparison with scikit-learn.
-# Every command prints one JSON object; they are kept in OUTDIR.
+# Every command prints one JSON object; they are kept in OUTDIR. The free-energy
+# trace of each mixture is OUTDIR/bmmK_pictures/free-energy.png (once --plot).
 set -euo pipefail
 out=${1:-bench-mixture-out}
 mkdir -p "$out"
@@ -18,7 +19,7 @@ L="$out/latent"
 for k in 100 500; do
   iters=200; [ $k = 500 ] && iters=60
   "$L" train bmm --data binarized-mnist --components $k --epochs $iters --tol 1e-3 --fast --seed 1 \
-    --out "$out/bmm$k.model" --plot "$out/bmm${k}_F.png" --json > "$out/bmm${k}_train.json"
+    --out "$out/bmm$k.model" --pictures "$out/bmm${k}_pictures" --json > "$out/bmm${k}_train.json"
   "$L" eval --model "$out/bmm$k.model" --data binarized-mnist:test --json > "$out/bmm${k}_test.json"
   "$L" eval --model "$out/bmm$k.model" --data binarized-mnist:test --limit 1000 --json > "$out/bmm${k}_test1000.json"
 done

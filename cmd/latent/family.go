@@ -196,7 +196,10 @@ func cmdTrainFamily(env *Env, fam *model.Family, args []string) error {
 			delete(s.Given, k)
 		}
 		if t, err = fam.New(cfg, d, s); err != nil {
-			return asUsage(fmt.Errorf("--data %s: %w", a.Data, err))
+			if model.IsFlagError(err) { // names its flag (and the data, where they matter)
+				return asUsage(err)
+			}
+			return fmt.Errorf("--data %s: %w", a.Data, err)
 		}
 	}
 	if err := checkNotInput("--out", a.Out, a.Data, a.Test); err != nil {
@@ -216,7 +219,7 @@ func cmdTrainFamily(env *Env, fam *model.Family, args []string) error {
 	defer stop()
 	res, err := model.Train(ctx, t, d, s, model.TrainOptions{Out: a.Out, Test: test, Pictures: a.Pictures})
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	return printTrainResult(env, a, s, res)
 }

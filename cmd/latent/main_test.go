@@ -490,10 +490,11 @@ func TestBadInputs(t *testing.T) {
 		{[]string{"train", "helmholtz", "--data", "bars:3", "--lr", "-1", "--out", existing}, 2, []string{"--lr", "-1"}},
 		{[]string{"train", "helmholtz", "--data", "bars:3", "--hidden", "400,,400", "--out", existing}, 2, []string{"--hidden", "400,,400"}},
 		{[]string{"train", "vae", "--data", "bars:3", "--hidden", "-5", "--out", existing}, 2, []string{"--hidden", "-5"}},
-		// Mixtures: the flag is named, and --plot is checked up front.
+		// Mixtures: the flag is named, and --pictures is checked up front (the
+		// free-energy plot, once --plot, is a picture).
 		{[]string{"train", "gmm", "--data", small, "--components", "1000", "--out", existing}, 2, []string{"--components", "1000", "20 examples"}},
-		{[]string{"train", "gmm", "--data", small, "--components", "2", "--plot", "f.txt", "--out", existing}, 2, []string{"--plot", "f.txt"}},
-		{[]string{"train", "gmm", "--data", small, "--components", "2", "--plot", filepath.Join(dir, "nodir", "f.png"), "--out", existing}, 1, []string{"--plot", "does not exist"}},
+		{[]string{"train", "gmm", "--data", small, "--components", "2", "--plot", "f.png", "--out", existing}, 2, []string{"-plot"}},
+		{[]string{"train", "gmm", "--data", small, "--components", "2", "--pictures", small, "--out", existing}, 1, []string{"--pictures", "small.npy"}},
 		{[]string{"train", "bmm", "--data", "bars:3", "--components", "2", "--binarize", "dynamic", "--out", existing}, 2, []string{"--binarize"}},
 		// Bad data never replaces an existing model.
 		{[]string{"train", "bmm", "--data", filepath.Join(dir, "none.npy"), "--components", "2", "--out", existing}, 1, []string{"none.npy"}},
