@@ -35,9 +35,6 @@ func openData(env *Env, spec, binarize string, seed uint64) (*dataset.Dataset, e
 	if err != nil {
 		return nil, err
 	}
-	if d.Source != "" && !env.Quiet {
-		progress(env, "%s", d.Source)
-	}
 	if binarize == "threshold" || binarize == "stochastic" {
 		if err := dataset.Binarize(d, binarize, seed); err != nil {
 			return nil, err

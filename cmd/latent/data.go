@@ -224,6 +224,9 @@ func dataShow(env *Env, args []string) error {
 	if err := g.Save(*out, x); err != nil {
 		return err
 	}
+	if d.Source != "" {
+		progress(env, "%s", d.Source)
+	}
 	progress(env, "data show: %d of %d examples of %s (%dx%dx%d) written to %s", k, d.Len(), d.Name, h, w, c, *out)
 	fmt.Fprintln(env.Stdout, *out)
 	return nil
@@ -295,6 +298,9 @@ func dataExport(env *Env, args []string) error {
 	}
 	if err := dataset.SaveNPY(*out, d); err != nil {
 		return err
+	}
+	if d.Source != "" {
+		progress(env, "%s", d.Source)
 	}
 	progress(env, "data export: %s: %d examples × %d values written to %s", d.Name, d.Len(), d.Dim(), *out)
 	fmt.Fprintln(env.Stdout, *out)

@@ -233,8 +233,8 @@ func binNote(b string) string {
 
 func printTrainResult(env *Env, a *trainArgs, s *model.Settings, res model.Result) error {
 	if !a.JSON {
-		line := fmt.Sprintf("%s: %s after %d epochs (%d this run, %.2fs per epoch): %s %.4f",
-			a.Out, s.Model, s.EpochsDone, res.EpochsRun, res.SecondsPerEpoch(), lossLabel(res.Last), res.Last.Loss)
+		line := fmt.Sprintf("%s: %s on %d rows of %s after %d epochs (%d this run, %.2fs per epoch): %s %.4f",
+			a.Out, s.Model, s.Rows, s.Data, s.EpochsDone, res.EpochsRun, res.SecondsPerEpoch(), lossLabel(res.Last), res.Last.Loss)
 		if len(res.Last.Metrics) > 0 {
 			line += ", " + model.FormatMetrics(res.Last.Metrics)
 		}
@@ -249,7 +249,7 @@ func printTrainResult(env *Env, a *trainArgs, s *model.Settings, res model.Resul
 	}
 	out := map[string]any{"model": s.Model, "data": s.Data, "epochs": s.EpochsDone, "epochs_run": res.EpochsRun,
 		"seconds": res.Seconds, "seconds_per_epoch": res.SecondsPerEpoch(), "train_seconds": res.TrainSeconds,
-		"best_epoch_seconds": res.BestEpochSeconds, "out": a.Out, "seed": s.Seed, "converged": res.Converged, "loss": jsonFloat(res.Last.Loss)}
+		"best_epoch_seconds": res.BestEpochSeconds, "out": a.Out, "seed": s.Seed, "rows": s.Rows, "converged": res.Converged, "loss": jsonFloat(res.Last.Loss)}
 	if res.Last.LossName != "" {
 		out["loss_name"] = res.Last.LossName
 	}
