@@ -56,8 +56,9 @@ func init() {
 			New: func(cfg any, d *dataset.Dataset, s *model.Settings) (model.Trainer, error) {
 				return newTrainer(kind, *cfg.(*Config), d, s)
 			},
-			Load:   func(f *checkpoint.File) (model.Model, error) { return Load(f) },
-			Epochs: 20,
+			Load:       func(f *checkpoint.File) (model.Model, error) { return Load(f) },
+			EvalConfig: func() any { return DefaultEvalConfig() },
+			Epochs:     20,
 		})
 	}
 }

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/latent-ml/latent/tensor"
+)
+
+// The GAN families through the CLI: train, eval by AIS-HMC with the family's
+// flags, sample, resume, and the bad inputs the issue names.
+func TestGANThroughTheCLI(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	m := filepath.Join(dir, "gan.model")
+	tr := jsonOf(t, "train", "gan", "--data", "bars:4", "--latent", "2", "--g-hidden", "8", "--d-hidden", "8",
+		"--batch", "8", "--epochs", "2", "--out", m, "--json")
+	for _, k := range []string{"d_loss", "d_real", "d_fake", "loss"} {
+		if _, ok := tr[k]; !ok {
+			t.Errorf("train --json lacks %q", k)
+		}
+	}
+	ev := jsonOf(t, "eval", "--model", m, "--data", "bars:4", "--chains", "2", "--ais-steps", "10", "--sigma2", "0.05", "--json")
+	if ev["estimator"] != "ais-hmc" || ev["bound"] != "lower" || ev["sigma2"] != 0.05 || ev["log_likelihood_stderr"] == nil {
+		t.Errorf("eval: %v", ev)
+	}
+	ok(t, "sample", "--model", m, "--n", "4", "--out", filepath.Join(dir, "s.png"))
+	ok(t, "train", "gan", "--resume", m, "--epochs", "3", "--out", m)
+	fails(t, 2, []string{"train", "gan", "--resume", m, "--epochs", "4", "--out", m, "--lr", "0.1"}, "--lr", "trained with --lr=0.0002")
+	fails(t, 2, []string{"train", "gan", "--data", "bars:4", "--latent", "0", "--out", m}, "--latent", "[1,4096]")
+	fails(t, 1, []string{"train", "dcgan", "--data", "bars:4", "--out", filepath.Join(dir, "d.model")}, "28×28")
+	npy := filepath.Join(dir, "x.npy")
+	x := tensor.New(4, 3)
+	writeNPY(t, npy, x, []int{4, 3})
+	fails(t, 2, []string{"train", "gan", "--data", npy, "--conditional", "--out", filepath.Join(dir, "c.model")}, "--conditional", "no labels")
+	fails(t, 2, []string{"sample", "--model", m, "--n", "2", "--label", "1", "--out", filepath.Join(dir, "l.png")}, "--label", "not conditional")
+	fails(t, 2, []string{"eval", "--model", m, "--data", "bars:4", "--sigma2", "0"}, "--sigma2")
+}
