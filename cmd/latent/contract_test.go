@@ -222,3 +222,47 @@ func TestEvalFIDWithClassifier(t *testing.T) {
 		t.Errorf("classifier eval: %v", cl)
 	}
 }
+
+// Resuming on other data names the saved spec and binarisation (issue 13, item 9);
+// file names with ':' and ',' load (item 10); transform writes answers per
+// example (item 13).
+func TestResumeOtherDataPathsTransform(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	odd := filepath.Join(dir, "run:1,a.npy")
+	x := tensor.New(6, 16)
+	for i := range x.Data {
+		x.Data[i] = float32(i % 2)
+	}
+	writeNPY(t, odd, x, []int{6, 16})
+	m := filepath.Join(dir, "m.model")
+	ok(t, "train", "bmm", "--data", odd, "--components", "2", "--tol", "0", "--epochs", "2", "--out", m)
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, "eval", "--model", m, "--data", "./"+filepath.Base(odd))
+	os.Chdir(wd)
+	other := filepath.Join(dir, "other.npy")
+	writeNPY(t, other, tensor.New(3, 9), []int{3, 9})
+	fails(t, 1, []string{"train", "bmm", "--resume", m, "--data", other, "--epochs", "4", "--out", m},
+		"rows have 9 values", "was trained on "+odd+" (6×16)")
+	same := filepath.Join(dir, "same.npy")
+	writeNPY(t, same, x.Slice(0, 4), []int{4, 16})
+	code, _, errs := latent(t, "train", "bmm", "--resume", m, "--data", same, "--epochs", "3", "--out", m)
+	if code != 0 || !strings.Contains(errs, "was trained on "+odd) || !strings.Contains(errs, "other data") {
+		t.Errorf("resume on other data of the same width: exit %d, stderr %q", code, errs)
+	}
+	csv := filepath.Join(dir, "resp.csv")
+	out := ok(t, "transform", "--model", m, "--data", odd, "--out", csv)
+	if !strings.Contains(out, "6 rows") {
+		t.Errorf("transform says %q", out)
+	}
+	b, _ := os.ReadFile(csv)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 7 || !strings.HasPrefix(lines[0], "component,log_likelihood,p_0,p_1") {
+		t.Errorf("transform CSV: %q", lines[0])
+	}
+	fails(t, 2, []string{"transform", "--model", m, "--data", odd, "--out", csv}, "exists", "--force")
+	ok(t, "transform", "--model", m, "--data", odd, "--out", csv, "--force", "--log-likelihood")
+}

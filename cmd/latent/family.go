@@ -153,12 +153,14 @@ func cmdTrainFamily(env *Env, fam *model.Family, args []string) error {
 		if d, err = openData(env, a.Data, s.Binarize, s.Seed); err != nil {
 			return err
 		}
-		if a.Data != s.Data && (d.Len() != s.Rows || d.Dim() != s.Dim) {
-			return fmt.Errorf("--data %s: %s was trained on %s (%d×%d%s), and these data are %d×%d",
-				a.Data, a.Resume, s.Data, s.Rows, s.Dim, binNote(s.Binarize), d.Len(), d.Dim())
-		}
 		if d.Dim() != s.Dim {
-			return fmt.Errorf("--data %s: rows have %d values; %s was trained on %s with %d", a.Data, d.Dim(), a.Resume, s.Data, s.Dim)
+			return fmt.Errorf("--data %s: rows have %d values; %s was trained on %s (%d×%d%s)",
+				a.Data, d.Dim(), a.Resume, s.Data, s.Rows, s.Dim, binNote(s.Binarize))
+		}
+		if a.Data != s.Data {
+			progress(env, "train: resuming on --data %s (%d×%d); %s was trained on %s (%d×%d%s), so this run goes on with other data",
+				a.Data, d.Len(), d.Dim(), a.Resume, s.Data, s.Rows, s.Dim, binNote(s.Binarize))
+			s.Rows = d.Len()
 		}
 		s.Data = a.Data
 		if given["epochs"] != "" {
