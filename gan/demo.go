@@ -43,7 +43,7 @@ func demoRing(ctx context.Context, dir string, seed uint64) error {
 	d, centres := Ring(4000, 0.02, rng.NewStream(seed, 50))
 	d.Labels, d.NumClasses = nil, 0
 	cfg := *defaults(KindMLP)
-	cfg.Latent, cfg.GHidden, cfg.DHidden, cfg.Batch, cfg.LR, cfg.EMA = 8, []int{64, 64}, []int{64, 64}, 100, 1e-3, 0.99
+	cfg.Latent, cfg.GHidden, cfg.DHidden, cfg.Batch, cfg.LR, cfg.EMA, cfg.GNorm = 8, []int{64, 64}, []int{64, 64}, 100, 1e-3, 0.99, false
 	s := model.NewSettings(KindMLP, d, "ring", "", seed, 120)
 	m, err := newTrainer(KindMLP, cfg, d, s)
 	if err != nil {

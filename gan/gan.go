@@ -24,6 +24,7 @@ type Config struct {
 	Latent      int     `flag:"latent" help:"dimension of z" range:"[1,4096]"`
 	GHidden     []int   `flag:"g-hidden" help:"generator hidden sizes, z to x (gan)" range:"[1,65536]"`
 	DHidden     []int   `flag:"d-hidden" help:"discriminator hidden sizes, x to 1 (gan)" range:"[1,65536]"`
+	GNorm       bool    `flag:"g-batchnorm" help:"BatchNorm after the generator's hidden layers but the first (gan)"`
 	Width       int     `flag:"width" help:"feature maps of the widest convolution (dcgan)" range:"[1,4096]"`
 	Conditional bool    `flag:"conditional" help:"condition G and D on the labels (a conditional GAN; sample --label)"`
 	Batch       int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
@@ -35,7 +36,7 @@ type Config struct {
 }
 
 func defaults(kind string) *Config {
-	c := &Config{Latent: 100, GHidden: []int{256, 512, 1024}, DHidden: []int{512, 256}, Width: 64,
+	c := &Config{Latent: 100, GHidden: []int{256, 512, 1024}, DHidden: []int{512, 256}, GNorm: true, Width: 64,
 		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999}
 	if kind == KindMLP {
 		c.Latent = 50
@@ -156,13 +157,18 @@ func (m *Model) build(s *rng.Stream) error {
 	return nil
 }
 
-// buildMLP returns G: z(+y) → hidden (ReLU) → dim (sigmoid) and
+// buildMLP returns G: z(+y) → hidden (ReLU; BatchNorm after all but the first)
+// → dim (sigmoid) and
 // D: x(+y) → hidden (LeakyReLU) → 1 logit.
 func buildMLP(cfg Config, dim, classes int, s *rng.Stream) (g, d *nn.Sequential) {
 	g, d = nn.NewSequential(), nn.NewSequential()
 	in := cfg.Latent + classes
-	for _, h := range cfg.GHidden {
-		g.Layers = append(g.Layers, nn.NewLinear(in, h, nn.He, s), nn.ReLU())
+	for i, h := range cfg.GHidden {
+		g.Layers = append(g.Layers, nn.NewLinear(in, h, nn.He, s))
+		if i > 0 && cfg.GNorm { // BatchNorm after every hidden layer but the first, as PyTorch-GAN's gan.py
+			g.Layers = append(g.Layers, nn.NewBatchNorm(h))
+		}
+		g.Layers = append(g.Layers, nn.ReLU())
 		in = h
 	}
 	g.Layers = append(g.Layers, nn.NewLinear(in, dim, nn.Glorot, s), nn.Sigmoid())

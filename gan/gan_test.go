@@ -36,7 +36,7 @@ func train(t *testing.T, d *dataset.Dataset, cfg Config, epochs int, out string)
 
 func smallConfig() Config {
 	c := *defaults(KindMLP)
-	c.Latent, c.GHidden, c.DHidden, c.Batch, c.LR, c.EMA = 8, []int{128, 128}, []int{128, 128}, 100, 1e-3, 0.99
+	c.Latent, c.GHidden, c.DHidden, c.Batch, c.LR, c.EMA, c.GNorm = 8, []int{128, 128}, []int{128, 128}, 100, 1e-3, 0.99, false
 	return c
 }
 
