@@ -18,6 +18,7 @@ import (
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/tensor"
 )
 
 // trainArgs are the flags `latent train` takes for every family.
@@ -89,15 +90,49 @@ func trainFamilyUsage(fam *model.Family) string {
 // cmdTrainFamily runs `latent train NAME` for a registered family.
 func cmdTrainFamily(env *Env, fam *model.Family, args []string) error {
 	fs, a, cfg := familyFlags(fam)
-	what := "train " + fam.Name
-	if err := parseOnlyFlags(fs, args, what); err != nil {
+	if err := parseOnlyFlags(fs, args, "train "+fam.Name); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(env.Stdout, trainFamilyUsage(fam))
 			return nil
 		}
 		return err
 	}
+	if err := a.check(); err != nil {
+		return err
+	}
 	given := model.GivenFlags(fs)
+	var (
+		t   model.Trainer
+		s   *model.Settings
+		d   *dataset.Dataset
+		err error
+	)
+	if a.Resume != "" {
+		t, s, d, err = resumeRun(env, fam, a, cfg, given)
+	} else {
+		t, s, d, err = newRun(env, fam, a, cfg, fs)
+	}
+	if err != nil {
+		return err
+	}
+	if err := checkNotInput("--out", a.Out, a.Data, a.Test); err != nil {
+		return err
+	}
+	test, err := openTest(env, a.Test, s, d.Dim())
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext(env)
+	defer stop()
+	res, err := model.Train(ctx, t, d, s, model.TrainOptions{Out: a.Out, Test: test, Pictures: a.Pictures})
+	if err != nil {
+		return asUsage(err)
+	}
+	return printTrainResult(env, a, s, res)
+}
+
+// check checks the driver's flags before any work is done.
+func (a *trainArgs) check() error {
 	if a.Epochs < 1 {
 		return usagef("--epochs: must be >= 1, got %d", a.Epochs)
 	}
@@ -115,115 +150,115 @@ func cmdTrainFamily(env *Env, fam *model.Family, args []string) error {
 			return fmt.Errorf("--pictures: %w", err)
 		}
 	}
-	var (
-		t model.Trainer
-		s *model.Settings
-		d *dataset.Dataset
-	)
-	if a.Resume != "" {
-		f, err := checkpoint.Load(a.Resume)
-		if err != nil {
-			return err
-		}
-		if f.Kind != fam.Name {
-			return usagef("--resume: %s holds a %s model, not %s", a.Resume, f.Kind, fam.Name)
-		}
-		m, saved, err := model.Load(f)
-		if err != nil {
-			return fmt.Errorf("--resume %s: %w", a.Resume, err)
-		}
-		if saved == nil {
-			return fmt.Errorf("--resume %s: the file records no training settings (written by an older latent); start a new run", a.Resume)
-		}
-		free := model.FreeFlags(cfg)
-		for k := range driverFlags {
-			free[k] = true
-		}
-		if err := saved.CheckResume(a.Resume, given, free); err != nil {
-			return asUsage(err)
-		}
-		var ok bool
-		if t, ok = m.(model.Trainer); !ok {
-			return fmt.Errorf("--resume %s: a %s model cannot be trained further", a.Resume, fam.Name)
-		}
-		s = saved
-		if given["data"] == "" {
-			a.Data = s.Data
-		}
-		if d, err = openData(env, a.Data, s.Binarize, s.Seed); err != nil {
-			return err
-		}
-		if d.Dim() != s.Dim {
-			return fmt.Errorf("--data %s: rows have %d values; %s was trained on %s (%d×%d%s)",
-				a.Data, d.Dim(), a.Resume, s.Data, s.Rows, s.Dim, binNote(s.Binarize))
-		}
-		if a.Data != s.Data {
-			progress(env, "train: resuming on --data %s (%d×%d); %s was trained on %s (%d×%d%s), so this run goes on with other data",
-				a.Data, d.Len(), d.Dim(), a.Resume, s.Data, s.Rows, s.Dim, binNote(s.Binarize))
-			s.Rows = d.Len()
-		}
-		s.Data = a.Data
-		if given["epochs"] != "" {
-			s.Epochs = a.Epochs
-		}
-		if s.EpochsDone >= s.Epochs || s.Converged {
-			why := fmt.Sprintf("it has trained %d of %d epochs; give a larger --epochs to go on", s.EpochsDone, s.Epochs)
-			if s.Converged {
-				why = fmt.Sprintf("it converged after %d epochs", s.EpochsDone)
-			}
-			return usagef("--resume %s: nothing to do: %s", a.Resume, why)
-		}
-	} else {
-		if err := model.Validate(cfg); err != nil {
-			return asUsage(err)
-		}
-		var err error
-		if d, err = openData(env, a.Data, a.Binarize, a.Seed); err != nil {
-			return err
-		}
-		if err := checkNeeds(fam, d, a.Data, a.Binarize); err != nil {
-			return err
-		}
-		if fam.Memory != nil {
-			if b, fl := fam.Memory(cfg, d.Len(), d.Dim()); b > 0 {
-				if err := checkMemory(fl, b); err != nil {
-					return err
-				}
-			}
-		}
-		s = model.NewSettings(fam.Name, d, a.Data, a.Binarize, a.Seed, a.Epochs)
-		s.Flags, s.Given = model.FlagValues(fs), given
-		for k := range driverFlags {
-			delete(s.Flags, k)
-			delete(s.Given, k)
-		}
-		if t, err = fam.New(cfg, d, s); err != nil {
-			if model.IsFlagError(err) { // names its flag (and the data, where they matter)
-				return asUsage(err)
-			}
-			return fmt.Errorf("--data %s: %w", a.Data, err)
-		}
+	return nil
+}
+
+// newRun makes a new model of fam on --data, with its settings recorded.
+func newRun(env *Env, fam *model.Family, a *trainArgs, cfg any, fs *flag.FlagSet) (model.Trainer, *model.Settings, *dataset.Dataset, error) {
+	if err := model.Validate(cfg); err != nil {
+		return nil, nil, nil, asUsage(err)
 	}
-	if err := checkNotInput("--out", a.Out, a.Data, a.Test); err != nil {
-		return err
-	}
-	var test *dataset.Dataset
-	if a.Test != "" {
-		var err error
-		if test, err = openData(env, a.Test, s.EvalBinarize(), s.Seed+1); err != nil {
-			return fmt.Errorf("--test: %w", err)
-		}
-		if test.Dim() != d.Dim() {
-			return fmt.Errorf("--test %s: rows have %d values, the training data %d", a.Test, test.Dim(), d.Dim())
-		}
-	}
-	ctx, stop := signalContext(env)
-	defer stop()
-	res, err := model.Train(ctx, t, d, s, model.TrainOptions{Out: a.Out, Test: test, Pictures: a.Pictures})
+	d, err := openData(env, a.Data, a.Binarize, a.Seed)
 	if err != nil {
-		return asUsage(err)
+		return nil, nil, nil, err
 	}
-	return printTrainResult(env, a, s, res)
+	if err := checkNeeds(fam, d, a.Data, a.Binarize); err != nil {
+		return nil, nil, nil, err
+	}
+	if fam.Memory != nil {
+		if b, fl := fam.Memory(cfg, d.Len(), d.Dim()); b > 0 {
+			if err := checkMemory(fl, b); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+	}
+	s := model.NewSettings(fam.Name, d, a.Data, a.Binarize, a.Seed, a.Epochs)
+	s.Flags, s.Given = model.FlagValues(fs), model.GivenFlags(fs)
+	for k := range driverFlags {
+		delete(s.Flags, k)
+		delete(s.Given, k)
+	}
+	t, err := fam.New(cfg, d, s)
+	if err != nil {
+		if model.IsFlagError(err) { // names its flag (and the data, where they matter)
+			return nil, nil, nil, asUsage(err)
+		}
+		return nil, nil, nil, fmt.Errorf("--data %s: %w", a.Data, err)
+	}
+	return t, s, d, nil
+}
+
+// resumeRun loads --resume, checks the command line against its settings and
+// opens the data it goes on with (the file's, unless --data says otherwise).
+func resumeRun(env *Env, fam *model.Family, a *trainArgs, cfg any, given map[string]string) (model.Trainer, *model.Settings, *dataset.Dataset, error) {
+	fail := func(err error) (model.Trainer, *model.Settings, *dataset.Dataset, error) { return nil, nil, nil, err }
+	f, err := checkpoint.Load(a.Resume)
+	if err != nil {
+		return fail(err)
+	}
+	if f.Kind != fam.Name {
+		return fail(usagef("--resume: %s holds a %s model, not %s", a.Resume, f.Kind, fam.Name))
+	}
+	m, s, err := model.Load(f)
+	if err != nil {
+		return fail(fmt.Errorf("--resume %s: %w", a.Resume, err))
+	}
+	if s == nil {
+		return fail(fmt.Errorf("--resume %s: the file records no training settings (written by an older latent); start a new run", a.Resume))
+	}
+	free := model.FreeFlags(cfg)
+	for k := range driverFlags {
+		free[k] = true
+	}
+	if err := s.CheckResume(a.Resume, given, free); err != nil {
+		return fail(asUsage(err))
+	}
+	t, ok := m.(model.Trainer)
+	if !ok {
+		return fail(fmt.Errorf("--resume %s: a %s model cannot be trained further", a.Resume, fam.Name))
+	}
+	if given["data"] == "" {
+		a.Data = s.Data
+	}
+	d, err := openData(env, a.Data, s.Binarize, s.Seed)
+	if err != nil {
+		return fail(err)
+	}
+	if d.Dim() != s.Dim {
+		return fail(fmt.Errorf("--data %s: rows have %d values; %s was trained on %s (%d×%d%s)",
+			a.Data, d.Dim(), a.Resume, s.Data, s.Rows, s.Dim, binNote(s.Binarize)))
+	}
+	if a.Data != s.Data {
+		progress(env, "train: resuming on --data %s (%d×%d); %s was trained on %s (%d×%d%s), so this run goes on with other data",
+			a.Data, d.Len(), d.Dim(), a.Resume, s.Data, s.Rows, s.Dim, binNote(s.Binarize))
+		s.Data, s.Rows = a.Data, d.Len()
+	}
+	if given["epochs"] != "" {
+		s.Epochs = a.Epochs
+	}
+	if s.EpochsDone >= s.Epochs || s.Converged {
+		why := fmt.Sprintf("it has trained %d of %d epochs; give a larger --epochs to go on", s.EpochsDone, s.Epochs)
+		if s.Converged {
+			why = fmt.Sprintf("it converged after %d epochs", s.EpochsDone)
+		}
+		return fail(usagef("--resume %s: nothing to do: %s", a.Resume, why))
+	}
+	return t, s, d, nil
+}
+
+// openTest opens the held-out data of --test, binarised as the training data.
+func openTest(env *Env, spec string, s *model.Settings, dim int) (*dataset.Dataset, error) {
+	if spec == "" {
+		return nil, nil
+	}
+	test, err := openData(env, spec, s.EvalBinarize(), s.Seed+1)
+	if err != nil {
+		return nil, fmt.Errorf("--test: %w", err)
+	}
+	if test.Dim() != dim {
+		return nil, fmt.Errorf("--test %s: rows have %d values, the training data %d", spec, test.Dim(), dim)
+	}
+	return test, nil
 }
 
 func binNote(b string) string {
@@ -539,25 +574,8 @@ func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
 			return asUsage(err)
 		}
 	}
-	if *perExample != "" {
-		if ext := strings.ToLower(filepath.Ext(*perExample)); ext != ".npy" && ext != ".csv" {
-			return usagef("--per-example: must end in .npy or .csv, got %q", *perExample)
-		}
-		if err := checkOutFile("--per-example", *perExample); err != nil {
-			return err
-		}
-		if err := checkOverwriteData("--per-example", *perExample, a.Force); err != nil {
-			return err
-		}
-		if err := checkNotInput("--per-example", *perExample, a.Model, a.Data); err != nil {
-			return err
-		}
-	}
-	if a.SkipLL && a.FID == "" {
-		return usagef("--skip-ll: only with --fid (otherwise there is nothing to report)")
-	}
-	if a.FIDN < 2 {
-		return usagef("--fid-n: must be >= 2, got %d", a.FIDN)
+	if err := a.checkOutputs(); err != nil {
+		return err
 	}
 	m, s, err := loadModel(a.Model)
 	if err != nil {
@@ -567,29 +585,9 @@ func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
 	if !ok && !a.SkipLL {
 		return fmt.Errorf("eval: a %s model defines no log-likelihood", fam.Name)
 	}
-	if a.Binarize == "" && s != nil {
-		a.Binarize = s.EvalBinarize()
-		if s.Binarize != "" {
-			progress(env, "eval: binarising %s as in training (--binarize %s%s)", a.Data, a.Binarize,
-				map[bool]string{true: ", one fixed draw for a model trained with dynamic binarisation", false: ""}[s.Binarize == "dynamic"])
-		}
-	}
-	d, err := openData(env, a.Data, a.Binarize, a.Seed)
+	d, ref, err := evalData(env, a, m, s, fam)
 	if err != nil {
 		return err
-	}
-	if d.Dim() != m.Dim() {
-		return fmt.Errorf("--data %s: rows have %d values, the model %d", a.Data, d.Dim(), m.Dim())
-	}
-	ref := d.X
-	if a.Limit > 0 && a.Limit < d.Len() {
-		d.X = d.X.Slice(0, a.Limit)
-		if d.Labels != nil {
-			d.Labels = d.Labels[:a.Limit]
-		}
-	}
-	if fam.Needs.Binary && !d.Binary && !isBinaryMat(d.X) {
-		return fmt.Errorf("--data %s: a %s scores binary data; use --binarize threshold or stochastic", a.Data, fam.Name)
 	}
 	ctx, stop := signalContext(env)
 	defer stop()
@@ -614,6 +612,62 @@ func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
 		}
 	}
 	return printEstimate(env, a, fam.Name, est, secs)
+}
+
+// checkOutputs checks eval's output flags before any work is done.
+func (a *evalArgs) checkOutputs() error {
+	if a.Per != "" {
+		if ext := strings.ToLower(filepath.Ext(a.Per)); ext != ".npy" && ext != ".csv" {
+			return usagef("--per-example: must end in .npy or .csv, got %q", a.Per)
+		}
+		if err := checkOutFile("--per-example", a.Per); err != nil {
+			return err
+		}
+		if err := checkOverwriteData("--per-example", a.Per, a.Force); err != nil {
+			return err
+		}
+		if err := checkNotInput("--per-example", a.Per, a.Model, a.Data); err != nil {
+			return err
+		}
+	}
+	if a.SkipLL && a.FID == "" {
+		return usagef("--skip-ll: only with --fid (otherwise there is nothing to report)")
+	}
+	if a.FIDN < 2 {
+		return usagef("--fid-n: must be >= 2, got %d", a.FIDN)
+	}
+	return nil
+}
+
+// evalData opens --data for scoring by m: binarised as in training unless
+// --binarize says otherwise, checked against the model's width and needs,
+// cut to its first --n rows. ref holds all the rows (the FID's reference).
+func evalData(env *Env, a *evalArgs, m model.Model, s *model.Settings, fam *model.Family) (d *dataset.Dataset, ref *tensor.Mat, err error) {
+	if a.Binarize == "" && s != nil {
+		a.Binarize = s.EvalBinarize()
+		if s.Binarize != "" {
+			progress(env, "eval: binarising %s as in training (--binarize %s%s)", a.Data, a.Binarize,
+				map[bool]string{true: ", one fixed draw for a model trained with dynamic binarisation", false: ""}[s.Binarize == "dynamic"])
+		}
+	}
+	d, err = openData(env, a.Data, a.Binarize, a.Seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.Dim() != m.Dim() {
+		return nil, nil, fmt.Errorf("--data %s: rows have %d values, the model %d", a.Data, d.Dim(), m.Dim())
+	}
+	ref = d.X
+	if a.Limit > 0 && a.Limit < d.Len() {
+		d.X = d.X.Slice(0, a.Limit)
+		if d.Labels != nil {
+			d.Labels = d.Labels[:a.Limit]
+		}
+	}
+	if fam.Needs.Binary && !d.Binary && !isBinaryMat(d.X) {
+		return nil, nil, fmt.Errorf("--data %s: a %s scores binary data; use --binarize threshold or stochastic", a.Data, fam.Name)
+	}
+	return d, ref, nil
 }
 
 // printEstimate prints an estimate as one JSON object or one line.
@@ -682,16 +736,7 @@ func writePerExample(path string, v []float64) error {
 	if v == nil {
 		return fmt.Errorf("--per-example: this estimator gives no per-example figures")
 	}
-	if strings.EqualFold(filepath.Ext(path), ".csv") {
-		var b strings.Builder
-		b.WriteString("log_likelihood\n")
-		for _, x := range v {
-			fmt.Fprintf(&b, "%.17g\n", x)
-		}
-		return writeFileAtomic(path, []byte(b.String()))
-	}
-	d := &dataset.Dataset{X: floatCol(v)}
-	return dataset.SaveNPY(path, d)
+	return writeTable(path, floatCol(v), []string{"log_likelihood"})
 }
 
 // checkMemory refuses work whose estimated size (bytes) exceeds the memory

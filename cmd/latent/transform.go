@@ -9,6 +9,7 @@ import (
 
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/tensor"
 )
 
 const transformUsage = `latent transform --model FILE --data SPEC --out FILE.npy|FILE.csv [flags]
@@ -53,18 +54,9 @@ func cmdTransform(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.Binarize == "" {
-		a.Binarize = s.EvalBinarize()
-	}
-	d, err := openData(env, a.Data, a.Binarize, a.Seed)
+	d, _, err := evalData(env, a, m, s, model.Lookup(m.Kind()))
 	if err != nil {
 		return err
-	}
-	if d.Dim() != m.Dim() {
-		return fmt.Errorf("--data %s: rows have %d values, the model %d", a.Data, d.Dim(), m.Dim())
-	}
-	if a.Limit > 0 && a.Limit < d.Len() {
-		d.X = d.X.Slice(0, a.Limit)
 	}
 	ctx, stop := signalContext(env)
 	defer stop()
@@ -73,7 +65,7 @@ func cmdTransform(env *Env, args []string) error {
 	if *ll {
 		sc, ok := m.(model.Scorer)
 		if !ok {
-			return fmt.Errorf("transform: a %s model defines no log-likelihood", s.Model)
+			return fmt.Errorf("transform: a %s model defines no log-likelihood", m.Kind())
 		}
 		est, err := sc.Score(ctx, d, model.ScoreOptions{Seed: a.Seed, Data: a.Data})
 		if err != nil {
@@ -86,7 +78,7 @@ func cmdTransform(env *Env, args []string) error {
 	} else {
 		tr, ok := m.(model.Transformer)
 		if !ok {
-			return fmt.Errorf("transform: a %s model has no transform; --log-likelihood writes log p(x) per example", s.Model)
+			return fmt.Errorf("transform: a %s model has no transform; --log-likelihood writes log p(x) per example", m.Kind())
 		}
 		x, c, err := tr.Transform(ctx, d)
 		if err != nil {
@@ -94,25 +86,28 @@ func cmdTransform(env *Env, args []string) error {
 		}
 		res, cols = &dataset.Dataset{X: x}, c
 	}
-	if ext == ".csv" {
-		var b strings.Builder
-		b.WriteString(strings.Join(cols, ",") + "\n")
-		for i := 0; i < res.X.Rows; i++ {
-			for j, v := range res.X.Row(i) {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				fmt.Fprintf(&b, "%g", v)
-			}
-			b.WriteByte('\n')
-		}
-		err = writeFileAtomic(*out, []byte(b.String()))
-	} else {
-		err = dataset.SaveNPY(*out, res)
-	}
-	if err != nil {
+	if err := writeTable(*out, res.X, cols); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "%s: %d rows × %d columns (%s)\n", *out, res.X.Rows, res.X.Cols, strings.Join(cols, ", "))
 	return nil
+}
+
+// writeTable writes x as .npy, or as CSV with a header row of column names.
+func writeTable(path string, x *tensor.Mat, cols []string) error {
+	if !strings.EqualFold(filepath.Ext(path), ".csv") {
+		return dataset.SaveNPY(path, &dataset.Dataset{X: x})
+	}
+	var b strings.Builder
+	b.WriteString(strings.Join(cols, ",") + "\n")
+	for i := 0; i < x.Rows; i++ {
+		for j, v := range x.Row(i) {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%g", v)
+		}
+		b.WriteByte('\n')
+	}
+	return writeFileAtomic(path, []byte(b.String()))
 }
