@@ -20,6 +20,9 @@ var synopses = map[string]string{
 
 Run every built-in demo on generated data (no files or network needed) and write
 the pictures and models into DIR.`,
+	"inspect": `latent inspect FILE [--json] [--meta]
+
+Show a model file: its family, how it was trained, a summary of the model and its tensors.`,
 	"data list":  "latent data list\n\nList the named data sets, their download size and whether their files are present.",
 	"data fetch": "latent data fetch NAME\n\nDownload a named data set into the cache (or --data-dir), checked against SHA-256.",
 	"data show": `latent data show SPEC --out grid.png [flags]

@@ -3,9 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"sort"
@@ -67,6 +66,16 @@ func statsOf(t *checkpoint.Tensor) tensorStats {
 	return s
 }
 
+// inspected is what inspect reads from a model file.
+type inspected struct {
+	path     string
+	size     int64
+	f        *checkpoint.File
+	settings *model.Settings
+	summary  []model.Metric
+	stats    []tensorStats
+}
+
 // cmdInspect prints what a model file holds: `latent inspect FILE [--json] [--meta]`.
 func cmdInspect(env *Env, args []string) error {
 	fs := newFlags("inspect")
@@ -74,63 +83,75 @@ func cmdInspect(env *Env, args []string) error {
 	showMeta := fs.Bool("meta", false, "also print the family's raw metadata and every byte blob")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(env.Stdout, "latent inspect FILE [--json] [--meta]\n\nShow a model file: its family, how it was trained, a summary of the model and its tensors.\n\nFlags:\n"+flagUsage(fs))
-			return nil
-		}
 		return err
 	}
 	if len(pos) != 1 {
 		return usagef("inspect: want exactly one model file, got %d arguments", len(pos))
 	}
-	path := pos[0]
-	f, err := checkpoint.Load(path)
+	in, err := readInspected(pos[0])
 	if err != nil {
 		return err
+	}
+	if *asJSON {
+		return printInspectJSON(env, in)
+	}
+	return printInspectText(env, in, *showMeta)
+}
+
+func readInspected(path string) (*inspected, error) {
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, err
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var settings *model.Settings
-	var summary []model.Metric
+	in := &inspected{path: path, size: st.Size(), f: f}
 	if model.Lookup(f.Kind) != nil {
 		m, s, err := model.Load(f)
 		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		settings = s
+		in.settings = s
 		if d, ok := m.(model.Describer); ok {
-			summary = d.Describe()
+			in.summary = d.Describe()
 		}
 	}
-	stats := make([]tensorStats, len(f.Tensors))
+	in.stats = make([]tensorStats, len(f.Tensors))
 	for i := range f.Tensors {
-		stats[i] = statsOf(&f.Tensors[i])
+		in.stats[i] = statsOf(&f.Tensors[i])
 	}
-	if *asJSON {
-		meta := f.Meta
-		if len(meta) == 0 {
-			meta = json.RawMessage("null")
-		}
-		out := map[string]any{
-			"file": path, "bytes": st.Size(), "kind": f.Kind, "latent_version": f.LatentVersion,
-			"format_version": f.FormatVersion, "meta": meta, "tensors": stats,
-		}
-		if settings != nil {
-			out["settings"] = settings
-		}
-		if summary != nil {
-			sm := map[string]any{}
-			for _, m := range summary {
-				sm[m.Name] = m.Value
-			}
-			out["summary"] = sm
-		}
-		return printJSON(env, out)
+	return in, nil
+}
+
+func printInspectJSON(env *Env, in *inspected) error {
+	f := in.f
+	meta := f.Meta
+	if len(meta) == 0 {
+		meta = json.RawMessage("null")
 	}
+	out := map[string]any{
+		"file": in.path, "bytes": in.size, "kind": f.Kind, "latent_version": f.LatentVersion,
+		"format_version": f.FormatVersion, "meta": meta, "tensors": in.stats,
+	}
+	if in.settings != nil {
+		out["settings"] = in.settings
+	}
+	if in.summary != nil {
+		sm := map[string]any{}
+		for _, m := range in.summary {
+			sm[m.Name] = m.Value
+		}
+		out["summary"] = sm
+	}
+	return printJSON(env, out)
+}
+
+func printInspectText(env *Env, in *inspected, showMeta bool) error {
+	f, path, settings, summary := in.f, in.path, in.settings, in.summary
 	w := env.Stdout
-	fmt.Fprintf(w, "file:      %s (%d bytes)\n", path, st.Size())
+	fmt.Fprintf(w, "file:      %s (%d bytes)\n", path, in.size)
 	fmt.Fprintf(w, "model:     %s (written by latent %s, format version %d)\n", f.Kind, f.LatentVersion, f.FormatVersion)
 	if s := settings; s != nil {
 		img := ""
@@ -154,7 +175,7 @@ func cmdInspect(env *Env, args []string) error {
 			fmt.Fprintf(w, "  %-18s %v\n", m.Name, m.Value)
 		}
 	}
-	if *showMeta || settings == nil {
+	if showMeta || settings == nil {
 		fmt.Fprintln(w, "metadata:")
 		if len(f.Meta) == 0 {
 			fmt.Fprintln(w, "  (none)")
@@ -167,6 +188,12 @@ func cmdInspect(env *Env, args []string) error {
 			fmt.Fprintf(w, "  %s\n", buf.String())
 		}
 	}
+	return printTensorTable(w, in.stats, showMeta)
+}
+
+// printTensorTable prints a table of the tensors (byte blobs folded into one
+// line unless showMeta).
+func printTensorTable(w io.Writer, stats []tensorStats, showMeta bool) error {
 	var blobs []string
 	blobBytes := 0
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -178,7 +205,7 @@ func cmdInspect(env *Env, args []string) error {
 		return fmt.Sprintf("%.4g", *p)
 	}
 	for _, s := range stats {
-		if s.DType == "bytes" && !*showMeta {
+		if s.DType == "bytes" && !showMeta {
 			blobs = append(blobs, s.Name)
 			blobBytes += s.N
 			continue
