@@ -174,25 +174,11 @@ func dataShow(env *Env, args []string) error {
 		return fmt.Errorf("data show: %s has no examples", d.Name)
 	}
 	if d.Dim() == 2 && d.Height == 0 {
-		// 2-D points: a scatter of all of them (or the first --n, if given), coloured by label.
 		k := d.Len()
 		if _, given := model.GivenFlags(fs)["n"]; given {
 			k = min(*n, k)
 		}
-		xs, ys := make([]float64, k), make([]float64, k)
-		for i := 0; i < k; i++ {
-			xs[i], ys[i] = float64(d.X.At(i, 0)), float64(d.X.At(i, 1))
-		}
-		var labels []int
-		if d.Labels != nil {
-			labels = d.Labels[:k]
-		}
-		if err := viz.SaveScatter(*out, fmt.Sprintf("%s (%d points)", d.Name, k), xs, ys, labels); err != nil {
-			return err
-		}
-		progress(env, "data show: a scatter of %d of %d 2-D points of %s written to %s", k, d.Len(), d.Name, *out)
-		fmt.Fprintln(env.Stdout, *out)
-		return nil
+		return showScatter(env, d, k, *out)
 	}
 	h, w, c, err := imageShape(d)
 	if err != nil {
@@ -307,5 +293,23 @@ func dataExport(env *Env, args []string) error {
 	if d.Labels != nil {
 		fmt.Fprintln(env.Stdout, dataset.LabelsPath(*out))
 	}
+	return nil
+}
+
+// showScatter draws the first n 2-D points of d as a scatter coloured by label.
+func showScatter(env *Env, d *dataset.Dataset, k int, out string) error {
+	xs, ys := make([]float64, k), make([]float64, k)
+	for i := 0; i < k; i++ {
+		xs[i], ys[i] = float64(d.X.At(i, 0)), float64(d.X.At(i, 1))
+	}
+	var labels []int
+	if d.Labels != nil {
+		labels = d.Labels[:k]
+	}
+	if err := viz.SaveScatter(out, fmt.Sprintf("%s (%d points)", d.Name, k), xs, ys, labels); err != nil {
+		return err
+	}
+	progress(env, "data show: a scatter of %d of %d 2-D points of %s written to %s", k, d.Len(), d.Name, out)
+	fmt.Fprintln(env.Stdout, out)
 	return nil
 }
