@@ -216,6 +216,11 @@ func TestEvalFIDWithClassifier(t *testing.T) {
 	}
 	fails(t, 2, []string{"eval", "--model", px, "--data", spec, "--skip-ll"}, "--skip-ll")
 	fails(t, 1, []string{"eval", "--model", px, "--data", spec, "--fid", px}, "--fid")
+	// The FID floor between two data sets.
+	if out := ok(t, "data", "fid", spec, "shapes,n=300,size=16,seed=9", "--classifier", cls, "--n", "100"); !strings.HasPrefix(out, "FID ") {
+		t.Errorf("data fid: %q", out)
+	}
+	fails(t, 2, []string{"data", "fid", spec, "--classifier", cls}, "two data SPECs")
 	// The classifier's own eval: accuracy and log p(y|x).
 	cl := jsonOf(t, "eval", "--model", cls, "--data", spec, "--json")
 	if cl["quantity"] != "log p(y|x)" || cl["accuracy"] == nil {

@@ -30,6 +30,8 @@ func cmdData(env *Env, args []string) error {
 		return dataShow(env, args[1:])
 	case "export":
 		return dataExport(env, args[1:])
+	case "fid":
+		return dataFID(env, args[1:])
 	case "-h", "--help", "-help", "help":
 		printUsage(env.Stdout)
 		return nil

@@ -29,6 +29,10 @@ Show a model file: its family, how it was trained, a summary of the model and it
 
 Draw the first --n examples of SPEC (or a seeded random selection) as a PNG grid with
 each label under its image; 2-D data are drawn as a scatter plot coloured by label.`,
+	"data fid": `latent data fid SPEC1 SPEC2 --classifier FILE [--n N]
+
+The Fréchet distance between two data sets in a classifier's features (the floor a
+model's eval --fid is read against: the test set's FID to the training set).`,
 	"data export": `latent data export SPEC --out FILE.npy [flags]
 
 Write any data set, generated ones included, as a float32 NumPy array (n×H×W for
