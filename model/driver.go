@@ -137,6 +137,7 @@ func Train(ctx context.Context, t Trainer, d *dataset.Dataset, s *Settings, o Tr
 	check, _ := t.(Checker)
 	mon, _ := t.(Monitor)
 	pic, _ := t.(Picturer)
+	rep, _ := t.(Reporter)
 	for s.EpochsDone < s.Epochs && !s.Converged {
 		if err := ctx.Err(); err != nil {
 			return r, fmt.Errorf("stopped before epoch %d: %w", s.EpochsDone+1, err)
@@ -157,6 +158,11 @@ func Train(ctx context.Context, t Trainer, d *dataset.Dataset, s *Settings, o Tr
 			return r, fmt.Errorf("epoch %d: %w", e.Index+1, err)
 		}
 		Step(ctx, e.task, e.Steps(), e.Steps())
+		if rep != nil {
+			if err := rep.Report(ctx, &st); err != nil {
+				return r, fmt.Errorf("epoch %d: %w", e.Index+1, err)
+			}
+		}
 		if err := checkStats(st); err != nil {
 			return r, fmt.Errorf("epoch %d: %w; %s", e.Index+1, err, keptNote(o.Out, s.EpochsDone))
 		}
