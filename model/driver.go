@@ -72,15 +72,37 @@ func (e *Epoch) Next(dst *tensor.Mat) (*tensor.Mat, []int) {
 		e.step++
 		return e.Data.X, idx
 	}
-	if idx = e.batches.Next(); idx == nil {
+	if idx = e.nextIndices(); idx == nil {
 		return nil, nil
 	}
-	e.step++
 	dst = e.Data.Gather(dst, idx)
 	if e.dynamic {
 		dataset.BinarizeBatch(dst, &e.bin)
 	}
 	return dst, idx
+}
+
+// NextIndices returns the next mini-batch's row indices in Data without
+// gathering the rows, or nil at the end of the epoch, for a trainer that keeps
+// the training data in a form of its own (an RBM's sparse copy of binary data).
+// It panics when the run binarises dynamically (those batches come from Next)
+// or trains on all the data at once: both are bugs in a family.
+func (e *Epoch) NextIndices() []int {
+	if e.dynamic || e.batches == nil {
+		panic("model: NextIndices on an epoch that binarises dynamically or has no mini-batches")
+	}
+	if e.step > 0 {
+		Step(e.ctx, e.task, e.step, e.Steps())
+	}
+	return e.nextIndices()
+}
+
+func (e *Epoch) nextIndices() []int {
+	idx := e.batches.Next()
+	if idx != nil {
+		e.step++
+	}
+	return idx
 }
 
 // Dynamic reports whether batches are binarised afresh.
