@@ -167,7 +167,7 @@ type Trainer struct {
 
 	// scratch, (B, ·)
 	v0, u0, ph0, hs, vk, uk, phk, av, whData, whModel *tensor.Mat
-	z0                                                *tensor.Mat // Gaussian: the batch standardised
+	batch, z0                                         *tensor.Mat // the driver's batch (data units); Gaussian: standardised
 	// phAll (3B, nh) holds p(h|v0), p(h|vk) and their difference: ph0, phk and phD
 	// are row views of it, and phBoth the view of all three, so that one sparse
 	// product takes both phases (see update).
@@ -345,9 +345,10 @@ func (t *Trainer) Betas() []float32 { return t.betas }
 // driver's order (e.Next). A LinearDecay schedule runs over the run's
 // e.Total·e.Steps() steps, so a resumed run with more epochs stretches it.
 // Fixed sparse binary data take their batches' sparse rows straight from the
-// sparse form SetData keeps, by the batch's indices. The Stats hold PT's swap
-// rates; their loss and monitor figures come from Report, after the epoch's
-// time is taken. Divergence is Check's to find.
+// sparse form SetData keeps, by the batch's indices (e.NextIndices), without a
+// dense copy. The Stats hold PT's swap rates; the loss and the figures of fit
+// come from Report, after the epoch's time is taken. Divergence is Check's to
+// find.
 func (t *Trainer) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) {
 	if e.Data.X != t.data || e.Dynamic() != t.dynamic {
 		if err := t.SetData(e.Data.X, e.Dynamic()); err != nil {
@@ -359,19 +360,32 @@ func (t *Trainer) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error
 	clear(t.swapAcc)
 	gauss := t.Model.Visible == Gaussian
 	for {
-		x, idx := e.Next(t.v0)
-		if x == nil {
-			break
+		var x *tensor.Mat
+		if t.dataCSR != nil {
+			// Fixed sparse binary data: the batch's sparse rows straight from the
+			// data's sparse form, by the driver's indices (the same CSR as FromDense
+			// of the gathered rows: same bits, no dense copy). A batch that is not
+			// sparse after all is gathered dense.
+			idx := e.NextIndices()
+			if idx == nil {
+				break
+			}
+			x = tensor.Reuse(t.v0, len(idx), t.Model.NumVisible()) // rows unused when sp0Ready
+			if t.sp0Ready = t.sp0.csr.GatherRows(t.dataCSR, idx).Density() < SparseBelow; !t.sp0Ready {
+				x = e.Data.Gather(t.v0, idx)
+			}
+		} else {
+			if x, _ = e.Next(t.batch); x == nil {
+				break
+			}
+			t.batch = x
+			if gauss {
+				x = t.Model.standardizeInto(t.z0, x)
+			}
 		}
 		if err := ctx.Err(); err != nil {
+			t.sp0Ready = false
 			return model.Stats{}, err
-		}
-		switch {
-		case gauss:
-			x = t.Model.standardizeInto(t.z0, x)
-		case t.dataCSR != nil:
-			// The same CSR as FromDense of the gathered rows: same bits, less work.
-			t.sp0Ready = t.sp0.csr.GatherRows(t.dataCSR, idx).Density() < SparseBelow
 		}
 		t.update(x)
 	}
