@@ -13,14 +13,17 @@ import (
 )
 
 // trainDemo trains an rbm with flags f on d for epochs epochs through model.Train,
-// without its per-epoch lines, and returns the trainer and its settings.
+// without per-epoch lines or figures (the demos report their own), and returns the
+// trainer and its settings.
 func trainDemo(ctx context.Context, f *Flags, d *dataset.Dataset, spec string, seed uint64, epochs int) (*Trainer, *model.Settings, error) {
 	s := model.NewSettings("rbm", d, spec, "", seed, epochs)
 	mt, err := newTrainer(Bernoulli)(f, d, s)
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := model.Train(model.WithProgress(ctx, model.Progress{}), mt, d, s, model.TrainOptions{}); err != nil {
+	// The embedded interface hides Report (and Check): the driver sees a plain Trainer.
+	plain := struct{ model.Trainer }{mt}
+	if _, err := model.Train(model.WithProgress(ctx, model.Progress{}), plain, d, s, model.TrainOptions{}); err != nil {
 		return nil, nil, err
 	}
 	return mt.(*Trainer), s, nil
