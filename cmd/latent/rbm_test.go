@@ -54,7 +54,7 @@ func TestRBMTrainEvalSample(t *testing.T) {
 	pics := filepath.Join(dir, "pics")
 	code, out, errb := latent(t, "train", "rbm", "--data", "bars:4", "--hidden", "12", "--pt", "4", "--batch", "10",
 		"--lr", "0.1", "--momentum", "0.5", "--epochs", "20", "--seed", "3", "--out", model, "--pictures", pics,
-		"--picture-steps", "30", "--json")
+		"--picture-steps", "30", "--test", "bars:4", "--json")
 	if code != 0 {
 		t.Fatalf("train: exit %d: %s", code, errb)
 	}
@@ -62,8 +62,8 @@ func TestRBMTrainEvalSample(t *testing.T) {
 	for _, k := range []string{"epochs", "seconds", "seconds_per_epoch", "exact_log_likelihood", "pseudo_log_likelihood", "loss"} {
 		num(t, tr, k)
 	}
-	if tr["loss_name"] != "reconstruction_error" {
-		t.Errorf("loss_name %v", tr["loss_name"])
+	if tr["loss_name"] != "reconstruction_error" || num(t, tr, "test_exact_log_likelihood") != num(t, tr, "exact_log_likelihood") {
+		t.Errorf("loss_name %v, test_exact_log_likelihood %v", tr["loss_name"], tr["test_exact_log_likelihood"])
 	}
 	if !strings.Contains(errb, "epoch 20/20") || !strings.Contains(errb, "swap_rates") {
 		t.Errorf("progress on stderr: %q", errb)
@@ -73,7 +73,11 @@ func TestRBMTrainEvalSample(t *testing.T) {
 			t.Errorf("picture: %v", err)
 		}
 	}
-	ev := runJSON(t, "eval", "--model", model, "--data", "bars:4", "--json")
+	per := filepath.Join(dir, "per.csv")
+	ev := runJSON(t, "eval", "--model", model, "--data", "bars:4", "--per-example", per, "--json")
+	if b, err := os.ReadFile(per); err != nil || strings.Count(string(b), "\n") != 31 {
+		t.Errorf("--per-example: %v, %d lines", err, strings.Count(string(b), "\n"))
+	}
 	if ev["estimator"] != "exact" || num(t, ev, "n") != 30 {
 		t.Errorf("eval: %v", ev)
 	}
