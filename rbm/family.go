@@ -65,7 +65,7 @@ func (f *Flags) Validate() error {
 	return nil
 }
 
-// Config returns the training configuration the flags describe, with seed.
+// config returns the training configuration the flags describe, with seed.
 func (c Common) config(seed uint64) Config {
 	cfg := Config{K: c.CD, BatchSize: c.Batch, LearningRate: c.LR, Momentum: c.Momentum, WeightDecay: c.L2, Dense: c.Dense, Seed: seed}
 	if c.PCD {
@@ -280,12 +280,10 @@ func (t *Trainer) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOp
 	if m.Visible == Bernoulli && !isBinary(x) {
 		return model.Estimate{}, fmt.Errorf("an rbm scores binary data; use --binarize threshold or stochastic")
 	}
-	if f.Exact && !m.CanEnumerate() {
-		_, err := m.LogLikelihood(ctx, x, LogLikOptions{Exact: true})
-		return model.Estimate{}, fmt.Errorf("--exact: %w", err)
-	}
 	ll, err := m.LogLikelihood(ctx, x, LogLikOptions{Exact: f.Exact, AISChains: f.AISChains, AISBetas: f.AISBetas, Seed: o.Seed})
-	if err != nil {
+	if err != nil && f.Exact {
+		return model.Estimate{}, fmt.Errorf("--exact: %w", err)
+	} else if err != nil {
 		return model.Estimate{}, err
 	}
 	est := model.Estimate{LogLik: ll.Mean, StdErr: ll.StdErr, Method: ll.Method, N: x.Rows, PerExample: ll.PerExample}
