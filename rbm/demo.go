@@ -2,9 +2,11 @@ package rbm
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"math"
 	"path/filepath"
+	"strconv"
 
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
@@ -17,6 +19,10 @@ import (
 // trainer and its settings.
 func trainDemo(ctx context.Context, f *Flags, d *dataset.Dataset, spec string, seed uint64, epochs int) (*Trainer, *model.Settings, error) {
 	s := model.NewSettings("rbm", d, spec, "", seed, epochs)
+	fs := flag.NewFlagSet("rbm", flag.ContinueOnError)
+	model.Bind(fs, f)
+	s.Flags = model.FlagValues(fs) // as `latent train rbm` records them
+	s.Flags["seed"], s.Flags["binarize"] = strconv.FormatUint(seed, 10), ""
 	mt, err := newTrainer(Bernoulli)(f, d, s)
 	if err != nil {
 		return nil, nil, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/ising"
 	"github.com/latent-ml/latent/model"
@@ -297,6 +298,13 @@ func TestDemos(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Error(err)
 		}
+	}
+	f, err := checkpoint.Load(filepath.Join(dir, "rbm-bars.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, s, err := model.Load(f); err != nil || s.Flags["pt"] != "5" || s.Flags["schedule"] != "linear" || s.EpochsDone != 150 {
+		t.Errorf("the bars model's settings: %+v, %v", s, err)
 	}
 	if len(lines) != 3 {
 		t.Errorf("demo lines: %q", lines)
