@@ -449,3 +449,46 @@ func TestGaussianRBMLearnsCorrelation(t *testing.T) {
 		t.Errorf("trained GRBM LL %.4f, want between %.4f and %.4f", ll, indep+0.25, indep+0.55)
 	}
 }
+
+// The steps of an epoch do not allocate: a warm epoch of 40 steps through the
+// driver allocates a fixed handful of times (the driver's and the Stats'), on the
+// sparse path (batches gathered from the data's sparse form by index) and for a
+// Gaussian RBM with a constant column left out.
+func TestWarmEpochAllocs(t *testing.T) {
+	defer tensor.SetWorkers(0)
+	tensor.SetWorkers(1)
+	g := tensor.New(400, 6)
+	rng.New(2).FillNormal(g.Data, 0, 1)
+	for i := 0; i < g.Rows; i++ {
+		g.Set(i, 2, 7)
+	}
+	for _, c := range []struct {
+		name string
+		vis  Visible
+		data *tensor.Mat
+	}{
+		{"sparse", Bernoulli, sparseData(400, 60, 0.1, 3)},
+		{"grbm", Gaussian, g},
+	} {
+		_, tr := trainNew(t, c.vis, 8, c.data, Config{BatchSize: 10, Seed: 1})
+		d := &dataset.Dataset{X: c.data}
+		s := &model.Settings{Model: tr.Kind(), Seed: 1, Epochs: 1}
+		if _, err := model.Train(context.Background(), tr, d, s, model.TrainOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if c.vis == Bernoulli && tr.dataCSR == nil {
+			t.Fatalf("%s: no sparse form of the data", c.name)
+		}
+		a := testing.AllocsPerRun(3, func() {
+			s.Epochs++
+			plain := struct{ model.Trainer }{tr} // the epoch, without Report's figures
+			if _, err := model.Train(context.Background(), plain, d, s, model.TrainOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if a > 20 {
+			t.Errorf("%s: %.0f allocations per warm epoch of 40 steps", c.name, a)
+		}
+		t.Logf("%s: %.0f allocations per warm epoch of 40 steps", c.name, a)
+	}
+}
