@@ -30,3 +30,24 @@ func Demos() []Demo {
 	defer mu.RUnlock()
 	return append([]Demo(nil), demos...)
 }
+
+// HideDemos unregisters the demo steps whose Order is at least from and returns
+// a function that registers them again: a test of `latent demo` runs the
+// built-in steps alone (the families test theirs in their own packages).
+func HideDemos(from int) (restore func()) {
+	mu.Lock()
+	defer mu.Unlock()
+	saved := demos
+	var kept []Demo
+	for _, d := range demos {
+		if d.Order < from {
+			kept = append(kept, d)
+		}
+	}
+	demos = kept
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		demos = saved
+	}
+}

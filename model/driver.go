@@ -73,15 +73,37 @@ func (e *Epoch) Next(dst *tensor.Mat) (*tensor.Mat, []int) {
 		e.step++
 		return e.Data.X, idx
 	}
-	if idx = e.batches.Next(); idx == nil {
+	if idx = e.nextIndices(); idx == nil {
 		return nil, nil
 	}
-	e.step++
 	dst = e.Data.Gather(dst, idx)
 	if e.dynamic {
 		dataset.BinarizeBatch(dst, &e.bin)
 	}
 	return dst, idx
+}
+
+// NextIndices returns the next mini-batch's row indices in Data without
+// gathering the rows, or nil at the end of the epoch, for a trainer that keeps
+// the training data in a form of its own (an RBM's sparse copy of binary data).
+// It panics when the run binarises dynamically (those batches come from Next)
+// or trains on all the data at once: both are bugs in a family.
+func (e *Epoch) NextIndices() []int {
+	if e.dynamic || e.batches == nil {
+		panic("model: NextIndices on an epoch that binarises dynamically or has no mini-batches")
+	}
+	if e.step > 0 {
+		Step(e.ctx, e.task, e.step, e.Steps())
+	}
+	return e.nextIndices()
+}
+
+func (e *Epoch) nextIndices() []int {
+	idx := e.batches.Next()
+	if idx != nil {
+		e.step++
+	}
+	return idx
 }
 
 // Dynamic reports whether batches are binarised afresh.
@@ -145,6 +167,7 @@ func Train(ctx context.Context, t Trainer, d *dataset.Dataset, s *Settings, o Tr
 	check, _ := t.(Checker)
 	mon, _ := t.(Monitor)
 	pic, _ := t.(Picturer)
+	rep, _ := t.(Reporter)
 	for s.EpochsDone < s.Epochs && !s.Converged {
 		if err := ctx.Err(); err != nil {
 			return r, fmt.Errorf("stopped before epoch %d: %w", s.EpochsDone+1, err)
@@ -169,6 +192,11 @@ func Train(ctx context.Context, t Trainer, d *dataset.Dataset, s *Settings, o Tr
 			return r, fmt.Errorf("%w; %s", err, keptNote(o.Out, s.EpochsDone))
 		}
 		Step(ctx, e.task, e.Steps(), e.Steps())
+		if rep != nil {
+			if err := rep.Report(ctx, &st); err != nil {
+				return r, fmt.Errorf("epoch %d: %w", e.Index+1, err)
+			}
+		}
 		if err := checkStats(st); err != nil {
 			return r, fmt.Errorf("epoch %d: %w; %s", e.Index+1, err, keptNote(o.Out, s.EpochsDone))
 		}

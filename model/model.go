@@ -82,6 +82,15 @@ type Transformer interface {
 	Transform(ctx context.Context, d *dataset.Dataset) (out *tensor.Mat, columns []string, err error)
 }
 
+// Reporter is a Trainer whose epoch figures take a pass of their own over
+// training rows (an RBM's reconstruction error and pseudo-likelihood). The
+// driver calls Report after it has timed the epoch, so that seconds_per_epoch
+// counts training alone, and before it checks the Stats: Report sets the loss
+// and adds metrics to st.
+type Reporter interface {
+	Report(ctx context.Context, st *Stats) error
+}
+
 // Describer summarises a model for `latent inspect`: architecture, sizes,
 // the settings that matter, in order.
 type Describer interface {

@@ -1,7 +1,9 @@
 // Package rbm implements restricted Boltzmann machines with binary hidden units and
 // either Bernoulli (binary) or Gaussian visible units, trained by maximum likelihood
 // with a stochastic negative phase: contrastive divergence CD-k, persistent CD (PCD)
-// and parallel tempering (PT).
+// and parallel tempering (PT). It registers the model families rbm and grbm with
+// package model (family.go): a Trainer is their model.Trainer, and samples, scores,
+// transforms and draws pictures.
 //
 // A Bernoulli–Bernoulli RBM has energy
 //
@@ -14,12 +16,16 @@
 // with per-unit σ_i = exp(LogSigma_i), fixed (default 1) or learned. The model keeps
 // the standardisation (Mean, Std) and applies it itself: every public method takes and
 // returns data in the original units, and GRBM log-likelihoods include the Jacobian
-// −Σ_i log Std_i.
+// −Σ_i log Std_i. A column that is constant in a GRBM's training data has nothing to
+// standardise: it is left out of the model and restored in samples and means (Keep,
+// Fill), and log-likelihoods are those of the other columns.
 //
-// Evaluation gives log-likelihoods in nats: exact (enumerating the smaller layer, see
-// mcmc.ExactLogZ) when a layer has at most mcmc.MaxExactUnits units, AIS with an error
-// bar otherwise, a deterministic pseudo-likelihood over all bits, and reconstruction
-// error. Training state (parameters, velocities, persistent chains, random streams,
-// epoch and step) round-trips through a checkpoint.File, so a resumed run continues
-// bit for bit.
+// Evaluation gives log-likelihoods in nats (LogLikelihood): exact, enumerating the
+// smaller layer (mcmc.ExactLogZ), when that takes about a minute or less, or on
+// request when a layer has at most mcmc.MaxExactUnits units; AIS with an error bar
+// otherwise. Beside them: a deterministic pseudo-likelihood over all bits, the
+// reconstruction error, and for Ising data the observables of model samples
+// (CompareIsing). Training state (parameters, velocities, persistent chains, random
+// streams, epoch and step) round-trips through a checkpoint.File, so a resumed run
+// continues bit for bit.
 package rbm

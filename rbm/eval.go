@@ -181,7 +181,7 @@ type SampleConfig struct {
 }
 
 // Sample runs N block-Gibbs chains for Steps steps and returns the final visible states
-// and the means E[x | h] of the last step, both (N, nv) in data units. Results do not
+// and the means E[x | h] of the last step, both (N, DataDim) in data units. Results do not
 // depend on the number of workers.
 func (m *RBM) Sample(cfg SampleConfig) (samples, means *tensor.Mat) {
 	n, steps := cfg.N, cfg.Steps
@@ -250,9 +250,7 @@ func (m *RBM) Sample(cfg SampleConfig) (samples, means *tensor.Mat) {
 			}
 		})
 	}
-	m.unstandardize(v)
-	m.unstandardize(mean)
-	return v, mean
+	return m.toData(v), m.toData(mean)
 }
 
 func initRow(m *RBM, row []float32, s *rng.Stream) {

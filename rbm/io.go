@@ -5,17 +5,22 @@ import (
 
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/rng"
-	"github.com/latent-ml/latent/tensor"
 )
 
-// fileVersion is the version of the rbm/grbm model-file layout.
-const fileVersion = 1
+// fileVersion is the version of the rbm/grbm model-file layout: 2 adds the
+// constant columns a Gaussian RBM leaves out (keep, fill) and drops the
+// trainer's own shuffle and data hash (the driver shuffles, and records the
+// data in model.Settings). Version 1 files load as models; their training
+// state does not resume.
+const fileVersion = 2
 
 type fileMeta struct {
 	Version    int               `json:"version"`
 	Visible    string            `json:"visible"`
 	NumVisible int               `json:"num_visible"`
 	NumHidden  int               `json:"num_hidden"`
+	DataDim    int               `json:"data_dim,omitempty"` // when columns are left out (Keep)
+	Keep       []int             `json:"keep,omitempty"`
 	Height     int               `json:"height,omitempty"`
 	Width      int               `json:"width,omitempty"`
 	Channels   int               `json:"channels,omitempty"`
@@ -24,11 +29,19 @@ type fileMeta struct {
 }
 
 type trainerMeta struct {
-	Config   Config `json:"config"`
-	Epoch    int    `json:"epoch"`
-	Step     int    `json:"step"`
-	DataRows int    `json:"data_rows"`
-	DataHash uint64 `json:"data_hash"`
+	Config       Config `json:"config"`
+	Epoch        int    `json:"epoch"`
+	Step         int    `json:"step"`
+	PictureSteps int    `json:"picture_steps,omitempty"`
+}
+
+func (m *RBM) meta(info map[string]string) fileMeta {
+	meta := fileMeta{Version: fileVersion, Visible: m.Visible.String(), NumVisible: m.NumVisible(), NumHidden: m.NumHidden(),
+		Keep: m.Keep, Height: m.Height, Width: m.Width, Channels: m.Channels, Info: info}
+	if m.Keep != nil {
+		meta.DataDim = m.DataDim()
+	}
+	return meta
 }
 
 // Save writes the model into f (Kind "rbm" or "grbm"); info is free-form provenance
@@ -36,9 +49,7 @@ type trainerMeta struct {
 func (m *RBM) Save(f *checkpoint.File, info map[string]string) error {
 	f.Kind = m.Kind()
 	f.Tensors = nil
-	nv, nh := m.NumVisible(), m.NumHidden()
-	if err := f.SetMeta(fileMeta{Version: fileVersion, Visible: m.Visible.String(), NumVisible: nv, NumHidden: nh,
-		Height: m.Height, Width: m.Width, Channels: m.Channels, Info: info}); err != nil {
+	if err := f.SetMeta(m.meta(info)); err != nil {
 		return err
 	}
 	m.addTensors(f)
@@ -54,6 +65,9 @@ func (m *RBM) addTensors(f *checkpoint.File) {
 		f.AddF32("log_sigma", []int{nv}, m.LogSigma)
 		f.AddF32("mean", []int{nv}, m.Mean)
 		f.AddF32("std", []int{nv}, m.Std)
+		if m.Keep != nil {
+			f.AddF32("fill", []int{len(m.Fill)}, m.Fill)
+		}
 	}
 }
 
@@ -82,8 +96,8 @@ func load(f *checkpoint.File) (*RBM, *fileMeta, error) {
 	if err := f.GetMeta(&meta); err != nil {
 		return nil, nil, err
 	}
-	if meta.Version != fileVersion {
-		return nil, nil, fmt.Errorf("rbm: model file version %d, this build reads version %d", meta.Version, fileVersion)
+	if meta.Version < 1 || meta.Version > fileVersion {
+		return nil, nil, fmt.Errorf("rbm: model file version %d, this build reads versions 1 to %d", meta.Version, fileVersion)
 	}
 	vis := Bernoulli
 	if meta.Visible == "gaussian" {
@@ -123,20 +137,44 @@ func load(f *checkpoint.File) (*RBM, *fileMeta, error) {
 			return nil, nil, err
 		}
 	}
+	if meta.Keep != nil {
+		if err := m.loadKeep(f, &meta); err != nil {
+			return nil, nil, err
+		}
+	}
 	return m, &meta, nil
 }
 
-// Save writes the model and the whole training state into f: parameters, velocities,
-// persistent chains (and their energies), every random stream, epoch and step, and the
-// settings. LoadTrainer continues from it bit for bit.
-func (t *Trainer) Save(f *checkpoint.File, info map[string]string) error {
+// loadKeep restores the columns a Gaussian RBM leaves out, checking that Keep
+// lists NumVisible increasing columns of the data.
+func (m *RBM) loadKeep(f *checkpoint.File, meta *fileMeta) error {
+	if m.Visible != Gaussian || len(meta.Keep) != m.NumVisible() || meta.DataDim <= m.NumVisible() {
+		return fmt.Errorf("rbm: model file lists %d kept columns of %d for %d %s visible units", len(meta.Keep), meta.DataDim, m.NumVisible(), m.Visible)
+	}
+	for i, c := range meta.Keep {
+		if c < 0 || c >= meta.DataDim || (i > 0 && c <= meta.Keep[i-1]) {
+			return fmt.Errorf("rbm: model file's kept column %d is %d (data have %d)", i, c, meta.DataDim)
+		}
+	}
+	fill, err := f.F32("fill", meta.DataDim)
+	if err != nil {
+		return err
+	}
+	m.Keep, m.Fill = append([]int(nil), meta.Keep...), append([]float32(nil), fill...)
+	return nil
+}
+
+// Save implements model.Model: the model and the whole training state:
+// parameters, velocities, persistent chains (and their energies), every random
+// stream, epoch, step and settings. LoadTrainer continues from it bit for bit.
+// Nothing in it depends on the clock, so identical runs write identical files.
+func (t *Trainer) Save(f *checkpoint.File) error {
 	m := t.Model
 	f.Kind = m.Kind()
 	f.Tensors = nil
 	nv, nh := m.NumVisible(), m.NumHidden()
-	meta := fileMeta{Version: fileVersion, Visible: m.Visible.String(), NumVisible: nv, NumHidden: nh,
-		Height: m.Height, Width: m.Width, Channels: m.Channels, Info: info,
-		Trainer: &trainerMeta{Config: t.cfg, Epoch: t.epoch, Step: t.step, DataRows: t.data.Rows, DataHash: t.dataHash}}
+	meta := m.meta(nil)
+	meta.Trainer = &trainerMeta{Config: t.cfg, Epoch: t.epoch, Step: t.step, PictureSteps: t.pictureSteps}
 	if err := f.SetMeta(meta); err != nil {
 		return err
 	}
@@ -161,9 +199,6 @@ func (t *Trainer) Save(f *checkpoint.File, info map[string]string) error {
 		f.AddBytes(name, b)
 		return nil
 	}
-	if err := add("train/rng/shuffle", t.shuffle); err != nil {
-		return err
-	}
 	if err := add("train/rng/swap", t.swap); err != nil {
 		return err
 	}
@@ -178,31 +213,23 @@ func (t *Trainer) Save(f *checkpoint.File, info map[string]string) error {
 	return nil
 }
 
-// LoadTrainer restores a trainer saved by Trainer.Save, to continue training on the
-// same data (checked by size and hash: other data is an error). epochs > 0 sets the
-// run's total number of epochs (a LinearDecay schedule stretches with it); 0 keeps the
-// saved one. Every other setting comes from the file.
-func LoadTrainer(f *checkpoint.File, data *tensor.Mat, epochs int) (*Trainer, error) {
+// LoadTrainer restores a trainer saved by Trainer.Save, to continue training
+// (model.Train with the file's Settings). A file without training state (RBM.Save,
+// or a version-1 file) is an error.
+func LoadTrainer(f *checkpoint.File) (*Trainer, error) {
 	m, meta, err := load(f)
 	if err != nil {
 		return nil, err
 	}
-	if meta.Trainer == nil {
+	if meta.Trainer == nil || meta.Version < 2 {
 		return nil, fmt.Errorf("rbm: model file has no training state to resume")
 	}
 	tm := meta.Trainer
-	cfg := tm.Config
-	if epochs > 0 {
-		cfg.Epochs = epochs
-	}
-	if data.Rows != tm.DataRows || data.Cols != m.NumVisible() || hashMat(data) != tm.DataHash {
-		return nil, fmt.Errorf("rbm: resume: the training data (%d×%d) differ from the data the model was trained on (%d×%d)", data.Rows, data.Cols, tm.DataRows, m.NumVisible())
-	}
-	t, err := NewTrainer(m, data, cfg)
+	t, err := NewTrainer(m, tm.Config)
 	if err != nil {
 		return nil, err
 	}
-	t.epoch, t.step = tm.Epoch, tm.Step
+	t.epoch, t.step, t.pictureSteps = tm.Epoch, tm.Step, tm.PictureSteps
 	nv, nh := m.NumVisible(), m.NumHidden()
 	get := func(dst []float32, name string) error {
 		src, err := f.F32(name, len(dst))
@@ -250,9 +277,6 @@ func LoadTrainer(f *checkpoint.File, data *tensor.Mat, epochs int) (*Trainer, er
 			return fmt.Errorf("rbm: random stream %s: %w", name, err)
 		}
 		return nil
-	}
-	if err := restore("train/rng/shuffle", t.shuffle); err != nil {
-		return nil, err
 	}
 	if err := restore("train/rng/swap", t.swap); err != nil {
 		return nil, err

@@ -40,6 +40,15 @@ type RBM struct {
 	LogSigma  []float32 // log σ_i of the standardised data, len nv
 	Mean, Std []float32 // standardisation z = (x − Mean)/Std, len nv
 
+	// Keep and Fill describe data columns left out of a Gaussian RBM because
+	// they were constant in the training data (the border pixels of MNIST), so
+	// that there is no spread to standardise (see InitFromData). Visible unit i
+	// models data column Keep[i]; Fill holds a value for every data column,
+	// which samples and means take in the columns left out. Keep is nil when
+	// every data column is modelled; then the data have nv columns.
+	Keep []int
+	Fill []float32
+
 	// Height, Width, Channels describe a visible vector as an image (zeros when it is
 	// not one); used for pictures of filters and samples.
 	Height, Width, Channels int
@@ -78,6 +87,15 @@ func (m *RBM) NumVisible() int { return m.W.Rows }
 // NumHidden returns nh.
 func (m *RBM) NumHidden() int { return m.W.Cols }
 
+// DataDim returns the number of values in a row of data: NumVisible plus the
+// constant columns left out of a Gaussian RBM (Keep).
+func (m *RBM) DataDim() int {
+	if m.Keep == nil {
+		return m.NumVisible()
+	}
+	return len(m.Fill)
+}
+
 // Kind returns the checkpoint kind: "rbm" or "grbm".
 func (m *RBM) Kind() string {
 	if m.Visible == Gaussian {
@@ -101,21 +119,32 @@ func (m *RBM) Bipartite() mcmc.Bipartite {
 //   - Bernoulli: b_i = log(p_i/(1−p_i)) from the data marginals p_i, clipped to
 //     [1e-3, 1−1e-3] so constant pixels keep finite biases;
 //   - Gaussian: Mean and Std of each column (the model standardises the data), b = 0,
-//     σ = 1. A constant column (Std = 0) is an error naming the column.
+//     σ = 1. A column that is constant in x (Std ≤ 1e-8·max(1, |Mean|)) has no
+//     spread to standardise: it is left out of the model, which then has one
+//     visible unit fewer (W, B, LogSigma, Mean and Std shrink; Keep and Fill
+//     record the column and its value, see RBM). Samples and means take the
+//     value in that column, and log-likelihoods are those of the modelled
+//     columns. Every column constant is an error.
+//
+// x has DataDim() columns: the width of the data, not of a model already trimmed.
 func (m *RBM) InitFromData(x *tensor.Mat, s *rng.Stream) error {
-	nv := m.NumVisible()
-	if x.Cols != nv {
-		return fmt.Errorf("rbm: data has %d columns, model has %d visible units", x.Cols, nv)
+	if x.Cols != m.DataDim() {
+		return fmt.Errorf("rbm: data has %d columns, model has %d visible units", x.Cols, m.DataDim())
 	}
 	if x.Rows < 1 {
 		return fmt.Errorf("rbm: no training examples")
 	}
-	nh := m.NumHidden()
+	mean, std := columnMoments(x)
+	if m.Visible == Gaussian {
+		if err := m.keepSpread(mean, std); err != nil {
+			return err
+		}
+	}
+	nv, nh := m.NumVisible(), m.NumHidden()
 	w := make([]float32, nv*nh) // one draw in row-major order, whatever W's stride
 	s.FillNormal(w, 0, 0.01)
 	setFlat(m.W, w)
 	clear(m.C)
-	mean, std := columnMoments(x)
 	switch m.Visible {
 	case Bernoulli:
 		for i := range m.B {
@@ -124,14 +153,47 @@ func (m *RBM) InitFromData(x *tensor.Mat, s *rng.Stream) error {
 		}
 	case Gaussian:
 		for i := range m.B {
-			if !(std[i] > 1e-8*max(1, math.Abs(mean[i]))) {
-				return fmt.Errorf("rbm: Gaussian RBM: column %d of the data is constant (value %g); standardisation needs a positive std (drop the column)", i, mean[i])
-			}
-			m.Mean[i], m.Std[i] = float32(mean[i]), float32(std[i])
+			c := m.column(i)
+			m.Mean[i], m.Std[i] = float32(mean[c]), float32(std[c])
 			m.B[i], m.LogSigma[i] = 0, 0
 		}
 	}
 	return nil
+}
+
+// keepSpread resizes a Gaussian RBM to the columns whose std is positive and
+// records the others' values in Keep and Fill (Keep nil when none is constant).
+func (m *RBM) keepSpread(mean, std []float64) error {
+	var keep []int
+	fill := make([]float32, len(mean))
+	for c := range mean {
+		fill[c] = float32(mean[c])
+		if std[c] > 1e-8*max(1, math.Abs(mean[c])) {
+			keep = append(keep, c)
+		}
+	}
+	if len(keep) == 0 {
+		return fmt.Errorf("rbm: Gaussian RBM: every column of the data is constant; there is nothing to model")
+	}
+	nh := m.NumHidden()
+	m.Keep, m.Fill = nil, nil
+	if len(keep) < len(mean) {
+		m.Keep, m.Fill = keep, fill
+	}
+	if nv := len(keep); nv != m.NumVisible() {
+		m.W = weightMat(nv, nh)
+		m.B, m.LogSigma = make([]float32, nv), make([]float32, nv)
+		m.Mean, m.Std = make([]float32, nv), make([]float32, nv)
+	}
+	return nil
+}
+
+// column returns the data column of visible unit i.
+func (m *RBM) column(i int) int {
+	if m.Keep == nil {
+		return i
+	}
+	return m.Keep[i]
 }
 
 // columnMoments returns the column means and (population) standard deviations, in float64.
@@ -158,39 +220,56 @@ func columnMoments(x *tensor.Mat) (mean, std []float64) {
 	return mean, std
 }
 
-// standardize returns x in model units: x itself for Bernoulli, a standardised copy
-// (x − Mean)/Std for Gaussian.
+// standardize returns x (DataDim columns) in model units: x itself for
+// Bernoulli, a standardised copy (x − Mean)/Std of the modelled columns for
+// Gaussian.
 func (m *RBM) standardize(x *tensor.Mat) *tensor.Mat {
 	m.checkData(x)
 	if m.Visible != Gaussian {
 		return x
 	}
-	z := tensor.New(x.Rows, x.Cols)
-	for i := 0; i < x.Rows; i++ {
-		zr := z.Row(i)
-		for j, v := range x.Row(i) {
-			zr[j] = (v - m.Mean[j]) / m.Std[j]
+	return m.standardizeInto(tensor.New(x.Rows, m.NumVisible()), x)
+}
+
+// standardizeInto sets the rows of z (x.Rows × NumVisible, reused) to the
+// standardised modelled columns of x, and returns it.
+func (m *RBM) standardizeInto(z, x *tensor.Mat) *tensor.Mat {
+	z = tensor.Reuse(z, x.Rows, m.NumVisible())
+	for n := 0; n < x.Rows; n++ {
+		zr, xr := z.Row(n), x.Row(n)
+		for i := range zr {
+			zr[i] = (xr[m.column(i)] - m.Mean[i]) / m.Std[i]
 		}
 	}
 	return z
 }
 
-// unstandardize maps model-unit rows back to data units in place.
-func (m *RBM) unstandardize(z *tensor.Mat) {
+// toData maps model-unit rows z to data units: in place for a Bernoulli RBM or
+// one that models every column; else into a new (z.Rows, DataDim) matrix whose
+// columns left out hold Fill.
+func (m *RBM) toData(z *tensor.Mat) *tensor.Mat {
 	if m.Visible != Gaussian {
-		return
+		return z
 	}
-	for i := 0; i < z.Rows; i++ {
-		r := z.Row(i)
-		for j := range r {
-			r[j] = r[j]*m.Std[j] + m.Mean[j]
+	x := z
+	if m.Keep != nil {
+		x = tensor.New(z.Rows, m.DataDim())
+	}
+	for n := 0; n < z.Rows; n++ {
+		zr, xr := z.Row(n), x.Row(n)
+		if m.Keep != nil {
+			copy(xr, m.Fill)
+		}
+		for i, v := range zr {
+			xr[m.column(i)] = v*m.Std[i] + m.Mean[i]
 		}
 	}
+	return x
 }
 
 func (m *RBM) checkData(x *tensor.Mat) {
-	if x.Cols != m.NumVisible() {
-		panic(fmt.Sprintf("rbm: data has %d columns, model has %d visible units", x.Cols, m.NumVisible()))
+	if x.Cols != m.DataDim() {
+		panic(fmt.Sprintf("rbm: data has %d columns, model has %d visible units", x.Cols, m.DataDim()))
 	}
 }
 
@@ -265,19 +344,19 @@ func (m *RBM) preActivation(a []float64, z []float32) float64 {
 	return f
 }
 
-// Energy returns E(x, h) for one visible vector x (data units) and hidden vector h.
-// It panics on mismatched lengths.
+// Energy returns E(x, h) for one visible vector x (data units, DataDim values) and
+// hidden vector h. It panics on mismatched lengths.
 func (m *RBM) Energy(x, h []float32) float64 {
 	nv, nh := m.NumVisible(), m.NumHidden()
-	if len(x) != nv || len(h) != nh {
-		panic(fmt.Sprintf("rbm: Energy: len(x)=%d, len(h)=%d for a %d×%d RBM", len(x), len(h), nv, nh))
+	if len(x) != m.DataDim() || len(h) != nh {
+		panic(fmt.Sprintf("rbm: Energy: len(x)=%d, len(h)=%d for a %d×%d RBM", len(x), len(h), m.DataDim(), nh))
 	}
 	var e float64
 	for j, hj := range h {
 		e -= float64(hj) * float64(m.C[j])
 	}
-	for i, xi := range x {
-		v := float64(xi)
+	for i := 0; i < nv; i++ {
+		v := float64(x[m.column(i)])
 		scale := 1.0
 		if m.Visible == Gaussian {
 			v = (v - float64(m.Mean[i])) / float64(m.Std[i])
@@ -311,16 +390,21 @@ func (m *RBM) HiddenProbs(dst, x *tensor.Mat) *tensor.Mat {
 	return dst
 }
 
-// VisibleMean returns the (n, nv) matrix of E[x | h_n] in data units (dst reused when it
-// has room): σ(b + Wh) for Bernoulli units, Mean + Std·(b + σ⊙Wh) for Gaussian ones.
+// VisibleMean returns the (n, DataDim) matrix of E[x | h_n] in data units (dst reused
+// when it has room): σ(b + Wh) for Bernoulli units, Mean + Std·(b + σ⊙Wh) for
+// Gaussian ones (Fill in the columns left out).
 func (m *RBM) VisibleMean(dst, h *tensor.Mat) *tensor.Mat {
 	if h.Cols != m.NumHidden() {
 		panic(fmt.Sprintf("rbm: VisibleMean: h has %d columns, model has %d hidden units", h.Cols, m.NumHidden()))
 	}
-	dst = tensor.Reuse(dst, h.Rows, m.NumVisible())
-	tensor.Gemm(false, true, 1, h, m.W, 0, dst)
-	for n := 0; n < dst.Rows; n++ {
-		r := dst.Row(n)
+	z := dst
+	if m.Keep != nil {
+		z = nil
+	}
+	z = tensor.Reuse(z, h.Rows, m.NumVisible())
+	tensor.Gemm(false, true, 1, h, m.W, 0, z)
+	for n := 0; n < z.Rows; n++ {
+		r := z.Row(n)
 		for i := range r {
 			if m.Visible == Gaussian {
 				r[i] = m.B[i] + float32(math.Exp(float64(m.LogSigma[i])))*r[i]
@@ -329,8 +413,13 @@ func (m *RBM) VisibleMean(dst, h *tensor.Mat) *tensor.Mat {
 			}
 		}
 	}
-	m.unstandardize(dst)
-	return dst
+	x := m.toData(z)
+	if m.Keep != nil && dst != nil {
+		dst = tensor.Reuse(dst, x.Rows, x.Cols)
+		dst.Copy(x)
+		return dst
+	}
+	return x
 }
 
 func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
@@ -340,27 +429,6 @@ func softplus(x float64) float64 {
 		return x + math.Log1p(math.Exp(-x))
 	}
 	return math.Log1p(math.Exp(x))
-}
-
-// finite reports whether every parameter is finite, and names the first that is not.
-func (m *RBM) finite() (bool, string) {
-	check := func(name string, xs []float32) (bool, string) {
-		for i, x := range xs {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return false, fmt.Sprintf("%s[%d] = %g", name, i, x)
-			}
-		}
-		return true, ""
-	}
-	for _, p := range []struct {
-		n string
-		x []float32
-	}{{"W", m.W.Data}, {"b", m.B}, {"c", m.C}, {"log σ", m.LogSigma}} {
-		if ok, s := check(p.n, p.x); !ok {
-			return false, s
-		}
-	}
-	return true, ""
 }
 
 // Clone returns a deep copy of m.
@@ -374,6 +442,10 @@ func (m *RBM) Clone() *RBM {
 		c.LogSigma = append([]float32(nil), m.LogSigma...)
 		c.Mean = append([]float32(nil), m.Mean...)
 		c.Std = append([]float32(nil), m.Std...)
+	}
+	if m.Keep != nil {
+		c.Keep = append([]int(nil), m.Keep...)
+		c.Fill = append([]float32(nil), m.Fill...)
 	}
 	return &c
 }

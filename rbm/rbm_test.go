@@ -1,10 +1,13 @@
 package rbm
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
@@ -217,22 +220,30 @@ func TestNewAndConfigErrors(t *testing.T) {
 		{Config{LearnSigma: true}, "LearnSigma"},
 	}
 	for _, c := range cases {
-		if _, err := NewTrainer(m, data, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := NewTrainer(m, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("NewTrainer(%+v): error %v, want one naming %s", c.cfg, err, c.want)
 		}
 	}
+	tr, err := NewTrainer(m, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	bad := data.Clone()
 	bad.Set(3, 2, 0.5)
-	if _, err := NewTrainer(m, bad, Config{}); err == nil || !strings.Contains(err.Error(), "binary") || !strings.Contains(err.Error(), "0.5") {
+	if err := tr.SetData(bad, false); err == nil || !strings.Contains(err.Error(), "binary") || !strings.Contains(err.Error(), "0.5") {
 		t.Errorf("non-binary data: %v", err)
 	}
-	if _, err := NewTrainer(m, bad, Config{DynamicBinarize: true}); err != nil {
+	if err := tr.SetData(bad, true); err != nil {
 		t.Errorf("dynamic binarisation of [0,1] data: %v", err)
 	}
+	bad.Set(3, 2, 1.5)
+	if err := tr.SetData(bad, true); err == nil || !strings.Contains(err.Error(), "[0, 1]") {
+		t.Errorf("dynamic binarisation of 1.5: %v", err)
+	}
 	g, _ := New(Gaussian, 3, 2)
-	x := tensor.FromSlice(3, 3, []float32{1, 2, 3, 1, 5, 6, 1, 7, 8})
-	if err := g.InitFromData(x, rng.New(1)); err == nil || !strings.Contains(err.Error(), "column 0") {
-		t.Errorf("Gaussian RBM on a constant column: %v", err)
+	x := tensor.FromSlice(3, 3, []float32{1, 2, 3, 1, 2, 3, 1, 2, 3})
+	if err := g.InitFromData(x, rng.New(1)); err == nil || !strings.Contains(err.Error(), "every column") {
+		t.Errorf("Gaussian RBM on constant columns only: %v", err)
 	}
 }
 
@@ -278,6 +289,8 @@ func repeat(x *tensor.Mat, k int) *tensor.Mat {
 	return y
 }
 
+// trainNew returns a new RBM initialised on data and a trainer for it that has
+// been given data (SetData).
 func trainNew(t testing.TB, vis Visible, nh int, data *tensor.Mat, cfg Config) (*RBM, *Trainer) {
 	m, err := New(vis, data.Cols, nh)
 	if err != nil {
@@ -286,11 +299,27 @@ func trainNew(t testing.TB, vis Visible, nh int, data *tensor.Mat, cfg Config) (
 	if err := m.InitFromData(data, rng.New(cfg.Seed)); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTrainer(m, data, cfg)
+	tr, err := NewTrainer(m, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := tr.SetData(data, false); err != nil {
+		t.Fatal(err)
+	}
 	return m, tr
+}
+
+// train runs tr on data through model.Train (the driver's shuffle, seeded by the
+// trainer's seed) until it has trained epochs epochs in all, and returns the last
+// epoch's statistics.
+func train(t testing.TB, tr *Trainer, data *tensor.Mat, epochs int) model.Stats {
+	t.Helper()
+	s := &model.Settings{Model: tr.Kind(), Data: "test", Seed: tr.cfg.Seed, Epochs: epochs, EpochsDone: tr.Epochs()}
+	r, err := model.Train(context.Background(), tr, &dataset.Dataset{X: data}, s, model.TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Last
 }
 
 // Training on 3×3 bars-and-stripes (14 patterns) must move the exact log-likelihood
@@ -302,24 +331,27 @@ func TestTrainBarsAndStripesExactLL(t *testing.T) {
 	}
 	data := repeat(bars, 40)
 	for _, method := range []Method{CD, PCD, PT} {
-		m, tr := trainNew(t, Bernoulli, 16, data, Config{Method: method, K: 1, BatchSize: 20, LearningRate: 0.1, Momentum: 0.5, Schedule: LinearDecay, Epochs: 150, Seed: 3, Temperatures: 5})
+		m, tr := trainNew(t, Bernoulli, 16, data, Config{Method: method, K: 1, BatchSize: 20, LearningRate: 0.1, Momentum: 0.5, Schedule: LinearDecay, Seed: 3, Temperatures: 5})
 		lz0, _ := m.ExactLogZ()
 		ll0 := m.MeanLogProb(bars, lz0)
-		var st EpochStats
-		for !tr.Done() {
-			var err error
-			if st, err = tr.TrainEpoch(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		st := train(t, tr, data, 150)
 		lz, _ := m.ExactLogZ()
 		ll := m.MeanLogProb(bars, lz)
-		t.Logf("%v: exact LL %.3f → %.3f nats (optimum %.3f), swap rates %.2f", method, ll0, ll, -math.Log(14), st.SwapRates)
+		var rates []float64
+		for _, x := range st.Metrics {
+			if x.Name == "swap_rates" {
+				rates = x.Value.([]float64)
+			}
+		}
+		t.Logf("%v: exact LL %.3f → %.3f nats (optimum %.3f), swap rates %.2f", method, ll0, ll, -math.Log(14), rates)
 		if ll < -3.5 || ll > -math.Log(14)+1e-9 {
 			t.Errorf("%v: bars-and-stripes LL after training %.3f, want in [-3.5, %.3f]", method, ll, -math.Log(14))
 		}
 		if method == PT {
-			for k, r := range st.SwapRates {
+			if len(rates) != 4 {
+				t.Errorf("PT-5: %d swap rates", len(rates))
+			}
+			for k, r := range rates {
 				if !(r >= 0 && r <= 1) {
 					t.Errorf("swap rate %d = %g", k, r)
 				}

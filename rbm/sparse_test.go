@@ -26,14 +26,8 @@ func sparseData(n, d int, density float64, seed uint64) *tensor.Mat {
 	return x
 }
 
-func trainAll(t *testing.T, tr *Trainer) {
-	t.Helper()
-	for !tr.Done() {
-		if _, err := tr.TrainEpoch(); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+// trainAll trains tr on data for 3 epochs through the driver.
+func trainAll(t *testing.T, tr *Trainer, data *tensor.Mat) { train(t, tr, data, 3) }
 
 // The sparse products must be taken on sparse Bernoulli batches, agree with the
 // dense GEMMs up to float32 rounding, and stay deterministic: independent of the
@@ -47,11 +41,11 @@ func TestSparsePath(t *testing.T) {
 		{Method: PCD},
 		{Method: PT, Temperatures: 3},
 	} {
-		cfg.BatchSize, cfg.Epochs, cfg.Seed, cfg.LearningRate = 20, 3, 11, 0.05
+		cfg.BatchSize, cfg.Seed, cfg.LearningRate = 20, 11, 0.05
 		name := cfg.Method.String()
 		tensor.SetWorkers(1)
 		ms, tr := trainNew(t, Bernoulli, 33, data, cfg)
-		trainAll(t, tr)
+		trainAll(t, tr, data)
 		if !tr.sp0.sparse {
 			t.Fatalf("%s: the data batch (density %.2f) did not take the sparse path", name, tr.sp0.csr.Density())
 		}
@@ -63,7 +57,7 @@ func TestSparsePath(t *testing.T) {
 		dcfg := cfg
 		dcfg.Dense = true
 		md, trd := trainNew(t, Bernoulli, 33, data, dcfg)
-		trainAll(t, trd)
+		trainAll(t, trd, data)
 		if trd.sp0.sparse {
 			t.Fatalf("%s: Dense run used the sparse path", name)
 		}
@@ -83,24 +77,21 @@ func TestSparsePath(t *testing.T) {
 		// Two workers give the same bits.
 		tensor.SetWorkers(2)
 		m2, tr2 := trainNew(t, Bernoulli, 33, data, cfg)
-		trainAll(t, tr2)
+		trainAll(t, tr2, data)
 		equalModels(t, name+" sparse, workers 1 vs 2", ms, m2)
 
 		// Resume after one epoch gives the same bits.
-		c1 := cfg
-		_, trA := trainNew(t, Bernoulli, 33, data, c1)
-		if _, err := trA.TrainEpoch(); err != nil {
-			t.Fatal(err)
-		}
+		_, trA := trainNew(t, Bernoulli, 33, data, cfg)
+		train(t, trA, data, 1)
 		var f checkpoint.File
-		if err := trA.Save(&f, nil); err != nil {
+		if err := trA.Save(&f); err != nil {
 			t.Fatal(err)
 		}
-		trB, err := LoadTrainer(&f, data, 0)
+		trB, err := LoadTrainer(&f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		trainAll(t, trB)
+		trainAll(t, trB, data)
 		equalModels(t, name+" sparse, resumed", ms, trB.Model)
 
 		// Warm steps do not allocate.
@@ -116,43 +107,50 @@ func TestSparsePath(t *testing.T) {
 // A batch at or above SparseBelow takes the dense GEMMs: bit-identical to Dense.
 func TestDenseBatchUsesGemm(t *testing.T) {
 	data := sparseData(60, 40, 0.5, 4)
-	cfg := Config{BatchSize: 20, Epochs: 2, Seed: 2}
+	cfg := Config{BatchSize: 20, Seed: 2}
 	m1, tr := trainNew(t, Bernoulli, 9, data, cfg)
-	trainAll(t, tr)
+	trainAll(t, tr, data)
 	if tr.sp0.sparse {
 		t.Fatalf("density %.2f took the sparse path", tr.sp0.csr.Density())
 	}
 	cfg.Dense = true
 	m2, tr2 := trainNew(t, Bernoulli, 9, data, cfg)
-	trainAll(t, tr2)
+	trainAll(t, tr2, data)
 	equalModels(t, "dense batch vs Dense", m1, m2)
 }
 
 // TestGatheredSparseBatches checks that drawing the sparse batches straight from the
-// sparse form of the data (TrainEpoch's path for fixed sparse binary data) gives the
-// same bits as gathering dense rows and compressing them.
+// sparse form of the data by the driver's indices (Epoch's path for fixed sparse
+// binary data) gives the same bits as compressing the gathered dense rows.
 func TestGatheredSparseBatches(t *testing.T) {
 	data := sparseData(130, 70, 0.1, 5)
 	for _, cfg := range []Config{{K: 1}, {K: 1, Momentum: 0.5}, {Method: PCD}, {Method: PT, Temperatures: 3}} {
-		cfg.BatchSize, cfg.Epochs, cfg.Seed, cfg.LearningRate = 20, 3, 7, 0.05
+		cfg.BatchSize, cfg.Seed, cfg.LearningRate = 20, 7, 0.05
 		m1, tr1 := trainNew(t, Bernoulli, 33, data, cfg)
 		if tr1.dataCSR == nil {
 			t.Fatalf("%s: sparse data not kept in sparse form", cfg.Method)
 		}
-		trainAll(t, tr1)
+		trainAll(t, tr1, data)
 		m2, tr2 := trainNew(t, Bernoulli, 33, data, cfg)
-		tr2.dataCSR = nil // dense gather + FromDense for every batch
-		trainAll(t, tr2)
+		tr2.dataCSR = nil // FromDense of the gathered rows for every batch
+		trainAll(t, tr2, data)
+		if tr2.dataCSR != nil {
+			t.Fatal("Epoch rebuilt the sparse form of data it had been given")
+		}
 		equalModels(t, cfg.Method.String()+" gathered vs dense batches", m1, m2)
 	}
 	// Dense data, dense mode and dynamic binarisation keep the dense path.
-	_, tr := trainNew(t, Bernoulli, 8, sparseData(40, 20, 0.6, 1), Config{BatchSize: 10, Epochs: 1})
+	_, tr := trainNew(t, Bernoulli, 8, sparseData(40, 20, 0.6, 1), Config{BatchSize: 10})
 	if tr.dataCSR != nil {
 		t.Error("data at density 0.6 kept in sparse form")
 	}
-	_, tr = trainNew(t, Bernoulli, 8, data, Config{BatchSize: 10, Epochs: 1, Dense: true})
+	_, tr = trainNew(t, Bernoulli, 8, data, Config{BatchSize: 10, Dense: true})
 	if tr.dataCSR != nil {
 		t.Error("Dense trainer kept a sparse copy of the data")
+	}
+	_, tr = trainNew(t, Bernoulli, 8, data, Config{BatchSize: 10})
+	if err := tr.SetData(data, true); err != nil || tr.dataCSR != nil {
+		t.Errorf("dynamic binarisation kept a sparse copy of the data (%v)", err)
 	}
 }
 

@@ -1,10 +1,12 @@
 package rbm
 
 import (
+	"context"
 	"fmt"
 	"math"
 
 	"github.com/latent-ml/latent/mcmc"
+	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
@@ -39,24 +41,22 @@ const (
 )
 
 // Config sets up training. The zero value trains CD-1 with batches of 100, learning
-// rate 0.1 (0.01 for a Gaussian RBM), no momentum or weight decay, for 10 epochs,
-// seed 0. Zero numeric fields mean their defaults; values that cannot be meant
-// (negative, NaN) are errors naming the field.
+// rate 0.1 (0.01 for a Gaussian RBM), no momentum or weight decay, seed 0. Zero
+// numeric fields mean their defaults; values that cannot be meant (negative, NaN)
+// are errors naming the field.
 type Config struct {
 	Method       Method
 	K            int      // Gibbs steps per update (CD-k, PCD-k, PT steps between swaps); 0 means 1
 	Temperatures int      // PT replicas, inverse temperatures β_t = 1 − t/(T−1); 0 means 10
 	BatchSize    int      // 0 means 100
 	LearningRate float64  // 0 means 0.1 (Bernoulli) or 0.01 (Gaussian)
-	Schedule     Schedule // Constant or LinearDecay
-	Epochs       int      // total epochs (the schedule's length); 0 means 10
+	Schedule     Schedule // Constant or LinearDecay (over the run's steps, see Trainer.Epoch)
 	Momentum     float64  // in [0, 1)
 	WeightDecay  float64  // L2 coefficient λ on W: the update adds −lr·λ·W
 	LearnSigma   bool     // Gaussian RBM: learn log σ_i (else σ = exp(LogSigma) stays fixed)
-	// DynamicBinarize treats Bernoulli training data in [0, 1] as probabilities and
-	// draws a fresh binary batch at every step.
-	DynamicBinarize bool
-	Seed            uint64
+	// Seed derives the trainer's random streams (the Gibbs draws, PT's swaps and
+	// the persistent chains' start); the order of the examples is the driver's.
+	Seed uint64
 	// Dense turns off the sparse products. By default, a Bernoulli RBM whose
 	// visible batch (data or negative sample) has fewer than SparseBelow nonzeros
 	// per element computes v·W and vᵀ·p with tensor.SpMM, which skips the zeros;
@@ -92,9 +92,6 @@ func (c Config) withDefaults(v Visible) Config {
 			c.LearningRate = 0.01
 		}
 	}
-	if c.Epochs == 0 {
-		c.Epochs = 10
-	}
 	return c
 }
 
@@ -114,26 +111,14 @@ func (c Config) validate(v Visible) error {
 		return fmt.Errorf("rbm: LearningRate must be positive and finite, got %g", c.LearningRate)
 	case c.Schedule != Constant && c.Schedule != LinearDecay:
 		return fmt.Errorf("rbm: Schedule must be Constant or LinearDecay, got %d", int(c.Schedule))
-	case c.Epochs < 1:
-		return fmt.Errorf("rbm: Epochs must be >= 1, got %d", c.Epochs)
 	case !(c.Momentum >= 0 && c.Momentum < 1):
 		return fmt.Errorf("rbm: Momentum must be in [0, 1), got %g", c.Momentum)
 	case !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0):
 		return fmt.Errorf("rbm: WeightDecay must be >= 0 and finite, got %g", c.WeightDecay)
 	case c.LearnSigma && v != Gaussian:
 		return fmt.Errorf("rbm: LearnSigma applies to Gaussian visible units only")
-	case c.DynamicBinarize && v != Bernoulli:
-		return fmt.Errorf("rbm: DynamicBinarize applies to Bernoulli visible units only")
 	}
 	return nil
-}
-
-// EpochStats reports one epoch of training.
-type EpochStats struct {
-	Epoch        int       // 1-based number of the epoch just finished
-	Steps        int       // updates made so far, in total
-	LearningRate float64   // at the last step of the epoch
-	SwapRates    []float64 // PT: accepted fraction of swaps per neighbour pair (t, t+1) this epoch
 }
 
 // Trainer trains an RBM by stochastic gradient ascent on the log-likelihood, whose
@@ -147,23 +132,29 @@ type EpochStats struct {
 //
 //	Δ ← μΔ + lr·(g − λW),   θ ← θ + Δ.
 //
-// A warm training step does not allocate. Results do not depend on the number of
-// workers. The data rows are read, never written; keep them unchanged while training.
+// A Trainer is the model.Trainer of the rbm and grbm families: model.Train hands
+// it the epochs' mini-batches (Epoch), and it samples, scores and draws pictures
+// of its RBM (family.go). A warm training step does not allocate. Results do not
+// depend on the number of workers. The data rows are read, never written; keep
+// them unchanged while training.
 type Trainer struct {
 	Model *RBM
 	cfg   Config
-	data  *tensor.Mat // model units: the caller's (Bernoulli) or a standardised copy (Gaussian)
 
 	epoch, step int
-	perm        []int
-	shuffle     *rng.Stream
-	streams     []*rng.Stream // row i of temperature t uses streams[t·B + i]
-	swap        *rng.Stream
-	sampler     *rng.Stream // the fused tensor kernels' draws
-	betas       []float32
-	swapTried   []int
-	swapAcc     []int
-	dataHash    uint64
+	total       int  // steps of the whole run, for LinearDecay (0: constant)
+	final       bool // the last epoch run was the run's last
+	// pictureSteps are the Gibbs steps of Pictures' chains (0: 1000); modelOnly
+	// marks a trainer loaded from a file without training state.
+	pictureSteps   int
+	modelOnly      bool
+	saidNoPictures bool
+	streams        []*rng.Stream // row i of temperature t uses streams[t·B + i]
+	swap           *rng.Stream
+	sampler        *rng.Stream // the fused tensor kernels' draws
+	betas          []float32
+	swapTried      []int
+	swapAcc        []int
 
 	vW             *tensor.Mat
 	vB, vC, vS     []float32
@@ -176,6 +167,7 @@ type Trainer struct {
 
 	// scratch, (B, ·)
 	v0, u0, ph0, hs, vk, uk, phk, av, whData, whModel *tensor.Mat
+	batch, z0                                         *tensor.Mat // the driver's batch (data units); Gaussian: standardised
 	// phAll (3B, nh) holds p(h|v0), p(h|vk) and their difference: ph0, phk and phD
 	// are row views of it, and phBoth the view of all three, so that one sparse
 	// product takes both phases (see update).
@@ -192,9 +184,11 @@ type Trainer struct {
 	preOf          *tensor.CSR
 	spDiff, spNext tensor.CSR
 	fresh          []bool
-	// dataCSR is the training data in sparse form (fixed binary data that is sparse
-	// enough), from which TrainEpoch gathers sp0 directly; sp0Ready says that sp0
-	// holds the batch passed to update, whose dense rows were then not filled.
+	// data are the training rows SetData checked, and dataCSR their sparse form
+	// (fixed binary data that is sparse enough), from which Epoch gathers sp0
+	// directly; sp0Ready says that sp0 holds the batch passed to update.
+	data     *tensor.Mat
+	dynamic  bool
 	dataCSR  *tensor.CSR
 	sp0Ready bool
 
@@ -209,52 +203,36 @@ type Trainer struct {
 	lrCur float64
 }
 
-// NewTrainer returns a trainer for m on the rows of data (in data units). m must be
-// initialised (InitFromData) or loaded. It returns an error for invalid settings, data
-// of the wrong width, or non-binary data for a Bernoulli RBM (values in [0, 1] when
-// DynamicBinarize is set).
-func NewTrainer(m *RBM, data *tensor.Mat, cfg Config) (*Trainer, error) {
+// rowStreams is the index of the first of the trainer's per-row random streams
+// (rng.NewStream(Seed, rowStreams+i)), clear of the driver's streams
+// (model.ShuffleStream, model.BinarizeStream) and of the trainer's others.
+const rowStreams = 1 << 41
+
+// NewTrainer returns a trainer for m, which must be initialised (InitFromData) or
+// loaded. It returns an error for invalid settings. Give it the training data with
+// SetData, or let Epoch do that.
+func NewTrainer(m *RBM, cfg Config) (*Trainer, error) {
 	cfg = cfg.withDefaults(m.Visible)
 	if err := cfg.validate(m.Visible); err != nil {
 		return nil, err
 	}
 	nv, nh := m.NumVisible(), m.NumHidden()
-	if data.Cols != nv {
-		return nil, fmt.Errorf("rbm: data has %d columns, model has %d visible units", data.Cols, nv)
-	}
-	if data.Rows < 1 {
-		return nil, fmt.Errorf("rbm: no training examples")
-	}
-	if m.Visible == Bernoulli {
-		for i := 0; i < data.Rows; i++ {
-			for j, x := range data.Row(i) {
-				if cfg.DynamicBinarize {
-					if !(x >= 0 && x <= 1) {
-						return nil, fmt.Errorf("rbm: dynamic binarisation needs data in [0, 1]; row %d column %d is %g", i, j, x)
-					}
-				} else if x != 0 && x != 1 {
-					return nil, fmt.Errorf("rbm: a Bernoulli RBM needs binary data; row %d column %d is %g (binarise it, or use a Gaussian RBM)", i, j, x)
-				}
-			}
-		}
-	}
-	t := &Trainer{Model: m, cfg: cfg, data: m.standardize(data), dataHash: hashMat(data)}
+	t := &Trainer{Model: m, cfg: cfg}
 	B := cfg.BatchSize
 	T := 1
 	if cfg.Method == PT {
 		T = cfg.Temperatures
 	}
-	t.perm = make([]int, data.Rows)
-	t.shuffle = rng.NewStream(cfg.Seed, 1<<40)
 	t.swap = rng.NewStream(cfg.Seed, 1<<40+1)
 	t.sampler = rng.NewStream(cfg.Seed, 1<<40+2)
-	t.streams = mcmc.Streams(cfg.Seed, 0, T*B)
+	t.streams = mcmc.Streams(cfg.Seed, rowStreams, T*B)
 	t.vW = weightMat(nv, nh)
 	t.vB, t.vC = make([]float32, nv), make([]float32, nh)
 	t.gB, t.gC = make([]float64, nv), make([]float64, nh)
 	if m.Visible == Gaussian {
 		t.vS, t.gS = make([]float32, nv), make([]float64, nv)
 		t.sigma, t.sigInv = make([]float32, nv), make([]float32, nv)
+		t.z0 = tensor.New(B, nv)
 	}
 	if cfg.Method != CD {
 		t.betas = make([]float32, T)
@@ -308,17 +286,47 @@ func NewTrainer(m *RBM, data *tensor.Mat, cfg Config) (*Trainer, error) {
 		t.pre = weightMat(B, nh)
 		t.fresh = make([]bool, B)
 	}
-	if m.Visible == Bernoulli && !cfg.Dense && !cfg.DynamicBinarize {
-		var c tensor.CSR
-		if c.FromDense(t.data, false).Density() < SparseBelow {
-			t.dataCSR = &c
-		}
-	}
 	t.kfn = t.k.run
 	t.pfn = t.phaseTasks
 	t.ufn = t.updateRows
 	t.afn = t.addVW
 	return t, nil
+}
+
+// SetData gives the trainer the training rows (data units, DataDim columns) that
+// Epoch will see batches of. For a Bernoulli RBM it checks that they are binary
+// (in [0, 1] when dynamic: each batch is then binarised afresh by the driver)
+// and, when they are fixed and sparse enough (and Config.Dense is off), keeps
+// their sparse form, from which Epoch gathers each batch's sparse rows directly.
+// Epoch calls it when its data change; calling it first keeps that pass out of
+// the first epoch's time.
+func (t *Trainer) SetData(x *tensor.Mat, dynamic bool) error {
+	m := t.Model
+	if x.Cols != m.DataDim() {
+		return fmt.Errorf("rbm: data has %d columns, model has %d visible units", x.Cols, m.DataDim())
+	}
+	t.data, t.dynamic, t.dataCSR = x, dynamic, nil
+	if m.Visible != Bernoulli {
+		return nil
+	}
+	for i := 0; i < x.Rows; i++ {
+		for j, v := range x.Row(i) {
+			if dynamic {
+				if !(v >= 0 && v <= 1) {
+					return fmt.Errorf("rbm: dynamic binarisation needs data in [0, 1]; row %d column %d is %g", i, j, v)
+				}
+			} else if v != 0 && v != 1 {
+				return fmt.Errorf("rbm: a Bernoulli RBM needs binary data; row %d column %d is %g (binarise it, or use a Gaussian RBM)", i, j, v)
+			}
+		}
+	}
+	if !t.cfg.Dense && !dynamic {
+		var c tensor.CSR
+		if c.FromDense(x, false).Density() < SparseBelow {
+			t.dataCSR = &c
+		}
+	}
+	return nil
 }
 
 // Config returns the settings with defaults filled in.
@@ -330,62 +338,97 @@ func (t *Trainer) Epochs() int { return t.epoch }
 // Steps returns the number of updates made.
 func (t *Trainer) Steps() int { return t.step }
 
-// Done reports whether Config().Epochs epochs have been run.
-func (t *Trainer) Done() bool { return t.epoch >= t.cfg.Epochs }
-
 // Betas returns the PT inverse temperatures (nil unless Method is PT or PCD).
 func (t *Trainer) Betas() []float32 { return t.betas }
 
-func (t *Trainer) batchesPerEpoch() int { return (t.data.Rows + t.cfg.BatchSize - 1) / t.cfg.BatchSize }
-
-// TrainEpoch runs one epoch: a fresh shuffle, then one update per mini-batch. It
-// returns an error naming the epoch if a parameter stops being finite; the model then
-// holds the diverged values, so keep the last good copy (a checkpoint) to fall back on.
-func (t *Trainer) TrainEpoch() (EpochStats, error) {
-	n, B := t.data.Rows, t.cfg.BatchSize
-	for i := range t.perm {
-		t.perm[i] = i
+// Epoch implements model.Trainer: one update per mini-batch of e, in the
+// driver's order (e.Next). A LinearDecay schedule runs over the run's
+// e.Total·e.Steps() steps, so a resumed run with more epochs stretches it.
+// Fixed sparse binary data take their batches' sparse rows straight from the
+// sparse form SetData keeps, by the batch's indices (e.NextIndices), without a
+// dense copy. The Stats hold PT's swap rates; the loss and the figures of fit
+// come from Report, after the epoch's time is taken. Divergence is Check's to
+// find.
+func (t *Trainer) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) {
+	if e.Data.X != t.data || e.Dynamic() != t.dynamic {
+		if err := t.SetData(e.Data.X, e.Dynamic()); err != nil {
+			return model.Stats{}, err
+		}
 	}
-	for i := n - 1; i > 0; i-- { // Fisher–Yates
-		j := t.shuffle.IntN(i + 1)
-		t.perm[i], t.perm[j] = t.perm[j], t.perm[i]
-	}
+	t.total = e.Total * e.Steps()
 	clear(t.swapTried)
 	clear(t.swapAcc)
-	for lo := 0; lo < n; lo += B {
-		hi := min(lo+B, n)
-		v0 := tensor.Reuse(t.v0, hi-lo, t.data.Cols)
-		if t.dataCSR != nil && t.sp0.csr.GatherRows(t.dataCSR, t.perm[lo:hi]).Density() < SparseBelow {
-			// The same CSR as FromDense of the gathered rows: same bits, less memory traffic.
-			t.sp0Ready = true
-			t.update(v0)
-			continue
-		}
-		for i, r := range t.perm[lo:hi] {
-			copy(v0.Row(i), t.data.Row(r))
-		}
-		t.update(v0)
-	}
-	t.epoch++
-	st := EpochStats{Epoch: t.epoch, Steps: t.step, LearningRate: t.lrCur}
-	if t.cfg.Method == PT {
-		st.SwapRates = make([]float64, len(t.swapTried))
-		for k := range st.SwapRates {
-			if t.swapTried[k] > 0 {
-				st.SwapRates[k] = float64(t.swapAcc[k]) / float64(t.swapTried[k])
+	gauss := t.Model.Visible == Gaussian
+	for {
+		var x *tensor.Mat
+		if t.dataCSR != nil {
+			// Fixed sparse binary data: the batch's sparse rows straight from the
+			// data's sparse form, by the driver's indices (the same CSR as FromDense
+			// of the gathered rows: same bits, no dense copy). A batch that is not
+			// sparse after all is gathered dense.
+			idx := e.NextIndices()
+			if idx == nil {
+				break
+			}
+			x = tensor.Reuse(t.v0, len(idx), t.Model.NumVisible()) // rows unused when sp0Ready
+			if t.sp0Ready = t.sp0.csr.GatherRows(t.dataCSR, idx).Density() < SparseBelow; !t.sp0Ready {
+				x = e.Data.Gather(t.v0, idx)
+			}
+		} else {
+			if x, _ = e.Next(t.batch); x == nil {
+				break
+			}
+			t.batch = x
+			if gauss {
+				x = t.Model.standardizeInto(t.z0, x)
 			}
 		}
+		if err := ctx.Err(); err != nil {
+			t.sp0Ready = false
+			return model.Stats{}, err
+		}
+		t.update(x)
 	}
-	if ok, what := t.Model.finite(); !ok {
-		return st, fmt.Errorf("rbm: training diverged in epoch %d: %s (try a smaller learning rate than %g)", t.epoch, what, t.cfg.LearningRate)
+	t.epoch++
+	t.final = e.Index+1 >= e.Total
+	var st model.Stats
+	if t.cfg.Method == PT {
+		rates := make([]float64, len(t.swapTried))
+		for k := range rates {
+			if t.swapTried[k] > 0 {
+				rates[k] = float64(t.swapAcc[k]) / float64(t.swapTried[k])
+			}
+		}
+		st.Metrics = append(st.Metrics, model.Metric{Name: "swap_rates", Value: rates})
 	}
 	return st, nil
 }
 
+// Check implements model.Checker: an error naming the first parameter that is not
+// finite or exceeds MaxParam in magnitude.
+func (t *Trainer) Check() error {
+	m := t.Model
+	for _, p := range []struct {
+		name string
+		x    []float32
+	}{{"W", m.W.Data}, {"b", m.B}, {"c", m.C}, {"log σ", m.LogSigma}} {
+		if err := model.CheckFinite(p.name, MaxParam, p.x); err != nil {
+			return fmt.Errorf("rbm: %w; the learning rate is %g", err, t.cfg.LearningRate)
+		}
+	}
+	return nil
+}
+
+// MaxParam is the largest magnitude of a parameter that Check accepts. A
+// weight or bias of 10⁴ saturates every sigmoid of the model; no RBM that
+// trained reaches it, and one whose learning rate is far too large passes it
+// in its first epoch (while still finite).
+const MaxParam = 1e4
+
 // Update makes one gradient step on the batch x (rows in model units: binary for a
-// Bernoulli RBM, standardised for a Gaussian one; x is overwritten when dynamic
-// binarisation is on). len(x) must not exceed BatchSize. TrainEpoch calls it for each
-// mini-batch; it is exported for callers that bring their own batches.
+// Bernoulli RBM, standardised for a Gaussian one). len(x) must not exceed BatchSize.
+// Epoch calls it for each mini-batch; it is exported for callers that bring their
+// own batches (a LinearDecay schedule then keeps its first rate).
 func (t *Trainer) Update(x *tensor.Mat) {
 	if x.Rows > t.cfg.BatchSize || x.Cols != t.Model.NumVisible() {
 		panic(fmt.Sprintf("rbm: Update: batch %d×%d, batch size %d, %d visible units", x.Rows, x.Cols, t.cfg.BatchSize, t.Model.NumVisible()))
@@ -413,9 +456,6 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 			t.sigInv[i] = 1 / t.sigma[i]
 		}
 	}
-	if t.cfg.DynamicBinarize {
-		tensor.SampleBernoulli(v0, v0, t.sampler)
-	}
 	// Positive phase.
 	u0 := v0
 	if gauss {
@@ -426,7 +466,7 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 	ph0, phk := t.ph0, t.phk
 	t.preOf = nil
 	var a0 *tensor.Mat // v0·W: rows of pre or ph0
-	if t.sp0Ready {    // TrainEpoch gathered the batch's sparse form; v0's rows are unset
+	if t.sp0Ready {    // Epoch gathered the batch's sparse form from the data's
 		t.sp0Ready = false
 		t.sp0.of, t.sp0.sparse, t.sp0.transOK = v0, true, false
 		a0 = t.preView(r)
@@ -467,9 +507,8 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 	}
 	// Learning rate for this step.
 	lr := t.cfg.LearningRate
-	if t.cfg.Schedule == LinearDecay {
-		total := float64(t.cfg.Epochs * t.batchesPerEpoch())
-		lr *= max(0, 1-float64(t.step)/total)
+	if t.cfg.Schedule == LinearDecay && t.total > 0 {
+		lr *= max(0, 1-float64(t.step)/float64(t.total))
 	}
 	t.lrCur = lr
 	t.lr = float32(lr)
@@ -823,24 +862,4 @@ func scaleCols(dst, src *tensor.Mat, s []float32) {
 			d[j] = x * s[j]
 		}
 	}
-}
-
-// hashMat returns an FNV-1a hash of the shape and values of x, to check on resume that
-// a trainer is given the data it was trained on.
-func hashMat(x *tensor.Mat) uint64 {
-	h := uint64(14695981039346656037)
-	mix := func(v uint64) {
-		for k := 0; k < 8; k++ {
-			h ^= v >> (8 * k) & 0xff
-			h *= 1099511628211
-		}
-	}
-	mix(uint64(x.Rows))
-	mix(uint64(x.Cols))
-	for i := 0; i < x.Rows; i++ {
-		for _, v := range x.Row(i) {
-			mix(uint64(math.Float32bits(v)))
-		}
-	}
-	return h
 }

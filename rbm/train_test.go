@@ -1,13 +1,17 @@
 package rbm
 
 import (
-	"fmt"
+	"bytes"
+	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
@@ -69,7 +73,7 @@ func TestCDkGradientApproachesExact(t *testing.T) {
 	ks := []int{1, 3, 10, 40}
 	for _, k := range ks {
 		work := m.Clone()
-		tr, err := NewTrainer(work, data, Config{K: k, BatchSize: 50, LearningRate: 1, Seed: uint64(k)})
+		tr, err := NewTrainer(work, Config{K: k, BatchSize: 50, LearningRate: 1, Seed: uint64(k)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +144,7 @@ func TestPersistentChainsSampleTheModel(t *testing.T) {
 	}
 	for _, method := range []Method{PCD, PT} {
 		work := m.Clone()
-		tr, err := NewTrainer(work, data, Config{Method: method, BatchSize: 64, LearningRate: 1e-30, Temperatures: 6, Seed: 2})
+		tr, err := NewTrainer(work, Config{Method: method, BatchSize: 64, LearningRate: 1e-30, Temperatures: 6, Seed: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,83 +191,132 @@ func equalModels(t *testing.T, what string, a, b *RBM) {
 	}
 }
 
-// Training 4 epochs equals training 2, saving to disk, loading and training 2 more,
-// bit for bit, for every sampler and for a Gaussian RBM with learned σ.
+// runFamily trains a new model of the family name (flags f) on d through
+// model.Train for epochs epochs, saving to out after every epoch; cancel, when
+// positive, interrupts the run after that many epochs, as SIGINT does.
+func runFamily(t *testing.T, name string, f any, d *dataset.Dataset, binarize string, epochs int, out string, cancel int) error {
+	t.Helper()
+	s := model.NewSettings(name, d, "test", binarize, 77, epochs)
+	tr, err := model.Lookup(name).New(f, d, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := 0
+	ctx = model.WithProgress(ctx, model.Progress{Log: func(string) {
+		if done++; done == cancel {
+			stop()
+		}
+	}})
+	_, err = model.Train(ctx, tr, d, s, model.TrainOptions{Out: out})
+	return err
+}
+
+// resumeFile loads the model file path, sets its total epochs and trains it on d
+// to the end, saving to path.
+func resumeFile(t *testing.T, path string, d *dataset.Dataset, epochs int) {
+	t.Helper()
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, s, err := model.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Epochs = epochs
+	if _, err := model.Train(context.Background(), m.(model.Trainer), d, s, model.TrainOptions{Out: path}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sameFiles(t *testing.T, what, a, b string) {
+	t.Helper()
+	x, err1 := os.ReadFile(a)
+	y, err2 := os.ReadFile(b)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if !bytes.Equal(x, y) {
+		t.Errorf("%s: the model files differ (%d and %d bytes)", what, len(x), len(y))
+	}
+}
+
+// A run interrupted after 2 of 4 epochs and resumed from its file writes the same
+// bytes as the run that was not interrupted, for every sampler, dynamic
+// binarisation, a linear schedule and a Gaussian RBM with learned σ and a constant
+// column; and a run of 2 epochs extended to 4 does too (constant schedule). The files
+// hold no clock time, so two identical runs give identical files.
 func TestResumeBitForBit(t *testing.T) {
-	bin := repeat(barsAndStripes(3), 7)
-	gdata := tensor.New(90, 5)
-	rng.New(9).FillNormal(gdata.Data, 2, 3)
+	bin := &dataset.Dataset{X: repeat(barsAndStripes(3), 7), Binary: true}
+	probs := &dataset.Dataset{X: bin.X.Clone()}
+	for i := range probs.X.Data {
+		probs.X.Data[i] = 0.1 + 0.8*probs.X.Data[i]
+	}
+	g := tensor.New(90, 5)
+	rng.New(9).FillNormal(g.Data, 2, 3)
+	for i := 0; i < g.Rows; i++ {
+		g.Set(i, 3, 1.5) // a constant column, left out of the model
+	}
+	gdata := &dataset.Dataset{X: g}
+	flags := func(mod func(*Flags)) *Flags {
+		f := DefaultFlags()
+		f.Hidden, f.Batch = 7, 16
+		mod(f)
+		return f
+	}
+	gf := DefaultGaussianFlags()
+	gf.Hidden, gf.Batch, gf.LearnSigma, gf.Momentum = 7, 16, true, 0.5
 	cases := []struct {
-		name string
-		vis  Visible
-		data *tensor.Mat
-		cfg  Config
+		name, family, binarize string
+		flags                  any
+		d                      *dataset.Dataset
 	}{
-		{"cd2", Bernoulli, bin, Config{K: 2, BatchSize: 16, Momentum: 0.9, WeightDecay: 1e-3, Schedule: LinearDecay}},
-		{"pcd", Bernoulli, bin, Config{Method: PCD, BatchSize: 16, Momentum: 0.5}},
-		{"pt", Bernoulli, bin, Config{Method: PT, Temperatures: 4, BatchSize: 16}},
-		{"dynamic", Bernoulli, bin, Config{BatchSize: 16, DynamicBinarize: true}},
-		{"grbm", Gaussian, gdata, Config{BatchSize: 16, LearnSigma: true, Momentum: 0.5}},
+		{"cd2-linear", "rbm", "", flags(func(f *Flags) { f.CD, f.Momentum, f.L2, f.Schedule = 2, 0.9, 1e-3, "linear" }), bin},
+		{"pcd", "rbm", "", flags(func(f *Flags) { f.PCD, f.Momentum = true, 0.5 }), bin},
+		{"pt", "rbm", "", flags(func(f *Flags) { f.PT = 4 }), bin},
+		{"dense", "rbm", "", flags(func(f *Flags) { f.Dense = true }), bin},
+		{"dynamic", "rbm", "dynamic", flags(func(f *Flags) {}), probs},
+		{"grbm", "grbm", "", gf, gdata},
 	}
+	dir := t.TempDir()
 	for _, c := range cases {
-		c.cfg.Epochs, c.cfg.Seed = 4, 77
-		ref, tr := trainNew(t, c.vis, 7, c.data, c.cfg)
-		for !tr.Done() {
-			if _, err := tr.TrainEpoch(); err != nil {
+		whole := filepath.Join(dir, c.name+"-whole.model")
+		if err := runFamily(t, c.family, c.flags, c.d, c.binarize, 4, whole, 0); err != nil {
+			t.Fatal(err)
+		}
+		again := filepath.Join(dir, c.name+"-again.model")
+		if err := runFamily(t, c.family, c.flags, c.d, c.binarize, 4, again, 0); err != nil {
+			t.Fatal(err)
+		}
+		sameFiles(t, c.name+": two identical runs", whole, again)
+		cut := filepath.Join(dir, c.name+"-cut.model")
+		if err := runFamily(t, c.family, c.flags, c.d, c.binarize, 4, cut, 2); err == nil || !strings.Contains(err.Error(), "stopped before epoch 3") {
+			t.Fatalf("%s: interrupted run: %v", c.name, err)
+		}
+		resumeFile(t, cut, c.d, 4)
+		sameFiles(t, c.name+": interrupted after 2 epochs and resumed", whole, cut)
+		if c.name == "pcd" {
+			short := filepath.Join(dir, c.name+"-short.model")
+			if err := runFamily(t, c.family, c.flags, c.d, c.binarize, 2, short, 0); err != nil {
 				t.Fatal(err)
 			}
-		}
-		_, tr2 := trainNew(t, c.vis, 7, c.data, c.cfg)
-		for i := 0; i < 2; i++ {
-			if _, err := tr2.TrainEpoch(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var f checkpoint.File
-		if err := tr2.Save(&f, map[string]string{"data": "test"}); err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), c.name+".ckpt")
-		if err := checkpoint.Save(path, &f); err != nil {
-			t.Fatal(err)
-		}
-		g, err := checkpoint.Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr3, err := LoadTrainer(g, c.data, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tr3.Epochs() != 2 || tr3.Done() {
-			t.Fatalf("%s: resumed at epoch %d", c.name, tr3.Epochs())
-		}
-		for !tr3.Done() {
-			if _, err := tr3.TrainEpoch(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		equalModels(t, c.name, ref, tr3.Model)
-		if Info(g)["data"] != "test" {
-			t.Errorf("info not kept: %v", Info(g))
-		}
-		// Model-only load gives the same parameters.
-		m2, err := Load(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m2.Visible != c.vis || m2.W.At(1, 2) != tr2.Model.W.At(1, 2) {
-			t.Errorf("%s: Load gave a different model", c.name)
+			resumeFile(t, short, c.d, 4)
+			sameFiles(t, c.name+": 2 epochs extended to 4", whole, short)
 		}
 	}
-	// Other data is refused.
-	var f checkpoint.File
-	_, tr := trainNew(t, Bernoulli, 3, bin, Config{Epochs: 1})
-	tr.Save(&f, nil)
-	other := bin.Clone()
-	other.Set(0, 0, 1-other.At(0, 0))
-	if _, err := LoadTrainer(&f, other, 0); err == nil || !strings.Contains(err.Error(), "differ") {
-		t.Errorf("resume on other data: %v", err)
+	// The Gaussian RBM left the constant column out and restores it in samples.
+	f, err := checkpoint.Load(filepath.Join(dir, "grbm-whole.model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.NumVisible() != 4 || m.DataDim() != 5 || len(m.Keep) != 4 || m.Keep[3] != 4 {
+		t.Errorf("grbm on 5 columns, one constant: %d visible units of %d columns, Keep %v", m.NumVisible(), m.DataDim(), m.Keep)
 	}
 }
 
@@ -274,10 +327,8 @@ func TestTrainingIndependentOfWorkers(t *testing.T) {
 	var models []*RBM
 	for _, w := range []int{1, 2, 3} {
 		tensor.SetWorkers(w)
-		m, tr := trainNew(t, Bernoulli, 12, data, Config{Method: PT, Temperatures: 3, K: 2, BatchSize: 32, Epochs: 2, Seed: 5})
-		for !tr.Done() {
-			tr.TrainEpoch()
-		}
+		m, tr := trainNew(t, Bernoulli, 12, data, Config{Method: PT, Temperatures: 3, K: 2, BatchSize: 32, Seed: 5})
+		train(t, tr, data, 2)
 		models = append(models, m)
 	}
 	equalModels(t, "workers 1 vs 2", models[0], models[1])
@@ -309,29 +360,63 @@ func TestWarmStepDoesNotAllocate(t *testing.T) {
 	}
 }
 
-func TestDivergenceNamesEpoch(t *testing.T) {
-	data := repeat(barsAndStripes(3), 4)
-	// A learning rate far too large drives the weights to ±Inf and then NaN.
-	_, tr := trainNew(t, Bernoulli, 5, data, Config{LearningRate: 1e38, Momentum: 0.9, Epochs: 100})
-	var err error
-	for !tr.Done() && err == nil {
-		_, err = tr.TrainEpoch()
+// poisoned is a Trainer whose hidden bias c[2] turns NaN during epoch at (0-based).
+type poisoned struct {
+	*Trainer
+	at int
+}
+
+func (p poisoned) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) {
+	st, err := p.Trainer.Epoch(ctx, e)
+	if e.Index == p.at {
+		p.Model.C[2] = float32(math.NaN())
 	}
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("diverged in epoch %d", tr.Epochs())) {
-		t.Fatalf("training with lr 1e38: %v, want a divergence error naming epoch %d", err, tr.Epochs())
+	return st, err
+}
+
+// Divergence stops training with an error naming the epoch and the parameter, and
+// the model file keeps the last good epoch: a NaN that appears in epoch 3, and
+// weights a learning rate of 1e30 blows past MaxParam in epoch 1 (while finite, as
+// issue 13 found: such a run used to finish with a log-likelihood of −3e30).
+func TestDivergenceNamesEpoch(t *testing.T) {
+	data := &dataset.Dataset{X: repeat(barsAndStripes(3), 4), Binary: true}
+	dir := t.TempDir()
+	f := DefaultFlags()
+	f.Hidden, f.Batch = 5, 4
+	s := model.NewSettings("rbm", data, "test", "", 1, 5)
+	tr, err := model.Lookup("rbm").New(f, data, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "nan.model")
+	_, err = model.Train(context.Background(), poisoned{tr.(*Trainer), 2}, data, s, model.TrainOptions{Out: out})
+	if err == nil || !strings.HasPrefix(err.Error(), "epoch 3: ") || !strings.Contains(err.Error(), "c[2] = NaN") ||
+		!strings.Contains(err.Error(), "keeps the model after epoch 2") {
+		t.Fatalf("NaN in c during epoch 3: %v", err)
 	}
 	t.Log(err)
-	// A NaN that appears during epoch 3 is reported as epoch 3.
-	m, tr := trainNew(t, Bernoulli, 5, data, Config{Epochs: 5})
-	for i := 0; i < 2; i++ {
-		if _, err := tr.TrainEpoch(); err != nil {
-			t.Fatal(err)
-		}
+	g, err := checkpoint.Load(out)
+	if err != nil {
+		t.Fatal(err)
 	}
-	m.C[2] = float32(math.NaN())
-	if _, err := tr.TrainEpoch(); err == nil || !strings.Contains(err.Error(), "diverged in epoch 3") {
-		t.Errorf("NaN in c during epoch 3: %v", err)
+	m, saved, err := model.Load(g)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if saved.EpochsDone != 2 || m.(*Trainer).Epochs() != 2 || math.IsNaN(float64(m.(*Trainer).Model.C[2])) {
+		t.Errorf("the file holds epoch %d (trainer %d), c[2] = %v", saved.EpochsDone, m.(*Trainer).Epochs(), m.(*Trainer).Model.C[2])
+	}
+
+	f.LR, f.Momentum = 1e30, 0.9
+	s = model.NewSettings("rbm", data, "test", "", 1, 5)
+	if tr, err = model.Lookup("rbm").New(f, data, s); err != nil {
+		t.Fatal(err)
+	}
+	_, err = model.Train(context.Background(), tr, data, s, model.TrainOptions{Out: filepath.Join(dir, "lr.model")})
+	if err == nil || !strings.HasPrefix(err.Error(), "epoch 1: ") || !strings.Contains(err.Error(), "diverged") {
+		t.Fatalf("training with lr 1e30: %v", err)
+	}
+	t.Log(err)
 }
 
 // A Gaussian RBM on correlated 2-D Gaussian data (ρ = 0.8) must gain log-likelihood
@@ -348,14 +433,10 @@ func TestGaussianRBMLearnsCorrelation(t *testing.T) {
 		x.Set(i, 0, float32(3+2*a))
 		x.Set(i, 1, float32(-1+0.5*(0.8*a+0.6*b)))
 	}
-	m, tr := trainNew(t, Gaussian, 8, x, Config{K: 1, BatchSize: 50, LearningRate: 0.01, Momentum: 0.5, LearnSigma: true, Epochs: 30, Seed: 1})
+	m, tr := trainNew(t, Gaussian, 8, x, Config{K: 1, BatchSize: 50, LearningRate: 0.01, Momentum: 0.5, LearnSigma: true, Seed: 1})
 	lz0, _ := m.ExactLogZ()
 	ll0 := m.MeanLogProb(x, lz0)
-	for !tr.Done() {
-		if _, err := tr.TrainEpoch(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	train(t, tr, x, 30)
 	lz, _ := m.ExactLogZ()
 	ll := m.MeanLogProb(x, lz)
 	// Independent normals with the sample moments: −Σ_i (½log(2πe) + log std_i).
@@ -366,5 +447,48 @@ func TestGaussianRBMLearnsCorrelation(t *testing.T) {
 	}
 	if ll < indep+0.25 || ll > indep+0.55 {
 		t.Errorf("trained GRBM LL %.4f, want between %.4f and %.4f", ll, indep+0.25, indep+0.55)
+	}
+}
+
+// The steps of an epoch do not allocate: a warm epoch of 40 steps through the
+// driver allocates a fixed handful of times (the driver's and the Stats'), on the
+// sparse path (batches gathered from the data's sparse form by index) and for a
+// Gaussian RBM with a constant column left out.
+func TestWarmEpochAllocs(t *testing.T) {
+	defer tensor.SetWorkers(0)
+	tensor.SetWorkers(1)
+	g := tensor.New(400, 6)
+	rng.New(2).FillNormal(g.Data, 0, 1)
+	for i := 0; i < g.Rows; i++ {
+		g.Set(i, 2, 7)
+	}
+	for _, c := range []struct {
+		name string
+		vis  Visible
+		data *tensor.Mat
+	}{
+		{"sparse", Bernoulli, sparseData(400, 60, 0.1, 3)},
+		{"grbm", Gaussian, g},
+	} {
+		_, tr := trainNew(t, c.vis, 8, c.data, Config{BatchSize: 10, Seed: 1})
+		d := &dataset.Dataset{X: c.data}
+		s := &model.Settings{Model: tr.Kind(), Seed: 1, Epochs: 1}
+		if _, err := model.Train(context.Background(), tr, d, s, model.TrainOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if c.vis == Bernoulli && tr.dataCSR == nil {
+			t.Fatalf("%s: no sparse form of the data", c.name)
+		}
+		a := testing.AllocsPerRun(3, func() {
+			s.Epochs++
+			plain := struct{ model.Trainer }{tr} // the epoch, without Report's figures
+			if _, err := model.Train(context.Background(), plain, d, s, model.TrainOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if a > 20 {
+			t.Errorf("%s: %.0f allocations per warm epoch of 40 steps", c.name, a)
+		}
+		t.Logf("%s: %.0f allocations per warm epoch of 40 steps", c.name, a)
 	}
 }

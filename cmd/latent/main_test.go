@@ -12,6 +12,7 @@ import (
 
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/tensor"
 )
 
@@ -412,6 +413,7 @@ func TestDemoDataSteps(t *testing.T) {
 		}
 	}
 	demoSteps = mine
+	defer model.HideDemos(10)()
 	out := filepath.Join(t.TempDir(), "demo")
 	code, stdout, stderr := latent(t, "demo", "--out", out, "--seed", "3")
 	if code != 0 {
