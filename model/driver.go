@@ -312,8 +312,8 @@ func epochLine(s *Settings, st Stats, secs float64) string {
 }
 
 // FormatMetrics writes metrics as "name value, name value". Values that are not
-// numbers, strings or booleans (a trace, a table) are left out: they are for
-// JSON only.
+// numbers, strings, booleans or short vectors (a trace, a table) are left out:
+// they are for JSON only.
 func FormatMetrics(ms []Metric) string {
 	parts := make([]string, 0, len(ms))
 	for _, m := range ms {
@@ -322,6 +322,14 @@ func FormatMetrics(ms []Metric) string {
 			parts = append(parts, fmt.Sprintf("%s %.4g", m.Name, v))
 		case float32, int, int64, uint64, string, bool:
 			parts = append(parts, fmt.Sprintf("%s %v", m.Name, v))
+		case []float64: // a short vector (swap rates, class fractions) is shown
+			if len(v) <= 16 {
+				f := make([]string, len(v))
+				for i, x := range v {
+					f[i] = fmt.Sprintf("%.3g", x)
+				}
+				parts = append(parts, fmt.Sprintf("%s [%s]", m.Name, strings.Join(f, " ")))
+			}
 		}
 	}
 	return strings.Join(parts, ", ")

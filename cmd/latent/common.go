@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/latent-ml/latent/dataset"
@@ -112,38 +111,6 @@ func parseOnlyFlags(fs *flag.FlagSet, args []string, what string) error {
 	}
 	if len(pos) > 0 {
 		return usagef("%s: unexpected argument %q", what, pos[0])
-	}
-	return nil
-}
-
-// maxWidth bounds layer and latent sizes given on the command line.
-const maxWidth = 1 << 16
-
-// parseSizes parses a comma-separated list of layer sizes such as "400,400"
-// given to flag name (e.g. "--hidden"); every size must be in [1, maxWidth].
-func parseSizes(name, s string) ([]int, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, usagef("%s: missing layer sizes (e.g. 400,400)", name)
-	}
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > maxWidth {
-			return nil, usagef("%s: want comma-separated sizes in [1, %d] (e.g. 400,400), got %q", name, maxWidth, s)
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
-// parseHidden parses the --hidden flag: "400,400".
-func parseHidden(s string) ([]int, error) { return parseSizes("--hidden", s) }
-
-// checkRate returns a usage error unless v, the value of flag name, is finite
-// and > 0 (a learning rate, a prior strength).
-func checkRate(name string, v float64) error {
-	if !(v > 0) || math.IsInf(v, 0) {
-		return usagef("%s: must be a finite number > 0, got %v", name, v)
 	}
 	return nil
 }
@@ -270,49 +237,3 @@ func (a *evalArgs) parse(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
-
-// saved is a training flag and the value, in the flag's own syntax, that a model file
-// given to --resume was trained with; given, when not empty, is the command line's
-// value in the same normal form (for flags whose text can vary, like --hidden).
-type saved struct {
-	flag, value, given string
-}
-
-// checkResumed returns a usage error naming the first flag given on the command line
-// (as parsed into fs) whose value differs from the one file was trained with. A
-// resumed run keeps the file's settings, so that it continues the saved run bit for
-// bit; a changed flag would otherwise be ignored without a word. Repeating a flag
-// with its saved value is fine, and so is any flag not listed (--epochs, --out, ...).
-func checkResumed(fs *flag.FlagSet, file string, settings ...saved) error {
-	set := flagSet(fs)
-	for _, s := range settings {
-		if !set[s.flag] {
-			continue
-		}
-		given := s.given
-		if given == "" {
-			given = fs.Lookup(s.flag).Value.String()
-		}
-		if given != s.value {
-			was := fmt.Sprintf("with --%s=%s", s.flag, s.value)
-			if s.value == "" {
-				was = "without --" + s.flag
-			}
-			return usagef("--%s=%s: %s was trained %s, and a resumed run keeps the file's settings (start a new run to change them)",
-				s.flag, given, file, was)
-		}
-	}
-	return nil
-}
-
-// intsFlag formats sizes as a comma-separated --hidden value.
-func intsFlag(sizes []int) string {
-	s := make([]string, len(sizes))
-	for i, n := range sizes {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, ",")
-}
-
-// floatFlag formats x as a float64 flag prints it.
-func floatFlag(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }

@@ -345,7 +345,7 @@ func checkNeeds(fam *model.Family, d *dataset.Dataset, spec, binarize string) er
 		if err := dataset.CheckUnit(d); err != nil {
 			return fmt.Errorf("--binarize dynamic: %w", err)
 		}
-	} else if n.Binary && !d.Binary && !isBinaryMat(d.X) {
+	} else if n.Binary && !d.Binary && !dataset.IsBinary(d.X) {
 		return fmt.Errorf("--data %s: %s models binary data and these values are not all 0 or 1; add --binarize threshold, stochastic or dynamic", spec, fam.Name)
 	}
 	if n.Labels && d.Labels == nil {
@@ -664,7 +664,7 @@ func evalData(env *Env, a *evalArgs, m model.Model, s *model.Settings, fam *mode
 			d.Labels = d.Labels[:a.Limit]
 		}
 	}
-	if fam.Needs.Binary && !d.Binary && !isBinaryMat(d.X) {
+	if fam.Needs.Binary && !d.Binary && !dataset.IsBinary(d.X) {
 		return nil, nil, fmt.Errorf("--data %s: a %s scores binary data; use --binarize threshold or stochastic", a.Data, fam.Name)
 	}
 	return d, ref, nil

@@ -109,13 +109,15 @@ func readInspected(path string) (*inspected, error) {
 	}
 	in := &inspected{path: path, size: st.Size(), f: f}
 	if model.Lookup(f.Kind) != nil {
+		// A file its family cannot read is still shown, with the reason.
 		m, s, err := model.Load(f)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		in.settings = s
-		if d, ok := m.(model.Describer); ok {
-			in.summary = d.Describe()
+			in.summary = []model.Metric{{Name: "unreadable", Value: err.Error()}}
+		} else {
+			in.settings = s
+			if d, ok := m.(model.Describer); ok {
+				in.summary = d.Describe()
+			}
 		}
 	}
 	in.stats = make([]tensorStats, len(f.Tensors))

@@ -18,7 +18,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"sort"
 	"strings"
 
 	"github.com/latent-ml/latent/checkpoint"
@@ -62,15 +61,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		printHelp(stdout, help.fs)
 		return 0
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		// A subcommand's -h: its usage was already printed, or print the overview.
-		if len(args) > 0 && args[0] == "train" && len(args) > 1 {
-			if m := models[args[1]]; m != nil {
-				fmt.Fprintln(stdout, m.Usage)
-				return 0
-			}
-		}
-		printUsage(stdout)
+	if errors.Is(err, flag.ErrHelp) { // a subcommand's -h that printed its own usage
 		return 0
 	}
 	fmt.Fprintf(stderr, "latent: %s\n", oneLine(strings.TrimPrefix(err.Error(), "latent: ")))
@@ -169,25 +160,9 @@ func dispatch(env *Env, args []string) error {
 	return usagef("unknown command %q (commands: demo, train, sample, eval, transform, data, inspect, help, version)", cmd)
 }
 
-// modelNames returns the registered MODEL names, sorted.
-func modelNames() []string {
-	names := make([]string, 0, len(models))
-	for n := range models {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
+// knownModels lists the registered MODEL names for error messages.
 func knownModels() string {
-	names := modelNames()
-	for _, f := range model.Families() {
-		if models[f.Name] == nil {
-			names = append(names, f.Name)
-		}
-	}
-	sort.Strings(names)
-	return "known: " + strings.Join(names, ", ")
+	return "known: " + model.Names()
 }
 
 func cmdTrain(env *Env, args []string) error {
@@ -198,14 +173,11 @@ func cmdTrain(env *Env, args []string) error {
 		}
 		return usagef("train: missing MODEL (%s)", knownModels())
 	}
-	if fam := model.Lookup(args[0]); fam != nil && fam.Name == args[0] {
-		return cmdTrainFamily(env, fam, args[1:])
-	}
-	m := models[args[0]]
-	if m == nil || m.Train == nil {
+	fam := model.Lookup(args[0])
+	if fam == nil || fam.Name != args[0] {
 		return usagef("train: unknown MODEL %q (%s)", args[0], knownModels())
 	}
-	return m.Train(env, args[0], args[1:])
+	return cmdTrainFamily(env, fam, args[1:])
 }
 
 // modelFlag returns the value of --model (or --model=FILE, -model) in args.
@@ -249,24 +221,14 @@ func cmdModelFile(env *Env, cmd string, args []string) error {
 	if err != nil {
 		return err
 	}
-	if fam := model.Lookup(kind); fam != nil {
-		if cmd == "eval" {
-			return cmdEvalFamily(env, fam, args)
-		}
-		return cmdSampleFamily(env, fam, args)
-	}
-	m := models[kind]
-	if m == nil {
+	fam := model.Lookup(kind)
+	if fam == nil {
 		return fmt.Errorf("%s: %s holds a %q model, which this latent cannot read (%s)", cmd, path, kind, knownModels())
 	}
-	fn := m.Sample
 	if cmd == "eval" {
-		fn = m.Eval
+		return cmdEvalFamily(env, fam, args)
 	}
-	if fn == nil {
-		return fmt.Errorf("%s: %q models do not support %s", cmd, kind, cmd)
-	}
-	return fn(env, kind, args)
+	return cmdSampleFamily(env, fam, args)
 }
 
 func printUsage(w io.Writer) {
@@ -298,17 +260,6 @@ MODEL:
 		fmt.Fprintf(w, "  %s\n", line)
 	}
 	fmt.Fprintln(w, "  (latent train MODEL -h lists a family's flags)")
-	seen := map[*modelCmd]bool{}
-	for _, n := range modelNames() {
-		m := models[n]
-		if seen[m] {
-			continue
-		}
-		seen[m] = true
-		for _, line := range strings.Split(strings.TrimRight(m.Usage, "\n"), "\n") {
-			fmt.Fprintf(w, "  %s\n", line)
-		}
-	}
 	fmt.Fprintln(w, "\nEvery failure prints one line `latent: ...` on stderr and exits non-zero.")
 }
 
@@ -324,9 +275,6 @@ func helpTopic(env *Env, topic string) error {
 	if fam := model.Lookup(topic); fam != nil {
 		fmt.Fprint(env.Stdout, trainFamilyUsage(fam))
 		return nil
-	}
-	if models[topic] != nil {
-		return dispatch(env, []string{"train", topic, "-h"})
 	}
 	return usagef("help: no topic %q (try a command, a MODEL, or data)", topic)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"image/png"
@@ -240,55 +241,59 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
-// fakeFamily registers a model family for the test and removes it afterwards.
-func fakeFamily(t *testing.T, m *modelCmd) {
-	t.Helper()
-	register(m)
-	t.Cleanup(func() {
-		for _, n := range m.Names {
-			delete(models, n)
-		}
+// fakeCLI is a family registered for TestDispatch: --mode panic makes New
+// panic, --mode fail return a two-line error.
+type fakeCLI struct{}
+
+type fakeCLIConfig struct {
+	Mode string `flag:"mode" help:"how the fake behaves" choices:"ok|panic|fail"`
+}
+
+func (fakeCLI) Kind() string   { return "fakecli" }
+func (fakeCLI) Dim() int       { return 16 }
+func (fakeCLI) BatchSize() int { return 0 }
+func (fakeCLI) Save(f *checkpoint.File) error {
+	f.Kind = "fakecli"
+	return f.SetMeta(map[string]int{"dim": 16})
+}
+func (fakeCLI) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) {
+	for x, _ := e.Next(nil); x != nil; x, _ = e.Next(nil) {
+	}
+	return model.Stats{Loss: 1}, nil
+}
+func (fakeCLI) Sample(ctx context.Context, o model.SampleOptions) (*dataset.Dataset, error) {
+	return &dataset.Dataset{X: tensor.New(o.N, 16)}, nil
+}
+func (fakeCLI) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOptions) (model.Estimate, error) {
+	return model.Estimate{LogLik: -1.5, Method: "exact", N: d.Len()}, nil
+}
+
+func init() {
+	model.Register(model.Family{Name: "fakecli", Summary: "a test family of the command's dispatch",
+		Config: func() any { return &fakeCLIConfig{Mode: "ok"} },
+		New: func(cfg any, d *dataset.Dataset, s *model.Settings) (model.Trainer, error) {
+			switch cfg.(*fakeCLIConfig).Mode {
+			case "panic":
+				var m map[string]int
+				m["x"] = 1 // nil map write: a runtime panic
+			case "fail":
+				return nil, errors.New("fake: --hidden: must be >= 1, got 0\nsecond line")
+			}
+			return fakeCLI{}, nil
+		},
+		Load: func(f *checkpoint.File) (model.Model, error) { return fakeCLI{}, nil },
 	})
 }
 
 func TestDispatch(t *testing.T) {
 	noData(t)
-	var calls []string
-	fakeFamily(t, &modelCmd{
-		Names: []string{"fake", "fake2"},
-		Usage: "fake --data SPEC    a test family",
-		Train: func(env *Env, model string, args []string) error {
-			calls = append(calls, "train "+model+" "+strings.Join(args, " "))
-			if len(args) > 0 && args[0] == "--panic" {
-				var m map[string]int
-				m["x"] = 1 // nil map write: a runtime panic
-			}
-			if len(args) > 0 && args[0] == "--fail" {
-				return errors.New("fake: --hidden: must be >= 1, got 0\nsecond line")
-			}
-			return printJSON(env, map[string]any{"model": model, "ll": jsonFloat(-1.5), "nan": jsonFloat(0 * -1.5 / zero())})
-		},
-		Sample: func(env *Env, kind string, args []string) error {
-			calls = append(calls, "sample "+kind+" "+strings.Join(args, " "))
-			return nil
-		},
-		Eval: func(env *Env, kind string, args []string) error {
-			calls = append(calls, "eval "+kind+" "+strings.Join(args, " "))
-			return nil
-		},
-	})
-	code, stdout, stderr := latent(t, "train", "fake", "--epochs", "1")
-	if code != 0 || stderr != "" {
-		t.Fatalf("train: exit %d, %q", code, stderr)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.ckpt")
+	res := jsonOf(t, "train", "fakecli", "--data", "bars:4", "--epochs", "1", "--out", path, "--json")
+	if res["model"] != "fakecli" || res["loss"] != 1.0 {
+		t.Errorf("train: %v", res)
 	}
-	var res map[string]any
-	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res["model"] != "fake" || res["ll"] != -1.5 || res["nan"] != nil {
-		t.Errorf("train stdout %q (%v)", stdout, err)
-	}
-	if !strings.Contains(stdout, `"nan":null`) || strings.Count(stdout, "\n") != 1 {
-		t.Errorf("printJSON wrote %q, want one line with null for NaN", stdout)
-	}
-	code, _, stderr = latent(t, "train", "fake", "--panic")
+	code, _, stderr := latent(t, "train", "fakecli", "--data", "bars:4", "--mode", "panic", "--out", path)
 	if code != 1 {
 		t.Errorf("panic: exit %d", code)
 	}
@@ -296,39 +301,25 @@ func TestDispatch(t *testing.T) {
 	if strings.Contains(stderr, "goroutine") {
 		t.Error("a Go trace reached stderr")
 	}
-	code, _, stderr = latent(t, "train", "fake", "--fail")
+	code, _, stderr = latent(t, "train", "fakecli", "--data", "bars:4", "--mode", "fail", "--out", path)
 	if code != 1 {
 		t.Errorf("fail: exit %d", code)
 	}
 	oneError(t, stderr, "--hidden: must be >= 1, got 0; second line")
-	code, _, stderr = latent(t, "train", "nosuch")
-	oneError(t, stderr, "known: ", "fake, fake2")
-
-	dir := t.TempDir()
-	path := filepath.Join(dir, "m.ckpt")
-	f := &checkpoint.File{Kind: "fake2"}
-	f.AddF32("w", []int{3, 2}, []float32{1, 2, 3, 4, 5, 6})
-	f.SetMeta(map[string]any{"hidden": 2})
-	if err := checkpoint.Save(path, f); err != nil {
-		t.Fatal(err)
-	}
-	calls = nil
+	_, _, stderr = latent(t, "train", "nosuch")
+	oneError(t, stderr, "known: ", "fakecli")
+	// sample and eval go to the family that wrote the file, --model anywhere.
 	for _, args := range [][]string{
-		{"sample", "--model", path, "--n", "3"},
-		{"sample", "--n", "3", "--model=" + path},
+		{"sample", "--model", path, "--n", "3", "--out", filepath.Join(dir, "s.npy")},
+		{"sample", "--n", "3", "--out", filepath.Join(dir, "t.npy"), "--model=" + path},
 		{"eval", "-model", path, "--data", "bars:4"},
 	} {
 		if code, _, stderr := latent(t, args...); code != 0 {
 			t.Errorf("%q: exit %d %q", args, code, stderr)
 		}
 	}
-	want := []string{
-		"sample fake2 --model " + path + " --n 3",
-		"sample fake2 --n 3 --model=" + path,
-		"eval fake2 -model " + path + " --data bars:4",
-	}
-	if strings.Join(calls, "\n") != strings.Join(want, "\n") {
-		t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(want, "\n"))
+	if out := ok(t, "eval", "--model", path, "--data", "bars:4"); !strings.Contains(out, "fakecli on bars:4 (n=30): log p(x) = -1.5000") {
+		t.Errorf("eval: %q", out)
 	}
 	// A model file of a kind no family reads.
 	g := &checkpoint.File{Kind: "martian"}
@@ -338,16 +329,21 @@ func TestDispatch(t *testing.T) {
 	if code != 1 {
 		t.Errorf("unknown kind: exit %d", code)
 	}
-	oneError(t, stderr, `holds a "martian" model`, "known: ", "fake, fake2")
+	oneError(t, stderr, `holds a "martian" model`, "known: ", "fakecli")
 	// A file that is not a model.
 	junk := filepath.Join(dir, "junk.ckpt")
 	os.WriteFile(junk, []byte("hello, world, not a model"), 0o644)
 	_, _, stderr = latent(t, "eval", "--model", junk)
 	oneError(t, stderr, junk, "not a latent model file")
-	// Help lists the family's usage.
-	_, stdout, _ = latent(t, "help")
-	if !strings.Contains(stdout, "fake --data SPEC    a test family") {
-		t.Errorf("help does not list registered models:\n%s", stdout)
+	// Help lists the family.
+	if out := ok(t, "help"); !strings.Contains(out, "a test family of the command's dispatch") {
+		t.Errorf("help does not list registered models:\n%s", out)
+	}
+	// printJSON writes null for NaN.
+	var b bytes.Buffer
+	printJSON(&Env{Stdout: &b}, map[string]any{"nan": jsonFloat(0 * -1.5 / zero())})
+	if b.String() != "{\"nan\":null}\n" {
+		t.Errorf("printJSON wrote %q", b.String())
 	}
 }
 
