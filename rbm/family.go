@@ -138,6 +138,7 @@ func init() {
 			Load:         loadModel,
 			SampleConfig: func() any { return &SampleFlags{GibbsSteps: 1000} },
 			EvalConfig:   func() any { return &EvalFlags{Samples: 1000, GibbsSteps: 1000} },
+			Memory:       memory,
 		}
 		if vis == Bernoulli {
 			f.Name, f.Needs = "rbm", model.Needs{Binary: true}
@@ -469,4 +470,17 @@ func (t *Trainer) Describe() []model.Metric {
 	}
 	return append(out, model.Metric{Name: "products", Value: products},
 		model.Metric{Name: "trained", Value: fmt.Sprintf("%d epochs, %d steps", t.epoch, t.step)})
+}
+
+// memory estimates what training needs: W, its gradient and momentum
+// (3·nv·nh float32) and the data's dense and sparse copies.
+func memory(c any, rows, dim int) (float64, string) {
+	var hidden, batch int
+	switch c := c.(type) {
+	case *Flags:
+		hidden, batch = c.Hidden, c.Batch
+	case *GaussianFlags:
+		hidden, batch = c.Hidden, c.Batch
+	}
+	return 4 * (3*float64(dim)*float64(hidden) + 8*float64(batch)*float64(dim+hidden) + 2*float64(rows)*float64(dim)), "hidden"
 }

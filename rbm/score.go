@@ -134,6 +134,11 @@ func (m *RBM) LogLikelihood(ctx context.Context, x *tensor.Mat, o LogLikOptions)
 		if r.AISBetas == 0 {
 			r.AISBetas = mcmc.DefaultAISSteps
 		}
+		// AIS keeps chains × (visible + hidden) states and probabilities, and
+		// the products' scratch: about 16 bytes per unit per chain.
+		if err := model.CheckMemory("ais-chains", 16*float64(r.AISChains)*float64(m.NumVisible()+m.NumHidden())); err != nil {
+			return r, err
+		}
 		cfg := mcmc.AISConfig{Chains: r.AISChains, Betas: mcmc.AISBetas(r.AISBetas), Seed: o.Seed}
 		if m.Visible == Bernoulli {
 			cfg.BaseBias = mcmc.BaseRateBias(x)

@@ -271,3 +271,14 @@ func TestResumeOtherDataPathsTransform(t *testing.T) {
 	fails(t, 2, []string{"transform", "--model", m, "--data", odd, "--out", csv}, "exists", "--force")
 	ok(t, "transform", "--model", m, "--data", odd, "--out", csv, "--force", "--log-likelihood")
 }
+
+// What this machine cannot hold is refused before it is allocated, naming the
+// flag (issue 13, item 5).
+func TestRefusesWhatMemoryCannotHold(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	m := filepath.Join(dir, "rbm.model")
+	fails(t, 2, []string{"train", "rbm", "--data", "bars:4", "--hidden", "100000000", "--out", m}, "--hidden")
+	ok(t, "train", "rbm", "--data", "bars:4", "--hidden", "2000", "--epochs", "1", "--out", m)
+	fails(t, 2, []string{"eval", "--model", m, "--data", "bars:4", "--ais-chains", "10000000"}, "--ais-chains", "memory", "available")
+}
