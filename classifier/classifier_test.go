@@ -96,7 +96,7 @@ func itoa(n int) string {
 
 func trainOn(t *testing.T, d *dataset.Dataset, epochs int, out string) *Model {
 	t.Helper()
-	cfg := &Config{Width: 8, Features: 32, Hidden: []int{32}, Dropout: 0.1, Batch: 50, LR: 2e-3}
+	cfg := &Config{Width: 16, Features: 32, Hidden: []int{32}, Dropout: 0.1, Batch: 50, LR: 2e-3}
 	s := model.NewSettings(Kind, d, "shapes", "", 1, epochs)
 	tr, err := newModel(cfg, d, s)
 	if err != nil {
@@ -114,8 +114,8 @@ func TestClassifierLearnsShapes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a small convnet")
 	}
-	train, test := shapes(t, 1500, 1), shapes(t, 300, 2)
-	m := trainOn(t, train, 6, "")
+	train, test := shapes(t, 3000, 1), shapes(t, 300, 2)
+	m := trainOn(t, train, 10, "")
 	est, err := m.Score(context.Background(), test, model.ScoreOptions{})
 	if err != nil {
 		t.Fatal(err)
