@@ -20,8 +20,8 @@ const KindBinary = "bdiff"
 type BinaryConfig struct {
 	T         int     `flag:"timesteps" help:"diffusion steps T" range:"[2,100000]"`
 	Schedule  string  `flag:"schedule" help:"noise schedule β_t" choices:"linear|cosine"`
-	BetaStart float64 `flag:"beta-start" help:"first β of the linear schedule" range:"(0,1)"`
-	BetaEnd   float64 `flag:"beta-end" help:"last β of the linear schedule" range:"(0,1)"`
+	BetaStart float64 `flag:"beta-start" help:"first β of the linear schedule at T = 1000 (scaled by 1000/T)" range:"(0,1)"`
+	BetaEnd   float64 `flag:"beta-end" help:"last β of the linear schedule at T = 1000 (scaled by 1000/T)" range:"(0,1)"`
 	Hidden    []int   `flag:"hidden" help:"hidden layer sizes of the x_0-predicting MLP" range:"[1,65536]"`
 	TimeDim   int     `flag:"time-dim" help:"size of the sinusoidal time embedding (even)" range:"[2,4096]"`
 	Batch     int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
@@ -107,13 +107,20 @@ func NewBinaryModel(cfg BinaryConfig, d *dataset.Dataset, s *model.Settings) (*B
 	return m, nil
 }
 
-// scheduleOf returns the schedule a config names, with errors naming its flags.
+// scheduleOf returns the schedule a config names (the linear one by
+// NewLinearScaled: end points for T = 1000, scaled by 1000/T), with errors
+// naming its flags.
 func scheduleOf(kind string, T int, start, end float64) (*Schedule, error) {
-	sc, err := NewScheduleRange(kind, T, start, end)
-	if err == nil {
-		return sc, nil
+	var sc *Schedule
+	var err error
+	if kind == "linear" {
+		sc, err = NewLinearScaled(T, start, end)
+	} else {
+		sc, err = NewScheduleRange(kind, T, start, end)
 	}
 	switch {
+	case err == nil:
+		return sc, nil
 	case T < 2:
 		return nil, model.Flagf("timesteps", "%v", err)
 	case kind != "linear" && kind != "cosine":

@@ -20,8 +20,8 @@ const KindGaussian = "ddpm"
 type GaussConfig struct {
 	T         int     `flag:"timesteps" help:"diffusion steps T" range:"[2,100000]"`
 	Schedule  string  `flag:"schedule" help:"noise schedule β_t" choices:"linear|cosine"`
-	BetaStart float64 `flag:"beta-start" help:"first β of the linear schedule" range:"(0,1)"`
-	BetaEnd   float64 `flag:"beta-end" help:"last β of the linear schedule" range:"(0,1)"`
+	BetaStart float64 `flag:"beta-start" help:"first β of the linear schedule at T = 1000 (scaled by 1000/T)" range:"(0,1)"`
+	BetaEnd   float64 `flag:"beta-end" help:"last β of the linear schedule at T = 1000 (scaled by 1000/T)" range:"(0,1)"`
 	Arch      string  `flag:"arch" help:"ε network: a U-Net for images, an MLP for vectors (auto: U-Net when the data are images)" choices:"auto|unet|mlp"`
 	Channels  int     `flag:"channels" help:"U-Net channels at full resolution (twice that at 1/2 and 1/4; even)" range:"[2,1024]"`
 	Hidden    []int   `flag:"hidden" help:"hidden layer sizes of the MLP (--arch mlp)" range:"[1,65536]"`

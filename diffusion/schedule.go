@@ -37,18 +37,51 @@ const (
 
 // NewSchedule returns the schedule of the given kind with T steps:
 //
-//	linear: β_t = β_start + (β_end − β_start)(t − 1)/(T − 1), from 1e-4 to 0.02
-//	        (Ho et al. 2020, section 4);
+//	linear: β_t = min(k·(β_start + (β_end − β_start)(t − 1)/(T − 1)), 0.999),
+//	        from 1e-4 to 0.02 (Ho et al. 2020, section 4) scaled by k = 1000/T,
+//	        as Nichol & Dhariwal's code does, so that x_T is close to N(0, I)
+//	        for any T (unscaled, T = 100 would leave ᾱ_T ≈ 0.37);
 //	cosine: ᾱ_t = f(t)/f(0), f(t) = cos²(((t/T) + s)/(1 + s) · π/2), s = 0.008,
 //	        β_t = min(1 − ᾱ_t/ᾱ_{t−1}, 0.999) (Nichol & Dhariwal 2021, eq. 17).
 //
 // It returns an error for T < 2 or an unknown kind.
 func NewSchedule(kind string, T int) (*Schedule, error) {
+	if kind == "linear" {
+		return NewLinearScaled(T, LinearBetaStart, LinearBetaEnd)
+	}
 	return NewScheduleRange(kind, T, LinearBetaStart, LinearBetaEnd)
 }
 
-// NewScheduleRange is NewSchedule with the linear schedule's end points (the
-// cosine schedule ignores them). β outside (0, 1) is an error.
+// NewLinearScaled returns the linear schedule whose end points start and end
+// (in (0, 1)) are given for T = 1000: β_t = min(k·(start + (end − start)(t −
+// 1)/(T − 1)), 0.999) with k = 1000/T.
+func NewLinearScaled(T int, start, end float64) (*Schedule, error) {
+	if T < 2 {
+		return nil, fmt.Errorf("diffusion: T = %d steps; a diffusion needs T >= 2", T)
+	}
+	for _, b := range []struct {
+		name string
+		v    float64
+	}{{"start", start}, {"end", end}} {
+		if !(b.v > 0 && b.v < 1) {
+			return nil, fmt.Errorf("diffusion: β %s = %v is outside (0, 1)", b.name, b.v)
+		}
+	}
+	k := 1000 / float64(T)
+	beta := make([]float64, T)
+	for t := 1; t <= T; t++ {
+		beta[t-1] = min(k*(start+(end-start)*float64(t-1)/float64(T-1)), 0.999)
+	}
+	sc, err := FromBetas(beta)
+	if err != nil {
+		return nil, err
+	}
+	sc.Kind = "linear"
+	return sc, nil
+}
+
+// NewScheduleRange is NewSchedule with the linear schedule's end points, used
+// as given (the cosine schedule ignores them). β outside (0, 1) is an error.
 func NewScheduleRange(kind string, T int, start, end float64) (*Schedule, error) {
 	if T < 2 {
 		return nil, fmt.Errorf("diffusion: T = %d steps; a diffusion needs T >= 2", T)

@@ -118,3 +118,21 @@ func TestScheduleBadInput(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// The linear schedule's end points are for T = 1000 and scale with 1000/T, so
+// x_T is noise for any T; at T = 1000 it is Ho et al.'s schedule exactly.
+func TestLinearScaled(t *testing.T) {
+	a, _ := NewSchedule("linear", 1000)
+	b, _ := NewScheduleRange("linear", 1000, 1e-4, 0.02)
+	for i := range a.Beta {
+		if math.Abs(a.Beta[i]-b.Beta[i]) > 1e-15 {
+			t.Fatalf("β_%d = %v, Ho et al. %v", i, a.Beta[i], b.Beta[i])
+		}
+	}
+	for _, T := range []int{10, 100, 250} {
+		sc, err := NewSchedule("linear", T)
+		if err != nil || sc.AlphaBar[T] > 1e-4 {
+			t.Errorf("T = %d: ᾱ_T = %v, %v", T, sc.AlphaBar[T], err)
+		}
+	}
+}
