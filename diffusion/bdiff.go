@@ -140,7 +140,7 @@ func (m *BinaryModel) build(s *rng.Stream) error {
 		return model.Flagf("time-dim", "must be even and at least 2, got %d", m.Cfg.TimeDim)
 	}
 	m.Diff = NewBinary(sc)
-	m.Net = newTimeMLP(m.dim, m.Cfg.TimeDim, m.Cfg.Hidden, s)
+	m.Net = newTimeMLP(m.dim, m.Cfg.TimeDim, 0, m.Cfg.Hidden, s)
 	m.EMA = nn.NewEMA(m.Net.Params())
 	m.opt = nn.NewAdam(m.Cfg.LR)
 	return nil

@@ -30,6 +30,11 @@ type GaussConfig struct {
 	LR        float64 `flag:"lr" help:"Adam learning rate" range:"(0,1]"`
 	EMA       float64 `flag:"ema" help:"decay of the weight average used for samples and the bound (0: none)" range:"[0,1)"`
 	Clip      float64 `flag:"clip" help:"largest global gradient norm (0: no clipping)" range:"[0,inf)"`
+	// Conditional trains p(x | y) on the labels, each dropped (replaced by
+	// "no label") with probability PUncond, so that one network also learns
+	// p(x): classifier-free guidance (Ho & Salimans 2022).
+	Conditional bool    `flag:"conditional" help:"condition on the labels, for classifier-free guidance (sample --label, --guidance)"`
+	PUncond     float64 `flag:"p-uncond" help:"probability of dropping a label in training (--conditional)" range:"[0,1]"`
 }
 
 // Validate implements the check model.Validate calls.
@@ -48,7 +53,7 @@ func (c *GaussConfig) Validate() error {
 // 0.999, gradients clipped at norm 1.
 func DefaultGaussConfig() *GaussConfig {
 	return &GaussConfig{T: 1000, Schedule: "linear", BetaStart: LinearBetaStart, BetaEnd: LinearBetaEnd,
-		Arch: "auto", Channels: 32, Hidden: []int{256, 256}, TimeDim: 64, Batch: 64, LR: 5e-4, EMA: 0.999, Clip: 1}
+		Arch: "auto", Channels: 32, Hidden: []int{256, 256}, TimeDim: 64, Batch: 64, LR: 5e-4, EMA: 0.999, Clip: 1, PUncond: 0.1}
 }
 
 // SampleConfig holds the settings of `latent sample` for ddpm.
@@ -56,6 +61,9 @@ type SampleConfig struct {
 	Steps int     `flag:"steps" help:"DDIM steps S (0: ancestral sampling with all T steps)" range:"[0,100000]"`
 	Eta   float64 `flag:"eta" help:"DDIM's η: 0 deterministic, 1 ancestral-like noise" range:"[0,1]"`
 	Chain string  `flag:"chain" help:"also write a picture of the reverse process x_T → x_0 of the first 8 samples to this PNG"`
+	// Guidance is the weight w of classifier-free guidance,
+	// ε̃ = (1 + w) ε̂(x_t, y) − w ε̂(x_t, ∅) (Ho & Salimans 2022, eq. 6).
+	Guidance float64 `flag:"guidance" help:"classifier-free guidance weight w (conditional models; 0: none)" range:"[0,1000]"`
 }
 
 // EvalConfig holds the settings of `latent eval` for ddpm.
@@ -90,11 +98,13 @@ with the discretised decoder for 8-bit data (values are read as levels
 round(255x)), in nats per image and bits per dimension: an unbiased estimate
 over --vlb-t steps per image with its standard error, or all T terms.`
 
-// epsNet is a trainable noise predictor.
+// epsNet is a trainable noise predictor; a conditional one reads the labels
+// last set (the number of classes meaning none).
 type epsNet interface {
 	Denoiser
 	Backward(dy *tensor.Mat)
 	Params() []*nn.Param
+	SetLabels(labels []int)
 }
 
 // mlpEps is the MLP noise predictor for vectors.
@@ -106,6 +116,7 @@ func (m mlpEps) Eps(x *tensor.Mat, t []int) *tensor.Mat { return m.Forward(x, t,
 type GaussModel struct {
 	Cfg     GaussConfig
 	Arch    string // "unet" or "mlp"
+	Classes int    // labels conditioned on (0: unconditional)
 	dim     int
 	H, W, C int
 	Seed    uint64
@@ -119,7 +130,7 @@ type GaussModel struct {
 
 	Diff Gaussian
 
-	ts               []int
+	ts, labels       []int
 	y, eps, xt, grad *tensor.Mat
 }
 
@@ -145,8 +156,14 @@ func NewGaussModel(cfg GaussConfig, d *dataset.Dataset, s *model.Settings) (*Gau
 			return nil, model.Flagf("arch", "unet needs images and --data %s has rows of %d values without an image shape (use --arch mlp)", s.Data, d.Dim())
 		}
 		if err := CheckUNetShape(h, w); err != nil {
-			return nil, model.Flagf("arch", "--data %s: %v (or use --arch mlp)", s.Data, err)
+			return nil, fmt.Errorf("%s: %v (or use --arch mlp)", KindGaussian, err)
 		}
+	}
+	if cfg.Conditional {
+		if d.Labels == nil || d.NumClasses < 1 {
+			return nil, model.Flagf("conditional", "--data %s has no labels to condition on", s.Data)
+		}
+		m.Classes = d.NumClasses
 	}
 	if err := m.build(rng.NewStream(s.Seed, 0)); err != nil {
 		return nil, err
@@ -169,12 +186,12 @@ func (m *GaussModel) build(s *rng.Stream) error {
 		if err := CheckUNetShape(m.H, m.W); err != nil {
 			return err
 		}
-		m.Net = NewUNet(m.H, m.W, m.C, m.Cfg.Channels, s)
+		m.Net = NewUNetCond(m.H, m.W, m.C, m.Cfg.Channels, m.Classes, s)
 	case "mlp":
 		if m.Cfg.TimeDim < 2 || m.Cfg.TimeDim%2 != 0 {
 			return model.Flagf("time-dim", "must be even and at least 2, got %d", m.Cfg.TimeDim)
 		}
-		m.Net = mlpEps{newTimeMLP(m.dim, m.Cfg.TimeDim, m.Cfg.Hidden, s)}
+		m.Net = mlpEps{newTimeMLP(m.dim, m.Cfg.TimeDim, m.Classes, m.Cfg.Hidden, s)}
 	default:
 		return fmt.Errorf("%s: unknown network %q", KindGaussian, m.Arch)
 	}
@@ -201,10 +218,21 @@ func (m *GaussModel) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, er
 	var buf *tensor.Mat
 	var sum float64
 	n := 0
-	for x, _ := e.Next(buf); x != nil; x, _ = e.Next(buf) {
+	for x, idx := e.Next(buf); x != nil; x, idx = e.Next(buf) {
 		buf = x
 		if err := ctx.Err(); err != nil {
 			return model.Stats{}, err
+		}
+		if m.Classes > 0 {
+			m.labels = m.labels[:0]
+			for _, i := range idx {
+				y := e.Data.Labels[i]
+				if m.Noise.Float64() < m.Cfg.PUncond {
+					y = m.Classes
+				}
+				m.labels = append(m.labels, y)
+			}
+			m.Net.SetLabels(m.labels)
 		}
 		l := m.step(x)
 		if math.IsNaN(l) || math.IsInf(l, 0) {
@@ -274,7 +302,10 @@ func (m *GaussModel) withEMA(f func()) {
 // With frames > 0 it also returns frames snapshots of the chain of every
 // sample (frame k of sample i in row k·n + i), from x_T to x_0, each mapped
 // to [0, 1] and clipped.
-func (m *GaussModel) Generate(ctx context.Context, n int, steps int, eta float64, s *rng.Stream, frames int) (*tensor.Mat, *tensor.Mat, error) {
+//
+// A conditional model draws labels[i] for sample i (labels: one per sample),
+// guided with weight w; an unconditional one takes nil labels and w = 0.
+func (m *GaussModel) Generate(ctx context.Context, n int, steps int, eta float64, labels []int, w float64, s *rng.Stream, frames int) (*tensor.Mat, *tensor.Mat, error) {
 	T := m.Diff.S.T
 	if steps > T {
 		return nil, nil, model.Flagf("steps", "must be at most T = %d, got %d", T, steps)
@@ -305,11 +336,22 @@ func (m *GaussModel) Generate(ctx context.Context, n int, steps int, eta float64
 			model.Step(ctx, "sample", done, total)
 		}
 	}
+	var den Denoiser = m
+	if m.Classes > 0 {
+		if len(labels) != n {
+			panic(fmt.Sprintf("diffusion: Generate: %d labels for %d samples", len(labels), n))
+		}
+		g := &guided{net: m.Net, labels: labels, w: w, null: make([]int, n)}
+		for i := range g.null {
+			g.null[i] = m.Classes
+		}
+		den = g
+	}
 	m.withEMA(func() {
 		if steps == 0 {
-			m.Diff.Ancestral(m, x, s, cb)
+			m.Diff.Ancestral(den, x, s, cb)
 		} else {
-			m.Diff.DDIM(m, x, steps, eta, s, cb)
+			m.Diff.DDIM(den, x, steps, eta, s, cb)
 		}
 	})
 	toUnit(x, x)
@@ -317,6 +359,39 @@ func (m *GaussModel) Generate(ctx context.Context, n int, steps int, eta float64
 		chain.Slice((frames-1)*n, frames*n).Copy(x)
 	}
 	return x, chain, ctx.Err()
+}
+
+// guided is classifier-free guidance (Ho & Salimans 2022, eq. 6) as a
+// Denoiser:
+//
+//	ε̃(x_t, y) = (1 + w) ε̂(x_t, y) − w ε̂(x_t, ∅)
+//
+// (one network call when w = 0).
+type guided struct {
+	net          epsNet
+	labels, null []int
+	w            float64
+	out          *tensor.Mat
+}
+
+func (g *guided) Eps(x *tensor.Mat, t []int) *tensor.Mat {
+	g.net.SetLabels(g.labels[:x.Rows])
+	c := g.net.Eps(x, t)
+	if g.w == 0 {
+		return c
+	}
+	g.out = tensor.Reuse(g.out, c.Rows, c.Cols)
+	g.out.Copy(c)
+	g.net.SetLabels(g.null[:x.Rows])
+	u := g.net.Eps(x, t)
+	a, b := float32(1+g.w), float32(g.w)
+	for i := 0; i < c.Rows; i++ {
+		o, ur := g.out.Row(i), u.Row(i)
+		for j, v := range o {
+			o[j] = a*v - b*ur[j]
+		}
+	}
+	return g.out
 }
 
 // toUnit sets dst = clip((x + 1)/2, 0, 1).
@@ -332,18 +407,35 @@ func toUnit(dst, x *tensor.Mat) {
 // Sample implements model.Sampler (see Generate), with the settings of
 // SampleConfig; --chain writes the reverse process of the first 8 samples.
 func (m *GaussModel) Sample(ctx context.Context, o model.SampleOptions) (*dataset.Dataset, error) {
-	if o.Label >= 0 {
-		return nil, model.Flagf("label", "this %s model is not conditional", KindGaussian)
-	}
 	cfg, _ := o.Family.(*SampleConfig)
 	if cfg == nil {
 		cfg = &SampleConfig{}
+	}
+	var labels []int
+	if m.Classes == 0 {
+		if o.Label >= 0 {
+			return nil, model.Flagf("label", "this %s model is not conditional (train with --conditional)", KindGaussian)
+		}
+		if cfg.Guidance != 0 {
+			return nil, model.Flagf("guidance", "classifier-free guidance needs a conditional model, and this %s was trained without --conditional", KindGaussian)
+		}
+	} else {
+		if o.Label >= m.Classes {
+			return nil, model.Flagf("label", "must be in [0, %d), got %d", m.Classes, o.Label)
+		}
+		labels = make([]int, o.N)
+		for i := range labels {
+			labels[i] = i % m.Classes
+			if o.Label >= 0 {
+				labels[i] = o.Label
+			}
+		}
 	}
 	frames := 0
 	if cfg.Chain != "" {
 		frames = 10
 	}
-	x, chain, err := m.Generate(ctx, o.N, cfg.Steps, cfg.Eta, rng.New(o.Seed), frames)
+	x, chain, err := m.Generate(ctx, o.N, cfg.Steps, cfg.Eta, labels, cfg.Guidance, rng.New(o.Seed), frames)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +444,7 @@ func (m *GaussModel) Sample(ctx context.Context, o model.SampleOptions) (*datase
 			return nil, model.Flagf("chain", "%v", err)
 		}
 	}
-	return &dataset.Dataset{Name: "samples", X: x, Height: m.H, Width: m.W, Channels: m.C}, nil
+	return &dataset.Dataset{Name: "samples", X: x, Labels: labels, NumClasses: m.Classes, Height: m.H, Width: m.W, Channels: m.C}, nil
 }
 
 // Score implements model.Scorer: the variational bound on log P(x) of the
@@ -368,6 +460,9 @@ func (m *GaussModel) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 		return model.Estimate{}, fmt.Errorf("%s: %w", KindGaussian, err)
 	}
 	n := d.Len()
+	if m.Classes > 0 && d.Labels == nil {
+		return model.Estimate{}, fmt.Errorf("%s: this model is conditional and scores log p(x|y): the data need labels", KindGaussian)
+	}
 	per := make([]float64, n)
 	const chunk = 128
 	y := tensor.New(chunk, m.dim)
@@ -386,6 +481,9 @@ func (m *GaussModel) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 				}
 			}
 			s := rng.NewStream(o.Seed, uint64(lo/chunk))
+			if m.Classes > 0 {
+				m.Net.SetLabels(d.Labels[lo:hi])
+			}
 			var b []float64
 			if cfg.TPerImage == 0 {
 				b = m.Diff.BoundAll(m, yc, s)
@@ -406,7 +504,11 @@ func (m *GaussModel) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 	if cfg.TPerImage > 0 {
 		terms = fmt.Sprintf("L_T + L_0 + %d sampled t", cfg.TPerImage)
 	}
-	return model.Estimate{LogLik: mean, StdErr: se, Method: "vlb", Bound: "lower", N: n, PerExample: per,
+	q := ""
+	if m.Classes > 0 {
+		q = "log p(x|y)"
+	}
+	return model.Estimate{LogLik: mean, StdErr: se, Method: "vlb", Bound: "lower", N: n, PerExample: per, Quantity: q,
 		Extra: []model.Metric{{Name: "bits_per_dim", Value: -mean / (float64(m.dim) * math.Ln2)},
 			{Name: "bits_per_dim_stderr", Value: se / (float64(m.dim) * math.Ln2)},
 			{Name: "vlb_terms", Value: terms}, {Name: "timesteps", Value: m.Diff.S.T}}}, nil
@@ -435,6 +537,9 @@ func (m *GaussModel) Describe() []model.Metric {
 	}
 	out := []model.Metric{{Name: "diffusion", Value: fmt.Sprintf("Gaussian, T = %d, %s schedule", m.Diff.S.T, m.Cfg.Schedule)},
 		{Name: "network", Value: net}, {Name: "parameters", Value: np}, {Name: "ema decay", Value: m.Cfg.EMA}, {Name: "steps", Value: m.Steps}}
+	if m.Classes > 0 {
+		out = append(out, model.Metric{Name: "conditional on", Value: fmt.Sprintf("%d classes (label dropped with probability %g)", m.Classes, m.Cfg.PUncond)})
+	}
 	if k := len(m.History); k > 0 {
 		out = append(out, model.Metric{Name: "last epoch mse", Value: m.History[k-1]})
 	}
@@ -444,6 +549,7 @@ func (m *GaussModel) Describe() []model.Metric {
 type gaussMeta struct {
 	Config  GaussConfig `json:"config"`
 	Arch    string      `json:"arch"`
+	Classes int         `json:"classes,omitempty"`
 	Dim     int         `json:"dim"`
 	H       int         `json:"height,omitempty"`
 	W       int         `json:"width,omitempty"`
@@ -456,7 +562,7 @@ type gaussMeta struct {
 // Save implements model.Model: network, average, Adam and the noise stream.
 func (m *GaussModel) Save(f *checkpoint.File) error {
 	f.Kind = KindGaussian
-	if err := f.SetMeta(gaussMeta{Config: m.Cfg, Arch: m.Arch, Dim: m.dim, H: m.H, W: m.W, C: m.C, Seed: m.Seed,
+	if err := f.SetMeta(gaussMeta{Config: m.Cfg, Arch: m.Arch, Classes: m.Classes, Dim: m.dim, H: m.H, W: m.W, C: m.C, Seed: m.Seed,
 		Steps: m.Steps, History: m.History}); err != nil {
 		return err
 	}
@@ -480,7 +586,10 @@ func LoadGaussModel(f *checkpoint.File) (*GaussModel, error) {
 	if mt.Dim < 1 || (mt.Arch == "unet" && mt.H*mt.W*mt.C != mt.Dim) {
 		return nil, fmt.Errorf("%s: bad sizes in the file (dim %d, image %d×%d×%d)", KindGaussian, mt.Dim, mt.H, mt.W, mt.C)
 	}
-	m := &GaussModel{Cfg: mt.Config, Arch: mt.Arch, dim: mt.Dim, H: mt.H, W: mt.W, C: mt.C, Seed: mt.Seed,
+	if mt.Classes < 0 {
+		return nil, fmt.Errorf("%s: bad number of classes %d in the file", KindGaussian, mt.Classes)
+	}
+	m := &GaussModel{Cfg: mt.Config, Arch: mt.Arch, Classes: mt.Classes, dim: mt.Dim, H: mt.H, W: mt.W, C: mt.C, Seed: mt.Seed,
 		Steps: mt.Steps, History: mt.History}
 	if err := m.build(rng.New(0)); err != nil {
 		return nil, fmt.Errorf("%s: %w", KindGaussian, err)

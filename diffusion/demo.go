@@ -98,7 +98,7 @@ func demoRing(ctx context.Context, dir string, seed uint64) error {
 	if _, err := model.Train(ctx, m, d, s, model.TrainOptions{}); err != nil {
 		return err
 	}
-	out, _, err := m.Generate(ctx, 2000, 0, 0, rng.NewStream(seed, 63), 0)
+	out, _, err := m.Generate(ctx, 2000, 0, 0, nil, 0, rng.NewStream(seed, 63), 0)
 	if err != nil {
 		return err
 	}

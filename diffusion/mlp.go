@@ -9,20 +9,25 @@ import (
 )
 
 // timeMLP is a network of a noisy row x_t and its step t: the row (as
-// a·x + b) and the sinusoidal embedding of t side by side, through hidden SiLU
-// layers, to D outputs:
+// a·x + b) and the sinusoidal embedding of t side by side (and, when
+// conditional, the one-hot label with a last "no label" class), through
+// hidden SiLU layers, to D outputs:
 //
-//	[a·x_t + b | emb(t)] → Linear → SiLU → … → Linear → D
+//	[a·x_t + b | emb(t) | onehot(y)] → Linear → SiLU → … → Linear → D
 type timeMLP struct {
-	D, TimeDim int
-	Net        *nn.Sequential
+	D, TimeDim, Classes int
+	Net                 *nn.Sequential
 
 	in, emb *tensor.Mat
+	labels  []int
 }
 
-func newTimeMLP(d, timeDim int, hidden []int, s *rng.Stream) *timeMLP {
-	m := &timeMLP{D: d, TimeDim: timeDim, Net: nn.NewSequential()}
+func newTimeMLP(d, timeDim, classes int, hidden []int, s *rng.Stream) *timeMLP {
+	m := &timeMLP{D: d, TimeDim: timeDim, Classes: classes, Net: nn.NewSequential()}
 	in := d + timeDim
+	if classes > 0 {
+		in += classes + 1
+	}
 	for k, h := range hidden {
 		l := nn.NewLinear(in, h, nn.He, s)
 		l.NoInputGrad = k == 0
@@ -42,16 +47,31 @@ func (m *timeMLP) Forward(x *tensor.Mat, t []int, a, b float32) *tensor.Mat {
 		panic(fmt.Sprintf("diffusion: network of %d values: input %d×%d with %d steps", m.D, x.Rows, x.Cols, len(t)))
 	}
 	m.emb = nn.TimeEmbedding(m.emb, t, m.TimeDim)
-	m.in = tensor.Reuse(m.in, x.Rows, m.D+m.TimeDim)
+	w := m.D + m.TimeDim
+	if m.Classes > 0 {
+		if len(m.labels) != x.Rows {
+			panic(fmt.Sprintf("diffusion: conditional network: %d labels for %d rows", len(m.labels), x.Rows))
+		}
+		w += m.Classes + 1
+	}
+	m.in = tensor.Reuse(m.in, x.Rows, w)
 	for i := 0; i < x.Rows; i++ {
 		r, xr := m.in.Row(i), x.Row(i)
 		for j, v := range xr {
 			r[j] = a*v + b
 		}
 		copy(r[m.D:], m.emb.Row(i))
+		if m.Classes > 0 {
+			oh := r[m.D+m.TimeDim:]
+			clear(oh)
+			oh[m.labels[i]] = 1
+		}
 	}
 	return m.Net.Forward(m.in)
 }
+
+// SetLabels sets the labels of the next Forward calls (Classes: none).
+func (m *timeMLP) SetLabels(labels []int) { m.labels = labels }
 
 // Backward sets the parameters' gradients for ∂L/∂output dy.
 func (m *timeMLP) Backward(dy *tensor.Mat) { m.Net.Backward(dy) }

@@ -39,7 +39,16 @@ func (m *GaussModel) saveChain(path string, chain *tensor.Mat, n, frames int) er
 func (m *GaussModel) Pictures(ctx context.Context, dir string, d *dataset.Dataset, final bool, seed uint64) ([]string, error) {
 	var out []string
 	if m.H > 0 {
-		x, _, err := m.Generate(ctx, 64, min(50, m.Diff.S.T), 0, rng.NewStream(m.Seed, 2), 0)
+		n := 64
+		var labels []int
+		if m.Classes > 0 { // one row of 8 per class
+			n = 8 * m.Classes
+			labels = make([]int, n)
+			for i := range labels {
+				labels[i] = i / 8
+			}
+		}
+		x, _, err := m.Generate(ctx, n, min(50, m.Diff.S.T), 0, labels, 0, rng.NewStream(m.Seed, 2), 0)
 		if err != nil {
 			return nil, err
 		}
@@ -50,7 +59,14 @@ func (m *GaussModel) Pictures(ctx context.Context, dir string, d *dataset.Datase
 		out = append(out, p)
 		if final {
 			const frames = 10
-			_, chain, err := m.Generate(ctx, 8, 0, 0, rng.NewStream(m.Seed, 3), frames)
+			var l8 []int
+			if m.Classes > 0 {
+				l8 = make([]int, 8)
+				for i := range l8 {
+					l8[i] = i % m.Classes
+				}
+			}
+			_, chain, err := m.Generate(ctx, 8, 0, 0, l8, 0, rng.NewStream(m.Seed, 3), frames)
 			if err != nil {
 				return nil, err
 			}

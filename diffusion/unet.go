@@ -126,8 +126,14 @@ type UNet struct {
 	OutGN        *nn.GroupNorm
 	OutAct       *nn.Activation
 	Out          *nn.Conv2D
+	// Classes > 0 makes the U-Net conditional: Cls maps the one-hot label
+	// (Classes + 1 values, the last one "no label") to a vector added to the
+	// time features before their last SiLU.
+	Classes int
+	Cls     *nn.Linear
+	labels  []int
 
-	emb, tau, dtau                  *tensor.Mat
+	emb, tau, dtau, onehot, pre     *tensor.Mat
 	cat1, cat0, g1                  *tensor.Mat
 	dskip1, dskip0, dup1, dup0, dd1 *tensor.Mat
 }
@@ -142,7 +148,10 @@ func CheckUNetShape(h, w int) error {
 
 // NewUNet returns a U-Net for h×w×c images with ch channels at full
 // resolution (ch even). It panics unless CheckUNetShape accepts h×w.
-func NewUNet(h, w, c, ch int, s *rng.Stream) *UNet {
+func NewUNet(h, w, c, ch int, s *rng.Stream) *UNet { return NewUNetCond(h, w, c, ch, 0, s) }
+
+// NewUNetCond is NewUNet conditioned on one of classes labels (0: none).
+func NewUNetCond(h, w, c, ch, classes int, s *rng.Stream) *UNet {
 	if err := CheckUNetShape(h, w); err != nil || ch < 2 || ch%2 != 0 || c < 1 {
 		panic(fmt.Sprintf("diffusion: NewUNet(%d, %d, %d, %d): %v", h, w, c, ch, err))
 	}
@@ -164,7 +173,27 @@ func NewUNet(h, w, c, ch int, s *rng.Stream) *UNet {
 		OutGN: nn.NewGroupNorm(groupsFor(ch), h, w, ch), OutAct: nn.SiLU(), Out: conv(h, w, ch, c, 3, 1)}
 	u.T1.NoInputGrad, u.In.NoInputGrad = true, true
 	clear(u.Out.W.W)
+	if classes > 0 {
+		u.Classes = classes
+		u.Cls = nn.NewLinear(classes+1, td, nn.Glorot, s)
+		u.Cls.NoInputGrad = true
+	}
 	return u
+}
+
+// SetLabels sets the labels of the next calls of Eps (one per row; Classes
+// means none). Ignored by an unconditional U-Net.
+func (u *UNet) SetLabels(labels []int) { u.labels = labels }
+
+// oneHot sets dst (allocated or resized to len(labels) × (classes + 1)) to the
+// one-hot codes of labels.
+func oneHot(dst *tensor.Mat, labels []int, classes int) *tensor.Mat {
+	dst = tensor.Reuse(dst, len(labels), classes+1)
+	dst.Zero()
+	for i, l := range labels {
+		dst.Set(i, l, 1)
+	}
+	return dst
 }
 
 // Eps returns ε̂ (n × H·W·C) for the images x_t at steps t.
@@ -174,7 +203,16 @@ func (u *UNet) Eps(x *tensor.Mat, t []int) *tensor.Mat {
 	}
 	ch := u.Ch
 	u.emb = nn.TimeEmbedding(u.emb, t, ch)
-	u.tau = u.TAct2.Forward(u.T2.Forward(u.TAct1.Forward(u.T1.Forward(u.emb))))
+	pre := u.T2.Forward(u.TAct1.Forward(u.T1.Forward(u.emb)))
+	if u.Classes > 0 {
+		if len(u.labels) != x.Rows {
+			panic(fmt.Sprintf("diffusion: conditional U-Net: %d labels for %d rows", len(u.labels), x.Rows))
+		}
+		u.onehot = oneHot(u.onehot, u.labels, u.Classes)
+		u.pre = nn.Add(u.pre, pre, u.Cls.Forward(u.onehot))
+		pre = u.pre
+	}
+	u.tau = u.TAct2.Forward(pre)
 	d0 := u.Down0.Forward(u.In.Forward(x), u.tau)
 	d1 := u.Down1.Forward(u.DS0.Forward(d0), u.tau)
 	m := u.Mid.Forward(u.DS1.Forward(d1), u.tau)
@@ -201,7 +239,11 @@ func (u *UNet) Backward(dy *tensor.Mat) {
 	u.dd1 = nn.Add(u.dd1, u.DS1.Backward(u.Mid.Backward(dm, u.dtau)), u.dskip1)
 	u.g1 = nn.Add(u.g1, u.DS0.Backward(u.Down1.Backward(u.dd1, u.dtau)), u.dskip0)
 	u.In.Backward(u.Down0.Backward(u.g1, u.dtau))
-	u.T1.Backward(u.TAct1.Backward(u.T2.Backward(u.TAct2.Backward(u.dtau))))
+	dpre := u.TAct2.Backward(u.dtau)
+	if u.Classes > 0 {
+		u.Cls.Backward(dpre)
+	}
+	u.T1.Backward(u.TAct1.Backward(u.T2.Backward(dpre)))
 }
 
 // Params returns every parameter in a fixed order.
@@ -221,6 +263,9 @@ func (u *UNet) Params() []*nn.Param {
 	ps = append(ps, u.Up0.Params()...)
 	for _, l := range []nn.Layer{u.OutGN, u.Out} {
 		ps = append(ps, l.Params()...)
+	}
+	if u.Classes > 0 {
+		ps = append(ps, u.Cls.Params()...)
 	}
 	return ps
 }

@@ -123,3 +123,19 @@ func TestUNetShapes(t *testing.T) {
 		}
 	}
 }
+
+// The conditional U-Net's label path (one-hot → Linear added to the time
+// features) against finite differences.
+func TestUNetConditionalGrad(t *testing.T) {
+	s := rng.New(13)
+	u := NewUNetCond(4, 4, 1, 4, 3, s)
+	randomize(s, u.Params())
+	s.FillNormal(u.Out.W.W, 0, 0.3)
+	x := tensor.New(3, 16)
+	s.FillNormal(x.Data, 0, 1)
+	u.SetLabels([]int{0, 2, 3}) // 3: no label
+	ts := []int{5, 1, 40}
+	ps := u.Params()
+	fdNet(t, "conditional UNet", func() *tensor.Mat { return u.Eps(x, ts) }, u.Backward, ps[len(ps)-2:],
+		nil, func() []*tensor.Mat { return nil }, 12)
+}
