@@ -253,3 +253,48 @@ func TestGaussConditionalResume(t *testing.T) {
 		t.Error("the resumed conditional run's file differs from the uninterrupted run's")
 	}
 }
+
+// A NaN in the weights stops training with an error naming the epoch and the
+// step; the file keeps the last good epoch. Likewise for binary diffusion.
+func TestNaNStopsTraining(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		make func() (model.Trainer, *dataset.Dataset, *model.Settings, []float32)
+	}{
+		{KindGaussian, func() (model.Trainer, *dataset.Dataset, *model.Settings, []float32) {
+			d := squares(16, 8, 8, 1)
+			s := model.NewSettings(KindGaussian, d, "squares", "", 1, 1)
+			m, err := NewGaussModel(tinyGaussConfig(), d, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m, d, s, m.Net.Params()[0].W
+		}},
+		{KindBinary, func() (model.Trainer, *dataset.Dataset, *model.Settings, []float32) {
+			d := bars2()
+			s := model.NewSettings(KindBinary, d, "bars:2", "", 1, 1)
+			m, err := NewBinaryModel(smallBinaryConfig(), d, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m, d, s, m.Net.Params()[0].W
+		}},
+	} {
+		m, d, s, w := c.make()
+		out := filepath.Join(dir, c.name+".model")
+		if _, err := model.Train(context.Background(), m, d, s, model.TrainOptions{Out: out}); err != nil {
+			t.Fatal(err)
+		}
+		w[0] = float32(math.NaN())
+		s.Epochs = 3
+		_, err := model.Train(context.Background(), m, d, s, model.TrainOptions{Out: out})
+		if err == nil || !contains(err.Error(), "epoch 2, step 1") || !contains(err.Error(), "keeps the model after epoch 1") {
+			t.Errorf("%s: error %v", c.name, err)
+		}
+		f, _ := checkpoint.Load(out)
+		if _, s2, err := model.Load(f); err != nil || s2.EpochsDone != 1 {
+			t.Errorf("%s: kept file: %v", c.name, err)
+		}
+	}
+}
