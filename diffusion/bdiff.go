@@ -56,10 +56,16 @@ func init() {
 		New: func(cfg any, d *dataset.Dataset, s *model.Settings) (model.Trainer, error) {
 			return NewBinaryModel(*cfg.(*BinaryConfig), d, s)
 		},
-		Load:   func(f *checkpoint.File) (model.Model, error) { return LoadBinaryModel(f) },
-		Needs:  model.Needs{Binary: true},
-		Epochs: 20,
+		Load:         func(f *checkpoint.File) (model.Model, error) { return LoadBinaryModel(f) },
+		SampleConfig: func() any { return &BinarySampleConfig{} },
+		Needs:        model.Needs{Binary: true},
+		Epochs:       20,
 	})
+}
+
+// BinarySampleConfig holds the settings of `latent sample` for bdiff.
+type BinarySampleConfig struct {
+	Chain string `flag:"chain" help:"also write a picture of the reverse process x_T → x_0 of the first 8 samples (the network's guess of x_0 at 10 steps) to this PNG"`
 }
 
 const binaryDoc = `Every bit is resampled uniformly with probability β_t at each of T steps, so
@@ -238,7 +244,20 @@ func (m *BinaryModel) Sample(ctx context.Context, o model.SampleOptions) (*datas
 	if o.Label >= 0 {
 		return nil, model.Flagf("label", "a %s model is not conditional", KindBinary)
 	}
-	x, _ := m.sampleChain(ctx, o.N, rng.New(o.Seed), 0)
+	cfg, _ := o.Family.(*BinarySampleConfig)
+	frames := 0
+	if cfg != nil && cfg.Chain != "" {
+		if m.H == 0 {
+			return nil, model.Flagf("chain", "the reverse process is pictured for images; the data are rows of %d values", m.dim)
+		}
+		frames = 10
+	}
+	x, chain := m.sampleChain(ctx, o.N, rng.New(o.Seed), frames)
+	if frames > 0 {
+		if err := chainGrid(cfg.Chain, chain, o.N, frames, m.H, m.W, m.C); err != nil {
+			return nil, model.Flagf("chain", "%v", err)
+		}
+	}
 	return &dataset.Dataset{Name: "samples", X: x, Binary: true, Height: m.H, Width: m.W, Channels: m.C}, nil
 }
 
