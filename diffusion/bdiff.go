@@ -29,6 +29,8 @@ type BinaryConfig struct {
 	EMA       float64 `flag:"ema" help:"decay of the weight average used for samples and the bound (0: none)" range:"[0,1)"`
 	Aux       float64 `flag:"aux" help:"weight λ of the auxiliary x_0 cross-entropy (Austin et al. 2021)" range:"[0,inf)"`
 	Clip      float64 `flag:"clip" help:"largest global gradient norm (0: no clipping)" range:"[0,inf)"`
+	// NoSkip drops the skip term of the logits (see BinaryModel.Logits).
+	NoSkip bool `flag:"no-skip" help:"let the network predict x_0 alone, without the skip term λ_t(2x_t − 1)"`
 }
 
 // Validate implements the check model.Validate calls.
@@ -162,8 +164,31 @@ func (m *BinaryModel) Dim() int { return m.dim }
 func (m *BinaryModel) BatchSize() int { return m.Cfg.Batch }
 
 // Logits implements Predictor with the network's current weights: the input
-// bit x enters as 2x − 1.
-func (m *BinaryModel) Logits(xt *tensor.Mat, t []int) *tensor.Mat { return m.Net.Forward(xt, t, 2, -1) }
+// bit x enters as 2x − 1, and the network's output f is added to the skip
+// term, the logit of x_0 given x_t alone under a uniform prior on x_0,
+//
+//	logit p̃(x_0 = 1 | x_t) = f(x_t, t) + λ_t (2x_t − 1),
+//	λ_t = log[(ᾱ_t + (1 − ᾱ_t)/2) / ((1 − ᾱ_t)/2)],
+//
+// so that the network learns only what the other bits say (near t = 1, x_0
+// is almost surely x_t, which the skip term alone predicts). It is part of
+// the model: the gradient with respect to f is that with respect to the
+// logits. Config.NoSkip turns it off.
+func (m *BinaryModel) Logits(xt *tensor.Mat, t []int) *tensor.Mat {
+	l := m.Net.Forward(xt, t, 2, -1)
+	if m.Cfg.NoSkip {
+		return l
+	}
+	for i := 0; i < l.Rows; i++ {
+		ab := m.Diff.S.AlphaBar[t[i]]
+		lam := float32(math.Log((ab + (1-ab)/2) / ((1 - ab) / 2)))
+		r, x := l.Row(i), xt.Row(i)
+		for j, v := range x {
+			r[j] += lam * (2*v - 1)
+		}
+	}
+	return l
+}
 
 // Epoch implements model.Trainer: per mini-batch, one step t ~ U{1…T} and one
 // draw x_t ~ q(x_t | x_0) per example, and an Adam step on the mean of
