@@ -70,3 +70,24 @@ func TestAddChannelVecGrad(t *testing.T) {
 	fdCheck(t, "AddChannelVec ∂/∂x", x, c, loss)
 	fdCheck(t, "AddChannelVec ∂/∂v", v, ChannelVecGrad(nil, c, ch), loss)
 }
+
+// ChannelVecGrad with more channels than it sums at once, and no allocation
+// once its output exists.
+func TestChannelVecGradWide(t *testing.T) {
+	s := rng.New(4)
+	const pos, ch = 3, 150
+	dy := randMat(s, 2, pos*ch, 1)
+	dv := ChannelVecGrad(nil, dy, ch)
+	for i := range 2 {
+		for k := range ch {
+			var want float64
+			for p := range pos {
+				want += float64(dy.At(i, p*ch+k))
+			}
+			if math.Abs(float64(dv.At(i, k))-want) > 1e-5 {
+				t.Fatalf("dv[%d,%d] = %v, want %v", i, k, dv.At(i, k), want)
+			}
+		}
+	}
+	noAllocs(t, "ChannelVecGrad", func() { ChannelVecGrad(dv, dy, ch) })
+}
