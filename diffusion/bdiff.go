@@ -93,7 +93,8 @@ type BinaryModel struct {
 	Steps   int       // optimiser steps taken
 	History []float64 // loss per epoch
 
-	Diff *Binary
+	Diff   *Binary
+	params []*nn.Param // the network's, listed once
 
 	ts       []int
 	xt, grad *tensor.Mat
@@ -149,7 +150,8 @@ func (m *BinaryModel) build(s *rng.Stream) error {
 	}
 	m.Diff = NewBinary(sc)
 	m.Net = newTimeMLP(m.dim, m.Cfg.TimeDim, 0, m.Cfg.Hidden, s)
-	m.EMA = nn.NewEMA(m.Net.Params())
+	m.params = m.Net.Params()
+	m.EMA = nn.NewEMA(m.params)
 	m.opt = nn.NewAdam(m.Cfg.LR)
 	return nil
 }
@@ -246,9 +248,9 @@ func (m *BinaryModel) step(x *tensor.Mat) (bound, ce float64) {
 	}
 	m.Net.Backward(m.grad)
 	if m.Cfg.Clip > 0 {
-		nn.ClipGradNorm(m.Net.Params(), m.Cfg.Clip)
+		nn.ClipGradNorm(m.params, m.Cfg.Clip)
 	}
-	m.opt.Step(m.Net.Params())
+	m.opt.Step(m.params)
 	t := float64(m.Steps)
 	m.EMA.Update(min(m.Cfg.EMA, (1+t)/(10+t)))
 	m.Steps++

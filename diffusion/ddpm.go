@@ -128,7 +128,8 @@ type GaussModel struct {
 	Steps   int
 	History []float64
 
-	Diff Gaussian
+	Diff   Gaussian
+	params []*nn.Param // the network's, listed once
 
 	ts, labels       []int
 	y, eps, xt, grad *tensor.Mat
@@ -195,7 +196,8 @@ func (m *GaussModel) build(s *rng.Stream) error {
 	default:
 		return fmt.Errorf("%s: unknown network %q", KindGaussian, m.Arch)
 	}
-	m.EMA = nn.NewEMA(m.Net.Params())
+	m.params = m.Net.Params()
+	m.EMA = nn.NewEMA(m.params)
 	m.opt = nn.NewAdam(m.Cfg.LR)
 	return nil
 }
@@ -282,9 +284,9 @@ func (m *GaussModel) step(x *tensor.Mat) float64 {
 	}
 	m.Net.Backward(m.grad)
 	if m.Cfg.Clip > 0 {
-		nn.ClipGradNorm(m.Net.Params(), m.Cfg.Clip)
+		nn.ClipGradNorm(m.params, m.Cfg.Clip)
 	}
-	m.opt.Step(m.Net.Params())
+	m.opt.Step(m.params)
 	t := float64(m.Steps)
 	m.EMA.Update(min(m.Cfg.EMA, (1+t)/(10+t)))
 	m.Steps++
