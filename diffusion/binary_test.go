@@ -230,3 +230,22 @@ func TestBinaryBadInput(t *testing.T) {
 		}
 	}
 }
+
+// Monitor reports the held-out bound of both families.
+func TestMonitor(t *testing.T) {
+	d := bars2()
+	m, _ := newBinary(t, smallBinaryConfig(), d, 1)
+	got, err := m.Monitor(context.Background(), d)
+	if err != nil || len(got) != 1 || got[0].Name != "test_vlb" {
+		t.Errorf("bdiff: %v, %v", got, err)
+	}
+	sq := squares(6, 8, 8, 1)
+	g, err := NewGaussModel(tinyGaussConfig(), sq, model.NewSettings(KindGaussian, sq, "squares", "", 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = g.Monitor(context.Background(), sq)
+	if err != nil || len(got) != 2 || got[1].Name != "bits_per_dim" {
+		t.Errorf("ddpm: %v, %v", got, err)
+	}
+}
