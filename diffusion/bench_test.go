@@ -39,7 +39,7 @@ func BenchmarkDDIM(b *testing.B) {
 	s := rng.New(2)
 	u := NewUNet(28, 28, 1, 32, s)
 	sc, _ := NewSchedule("linear", 1000)
-	g := Gaussian{sc}
+	g := Gaussian{S: sc}
 	x := tensor.New(64, 784)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -178,7 +178,7 @@ func (m *GaussModel) build(s *rng.Stream) error {
 	if err != nil {
 		return err
 	}
-	m.Diff = Gaussian{sc}
+	m.Diff = Gaussian{S: sc, ClipX0: true}
 	switch m.Arch {
 	case "unet":
 		if m.Cfg.Channels < 2 || m.Cfg.Channels%2 != 0 {

@@ -23,7 +23,27 @@ type Denoiser interface {
 //
 // (the posterior variance, Ho et al.'s "fixedsmall"; at t = 1 the sampler
 // returns μ_θ and the decoder uses σ_1² = β̃_2).
-type Gaussian struct{ S *Schedule }
+//
+// With ClipX0 the samplers clip the prediction x̂_0 = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t
+// to [−1, 1] and use ε̂ recomputed from it, as Ho et al.'s and Nichol &
+// Dhariwal's code do when sampling: near t = T, where √ᾱ_t is tiny, x̂_0
+// would otherwise multiply the network's error many times over. The bound
+// never clips.
+type Gaussian struct {
+	S      *Schedule
+	ClipX0 bool
+}
+
+// x0Eps returns x̂_0 and ε̂ at step t for x_t and the prediction eps: as
+// predicted, or with ClipX0 x̂_0 clipped to [−1, 1] and ε̂ = (x_t − √ᾱ_t x̂_0)/√(1 − ᾱ_t).
+func (g Gaussian) x0Eps(t int, xt, eps float64) (float64, float64) {
+	x0 := (xt - g.S.SqrtOneMinusAB[t]*eps) / g.S.SqrtAB[t]
+	if !g.ClipX0 || (x0 >= -1 && x0 <= 1) {
+		return x0, eps
+	}
+	x0 = min(max(x0, -1), 1)
+	return x0, (xt - g.S.SqrtAB[t]*x0) / g.S.SqrtOneMinusAB[t]
+}
 
 // Noise sets dst to x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε for every row at its step t[i].
 func (g Gaussian) Noise(dst, x0, eps *tensor.Mat, t []int) *tensor.Mat {
@@ -60,7 +80,8 @@ func (g Gaussian) Ancestral(d Denoiser, x *tensor.Mat, s *rng.Stream, at func(t 
 				s.FillNormal(z, 0, 1)
 			}
 			for j, v := range r {
-				m := g.S.Mean0(t, float64(v), float64(e[j]))
+				x0, _ := g.x0Eps(t, float64(v), float64(e[j]))
+				m := g.S.C0[t]*x0 + g.S.Ct[t]*float64(v) // = Mean0 unclipped
 				if t > 1 {
 					m += sd * float64(z[j])
 				}
@@ -118,8 +139,7 @@ func (g Gaussian) DDIM(d Denoiser, x *tensor.Mat, S int, eta float64, s *rng.Str
 				s.FillNormal(z, 0, 1)
 			}
 			for j, v := range r {
-				ev := float64(e[j])
-				x0 := (float64(v) - g.S.SqrtOneMinusAB[t]*ev) / g.S.SqrtAB[t]
+				x0, ev := g.x0Eps(t, float64(v), float64(e[j]))
 				y := math.Sqrt(abp)*x0 + dir*ev
 				if sigma > 0 {
 					y += sigma * float64(z[j])

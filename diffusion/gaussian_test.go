@@ -97,7 +97,7 @@ func exactMoments(g Gaussian, d *gaussEps, S int, eta float64) (mean, v float64)
 // linear schedule: the samplers reach the data as the steps shrink.)
 func TestDDIMEta1MatchesAncestral(t *testing.T) {
 	sc, _ := NewSchedule("cosine", 100)
-	g := Gaussian{sc}
+	g := Gaussian{S: sc}
 	const n, m, sd = 20000, 0.3, 0.25
 	d := &gaussEps{sc: sc, m: m, s2: sd * sd}
 	draw := func(seed uint64, run func(x *tensor.Mat)) *tensor.Mat {
@@ -144,7 +144,7 @@ func dataLogP(y, m, s float64) float64 { return logBin(y, m, s) }
 // full sum.
 func TestGaussianBoundVsExact(t *testing.T) {
 	sc, _ := NewSchedule("linear", 1000)
-	g := Gaussian{sc}
+	g := Gaussian{S: sc}
 	const m, sd = 0.1, 0.3
 	n := 2000
 	if testing.Short() {
@@ -188,6 +188,49 @@ func TestLogBinSumsToOne(t *testing.T) {
 		}
 		if math.Abs(z-1) > 1e-9 {
 			t.Errorf("N(%v, %v²): bins sum to %v", c[0], c[1], z)
+		}
+	}
+}
+
+// wildEps predicts noise far too large.
+type wildEps struct{ out *tensor.Mat }
+
+func (w *wildEps) Eps(x *tensor.Mat, t []int) *tensor.Mat {
+	w.out = tensor.Reuse(w.out, x.Rows, x.Cols)
+	for i := range w.out.Data {
+		w.out.Data[i] = 5 * float32(1-2*(i%2))
+	}
+	return w.out
+}
+
+// With ClipX0 both samplers end inside [−1, 1] whatever the predictor says;
+// with the optimal predictor of data well inside [−1, 1] clipping changes
+// nothing.
+func TestClipX0(t *testing.T) {
+	sc, _ := NewSchedule("cosine", 50)
+	g := Gaussian{S: sc, ClipX0: true}
+	for _, run := range []func(x *tensor.Mat){
+		func(x *tensor.Mat) { g.Ancestral(&wildEps{}, x, rng.New(1), nil) },
+		func(x *tensor.Mat) { g.DDIM(&wildEps{}, x, 10, 0.5, rng.New(1), nil) },
+	} {
+		x := tensor.New(4, 3)
+		rng.New(2).FillNormal(x.Data, 0, 1)
+		run(x)
+		for _, v := range x.Data {
+			if v < -1 || v > 1 {
+				t.Fatalf("sample %v outside [−1, 1]", v)
+			}
+		}
+	}
+	d := &gaussEps{sc: sc, m: 0, s2: 0.01}
+	a, b := tensor.New(200, 1), tensor.New(200, 1)
+	rng.New(3).FillNormal(a.Data, 0, 1)
+	b.Copy(a)
+	g.DDIM(d, a, 50, 0, nil, nil)
+	Gaussian{S: sc}.DDIM(d, b, 50, 0, nil, nil)
+	for i := range a.Data {
+		if math.Abs(float64(a.Data[i]-b.Data[i])) > 1e-5 {
+			t.Fatalf("clipping changed sample %d: %v vs %v", i, a.Data[i], b.Data[i])
 		}
 	}
 }
