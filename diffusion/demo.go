@@ -42,6 +42,7 @@ func demoBars(ctx context.Context, dir string, seed uint64) error {
 	d := dataset.BarsAndStripes(4)
 	cfg := *DefaultBinaryConfig()
 	cfg.T, cfg.Hidden, cfg.TimeDim, cfg.Batch, cfg.LR, cfg.EMA = 50, []int{128, 128}, 16, 30, 2e-3, 0.99
+	cfg.NoSkip = true // on 30 patterns and 300 steps the plain network fits faster
 	s := model.NewSettings(KindBinary, d, "bars:4", "", seed, 300)
 	m, err := NewBinaryModel(cfg, d, s)
 	if err != nil {
