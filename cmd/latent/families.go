@@ -4,6 +4,7 @@ package main
 // package model from its own init function.
 import (
 	_ "github.com/latent-ml/latent/classifier"
+	_ "github.com/latent-ml/latent/diffusion"
 	_ "github.com/latent-ml/latent/gan"
 	_ "github.com/latent-ml/latent/helmholtz"
 	_ "github.com/latent-ml/latent/mixture"

@@ -1,0 +1,141 @@
+package diffusion
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/latent-ml/latent/nn"
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
+)
+
+// fdNet compares the analytic gradients of L = Σ c⊙f() with central
+// differences (float32 network, h = 1e-2, evaluated in float64 sums) for
+// every value of the inputs listed in in (their analytic gradients in din)
+// and for up to per values of every parameter.
+func fdNet(t *testing.T, name string, f func() *tensor.Mat, back func(c *tensor.Mat), params []*nn.Param,
+	in []*tensor.Mat, din func() []*tensor.Mat, per int) {
+	t.Helper()
+	s := rng.New(99)
+	y := f()
+	c := tensor.New(y.Rows, y.Cols)
+	s.FillNormal(c.Data, 0, 1)
+	back(c)
+	var dIn [][]float32
+	for _, d := range din() {
+		dIn = append(dIn, append([]float32(nil), d.Data...))
+	}
+	grads := make([][]float32, len(params))
+	for k, p := range params {
+		grads[k] = append([]float32(nil), p.G...)
+	}
+	loss := func() float64 {
+		y := f()
+		var sum float64
+		for i, v := range y.Data {
+			sum += float64(v) * float64(c.Data[i])
+		}
+		return sum
+	}
+	const h = 1e-2
+	cmp := func(what string, an float32, v *float32) {
+		old := *v
+		*v = old + h
+		fp := loss()
+		*v = old - h
+		fm := loss()
+		*v = old
+		num := (fp - fm) / (2 * h)
+		if math.Abs(float64(an)-num) > 5e-3+2e-2*math.Abs(num) {
+			t.Errorf("%s: %s: analytic %.6g, finite difference %.6g", name, what, an, num)
+		}
+	}
+	for k, x := range in {
+		for i := range x.Data {
+			cmp(fmt.Sprintf("input %d [%d]", k, i), dIn[k][i], &x.Data[i])
+		}
+	}
+	for k, p := range params {
+		step := max(1, len(p.W)/per)
+		for i := 0; i < len(p.W); i += step {
+			cmp(fmt.Sprintf("param %d (%s)[%d]", k, p.Name, i), grads[k][i], &p.W[i])
+		}
+	}
+}
+
+func randomize(s *rng.Stream, ps []*nn.Param) {
+	for _, p := range ps {
+		if p.Name == "gamma" {
+			for i := range p.W {
+				p.W[i] = 1 + 0.3*float32(s.NormFloat64())
+			}
+		} else if p.Name == "beta" || p.Name == "b" {
+			s.FillNormal(p.W, 0, 0.3)
+		}
+	}
+}
+
+// Every residual block against finite differences: with a 1×1 skip
+// convolution (channels change) and with the identity skip, on odd images;
+// the gradients of the input, of the time features and of every parameter.
+func TestResBlockGrad(t *testing.T) {
+	s := rng.New(11)
+	for _, c := range []struct{ h, w, in, out int }{{3, 5, 4, 6}, {4, 3, 4, 4}} {
+		b := NewResBlock(c.h, c.w, c.in, c.out, 5, s)
+		randomize(s, b.Params())
+		x := tensor.New(2, c.h*c.w*c.in)
+		s.FillNormal(x.Data, 0, 1)
+		tau := tensor.New(2, 5)
+		s.FillNormal(tau.Data, 0, 1)
+		dtau := tensor.New(2, 5)
+		var dx *tensor.Mat
+		fdNet(t, fmt.Sprintf("ResBlock%+v", c), func() *tensor.Mat { return b.Forward(x, tau) },
+			func(dy *tensor.Mat) { dtau.Zero(); dx = b.Backward(dy, dtau) }, b.Params(),
+			[]*tensor.Mat{x, tau}, func() []*tensor.Mat { return []*tensor.Mat{dx, dtau} }, 6)
+	}
+}
+
+// The whole U-Net on 8×8×2 images (batch 2, different steps) against finite
+// differences, for a sample of every parameter (the output convolution made
+// non-zero first).
+func TestUNetGrad(t *testing.T) {
+	s := rng.New(12)
+	u := NewUNet(8, 8, 2, 4, s)
+	randomize(s, u.Params())
+	s.FillNormal(u.Out.W.W, 0, 0.3)
+	x := tensor.New(2, 8*8*2)
+	s.FillNormal(x.Data, 0, 1)
+	ts := []int{3, 70}
+	fdNet(t, "UNet", func() *tensor.Mat { return u.Eps(x, ts) }, u.Backward, u.Params(),
+		nil, func() []*tensor.Mat { return nil }, 4)
+}
+
+func TestUNetShapes(t *testing.T) {
+	for _, c := range [][2]int{{28, 28}, {8, 12}, {4, 4}} {
+		if err := CheckUNetShape(c[0], c[1]); err != nil {
+			t.Errorf("%v: %v", c, err)
+		}
+	}
+	for _, c := range [][2]int{{27, 28}, {2, 2}, {6, 6}} {
+		if err := CheckUNetShape(c[0], c[1]); err == nil || !contains(err.Error(), "multiples of 4") {
+			t.Errorf("%v: %v", c, err)
+		}
+	}
+}
+
+// The conditional U-Net's label path (one-hot → Linear added to the time
+// features) against finite differences.
+func TestUNetConditionalGrad(t *testing.T) {
+	s := rng.New(13)
+	u := NewUNetCond(4, 4, 1, 4, 3, s)
+	randomize(s, u.Params())
+	s.FillNormal(u.Out.W.W, 0, 0.3)
+	x := tensor.New(3, 16)
+	s.FillNormal(x.Data, 0, 1)
+	u.SetLabels([]int{0, 2, 3}) // 3: no label
+	ts := []int{5, 1, 40}
+	ps := u.Params()
+	fdNet(t, "conditional UNet", func() *tensor.Mat { return u.Eps(x, ts) }, u.Backward, ps[len(ps)-2:],
+		nil, func() []*tensor.Mat { return nil }, 12)
+}
