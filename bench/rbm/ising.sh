@@ -20,7 +20,7 @@ for run in $runs; do
   spec="ising:L=8,T=$T,n=10000"
   start=$(date +%s)
   "$tmp/latent" train rbm --data "$spec" --hidden 64 --cd 1 --batch 50 --lr 0.1 --momentum 0.9 \
-    --schedule linear --epochs "$epochs" --seed 1 --out "$tmp/ising-$T.ckpt" 2>/dev/null
+    --schedule linear --epochs "$epochs" --seed 1 --out "$tmp/ising-$T.ckpt" >/dev/null 2>&1
   "$tmp/latent" eval --model "$tmp/ising-$T.ckpt" --data "$spec" --samples 10000 --gibbs-steps 1000 \
     --ais-betas 2000 --json | "$py" -c "
 import json, sys
