@@ -12,6 +12,10 @@ set -eu
 SECONDS_PER_RUN=${1:-1}
 REPEATS=${2:-3}
 PY=${PYTHON:-/usr/bin/python3}
+# This machine sets OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE, which hold
+# Debian's OpenBLAS (numpy's and torch's) to about half speed: the references here
+# run at full speed (latent's Go code reads neither variable).
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 tmp=$(mktemp -d)

@@ -9,6 +9,10 @@ root=$(cd "$here/../.." && pwd)
 reps=${1:-2}
 export LATENT_DATA=${LATENT_DATA:-/work/shared/data}
 py=${PYTHON:-/usr/bin/python3}
+# This machine sets OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE, which hold
+# Debian's OpenBLAS (numpy's and torch's) to about half speed: the references here
+# run at full speed (latent's Go code reads neither variable).
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$root" && go build -o "$tmp/latent" ./cmd/latent)

@@ -14,6 +14,10 @@ EPOCHS=${1:-10}
 DATA=${LATENT_DATA:-/work/shared/data}
 OUT=${OUT:-/tmp/latent-bench-vae}
 PYTHON=${PYTHON:-/usr/bin/python3}
+# This machine sets OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE, which hold
+# Debian's OpenBLAS (numpy's and torch's) to about half speed: the references here
+# run at full speed (latent's Go code reads neither variable).
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 mkdir -p "$OUT"
 go build -o "$OUT/latent" ./cmd/latent
 for t in ${THREADS:-1 2}; do
