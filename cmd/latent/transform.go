@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -60,32 +61,11 @@ func cmdTransform(env *Env, args []string) error {
 	}
 	ctx, stop := signalContext(env)
 	defer stop()
-	var cols []string
-	var res *dataset.Dataset
-	if *ll {
-		sc, ok := m.(model.Scorer)
-		if !ok {
-			return fmt.Errorf("transform: a %s model defines no log-likelihood", m.Kind())
-		}
-		est, err := sc.Score(ctx, d, model.ScoreOptions{Seed: a.Seed, Data: a.Data})
-		if err != nil {
-			return err
-		}
-		if est.PerExample == nil {
-			return fmt.Errorf("transform: the %s estimator gives no per-example figures", est.Method)
-		}
-		res, cols = &dataset.Dataset{X: floatCol(est.PerExample)}, []string{"log_likelihood"}
-	} else {
-		tr, ok := m.(model.Transformer)
-		if !ok {
-			return fmt.Errorf("transform: a %s model has no transform; --log-likelihood writes log p(x) per example", m.Kind())
-		}
-		x, c, err := tr.Transform(ctx, d)
-		if err != nil {
-			return err
-		}
-		res, cols = &dataset.Dataset{X: x}, c
+	x, cols, err := transformRows(ctx, m, d, *ll, a)
+	if err != nil {
+		return err
 	}
+	res := &dataset.Dataset{X: x}
 	if err := writeTable(*out, res.X, cols); err != nil {
 		return err
 	}
@@ -110,4 +90,28 @@ func writeTable(path string, x *tensor.Mat, cols []string) error {
 		b.WriteByte('\n')
 	}
 	return writeFileAtomic(path, []byte(b.String()))
+}
+
+// transformRows returns what transform writes: the model's Transformer output,
+// or with ll log p(x) per example from its Scorer.
+func transformRows(ctx context.Context, m model.Model, d *dataset.Dataset, ll bool, a *evalArgs) (*tensor.Mat, []string, error) {
+	if ll {
+		sc, ok := m.(model.Scorer)
+		if !ok {
+			return nil, nil, fmt.Errorf("transform: a %s model defines no log-likelihood", m.Kind())
+		}
+		est, err := sc.Score(ctx, d, model.ScoreOptions{Seed: a.Seed, Data: a.Data})
+		if err != nil {
+			return nil, nil, err
+		}
+		if est.PerExample == nil {
+			return nil, nil, fmt.Errorf("transform: the %s estimator gives no per-example figures", est.Method)
+		}
+		return floatCol(est.PerExample), []string{"log_likelihood"}, nil
+	}
+	tr, ok := m.(model.Transformer)
+	if !ok {
+		return nil, nil, fmt.Errorf("transform: a %s model has no transform; --log-likelihood writes log p(x) per example", m.Kind())
+	}
+	return tr.Transform(ctx, d)
 }
