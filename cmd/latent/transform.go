@@ -65,11 +65,10 @@ func cmdTransform(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res := &dataset.Dataset{X: x}
-	if err := writeTable(*out, res.X, cols); err != nil {
+	if err := writeTable(*out, x, cols); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "%s: %d rows × %d columns (%s)\n", *out, res.X.Rows, res.X.Cols, strings.Join(cols, ", "))
+	fmt.Fprintf(env.Stdout, "%s: %d rows × %d columns (%s)\n", *out, x.Rows, x.Cols, strings.Join(cols, ", "))
 	return nil
 }
 
