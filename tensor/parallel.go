@@ -131,6 +131,11 @@ func (j *poolJob) work() {
 //     it counts itself out of the job, so run (which waits for that) never hands a
 //     job to a helper that has not taken the last one, and an asleep state always
 //     belongs to the next hand-over.
+//   - Retraction: once every piece is taken, run takes the job back from each helper
+//     that has not taken it yet (CompareAndSwap helperJob → helperIdle) and counts
+//     that helper out itself; the helper takes a job only by the opposite
+//     CompareAndSwap, so exactly one of them wins. A helper woken by a token for a
+//     job taken back finds the word idle and goes back to polling.
 //   - Completion, pool.pending: the number of helpers still working on the job, plus
 //     waitBit once the caller blocks. The caller blocks on done only if its Or
 //     found helpers still working; the helper whose decrement leaves exactly waitBit
@@ -199,6 +204,16 @@ func (p *pool) run(w int) {
 		}
 	}
 	p.job.work()
+	// Every piece is taken. A helper that has not taken the job by now (it is
+	// descheduled, or its wake-up has not run) would only find it empty, so take it
+	// back rather than wait for that thread to get a processor: on a busy machine
+	// that wait is a whole scheduling quantum.
+	for _, h := range p.helpers[:nh] {
+		poolTestHook(hookRetract)
+		if h.state.CompareAndSwap(helperJob, helperIdle) {
+			p.pending.Add(-1)
+		}
+	}
 	poolTestHook(hookCallerPoll)
 	// Poll only while every participant can have a processor: a poller occupying
 	// one that a helper is waiting for would delay the job itself.
@@ -236,7 +251,11 @@ func (p *pool) helper(h *helper) {
 			<-h.wake
 		}
 		poolTestHook(hookHelperTake)
-		h.state.Store(helperIdle) // state is helperJob: take the job
+		// Take the job, unless run took it back (then a wake-up token, if any, was
+		// for the job it retracted).
+		if !h.state.CompareAndSwap(helperJob, helperIdle) {
+			continue
+		}
 		p.job.work()
 		poolTestHook(hookHelperDone)
 		if p.pending.Add(-1) == waitBit {
@@ -250,6 +269,7 @@ func (p *pool) helper(h *helper) {
 const (
 	hookHandOver    = iota // run: before handing the job to the next helper
 	hookWake               // run: that helper was asleep, before the wake-up token
+	hookRetract            // run: pieces all taken, before taking the job back from a helper
 	hookCallerPoll         // run: the caller's share done, before it polls
 	hookCallerBlock        // run: polling over, before the caller decides to block
 	hookHelperSleep        // helper: polling over, before it decides to block

@@ -51,6 +51,7 @@ type mState struct {
 	cpc, jobs, i, nh int8 // caller: step, jobs finished, helper handed to next, helpers in the job
 	pending, done    int8 // pool.pending, tokens in done
 	took             int8 // bit h: helper h took the current job
+	ret              int8 // bit h: the caller took the current job back from helper h
 	h                [mHelpers]mHelper
 }
 
@@ -60,6 +61,7 @@ const (
 	cHand           // about to hand the job to helper i
 	cOldLoad        // old protocol: sequence incremented, about to load sleeping
 	cWake           // about to send helper i its token
+	cRetract        // pieces all taken: about to take the job back from helper i
 	cPoll           // own share done: poll pending (and maybe time out)
 	cOr             // polling over, pending was not 0: about to Or in waitBit
 	cBlock          // blocked on done
@@ -89,12 +91,15 @@ func modelStep(old bool) func(s mState, nhFor func(int) int) ([]mState, error) {
 		case cIdle:
 			if s.jobs < mJobs {
 				c.nh = int8(nhFor(int(s.jobs)))
-				c.pending, c.i, c.took, c.cpc = c.nh, 0, 0, cHand
+				c.pending, c.i, c.took, c.ret, c.cpc = c.nh, 0, 0, 0, cHand
 				out = append(out, c)
 			}
 		case cHand:
 			if s.i == s.nh {
 				c.cpc = cPoll
+				if !old {
+					c.i, c.cpc = 0, cRetract
+				}
 				out = append(out, c)
 				break
 			}
@@ -131,6 +136,18 @@ func modelStep(old bool) func(s mState, nhFor func(int) int) ([]mState, error) {
 				c.cpc = cHand
 				out = append(out, c)
 			}
+		case cRetract: // CompareAndSwap(helperJob, helperIdle), then count it out
+			if s.i == s.nh {
+				c.cpc = cPoll
+			} else {
+				if s.h[s.i].word == helperJob {
+					c.h[s.i].word = helperIdle
+					c.pending--
+					c.ret |= 1 << s.i
+				}
+				c.i++
+			}
+			out = append(out, c)
 		case cPoll: // a poll that sees 0 returns; any poll may time out instead
 			if s.pending == 0 {
 				c.cpc = cReturn
@@ -153,6 +170,9 @@ func modelStep(old bool) func(s mState, nhFor func(int) int) ([]mState, error) {
 			}
 		case cReturn:
 			for i := 0; i < int(s.nh); i++ {
+				if s.ret&(1<<i) != 0 {
+					continue
+				}
 				if s.took&(1<<i) == 0 || s.h[i].pc == hCount || s.h[i].pc == hSend {
 					return nil, fmt.Errorf("caller returned before helper %d was done with the job", i)
 				}
@@ -211,6 +231,11 @@ func modelStep(old bool) func(s mState, nhFor func(int) int) ([]mState, error) {
 					out = append(out, n)
 				}
 			case hTake: // take the job and run it (the pieces themselves are not modelled)
+				if !old && s.h[i].word != helperJob { // taken back: poll again
+					h.pc = hPoll
+					out = append(out, n)
+					break
+				}
 				if s.cpc == cIdle || s.cpc == cReturn || i >= int(s.nh) || s.took&(1<<i) != 0 {
 					return nil, fmt.Errorf("helper %d ran a job not handed to it (caller step %d, job %d)", i, s.cpc, s.jobs)
 				}

@@ -158,7 +158,7 @@ func TestPoolStress(t *testing.T) {
 	for i := range hits {
 		counts = append(counts, hits[i].Load())
 	}
-	t.Logf("protocol steps reached (hand-over, wake, caller poll, caller block, helper sleep, take, done, send): %v", counts)
+	t.Logf("protocol steps reached (hand-over, wake, retract, caller poll, caller block, helper sleep, take, done, send): %v", counts)
 }
 
 // stressRun issues jobs on the calling goroutine, and smaller ones on a second
