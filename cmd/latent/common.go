@@ -5,14 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/latent-ml/latent/dataset"
-	"github.com/latent-ml/latent/tensor"
-	"github.com/latent-ml/latent/viz"
 )
 
 // openData loads the data set spec (see dataset.Load) from env.DataDir (or the
@@ -43,7 +40,7 @@ func openData(env *Env, spec, binarize string, seed uint64) (*dataset.Dataset, e
 }
 
 // printJSON writes v as one JSON object on one line of stdout. Non-finite
-// floats cannot be written as JSON: pass them through jsonFloat first.
+// floats cannot be written as JSON: pass them through model.JSONFloat first.
 func printJSON(env *Env, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -52,14 +49,6 @@ func printJSON(env *Env, v any) error {
 	b = append(b, '\n')
 	_, err = env.Stdout.Write(b)
 	return err
-}
-
-// jsonFloat returns x, or nil (JSON null) when x is NaN or infinite.
-func jsonFloat(x float64) any {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return nil
-	}
-	return x
 }
 
 // progress prints one line of progress for humans on stderr.
@@ -150,27 +139,6 @@ func checkSampleArgs(n int, out string) error {
 		return usagef("--out: must end in .png or .npy, got %q", out)
 	}
 	return checkOutFile("--out", out)
-}
-
-// writeSamples writes x as .npy (labels beside it), or as a PNG: an image grid when
-// the rows are images, else a scatter of the first two columns coloured by label.
-// Both are written atomically.
-func writeSamples(path string, x *tensor.Mat, labels []int, h, w, c int) error {
-	if strings.ToLower(filepath.Ext(path)) == ".npy" {
-		return dataset.SaveNPY(path, &dataset.Dataset{X: x, Labels: labels, Height: h, Width: w, Channels: c})
-	}
-	if h > 0 && w > 0 && h*w*max(c, 1) == x.Cols {
-		return viz.SaveGrid(path, x, h, w, max(c, 1), 0)
-	}
-	xs := make([]float64, x.Rows)
-	ys := make([]float64, x.Rows)
-	for i := range xs {
-		xs[i] = float64(x.At(i, 0))
-		if x.Cols > 1 {
-			ys[i] = float64(x.At(i, 1))
-		}
-	}
-	return viz.SaveScatter(path, "samples (first two dimensions)", xs, ys, labels)
 }
 
 // sampleArgs holds the flags every family's `latent sample` takes. Register

@@ -2,17 +2,13 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/model"
-	"github.com/latent-ml/latent/rng"
-	"github.com/latent-ml/latent/tensor"
 	"github.com/latent-ml/latent/viz"
 )
 
@@ -118,142 +114,61 @@ func dataFetch(env *Env, args []string) error {
 	return nil
 }
 
-// imageShape returns the image shape of d's rows: the data set's own, or a
-// square grayscale guess.
-func imageShape(d *dataset.Dataset) (h, w, c int, err error) {
-	if d.Height > 0 && d.Width > 0 {
-		c = max(d.Channels, 1)
-		if d.Height*d.Width*c == d.Dim() {
-			return d.Height, d.Width, c, nil
-		}
-	}
-	s := int(math.Round(math.Sqrt(float64(d.Dim()))))
-	if s*s == d.Dim() {
-		return s, s, 1, nil
-	}
-	return 0, 0, 0, fmt.Errorf("data show: %s has %d values per example, which is not an image shape; use `latent data export`", d.Name, d.Dim())
-}
-
 func dataShow(env *Env, args []string) error {
 	fs := newFlags("data show")
 	out := fs.String("out", "", "PNG file to write")
-	n := fs.Int("n", 64, "number of examples")
-	cols := fs.Int("cols", 0, "tiles per row (0: square)")
-	seed := fs.Uint64("seed", 1, "seed for generated data, --binarize stochastic and --shuffle")
-	shuffle := fs.Bool("shuffle", false, "show a random selection instead of the first N")
+	o := viz.ShowOptions{}
+	fs.IntVar(&o.N, "n", 64, "number of examples")
+	fs.IntVar(&o.Cols, "cols", 0, "tiles per row (0: square)")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed for generated data, --binarize stochastic and --shuffle")
+	fs.BoolVar(&o.Shuffle, "shuffle", false, "show a random selection instead of the first N")
 	binarize := fs.String("binarize", "", "threshold|stochastic")
-	captions := fs.Bool("labels", true, "write each example's label under it")
+	fs.BoolVar(&o.Captions, "labels", true, "write each example's label under it")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
+	switch {
+	case len(pos) != 1:
 		return usagef("data show: want one data SPEC, got %d arguments", len(pos))
-	}
-	if *out == "" {
+	case *out == "":
 		return usagef("data show: missing --out FILE.png")
-	}
-	if !strings.EqualFold(filepath.Ext(*out), ".png") {
+	case !strings.EqualFold(filepath.Ext(*out), ".png"):
 		return usagef("--out: %q must end in .png", *out)
+	case o.N < 1:
+		return usagef("--n: must be >= 1, got %d", o.N)
+	case o.Cols < 0:
+		return usagef("--cols: must be >= 0, got %d", o.Cols)
 	}
 	if err := checkOutFile("--out", *out); err != nil {
 		return err
 	}
-	if *n < 1 {
-		return usagef("--n: must be >= 1, got %d", *n)
-	}
-	if *cols < 0 {
-		return usagef("--cols: must be >= 0, got %d", *cols)
-	}
 	if *binarize == "dynamic" {
 		*binarize = "stochastic"
 	}
-	d, err := openData(env, pos[0], *binarize, *seed)
+	d, err := openData(env, pos[0], *binarize, o.Seed)
 	if err != nil {
 		return err
 	}
-	if d.Len() == 0 {
-		return fmt.Errorf("data show: %s has no examples", d.Name)
-	}
-	if d.Dim() == 2 && d.Height == 0 {
-		k := d.Len()
-		if _, given := model.GivenFlags(fs)["n"]; given {
-			k = min(*n, k)
-		}
-		return showScatter(env, d, k, *out)
-	}
-	h, w, c, err := imageShape(d)
+	_, o.AllN = model.GivenFlags(fs)["n"]
+	sh, err := viz.ShowData(*out, d, o)
 	if err != nil {
-		return err
+		return fmt.Errorf("data show: %w", err)
 	}
-	k := min(*n, d.Len())
-	idx := make([]int, k)
-	if *shuffle {
-		copy(idx, rng.New(*seed).Perm(d.Len())[:k])
-	} else {
-		for i := range idx {
-			idx[i] = i
+	switch {
+	case sh.Scatter:
+		progress(env, "data show: a scatter of %d of %d 2-D points of %s written to %s", sh.K, d.Len(), d.Name, *out)
+	default:
+		if sh.Scaled {
+			progress(env, "data show: values span [%g, %g]; scaled to [0, 1] for the picture", sh.Lo, sh.Hi)
 		}
-	}
-	x := d.Gather(nil, idx)
-	lo, hi := rangeOf(x)
-	if lo < 0 || hi > 1 {
-		// Not [0,1] data (a raw .npy or CSV): stretch min..max to black..white.
-		progress(env, "data show: values span [%g, %g]; scaling them to [0, 1] for the picture", lo, hi)
-		scaleUnit(x, lo, hi)
-	}
-	g := viz.Grid{Height: h, Width: w, Channels: c, Cols: *cols}
-	if *captions && d.Labels != nil {
-		g.Captions = make([]string, k)
-		for i, r := range idx {
-			g.Captions[i] = labelText(d, d.Labels[r])
+		if d.Source != "" {
+			progress(env, "%s", d.Source)
 		}
+		progress(env, "data show: %d of %d examples of %s (%dx%dx%d) written to %s", sh.K, d.Len(), d.Name, sh.H, sh.W, sh.C, *out)
 	}
-	if err := g.Save(*out, x); err != nil {
-		return err
-	}
-	if d.Source != "" {
-		progress(env, "%s", d.Source)
-	}
-	progress(env, "data show: %d of %d examples of %s (%dx%dx%d) written to %s", k, d.Len(), d.Name, h, w, c, *out)
 	fmt.Fprintln(env.Stdout, *out)
 	return nil
-}
-
-// labelText is the caption of label l: its class name when every class name
-// is short, else the number.
-func labelText(d *dataset.Dataset, l int) string {
-	short := len(d.ClassNames) > 0
-	for _, n := range d.ClassNames {
-		short = short && len(n) <= 8
-	}
-	if short && l >= 0 && l < len(d.ClassNames) {
-		return d.ClassNames[l]
-	}
-	return strconv.Itoa(l)
-}
-
-func rangeOf(x *tensor.Mat) (lo, hi float32) {
-	lo, hi = float32(math.Inf(1)), float32(math.Inf(-1))
-	for i := 0; i < x.Rows; i++ {
-		for _, v := range x.Row(i) {
-			lo, hi = min(lo, v), max(hi, v)
-		}
-	}
-	return lo, hi
-}
-
-func scaleUnit(x *tensor.Mat, lo, hi float32) {
-	s := float32(1)
-	if hi > lo {
-		s = 1 / (hi - lo)
-	}
-	for i := 0; i < x.Rows; i++ {
-		r := x.Row(i)
-		for j := range r {
-			r[j] = (r[j] - lo) * s
-		}
-	}
 }
 
 func dataExport(env *Env, args []string) error {
@@ -295,23 +210,5 @@ func dataExport(env *Env, args []string) error {
 	if d.Labels != nil {
 		fmt.Fprintln(env.Stdout, dataset.LabelsPath(*out))
 	}
-	return nil
-}
-
-// showScatter draws the first n 2-D points of d as a scatter coloured by label.
-func showScatter(env *Env, d *dataset.Dataset, k int, out string) error {
-	xs, ys := make([]float64, k), make([]float64, k)
-	for i := 0; i < k; i++ {
-		xs[i], ys[i] = float64(d.X.At(i, 0)), float64(d.X.At(i, 1))
-	}
-	var labels []int
-	if d.Labels != nil {
-		labels = d.Labels[:k]
-	}
-	if err := viz.SaveScatter(out, fmt.Sprintf("%s (%d points)", d.Name, k), xs, ys, labels); err != nil {
-		return err
-	}
-	progress(env, "data show: a scatter of %d of %d 2-D points of %s written to %s", k, d.Len(), d.Name, out)
-	fmt.Fprintln(env.Stdout, out)
 	return nil
 }

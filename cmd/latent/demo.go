@@ -105,14 +105,8 @@ func demoShapes(env *Env, out string, seed uint64) error {
 	if err != nil {
 		return err
 	}
-	g := viz.Grid{Height: d.Height, Width: d.Width, Channels: max(d.Channels, 1), Cols: 8}
-	if d.Labels != nil {
-		g.Captions = make([]string, d.Len())
-		for i, l := range d.Labels {
-			g.Captions[i] = labelText(d, l)
-		}
-	}
-	return g.Save(filepath.Join(out, "data-shapes.png"), d.X)
+	_, err = viz.ShowData(filepath.Join(out, "data-shapes.png"), d, viz.ShowOptions{N: d.Len(), Cols: 8, Captions: true})
+	return err
 }
 
 // demoIsing draws 6 configurations of a 32×32 lattice at each of three

@@ -19,6 +19,7 @@ import (
 	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/tensor"
+	"github.com/latent-ml/latent/viz"
 )
 
 // trainArgs are the flags `latent train` takes for every family.
@@ -28,10 +29,6 @@ type trainArgs struct {
 	Seed                                        uint64
 	JSON, Force                                 bool
 }
-
-// driverFlags may change when a run is resumed.
-var driverFlags = map[string]bool{"epochs": true, "out": true, "resume": true, "json": true,
-	"pictures": true, "test": true, "force": true, "data": true}
 
 func bindTrainArgs(fs *flag.FlagSet, a *trainArgs, epochs int) {
 	fs.StringVar(&a.Data, "data", "", "training data SPEC (on --resume: the file's, unless given)")
@@ -162,88 +159,36 @@ func newRun(env *Env, fam *model.Family, a *trainArgs, cfg any, fs *flag.FlagSet
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := checkNeeds(fam, d, a.Data, a.Binarize); err != nil {
-		return nil, nil, nil, err
-	}
-	if fam.Memory != nil {
-		if b, fl := fam.Memory(cfg, d.Len(), d.Dim()); b > 0 {
-			if err := checkMemory(fl, b); err != nil {
-				return nil, nil, nil, err
-			}
-		}
-	}
-	s := model.NewSettings(fam.Name, d, a.Data, a.Binarize, a.Seed, a.Epochs)
-	s.Flags, s.Given = model.FlagValues(fs), model.GivenFlags(fs)
-	for k := range driverFlags {
-		delete(s.Flags, k)
-		delete(s.Given, k)
-	}
-	t, err := fam.New(cfg, d, s)
-	if err != nil {
-		if model.IsFlagError(err) { // names its flag (and the data, where they matter)
-			return nil, nil, nil, asUsage(err)
-		}
-		return nil, nil, nil, fmt.Errorf("--data %s: %w", a.Data, err)
-	}
-	return t, s, d, nil
+	t, s, err := model.NewRun(fam, cfg, d, model.RunOptions{Data: a.Data, Binarize: a.Binarize, Seed: a.Seed,
+		Epochs: a.Epochs, Flags: model.FlagValues(fs), Given: model.GivenFlags(fs)})
+	return t, s, d, asUsage(err)
 }
 
 // resumeRun loads --resume, checks the command line against its settings and
 // opens the data it goes on with (the file's, unless --data says otherwise).
 func resumeRun(env *Env, fam *model.Family, a *trainArgs, cfg any, given map[string]string) (model.Trainer, *model.Settings, *dataset.Dataset, error) {
-	fail := func(err error) (model.Trainer, *model.Settings, *dataset.Dataset, error) { return nil, nil, nil, err }
-	f, err := checkpoint.Load(a.Resume)
+	t, s, err := model.Resume(a.Resume, fam, cfg, given)
 	if err != nil {
-		return fail(err)
-	}
-	if f.Kind != fam.Name {
-		return fail(usagef("--resume: %s holds a %s model, not %s", a.Resume, f.Kind, fam.Name))
-	}
-	m, s, err := model.Load(f)
-	if err != nil {
-		return fail(fmt.Errorf("--resume %s: %w", a.Resume, err))
-	}
-	if s == nil {
-		return fail(fmt.Errorf("--resume %s: the file records no training settings (written by an older latent); start a new run", a.Resume))
-	}
-	free := model.FreeFlags(cfg)
-	for k := range driverFlags {
-		free[k] = true
-	}
-	if err := s.CheckResume(a.Resume, given, free); err != nil {
-		return fail(asUsage(err))
-	}
-	t, ok := m.(model.Trainer)
-	if !ok {
-		return fail(fmt.Errorf("--resume %s: a %s model cannot be trained further", a.Resume, fam.Name))
+		return nil, nil, nil, asUsage(err)
 	}
 	if given["data"] == "" {
 		a.Data = s.Data
 	}
 	d, err := openData(env, a.Data, s.Binarize, s.Seed)
 	if err != nil {
-		return fail(err)
+		return nil, nil, nil, err
 	}
-	if d.Dim() != s.Dim {
-		return fail(fmt.Errorf("--data %s: rows have %d values; %s was trained on %s (%d×%d%s)",
-			a.Data, d.Dim(), a.Resume, s.Data, s.Rows, s.Dim, binNote(s.Binarize)))
-	}
-	if a.Data != s.Data {
-		progress(env, "train: resuming on --data %s (%d×%d); %s was trained on %s (%d×%d%s), so this run goes on with other data",
-			a.Data, d.Len(), d.Dim(), a.Resume, s.Data, s.Rows, s.Dim, binNote(s.Binarize))
-		s.Data, s.Rows = a.Data, d.Len()
-	}
+	old := s.Describe()
+	epochs := 0
 	if given["epochs"] != "" {
-		s.Epochs = a.Epochs
+		epochs = a.Epochs
 	}
-	if s.EpochsDone >= s.Epochs || s.Converged {
-		why := fmt.Sprintf("it has trained %d of %d epochs; give a larger --epochs to go on", s.EpochsDone, s.Epochs)
-		if s.Converged {
-			why = fmt.Sprintf("it converged after %d epochs", s.EpochsDone)
-		}
-		return fail(usagef("--resume %s: nothing to do: %s", a.Resume, why))
+	switched, err := s.ContinueOn(a.Resume, a.Data, d, epochs)
+	if switched {
+		progress(env, "train: resuming on --data %s (%d×%d); %s was trained on %s, so this run goes on with other data",
+			a.Data, d.Len(), d.Dim(), a.Resume, old)
 	}
-	return t, s, d, nil
+	return t, s, d, asUsage(err)
 }
 
 // openTest opens the held-out data of --test, binarised as the training data.
@@ -261,65 +206,17 @@ func openTest(env *Env, spec string, s *model.Settings, dim int) (*dataset.Datas
 	return test, nil
 }
 
-func binNote(b string) string {
-	if b == "" {
-		return ""
-	}
-	return ", --binarize " + b
-}
-
 func printTrainResult(env *Env, a *trainArgs, s *model.Settings, res model.Result) error {
 	if !a.JSON {
-		line := fmt.Sprintf("%s: %s on %d rows of %s after %d epochs (%d this run, %.2fs per epoch): %s %.4f",
-			a.Out, s.Model, s.Rows, s.Data, s.EpochsDone, res.EpochsRun, res.SecondsPerEpoch(), lossLabel(res.Last), res.Last.Loss)
-		if len(res.Last.Metrics) > 0 {
-			line += ", " + model.FormatMetrics(res.Last.Metrics)
-		}
-		if len(res.Test) > 0 {
-			line += "; test " + model.FormatMetrics(res.Test)
-		}
-		if res.Converged {
-			line += " (converged)"
-		}
-		fmt.Fprintln(env.Stdout, line)
+		fmt.Fprintf(env.Stdout, "%s: %s\n", a.Out, res.Summary(s))
 		return nil
 	}
-	out := map[string]any{"model": s.Model, "data": s.Data, "epochs": s.EpochsDone, "epochs_run": res.EpochsRun,
-		"seconds": res.Seconds, "seconds_per_epoch": res.SecondsPerEpoch(), "train_seconds": res.TrainSeconds,
-		"best_epoch_seconds": res.BestEpochSeconds, "out": a.Out, "seed": s.Seed, "rows": s.Rows, "converged": res.Converged, "loss": jsonFloat(res.Last.Loss)}
-	if res.Last.LossName != "" {
-		out["loss_name"] = res.Last.LossName
-	}
-	if s.Binarize != "" {
-		out["binarize"] = s.Binarize
-	}
-	for _, m := range res.Last.Metrics {
-		out[m.Name] = jsonValue(m.Value)
-	}
+	out := res.Fields(s)
+	out["out"] = a.Out
 	if a.Test != "" {
 		out["test"] = a.Test
-		for _, m := range res.Test {
-			out["test_"+m.Name] = jsonValue(m.Value)
-		}
-	}
-	if len(res.Pictures) > 0 {
-		out["pictures"] = res.Pictures
 	}
 	return printJSON(env, out)
-}
-
-func lossLabel(st model.Stats) string {
-	if st.LossName != "" {
-		return st.LossName
-	}
-	return "loss"
-}
-
-func jsonValue(v any) any {
-	if f, ok := v.(float64); ok {
-		return jsonFloat(f)
-	}
-	return v
 }
 
 // asUsage makes a model.FlagError a usage error (exit 2).
@@ -336,25 +233,6 @@ func checkBinarizeFlag(b string) error {
 		return nil
 	}
 	return usagef("--binarize: must be threshold, stochastic or dynamic, got %q", b)
-}
-
-// checkNeeds checks d against what the family can train on.
-func checkNeeds(fam *model.Family, d *dataset.Dataset, spec, binarize string) error {
-	n := fam.Needs
-	if n.Binary && binarize == "dynamic" {
-		if err := dataset.CheckUnit(d); err != nil {
-			return fmt.Errorf("--binarize dynamic: %w", err)
-		}
-	} else if n.Binary && !d.Binary && !dataset.IsBinary(d.X) {
-		return fmt.Errorf("--data %s: %s models binary data and these values are not all 0 or 1; add --binarize threshold, stochastic or dynamic", spec, fam.Name)
-	}
-	if n.Labels && d.Labels == nil {
-		return fmt.Errorf("--data %s: %s needs labels, and this data set has none", spec, fam.Name)
-	}
-	if n.Image && !(d.Height > 0 && d.Width > 0 && d.Height*d.Width*max(d.Channels, 1) == d.Dim()) {
-		return fmt.Errorf("--data %s: %s needs image data; rows have %d values and no image shape", spec, fam.Name, d.Dim())
-	}
-	return nil
 }
 
 // signalContext returns a context cancelled by SIGINT or SIGTERM; a second
@@ -527,7 +405,7 @@ func cmdSampleFamily(env *Env, fam *model.Family, args []string) error {
 	if !img && strings.EqualFold(filepath.Ext(a.Out), ".png") && out.Dim() != 2 {
 		return fmt.Errorf("sample: --out %s: the model's data had no image shape; write .npy", a.Out)
 	}
-	if err := writeSamples(a.Out, out.X, out.Labels, h, w, c); err != nil {
+	if err := viz.SaveSamples(a.Out, out.X, out.Labels, h, w, c); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "%s: %d samples of %s\n", a.Out, out.Len(), a.Model)
@@ -673,62 +551,14 @@ func evalData(env *Env, a *evalArgs, m model.Model, s *model.Settings, fam *mode
 // printEstimate prints an estimate as one JSON object or one line.
 func printEstimate(env *Env, a *evalArgs, kind string, est model.Estimate, secs float64) error {
 	if a.JSON {
-		res := map[string]any{"model": kind, "data": a.Data, "n": est.N, "log_likelihood": jsonFloat(est.LogLik),
-			"estimator": est.Method, "seconds": secs}
-		if est.StdErr > 0 {
-			res["log_likelihood_stderr"] = jsonFloat(est.StdErr)
-		}
-		if est.Bound != "" {
-			res["bound"] = est.Bound
-		}
+		res := est.Fields()
+		res["model"], res["data"], res["seconds"] = kind, a.Data, secs
 		if a.Binarize != "" {
 			res["binarize"] = a.Binarize
 		}
-		if est.Quantity != "" {
-			res["quantity"] = est.Quantity
-		}
-		for _, m := range est.Extra {
-			res[m.Name] = jsonValue(m.Value)
-		}
 		return printJSON(env, res)
 	}
-	rel := "="
-	switch est.Bound {
-	case "lower":
-		rel = "≥"
-	case "upper":
-		rel = "≤"
-	default:
-		if est.Method != "exact" {
-			rel = "≈"
-		}
-	}
-	q := est.Quantity
-	if q == "" {
-		q = "log p(x)"
-	}
-	line := fmt.Sprintf("%s on %s (n=%d): %s %s %.4f", kind, a.Data, est.N, q, rel, est.LogLik)
-	if est.StdErr > 0 {
-		line += fmt.Sprintf(" ± %.4f", est.StdErr)
-	}
-	line += fmt.Sprintf(" nats (%s", est.Method)
-	if est.Bound != "" {
-		line += ", a " + est.Bound + " bound"
-	}
-	line += ")"
-	if math.IsNaN(est.LogLik) { // a model without a density (an autoencoder)
-		line = fmt.Sprintf("%s on %s (n=%d): no log-likelihood (%s)", kind, a.Data, est.N, est.Method)
-	}
-	var extra []model.Metric
-	for _, m := range est.Extra {
-		if _, ok := m.Value.(map[string]any); !ok {
-			extra = append(extra, m)
-		}
-	}
-	if len(extra) > 0 {
-		line += "; " + model.FormatMetrics(extra)
-	}
-	fmt.Fprintf(env.Stdout, "%s; %.1fs\n", line, secs)
+	fmt.Fprintf(env.Stdout, "%s on %s (n=%d): %s; %.1fs\n", kind, a.Data, est.N, est, secs)
 	return nil
 }
 

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -14,67 +12,6 @@ import (
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/model"
 )
-
-// tensorStats summarises one tensor for `latent inspect`.
-type tensorStats struct {
-	Name  string   `json:"name"`
-	DType string   `json:"dtype"`
-	Shape []int    `json:"shape"`
-	N     int      `json:"n"`
-	Min   *float64 `json:"min,omitempty"`
-	Max   *float64 `json:"max,omitempty"`
-	Mean  *float64 `json:"mean,omitempty"`
-	Std   *float64 `json:"std,omitempty"`
-	NaN   int      `json:"nan,omitempty"` // count of NaN or infinite values
-}
-
-func statsOf(t *checkpoint.Tensor) tensorStats {
-	s := tensorStats{Name: t.Name, Shape: t.Shape}
-	var n int
-	at := func(i int) float64 { return 0 }
-	switch {
-	case t.F32 != nil:
-		s.DType, n = "f32", len(t.F32)
-		at = func(i int) float64 { return float64(t.F32[i]) }
-	case t.F64 != nil:
-		s.DType, n = "f64", len(t.F64)
-		at = func(i int) float64 { return t.F64[i] }
-	default:
-		s.DType, s.N = "bytes", len(t.Bytes)
-		return s
-	}
-	s.N = n
-	lo, hi := math.Inf(1), math.Inf(-1)
-	var sum, sum2 float64
-	k := 0
-	for i := 0; i < n; i++ {
-		v := at(i)
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			s.NaN++
-			continue
-		}
-		lo, hi = math.Min(lo, v), math.Max(hi, v)
-		sum += v
-		sum2 += v * v
-		k++
-	}
-	if k > 0 {
-		mean := sum / float64(k)
-		std := math.Sqrt(math.Max(0, sum2/float64(k)-mean*mean))
-		s.Min, s.Max, s.Mean, s.Std = &lo, &hi, &mean, &std
-	}
-	return s
-}
-
-// inspected is what inspect reads from a model file.
-type inspected struct {
-	path     string
-	size     int64
-	f        *checkpoint.File
-	settings *model.Settings
-	summary  []model.Metric
-	stats    []tensorStats
-}
 
 // cmdInspect prints what a model file holds: `latent inspect FILE [--json] [--meta]`.
 func cmdInspect(env *Env, args []string) error {
@@ -88,7 +25,7 @@ func cmdInspect(env *Env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("inspect: want exactly one model file, got %d arguments", len(pos))
 	}
-	in, err := readInspected(pos[0])
+	in, err := model.Inspect(pos[0])
 	if err != nil {
 		return err
 	}
@@ -98,51 +35,22 @@ func cmdInspect(env *Env, args []string) error {
 	return printInspectText(env, in, *showMeta)
 }
 
-func readInspected(path string) (*inspected, error) {
-	f, err := checkpoint.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	in := &inspected{path: path, size: st.Size(), f: f}
-	if model.Lookup(f.Kind) != nil {
-		// A file its family cannot read is still shown, with the reason.
-		m, s, err := model.Load(f)
-		if err != nil {
-			in.summary = []model.Metric{{Name: "unreadable", Value: err.Error()}}
-		} else {
-			in.settings = s
-			if d, ok := m.(model.Describer); ok {
-				in.summary = d.Describe()
-			}
-		}
-	}
-	in.stats = make([]tensorStats, len(f.Tensors))
-	for i := range f.Tensors {
-		in.stats[i] = statsOf(&f.Tensors[i])
-	}
-	return in, nil
-}
-
-func printInspectJSON(env *Env, in *inspected) error {
-	f := in.f
+func printInspectJSON(env *Env, in *model.Inspection) error {
+	f := in.File
 	meta := f.Meta
 	if len(meta) == 0 {
 		meta = json.RawMessage("null")
 	}
 	out := map[string]any{
-		"file": in.path, "bytes": in.size, "kind": f.Kind, "latent_version": f.LatentVersion,
-		"format_version": f.FormatVersion, "meta": meta, "tensors": in.stats,
+		"file": in.Path, "bytes": in.Size, "kind": f.Kind, "latent_version": f.LatentVersion,
+		"format_version": f.FormatVersion, "meta": meta, "tensors": in.Stats,
 	}
-	if in.settings != nil {
-		out["settings"] = in.settings
+	if in.Settings != nil {
+		out["settings"] = in.Settings
 	}
-	if in.summary != nil {
+	if in.Summary != nil {
 		sm := map[string]any{}
-		for _, m := range in.summary {
+		for _, m := range in.Summary {
 			sm[m.Name] = m.Value
 		}
 		out["summary"] = sm
@@ -150,10 +58,10 @@ func printInspectJSON(env *Env, in *inspected) error {
 	return printJSON(env, out)
 }
 
-func printInspectText(env *Env, in *inspected, showMeta bool) error {
-	f, path, settings, summary := in.f, in.path, in.settings, in.summary
+func printInspectText(env *Env, in *model.Inspection, showMeta bool) error {
+	f, path, settings, summary := in.File, in.Path, in.Settings, in.Summary
 	w := env.Stdout
-	fmt.Fprintf(w, "file:      %s (%d bytes)\n", path, in.size)
+	fmt.Fprintf(w, "file:      %s (%d bytes)\n", path, in.Size)
 	fmt.Fprintf(w, "model:     %s (written by latent %s, format version %d)\n", f.Kind, f.LatentVersion, f.FormatVersion)
 	if s := settings; s != nil {
 		img := ""
@@ -190,12 +98,12 @@ func printInspectText(env *Env, in *inspected, showMeta bool) error {
 			fmt.Fprintf(w, "  %s\n", buf.String())
 		}
 	}
-	return printTensorTable(w, in.stats, showMeta)
+	return printTensorTable(w, in.Stats, showMeta)
 }
 
 // printTensorTable prints a table of the tensors (byte blobs folded into one
 // line unless showMeta).
-func printTensorTable(w io.Writer, stats []tensorStats, showMeta bool) error {
+func printTensorTable(w io.Writer, stats []checkpoint.TensorStats, showMeta bool) error {
 	var blobs []string
 	blobBytes := 0
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -341,7 +341,7 @@ func TestDispatch(t *testing.T) {
 	}
 	// printJSON writes null for NaN.
 	var b bytes.Buffer
-	printJSON(&Env{Stdout: &b}, map[string]any{"nan": jsonFloat(0 * -1.5 / zero())})
+	printJSON(&Env{Stdout: &b}, map[string]any{"nan": model.JSONFloat(0 * -1.5 / zero())})
 	if b.String() != "{\"nan\":null}\n" {
 		t.Errorf("printJSON wrote %q", b.String())
 	}
@@ -373,7 +373,7 @@ func TestInspect(t *testing.T) {
 	var res struct {
 		Kind    string
 		Meta    map[string]any
-		Tensors []tensorStats
+		Tensors []checkpoint.TensorStats
 	}
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil || code != 0 {
 		t.Fatalf("inspect --json: %v %q", err, stdout)
