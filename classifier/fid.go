@@ -1,9 +1,12 @@
 package classifier
 
 import (
+	"context"
 	"fmt"
 	"math"
 
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/tensor"
 	"gonum.org/v1/gonum/mat"
 )
@@ -114,4 +117,58 @@ func Histogram(pred []int, k int) (frac []float64, maxDev float64) {
 		maxDev = math.Max(maxDev, math.Abs(frac[i]-1/float64(k)))
 	}
 	return frac, maxDev
+}
+
+// LoadFile reads a classifier model file.
+func LoadFile(path string) (*Model, error) {
+	f, err := checkpoint.LoadKind(path, Kind)
+	if err != nil {
+		return nil, err
+	}
+	cls, err := Load(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cls, nil
+}
+
+// SampleQuality draws n samples from m (with seed) and scores them in the
+// classifier's features: "fid", the Fréchet distance between the features of the
+// samples and of the first n rows of ref; "fid_n", the n used (at most ref's rows);
+// "class_fractions", the fraction of samples in each predicted class; and
+// "class_max_deviation", its largest deviation from uniform.
+func (c *Model) SampleQuality(ctx context.Context, m model.Model, ref *tensor.Mat, n int, seed uint64) ([]model.Metric, error) {
+	if c.Dim() != m.Dim() {
+		return nil, fmt.Errorf("the classifier takes rows of %d values, the model makes %d", c.Dim(), m.Dim())
+	}
+	sm, ok := m.(model.Sampler)
+	if !ok {
+		return nil, fmt.Errorf("a %s model cannot draw samples", m.Kind())
+	}
+	if n = min(n, ref.Rows); n < 2 {
+		return nil, fmt.Errorf("need at least 2 examples, got %d", n)
+	}
+	samples, err := sm.Sample(ctx, model.SampleOptions{N: n, Seed: seed + 7, Label: -1})
+	if err != nil {
+		return nil, err
+	}
+	fs, err := c.Features(ctx, samples.X)
+	if err != nil {
+		return nil, err
+	}
+	fr, err := c.Features(ctx, ref.Slice(0, n))
+	if err != nil {
+		return nil, err
+	}
+	fid, err := FrechetDistance(fs, fr)
+	if err != nil {
+		return nil, err
+	}
+	pred, err := c.Predict(ctx, samples.X)
+	if err != nil {
+		return nil, err
+	}
+	frac, dev := Histogram(pred, c.Classes)
+	return []model.Metric{{Name: "fid", Value: fid}, {Name: "fid_n", Value: n},
+		{Name: "class_fractions", Value: frac}, {Name: "class_max_deviation", Value: dev}}, nil
 }

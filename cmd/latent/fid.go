@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/classifier"
 	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/tensor"
@@ -60,59 +59,19 @@ func loadClassifier(path string) (*classifier.Model, error) {
 	if path == "" {
 		return nil, usagef("--classifier: missing classifier model file (latent train classifier --data mnist ...)")
 	}
-	f, err := checkpoint.LoadKind(path, classifier.Kind)
-	if err != nil {
-		return nil, err
-	}
-	cls, err := classifier.Load(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return cls, nil
+	return classifier.LoadFile(path)
 }
 
-// sampleQuality draws n samples from m and scores them with the classifier in
-// clsPath: the Fréchet distance between the classifier's features of the
-// samples and of the first n rows of ref (FID in this classifier's features),
-// the fraction of samples in each predicted class and its largest deviation
-// from uniform.
+// sampleQuality scores n samples of m against ref in the features of the
+// classifier in clsPath (see classifier.Model.SampleQuality).
 func sampleQuality(ctx context.Context, m model.Model, ref *tensor.Mat, clsPath string, n int, seed uint64) ([]model.Metric, error) {
 	cls, err := loadClassifier(clsPath)
 	if err != nil {
 		return nil, fmt.Errorf("--fid: %w", err)
 	}
-	if cls.Dim() != m.Dim() {
-		return nil, fmt.Errorf("--fid %s: the classifier takes rows of %d values, the model makes %d", clsPath, cls.Dim(), m.Dim())
-	}
-	sm, ok := m.(model.Sampler)
-	if !ok {
-		return nil, fmt.Errorf("--fid: a %s model cannot draw samples", m.Kind())
-	}
-	n = min(n, ref.Rows)
-	if n < 2 {
-		return nil, fmt.Errorf("--fid-n: need at least 2 examples, got %d", n)
-	}
-	samples, err := sm.Sample(ctx, model.SampleOptions{N: n, Seed: seed + 7, Label: -1})
+	q, err := cls.SampleQuality(ctx, m, ref, n, seed)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--fid %s: %w", clsPath, err)
 	}
-	fs, err := cls.Features(ctx, samples.X)
-	if err != nil {
-		return nil, err
-	}
-	fr, err := cls.Features(ctx, ref.Slice(0, n))
-	if err != nil {
-		return nil, err
-	}
-	fid, err := classifier.FrechetDistance(fs, fr)
-	if err != nil {
-		return nil, err
-	}
-	pred, err := cls.Predict(ctx, samples.X)
-	if err != nil {
-		return nil, err
-	}
-	frac, dev := classifier.Histogram(pred, cls.Classes)
-	return []model.Metric{{Name: "fid", Value: fid}, {Name: "fid_n", Value: n},
-		{Name: "class_fractions", Value: frac}, {Name: "class_max_deviation", Value: dev}}, nil
+	return q, nil
 }
