@@ -1,16 +1,14 @@
 package classifier
 
 import (
-	"bytes"
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/model/modeltest"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
@@ -149,21 +147,5 @@ func TestClassifierResumeBitIdentical(t *testing.T) {
 	whole, part := filepath.Join(dir, "w.model"), filepath.Join(dir, "p.model")
 	trainOn(t, d, 3, whole)
 	trainOn(t, d, 1, part)
-	f, err := checkpoint.Load(part)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, s, err := model.Load(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Epochs = 3
-	if _, err := model.Train(context.Background(), m.(model.Trainer), d, s, model.TrainOptions{Out: part}); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := os.ReadFile(whole)
-	b, _ := os.ReadFile(part)
-	if !bytes.Equal(a, b) {
-		t.Error("resumed run differs")
-	}
+	modeltest.ResumeBitIdentical(t, d, whole, part, 3)
 }

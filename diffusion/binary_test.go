@@ -1,16 +1,14 @@
 package diffusion
 
 import (
-	"bytes"
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/model/modeltest"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
@@ -177,23 +175,7 @@ func TestBinaryResumeBitIdentical(t *testing.T) {
 	whole, part := filepath.Join(dir, "whole.model"), filepath.Join(dir, "part.model")
 	run(4, whole)
 	run(2, part)
-	f, err := checkpoint.Load(part)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, s, err := model.Load(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Epochs = 4
-	if _, err := model.Train(context.Background(), m.(model.Trainer), d, s, model.TrainOptions{Out: part}); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := os.ReadFile(whole)
-	b, _ := os.ReadFile(part)
-	if !bytes.Equal(a, b) {
-		t.Error("the resumed run's file differs from the uninterrupted run's")
-	}
+	m := modeltest.ResumeBitIdentical(t, d, whole, part, 4)
 	// Score and Sample on the loaded model
 	est, err := m.(model.Scorer).Score(context.Background(), d, model.ScoreOptions{Seed: 1})
 	if err != nil || est.Method != "vlb" || est.Bound != "lower" || !(est.LogLik < 0) || est.N != d.Len() {

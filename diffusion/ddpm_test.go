@@ -11,6 +11,7 @@ import (
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/model/modeltest"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
@@ -60,23 +61,7 @@ func TestGaussResumeBitIdentical(t *testing.T) {
 	whole, part := filepath.Join(dir, "whole.model"), filepath.Join(dir, "part.model")
 	trainGauss(t, cfg, d, 3, whole)
 	trainGauss(t, cfg, d, 2, part)
-	f, err := checkpoint.Load(part)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, s, err := model.Load(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Epochs = 3
-	if _, err := model.Train(context.Background(), m.(model.Trainer), d, s, model.TrainOptions{Out: part}); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := os.ReadFile(whole)
-	b, _ := os.ReadFile(part)
-	if !bytes.Equal(a, b) {
-		t.Error("the resumed run's file differs from the uninterrupted run's")
-	}
+	m := modeltest.ResumeBitIdentical(t, d, whole, part, 3)
 	g := m.(*GaussModel)
 	ctx := context.Background()
 	for _, sc := range []*SampleConfig{{}, {Steps: 10, Eta: 0}, {Steps: 5, Eta: 1, Chain: filepath.Join(dir, "chain.png")}} {

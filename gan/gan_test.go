@@ -1,10 +1,8 @@
 package gan
 
 import (
-	"bytes"
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +10,7 @@ import (
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/model/modeltest"
 	"github.com/latent-ml/latent/rng"
 )
 
@@ -91,23 +90,7 @@ func TestGANResumeBitIdentical(t *testing.T) {
 	train(t, d, cfg, 4, whole)
 	part := filepath.Join(dir, "part.model")
 	train(t, d, cfg, 2, part)
-	f, err := checkpoint.Load(part)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, s, err := model.Load(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Epochs = 4
-	if _, err := model.Train(context.Background(), m.(model.Trainer), d, s, model.TrainOptions{Out: part}); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := os.ReadFile(whole)
-	b, _ := os.ReadFile(part)
-	if !bytes.Equal(a, b) {
-		t.Error("the resumed run's file differs from the uninterrupted run's")
-	}
+	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
 }
 
 // Exploded weights stop training with an error naming the epoch and network;
