@@ -18,17 +18,14 @@ const KindBinary = "bdiff"
 
 // BinaryConfig holds the settings of binary diffusion.
 type BinaryConfig struct {
-	T         int     `flag:"timesteps" help:"diffusion steps T" range:"[2,100000]"`
-	Schedule  string  `flag:"schedule" help:"noise schedule β_t" choices:"linear|cosine"`
-	BetaStart float64 `flag:"beta-start" help:"first β of the linear schedule at T = 1000 (scaled by 1000/T)" range:"(0,1)"`
-	BetaEnd   float64 `flag:"beta-end" help:"last β of the linear schedule at T = 1000 (scaled by 1000/T)" range:"(0,1)"`
-	Hidden    []int   `flag:"hidden" help:"hidden layer sizes of the x_0-predicting MLP" range:"[1,65536]"`
-	TimeDim   int     `flag:"time-dim" help:"size of the sinusoidal time embedding (even)" range:"[2,4096]"`
-	Batch     int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
-	LR        float64 `flag:"lr" help:"Adam learning rate" range:"(0,1]"`
-	EMA       float64 `flag:"ema" help:"decay of the weight average used for samples and the bound (0: none)" range:"[0,1)"`
-	Aux       float64 `flag:"aux" help:"weight λ of the auxiliary x_0 cross-entropy (Austin et al. 2021)" range:"[0,inf)"`
-	Clip      float64 `flag:"clip" help:"largest global gradient norm (0: no clipping)" range:"[0,inf)"`
+	Noise
+	Hidden  []int   `flag:"hidden" help:"hidden layer sizes of the x_0-predicting MLP" range:"[1,65536]"`
+	TimeDim int     `flag:"time-dim" help:"size of the sinusoidal time embedding (even)" range:"[2,4096]"`
+	Batch   int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
+	LR      float64 `flag:"lr" help:"Adam learning rate" range:"(0,1]"`
+	EMA     float64 `flag:"ema" help:"decay of the weight average used for samples and the bound (0: none)" range:"[0,1)"`
+	Aux     float64 `flag:"aux" help:"weight λ of the auxiliary x_0 cross-entropy (Austin et al. 2021)" range:"[0,inf)"`
+	Clip    float64 `flag:"clip" help:"largest global gradient norm (0: no clipping)" range:"[0,inf)"`
 	// NoSkip drops the skip term of the logits (see BinaryModel.Logits).
 	NoSkip bool `flag:"no-skip" help:"let the network predict x_0 alone, without the skip term λ_t(2x_t − 1)"`
 }
@@ -45,7 +42,7 @@ func (c *BinaryConfig) Validate() error {
 // (Hoogeboom et al. 2021), an MLP of two 1024-unit SiLU layers, Adam 1e-3,
 // batch 128, EMA 0.999, λ = 0.001.
 func DefaultBinaryConfig() *BinaryConfig {
-	return &BinaryConfig{T: 500, Schedule: "cosine", BetaStart: LinearBetaStart, BetaEnd: LinearBetaEnd,
+	return &BinaryConfig{Noise: Noise{T: 500, Schedule: "cosine", BetaStart: LinearBetaStart, BetaEnd: LinearBetaEnd},
 		Hidden: []int{1024, 1024}, TimeDim: 64, Batch: 128, LR: 1e-3, EMA: 0.999, Aux: 0.001, Clip: 1}
 }
 
@@ -86,15 +83,9 @@ type BinaryModel struct {
 	H, W, C int
 	Seed    uint64
 	Net     *timeMLP
-	EMA     *nn.EMA
-	opt     *nn.Adam
-	// Noise draws the steps and the forward noise during training; saved.
-	Noise   rng.Stream
-	Steps   int       // optimiser steps taken
-	History []float64 // loss per epoch
+	trainer
 
-	Diff   *Binary
-	params []*nn.Param // the network's, listed once
+	Diff *Binary
 
 	ts       []int
 	xt, grad *tensor.Mat
@@ -116,32 +107,8 @@ func NewBinaryModel(cfg BinaryConfig, d *dataset.Dataset, s *model.Settings) (*B
 	return m, nil
 }
 
-// scheduleOf returns the schedule a config names (the linear one by
-// NewLinearScaled: end points for T = 1000, scaled by 1000/T), with errors
-// naming its flags.
-func scheduleOf(kind string, T int, start, end float64) (*Schedule, error) {
-	var sc *Schedule
-	var err error
-	if kind == "linear" {
-		sc, err = NewLinearScaled(T, start, end)
-	} else {
-		sc, err = NewScheduleRange(kind, T, start, end)
-	}
-	switch {
-	case err == nil:
-		return sc, nil
-	case T < 2:
-		return nil, model.Flagf("timesteps", "%v", err)
-	case kind != "linear" && kind != "cosine":
-		return nil, model.Flagf("schedule", "%v", err)
-	case !(start > 0 && start < 1):
-		return nil, model.Flagf("beta-start", "%v", err)
-	}
-	return nil, model.Flagf("beta-end", "%v", err)
-}
-
 func (m *BinaryModel) build(s *rng.Stream) error {
-	sc, err := scheduleOf(m.Cfg.Schedule, m.Cfg.T, m.Cfg.BetaStart, m.Cfg.BetaEnd)
+	sc, err := m.Cfg.Noise.schedule()
 	if err != nil {
 		return err
 	}
@@ -150,9 +117,7 @@ func (m *BinaryModel) build(s *rng.Stream) error {
 	}
 	m.Diff = NewBinary(sc)
 	m.Net = newTimeMLP(m.dim, m.Cfg.TimeDim, 0, m.Cfg.Hidden, s)
-	m.params = m.Net.Params()
-	m.EMA = nn.NewEMA(m.params)
-	m.opt = nn.NewAdam(m.Cfg.LR)
+	m.init(m.Net.Params(), m.Cfg.LR)
 	return nil
 }
 
@@ -247,21 +212,8 @@ func (m *BinaryModel) step(x *tensor.Mat) (bound, ce float64) {
 		}
 	}
 	m.Net.Backward(m.grad)
-	if m.Cfg.Clip > 0 {
-		nn.ClipGradNorm(m.params, m.Cfg.Clip)
-	}
-	m.opt.Step(m.params)
-	t := float64(m.Steps)
-	m.EMA.Update(min(m.Cfg.EMA, (1+t)/(10+t)))
-	m.Steps++
+	m.update(m.Cfg.Clip, m.Cfg.EMA)
 	return bound, ce
-}
-
-// withEMA runs f with the averaged weights in the network.
-func (m *BinaryModel) withEMA(f func()) {
-	m.EMA.Swap()
-	defer m.EMA.Swap()
-	f()
 }
 
 // Sample implements model.Sampler: ancestral sampling from uniform bits x_T,
@@ -421,22 +373,9 @@ func meanSE(v []float64) (float64, float64) {
 	return mean, math.Sqrt(ss / (n - 1) / n)
 }
 
-// Check implements model.Checker.
-func (m *BinaryModel) Check() error {
-	for _, p := range m.Net.Params() {
-		if err := model.CheckFinite("network "+p.Name, 1e8, p.W); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Describe implements model.Describer.
 func (m *BinaryModel) Describe() []model.Metric {
-	np := 0
-	for _, p := range m.Net.Params() {
-		np += len(p.W)
-	}
+	np := m.parameters()
 	out := []model.Metric{{Name: "diffusion", Value: fmt.Sprintf("binary, T = %d, %s schedule", m.Diff.S.T, m.Cfg.Schedule)},
 		{Name: "network", Value: fmt.Sprintf("MLP %d+%d → %v → %d (SiLU)", m.dim, m.Cfg.TimeDim, m.Cfg.Hidden, m.dim)},
 		{Name: "parameters", Value: np}, {Name: "ema decay", Value: m.Cfg.EMA}, {Name: "steps", Value: m.Steps}}
@@ -465,14 +404,7 @@ func (m *BinaryModel) Save(f *checkpoint.File) error {
 		return err
 	}
 	nn.SaveLayer(f, "net", m.Net.Net)
-	m.EMA.Save(f, "ema")
-	m.opt.Save(f, "adam")
-	b, err := m.Noise.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	f.AddBytes("noise", b)
-	return nil
+	return m.save(f)
 }
 
 // LoadBinaryModel reads a model written by Save.
@@ -484,25 +416,16 @@ func LoadBinaryModel(f *checkpoint.File) (*BinaryModel, error) {
 	if mt.Dim < 1 {
 		return nil, fmt.Errorf("%s: bad dimension %d in the file", KindBinary, mt.Dim)
 	}
-	m := &BinaryModel{Cfg: mt.Config, dim: mt.Dim, H: mt.H, W: mt.W, C: mt.C, Seed: mt.Seed, Steps: mt.Steps, History: mt.History}
+	m := &BinaryModel{Cfg: mt.Config, dim: mt.Dim, H: mt.H, W: mt.W, C: mt.C, Seed: mt.Seed}
+	m.Steps, m.History = mt.Steps, mt.History
 	if err := m.build(rng.New(0)); err != nil {
 		return nil, fmt.Errorf("%s: %w", KindBinary, err)
 	}
 	if err := nn.LoadLayer(f, "net", m.Net.Net); err != nil {
 		return nil, err
 	}
-	if err := m.EMA.Load(f, "ema"); err != nil {
+	if err := m.load(f, KindBinary); err != nil {
 		return nil, err
-	}
-	if err := m.opt.Load(f, "adam", m.Net.Params()); err != nil {
-		return nil, err
-	}
-	b, err := f.Bytes("noise")
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Noise.UnmarshalBinary(b); err != nil {
-		return nil, fmt.Errorf("%s: noise stream: %w", KindBinary, err)
 	}
 	return m, nil
 }

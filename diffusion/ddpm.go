@@ -18,18 +18,15 @@ const KindGaussian = "ddpm"
 
 // GaussConfig holds the settings of Gaussian diffusion.
 type GaussConfig struct {
-	T         int     `flag:"timesteps" help:"diffusion steps T" range:"[2,100000]"`
-	Schedule  string  `flag:"schedule" help:"noise schedule β_t" choices:"linear|cosine"`
-	BetaStart float64 `flag:"beta-start" help:"first β of the linear schedule at T = 1000 (scaled by 1000/T)" range:"(0,1)"`
-	BetaEnd   float64 `flag:"beta-end" help:"last β of the linear schedule at T = 1000 (scaled by 1000/T)" range:"(0,1)"`
-	Arch      string  `flag:"arch" help:"ε network: a U-Net for images, an MLP for vectors (auto: U-Net when the data are images)" choices:"auto|unet|mlp"`
-	Channels  int     `flag:"channels" help:"U-Net channels at full resolution (twice that at 1/2 and 1/4; even)" range:"[2,1024]"`
-	Hidden    []int   `flag:"hidden" help:"hidden layer sizes of the MLP (--arch mlp)" range:"[1,65536]"`
-	TimeDim   int     `flag:"time-dim" help:"size of the MLP's sinusoidal time embedding (even)" range:"[2,4096]"`
-	Batch     int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
-	LR        float64 `flag:"lr" help:"Adam learning rate" range:"(0,1]"`
-	EMA       float64 `flag:"ema" help:"decay of the weight average used for samples and the bound (0: none)" range:"[0,1)"`
-	Clip      float64 `flag:"clip" help:"largest global gradient norm (0: no clipping)" range:"[0,inf)"`
+	Noise
+	Arch     string  `flag:"arch" help:"ε network: a U-Net for images, an MLP for vectors (auto: U-Net when the data are images)" choices:"auto|unet|mlp"`
+	Channels int     `flag:"channels" help:"U-Net channels at full resolution (twice that at 1/2 and 1/4; even)" range:"[2,1024]"`
+	Hidden   []int   `flag:"hidden" help:"hidden layer sizes of the MLP (--arch mlp)" range:"[1,65536]"`
+	TimeDim  int     `flag:"time-dim" help:"size of the MLP's sinusoidal time embedding (even)" range:"[2,4096]"`
+	Batch    int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
+	LR       float64 `flag:"lr" help:"Adam learning rate" range:"(0,1]"`
+	EMA      float64 `flag:"ema" help:"decay of the weight average used for samples and the bound (0: none)" range:"[0,1)"`
+	Clip     float64 `flag:"clip" help:"largest global gradient norm (0: no clipping)" range:"[0,inf)"`
 	// Conditional trains p(x | y) on the labels, each dropped (replaced by
 	// "no label") with probability PUncond, so that one network also learns
 	// p(x): classifier-free guidance (Ho & Salimans 2022).
@@ -52,7 +49,7 @@ func (c *GaussConfig) Validate() error {
 // Ho et al. 2020, a U-Net of 32/64/64 channels, batch 64, Adam 5e-4, EMA
 // 0.999, gradients clipped at norm 1.
 func DefaultGaussConfig() *GaussConfig {
-	return &GaussConfig{T: 1000, Schedule: "linear", BetaStart: LinearBetaStart, BetaEnd: LinearBetaEnd,
+	return &GaussConfig{Noise: Noise{T: 1000, Schedule: "linear", BetaStart: LinearBetaStart, BetaEnd: LinearBetaEnd},
 		Arch: "auto", Channels: 32, Hidden: []int{256, 256}, TimeDim: 64, Batch: 64, LR: 5e-4, EMA: 0.999, Clip: 1, PUncond: 0.1}
 }
 
@@ -121,15 +118,9 @@ type GaussModel struct {
 	H, W, C int
 	Seed    uint64
 	Net     epsNet
-	EMA     *nn.EMA
-	opt     *nn.Adam
-	// Noise draws the steps and the noise during training; saved.
-	Noise   rng.Stream
-	Steps   int
-	History []float64
+	trainer
 
-	Diff   Gaussian
-	params []*nn.Param // the network's, listed once
+	Diff Gaussian
 
 	ts, labels       []int
 	y, eps, xt, grad *tensor.Mat
@@ -174,7 +165,7 @@ func NewGaussModel(cfg GaussConfig, d *dataset.Dataset, s *model.Settings) (*Gau
 }
 
 func (m *GaussModel) build(s *rng.Stream) error {
-	sc, err := scheduleOf(m.Cfg.Schedule, m.Cfg.T, m.Cfg.BetaStart, m.Cfg.BetaEnd)
+	sc, err := m.Cfg.Noise.schedule()
 	if err != nil {
 		return err
 	}
@@ -196,9 +187,7 @@ func (m *GaussModel) build(s *rng.Stream) error {
 	default:
 		return fmt.Errorf("%s: unknown network %q", KindGaussian, m.Arch)
 	}
-	m.params = m.Net.Params()
-	m.EMA = nn.NewEMA(m.params)
-	m.opt = nn.NewAdam(m.Cfg.LR)
+	m.init(m.Net.Params(), m.Cfg.LR)
 	return nil
 }
 
@@ -283,20 +272,8 @@ func (m *GaussModel) step(x *tensor.Mat) float64 {
 		sum += s / float64(m.dim)
 	}
 	m.Net.Backward(m.grad)
-	if m.Cfg.Clip > 0 {
-		nn.ClipGradNorm(m.params, m.Cfg.Clip)
-	}
-	m.opt.Step(m.params)
-	t := float64(m.Steps)
-	m.EMA.Update(min(m.Cfg.EMA, (1+t)/(10+t)))
-	m.Steps++
+	m.update(m.Cfg.Clip, m.Cfg.EMA)
 	return sum
-}
-
-func (m *GaussModel) withEMA(f func()) {
-	m.EMA.Swap()
-	defer m.EMA.Swap()
-	f()
 }
 
 // Generate returns n samples in [0, 1] drawn from s with the averaged weights:
@@ -516,22 +493,9 @@ func (m *GaussModel) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 			{Name: "vlb_terms", Value: terms}, {Name: "timesteps", Value: m.Diff.S.T}}}, nil
 }
 
-// Check implements model.Checker.
-func (m *GaussModel) Check() error {
-	for _, p := range m.Net.Params() {
-		if err := model.CheckFinite("network "+p.Name, 1e8, p.W); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Describe implements model.Describer.
 func (m *GaussModel) Describe() []model.Metric {
-	np := 0
-	for _, p := range m.Net.Params() {
-		np += len(p.W)
-	}
+	np := m.parameters()
 	net := fmt.Sprintf("MLP %d+%d → %v → %d (SiLU)", m.dim, m.Cfg.TimeDim, m.Cfg.Hidden, m.dim)
 	if m.Arch == "unet" {
 		ch := m.Cfg.Channels
@@ -569,14 +533,7 @@ func (m *GaussModel) Save(f *checkpoint.File) error {
 		return err
 	}
 	nn.SaveParams(f, "net", m.Net.Params())
-	m.EMA.Save(f, "ema")
-	m.opt.Save(f, "adam")
-	b, err := m.Noise.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	f.AddBytes("noise", b)
-	return nil
+	return m.save(f)
 }
 
 // LoadGaussModel reads a model written by Save.
@@ -591,26 +548,16 @@ func LoadGaussModel(f *checkpoint.File) (*GaussModel, error) {
 	if mt.Classes < 0 {
 		return nil, fmt.Errorf("%s: bad number of classes %d in the file", KindGaussian, mt.Classes)
 	}
-	m := &GaussModel{Cfg: mt.Config, Arch: mt.Arch, Classes: mt.Classes, dim: mt.Dim, H: mt.H, W: mt.W, C: mt.C, Seed: mt.Seed,
-		Steps: mt.Steps, History: mt.History}
+	m := &GaussModel{Cfg: mt.Config, Arch: mt.Arch, Classes: mt.Classes, dim: mt.Dim, H: mt.H, W: mt.W, C: mt.C, Seed: mt.Seed}
+	m.Steps, m.History = mt.Steps, mt.History
 	if err := m.build(rng.New(0)); err != nil {
 		return nil, fmt.Errorf("%s: %w", KindGaussian, err)
 	}
 	if err := nn.LoadParams(f, "net", m.Net.Params()); err != nil {
 		return nil, err
 	}
-	if err := m.EMA.Load(f, "ema"); err != nil {
+	if err := m.load(f, KindGaussian); err != nil {
 		return nil, err
-	}
-	if err := m.opt.Load(f, "adam", m.Net.Params()); err != nil {
-		return nil, err
-	}
-	b, err := f.Bytes("noise")
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Noise.UnmarshalBinary(b); err != nil {
-		return nil, fmt.Errorf("%s: noise stream: %w", KindGaussian, err)
 	}
 	return m, nil
 }

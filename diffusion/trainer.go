@@ -1,0 +1,128 @@
+package diffusion
+
+import (
+	"fmt"
+
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/nn"
+	"github.com/latent-ml/latent/rng"
+)
+
+// Noise holds the settings of the forward process, shared by both families.
+type Noise struct {
+	T         int     `flag:"timesteps" help:"diffusion steps T" range:"[2,100000]"`
+	Schedule  string  `flag:"schedule" help:"noise schedule β_t" choices:"linear|cosine"`
+	BetaStart float64 `flag:"beta-start" help:"first β of the linear schedule at T = 1000 (scaled by 1000/T)" range:"(0,1)"`
+	BetaEnd   float64 `flag:"beta-end" help:"last β of the linear schedule at T = 1000 (scaled by 1000/T)" range:"(0,1)"`
+}
+
+// schedule returns the schedule n names (the linear one by NewLinearScaled: end
+// points for T = 1000, scaled by 1000/T), with errors naming its flags.
+func (n Noise) schedule() (*Schedule, error) {
+	var sc *Schedule
+	var err error
+	if n.Schedule == "linear" {
+		sc, err = NewLinearScaled(n.T, n.BetaStart, n.BetaEnd)
+	} else {
+		sc, err = NewScheduleRange(n.Schedule, n.T, n.BetaStart, n.BetaEnd)
+	}
+	switch {
+	case err == nil:
+		return sc, nil
+	case n.T < 2:
+		return nil, model.Flagf("timesteps", "%v", err)
+	case n.Schedule != "linear" && n.Schedule != "cosine":
+		return nil, model.Flagf("schedule", "%v", err)
+	case !(n.BetaStart > 0 && n.BetaStart < 1):
+		return nil, model.Flagf("beta-start", "%v", err)
+	}
+	return nil, model.Flagf("beta-end", "%v", err)
+}
+
+// trainer is the training state both families keep beside their network: the
+// weight average used for samples and the bound, Adam, the stream that draws the
+// steps and the noise, the step count and the loss of every epoch.
+type trainer struct {
+	EMA     *nn.EMA
+	opt     *nn.Adam
+	Noise   rng.Stream // saved
+	Steps   int        // optimiser steps taken
+	History []float64  // loss per epoch
+	params  []*nn.Param
+}
+
+// init starts training params with Adam at learning rate lr.
+func (t *trainer) init(params []*nn.Param, lr float64) {
+	t.params = params
+	t.EMA = nn.NewEMA(params)
+	t.opt = nn.NewAdam(lr)
+}
+
+// update clips the gradients to norm clip (0: no clipping), takes an Adam step and
+// updates the average with decay min(ema, (1+t)/(10+t)) at step t.
+func (t *trainer) update(clip, ema float64) {
+	if clip > 0 {
+		nn.ClipGradNorm(t.params, clip)
+	}
+	t.opt.Step(t.params)
+	s := float64(t.Steps)
+	t.EMA.Update(min(ema, (1+s)/(10+s)))
+	t.Steps++
+}
+
+// withEMA runs f with the averaged weights in the network.
+func (t *trainer) withEMA(f func()) {
+	t.EMA.Swap()
+	defer t.EMA.Swap()
+	f()
+}
+
+// Check implements model.Checker: the network's weights are finite and not huge.
+func (t *trainer) Check() error {
+	for _, p := range t.params {
+		if err := model.CheckFinite("network "+p.Name, 1e8, p.W); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parameters returns the number of the network's weights.
+func (t *trainer) parameters() int {
+	np := 0
+	for _, p := range t.params {
+		np += len(p.W)
+	}
+	return np
+}
+
+// save writes the average, Adam and the noise stream (after the network).
+func (t *trainer) save(f *checkpoint.File) error {
+	t.EMA.Save(f, "ema")
+	t.opt.Save(f, "adam")
+	b, err := t.Noise.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	f.AddBytes("noise", b)
+	return nil
+}
+
+// load reads what save wrote.
+func (t *trainer) load(f *checkpoint.File, kind string) error {
+	if err := t.EMA.Load(f, "ema"); err != nil {
+		return err
+	}
+	if err := t.opt.Load(f, "adam", t.params); err != nil {
+		return err
+	}
+	b, err := f.Bytes("noise")
+	if err != nil {
+		return err
+	}
+	if err := t.Noise.UnmarshalBinary(b); err != nil {
+		return fmt.Errorf("%s: noise stream: %w", kind, err)
+	}
+	return nil
+}
