@@ -222,7 +222,7 @@ func TestAISBetasSchedule(t *testing.T) {
 }
 
 func TestAISMatchesExactLogZ(t *testing.T) {
-	steps, seeds := 14500, []uint64{21, 22, 23}
+	steps, seeds := 4000, []uint64{21, 22, 23}
 	if testing.Short() {
 		steps, seeds = 2000, []uint64{21}
 	}

@@ -91,6 +91,12 @@ func TestSpMM(t *testing.T) {
 			m, k, n := sh[0], sh[1], sh[2]
 			for _, d := range densities {
 				for ci, co := range coefs {
+					// The RBM shape (100×784×500) is costly to check against the
+					// float64 reference: two densities and two coefficient pairs
+					// there; the small shapes take every combination.
+					if m*k*n > 1e6 && (ci == 2 || (d != 0.13 && d != 1)) {
+						continue
+					}
 					for _, transA := range []bool{false, true} {
 						pad := ci // views with Stride > Cols for ci > 0
 						binary := ci != 2
