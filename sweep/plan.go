@@ -47,6 +47,10 @@ func Plan(f *File, dir string) (*Sweep, error) {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	if old, err := Open(abs); err == nil {
+		if old.SHA256 != f.SHA256 && old.File == f.Path {
+			return nil, fmt.Errorf("sweep: %s holds the sweep of %s as it was (sha256 %.12s); the file has changed since (sha256 %.12s): choose another --dir, or remove the folder to start again",
+				dir, f.Path, old.SHA256, f.SHA256)
+		}
 		if old.SHA256 != f.SHA256 {
 			return nil, fmt.Errorf("sweep: %s holds the sweep of another file (%s, sha256 %.12s; %s has sha256 %.12s): choose another --dir, or remove the folder to start again",
 				dir, old.File, old.SHA256, f.Path, f.SHA256)

@@ -156,6 +156,8 @@ func dispatch(env *Env, args []string) error {
 		return cmdInspect(env, rest)
 	case "transform":
 		return cmdTransform(env, rest)
+	case "sweep":
+		return cmdSweep(env, rest)
 	}
 	return usagef("unknown command %q (commands: demo, train, sample, eval, transform, data, inspect, help, version)", cmd)
 }
