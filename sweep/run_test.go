@@ -325,3 +325,20 @@ func TestSubmitErrors(t *testing.T) {
 		t.Errorf("accepting sbatch: %q %v", id, err)
 	}
 }
+
+func TestLock(t *testing.T) {
+	sw, _ := planFake(t, fakeSweep)
+	unlock, err := sw.Lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sw.Lock(); err == nil || !strings.Contains(err.Error(), "another latent sweep is running") {
+		t.Errorf("second lock: %v", err)
+	}
+	unlock()
+	unlock2, err := sw.Lock()
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
+}

@@ -83,6 +83,11 @@ func cmdSweep(env *Env, args []string) error {
 }
 
 func sweepLocal(env *Env, sw *sweep.Sweep, exe string, n int) error {
+	unlock, err := sw.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	total := len(sw.Runs)
