@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/latent-ml/latent/ising"
 )
 
 // Table holds one row per run: its index, settings, state and error, and its
@@ -89,7 +91,32 @@ func (sw *Sweep) Collect() (*Table, error) {
 	}
 	t.Columns = append(append(append([]string{ColRun}, sw.Axes...), ColState), results...)
 	t.Columns = append(t.Columns, ColError)
+	t.addOnsager()
 	return t, nil
+}
+
+// addOnsager adds, to a table of an Ising scan, the columns onsager.energy,
+// onsager.abs_mag and onsager.specific_heat: Onsager's exact values for the
+// infinite lattice at each run's T, to read the model's and the data's
+// against (their finite L differs from L = ∞ most near T_c).
+func (t *Table) addOnsager() {
+	step := t.IsingStep()
+	if step == "" {
+		return
+	}
+	cols := []string{"onsager.energy", "onsager.abs_mag", "onsager.specific_heat"}
+	for _, r := range t.Rows {
+		T, ok := numeric(r, step+".ising.T")
+		if !ok || T <= 0 {
+			continue
+		}
+		r.Cells[cols[0]] = ising.Onsager(T)
+		r.Cells[cols[1]] = ising.OnsagerMag(T)
+		if c := OnsagerSpecificHeat(T); !math.IsInf(c, 0) && !math.IsNaN(c) {
+			r.Cells[cols[2]] = c
+		}
+	}
+	t.Columns = append(t.Columns[:len(t.Columns)-1], append(cols, ColError)...)
 }
 
 // stepNames names each step by its subcommand, numbering repeats: train,

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/latent-ml/latent/ising"
 )
 
 // TestMain lets a sweep's child processes run this test binary as latent:
@@ -79,19 +81,22 @@ func TestSweepLocal(t *testing.T) {
 	if r3[col["T"]] != "3" || r3[col["h"]] != "6" || r3[col["state"]] != "done" {
 		t.Fatalf("row 3: %v", r3)
 	}
-	ising := want["ising"].(map[string]any)
-	model3 := ising["model"].(map[string]any)
+	isg := want["ising"].(map[string]any)
+	model3 := isg["model"].(map[string]any)
 	for key, w := range map[string]any{
 		"eval.log_likelihood":            want["log_likelihood"],
 		"eval.ising.model.energy":        model3["energy"],
 		"eval.ising.model.abs_mag":       model3["abs_mag"],
-		"eval.ising.data.energy":         ising["data"].(map[string]any)["energy"],
+		"eval.ising.data.energy":         isg["data"].(map[string]any)["energy"],
 		"eval.ising.model.specific_heat": model3["specific_heat"],
 	} {
 		got, err := strconv.ParseFloat(r3[col[key]], 64)
 		if err != nil || got != w.(float64) {
 			t.Errorf("%s = %q in the table, %v by hand", key, r3[col[key]], w)
 		}
+	}
+	if got, _ := strconv.ParseFloat(r3[col["onsager.energy"]], 64); got != ising.Onsager(3) {
+		t.Errorf("onsager.energy at T=3: %q, want %v", r3[col["onsager.energy"]], ising.Onsager(3))
 	}
 	for _, f := range []string{"results.md", "results.csv", "results.json", "ising.png"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
