@@ -314,7 +314,7 @@ func (t *Table) WriteIsingPlot(w io.Writer) error {
 	return render(w, panels, 10*vg.Inch, 7.5*vg.Inch)
 }
 
-// WritePNG writes a plot to path atomically.
+// WritePNG writes a file (a plot, a table) to path atomically.
 func WritePNG(path string, draw func(io.Writer) error) error {
 	return atomicfile.Write(path, draw)
 }

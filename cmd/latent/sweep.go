@@ -190,7 +190,7 @@ func cmdSweepExec(env *Env, args []string) error {
 func cmdSweepCollect(env *Env, args []string) error {
 	fs := newFlags("sweep collect")
 	format := fs.String("format", "md", "the table printed on stdout: md, csv or json")
-	columns := fs.String("columns", "", "result columns to keep, comma-separated patterns (e.g. 'eval.ising.*.energy,eval.log_likelihood'); default all")
+	columns := fs.String("columns", "", "result columns printed on stdout, comma-separated patterns (e.g. 'eval.ising.*.energy,eval.log_likelihood'); default all; the results files hold all")
 	plotCols := fs.String("plot", "", "result columns to plot against --x, comma-separated; written to DIR/plot.png")
 	x := fs.String("x", "", "the axis (or column) on --plot's x axis (default: the first axis that varies)")
 	pos, err := parseFlags(fs, args)
@@ -209,7 +209,11 @@ func cmdSweepCollect(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tab, err := sw.Collect()
+	full, err := sw.Collect()
+	if err != nil {
+		return err
+	}
+	tab, err := sw.Collect() // what stdout gets: --columns
 	if err != nil {
 		return err
 	}
@@ -221,16 +225,12 @@ func cmdSweepCollect(env *Env, args []string) error {
 	var outs []string
 	for _, ext := range []string{"md", "csv", "json"} {
 		path := filepath.Join(sw.Dir, "results."+ext)
-		if err := sweep.WritePNG(path, func(w io.Writer) error { return tab.Write(w, ext) }); err != nil {
+		if err := sweep.WritePNG(path, func(w io.Writer) error { return full.Write(w, ext) }); err != nil {
 			return err
 		}
 		outs = append(outs, path)
 	}
-	if tab.IsingStep() != "" {
-		full, err := sw.Collect() // the plot needs the Ising columns whatever --columns kept
-		if err != nil {
-			return err
-		}
+	if full.IsingStep() != "" {
 		path := filepath.Join(sw.Dir, "ising.png")
 		if err := sweep.WritePNG(path, full.WriteIsingPlot); err != nil {
 			return fmt.Errorf("sweep collect: ising.png: %v", err)
@@ -238,10 +238,6 @@ func cmdSweepCollect(env *Env, args []string) error {
 		outs = append(outs, path)
 	}
 	if *plotCols != "" {
-		full, err := sw.Collect()
-		if err != nil {
-			return err
-		}
 		xa := *x
 		if xa == "" {
 			if xa = full.DefaultX(); xa == "" {
