@@ -342,3 +342,35 @@ func TestLock(t *testing.T) {
 	}
 	unlock2()
 }
+
+// A sweep stopped part way (ctx cancelled while run 1 runs) keeps run 0,
+// leaves run 1 pending, and the next Local runs the rest without redoing run 0.
+func TestLocalInterrupted(t *testing.T) {
+	sw, _ := planFake(t, strings.Replace(fakeSweep, "13", "3", 1))
+	ctx, cancel := context.WithCancel(context.Background())
+	var c counting
+	stopAt := func(ctx context.Context, dir string, args []string, stdout, stderr io.Writer) error {
+		if args[0] == "read" && args[len(args)-1] == "2" {
+			cancel() // Ctrl-C during run 1's second step
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return c.exec(ctx, dir, args, stdout, stderr)
+	}
+	sum, err := sw.Local(ctx, 1, stopAt, nil)
+	if !errors.Is(err, context.Canceled) || sum.Done != 1 || len(sum.Failed) != 0 {
+		t.Fatalf("interrupted: %+v, %v", sum, err)
+	}
+	if s0, s1 := sw.Status(0), sw.Status(1); s0.State != Done || s1.State != Pending || s1.Steps != 1 {
+		t.Fatalf("after the interrupt: run 0 %+v, run 1 %+v", s0, s1)
+	}
+	c.calls = nil
+	sum, err = sw.Local(context.Background(), 2, c.exec, nil)
+	if err != nil || sum.Skipped != 1 || sum.Done != 3 {
+		t.Fatalf("resumed: %+v, %v", sum, err)
+	}
+	// Run 1 ran its second step alone; run 0 nothing.
+	if c.calls["square --x 1 --out m.txt"] != 0 || c.calls["square --x 2 --out m.txt"] != 0 || c.calls["read --in m.txt --x 2"] != 1 || len(c.calls) != 5 {
+		t.Errorf("resumed calls: %v", c.calls)
+	}
+}
