@@ -159,4 +159,16 @@ fi
 # Submitting again submits nothing: every run is done.
 "$work/latent" sweep scan.toml --slurm --submit --dir slurm-out | grep -q "nothing to submit" ||
 	{ echo "FAIL: a finished sweep was submitted again"; exit 1; }
+# A job Slurm refuses (no such partition) is one line naming it.
+sed 's/^mem = .*/partition = "no-such-partition"/' scan.toml >refused.toml
+if "$work/latent" sweep refused.toml --slurm --submit --dir refused-out >refused.out 2>refused.err; then
+	echo "FAIL: a job for a partition that does not exist was accepted"
+	exit 1
+fi
+if [ "$(wc -l <refused.err)" != 1 ] || ! grep -q "sbatch refused .*refused-out/sweep.sbatch: .*[Pp]artition" refused.err; then
+	echo "FAIL: sbatch's refusal is not one line naming the script and the partition:"
+	cat refused.err
+	exit 1
+fi
+echo "refused as it should be: $(cat refused.err)"
 echo "PASS slurm test: 6 runs as job $job; the table equals --local 2's"
