@@ -156,8 +156,10 @@ func dispatch(env *Env, args []string) error {
 		return cmdInspect(env, rest)
 	case "transform":
 		return cmdTransform(env, rest)
+	case "sweep":
+		return cmdSweep(env, rest)
 	}
-	return usagef("unknown command %q (commands: demo, train, sample, eval, transform, data, inspect, help, version)", cmd)
+	return usagef("unknown command %q (commands: demo, train, sample, eval, transform, data, inspect, sweep, help, version)", cmd)
 }
 
 // knownModels lists the registered MODEL names for error messages.
@@ -245,6 +247,7 @@ Usage:
   latent data show SPEC --out grid.png [--n 64] [--cols C] [--seed S] [--binarize MODE]
   latent data export SPEC --out FILE.npy [--binarize MODE]   (labels go to FILE.labels.npy)
   latent inspect FILE                      show a model file: kind, version, metadata, tensors
+  latent sweep FILE --local N | --slurm [--submit]   many runs of a sweep file; sweep collect DIR
   latent version
 
 Global flag:
@@ -269,7 +272,7 @@ func helpTopic(env *Env, topic string) error {
 	case "data", "spec", "specs":
 		fmt.Fprint(env.Stdout, specHelp)
 		return nil
-	case "train", "sample", "eval", "inspect", "transform", "demo":
+	case "train", "sample", "eval", "inspect", "transform", "demo", "sweep":
 		return dispatch(env, []string{topic, "-h"})
 	}
 	if fam := model.Lookup(topic); fam != nil {
