@@ -51,9 +51,13 @@ func printJSON(env *Env, v any) error {
 	return err
 }
 
-// progress prints one line of progress for humans on stderr.
+// progress prints one line of progress for humans on stderr (with --quiet,
+// warnings only).
 func progress(env *Env, format string, args ...any) {
 	s := fmt.Sprintf(format, args...)
+	if env.Quiet && !isWarning(s) {
+		return
+	}
 	if !strings.HasSuffix(s, "\n") {
 		s += "\n"
 	}

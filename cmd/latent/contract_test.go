@@ -282,3 +282,16 @@ func TestRefusesWhatMemoryCannotHold(t *testing.T) {
 	ok(t, "train", "rbm", "--data", "bars:4", "--hidden", "2000", "--epochs", "1", "--out", m)
 	fails(t, 2, []string{"eval", "--model", m, "--data", "bars:4", "--ais-chains", "10000000"}, "--ais-chains", "memory", "available")
 }
+
+// --quiet silences progress and epoch lines; results still go to stdout.
+func TestQuiet(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "p.model")
+	code, stdout, stderr := latent(t, "--quiet", "train", "pixels", "--data", "bars:4", "--out", out)
+	if code != 0 || stderr != "" || !strings.Contains(stdout, "pixels on 30 rows") {
+		t.Errorf("--quiet train: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, _, stderr = latent(t, "train", "pixels", "--data", "bars:4", "--out", out+"2")
+	if code != 0 || !strings.Contains(stderr, "epoch 1/") {
+		t.Errorf("train without --quiet: exit %d, stderr %q (want an epoch line)", code, stderr)
+	}
+}

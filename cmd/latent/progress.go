@@ -17,8 +17,8 @@ import (
 
 // reporter shows a model.Progress on stderr: a bar with rate and ETA when
 // stderr is a terminal (github.com/schollz/progressbar), plain lines at most
-// every plainEvery otherwise (CI logs, pipes), nothing but log lines with
-// --quiet.
+// every plainEvery otherwise (CI logs, pipes), and with --quiet nothing but
+// warnings.
 type reporter struct {
 	mu      sync.Mutex
 	w       io.Writer
@@ -29,6 +29,9 @@ type reporter struct {
 	lastOut time.Time
 	started time.Time
 }
+
+// isWarning reports whether a log line is a warning, which --quiet still shows.
+func isWarning(line string) bool { return strings.Contains(line, "warning") }
 
 // plainEvery is the least time between two plain progress lines.
 const plainEvery = 10 * time.Second
@@ -86,6 +89,9 @@ func (r *reporter) endBar() {
 }
 
 func (r *reporter) log(line string) {
+	if r.quiet && !isWarning(line) {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.endBar()
