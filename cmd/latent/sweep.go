@@ -222,35 +222,12 @@ func cmdSweepCollect(env *Env, args []string) error {
 			return usagef("%v", err)
 		}
 	}
-	var outs []string
-	for _, ext := range []string{"md", "csv", "json"} {
-		path := filepath.Join(sw.Dir, "results."+ext)
-		if err := sweep.WritePNG(path, func(w io.Writer) error { return full.Write(w, ext) }); err != nil {
-			return err
-		}
-		outs = append(outs, path)
-	}
-	if full.IsingStep() != "" {
-		path := filepath.Join(sw.Dir, "ising.png")
-		if err := sweep.WritePNG(path, full.WriteIsingPlot); err != nil {
-			return fmt.Errorf("sweep collect: ising.png: %v", err)
-		}
-		outs = append(outs, path)
-	}
-	if *plotCols != "" {
-		xa := *x
-		if xa == "" {
-			if xa = full.DefaultX(); xa == "" {
-				return usagef("--plot: no axis varies over numbers; name the x column with --x")
-			}
-		}
-		path := filepath.Join(sw.Dir, "plot.png")
-		if err := sweep.WritePNG(path, func(w io.Writer) error { return full.WritePlot(w, xa, splitList(*plotCols)) }); err != nil {
-			return usagef("%v", err)
-		}
-		outs = append(outs, path)
-	} else if *x != "" {
+	if *x != "" && *plotCols == "" {
 		return usagef("--x goes with --plot")
+	}
+	outs, err := writeSweepFiles(sw, full, *plotCols, *x)
+	if err != nil {
+		return err
 	}
 	counts := map[sweep.State]int{}
 	for _, r := range tab.Rows {
@@ -259,6 +236,40 @@ func cmdSweepCollect(env *Env, args []string) error {
 	progress(env, "%s: %d runs: %d done, %d failed, %d pending; wrote %s", sw.Name, len(tab.Rows),
 		counts[sweep.Done], counts[sweep.Failed], counts[sweep.Pending], strings.Join(outs, ", "))
 	return tab.Write(env.Stdout, *format)
+}
+
+// writeSweepFiles writes the full table (results.md, .csv, .json), the Ising
+// plot of an Ising scan and, when plotCols is set, plot.png against x, into the
+// sweep folder; it returns their paths.
+func writeSweepFiles(sw *sweep.Sweep, full *sweep.Table, plotCols, x string) ([]string, error) {
+	var outs []string
+	for _, ext := range []string{"md", "csv", "json"} {
+		path := filepath.Join(sw.Dir, "results."+ext)
+		if err := sweep.WritePNG(path, func(w io.Writer) error { return full.Write(w, ext) }); err != nil {
+			return nil, err
+		}
+		outs = append(outs, path)
+	}
+	if full.IsingStep() != "" {
+		path := filepath.Join(sw.Dir, "ising.png")
+		if err := sweep.WritePNG(path, full.WriteIsingPlot); err != nil {
+			return nil, fmt.Errorf("sweep collect: ising.png: %v", err)
+		}
+		outs = append(outs, path)
+	}
+	if plotCols == "" {
+		return outs, nil
+	}
+	if x == "" {
+		if x = full.DefaultX(); x == "" {
+			return nil, usagef("--plot: no axis varies over numbers; name the x column with --x")
+		}
+	}
+	path := filepath.Join(sw.Dir, "plot.png")
+	if err := sweep.WritePNG(path, func(w io.Writer) error { return full.WritePlot(w, x, splitList(plotCols)) }); err != nil {
+		return nil, usagef("%v", err)
+	}
+	return append(outs, path), nil
 }
 
 func splitList(s string) []string {
