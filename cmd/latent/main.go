@@ -156,8 +156,12 @@ func dispatch(env *Env, args []string) error {
 		return cmdInspect(env, rest)
 	case "transform":
 		return cmdTransform(env, rest)
+	case "compare":
+		return cmdCompare(env, rest)
+	case "serve":
+		return cmdServe(env, rest)
 	}
-	return usagef("unknown command %q (commands: demo, train, sample, eval, transform, data, inspect, help, version)", cmd)
+	return usagef("unknown command %q (commands: demo, train, sample, eval, compare, serve, transform, data, inspect, help, version)", cmd)
 }
 
 // knownModels lists the registered MODEL names for error messages.
@@ -245,6 +249,10 @@ Usage:
   latent data show SPEC --out grid.png [--n 64] [--cols C] [--seed S] [--binarize MODE]
   latent data export SPEC --out FILE.npy [--binarize MODE]   (labels go to FILE.labels.npy)
   latent inspect FILE                      show a model file: kind, version, metadata, tensors
+  latent compare FILE... --data SPEC [--json|--markdown] [--html OUT]
+                                           score several model files on the same data, one table
+  latent serve DIR... [--addr 127.0.0.1:6006]
+                                           serve training reports (train --report DIR), live
   latent version
 
 Global flag:
@@ -269,7 +277,7 @@ func helpTopic(env *Env, topic string) error {
 	case "data", "spec", "specs":
 		fmt.Fprint(env.Stdout, specHelp)
 		return nil
-	case "train", "sample", "eval", "inspect", "transform", "demo":
+	case "train", "sample", "eval", "inspect", "transform", "demo", "compare", "serve":
 		return dispatch(env, []string{topic, "-h"})
 	}
 	if fam := model.Lookup(topic); fam != nil {
