@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -44,9 +45,31 @@ func (r *Run) Curves() []Curve {
 			out = append(out, Curve{Name: base})
 		}
 		s := all[name]
+		if label == "train" && base != "loss" && constantCount(s[1]) {
+			continue // a count that never changes (rows monitored) is no curve
+		}
 		out[i].Series = append(out[i].Series, viz.Series{Name: label, X: s[0], Y: s[1]})
 	}
-	return out
+	kept := out[:0]
+	for _, c := range out {
+		if len(c.Series) > 0 {
+			kept = append(kept, c)
+		}
+	}
+	return kept
+}
+
+// constantCount reports whether ys are one integer value, more than once.
+func constantCount(ys []float64) bool {
+	if len(ys) < 2 {
+		return false
+	}
+	for _, y := range ys {
+		if y != ys[0] || y != math.Trunc(y) {
+			return false
+		}
+	}
+	return true
 }
 
 // curveTitle names a plot for people.
@@ -186,7 +209,7 @@ h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;border-bottom:1px soli
 table{border-collapse:collapse;font-size:.92em}td,th{padding:.2em .7em;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 th{background:#f4f4f4}caption{text-align:left;font-weight:bold;padding:.4em 0}tr.failed td{color:#a33}
 code{background:#f4f4f4;padding:.1em .3em;font-size:.9em}
-.curves{display:flex;flex-wrap:wrap;gap:12px}.curve{margin:0;border:1px solid #e4e4e4;background:#fff}
+.curves{display:flex;flex-wrap:wrap;gap:12px}.curve{margin:0;border:1px solid #e4e4e4;background:#fff}.curve svg{display:block;width:360px;height:auto}
 .pics{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.pics figure{margin:0}
 .pics img{image-rendering:pixelated;max-width:560px;border:1px solid #e4e4e4}figcaption{font-size:.85em;color:#555}
 details{margin:.4em 0}summary{cursor:pointer}`

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/draw"
 	"io"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -45,6 +46,8 @@ func LinePlot(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
+	p.X.Tick.Marker = plot.TickerFunc(ticks)
+	p.Y.Tick.Marker = plot.TickerFunc(ticks)
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
 	for k, s := range series {
@@ -170,4 +173,28 @@ func sans(p *plot.Plot) {
 	set(&p.Legend.TextStyle, 11)
 	p.Legend.XOffs = -vg.Points(6)
 	p.Legend.YOffs = -vg.Points(4)
+}
+
+// ticks marks about five round values in [lo, hi] (those of niceTicks),
+// labelled as short as keeps them distinct, with four minor ticks between.
+func ticks(lo, hi float64) []plot.Tick {
+	major, _, _ := niceTicks(lo, hi, 5)
+	var out []plot.Tick
+	step := 0.0
+	if len(major) > 1 {
+		step = major[1] - major[0]
+	}
+	for i, v := range major {
+		if v >= lo-1e-9*math.Abs(step) && v <= hi+1e-9*math.Abs(step) {
+			out = append(out, plot.Tick{Value: v, Label: cleanLabel(v)})
+		}
+		if i+1 < len(major) {
+			for k := 1; k < 5; k++ {
+				if m := v + float64(k)*step/5; m >= lo && m <= hi {
+					out = append(out, plot.Tick{Value: m})
+				}
+			}
+		}
+	}
+	return out
 }
