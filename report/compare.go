@@ -52,12 +52,19 @@ type Row struct {
 	Extra     []model.Metric
 }
 
-// BitsPerDim returns −LogLik/(Dim·ln 2): bits per value of the data as they
-// were scored (binary pixels; for values in [0, 1] add 8 to compare with
-// figures on 8-bit pixel values dequantised to [0, 256)).
+// BitsPerDim returns the family's own bits per dimension when its estimate
+// has one (a DDPM's, on 8-bit pixel values), else −LogLik/(Dim·ln 2): bits
+// per value of the data as they were scored (binary pixels; for values in
+// [0, 1] add 8 to compare with figures on 8-bit pixel values dequantised to
+// [0, 256)).
 func (r Row) BitsPerDim() float64 {
 	if r.Dim == 0 || r.Err != "" || r.Quantity != "" {
 		return math.NaN()
+	}
+	for _, m := range r.Extra {
+		if v, ok := m.Float(); ok && m.Name == "bits_per_dim" {
+			return v
+		}
 	}
 	return -r.LogLik / (float64(r.Dim) * math.Ln2)
 }
