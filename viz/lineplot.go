@@ -47,6 +47,17 @@ func LinePlot(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
 	p.X.Tick.Marker = plot.TickerFunc(ticks)
+	if integerX(series) { // epochs, iterations: no label at 1.5
+		p.X.Tick.Marker = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
+			t := ticks(lo, hi)
+			for i := range t {
+				if t[i].Value != math.Trunc(t[i].Value) {
+					t[i].Label = ""
+				}
+			}
+			return t
+		})
+	}
 	p.Y.Tick.Marker = plot.TickerFunc(ticks)
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
@@ -197,4 +208,16 @@ func ticks(lo, hi float64) []plot.Tick {
 		}
 	}
 	return out
+}
+
+// integerX reports whether every finite x of series is a whole number.
+func integerX(series []Series) bool {
+	for _, s := range series {
+		for _, x := range s.X {
+			if finite(x) && x != math.Trunc(x) {
+				return false
+			}
+		}
+	}
+	return true
 }
