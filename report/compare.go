@@ -3,7 +3,9 @@ package report
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"math"
 	"time"
 
@@ -27,6 +29,9 @@ type CompareOptions struct {
 	// eval --fid`).
 	Classifier string
 	FIDN       int // samples for the FID (10000 when 0)
+	// EvalFlags holds, by family name, `latent eval` flags of that family's
+	// own (["--ais-betas", "14500"]) that replace its defaults.
+	EvalFlags map[string][]string
 }
 
 // Row is one model's line of the table. A model that cannot be scored on
@@ -235,9 +240,9 @@ func scoreFile(ctx context.Context, r *Row, path string, o CompareOptions, open 
 	if !ok {
 		return fmt.Errorf("a %s model defines no log-likelihood", fam.Name)
 	}
-	var fcfg any
-	if fam.EvalConfig != nil {
-		fcfg = fam.EvalConfig()
+	fcfg, err := evalConfig(fam, o.EvalFlags[fam.Name])
+	if err != nil {
+		return err
 	}
 	start := time.Now()
 	est, err := sc.Score(ctx, d, model.ScoreOptions{Seed: o.Seed, Family: fcfg, Data: o.Data})
@@ -257,6 +262,33 @@ func scoreFile(ctx context.Context, r *Row, path string, o CompareOptions, open 
 	}
 	r.Seconds = time.Since(start).Seconds()
 	return nil
+}
+
+// evalConfig returns fam's eval settings, its defaults with args applied.
+func evalConfig(fam *model.Family, args []string) (any, error) {
+	if fam.EvalConfig == nil {
+		if len(args) > 0 {
+			return nil, fmt.Errorf("--eval %s: a %s has no eval flags of its own", fam.Name, fam.Name)
+		}
+		return nil, nil
+	}
+	cfg := fam.EvalConfig()
+	if len(args) == 0 {
+		return cfg, nil
+	}
+	fs := flag.NewFlagSet(fam.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	model.Bind(fs, cfg)
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("--eval %s: %w", fam.Name, err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("--eval %s: unexpected argument %q", fam.Name, fs.Arg(0))
+	}
+	if err := model.Validate(cfg); err != nil {
+		return nil, fmt.Errorf("--eval %s: %w", fam.Name, err)
+	}
+	return cfg, nil
 }
 
 // FID draws n samples from m (seed+7, as `latent eval --fid`) and returns the

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+
+	"github.com/latent-ml/latent/model"
 
 	"github.com/latent-ml/latent/internal/atomicfile"
 	"github.com/latent-ml/latent/report"
@@ -22,6 +25,8 @@ func cmdCompare(env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per model")
 	md := fs.Bool("markdown", false, "print a Markdown table")
 	html := fs.String("html", "", "also write the table as an HTML page to this file")
+	evalFlags := evalFlagsValue{}
+	fs.Var(evalFlags, "eval", `a family's own eval flags, as "MODEL:--flag value ..." (e.g. "rbm:--ais-betas 14500"); repeatable`)
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -56,7 +61,7 @@ func cmdCompare(env *Env, args []string) error {
 	}
 	ctx, stop := signalContext(env)
 	defer stop()
-	rows, err := report.Compare(ctx, files, report.CompareOptions{Data: *data, DataDir: env.DataDir, Seed: *seed, N: *n, Classifier: *cls, FIDN: *fidN})
+	rows, err := report.Compare(ctx, files, report.CompareOptions{Data: *data, DataDir: env.DataDir, Seed: *seed, N: *n, Classifier: *cls, FIDN: *fidN, EvalFlags: evalFlags})
 	if err != nil {
 		return err
 	}
@@ -76,4 +81,18 @@ func cmdCompare(env *Env, args []string) error {
 		return report.WriteMarkdown(env.Stdout, rows)
 	}
 	return report.WriteText(env.Stdout, rows)
+}
+
+// evalFlagsValue collects --eval "MODEL:--flag value ..." by family.
+type evalFlagsValue map[string][]string
+
+func (v evalFlagsValue) String() string { return "" }
+
+func (v evalFlagsValue) Set(s string) error {
+	fam, args, ok := strings.Cut(s, ":")
+	if !ok || model.Lookup(fam) == nil {
+		return fmt.Errorf("want MODEL:--flag value ..., with MODEL one of %s; got %q", model.Names(), s)
+	}
+	v[fam] = append(v[fam], strings.Fields(args)...)
+	return nil
 }

@@ -58,6 +58,23 @@ func TestCompareReproducesEval(t *testing.T) {
 		t.Errorf("--markdown:\n%s", stdout)
 	}
 
+	// A family's own eval flags: compare --eval "vae:--iw-k 50" is eval --iw-k 50.
+	code, stdout, stderr = latent(t, "-q", "compare", vaeFile, "--data", "bars:4", "--json", "--eval", "vae:--iw-k 50")
+	_, evOut, _ := latent(t, "-q", "eval", "--model", vaeFile, "--data", "bars:4", "--json", "--iw-k", "50")
+	var k50 []map[string]any
+	var ev50 map[string]any
+	if code != 0 || json.Unmarshal([]byte(stdout), &k50) != nil || json.Unmarshal([]byte(evOut), &ev50) != nil {
+		t.Fatalf("--eval: %d %s %s", code, stderr, stdout)
+	}
+	if k50[0]["estimator"] != "iwae-k50" || k50[0]["log_likelihood"] != ev50["log_likelihood"] || k50[0]["log_likelihood"] == rows[1]["log_likelihood"] {
+		t.Errorf("--eval vae:--iw-k 50: compare %v %v, eval %v %v", k50[0]["estimator"], k50[0]["log_likelihood"], ev50["estimator"], ev50["log_likelihood"])
+	}
+	fails(t, 2, []string{"compare", vaeFile, "--data", "bars:4", "--eval", "nope:--x 1"}, "-eval", "nope")
+	code, stdout, _ = latent(t, "-q", "compare", vaeFile, "--data", "bars:4", "--json", "--eval", "vae:--no-such-flag 1")
+	if code != 0 || !strings.Contains(stdout, "no-such-flag") {
+		t.Errorf("--eval with a flag the family lacks: %d %s", code, stdout)
+	}
+
 	fails(t, 2, []string{"compare", "--data", "bars:4"}, "no model files")
 	fails(t, 2, []string{"compare", rbmFile}, "--data")
 	fails(t, 2, []string{"compare", rbmFile, "--data", "bars:4", "--json", "--markdown"}, "choose one")
