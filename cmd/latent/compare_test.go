@@ -105,3 +105,33 @@ func TestTrainReportAndServeErrors(t *testing.T) {
 	fails(t, 1, []string{"serve", empty, "--addr", "127.0.0.1:0"}, "not a training report")
 	fails(t, 2, []string{"serve", rep, "--addr", "nonsense"}, "--addr")
 }
+
+// TestCompareFIDIsEvals: compare's FID is eval --fid's, same seed and size.
+func TestCompareFIDIsEvals(t *testing.T) {
+	dir := t.TempDir()
+	data := "shapes,n=300,size=16"
+	cls, px := filepath.Join(dir, "cls.model"), filepath.Join(dir, "px.model")
+	for _, args := range [][]string{
+		{"train", "classifier", "--data", data, "--epochs", "1", "--width", "4", "--features", "8", "--out", cls},
+		{"train", "pixels", "--data", data, "--dist", "gaussian", "--out", px},
+	} {
+		if code, _, stderr := latent(t, append([]string{"-q"}, args...)...); code != 0 {
+			t.Fatalf("%v: %s", args, stderr)
+		}
+	}
+	_, evOut, _ := latent(t, "-q", "eval", "--model", px, "--data", data, "--fid", cls, "--fid-n", "100", "--json")
+	code, out, stderr := latent(t, "-q", "compare", px, "--data", data, "--classifier", cls, "--fid-n", "100", "--json")
+	var ev map[string]any
+	var rows []map[string]any
+	if code != 0 || json.Unmarshal([]byte(evOut), &ev) != nil || json.Unmarshal([]byte(out), &rows) != nil {
+		t.Fatalf("%d %s %s %s", code, stderr, evOut, out)
+	}
+	if ev["fid"] == nil || rows[0]["fid"] != ev["fid"] || rows[0]["fid_n"] != ev["fid_n"] {
+		t.Errorf("compare fid %v (n %v), eval %v (n %v)", rows[0]["fid"], rows[0]["fid_n"], ev["fid"], ev["fid_n"])
+	}
+	// --no-fid leaves it out.
+	_, out, _ = latent(t, "-q", "compare", px, "--data", data, "--classifier", cls, "--no-fid", "--json")
+	if strings.Contains(out, `"fid"`) {
+		t.Errorf("--no-fid: %s", out)
+	}
+}
