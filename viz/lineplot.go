@@ -61,6 +61,7 @@ func LinePlot(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error
 	p.Y.Tick.Marker = plot.TickerFunc(ticks)
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
+	named := 0
 	for k, s := range series {
 		c := Palette[k%len(Palette)]
 		var first *plotter.Line
@@ -93,6 +94,20 @@ func LinePlot(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error
 				first = &plotter.Line{LineStyle: vgdraw.LineStyle{Color: c, Width: vg.Points(1.5)}}
 			}
 			p.Legend.Add(s.Name, first)
+			named++
+		}
+	}
+	if named > 0 { // head-room above the data for the legend
+		ymin, ymax := math.Inf(1), math.Inf(-1)
+		for _, s := range series {
+			for i := range s.Y {
+				if finite(s.X[i]) && finite(s.Y[i]) {
+					ymin, ymax = math.Min(ymin, s.Y[i]), math.Max(ymax, s.Y[i])
+				}
+			}
+		}
+		if r := ymax - ymin; r > 0 {
+			p.Y.Max = ymax + 0.06*float64(named+1)*r
 		}
 	}
 	return p, nil

@@ -197,9 +197,17 @@ func count(img image.Image, c color.NRGBA, r image.Rectangle) int {
 	return n
 }
 
-// near reports whether a and b differ by at most tol in every channel (the
-// line plots are anti-aliased).
+// near reports whether a has b's hue: the line plots are anti-aliased, so a
+// line's pixels are b blended with the white background. Only Palette[0]
+// (blue) and Palette[1] (orange) are told apart; tol is unused by them.
 func near(a, b color.NRGBA, tol int) bool {
+	r, g, bl := int(a.R), int(a.G), int(a.B)
+	switch b {
+	case Palette[0]:
+		return bl > r+40 && bl > g+20
+	case Palette[1]:
+		return r > bl+60 && r > g+30
+	}
 	d := func(x, y uint8) bool { return int(x)-int(y) <= tol && int(y)-int(x) <= tol }
 	return d(a.R, b.R) && d(a.G, b.G) && d(a.B, b.B)
 }
