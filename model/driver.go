@@ -125,6 +125,21 @@ type TrainOptions struct {
 	Out      string           // model file, written atomically after every epoch ("" writes none)
 	Test     *dataset.Dataset // held-out data for a Monitor after every epoch (optional)
 	Pictures string           // folder for a Picturer's pictures ("" none)
+	// OnEpoch, when set, is called after every epoch, once the model is saved,
+	// monitored and pictured (a training report); its error stops training.
+	OnEpoch func(ctx context.Context, e EpochInfo) error
+}
+
+// EpochInfo is what OnEpoch learns about a finished epoch.
+type EpochInfo struct {
+	Model     Model     // the model in training (read it, do not train it)
+	Settings  *Settings // the run's settings (EpochsDone counts this epoch)
+	Stats     Stats
+	Test      []Metric // the Monitor's figures on TrainOptions.Test, if any
+	Seconds   float64  // training time of this epoch
+	Pictures  []string // the Picturer's files of this epoch
+	Final     bool     // the last epoch of the run
+	Converged bool
 }
 
 // Result is what a training run did.
@@ -237,6 +252,12 @@ func Train(ctx context.Context, t Trainer, d *dataset.Dataset, s *Settings, o Tr
 				return r, fmt.Errorf("--pictures: %w", err)
 			}
 			r.Pictures = p
+		}
+		if o.OnEpoch != nil {
+			ei := EpochInfo{Model: t, Settings: s, Stats: st, Test: r.Test, Seconds: secs, Pictures: r.Pictures, Final: final, Converged: s.Converged}
+			if err := o.OnEpoch(ctx, ei); err != nil {
+				return r, fmt.Errorf("epoch %d: %w", e.Index+1, err)
+			}
 		}
 	}
 	r.Seconds = time.Since(start).Seconds()

@@ -244,66 +244,6 @@ func sign(a int) int {
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// LinePlotImage draws series as lines (non-finite points break a line) with
-// axes, ticks, a legend and labels, on a w×h image.
-func LinePlotImage(w, h int, title, xlabel, ylabel string, series ...Series) (*image.NRGBA, error) {
-	if len(series) == 0 {
-		return nil, fmt.Errorf("viz: line plot %q: no series", title)
-	}
-	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
-	for _, s := range series {
-		if len(s.X) != len(s.Y) {
-			return nil, fmt.Errorf("viz: line plot %q: series %q has %d x values and %d y values", title, s.Name, len(s.X), len(s.Y))
-		}
-		for i := range s.X {
-			if finite(s.X[i]) && finite(s.Y[i]) {
-				xmin, xmax = math.Min(xmin, s.X[i]), math.Max(xmax, s.X[i])
-				ymin, ymax = math.Min(ymin, s.Y[i]), math.Max(ymax, s.Y[i])
-			}
-		}
-	}
-	if xmin > xmax {
-		return nil, fmt.Errorf("viz: line plot %q: no finite points", title)
-	}
-	f := newFrame(w, h, title, xlabel, ylabel, xmin, xmax, ymin, ymax)
-	f.drawAxes()
-	var names []string
-	var cols []color.NRGBA
-	for k, s := range series {
-		c := Palette[k%len(Palette)]
-		prev := false
-		var px, py int
-		for i := range s.X {
-			if !finite(s.X[i]) || !finite(s.Y[i]) {
-				prev = false
-				continue
-			}
-			x, y := f.px(s.X[i]), f.py(s.Y[i])
-			if prev {
-				f.line(px, py, x, y, c)
-			} else {
-				f.line(x, y, x, y, c)
-			}
-			px, py, prev = x, y, true
-		}
-		if s.Name != "" {
-			names = append(names, s.Name)
-			cols = append(cols, c)
-		}
-	}
-	f.legend(names, cols, false)
-	return f.img, nil
-}
-
-// SaveLinePlot writes a 640×420 PNG line plot of series to path.
-func SaveLinePlot(path, title, xlabel, ylabel string, series ...Series) error {
-	img, err := LinePlotImage(640, 420, title, xlabel, ylabel, series...)
-	if err != nil {
-		return err
-	}
-	return savePNG(path, img)
-}
-
 // ScatterImage draws the points (x[i], y[i]) on a w×h image, coloured by
 // labels[i] through Palette (labels may be nil: one colour), with a legend of
 // the labels present when there are at most len(Palette) of them.

@@ -197,9 +197,24 @@ func count(img image.Image, c color.NRGBA, r image.Rectangle) int {
 	return n
 }
 
+// near reports whether a has b's hue: the line plots are anti-aliased, so a
+// line's pixels are b blended with the white background. Only Palette[0]
+// (blue) and Palette[1] (orange) are told apart; tol is unused by them.
+func near(a, b color.NRGBA, tol int) bool {
+	r, g, bl := int(a.R), int(a.G), int(a.B)
+	switch b {
+	case Palette[0]:
+		return bl > r+40 && bl > g+20
+	case Palette[1]:
+		return r > bl+60 && r > g+30
+	}
+	d := func(x, y uint8) bool { return int(x)-int(y) <= tol && int(y)-int(x) <= tol }
+	return d(a.R, b.R) && d(a.G, b.G) && d(a.B, b.B)
+}
+
 func TestLinePlot(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.png")
-	// A flat series at y=5 and a rising one from (0,0) to (10,10).
+	// A flat series at y=5 and a rising one from (0,0) to (10,10), broken by a NaN.
 	flat := Series{Name: "flat", X: []float64{0, 10}, Y: []float64{5, 5}}
 	rise := Series{Name: "rise", X: []float64{0, 5, math.NaN(), 10}, Y: []float64{0, 5, 7, 10}}
 	if err := SaveLinePlot(path, "title", "epoch", "nats", flat, rise); err != nil {
@@ -209,39 +224,83 @@ func TestLinePlot(t *testing.T) {
 	if b := img.Bounds(); b.Dx() != 640 || b.Dy() != 420 {
 		t.Fatalf("size %v", b.Size())
 	}
-	// The flat series is a horizontal line: some row holds Palette[0] over most of the width.
-	best := 0
+	// The flat series is a horizontal line: some row holds Palette[0] over most
+	// of the width, and it is the row halfway between the rising series' ends.
+	best, bestY := 0, 0
 	for y := 0; y < 420; y++ {
-		best = max(best, count(img, Palette[0], image.Rect(0, y, 640, y+1)))
+		n := 0
+		for x := 0; x < 640; x++ {
+			if near(rgb(img, x, y), Palette[0], 30) {
+				n++
+			}
+		}
+		if n > best {
+			best, bestY = n, y
+		}
 	}
 	if best < 400 {
 		t.Errorf("longest row of the flat series' colour: %d pixels", best)
 	}
-	// The rising series runs from the bottom-left to the top-right corner of the
-	// plot area; y=5 is in the middle, so the two lines cross there.
-	var sx, sy, n float64
-	lowLeft, upRight := false, false
+	// The rising series runs from the bottom-left corner of the plot area to
+	// its middle (where it meets the flat line), then breaks at the NaN: no
+	// orange between x≈55% and x≈95% of the width.
+	var yLow, yHigh = 420, 0
+	gap := 0
 	for y := 0; y < 420; y++ {
 		for x := 0; x < 640; x++ {
-			if rgb(img, x, y) == Palette[1] {
-				if x < 200 && y > 300 {
-					lowLeft = true
-				}
-				if x > 400 && y < 120 {
-					upRight = true
-				}
-				sx, sy, n = sx+float64(x), sy+float64(y), n+1
+			if !near(rgb(img, x, y), Palette[1], 30) {
+				continue
+			}
+			if x < 200 {
+				yLow = min(yLow, 420-y)
+				yHigh = max(yHigh, y)
+			}
+			if x > 380 && x < 600 && y > 60 {
+				gap++
 			}
 		}
 	}
-	if !lowLeft || !upRight {
-		t.Errorf("rising series does not span the plot (low-left %v, up-right %v)", lowLeft, upRight)
+	if yHigh < 300 {
+		t.Errorf("rising series does not reach the bottom-left (lowest at y=%d)", yHigh)
+	}
+	if gap > 0 {
+		t.Errorf("%d pixels of the rising series where its NaN should break it", gap)
+	}
+	// The crossing: the rising line reaches the flat line's row at mid-width.
+	crossing := false
+	for x := 250; x < 400; x++ {
+		for y := bestY - 2; y <= bestY+2; y++ {
+			crossing = crossing || near(rgb(img, x, y), Palette[1], 30)
+		}
+	}
+	if !crossing {
+		t.Error("the rising series does not meet the flat one")
 	}
 	if _, err := LinePlotImage(640, 420, "t", "", "", Series{X: []float64{1}, Y: nil}); err == nil || !strings.Contains(err.Error(), "1 x values and 0 y values") {
 		t.Errorf("mismatched series: %v", err)
 	}
 	if _, err := LinePlotImage(640, 420, "t", "", ""); err == nil {
 		t.Error("no series: no error")
+	}
+	if _, err := LinePlotImage(640, 420, "t", "", "", Series{X: []float64{math.NaN()}, Y: []float64{1}}); err == nil || !strings.Contains(err.Error(), "no finite points") {
+		t.Errorf("no finite points: %v", err)
+	}
+}
+
+func TestLinePlotSVG(t *testing.T) {
+	b, err := LinePlotSVG(400, 300, "loss", "epoch", "nats", Series{Name: "train", X: []float64{1, 2, 3}, Y: []float64{3, 2, 1.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{"<svg", "loss", "epoch", "nats", "train", "</svg>", "Arial"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	// One polyline path for the series, in Palette[0].
+	if !strings.Contains(strings.ToLower(s), "stroke:#1f77b4") {
+		t.Errorf("SVG has no stroke in Palette[0]")
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 // trainArgs are the flags `latent train` takes for every family.
 type trainArgs struct {
 	Data, Test, Binarize, Out, Resume, Pictures string
+	Report                                      string
 	Epochs                                      int
 	Seed                                        uint64
 	JSON, Force                                 bool
@@ -39,6 +40,7 @@ func bindTrainArgs(fs *flag.FlagSet, a *trainArgs, epochs int) {
 	fs.StringVar(&a.Out, "out", "", "model file to write, atomically, after every epoch")
 	fs.StringVar(&a.Resume, "resume", "", "model file to continue training from (its settings are kept)")
 	fs.StringVar(&a.Pictures, "pictures", "", "folder for the family's pictures after every epoch")
+	fs.StringVar(&a.Report, "report", "", "folder for an HTML training report, rewritten after every epoch (latent serve DIR shows it live)")
 	fs.BoolVar(&a.JSON, "json", false, "print one JSON object with the results on stdout")
 	fs.BoolVar(&a.Force, "force", false, "overwrite an --out file that is not a latent model file")
 }
@@ -121,9 +123,19 @@ func cmdTrainFamily(env *Env, fam *model.Family, args []string) error {
 	}
 	ctx, stop := signalContext(env)
 	defer stop()
-	res, err := model.Train(ctx, t, d, s, model.TrainOptions{Out: a.Out, Test: test, Pictures: a.Pictures})
+	opts := model.TrainOptions{Out: a.Out, Test: test, Pictures: a.Pictures}
+	rec, err := reportRecorder(a, s, &opts)
+	if err != nil {
+		return err
+	}
+	res, err := model.Train(ctx, t, d, s, opts)
 	if err != nil {
 		return asUsage(err)
+	}
+	if rec != nil {
+		if err := rec.Finish(res); err != nil {
+			return err
+		}
 	}
 	return printTrainResult(env, a, s, res)
 }

@@ -23,6 +23,19 @@ the pictures and models into DIR.`,
 	"inspect": `latent inspect FILE [--json] [--meta]
 
 Show a model file: its family, how it was trained, a summary of the model and its tensors.`,
+	"compare": `latent compare FILE... --data SPEC [--json|--markdown] [--html OUT]
+
+Score every model file on the same data with its family's estimator and eval defaults
+(the numbers latent eval gives with the same --seed) and print one table: log-likelihood
+in nats per example with its standard error, the estimator and its bound, bits per
+dimension, the FID of samples in the digit classifier's features (when its input width
+is the data's), parameters and epochs. A model that cannot score the data says why in
+its row.`,
+	"serve": `latent serve DIR... [--addr 127.0.0.1:6006]
+
+Serve training report folders (latent train --report DIR), or folders holding them, on
+loopback: a runs index whose curves overlay every run, and each run's page, which
+refreshes itself while it trains.`,
 	"data list":  "latent data list\n\nList the named data sets, their download size and whether their files are present.",
 	"data fetch": "latent data fetch NAME\n\nDownload a named data set into the cache (or --data-dir), checked against SHA-256.",
 	"data show": `latent data show SPEC --out grid.png [flags]

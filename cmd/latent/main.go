@@ -156,10 +156,14 @@ func dispatch(env *Env, args []string) error {
 		return cmdInspect(env, rest)
 	case "transform":
 		return cmdTransform(env, rest)
+	case "compare":
+		return cmdCompare(env, rest)
+	case "serve":
+		return cmdServe(env, rest)
 	case "sweep":
 		return cmdSweep(env, rest)
 	}
-	return usagef("unknown command %q (commands: demo, train, sample, eval, transform, data, inspect, sweep, help, version)", cmd)
+	return usagef("unknown command %q (commands: demo, train, sample, eval, compare, serve, transform, data, inspect, sweep, help, version)", cmd)
 }
 
 // knownModels lists the registered MODEL names for error messages.
@@ -247,6 +251,10 @@ Usage:
   latent data show SPEC --out grid.png [--n 64] [--cols C] [--seed S] [--binarize MODE]
   latent data export SPEC --out FILE.npy [--binarize MODE]   (labels go to FILE.labels.npy)
   latent inspect FILE                      show a model file: kind, version, metadata, tensors
+  latent compare FILE... --data SPEC [--json|--markdown] [--html OUT]
+                                           score several model files on the same data, one table
+  latent serve DIR... [--addr 127.0.0.1:6006]
+                                           serve training reports (train --report DIR), live
   latent sweep FILE --local N | --slurm [--submit]   many runs of a sweep file; sweep collect DIR
   latent version
 
@@ -272,7 +280,7 @@ func helpTopic(env *Env, topic string) error {
 	case "data", "spec", "specs":
 		fmt.Fprint(env.Stdout, specHelp)
 		return nil
-	case "train", "sample", "eval", "inspect", "transform", "demo", "sweep":
+	case "train", "sample", "eval", "inspect", "transform", "demo", "compare", "serve", "sweep":
 		return dispatch(env, []string{topic, "-h"})
 	}
 	if fam := model.Lookup(topic); fam != nil {
