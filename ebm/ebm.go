@@ -75,10 +75,10 @@ func (c *Config) Validate() error {
 
 // EpochLog is the record of one epoch.
 type EpochLog struct {
-	Loss    float64 `json:"loss"`    // mean of CD + regulariser over the steps
-	CD      float64 `json:"cd"`      // mean E(x⁺) − mean E(x⁻)
-	EPos    float64 `json:"e_pos"`   // mean energy of the data
-	ENeg    float64 `json:"e_neg"`   // mean energy of the negatives
+	Loss    float64 `json:"loss"`      // mean of CD + regulariser over the steps
+	CD      float64 `json:"cd"`        // mean E(x⁺) − mean E(x⁻)
+	EPos    float64 `json:"e_pos"`     // mean energy of the data
+	ENeg    float64 `json:"e_neg"`     // mean energy of the negatives
 	GradNrm float64 `json:"grad_norm"` // mean gradient norm before clipping
 }
 
