@@ -187,8 +187,10 @@ func (m *Model) BatchSize() int { return m.Cfg.Batch }
 //	s ← clamp(s − ε · clamp(∇F(s), −c, c), −1, 1)
 //
 // with ε = StepSize, σ = Noise and c = GradClamp (no clamp when 0), noise from r.
-// With c = 0 and σ = √(2ε) this is the unadjusted Langevin algorithm on exp(−F)
-// restricted to the box (mcmc.Langevin with h = 2ε). After step k (1-based) it
+// With c = 0 and σ = √(2ε) this is, but for the order of the noise and the
+// drift, the unadjusted Langevin algorithm s ← s − (h/2)∇F(s) + √h η on exp(−F)
+// with h = 2ε (mcmc.Langevin), clamped to the box; the tutorial's settings
+// (ε = 10, c = 0.03, σ = 0.005) are a noisy clamped gradient descent instead. After step k (1-based) it
 // calls snap(k) when snap is not nil. It overwrites the network's parameter
 // gradients.
 func (m *Model) Langevin(s *tensor.Mat, steps int, r *rng.Stream, snap func(k int)) {
