@@ -47,3 +47,28 @@ func BenchmarkEpoch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTrainStep is one training step of the tutorial's recipe (60 Langevin
+// steps on 128 negatives, then one Adam step on 128 + 128 images), 28×28: the
+// unit bench/ebm compares with PyTorch.
+func BenchmarkTrainStep(b *testing.B) {
+	d := dataset.Shapes(128, 28, rng.New(1))
+	d.Labels, d.NumClasses = nil, 0
+	s := model.NewSettings(Kind, d, "shapes", "", 1, 1<<30)
+	tr, err := newModel(DefaultConfig(), d, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Epochs = 1
+	if _, err := model.Train(context.Background(), tr, d, s, model.TrainOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		s.Epochs = s.EpochsDone + 1
+		if _, err := model.Train(context.Background(), tr, d, s, model.TrainOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
