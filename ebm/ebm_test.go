@@ -184,6 +184,9 @@ func TestScoreIsEnergyMinusLogZ(t *testing.T) {
 			t.Errorf("example %d: %.6f, want −E − log Z = %.6f", i, est.PerExample[i], -e-logZ)
 		}
 	}
+	if got, want := effectiveChains([]float64{0, 0, math.Log(2)}), 16.0/6; math.Abs(got-want) > 1e-12 {
+		t.Errorf("effective chains of weights 1, 1, 2: %g, want %g", got, want)
+	}
 	if est.Method != "ais-hmc" || est.N != 5 || !(est.StdErr >= 0) {
 		t.Errorf("estimate %+v", est)
 	}

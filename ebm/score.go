@@ -166,7 +166,8 @@ func (m *Model) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOpti
 		sd += (v - mean) * (v - mean)
 	}
 	sd = math.Sqrt(sd / float64(max(len(per)-1, 1)))
-	extra := []model.Metric{{Name: "log_z", Value: res.LogZ}, {Name: "log_z_stderr", Value: res.StdErr}}
+	extra := []model.Metric{{Name: "log_z", Value: res.LogZ}, {Name: "log_z_stderr", Value: res.StdErr},
+		{Name: "ais_effective_chains", Value: effectiveChains(res.LogWeights)}}
 	if cfg.Dequantize {
 		extra = append(extra, model.Metric{Name: "log_likelihood_discrete", Value: mean - float64(m.dim)*math.Log(256)},
 			model.Metric{Name: "bits_per_dim", Value: -(mean - float64(m.dim)*math.Log(256)) / (float64(m.dim) * math.Ln2)})
@@ -177,4 +178,21 @@ func (m *Model) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOpti
 		model.Metric{Name: "log_likelihood_sd_over_examples", Value: sd})
 	return model.Estimate{LogLik: mean, StdErr: res.StdErr, Method: "ais-hmc", Bound: "upper", N: len(per),
 		PerExample: per, Extra: extra}, nil
+}
+
+// effectiveChains returns the effective sample size of AIS weights, (Σw)²/Σw²:
+// near the number of chains when the weights are even, near 1 when one chain
+// dominates, and then the delta-method standard error is not to be trusted.
+func effectiveChains(logw []float64) float64 {
+	mx := math.Inf(-1)
+	for _, v := range logw {
+		mx = max(mx, v)
+	}
+	var s, s2 float64
+	for _, v := range logw {
+		w := math.Exp(v - mx)
+		s += w
+		s2 += w * w
+	}
+	return s * s / s2
 }
