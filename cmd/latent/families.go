@@ -5,6 +5,7 @@ package main
 import (
 	_ "github.com/latent-ml/latent/classifier"
 	_ "github.com/latent-ml/latent/diffusion"
+	_ "github.com/latent-ml/latent/ebm"
 	_ "github.com/latent-ml/latent/gan"
 	_ "github.com/latent-ml/latent/helmholtz"
 	_ "github.com/latent-ml/latent/mixture"
