@@ -191,8 +191,8 @@ func (m *Model) BatchSize() int { return m.Cfg.Batch }
 // drift, the unadjusted Langevin algorithm s ← s − (h/2)∇F(s) + √h η on exp(−F)
 // with h = 2ε (mcmc.Langevin), clamped to the box; the tutorial's settings
 // (ε = 10, c = 0.03, σ = 0.005) are a noisy clamped gradient descent instead. After step k (1-based) it
-// calls snap(k) when snap is not nil. It overwrites the network's parameter
-// gradients.
+// calls snap(k) when snap is not nil. It leaves the network's parameter
+// gradients alone.
 func (m *Model) Langevin(s *tensor.Mat, steps int, r *rng.Stream, snap func(k int)) {
 	n := s.Rows * s.Cols
 	m.noise = tensor.Reuse(m.noise, s.Rows, s.Cols)
@@ -213,7 +213,7 @@ func (m *Model) Langevin(s *tensor.Mat, steps int, r *rng.Stream, snap func(k in
 			}
 		}
 		m.Net.Forward(s)
-		g := m.Net.Backward(ones).Data[:n]
+		g := m.Net.InputGrad(ones).Data[:n]
 		for i, gi := range g {
 			if c > 0 {
 				gi = min(max(gi, -c), c)

@@ -79,6 +79,15 @@ func (n *Net) Forward(s *tensor.Mat) []float32 {
 	return n.e
 }
 
+// InputGrad, after Forward(s), returns ∂/∂s Σ_i w_i F(s_i) as Backward does,
+// without computing (or touching) the parameters' gradients: Langevin dynamics
+// and AIS need the input gradient alone.
+func (n *Net) InputGrad(w []float32) *tensor.Mat {
+	nn.SetParamGrad(n.Seq, false)
+	defer nn.SetParamGrad(n.Seq, true)
+	return n.Backward(w)
+}
+
 // Backward, after Forward(s), sets every parameter's gradient to
 //
 //	∂/∂θ Σ_i w_i F(s_i)

@@ -63,7 +63,7 @@ func (t *logitTarget) LogDensity(grad, y *tensor.Mat, out []float64) {
 	for i, v := range e {
 		out[i] = -float64(v)
 	}
-	g := t.m.Net.Backward(ones)
+	g := t.m.Net.InputGrad(ones)
 	for i := range n {
 		yr, gr, dr := y.Row(i), g.Row(i), grad.Row(i)
 		var lj float64

@@ -170,6 +170,9 @@ type Conv2D struct {
 	W, B *Param // W is (K·K·InC, OutC), row (ky·K+kx)·InC + c
 	// NoInputGrad skips ∂L/∂x in Backward (which then returns nil).
 	NoInputGrad bool
+	// NoParamGrad skips ∂L/∂W and ∂L/∂b in Backward, leaving W.G and B.G as they
+	// are (see SetParamGrad).
+	NoParamGrad bool
 
 	wm, gm             *tensor.Mat
 	cols, y, dcols, dx *tensor.Mat
@@ -217,8 +220,10 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 	}
 	pos := l.batch * g.OutH() * g.OutW()
 	dy2 := view(l.dy2, contiguous(&l.dyc, dy), pos, g.OutC)
-	tensor.Gemm(true, false, 1, l.cols, dy2, 0, l.gm)
-	colSum(l.B.G, dy2)
+	if !l.NoParamGrad {
+		tensor.Gemm(true, false, 1, l.cols, dy2, 0, l.gm)
+		colSum(l.B.G, dy2)
+	}
 	if l.NoInputGrad {
 		return nil
 	}
@@ -250,6 +255,7 @@ type ConvTranspose2D struct {
 	Adj           ConvGeom // the convolution this layer is the adjoint of
 	W, B          *Param   // W is (InC, K·K·OutC), column (ky·K+kx)·OutC + c
 	NoInputGrad   bool     // skip ∂L/∂x in Backward
+	NoParamGrad   bool     // skip ∂L/∂W and ∂L/∂b in Backward (see SetParamGrad)
 
 	wm, gm                 *tensor.Mat
 	x2, cols, y, dcols, dx *tensor.Mat
@@ -305,8 +311,10 @@ func (l *ConvTranspose2D) Backward(dy *tensor.Mat) *tensor.Mat {
 	pos := l.batch * l.InH * l.InW
 	l.dcols = tensor.Reuse(l.dcols, pos, l.wm.Cols)
 	im2col(l.dcols, dy, l.Adj)
-	tensor.Gemm(true, false, 1, l.x2, l.dcols, 0, l.gm)
-	l.bacc = channelSum(l.B.G, l.bacc, dy)
+	if !l.NoParamGrad {
+		tensor.Gemm(true, false, 1, l.x2, l.dcols, 0, l.gm)
+		l.bacc = channelSum(l.B.G, l.bacc, dy)
+	}
 	if l.NoInputGrad {
 		return nil
 	}

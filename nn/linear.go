@@ -20,6 +20,9 @@ type Linear struct {
 	// NoInputGrad skips ∂L/∂x in Backward (which then returns nil): set it on the
 	// first layer of a network whose input is data, saving one GEMM per step.
 	NoInputGrad bool
+	// NoParamGrad skips ∂L/∂W and ∂L/∂b in Backward, leaving W.G and B.G as they
+	// are: for a network differentiated only in its input (see SetParamGrad).
+	NoParamGrad bool
 
 	wm, gm   *tensor.Mat // W.W and W.G as In×Out matrices
 	x, y, dx *tensor.Mat
@@ -60,8 +63,10 @@ func (l *Linear) Backward(dy *tensor.Mat) *tensor.Mat {
 	if dy.Rows != l.x.Rows || dy.Cols != l.Out {
 		panic(fmt.Sprintf("nn: Linear %d→%d: dy is %d×%d after a batch of %d", l.In, l.Out, dy.Rows, dy.Cols, l.x.Rows))
 	}
-	tensor.Gemm(true, false, 1, l.x, dy, 0, l.gm)
-	colSum(l.B.G, dy)
+	if !l.NoParamGrad {
+		tensor.Gemm(true, false, 1, l.x, dy, 0, l.gm)
+		colSum(l.B.G, dy)
+	}
 	if l.NoInputGrad {
 		return nil
 	}

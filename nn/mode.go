@@ -29,6 +29,26 @@ func (s *Sequential) SetTraining(on bool) {
 	}
 }
 
+// SetParamGrad turns the parameter gradients of l's dense and convolutional
+// layers on or off (nested stacks included): with them off, Backward computes only
+// ∂L/∂x and leaves every W.G and B.G as it was. Langevin dynamics and HMC on a
+// network's input (deep energy models) need ∂E/∂x alone, and skip one GEMM per
+// layer this way.
+func SetParamGrad(l Layer, on bool) {
+	switch l := l.(type) {
+	case *Sequential:
+		for _, c := range l.Layers {
+			SetParamGrad(c, on)
+		}
+	case *Linear:
+		l.NoParamGrad = !on
+	case *Conv2D:
+		l.NoParamGrad = !on
+	case *ConvTranspose2D:
+		l.NoParamGrad = !on
+	}
+}
+
 // Buffered is a layer with state that is not trained by gradient but belongs in a
 // model file, such as BatchNorm's running mean and variance. Buffers are Params
 // whose G is nil: optimisers must never see them (they are not in Params), and

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
 )
 
 // TestSetTrainingNested: the switch reaches layers inside nested stacks, and
@@ -52,5 +53,52 @@ func TestBuffersNested(t *testing.T) {
 	}
 	if Buffers(ReLU()) != nil {
 		t.Error("a layer without buffers returned some")
+	}
+}
+
+// With parameter gradients off, Backward gives the same ∂L/∂x and leaves every
+// gradient as it was.
+func TestSetParamGrad(t *testing.T) {
+	s := rng.New(3)
+	g := ConvGeom{InH: 6, InW: 5, InC: 2, OutC: 3, K: 3, Stride: 2, Pad: 1}
+	net := NewSequential(NewConv2D(g, LeCunUniform, s), SiLU(), Flatten(g.OutH(), g.OutW(), 3),
+		NewLinear(g.OutH()*g.OutW()*3, 4, LeCunUniform, s))
+	x := tensor.New(2, 6*5*2)
+	s.FillNormal(x.Data, 0, 1)
+	dy := tensor.New(2, 4)
+	s.FillNormal(dy.Data, 0, 1)
+	net.Forward(x)
+	want := net.Backward(dy).Clone()
+	var grads [][]float32
+	for _, p := range net.Params() {
+		grads = append(grads, append([]float32(nil), p.G...))
+		for i := range p.G {
+			p.G[i] = 7
+		}
+	}
+	SetParamGrad(net, false)
+	net.Forward(x)
+	got := net.Backward(dy)
+	for i := range want.Data {
+		if got.Data[i] != want.Data[i] {
+			t.Fatalf("dx[%d] %g, want %g", i, got.Data[i], want.Data[i])
+		}
+	}
+	for _, p := range net.Params() {
+		for _, v := range p.G {
+			if v != 7 {
+				t.Fatalf("%s: gradient changed with parameter gradients off", p.Name)
+			}
+		}
+	}
+	SetParamGrad(net, true)
+	net.Forward(x)
+	net.Backward(dy)
+	for k, p := range net.Params() {
+		for i, v := range p.G {
+			if v != grads[k][i] {
+				t.Fatalf("%s[%d]: %g after turning gradients back on, want %g", p.Name, i, v, grads[k][i])
+			}
+		}
 	}
 }
