@@ -3,7 +3,6 @@ package rbm
 import (
 	"context"
 	"fmt"
-	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -337,7 +336,6 @@ type logZEstimate struct {
 	chains, betas  int
 	seconds        float64
 	exactSeconds   float64
-	aisWasExplicit bool
 }
 
 // estimateLogZ finds log Z of the bipartite model r as RBM.LogLikelihood would:
@@ -451,14 +449,6 @@ func sizesString(s []int) string {
 		p[i] = fmt.Sprint(n)
 	}
 	return strings.Join(p, "-")
-}
-
-// finiteOr returns x, or 0 when it is not finite (for JSON).
-func finiteOr(x float64) float64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return 0
-	}
-	return x
 }
 
 // nowSeconds returns the wall clock in seconds, for the seconds figures of eval.
