@@ -329,13 +329,13 @@ func checkRBMs(kind string, ms []*RBM, lr float64) error {
 
 // logZEstimate is how a deep model's Score found log Z.
 type logZEstimate struct {
-	logZ, stderr   float64
-	method         string // "exact" or "ais"
-	exact          bool
-	exactLogZ      float64
-	chains, betas  int
-	seconds        float64
-	exactSeconds   float64
+	logZ, stderr  float64
+	method        string // "exact" or "ais"
+	exact         bool
+	exactLogZ     float64
+	chains, betas int
+	seconds       float64
+	exactSeconds  float64
 }
 
 // estimateLogZ finds log Z of the bipartite model r as RBM.LogLikelihood would:
