@@ -388,23 +388,52 @@ func (t *DBMTrainer) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 	}
 	f := evalFlags(o)
 	t0 := nowSeconds()
-	mf := t.Net.MeanField(nil, x, f.MFIters, f.MFTol)
-	if !mf.Converged {
-		model.Logf(ctx, "dbm: warning: mean-field did not converge within %d updates (--mf-iters); largest residual %.3g (--mf-tol %g): the bound holds but is looser",
-			f.MFIters, mf.Residual, f.MFTol)
+	// Mean field in chunks of rows, each to its own convergence, keeping the
+	// means: the bound needs them once log Z is known.
+	const chunk = 1000
+	var mfs []*MeanField
+	iters, conv, res := 0, true, 0.0
+	for r := 0; r < x.Rows; r += chunk {
+		model.Step(ctx, "mean field", r, x.Rows)
+		mf := t.Net.MeanField(nil, x.Slice(r, min(r+chunk, x.Rows)), f.MFIters, f.MFTol)
+		mfs = append(mfs, mf)
+		iters, conv, res = max(iters, mf.Iters), conv && mf.Converged, max(res, mf.Residual)
 	}
-	lz, err := estimateLogZ(ctx, "dbm", t.Net.R, f, o.Seed, func() []float32 { return mcmc.BaseRateBias(mf.Even) })
+	model.Step(ctx, "mean field", x.Rows, x.Rows)
+	if !conv {
+		model.Logf(ctx, "dbm: warning: mean-field did not converge within %d updates (--mf-iters); largest residual %.3g (--mf-tol %g): the bound holds but is looser",
+			f.MFIters, res, f.MFTol)
+	}
+	base := func() []float32 { // the base rates of the mean-field means of the even layers
+		means := tensor.New(1, t.Net.R.NumVisible())
+		sum := make([]float64, means.Cols)
+		for _, mf := range mfs {
+			for i := 0; i < mf.Even.Rows; i++ {
+				for j, v := range mf.Even.Row(i) {
+					sum[j] += float64(v)
+				}
+			}
+		}
+		for j, v := range sum {
+			means.Data[j] = float32(v / float64(x.Rows))
+		}
+		return mcmc.BaseRateBias(means)
+	}
+	lz, err := estimateLogZ(ctx, "dbm", t.Net.R, f, o.Seed, base)
 	if err != nil {
 		return model.Estimate{}, err
 	}
-	per := t.Net.LowerBound(nil, mf, lz.logZ)
+	per := make([]float64, 0, x.Rows)
+	for _, mf := range mfs {
+		per = append(per, t.Net.LowerBound(nil, mf, lz.logZ)...)
+	}
 	est := model.Estimate{LogLik: meanOf(per), StdErr: lz.stderr, Method: "mf-" + lz.method, Bound: "lower", N: x.Rows, PerExample: per}
 	add := func(name string, v any) { est.Extra = append(est.Extra, model.Metric{Name: name, Value: v}) }
 	add("layers", sizesString(t.sizes))
 	lz.extras(add)
-	add("mf_iters", mf.Iters)
-	add("mf_converged", mf.Converged)
-	add("mf_residual", mf.Residual)
+	add("mf_iters", iters)
+	add("mf_converged", conv)
+	add("mf_residual", res)
 	nv, ne, no := t.Net.NumVisible(), t.Net.R.NumVisible(), t.Net.R.NumHidden()
 	if k := min(ne-nv, no); lz.exact && k <= mcmc.MaxExactUnits && float64(x.Rows)*math.Ldexp(float64(max(ne-nv, no)), k) <= 1e8 {
 		if ll, err := t.Net.ExactLogProb(nil, x, lz.exactLogZ); err == nil {

@@ -111,7 +111,7 @@ func (f *DeepEvalFlags) Validate() error {
 }
 
 func defaultDeepEval() *DeepEvalFlags {
-	return &DeepEvalFlags{Samples: 10, MFIters: 200, MFTol: 1e-5}
+	return &DeepEvalFlags{Samples: 10, MFIters: 500, MFTol: 1e-4}
 }
 
 const dbnDoc = `A deep belief network (Hinton, Osindero & Teh 2006): RBMs stacked greedily,
@@ -347,7 +347,7 @@ func estimateLogZ(ctx context.Context, kind string, r *RBM, f *DeepEvalFlags, se
 		return e, model.Flagf("exact", "the %s's log Z enumerates 2^%d states; at most 2^%d can be (use AIS)", kind, r.EnumUnits(), mcmc.MaxExactUnits)
 	}
 	cheap := r.CanEnumerate() && r.EnumCost() <= EnumPerMinute
-	if f.Exact || (cheap && !askedAIS) || (cheap && askedAIS) {
+	if f.Exact || cheap {
 		if f.Exact && !cheap {
 			model.Logf(ctx, "%s: enumerating log Z: %s", kind, r.enumDescription())
 		}
