@@ -566,3 +566,52 @@ func TestDeepBadInput(t *testing.T) {
 		t.Error("a DBN layer of 0 units")
 	}
 }
+
+// The doubled RBMs of pretraining keep their two copies of a layer tied: the
+// bottom RBM's visible copies and the top RBM's hidden copies have the same
+// weights and biases after training with momentum.
+func TestDBMPretrainingKeepsCopiesTied(t *testing.T) {
+	d := barsData()
+	f := DefaultDBMFlags()
+	f.Hidden, f.PretrainEpochs, f.Batch, f.Momentum, f.LR = []int{5, 3}, 2, 10, 0.9, 0.1
+	s := model.NewSettings("dbm", d, "bars", "", 3, 4)
+	tr, err := model.Lookup("dbm").New(f, d, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := model.Train(context.Background(), tr, d, s, model.TrainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pre := tr.(*DBMTrainer).pre
+	bottom, top := pre[0], pre[1]
+	if bottom.NumVisible() != 18 || top.NumHidden() != 6 {
+		t.Fatalf("doubled RBMs %d×%d and %d×%d", bottom.NumVisible(), bottom.NumHidden(), top.NumVisible(), top.NumHidden())
+	}
+	moved := false
+	for i := 0; i < 9; i++ {
+		for j := 0; j < 5; j++ {
+			if bottom.W.At(i, j) != bottom.W.At(i+9, j) {
+				t.Fatalf("bottom W[%d,%d] = %v, its copy %v", i, j, bottom.W.At(i, j), bottom.W.At(i+9, j))
+			}
+			moved = moved || math.Abs(float64(bottom.W.At(i, j))) > 0.05
+		}
+		if bottom.B[i] != bottom.B[i+9] {
+			t.Fatalf("bottom b[%d] = %v, its copy %v", i, bottom.B[i], bottom.B[i+9])
+		}
+	}
+	for i := 0; i < 5; i++ {
+		for j := 0; j < 3; j++ {
+			if top.W.At(i, j) != top.W.At(i, j+3) {
+				t.Fatalf("top W[%d,%d] = %v, its copy %v", i, j, top.W.At(i, j), top.W.At(i, j+3))
+			}
+		}
+	}
+	for j := 0; j < 3; j++ {
+		if top.C[j] != top.C[j+3] {
+			t.Fatalf("top c[%d] = %v, its copy %v", j, top.C[j], top.C[j+3])
+		}
+	}
+	if !moved {
+		t.Error("the bottom RBM's weights did not move from their initial N(0, 0.01²): the test cannot fail")
+	}
+}

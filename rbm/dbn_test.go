@@ -232,10 +232,14 @@ func TestDBNTrainsScoresAndResumes(t *testing.T) {
 	if math.Abs(lz-ex) > max(0.1, 3*se) || ais.Method != "vlb-ais" {
 		t.Errorf("AIS log Z %.4f ± %.4f, exact %.4f (%s)", lz, se, ex, ais.Method)
 	}
-	// Resume: 3 epochs (layer 1, layer 1, top) against 1 + 2 and 2 + 1.
+	// Resume: 3 epochs (layer 1, layer 1, top) against 1 + 2 and (the upper RBM
+	// on probabilities) 2 + 1.
 	d = barsData()
 	f.LayerEpochs, f.PCD, f.Batch = 2, true, 10
 	for _, first := range []int{1, 2} {
+		if first == 2 {
+			f.Propagate = "probs"
+		}
 		whole, part := filepath.Join(dir, "whole.lt"), filepath.Join(dir, "part.lt")
 		if err := runFamily(t, "dbn", f, d, "", 3, whole, 0); err != nil {
 			t.Fatal(err)
