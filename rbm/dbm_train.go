@@ -559,3 +559,24 @@ func loadDBMTrainer(f *checkpoint.File) (model.Model, error) {
 	}
 	return t, nil
 }
+
+// Monitor implements model.Monitor (train --test): on the first rows of d (up
+// to 1000), the mean-field bound with the exact log Z where that is cheap, else
+// the reconstruction error of the mean-field means; nothing in pretraining.
+func (t *DBMTrainer) Monitor(ctx context.Context, d *dataset.Dataset) ([]model.Metric, error) {
+	if t.complete() != nil {
+		return nil, nil
+	}
+	x := d.X.Slice(0, min(d.Len(), 1000))
+	if !isBinary(x) {
+		return nil, fmt.Errorf("a dbm scores binary data; use --binarize threshold or stochastic")
+	}
+	mf := t.Net.MeanField(nil, x, t.flags.MFIters, t.flags.MFTol)
+	out := []model.Metric{{Name: "monitor_n", Value: x.Rows}}
+	if r := t.Net.R; r.CanEnumerate() && r.EnumCost() <= 2e7 {
+		if lz, err := r.ExactLogZ(); err == nil {
+			return append(out, model.Metric{Name: "mf_bound", Value: meanOf(t.Net.LowerBound(nil, mf, lz))}), nil
+		}
+	}
+	return append(out, model.Metric{Name: "mf_reconstruction_error", Value: t.Net.FirstLayer().reconstructionFrom(x, cols(mf.Odd, 0, t.sizes[1]))}), nil
+}

@@ -285,6 +285,10 @@ func TestDeepFamiliesCapabilities(t *testing.T) {
 		if desc := tr.(model.Describer).Describe(); len(desc) < 3 || desc[0].Value != "9-6-4" {
 			t.Errorf("%s: %v", name, desc)
 		}
+		mon, err := tr.(model.Monitor).Monitor(context.Background(), d)
+		if err != nil || len(mon) < 2 {
+			t.Errorf("%s: monitor %v, %v", name, mon, err)
+		}
 		est, err := tr.(model.Scorer).Score(context.Background(), d, model.ScoreOptions{Seed: 2})
 		if err != nil || est.N != d.Len() || len(est.PerExample) != d.Len() || est.Bound != "lower" {
 			t.Errorf("%s: %+v, %v", name, est, err)

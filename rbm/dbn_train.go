@@ -331,3 +331,24 @@ func loadDBNTrainer(f *checkpoint.File) (model.Model, error) {
 	}
 	return t, nil
 }
+
+// Monitor implements model.Monitor (train --test): on the first rows of d (up
+// to 1000), the reconstruction error of the first RBM and, once every layer has
+// started and the top RBM's log Z is cheap to enumerate, the variational bound
+// (one draw per example).
+func (t *DBNTrainer) Monitor(ctx context.Context, d *dataset.Dataset) ([]model.Metric, error) {
+	if len(t.Net.RBMs) == 0 {
+		return nil, nil
+	}
+	x := d.X.Slice(0, min(d.Len(), 1000))
+	if !isBinary(x) {
+		return nil, fmt.Errorf("a dbn scores binary data; use --binarize threshold or stochastic")
+	}
+	out := []model.Metric{{Name: "monitor_n", Value: x.Rows}, {Name: "reconstruction_error", Value: t.Net.RBMs[0].ReconstructionError(x)}}
+	if top := t.Net.Top(); t.complete() == nil && top.CanEnumerate() && top.EnumCost() <= 2e7 {
+		if lz, err := top.ExactLogZ(); err == nil {
+			out = append(out, model.Metric{Name: "bound", Value: t.Net.LowerBound(x, 1, 0, lz).Mean})
+		}
+	}
+	return out, nil
+}
