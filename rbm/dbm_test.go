@@ -615,3 +615,75 @@ func TestDBMPretrainingKeepsCopiesTied(t *testing.T) {
 		t.Error("the bottom RBM's weights did not move from their initial N(0, 0.01²): the test cannot fail")
 	}
 }
+
+// The joint training step (mean field for the data term, the RBM Trainer's PCD
+// on the bipartite form for the model's) follows the exact gradient: with W_2 = 0
+// the posterior is factorial and mean field exact, so the average update over
+// many small steps, divided by the learning rate, matches ExactGradient
+// averaged along the way (trapezoid rule over 7 points) within the Monte Carlo
+// error of the persistent chains.
+func TestDBMJointStepFollowsExactGradient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a few thousand steps")
+	}
+	d := randomDBM(t, []int{4, 3, 3}, 0.8, 12)
+	w2, _ := d.Weights(2)
+	for i := 0; i < w2.Rows; i++ {
+		clear(w2.Row(i))
+	}
+	x := repeat(allStates(4), 8) // 128 rows, each visible state 8 times
+	gW := make([]float64, d.R.NumVisible()*d.R.NumHidden())
+	gB, gC := make([]float64, d.R.NumVisible()), make([]float64, d.R.NumHidden())
+	addExact := func(weight float64) {
+		w, b, c, err := d.ExactGradient(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range [][2][]float64{{gW, w}, {gB, b}, {gC, c}} {
+			for k := range p[0] {
+				p[0][k] += weight * p[1][k]
+			}
+		}
+	}
+	tr, err := NewTrainer(d.R, Config{Method: PCD, BatchSize: x.Rows, LearningRate: 1e-12, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mf *MeanField
+	step := func() {
+		mf = d.MeanField(mf, x, 100, 1e-7)
+		if !mf.Converged {
+			t.Fatalf("mean field: residual %g", mf.Residual)
+		}
+		tr.Update(mf.Even)
+	}
+	for i := 0; i < 200; i++ { // burn the chains in; the parameters do not move
+		step()
+	}
+	w0 := flat(d.R.W)
+	w0 = append([]float32(nil), w0...)
+	b0, c0 := append([]float32(nil), d.R.B...), append([]float32(nil), d.R.C...)
+	const steps, lr = 3000, 1e-4
+	tr.cfg.LearningRate = lr
+	for i := 0; i < steps; i++ {
+		if i%(steps/6) == 0 {
+			addExact(map[bool]float64{true: 1.0 / 12, false: 1.0 / 6}[i == 0])
+		}
+		step()
+	}
+	addExact(1.0 / 12)
+	worst := 0.0
+	cmp := func(name string, now, before []float32, exact []float64) {
+		for k := range exact {
+			got := (float64(now[k]) - float64(before[k])) / (steps * lr)
+			worst = max(worst, math.Abs(got-exact[k]))
+			if math.Abs(got-exact[k]) > 0.006 {
+				t.Errorf("%s[%d]: mean update / lr %.4f, exact gradient %.4f", name, k, got, exact[k])
+			}
+		}
+	}
+	cmp("W", flat(d.R.W), w0, gW)
+	cmp("b", d.R.B, b0, gB)
+	cmp("c", d.R.C, c0, gC)
+	t.Logf("largest |mean update / lr − exact gradient| %.4f", worst)
+}
