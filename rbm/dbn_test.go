@@ -208,6 +208,7 @@ func TestDBNTrainsScoresAndResumes(t *testing.T) {
 	d := &dataset.Dataset{X: repeat(barsAndStripes(3), 40), Binary: true, Height: 3, Width: 3, Channels: 1}
 	f := DefaultDBNFlags()
 	f.Hidden, f.LayerEpochs, f.LR, f.Batch, f.Momentum = []int{10, 6}, 40, 0.1, 20, 0.5
+	f.PCD, f.Propagate = false, "samples" // CD-1 on samples of the layer below
 	dir := t.TempDir()
 	out := filepath.Join(dir, "dbn.lt")
 	if err := runFamily(t, "dbn", f, d, "", 80, out, 0); err != nil {
@@ -236,6 +237,7 @@ func TestDBNTrainsScoresAndResumes(t *testing.T) {
 	// on probabilities) 2 + 1.
 	d = barsData()
 	f.LayerEpochs, f.PCD, f.Batch = 2, true, 10
+	f.Propagate = "samples"
 	for _, first := range []int{1, 2} {
 		if first == 2 {
 			f.Propagate = "probs"

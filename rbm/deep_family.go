@@ -79,8 +79,11 @@ func defaultDeep() DeepFlags {
 
 // DefaultDBNFlags returns the defaults of `latent train dbn`.
 func DefaultDBNFlags() *DBNFlags {
-	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5}
-	f.Hidden = []int{500, 2000}
+	// PCD on probabilities: on binarized MNIST (784-500-2000, 2+3 epochs) the
+	// bound was −123 nats with them at lr 0.02 and −401 with CD-1 on samples at
+	// lr 0.05, whose top RBM was worse than independent units.
+	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true}
+	f.Hidden, f.Propagate, f.LR = []int{500, 2000}, "probs", 0.02
 	return f
 }
 
