@@ -34,7 +34,7 @@ type DeepFlags struct {
 type DBNFlags struct {
 	DeepFlags
 	LayerEpochs int  `flag:"layer-epochs" help:"epochs of each RBM below the top, trained greedily in turn; the top RBM trains for the rest of --epochs" range:"[1,1000000]"`
-	PCD         bool `flag:"pcd" help:"train the RBMs with persistent chains (PCD-k) instead of CD-k"`
+	PCD         bool `flag:"pcd" help:"train the RBMs with persistent chains (PCD-k); --pcd=false: CD-k"`
 }
 
 // DBMFlags are the settings of `latent train dbm`.
@@ -118,8 +118,8 @@ func defaultDeepEval() *DeepEvalFlags {
 }
 
 const dbnDoc = `A deep belief network (Hinton, Osindero & Teh 2006): RBMs stacked greedily,
-each trained (CD-k, or PCD-k with --pcd) on the hidden units of the one below
-(--propagate samples or probs), --layer-epochs epochs each; the top RBM trains
+each trained (PCD-k, or CD-k with --pcd=false) on the hidden units of the one
+below (--propagate probs or samples), --layer-epochs epochs each; the top RBM trains
 for the rest of --epochs. The model is the top RBM over the top two layers and a
 directed sigmoid network below it. eval: the variational lower bound of
 Salakhutdinov & Murray (2008) with the greedy recognition model
