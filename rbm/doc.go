@@ -28,4 +28,14 @@
 // (CompareIsing). Training state (parameters, velocities, persistent chains, random
 // streams, epoch and step) round-trips through a checkpoint.File, so a resumed run
 // continues bit for bit.
+//
+// The deep forms build on the RBM. A deep belief network (DBN, family dbn) is a
+// stack of RBMs trained greedily, its log-likelihood bounded below by the
+// variational bound of Salakhutdinov & Murray (2008) with the top RBM's log Z. A
+// deep Boltzmann machine (DBM, family dbm) is held as one RBM between its even
+// and its odd layers, so exact log Z, AIS, Gibbs sampling and the PCD trainer are
+// the RBM's; it is pretrained with the doubled RBMs of Salakhutdinov & Hinton
+// (2009) and trained jointly with a mean-field positive phase, and scored by the
+// mean-field lower bound with log Z by AIS. Models small enough to enumerate give
+// exact log Z and log p(v) for both.
 package rbm

@@ -1,0 +1,312 @@
+package rbm
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/tensor"
+)
+
+func loadFile(path string) (*checkpoint.File, error) { return checkpoint.Load(path) }
+
+func randomDBN(t testing.TB, sizes []int, scale float32, seed uint64) *DBN {
+	t.Helper()
+	n, err := NewDBN(sizes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l := range n.RBMs {
+		n.RBMs[l] = randomRBM(t, Bernoulli, sizes[l], sizes[l+1], scale, seed+uint64(l))
+	}
+	return n
+}
+
+// bruteDBN returns log p(v, x_1, …, x_{L−1}) for every state of the
+// intermediate layers (index: their bits in order, layer 1 first), from the
+// definition: the top RBM's marginal by brute force over both its layers, each
+// directed layer's Bernoulli probabilities.
+func bruteDBN(n *DBN, v []float32) (logJoint []float64, states [][][]float32) {
+	top := n.Top()
+	nt, nh := top.NumVisible(), top.NumHidden()
+	// log p_top(x) over every state of the top RBM's visible layer.
+	var all []float64
+	logPStar := make([]float64, 1<<nt)
+	xs, hs := make([]float32, nt), make([]float32, nh)
+	for a := 0; a < 1<<nt; a++ {
+		bitsOf(xs, a)
+		var terms []float64
+		for b := 0; b < 1<<nh; b++ {
+			bitsOf(hs, b)
+			terms = append(terms, -top.Energy(xs, hs))
+		}
+		logPStar[a] = logSumExp(terms)
+		all = append(all, logPStar[a])
+	}
+	logZ := logSumExp(all)
+	L := len(n.RBMs)
+	total := 0
+	for _, m := range n.RBMs[:L-1] {
+		total += m.NumHidden()
+	}
+	for s := 0; s < 1<<total; s++ {
+		layers := make([][]float32, L-1)
+		k := 0
+		for l := range layers {
+			layers[l] = make([]float32, n.RBMs[l].NumHidden())
+			for j := range layers[l] {
+				layers[l][j] = float32(s >> k & 1)
+				k++
+			}
+		}
+		lj := logPStar[stateIndex(layers[L-2])] - logZ
+		below := v
+		for l := 0; l < L-1; l++ {
+			m := n.RBMs[l]
+			for i := range below {
+				a := float64(m.B[i])
+				for j := range layers[l] {
+					a += float64(m.W.At(i, j)) * float64(layers[l][j])
+				}
+				p := sigmoid64(a)
+				if below[i] != 0 {
+					lj += math.Log(p)
+				} else {
+					lj += math.Log(1 - p)
+				}
+			}
+			below = layers[l]
+		}
+		logJoint = append(logJoint, lj)
+		states = append(states, layers)
+	}
+	return logJoint, states
+}
+
+// logQ returns log Q(x_1, …, x_{L−1} | v) of the greedy recognition model.
+func logQ(n *DBN, v []float32, layers [][]float32) float64 {
+	var s float64
+	below := v
+	for l, h := range layers {
+		m := n.RBMs[l]
+		for j := range h {
+			a := float64(m.C[j])
+			for i := range below {
+				a += float64(m.W.At(i, j)) * float64(below[i])
+			}
+			p := sigmoid64(a)
+			if h[j] != 0 {
+				s += math.Log(p)
+			} else {
+				s += math.Log(1 - p)
+			}
+		}
+		below = h
+	}
+	return s
+}
+
+// A DBN's exact log p(v) (the intermediate layers enumerated, the top RBM summed
+// in closed form) agrees with the definition summed by brute force; the
+// variational bound with Q, summed exactly, is below it by KL(Q ‖ posterior) ≥ 0;
+// and LowerBound's Monte Carlo estimate of the bound agrees with the exact bound
+// within 4 standard errors.
+func TestDBNExactAndBound(t *testing.T) {
+	for i, sizes := range [][]int{{6, 4, 3}, {5, 3, 3, 2}} {
+		n := randomDBN(t, sizes, 1.0, uint64(20+i))
+		lz, err := n.Top().ExactLogZ()
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := allStates(sizes[0])
+		exact, err := n.ExactLogProb(nil, x, lz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var total, gap float64
+		exactBound := make([]float64, x.Rows)
+		for r := 0; r < x.Rows; r++ {
+			lj, states := bruteDBN(n, x.Row(r))
+			if want := logSumExp(lj); math.Abs(exact[r]-want) > 1e-6 {
+				t.Errorf("%v: log p(v=%d) %.7f, brute force %.7f", sizes, r, exact[r], want)
+			}
+			total += math.Exp(exact[r])
+			for k, st := range states {
+				lq := logQ(n, x.Row(r), st)
+				exactBound[r] += math.Exp(lq) * (lj[k] - lq)
+			}
+			if exactBound[r] > exact[r]+1e-9 {
+				t.Errorf("%v: exact bound %.6f > log p %.6f at v=%d", sizes, exactBound[r], exact[r], r)
+			}
+			gap += exact[r] - exactBound[r]
+		}
+		if math.Abs(total-1) > 1e-6 || gap < 0.01 {
+			t.Errorf("%v: Σ p(v) = %v, total gap %v", sizes, total, gap)
+		}
+		b := n.LowerBound(x, 400, 3, lz)
+		want := meanOf(exactBound)
+		if math.Abs(b.Mean-want) > 4*b.MCStdErr || b.MCStdErr <= 0 || b.MCStdErr > 0.05 {
+			t.Errorf("%v: Monte Carlo bound %.4f ± %.4f, exact bound %.4f", sizes, b.Mean, b.MCStdErr, want)
+		}
+	}
+}
+
+// Hinton, Osindero & Teh (2006): an RBM's second layer initialised to its
+// transpose (visible bias c, hidden bias b) makes a DBN whose p(v) is the RBM's,
+// and whose recognition model is the exact posterior: the bound is then exact.
+func TestDBNWithTransposedTopIsTheRBM(t *testing.T) {
+	m := randomRBM(t, Bernoulli, 5, 4, 1.0, 30)
+	top, _ := New(Bernoulli, 4, 5)
+	for i := 0; i < 5; i++ {
+		for j := 0; j < 4; j++ {
+			top.W.Set(j, i, m.W.At(i, j))
+		}
+	}
+	copy(top.B, m.C)
+	copy(top.C, m.B)
+	n := &DBN{RBMs: []*RBM{m, top}}
+	lzRBM, _ := m.ExactLogZ()
+	lzTop, _ := top.ExactLogZ()
+	x := allStates(5)
+	want := m.LogProb(nil, x, lzRBM)
+	got, err := n.ExactLogProb(nil, x, lzTop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range want {
+		if math.Abs(got[r]-want[r]) > 1e-5 {
+			t.Errorf("v=%d: DBN log p %.7f, RBM %.7f", r, got[r], want[r])
+		}
+	}
+	b := n.LowerBound(x, 2000, 1, lzTop)
+	if d := math.Abs(b.Mean - meanOf(want)); d > 4*b.MCStdErr+1e-4 {
+		t.Errorf("bound %.5f ± %.5f, exact %.5f", b.Mean, b.MCStdErr, meanOf(want))
+	}
+}
+
+// Ancestral samples of a DBN follow its exact marginal p(v).
+func TestDBNSamplesMatchExactMarginal(t *testing.T) {
+	n := randomDBN(t, []int{3, 3, 2}, 1.5, 40)
+	lz, _ := n.Top().ExactLogZ()
+	x := allStates(3)
+	lp, _ := n.ExactLogProb(nil, x, lz)
+	const N = 20000
+	s, _ := n.Sample(SampleConfig{N: N, Steps: 50, Seed: 9})
+	checkHistogram(t, "dbn", s, lp, N)
+}
+
+// Greedy training on 3×3 bars and stripes, then Score: the exact log-likelihood
+// far above the uniform's −6.24, the bound below it, AIS log Z of the top RBM
+// within max(0.1, 3σ) of the exact one; a run interrupted and resumed writes
+// the same file as one that was not.
+func TestDBNTrainsScoresAndResumes(t *testing.T) {
+	d := &dataset.Dataset{X: repeat(barsAndStripes(3), 40), Binary: true, Height: 3, Width: 3, Channels: 1}
+	f := DefaultDBNFlags()
+	f.Hidden, f.LayerEpochs, f.LR, f.Batch, f.Momentum = []int{10, 6}, 40, 0.1, 20, 0.5
+	f.PCD, f.Propagate = false, "samples" // CD-1 on samples of the layer below
+	dir := t.TempDir()
+	out := filepath.Join(dir, "dbn.lt")
+	if err := runFamily(t, "dbn", f, d, "", 80, out, 0); err != nil {
+		t.Fatal(err)
+	}
+	tr := loadTrainer(t, out).(*DBNTrainer)
+	test := &dataset.Dataset{X: barsAndStripes(3)}
+	est, err := tr.Score(context.Background(), test, model.ScoreOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact := extra(t, est, "exact_log_likelihood")
+	t.Logf("dbn 9-10-6: exact log-likelihood %.3f, bound %.3f ± %.3f (%s)", exact, est.LogLik, est.StdErr, est.Method)
+	if exact < -4.8 || est.LogLik > exact+4*est.StdErr || est.Method != "vlb-exact" || est.Bound != "lower" {
+		t.Errorf("exact %.3f, bound %.3f ± %.3f (%s, %s)", exact, est.LogLik, est.StdErr, est.Method, est.Bound)
+	}
+	ais, err := tr.Score(context.Background(), test, model.ScoreOptions{Seed: 1, Family: &DeepEvalFlags{AISChains: 100, AISBetas: 2000, Samples: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lz, se, ex := extra(t, ais, "log_z"), extra(t, ais, "log_z_stderr"), extra(t, ais, "exact_log_z")
+	if math.Abs(lz-ex) > max(0.1, 3*se) || ais.Method != "vlb-ais" {
+		t.Errorf("AIS log Z %.4f ± %.4f, exact %.4f (%s)", lz, se, ex, ais.Method)
+	}
+	// Resume: 3 epochs (layer 1, layer 1, top) against 1 + 2 and (the upper RBM
+	// on probabilities) 2 + 1.
+	d = barsData()
+	f.LayerEpochs, f.PCD, f.Batch = 2, true, 10
+	f.Propagate = "samples"
+	for _, first := range []int{1, 2} {
+		if first == 2 {
+			f.Propagate = "probs"
+		}
+		whole, part := filepath.Join(dir, "whole.lt"), filepath.Join(dir, "part.lt")
+		if err := runFamily(t, "dbn", f, d, "", 3, whole, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := runFamily(t, "dbn", f, d, "", 3, part, first); err == nil || !strings.Contains(err.Error(), "context canceled") {
+			t.Fatalf("interrupted run: %v", err)
+		}
+		resumeFile(t, part, d, 3)
+		sameFiles(t, "dbn resumed", whole, part)
+	}
+}
+
+// The families' other capabilities through the contract: samples of the data's
+// shape, pictures, a description, and the same numbers whatever the number of
+// workers.
+func TestDeepFamiliesCapabilities(t *testing.T) {
+	d := barsData()
+	for _, name := range []string{"dbn", "dbm"} {
+		fl := model.Lookup(name).Config()
+		switch f := fl.(type) {
+		case *DBNFlags:
+			f.Hidden, f.LayerEpochs, f.Batch = []int{6, 4}, 1, 10
+		case *DBMFlags:
+			f.Hidden, f.PretrainEpochs, f.Batch = []int{6, 4}, 1, 10
+		}
+		s := model.NewSettings(name, d, "bars", "", 5, 3)
+		tr, err := model.Lookup(name).New(fl, d, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		r, err := model.Train(context.Background(), tr, d, s, model.TrainOptions{Pictures: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Pictures) != 2 || !strings.HasSuffix(r.Pictures[1], "samples.png") {
+			t.Errorf("%s: pictures %v", name, r.Pictures)
+		}
+		smp, err := tr.(model.Sampler).Sample(context.Background(), model.SampleOptions{N: 7, Seed: 1, Label: -1})
+		if err != nil || smp.X.Rows != 7 || smp.X.Cols != 9 || smp.Height != 3 || !isBinary(smp.X) {
+			t.Errorf("%s: samples %v, %v", name, smp, err)
+		}
+		if desc := tr.(model.Describer).Describe(); len(desc) < 3 || desc[0].Value != "9-6-4" {
+			t.Errorf("%s: %v", name, desc)
+		}
+		mon, err := tr.(model.Monitor).Monitor(context.Background(), d)
+		if err != nil || len(mon) < 2 {
+			t.Errorf("%s: monitor %v, %v", name, mon, err)
+		}
+		est, err := tr.(model.Scorer).Score(context.Background(), d, model.ScoreOptions{Seed: 2})
+		if err != nil || est.N != d.Len() || len(est.PerExample) != d.Len() || est.Bound != "lower" {
+			t.Errorf("%s: %+v, %v", name, est, err)
+		}
+		extra(t, est, "log_z")
+		extra(t, est, "exact_log_likelihood")
+		// One worker or three: the same file.
+		one, three := filepath.Join(dir, "one.lt"), filepath.Join(dir, "three.lt")
+		tensor.SetWorkers(3)
+		err = runFamily(t, name, fl, d, "", 3, three, 0)
+		tensor.SetWorkers(1)
+		err2 := runFamily(t, name, fl, d, "", 3, one, 0)
+		tensor.SetWorkers(0)
+		if err != nil || err2 != nil {
+			t.Fatal(err, err2)
+		}
+		sameFiles(t, name+" 1 vs 3 workers", one, three)
+	}
+}

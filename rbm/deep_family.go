@@ -1,0 +1,458 @@
+package rbm
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/mcmc"
+	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
+	"github.com/latent-ml/latent/viz"
+)
+
+// DeepFlags are the training flags dbn and dbm share.
+type DeepFlags struct {
+	Hidden []int   `flag:"hidden" help:"hidden layer sizes, bottom to top, comma-separated (e.g. 500,1000)" range:"[1,1048576]"`
+	CD     int     `flag:"cd" help:"Gibbs steps per update of the layer-wise RBMs (CD-k)" range:"[1,1000000]"`
+	Batch  int     `flag:"batch" help:"mini-batch size (and, for dbm, the number of persistent chains)" range:"[1,1000000]"`
+	LR     float64 `flag:"lr" help:"learning rate of the layer-wise RBMs" range:"(0,inf)"`
+	// Momentum and L2 apply to every phase.
+	Momentum float64 `flag:"momentum" help:"momentum" range:"[0,1)"`
+	L2       float64 `flag:"l2" help:"L2 weight decay on the weights" range:"[0,inf)"`
+	// Propagate is what an RBM above the first trains on.
+	Propagate    string `flag:"propagate" help:"what each RBM above the first trains on: samples of the hidden units below, or their probabilities" choices:"samples|probs"`
+	PictureSteps int    `flag:"picture-steps" help:"Gibbs steps of the chains --pictures draws in samples.png after the last epoch" range:"[1,1000000]"`
+}
+
+// DBNFlags are the settings of `latent train dbn`.
+type DBNFlags struct {
+	DeepFlags
+	LayerEpochs int  `flag:"layer-epochs" help:"epochs of each RBM below the top, trained greedily in turn; the top RBM trains for the rest of --epochs" range:"[1,1000000]"`
+	PCD         bool `flag:"pcd" help:"train the RBMs with persistent chains (PCD-k); --pcd=false: CD-k"`
+}
+
+// DBMFlags are the settings of `latent train dbm`.
+type DBMFlags struct {
+	DeepFlags
+	PretrainEpochs int     `flag:"pretrain-epochs" help:"epochs of greedy pretraining per layer (Salakhutdinov & Hinton's doubled RBMs); joint training takes the rest of --epochs (0: none, small random weights)" range:"[0,1000000]"`
+	JointLR        float64 `flag:"joint-lr" help:"learning rate of joint training (mean-field positive phase, persistent chains)" range:"(0,inf)"`
+	PCDSteps       int     `flag:"pcd-steps" help:"Gibbs steps of the persistent chains per joint update" range:"[1,1000000]"`
+	MFIters        int     `flag:"mf-iters" help:"most mean-field updates per batch in joint training" range:"[1,1000000]"`
+	MFTol          float64 `flag:"mf-tol" help:"mean-field stops when no mean changes by this much" range:"[0,1]"`
+}
+
+// Validate checks what the tags cannot: the number of layers.
+func (f *DBNFlags) Validate() error {
+	if len(f.Hidden) == 0 {
+		return model.Flagf("hidden", "a DBN needs at least one hidden layer size, e.g. --hidden 500,2000")
+	}
+	return nil
+}
+
+// Validate checks what the tags cannot: the number of layers.
+func (f *DBMFlags) Validate() error {
+	if len(f.Hidden) < 2 {
+		return model.Flagf("hidden", "a DBM needs at least two hidden layer sizes, e.g. --hidden 500,1000; got %q", (*intsList)(&f.Hidden).String())
+	}
+	return nil
+}
+
+type intsList []int
+
+func (v *intsList) String() string {
+	s := make([]string, len(*v))
+	for i, n := range *v {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, ",")
+}
+
+func defaultDeep() DeepFlags {
+	return DeepFlags{Hidden: []int{500, 1000}, CD: 1, Batch: 100, LR: 0.05, Propagate: "samples", PictureSteps: 1000}
+}
+
+// DefaultDBNFlags returns the defaults of `latent train dbn`.
+func DefaultDBNFlags() *DBNFlags {
+	// PCD on probabilities: on binarized MNIST (784-500-2000, 2+3 epochs) the
+	// bound was −123 nats with them at lr 0.02 and −401 with CD-1 on samples at
+	// lr 0.05, whose top RBM was worse than independent units.
+	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true}
+	f.Hidden, f.Propagate, f.LR = []int{500, 2000}, "probs", 0.02
+	return f
+}
+
+// DefaultDBMFlags returns the defaults of `latent train dbm`.
+func DefaultDBMFlags() *DBMFlags {
+	return &DBMFlags{DeepFlags: defaultDeep(), PretrainEpochs: 5, JointLR: 0.005, PCDSteps: 1, MFIters: 30, MFTol: 1e-3}
+}
+
+// DeepEvalFlags are the settings of `latent eval` for a DBN or DBM.
+type DeepEvalFlags struct {
+	Exact     bool    `flag:"exact" help:"enumerate log Z whatever it costs (an error when the model is too large); by default it is enumerated when that takes about a minute or less, else estimated by AIS"`
+	AISChains int     `flag:"ais-chains" help:"AIS chains (0: 100); giving it chooses AIS even where log Z can be enumerated" range:"[0,10000000]"`
+	AISBetas  int     `flag:"ais-betas" help:"AIS intermediate distributions, Salakhutdinov & Murray's proportions (0: 14500); giving it chooses AIS" range:"[0,100000000]"`
+	Samples   int     `flag:"bound-samples" help:"dbn: draws of the hidden layers per example for the variational bound" range:"[1,1000000]"`
+	MFIters   int     `flag:"mf-iters" help:"dbm: most mean-field updates for the bound" range:"[1,1000000]"`
+	MFTol     float64 `flag:"mf-tol" help:"dbm: mean-field stops when no mean changes by this much" range:"[0,1]"`
+}
+
+// Validate checks what the tags cannot.
+func (f *DeepEvalFlags) Validate() error {
+	switch {
+	case f.AISBetas == 1 || f.AISBetas == 2:
+		return model.Flagf("ais-betas", "must be at least 3 (or 0 for the default), got %d", f.AISBetas)
+	case f.Exact && (f.AISChains > 0 || f.AISBetas > 0):
+		return model.Flagf("exact", "--exact and --ais-chains/--ais-betas: choose one estimator")
+	}
+	return nil
+}
+
+func defaultDeepEval() *DeepEvalFlags {
+	return &DeepEvalFlags{Samples: 10, MFIters: 500, MFTol: 1e-4}
+}
+
+const dbnDoc = `A deep belief network (Hinton, Osindero & Teh 2006): RBMs stacked greedily,
+each trained (PCD-k, or CD-k with --pcd=false) on the hidden units of the one
+below (--propagate probs or samples), --layer-epochs epochs each; the top RBM trains
+for the rest of --epochs. The model is the top RBM over the top two layers and a
+directed sigmoid network below it. eval: the variational lower bound of
+Salakhutdinov & Murray (2008) with the greedy recognition model
+(--bound-samples draws per example) and the top RBM's log Z, exact when cheap
+(--exact forces it) else by AIS (--ais-chains, --ais-betas); on models small
+enough to enumerate, the exact log-likelihood beside it. sample: Gibbs in the
+top RBM (--gibbs-steps), then one draw down each layer.`
+
+const dbmDoc = `A deep Boltzmann machine (Salakhutdinov & Hinton 2009): binary layers, each
+connected to its neighbours, all undirected. Greedy pretraining (--pretrain-epochs
+per layer) trains the doubled RBMs of that paper (the bottom one with its input
+doubled, the top one with its hidden units doubled, middle ones at twice their
+weights) and composes them; joint training (the rest of --epochs) takes the
+positive phase from mean-field inference (--mf-iters, --mf-tol; a batch that
+does not converge is reported with its residual) and the negative phase from
+--batch persistent Gibbs chains (--pcd-steps), saved in the model file. eval:
+log Z by AIS over the DBM with the odd layers summed out (or exact when cheap),
+and the mean-field lower bound on log p(v) per example; on models small enough
+to enumerate, the exact log-likelihood beside it. sample: block-Gibbs chains.`
+
+func init() {
+	model.Register(model.Family{
+		Name: "dbn", Doc: dbnDoc,
+		Summary:      "deep belief network: greedily stacked RBMs; variational bound with AIS log Z",
+		Config:       func() any { return DefaultDBNFlags() },
+		New:          newDBNTrainer,
+		Load:         loadDBNTrainer,
+		SampleConfig: func() any { return &SampleFlags{GibbsSteps: 1000} },
+		EvalConfig:   func() any { return defaultDeepEval() },
+		Needs:        model.Needs{Binary: true},
+		Memory:       deepMemory,
+		Epochs:       10,
+	})
+	model.Register(model.Family{
+		Name: "dbm", Doc: dbmDoc,
+		Summary:      "deep Boltzmann machine: doubled-RBM pretraining, mean-field + PCD; AIS log Z and mean-field bound",
+		Config:       func() any { return DefaultDBMFlags() },
+		New:          newDBMTrainer,
+		Load:         loadDBMTrainer,
+		SampleConfig: func() any { return &SampleFlags{GibbsSteps: 1000} },
+		EvalConfig:   func() any { return defaultDeepEval() },
+		Needs:        model.Needs{Binary: true},
+		Memory:       deepMemory,
+		Epochs:       20,
+	})
+}
+
+func deepMemory(c any, rows, dim int) (float64, string) {
+	var f DeepFlags
+	switch c := c.(type) {
+	case *DBNFlags:
+		f = c.DeepFlags
+	case *DBMFlags:
+		f = c.DeepFlags
+	}
+	params, units := 0.0, float64(dim)
+	prev := float64(dim)
+	for _, n := range f.Hidden {
+		params += 2 * prev * float64(n) // doubled layers
+		units += float64(n)
+		prev = float64(n)
+	}
+	return 4 * (3*params + 12*float64(f.Batch)*2*units + 2*float64(rows)*float64(dim)), "hidden"
+}
+
+// checkBinaryData returns an error unless d's rows are binary (or in [0, 1]
+// when binarised afresh every epoch).
+func checkBinaryData(kind string, d *dataset.Dataset, s *model.Settings) error {
+	if s.Binarize == "dynamic" {
+		for _, v := range d.X.Data {
+			if !(v >= 0 && v <= 1) {
+				return model.Flagf("binarize", "dynamic binarisation needs data in [0, 1]; %s has the value %g", s.Data, v)
+			}
+		}
+		return nil
+	}
+	if !d.Binary && !isBinary(d.X) {
+		return model.Flagf("binarize", "a %s models binary data and %s is not binary (use --binarize threshold, stochastic or dynamic)", kind, s.Data)
+	}
+	return nil
+}
+
+// layerSeed returns the seed of the RBM trainer of phase p.
+func layerSeed(seed uint64, p int) uint64 { return rng.NewStream(seed, 1<<42+uint64(p)).Uint64() }
+
+func deepConfig(f DeepFlags, seed uint64) Config {
+	return Config{K: f.CD, BatchSize: f.Batch, LearningRate: f.LR, Momentum: f.Momentum, WeightDecay: f.L2, Seed: seed}
+}
+
+// propagate returns the input of the RBM of phase p for the batch x: x pushed
+// up through the trained RBMs below (as samples or probabilities), with up
+// applied to each (the DBM's bottom RBM takes its input twice).
+func propagate(x *tensor.Mat, below []*RBM, bufs []*tensor.Mat, samples bool, s *rng.Stream, double func(l int, in *tensor.Mat) *tensor.Mat) (*tensor.Mat, []*tensor.Mat) {
+	for len(bufs) < len(below) {
+		bufs = append(bufs, nil)
+	}
+	in := x
+	for l, m := range below {
+		if double != nil {
+			in = double(l, in)
+		}
+		bufs[l] = m.HiddenProbs(bufs[l], in)
+		if samples {
+			tensor.SampleBernoulli(bufs[l], bufs[l], s)
+		}
+		in = bufs[l]
+	}
+	return in, bufs
+}
+
+// putSub stores the file sub inside f under prefix.
+func putSub(f *checkpoint.File, prefix string, sub *checkpoint.File) {
+	f.AddBytes(prefix+"kind", []byte(sub.Kind))
+	f.AddBytes(prefix+"meta", sub.Meta)
+	for _, t := range sub.Tensors {
+		t.Name = prefix + t.Name
+		f.Tensors = append(f.Tensors, t)
+	}
+}
+
+// getSub returns the file putSub stored in f under prefix.
+func getSub(f *checkpoint.File, prefix string) (*checkpoint.File, error) {
+	kind, err := f.Bytes(prefix + "kind")
+	if err != nil {
+		return nil, err
+	}
+	meta, err := f.Bytes(prefix + "meta")
+	if err != nil {
+		return nil, err
+	}
+	sub := &checkpoint.File{Kind: string(kind), Meta: meta}
+	for _, t := range f.Tensors {
+		if name, ok := strings.CutPrefix(t.Name, prefix); ok && name != "kind" && name != "meta" {
+			t.Name = name
+			sub.Tensors = append(sub.Tensors, t)
+		}
+	}
+	return sub, nil
+}
+
+func putRBM(f *checkpoint.File, prefix string, m *RBM) error {
+	var sub checkpoint.File
+	if err := m.Save(&sub, nil); err != nil {
+		return err
+	}
+	putSub(f, prefix, &sub)
+	return nil
+}
+
+func getRBM(f *checkpoint.File, prefix string) (*RBM, error) {
+	sub, err := getSub(f, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return Load(sub)
+}
+
+func putTrainer(f *checkpoint.File, prefix string, t *Trainer) error {
+	var sub checkpoint.File
+	if err := t.Save(&sub); err != nil {
+		return err
+	}
+	putSub(f, prefix, &sub)
+	return nil
+}
+
+func getTrainer(f *checkpoint.File, prefix string) (*Trainer, error) {
+	sub, err := getSub(f, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return LoadTrainer(sub)
+}
+
+func putStream(f *checkpoint.File, name string, s *rng.Stream) error {
+	b, err := s.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	f.AddBytes(name, b)
+	return nil
+}
+
+func getStream(f *checkpoint.File, name string, s *rng.Stream) error {
+	b, err := f.Bytes(name)
+	if err != nil {
+		return err
+	}
+	return s.UnmarshalBinary(b)
+}
+
+// checkRBMs returns an error naming the first parameter of ms that is not finite
+// or exceeds MaxParam.
+func checkRBMs(kind string, ms []*RBM, lr float64) error {
+	for l, m := range ms {
+		if m == nil {
+			continue
+		}
+		for _, p := range []struct {
+			name string
+			x    []float32
+		}{{"W", m.W.Data}, {"b", m.B}, {"c", m.C}} {
+			if err := model.CheckFinite(fmt.Sprintf("layer %d %s", l+1, p.name), MaxParam, p.x); err != nil {
+				return fmt.Errorf("%s: %w; the learning rate is %g", kind, err, lr)
+			}
+		}
+	}
+	return nil
+}
+
+// logZEstimate is how a deep model's Score found log Z.
+type logZEstimate struct {
+	logZ, stderr  float64
+	method        string // "exact" or "ais"
+	exact         bool
+	exactLogZ     float64
+	chains, betas int
+	seconds       float64
+	exactSeconds  float64
+}
+
+// estimateLogZ finds log Z of the bipartite model r as RBM.LogLikelihood would:
+// enumerated when asked or cheap, else by AIS from base biases base.
+func estimateLogZ(ctx context.Context, kind string, r *RBM, f *DeepEvalFlags, seed uint64, base func() []float32) (logZEstimate, error) {
+	var e logZEstimate
+	askedAIS := f.AISChains > 0 || f.AISBetas > 0
+	if f.Exact && !r.CanEnumerate() {
+		return e, model.Flagf("exact", "the %s's log Z enumerates 2^%d states; at most 2^%d can be (use AIS)", kind, r.EnumUnits(), mcmc.MaxExactUnits)
+	}
+	cheap := r.CanEnumerate() && r.EnumCost() <= EnumPerMinute
+	if f.Exact || cheap {
+		if f.Exact && !cheap {
+			model.Logf(ctx, "%s: enumerating log Z: %s", kind, r.enumDescription())
+		}
+		t0 := time.Now()
+		lz, err := r.ExactLogZ()
+		if err != nil {
+			return e, err
+		}
+		e.exact, e.exactLogZ, e.exactSeconds = true, lz, time.Since(t0).Seconds()
+		e.logZ, e.method = lz, "exact"
+	}
+	if askedAIS || !e.exact {
+		e.chains, e.betas = f.AISChains, f.AISBetas
+		if e.chains == 0 {
+			e.chains = 100
+		}
+		if e.betas == 0 {
+			e.betas = mcmc.DefaultAISSteps
+		}
+		if err := model.CheckMemory("ais-chains", 16*float64(e.chains)*float64(r.NumVisible()+r.NumHidden())); err != nil {
+			return e, err
+		}
+		t0 := time.Now()
+		a, err := r.AISLogZ(mcmc.AISConfig{Chains: e.chains, Betas: mcmc.AISBetas(e.betas), BaseBias: base(), Seed: seed})
+		if err != nil {
+			return e, err
+		}
+		e.seconds = time.Since(t0).Seconds()
+		e.logZ, e.stderr, e.method = a.LogZ, a.StdErr, "ais"
+	}
+	return e, nil
+}
+
+func (e logZEstimate) extras(add func(string, any)) {
+	add("log_z", e.logZ)
+	if e.method == "ais" {
+		add("log_z_stderr", e.stderr)
+		add("ais_chains", e.chains)
+		add("ais_betas", e.betas)
+		add("ais_seconds", e.seconds)
+	}
+	if e.exact {
+		add("exact_log_z", e.exactLogZ)
+		add("exact_seconds", e.exactSeconds)
+	}
+}
+
+func evalFlags(o model.ScoreOptions) *DeepEvalFlags {
+	if p, ok := o.Family.(*DeepEvalFlags); ok && p != nil {
+		return p
+	}
+	return defaultDeepEval()
+}
+
+func sampleFlags(o model.SampleOptions) SampleFlags {
+	if p, ok := o.Family.(*SampleFlags); ok && p != nil {
+		return *p
+	}
+	return SampleFlags{GibbsSteps: 1000}
+}
+
+func meanOf(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(max(len(x), 1))
+}
+
+// savePictures writes filters.png (first-layer weights, first MaxFilters units)
+// and, when samples is not nil, samples.png (a grid of sample means).
+func savePictures(dir string, first *RBM, samples *tensor.Mat) ([]string, error) {
+	path := filepath.Join(dir, "filters.png")
+	if err := first.SaveFilters(path); err != nil {
+		return nil, err
+	}
+	paths := []string{path}
+	if samples != nil {
+		p := filepath.Join(dir, "samples.png")
+		g := viz.Grid{Height: first.Height, Width: first.Width, Channels: max(first.Channels, 1), Cols: 8}
+		if err := g.Save(p, samples); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// firstLayerView returns an RBM viewing the first nv visible rows of m (the
+// doubled bottom RBM's own weights), with the image shape given.
+func firstLayerView(m *RBM, nv, h, w, c int) *RBM {
+	return &RBM{Visible: Bernoulli, W: block(m.W, 0, nv, 0, m.NumHidden()), B: m.B[:nv], C: m.C, Height: h, Width: w, Channels: c}
+}
+
+// sizesString writes layer sizes as "784-500-1000".
+func sizesString(s []int) string {
+	p := make([]string, len(s))
+	for i, n := range s {
+		p[i] = fmt.Sprint(n)
+	}
+	return strings.Join(p, "-")
+}
+
+// nowSeconds returns the wall clock in seconds, for the seconds figures of eval.
+func nowSeconds() float64 { return float64(time.Now().UnixNano()) / 1e9 }
