@@ -353,19 +353,10 @@ func (t *DBMTrainer) complete() error {
 
 // Sample implements model.Sampler: block-Gibbs chains of the DBM (DBM.Sample).
 func (t *DBMTrainer) Sample(ctx context.Context, o model.SampleOptions) (*dataset.Dataset, error) {
-	if o.Label >= 0 {
-		return nil, model.Flagf("label", "a dbm is not conditional")
-	}
 	if err := t.complete(); err != nil {
 		return nil, err
 	}
-	f := sampleFlags(o)
-	s, mu := t.Net.Sample(SampleConfig{N: o.N, Steps: f.GibbsSteps, Seed: o.Seed})
-	x := s
-	if f.Means {
-		x = mu
-	}
-	return &dataset.Dataset{Name: "samples", X: x, Binary: !f.Means, Height: t.Net.Height, Width: t.Net.Width, Channels: t.Net.Channels}, nil
+	return deepSample("dbm", t.Net.Sample, o, t.Net.Height, t.Net.Width, t.Net.Channels)
 }
 
 // Score implements model.Scorer: the mean-field lower bound on log p(v) of each
@@ -380,11 +371,8 @@ func (t *DBMTrainer) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 		return model.Estimate{}, err
 	}
 	x := d.X
-	if !isBinary(x) {
-		return model.Estimate{}, fmt.Errorf("a dbm scores binary data; use --binarize threshold or stochastic")
-	}
-	if x.Rows == 0 {
-		return model.Estimate{}, fmt.Errorf("dbm: no examples to score")
+	if err := checkScoreData("dbm", x); err != nil {
+		return model.Estimate{}, err
 	}
 	f := evalFlags(o)
 	t0 := nowSeconds()

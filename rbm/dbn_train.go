@@ -157,19 +157,10 @@ func (t *DBNTrainer) complete() error {
 
 // Sample implements model.Sampler: Gibbs in the top RBM, then down (DBN.Sample).
 func (t *DBNTrainer) Sample(ctx context.Context, o model.SampleOptions) (*dataset.Dataset, error) {
-	if o.Label >= 0 {
-		return nil, model.Flagf("label", "a dbn is not conditional")
-	}
 	if err := t.complete(); err != nil {
 		return nil, err
 	}
-	f := sampleFlags(o)
-	s, mu := t.Net.Sample(SampleConfig{N: o.N, Steps: f.GibbsSteps, Seed: o.Seed})
-	x := s
-	if f.Means {
-		x = mu
-	}
-	return &dataset.Dataset{Name: "samples", X: x, Binary: !f.Means, Height: t.Net.Height, Width: t.Net.Width, Channels: t.Net.Channels}, nil
+	return deepSample("dbn", t.Net.Sample, o, t.Net.Height, t.Net.Width, t.Net.Channels)
 }
 
 // Score implements model.Scorer: the variational lower bound of Salakhutdinov &
@@ -183,11 +174,8 @@ func (t *DBNTrainer) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 		return model.Estimate{}, err
 	}
 	x := d.X
-	if !isBinary(x) {
-		return model.Estimate{}, fmt.Errorf("a dbn scores binary data; use --binarize threshold or stochastic")
-	}
-	if x.Rows == 0 {
-		return model.Estimate{}, fmt.Errorf("dbn: no examples to score")
+	if err := checkScoreData("dbn", x); err != nil {
+		return model.Estimate{}, err
 	}
 	f := evalFlags(o)
 	t0 := nowSeconds()

@@ -456,3 +456,29 @@ func sizesString(s []int) string {
 
 // nowSeconds returns the wall clock in seconds, for the seconds figures of eval.
 func nowSeconds() float64 { return float64(time.Now().UnixNano()) / 1e9 }
+
+// deepSample draws o.N samples with sample (a DBM's or a DBN's Sample) for
+// `latent sample`: binary states, or with --means the last step's probabilities.
+func deepSample(kind string, sample func(SampleConfig) (*tensor.Mat, *tensor.Mat), o model.SampleOptions, h, w, c int) (*dataset.Dataset, error) {
+	if o.Label >= 0 {
+		return nil, model.Flagf("label", "a %s is not conditional", kind)
+	}
+	f := sampleFlags(o)
+	s, mu := sample(SampleConfig{N: o.N, Steps: f.GibbsSteps, Seed: o.Seed})
+	x := s
+	if f.Means {
+		x = mu
+	}
+	return &dataset.Dataset{Name: "samples", X: x, Binary: !f.Means, Height: h, Width: w, Channels: c}, nil
+}
+
+// checkScoreData refuses data a deep model of kind cannot score.
+func checkScoreData(kind string, x *tensor.Mat) error {
+	if !isBinary(x) {
+		return fmt.Errorf("a %s scores binary data; use --binarize threshold or stochastic", kind)
+	}
+	if x.Rows == 0 {
+		return fmt.Errorf("%s: no examples to score", kind)
+	}
+	return nil
+}
