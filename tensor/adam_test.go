@@ -76,8 +76,12 @@ func BenchmarkAdamUpdate(b *testing.B) {
 	for _, p := range elemPaths() {
 		elemImpl = p
 		b.Run(p.name, func(b *testing.B) {
+			cpu0 := cpuSeconds()
 			for i := 0; i < b.N; i++ {
 				AdamUpdate(m, v, w, g, 0.9, 0.999, 1e-8, 1e-3, 1)
+			}
+			if cpu := cpuSeconds() - cpu0; cpu > 0 {
+				b.ReportMetric(cpu/float64(b.N)*1e3, "cpu-ms/op")
 			}
 		})
 	}
