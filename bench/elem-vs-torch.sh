@@ -5,38 +5,47 @@
 #
 # Usage: bench/elem-vs-torch.sh [ROUNDS]   (default 5)
 #
-# Each figure is the best over ROUNDS runs of the median time of one call, in µs
-# (Go: the med-µs metric of BenchmarkX_128x500/<kernel>; torch: bench/elem_torch.py).
-# The median of many calls and the best of several rounds keep other processes on a
-# shared machine out of the figures as far as possible. ratio = torch / go, so
-# > 1 means Go is faster. LATENT_KERNEL=generic|avx2|avx512 picks the Go path.
-# Needs /usr/bin/python3 with torch (or PYTHON=...).
+# Each run gives the median time of one call, in µs (Go: the med-µs metric of
+# BenchmarkX_128x500/<kernel>; torch: bench/elem_torch.py). The two sides alternate,
+# A B A B, case by case, for ROUNDS rounds; the table gives the median over the
+# rounds. ratio = torch / go, so > 1 means Go is faster. LATENT_KERNEL=generic|avx2|avx512
+# picks the Go path. torch runs as `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
+# /usr/bin/python3` (bench/pydeps.sh installs it if missing); the header gives
+# threadpoolctl's OpenBLAS kernel, torch's thread count and the load average.
 set -eu
 ROUNDS=${1:-5}
-PY=${PYTHON:-/usr/bin/python3}
-# This machine sets OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE, which hold
-# Debian's OpenBLAS (numpy's and torch's) to about half speed: the references here
-# run at full speed (latent's Go code reads neither variable).
-unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/pydeps.sh"
+pydeps numpy torch threadpoolctl
 root=$(cd "$here/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 (cd "$root" && CGO_ENABLED=0 go test -c -o "$tmp/tensor.test" ./tensor)
 kernel=$(cd "$tmp" && ./tensor.test -test.run '^TestElemKernelName$' -test.v | sed -n 's/.*element-wise kernel: //p' | head -n1)
-printf 'go %s, torch %s, Go element-wise kernel: %s\n' "$(go env GOVERSION)" \
-	"$("$PY" -c 'import torch; print(torch.__version__)')" "$kernel"
-printf '%-20s %10s %10s %7s\n' case go_µs torch_µs ratio
-
-for c in sigmoid:Sigmoid sigmoid_bernoulli:SigmoidBernoulli exp:Exp softplus:Softplus \
-	logsigmoid:LogSigmoid tanh:Tanh log:Log relu:ReLU; do
+printf 'go %s, Go element-wise kernel: %s; %s\n' "$(go env GOVERSION)" "$kernel" \
+	"$(OMP_NUM_THREADS=1 $REF "$here/refinfo.py" torch)"
+printf 'start: %s\n' "$(uptime)"
+cases="sigmoid:Sigmoid sigmoid_bernoulli:SigmoidBernoulli exp:Exp softplus:Softplus logsigmoid:LogSigmoid tanh:Tanh log:Log relu:ReLU"
+: >"$tmp/res"
+for r in $(seq "$ROUNDS"); do
+	for c in $cases; do
+		py=${c%%:*}
+		gob=${c#*:}
+		gof=$(cd "$tmp" && ./tensor.test -test.run '^$' -test.bench "^Benchmark${gob}_128x500\$/^${kernel}\$" \
+			-test.benchtime 0.3s -test.count 1 -test.cpu 1 |
+			awk '/med-µs/ { for (i = 1; i < NF; i++) if ($(i+1) == "med-µs") v = $i } END { print v }')
+		tf=$(OMP_NUM_THREADS=1 $REF "$here/elem_torch.py" "$py" --rounds 1 | awk '{ print $2 }')
+		echo "$py $gof $tf" >>"$tmp/res"
+	done
+done
+printf 'end: %s\n' "$(uptime)"
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2] + v[NR/2+1]) / 2 }'; }
+printf '%-20s %10s %10s %7s   (medians over %s rounds)\n' case go_µs torch_µs ratio "$ROUNDS"
+for c in $cases; do
 	py=${c%%:*}
-	gob=${c#*:}
-	gof=$(cd "$tmp" && ./tensor.test -test.run '^$' -test.bench "^Benchmark${gob}_128x500\$/^${kernel}\$" \
-		-test.benchtime 0.3s -test.count "$ROUNDS" -test.cpu 1 |
-		awk '/med-µs/ { for (i = 1; i < NF; i++) if ($(i+1) == "med-µs" && (best == "" || $i < best)) best = $i } END { printf "%.2f", best }')
-	tf=$("$PY" "$here/elem_torch.py" "$py" --rounds "$ROUNDS" | awk '{ print $2 }')
+	gof=$(awk -v c="$py" '$1 == c { print $2 }' "$tmp/res" | median)
+	tf=$(awk -v c="$py" '$1 == c { print $3 }' "$tmp/res" | median)
 	ratio=$(awk -v g="$gof" -v t="$tf" 'BEGIN { if (g > 0) printf "%.2f", t / g; else print "-" }')
 	printf '%-20s %10s %10s %7s\n' "$py" "$gof" "$tf" "$ratio"
 done

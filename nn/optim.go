@@ -38,16 +38,10 @@ type adamKernel struct {
 //
 //	m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  w ← w − step·m / (√v/√(1−β₂ᵗ) + ε)
 //
-// with step = lr/(1−β₁ᵗ) (Kingma & Ba 2015, Algorithm 1, bias correction folded in).
+// with step = lr/(1−β₁ᵗ) (Kingma & Ba 2015, Algorithm 1, bias correction folded in),
+// through tensor.AdamUpdate (vectorised; the same bits on every kernel path).
 func (k *adamKernel) run(lo, hi int) {
-	m, v, w, g := k.m[lo:hi], k.v[lo:hi], k.w[lo:hi], k.g[lo:hi]
-	for i := range g {
-		gi := g[i]
-		mi := k.b1*m[i] + (1-k.b1)*gi
-		vi := k.b2*v[i] + (1-k.b2)*gi*gi
-		m[i], v[i] = mi, vi
-		w[i] -= k.step * mi / (float32(math.Sqrt(float64(vi)))*k.isqBC2 + k.eps)
-	}
+	tensor.AdamUpdate(k.m[lo:hi], k.v[lo:hi], k.w[lo:hi], k.g[lo:hi], k.b1, k.b2, k.eps, k.step, k.isqBC2)
 }
 
 // NewAdam returns Adam with learning rate lr and the default β₁, β₂, ε.

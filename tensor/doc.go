@@ -9,8 +9,9 @@
 //
 // Gemm (float32) and Gemm64 are packing GEMMs with assembly micro-kernels generated
 // by avo; the element-wise kernels (Sigmoid, SigmoidBernoulli, Exp, Log, Softplus,
-// LogSigmoid, Tanh, ReLU) have assembly versions too. The path is chosen once at
-// start-up from the CPU and reported by GemmKernel and ElemKernel:
+// LogSigmoid, Tanh, ReLU, and the Adam update AdamUpdate) have assembly versions
+// too. The path is chosen once at start-up from the CPU and reported by GemmKernel
+// and ElemKernel:
 //
 //   - avx512 (AVX-512F CPUs: Intel Skylake-SP and later Xeons, AMD Zen 4/5): Gemm at
 //     about 220-240 GFLOP/s per core on the model shapes;

@@ -151,3 +151,14 @@ func kernelCompress(isa int, idx []int32, val, x []float32) int {
 	}
 	return compressGeneric(idx, val, x)
 }
+
+func kernelAdam(isa int, m, v, w, g []float32, b1, c1, b2, c2, step, isq, eps float32) {
+	switch isa {
+	case isaAVX512:
+		adamAVX512(m, v, w, g, b1, c1, b2, c2, step, isq, eps)
+	case isaAVX2:
+		adamAVX2(m, v, w, g, b1, c1, b2, c2, step, isq, eps)
+	default:
+		adamGeneric(m, v, w, g, b1, c1, b2, c2, step, isq, eps)
+	}
+}

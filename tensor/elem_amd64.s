@@ -2894,6 +2894,54 @@ done:
 	VZEROUPPER
 	RET
 
+// func adamAVX512(m []float32, v []float32, w []float32, g []float32, b1 float32, c1 float32, b2 float32, c2 float32, step float32, isq float32, eps float32)
+// Requires: AVX, AVX512F
+TEXT ·adamAVX512(SB), NOSPLIT, $0-124
+	MOVQ         m_base+0(FP), AX
+	MOVQ         v_base+24(FP), CX
+	MOVQ         w_base+48(FP), DX
+	MOVQ         g_base+72(FP), BX
+	MOVQ         g_len+80(FP), SI
+	VBROADCASTSS b1+96(FP), Z0
+	VBROADCASTSS c1+100(FP), Z1
+	VBROADCASTSS b2+104(FP), Z2
+	VBROADCASTSS c2+108(FP), Z3
+	VBROADCASTSS step+112(FP), Z4
+	VBROADCASTSS isq+116(FP), Z5
+	VBROADCASTSS eps+120(FP), Z6
+
+adam_loop:
+	TESTQ   SI, SI
+	JZ      adam_done
+	VMOVUPS (BX), Z7
+	VMULPS  (AX), Z0, Z8
+	VMULPS  Z7, Z1, Z9
+	VADDPS  Z9, Z8, Z8
+	VMOVUPS Z8, (AX)
+	VMULPS  Z7, Z3, Z9
+	VMULPS  Z7, Z9, Z9
+	VMULPS  (CX), Z2, Z7
+	VADDPS  Z9, Z7, Z7
+	VMOVUPS Z7, (CX)
+	VSQRTPS Z7, Z9
+	VMULPS  Z5, Z9, Z9
+	VADDPS  Z6, Z9, Z9
+	VMULPS  Z8, Z4, Z8
+	VDIVPS  Z9, Z8, Z8
+	VMOVUPS (DX), Z7
+	VSUBPS  Z8, Z7, Z7
+	VMOVUPS Z7, (DX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, SI
+	JMP     adam_loop
+
+adam_done:
+	VZEROUPPER
+	RET
+
 // func expAVX2(dst []float32, x []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·expAVX2(SB), NOSPLIT, $0-48
@@ -4573,6 +4621,54 @@ put1:
 	JMP     blk1
 
 next1:
+	VZEROUPPER
+	RET
+
+// func adamAVX2(m []float32, v []float32, w []float32, g []float32, b1 float32, c1 float32, b2 float32, c2 float32, step float32, isq float32, eps float32)
+// Requires: AVX
+TEXT ·adamAVX2(SB), NOSPLIT, $0-124
+	MOVQ         m_base+0(FP), AX
+	MOVQ         v_base+24(FP), CX
+	MOVQ         w_base+48(FP), DX
+	MOVQ         g_base+72(FP), BX
+	MOVQ         g_len+80(FP), SI
+	VBROADCASTSS b1+96(FP), Y0
+	VBROADCASTSS c1+100(FP), Y1
+	VBROADCASTSS b2+104(FP), Y2
+	VBROADCASTSS c2+108(FP), Y3
+	VBROADCASTSS step+112(FP), Y4
+	VBROADCASTSS isq+116(FP), Y5
+	VBROADCASTSS eps+120(FP), Y6
+
+adam_loop:
+	TESTQ   SI, SI
+	JZ      adam_done
+	VMOVUPS (BX), Y7
+	VMULPS  (AX), Y0, Y8
+	VMULPS  Y7, Y1, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, (AX)
+	VMULPS  Y7, Y3, Y9
+	VMULPS  Y7, Y9, Y9
+	VMULPS  (CX), Y2, Y7
+	VADDPS  Y9, Y7, Y7
+	VMOVUPS Y7, (CX)
+	VSQRTPS Y7, Y9
+	VMULPS  Y5, Y9, Y9
+	VADDPS  Y6, Y9, Y9
+	VMULPS  Y8, Y4, Y8
+	VDIVPS  Y9, Y8, Y8
+	VMOVUPS (DX), Y7
+	VSUBPS  Y8, Y7, Y7
+	VMOVUPS Y7, (DX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x00000008, SI
+	JMP     adam_loop
+
+adam_done:
 	VZEROUPPER
 	RET
 

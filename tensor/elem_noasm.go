@@ -30,3 +30,7 @@ func kernelSpMMRow(_ int, dst, b []float32, stride int, idx []int32, val []float
 }
 
 func kernelCompress(_ int, idx []int32, val, x []float32) int { return compressGeneric(idx, val, x) }
+
+func kernelAdam(_ int, m, v, w, g []float32, b1, c1, b2, c2, step, isq, eps float32) {
+	adamGeneric(m, v, w, g, b1, c1, b2, c2, step, isq, eps)
+}

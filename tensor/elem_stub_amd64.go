@@ -99,6 +99,11 @@ func uniformLanesAVX512(state *[32]uint64, dst []float32)
 //go:noescape
 func spmmRowAVX512(dst []float32, b []float32, stride int, idx []int32, val []float32, alpha float32, beta float32, accum int)
 
+// adamAVX512 applies the Adam update of adamGeneric to len(g) elements, a multiple of the vector width.
+//
+//go:noescape
+func adamAVX512(m []float32, v []float32, w []float32, g []float32, b1 float32, c1 float32, b2 float32, c2 float32, step float32, isq float32, eps float32)
+
 // expAVX2 sets dst = exp(x) element-wise.
 // The length processed, len(x) (len(u) for bernoulli), must be a multiple of
 // the vector width; the other slices must be at least as long.
@@ -193,6 +198,11 @@ func uniformLanesAVX2(state *[32]uint64, dst []float32)
 //
 //go:noescape
 func spmmRowAVX2(dst []float32, b []float32, stride int, idx []int32, val []float32, alpha float32, beta float32, accum int)
+
+// adamAVX2 applies the Adam update of adamGeneric to len(g) elements, a multiple of the vector width.
+//
+//go:noescape
+func adamAVX2(m []float32, v []float32, w []float32, g []float32, b1 float32, c1 float32, b2 float32, c2 float32, step float32, isq float32, eps float32)
 
 // compressAVX512 writes the nonzero elements of x and their positions, in order,
 // to val and idx and returns their number; idx and val must hold that many.

@@ -20,12 +20,13 @@ def main():
     x = load_mnist_binary()
     for e in range(epochs):
         rbm = BernoulliRBM(n_components=500, batch_size=100, n_iter=1, learning_rate=0.1, random_state=e)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         rbm.fit(x)
         secs = time.perf_counter() - t0
+        cpu = time.process_time() - c0
         print(json.dumps({"impl": "sklearn", "sklearn": sklearn.__version__, "dtype": str(rbm.components_.dtype),
                           "threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
-                          "epoch": e + 1, "seconds_per_epoch": secs}), flush=True)
+                          "epoch": e + 1, "seconds_per_epoch": secs, "cpu_seconds_per_epoch": cpu}), flush=True)
 
 
 if __name__ == "__main__":

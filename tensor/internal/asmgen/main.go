@@ -328,6 +328,8 @@ func main() {
 	genPackCopyS256()
 	genPackTransS256("PackTrans8S256", 8)
 	genPackTransS256("PackTrans6S256", 6)
+	genFMAPeak("FMAPeak256", false)
+	genFMAPeak("FMAPeak512", true)
 	Generate()
 }
 
@@ -667,6 +669,45 @@ func genPackTransS256(name string, lanes int) {
 	ADDQ(U32(32), p)
 	JMP(LabelRef(name + "_block"))
 	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// genFMAPeak emits a loop of n iterations, each 12 independent VFMADD231PS on
+// registers (no memory operands): 12 dependency chains hide the FMA latency on every
+// x86 core with up to two FMA units, so the loop runs at the core's single-precision
+// FMA throughput, 2·12·lanes flops per iteration (lanes = 8 for ymm, 16 for zmm).
+// The factors are out[0] and out[1] (broadcast), the accumulators start at zero and
+// end, all 12·lanes of them, at n·out[0]·out[1] (exactly, for small integers), which
+// are written back to out[0 : 12·lanes].
+func genFMAPeak(name string, avx512 bool) {
+	TEXT(name, NOSPLIT, "func(n int, out *float32)")
+	width := "256"
+	if avx512 {
+		width = "512"
+	}
+	Doc(fmt.Sprintf("%s runs n iterations of 12 independent %s-bit VFMADD231PS acc += out[0]·out[1] and stores the 12 accumulators at out.", name, width))
+	s := isa{avx512: avx512}
+	n, out := RCX, RDI
+	Load(Param("n"), n)
+	Load(Param("out"), out)
+	for i := 0; i < 12; i++ {
+		VXORPS(s.vreg(i), s.vreg(i), s.vreg(i))
+	}
+	VBROADCASTSS(Mem{Base: out}, s.vreg(12))
+	VBROADCASTSS(Mem{Base: out, Disp: 4}, s.vreg(13))
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	Label(name + "_loop")
+	for i := 0; i < 12; i++ {
+		VFMADD231PS(s.vreg(12), s.vreg(13), s.vreg(i))
+	}
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	for i := 0; i < 12; i++ {
+		VMOVUPS(s.vreg(i), Mem{Base: out, Disp: i * s.vec()})
+	}
 	VZEROUPPER()
 	RET()
 }

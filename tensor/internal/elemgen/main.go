@@ -845,7 +845,62 @@ func main() {
 		genExpSum(a)
 		genUniformLanes(a)
 		genSpMMRow(a)
+		genAdam(a)
 	}
 	genCompress()
 	Generate()
+}
+
+// genAdam emits the element-wise Adam update of tensor.AdamUpdate, for len(g) a
+// multiple of the vector width:
+//
+//	m ← b1·m + c1·g,  v ← b2·v + (c2·g)·g,  w ← w − (step·m) / (√v·isq + eps)
+//
+// Every operation is a separate, correctly rounded IEEE one (no fused multiply-add)
+// in the order of adamGeneric, so the result is bit for bit the scalar one.
+func genAdam(a isa) {
+	TEXT("adam"+a.name, NOSPLIT, "func(m, v, w, g []float32, b1, c1, b2, c2, step, isq, eps float32)")
+	Pragma("noescape")
+	Doc("adam" + a.name + " applies the Adam update of adamGeneric to len(g) elements, a multiple of the vector width.")
+	pm := Load(Param("m").Base(), GP64())
+	pv := Load(Param("v").Base(), GP64())
+	pw := Load(Param("w").Base(), GP64())
+	pg := Load(Param("g").Base(), GP64())
+	n := Load(Param("g").Len(), GP64())
+	bc := func(name string) VecVirtual {
+		r := a.vec()
+		VBROADCASTSS(paramAddr(name), r)
+		return r
+	}
+	b1, c1, b2, c2, step, isq, eps := bc("b1"), bc("c1"), bc("b2"), bc("c2"), bc("step"), bc("isq"), bc("eps")
+	Label("adam_loop")
+	TESTQ(n, n)
+	JZ(LabelRef("adam_done"))
+	g, m, v, t, w := a.vec(), a.vec(), a.vec(), a.vec(), a.vec()
+	VMOVUPS(Mem{Base: pg}, g)
+	VMULPS(Mem{Base: pm}, b1, m)
+	VMULPS(g, c1, t)
+	VADDPS(t, m, m) // m = b1·m + c1·g
+	VMOVUPS(m, Mem{Base: pm})
+	VMULPS(g, c2, t)
+	VMULPS(g, t, t)
+	VMULPS(Mem{Base: pv}, b2, v)
+	VADDPS(t, v, v) // v = b2·v + c2·g²
+	VMOVUPS(v, Mem{Base: pv})
+	VSQRTPS(v, t)
+	VMULPS(isq, t, t)
+	VADDPS(eps, t, t) // √v·isq + eps
+	VMULPS(m, step, m)
+	VDIVPS(t, m, m) // step·m / (…)
+	VMOVUPS(Mem{Base: pw}, w)
+	VSUBPS(m, w, w)
+	VMOVUPS(w, Mem{Base: pw})
+	for _, b := range []Register{pm, pv, pw, pg} {
+		ADDQ(U32(4*a.w), b)
+	}
+	SUBQ(U32(a.w), n)
+	JMP(LabelRef("adam_loop"))
+	Label("adam_done")
+	VZEROUPPER()
+	RET()
 }

@@ -37,3 +37,8 @@ func PackTrans8S256(dst, src *float32, ld, cnt, kc, w int, masks *int32) {
 func PackTrans6S256(dst, src *float32, ld, cnt, kc, w int, masks *int32) {
 	panic("kernel: no assembly")
 }
+
+// FMAPeak256 and FMAPeak512 exist only with assembly.
+func FMAPeak256(n int, out *float32) { panic("kernel: no assembly") }
+
+func FMAPeak512(n int, out *float32) { panic("kernel: no assembly") }

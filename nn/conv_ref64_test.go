@@ -1,0 +1,190 @@
+package nn
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
+)
+
+// conv64 is the direct float64 convolution (cross-correlation) of x (rows NHWC
+// images) with W ((ky·K+kx)·InC + c, o) and bias b, zero padded.
+func conv64(g ConvGeom, x []float64, rows int, w, b []float64) []float64 {
+	oh, ow := g.OutH(), g.OutW()
+	in, out := g.InH*g.InW*g.InC, oh*ow*g.OutC
+	y := make([]float64, rows*out)
+	for n := range rows {
+		for oy := range oh {
+			for ox := range ow {
+				for o := range g.OutC {
+					s := b[o]
+					for ky := range g.K {
+						for kx := range g.K {
+							iy, ix := oy*g.Stride-g.Pad+ky, ox*g.Stride-g.Pad+kx
+							if iy < 0 || iy >= g.InH || ix < 0 || ix >= g.InW {
+								continue
+							}
+							for c := range g.InC {
+								s += x[n*in+(iy*g.InW+ix)*g.InC+c] * w[((ky*g.K+kx)*g.InC+c)*g.OutC+o]
+							}
+						}
+					}
+					y[n*out+(oy*ow+ox)*g.OutC+o] = s
+				}
+			}
+		}
+	}
+	return y
+}
+
+// convT64 is the direct float64 transposed convolution of ConvTranspose2D with the
+// adjoint geometry adj: every input pixel (iy, ix) scatters x[iy,ix,c]·W[c, (ky·K+kx)·OutC+o]
+// onto output pixel (iy·S−P+ky, ix·S−P+kx) where that lies inside; plus the bias.
+func convT64(adj ConvGeom, x []float64, rows int, w, b []float64) []float64 {
+	ih, iw, ic := adj.OutH(), adj.OutW(), adj.OutC
+	oc := adj.InC
+	in, out := ih*iw*ic, adj.InH*adj.InW*oc
+	kc := adj.K * adj.K * oc
+	y := make([]float64, rows*out)
+	for n := range rows {
+		for p := 0; p < adj.InH*adj.InW; p++ {
+			for o := range oc {
+				y[n*out+p*oc+o] = b[o]
+			}
+		}
+		for iy := range ih {
+			for ix := range iw {
+				for ky := range adj.K {
+					for kx := range adj.K {
+						oy, ox := iy*adj.Stride-adj.Pad+ky, ix*adj.Stride-adj.Pad+kx
+						if oy < 0 || oy >= adj.InH || ox < 0 || ox >= adj.InW {
+							continue
+						}
+						for o := range oc {
+							var s float64
+							for c := range ic {
+								s += x[n*in+(iy*iw+ix)*ic+c] * w[c*kc+(ky*adj.K+kx)*oc+o]
+							}
+							y[n*out+(oy*adj.InW+ox)*oc+o] += s
+						}
+					}
+				}
+			}
+		}
+	}
+	return y
+}
+
+// awkwardGeoms are odd sizes, padding, stride 2, 1×1 and even kernels, one input
+// channel; each is checked at batch 1 and 3.
+var awkwardGeoms = []ConvGeom{
+	{InH: 5, InW: 7, InC: 3, OutC: 4, K: 3, Stride: 2, Pad: 1},
+	{InH: 4, InW: 3, InC: 5, OutC: 2, K: 1, Stride: 1, Pad: 0},
+	{InH: 7, InW: 5, InC: 2, OutC: 3, K: 1, Stride: 2, Pad: 0},
+	{InH: 6, InW: 6, InC: 2, OutC: 3, K: 5, Stride: 1, Pad: 2},
+	{InH: 3, InW: 5, InC: 1, OutC: 2, K: 2, Stride: 1, Pad: 1},
+	{InH: 9, InW: 8, InC: 1, OutC: 5, K: 3, Stride: 2, Pad: 0},
+	{InH: 4, InW: 3, InC: 9, OutC: 17, K: 3, Stride: 1, Pad: 1}, // more than one GEMM tile
+}
+
+// TestConv2DRef64 checks Conv2D's forward pass, ∂L/∂x, ∂L/∂W and ∂L/∂b against the
+// direct float64 convolution (gradients by float64 central differences).
+func TestConv2DRef64(t *testing.T) {
+	skipOtherKernel(t)
+	s := rng.New(21)
+	for _, g := range awkwardGeoms {
+		for _, batch := range []int{1, 3} {
+			l := NewConv2D(g, He, s)
+			s.FillNormal(l.B.W, 0, 0.5)
+			ref := func(x []float64, rows, _ int, ps [][]float64) []float64 { return conv64(g, x, rows, ps[0], ps[1]) }
+			checkGrad64(t, fmt.Sprintf("Conv2D%+v batch %d", g, batch), l, randMat(s, batch, g.InH*g.InW*g.InC, 1), ref, 1e-5, 1e-4)
+		}
+	}
+}
+
+// TestConvTranspose2DRef64 does the same for ConvTranspose2D, the layer mapping
+// the convolution's output shape back to its input shape.
+func TestConvTranspose2DRef64(t *testing.T) {
+	skipOtherKernel(t)
+	s := rng.New(22)
+	for _, g := range awkwardGeoms {
+		for _, batch := range []int{1, 3} {
+			l := NewConvTranspose2D(g.OutH(), g.OutW(), g.OutC, g.InH, g.InW, g.InC, g.K, g.Stride, g.Pad, He, s)
+			s.FillNormal(l.B.W, 0, 0.5)
+			ref := func(x []float64, rows, _ int, ps [][]float64) []float64 { return convT64(l.Adj, x, rows, ps[0], ps[1]) }
+			checkGrad64(t, fmt.Sprintf("ConvT%+v batch %d", g, batch), l, randMat(s, batch, g.OutH()*g.OutW()*g.OutC, 1), ref, 1e-5, 1e-4)
+		}
+	}
+}
+
+// TestConvWorkersSameBits runs both layers forward and backward on DCGAN-sized
+// shapes with 1 and 2 workers and requires identical bits in y, ∂L/∂x, ∂L/∂W, ∂L/∂b.
+func TestConvWorkersSameBits(t *testing.T) {
+	for _, c := range []convBenchCase{convBenchCases[1], convBenchCases[4], convBenchCases[6]} {
+		run := func() []float32 {
+			s := rng.New(23)
+			var l Layer
+			if c.T {
+				l = NewConvTranspose2D(c.InH, c.InW, c.InC, c.OutH, c.OutW, c.OutC, c.K, c.Stride, c.Pad, He, s)
+			} else {
+				l = NewConv2D(ConvGeom{InH: c.InH, InW: c.InW, InC: c.InC, OutC: c.OutC, K: c.K, Stride: c.Stride, Pad: c.Pad}, He, s)
+			}
+			x := randMat(s, 5, c.InH*c.InW*c.InC, 1)
+			y := l.Forward(x)
+			out := append([]float32(nil), y.Data...)
+			out = append(out, l.Backward(randMat(s, y.Rows, y.Cols, 1)).Data...)
+			for _, p := range l.Params() {
+				out = append(out, p.G...)
+			}
+			return out
+		}
+		var one, two []float32
+		withWorkers(1, func() { one = run() })
+		withWorkers(2, func() { two = run() })
+		sameBits(t, c.Name+" 1 vs 2 workers", one, two)
+	}
+}
+
+// TestConvKernelPaths reruns the float64-reference tests in a child process for
+// every GEMM kernel path LATENT_KERNEL can name that this CPU supports (the path is
+// chosen at start-up). A child whose tensor.GemmKernel() is not the one asked for
+// (the CPU lacks it) is skipped.
+func TestConvKernelPaths(t *testing.T) {
+	if os.Getenv("LATENT_CONV_CHILD") != "" {
+		t.Skip("in a child")
+	}
+	if testing.Short() {
+		t.Skip("short")
+	}
+	for _, k := range []string{"generic", "avx2", "avx512"} {
+		if k == tensor.GemmKernel() {
+			continue // this process already ran the tests on it
+		}
+		t.Run(k, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run", "^(TestConv2DRef64|TestConvTranspose2DRef64)$", "-test.v")
+			cmd.Env = append(os.Environ(), "LATENT_KERNEL="+k, "LATENT_CONV_CHILD="+k)
+			out, err := cmd.CombinedOutput()
+			if strings.Contains(string(out), "kernel unsupported here") {
+				t.Skipf("%s: not supported by this CPU", k)
+			}
+			if err != nil {
+				t.Fatalf("LATENT_KERNEL=%s: %v\n%s", k, err, out)
+			}
+			if !strings.Contains(string(out), "--- PASS: TestConv2DRef64") || !strings.Contains(string(out), "--- PASS: TestConvTranspose2DRef64") {
+				t.Fatalf("LATENT_KERNEL=%s: the reference tests did not pass:\n%s", k, out)
+			}
+		})
+	}
+}
+
+// skipOtherKernel skips a test in a TestConvKernelPaths child whose asked-for
+// kernel is not the one in use (this CPU lacks it).
+func skipOtherKernel(t *testing.T) {
+	if want := os.Getenv("LATENT_CONV_CHILD"); want != "" && tensor.GemmKernel() != want {
+		t.Skipf("kernel unsupported here: asked %s, running %s", want, tensor.GemmKernel())
+	}
+}
