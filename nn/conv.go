@@ -56,6 +56,12 @@ func im2col(cols, x *tensor.Mat, g ConvGeom) {
 							clear(dst)
 							continue
 						}
+						// A patch row inside the image is one contiguous run of K·InC
+						// values (a 5-wide copy instead of five 1-wide ones for InC = 1).
+						if ix0 := ox*g.Stride - g.Pad; ix0 >= 0 && ix0+g.K <= g.InW {
+							copy(dst, img[(iy*g.InW+ix0)*g.InC:])
+							continue
+						}
 						for kx := 0; kx < g.K; kx++ {
 							ix := ox*g.Stride - g.Pad + kx
 							d := dst[kx*g.InC : (kx+1)*g.InC]
@@ -93,6 +99,17 @@ func col2im(x, cols *tensor.Mat, g ConvGeom) {
 					for ky := 0; ky < g.K; ky++ {
 						iy := oy*g.Stride - g.Pad + ky
 						if iy < 0 || iy >= g.InH {
+							continue
+						}
+						// Inside the image the patch row is one contiguous run (each
+						// value still lands on its own pixel, in the same order).
+						if ix0 := ox*g.Stride - g.Pad; ix0 >= 0 && ix0+g.K <= g.InW {
+							n := g.K * g.InC
+							src := row[ky*n : (ky+1)*n]
+							dst := img[(iy*g.InW+ix0)*g.InC:][:n]
+							for c, v := range src {
+								dst[c] += v
+							}
 							continue
 						}
 						for kx := 0; kx < g.K; kx++ {
