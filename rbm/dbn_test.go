@@ -225,7 +225,7 @@ func TestDBNTrainsScoresAndResumes(t *testing.T) {
 	if exact < -4.8 || est.LogLik > exact+4*est.StdErr || est.Method != "vlb-exact" || est.Bound != "lower" {
 		t.Errorf("exact %.3f, bound %.3f ± %.3f (%s, %s)", exact, est.LogLik, est.StdErr, est.Method, est.Bound)
 	}
-	ais, err := tr.Score(context.Background(), test, model.ScoreOptions{Seed: 1, Family: &DeepEvalFlags{AISChains: 100, AISBetas: 2000, Samples: 10}})
+	ais, err := tr.Score(context.Background(), test, model.ScoreOptions{Seed: 1, Family: &DeepEvalFlags{LogZFlags: LogZFlags{AISChains: 100, AISBetas: 2000}, Samples: 10}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,23 +94,10 @@ func DefaultDBMFlags() *DBMFlags {
 
 // DeepEvalFlags are the settings of `latent eval` for a DBN or DBM.
 type DeepEvalFlags struct {
-	Exact     bool    `flag:"exact" help:"enumerate log Z whatever it costs (an error when the model is too large); by default it is enumerated when that takes about a minute or less, else estimated by AIS"`
-	AISChains int     `flag:"ais-chains" help:"AIS chains (0: 100); giving it chooses AIS even where log Z can be enumerated" range:"[0,10000000]"`
-	AISBetas  int     `flag:"ais-betas" help:"AIS intermediate distributions, Salakhutdinov & Murray's proportions (0: 14500); giving it chooses AIS" range:"[0,100000000]"`
-	Samples   int     `flag:"bound-samples" help:"dbn: draws of the hidden layers per example for the variational bound" range:"[1,1000000]"`
-	MFIters   int     `flag:"mf-iters" help:"dbm: most mean-field updates for the bound" range:"[1,1000000]"`
-	MFTol     float64 `flag:"mf-tol" help:"dbm: mean-field stops when no mean changes by this much" range:"[0,1]"`
-}
-
-// Validate checks what the tags cannot.
-func (f *DeepEvalFlags) Validate() error {
-	switch {
-	case f.AISBetas == 1 || f.AISBetas == 2:
-		return model.Flagf("ais-betas", "must be at least 3 (or 0 for the default), got %d", f.AISBetas)
-	case f.Exact && (f.AISChains > 0 || f.AISBetas > 0):
-		return model.Flagf("exact", "--exact and --ais-chains/--ais-betas: choose one estimator")
-	}
-	return nil
+	LogZFlags
+	Samples int     `flag:"bound-samples" help:"dbn: draws of the hidden layers per example for the variational bound" range:"[1,1000000]"`
+	MFIters int     `flag:"mf-iters" help:"dbm: most mean-field updates for the bound" range:"[1,1000000]"`
+	MFTol   float64 `flag:"mf-tol" help:"dbm: mean-field stops when no mean changes by this much" range:"[0,1]"`
 }
 
 func defaultDeepEval() *DeepEvalFlags {

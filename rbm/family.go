@@ -83,19 +83,24 @@ type SampleFlags struct {
 	Means      bool `flag:"means" help:"write the means E[x|h] of the last step instead of samples"`
 }
 
-// EvalFlags are the settings of `latent eval` for an RBM (see LogLikOptions).
-type EvalFlags struct {
+// LogZFlags choose how eval gets log Z, for RBMs, DBNs and DBMs alike.
+type LogZFlags struct {
 	Exact bool `flag:"exact" help:"enumerate log Z whatever it costs (an error when the model is too large); by default it is enumerated when that takes about a minute or less, else estimated by AIS"`
 	// AISChains and AISBetas of 0 mean 100 and mcmc.DefaultAISSteps; giving
 	// either chooses AIS.
-	AISChains  int `flag:"ais-chains" help:"AIS chains (0: 100); giving it chooses AIS even where log Z can be enumerated" range:"[0,10000000]"`
-	AISBetas   int `flag:"ais-betas" help:"AIS intermediate distributions, Salakhutdinov & Murray's proportions (0: 14500); giving it chooses AIS" range:"[0,100000000]"`
+	AISChains int `flag:"ais-chains" help:"AIS chains (0: 100); giving it chooses AIS even where log Z can be enumerated" range:"[0,10000000]"`
+	AISBetas  int `flag:"ais-betas" help:"AIS intermediate distributions, Salakhutdinov & Murray's proportions (0: 14500); giving it chooses AIS" range:"[0,100000000]"`
+}
+
+// EvalFlags are the settings of `latent eval` for an RBM (see LogLikOptions).
+type EvalFlags struct {
+	LogZFlags
 	Samples    int `flag:"samples" help:"Ising data: model samples (independent chains) for the observables" range:"[1,100000000]"`
 	GibbsSteps int `flag:"gibbs-steps" help:"Ising data: Gibbs steps per chain" range:"[1,100000000]"`
 }
 
-// Validate checks what the flags' tags cannot.
-func (f *EvalFlags) Validate() error {
+// Validate checks what the flags' tags cannot: one estimator, enough AIS steps.
+func (f *LogZFlags) Validate() error {
 	switch {
 	case f.AISBetas == 1 || f.AISBetas == 2:
 		return model.Flagf("ais-betas", "must be at least 3 (or 0 for the default), got %d", f.AISBetas)
