@@ -233,6 +233,10 @@ func Load(spec string, opt Options) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	rows, hasRows, err := sp.takeRows()
+	if err != nil {
+		return nil, err
+	}
 	var d *Dataset
 	if sp.Name == "-" {
 		d, err = loadStdin(sp, opt)
@@ -258,6 +262,9 @@ func Load(spec string, opt Options) (*Dataset, error) {
 		return nil, err
 	}
 	d.Name = strings.TrimSpace(spec)
+	if hasRows {
+		return rows.apply(d)
+	}
 	return d, nil
 }
 

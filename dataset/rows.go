@@ -1,0 +1,89 @@
+package dataset
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/latent-ml/latent/tensor"
+)
+
+// rowRange is the rows=LO:HI option every data set takes: the examples LO to
+// HI−1 (0-based, half-open as a Python slice; HI may be left out for "to the end").
+type rowRange struct {
+	lo, hi int // hi < 0: to the end
+}
+
+// takeRows removes the rows option from sp and parses it; ok is false when the
+// spec has none.
+func (sp *Spec) takeRows() (r rowRange, ok bool, err error) {
+	v, ok := sp.Opts["rows"]
+	if !ok {
+		return r, false, nil
+	}
+	delete(sp.Opts, "rows")
+	sp.keys = slices.DeleteFunc(sp.keys, func(k string) bool { return k == "rows" })
+	a, b, colon := strings.Cut(v, ":")
+	bad := func() error {
+		return fmt.Errorf("dataset: %s: option rows=%q is not LO:HI (0-based examples LO to HI−1, e.g. rows=0:50000 or rows=50000:)", sp.Name, v)
+	}
+	if !colon {
+		return r, true, bad()
+	}
+	r.lo, r.hi = 0, -1
+	if a = strings.TrimSpace(a); a != "" {
+		if r.lo, err = strconv.Atoi(a); err != nil || r.lo < 0 {
+			return r, true, bad()
+		}
+	}
+	if b = strings.TrimSpace(b); b != "" {
+		if r.hi, err = strconv.Atoi(b); err != nil || r.hi <= r.lo {
+			return r, true, bad()
+		}
+	}
+	return r, true, nil
+}
+
+// Slice returns the examples lo to hi−1 of d as a new data set (the values are
+// copied; labels, factors and the image shape go with them). It returns an error
+// when the range is empty or runs past the end.
+func (d *Dataset) Slice(lo, hi int) (*Dataset, error) {
+	if lo < 0 || hi <= lo || hi > d.Len() {
+		return nil, fmt.Errorf("dataset: %s: rows %d:%d outside its %d examples", d.Name, lo, hi, d.Len())
+	}
+	s := *d
+	s.X = tensor.New(hi-lo, d.X.Cols)
+	for i := lo; i < hi; i++ {
+		copy(s.X.Row(i-lo), d.X.Row(i))
+	}
+	if d.Labels != nil {
+		s.Labels = slices.Clone(d.Labels[lo:hi])
+	}
+	if d.Factors != nil {
+		s.Factors = tensor.New(hi-lo, d.Factors.Cols)
+		for i := lo; i < hi; i++ {
+			copy(s.Factors.Row(i-lo), d.Factors.Row(i))
+		}
+	}
+	return &s, nil
+}
+
+// apply cuts d to the range.
+func (r rowRange) apply(d *Dataset) (*Dataset, error) {
+	hi := r.hi
+	if hi < 0 {
+		hi = d.Len()
+	}
+	if r.lo >= d.Len() || hi > d.Len() {
+		return nil, fmt.Errorf("dataset: %s: option rows=%d:%s runs past its %d examples", d.Name, r.lo, rowsEnd(r.hi), d.Len())
+	}
+	return d.Slice(r.lo, hi)
+}
+
+func rowsEnd(hi int) string {
+	if hi < 0 {
+		return ""
+	}
+	return strconv.Itoa(hi)
+}
