@@ -166,6 +166,9 @@ type ScoreOptions struct {
 	// Data is the spec the data came from, for families whose figures depend on
 	// it (Ising observables at the data's temperature).
 	Data string
+	// DataDir is the folder of downloaded data sets (dataset.Options.DataDir) for
+	// families that load more data while scoring (a held-out set to tune on).
+	DataDir string
 }
 
 // Needs says what data a family can train on.

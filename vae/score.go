@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/decoder"
 	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
@@ -106,10 +107,21 @@ type EvalConfig struct {
 	// for older model files), and reports the accuracy and the mean
 	// log p(label|x).
 	Classify bool `flag:"classify" help:"cvae: also classify every example by Bayes' rule, p(y|x) ∝ p(x|y) p(y), and report accuracy and mean_log_p_label (costs one --iw-k estimate per class)"`
+	// Estimator is iwae (the importance-weighted bound with the encoder as the
+	// proposal) or ais-hmc (the decoder as a Gaussian observation model scored
+	// by AIS with HMC, Wu et al. 2017; its settings are AIS's).
+	Estimator string `flag:"estimator" help:"log-likelihood estimator: iwae (importance sampling with the encoder, k = --iw-k) or ais-hmc (AIS with HMC over the decoder N(x; E[x|z], σ² I), Wu et al. 2017)" choices:"iwae|ais-hmc"`
+	decoder.EvalConfig
 }
 
 // DefaultEvalConfig returns the eval defaults: k = 5000 (Burda et al. 2016).
-func DefaultEvalConfig() *EvalConfig { return &EvalConfig{K: 5000} }
+// The ais-hmc settings are decoder.DefaultEvalConfig's with σ² = 0: the
+// model's own (a Gaussian decoder's).
+func DefaultEvalConfig() *EvalConfig {
+	c := &EvalConfig{K: 5000, Estimator: "iwae", EvalConfig: *decoder.DefaultEvalConfig()}
+	c.Sigma2 = 0
+	return c
+}
 
 // Score implements model.Scorer: the importance-weighted estimate
 //
@@ -138,6 +150,12 @@ func (t *Trainer) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOp
 	}
 	if err := m.CheckData(d); err != nil {
 		return model.Estimate{}, err
+	}
+	if cfg.Estimator == "ais-hmc" {
+		if cfg.Classify {
+			return model.Estimate{}, model.Flagf("classify", "classifies with --estimator iwae only")
+		}
+		return t.scoreAIS(ctx, d, cfg, o)
 	}
 	if m.Config.Decoder == Bernoulli {
 		if err := dataset.CheckUnit(d); err != nil {

@@ -484,7 +484,7 @@ func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
 	start := time.Now()
 	est := model.Estimate{LogLik: math.NaN(), Method: "skipped (--skip-ll)", N: d.Len()}
 	if !a.SkipLL {
-		if est, err = sc.Score(ctx, d, model.ScoreOptions{Seed: a.Seed, Family: fcfg, Data: a.Data}); err != nil {
+		if est, err = sc.Score(ctx, d, model.ScoreOptions{Seed: a.Seed, Family: fcfg, Data: a.Data, DataDir: env.DataDir}); err != nil {
 			return asUsage(err)
 		}
 	}

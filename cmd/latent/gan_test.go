@@ -36,3 +36,33 @@ func TestGANThroughTheCLI(t *testing.T) {
 	fails(t, 2, []string{"sample", "--model", m, "--n", "2", "--label", "1", "--out", filepath.Join(dir, "l.png")}, "--label", "not conditional")
 	fails(t, 2, []string{"eval", "--model", m, "--data", "bars:4", "--sigma2", "0"}, "--sigma2")
 }
+
+// The decoder estimator's extras through the CLI: σ² chosen on held-out rows of
+// the data (rows=), the BDMC check, a conditional GAN's log p(x|y), and a VAE
+// scored by ais-hmc with its own σ².
+func TestDecoderAISThroughTheCLI(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	c := filepath.Join(dir, "cgan.model")
+	ok(t, "train", "gan", "--data", "bars:4", "--conditional", "--latent", "2", "--g-hidden", "8", "--d-hidden", "8",
+		"--batch", "8", "--epochs", "1", "--out", c)
+	ev := jsonOf(t, "eval", "--model", c, "--data", "bars:4,rows=0:12", "--chains", "2", "--ais-steps", "10",
+		"--sigma2-grid", "0.02,0.05", "--sigma2-data", "bars:4,rows=12:", "--bdmc", "3", "--json")
+	if ev["estimator"] != "ais-hmc" || ev["n"] != 12.0 || ev["sigma2_grid"] == nil || ev["bdmc_gap"] == nil ||
+		ev["density"] != "log p(x|y), y the example's label" {
+		t.Errorf("eval: %v", ev)
+	}
+	if s := ev["sigma2"]; s != 0.02 && s != 0.05 {
+		t.Errorf("chosen σ² %v is not from the grid", s)
+	}
+	fails(t, 2, []string{"eval", "--model", c, "--data", "bars:4", "--sigma2-grid", "0.02,x", "--sigma2-data", "bars:4"}, "--sigma2-grid", `"x"`)
+	fails(t, 2, []string{"eval", "--model", c, "--data", "bars:4", "--sigma2-grid", "0.02"}, "--sigma2-data")
+	v := filepath.Join(dir, "vae.model")
+	ok(t, "train", "vae", "--data", "bars:4", "--decoder", "gaussian", "--sigma2", "0.1", "--latent", "2", "--hidden", "8",
+		"--epochs", "1", "--out", v)
+	ev = jsonOf(t, "eval", "--model", v, "--data", "bars:4", "--estimator", "ais-hmc", "--chains", "2", "--ais-steps", "10", "--json")
+	if ev["estimator"] != "ais-hmc" || ev["sigma2"] != 0.1 {
+		t.Errorf("vae eval: %v", ev)
+	}
+	fails(t, 2, []string{"eval", "--model", v, "--data", "bars:4", "--estimator", "exact"}, "--estimator")
+}
