@@ -299,6 +299,10 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 		n := x.Rows
 		labels := m.batchLabels(e.Data, idx)
 		var dLoss, dReal, dFake float64
+		// The discriminator's step needs no gradient for its input (data), the
+		// generator's none for D's parameters: both are skipped, with the same
+		// results.
+		m.dInputGrad(false)
 		for k := 0; k < m.Cfg.DSteps; k++ {
 			fake := m.G.Forward(m.fillZ(n, labels, &m.Noise))
 			m.fake = tensor.Reuse(m.fake, n, m.dim)
@@ -314,7 +318,10 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 		}
 		fake := m.G.Forward(m.fillZ(n, labels, &m.Noise))
 		gLoss, _ := m.discLoss(fake, labels, 1)
-		dx := m.D.Backward(m.dl) // D's gradients are discarded
+		m.dInputGrad(true)
+		nn.SetParamGrad(m.D, false)
+		dx := m.D.Backward(m.dl)
+		nn.SetParamGrad(m.D, true)
 		m.G.Backward(m.inputGrad(dx))
 		m.gOpt.Step(m.G.Params())
 		m.updateEMA()
@@ -335,6 +342,17 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 	}
 	return model.Stats{Loss: lg.GLoss, LossName: "g_loss", Metrics: []model.Metric{
 		{Name: "d_loss", Value: lg.DLoss}, {Name: "d_real", Value: lg.DReal}, {Name: "d_fake", Value: lg.DFake}}}, nil
+}
+
+// dInputGrad turns the gradient of D's first layer with respect to its input on
+// or off.
+func (m *Model) dInputGrad(on bool) {
+	switch l := m.D.Layers[0].(type) {
+	case *nn.Linear:
+		l.NoInputGrad = !on
+	case *nn.Conv2D:
+		l.NoInputGrad = !on
+	}
 }
 
 // dWins reports whether the discriminator separated real from generated data
