@@ -18,6 +18,7 @@ import (
 type Sigma2Choice struct {
 	Sigma2 float64   // the chosen variance
 	N      int       // held-out examples scored
+	Steps  int       // AIS transitions per value
 	Grid   []float64 // the variances tried
 	LogLik []float64 // mean log p(x) at each, in nats
 	StdErr []float64 // its Monte Carlo standard error
@@ -37,7 +38,8 @@ func (c Sigma2Choice) Table() string {
 
 // ChooseSigma2 scores the held-out data cfg.Sigma2Data (dequantised as the test
 // data are) at every variance of cfg.Sigma2Grid with the AIS settings of cfg, and
-// chooses the one of highest mean log-likelihood (Wu et al. 2017 choose σ² so, on
+// chooses the one of highest mean log-likelihood (cfg.Sigma2Steps transitions, or
+// cfg.Steps when 0) (Wu et al. 2017 choose σ² so, on
 // validation data). The data must have as many values per example as G(z).
 func ChooseSigma2(ctx context.Context, net Net, dim int, cfg *EvalConfig, o model.ScoreOptions) (Sigma2Choice, error) {
 	grid, err := ParseGrid(cfg.Sigma2Grid)
@@ -58,14 +60,18 @@ func ChooseSigma2(ctx context.Context, net Net, dim int, cfg *EvalConfig, o mode
 	if cfg.Dequantize {
 		x = dequantize(v.X, o.Seed+1)
 	}
-	c := Sigma2Choice{N: v.Len(), Grid: grid, Sigma2: math.NaN()}
+	steps := cfg.Steps
+	if cfg.Sigma2Steps > 0 {
+		steps = cfg.Sigma2Steps
+	}
+	c := Sigma2Choice{N: v.Len(), Grid: grid, Sigma2: math.NaN(), Steps: steps}
 	best := math.Inf(-1)
 	for i, s2 := range grid {
 		dec, rows, err := newDecoder(net, s2, x, v.Labels)
 		if err != nil {
 			return c, fmt.Errorf("--sigma2-data %s: %w", cfg.Sigma2Data, err)
 		}
-		res, err := mcmc.AISDecoder(dec, rows, aisConfig(ctx, cfg, cfg.Steps, o.Seed+1, fmt.Sprintf("σ² %d/%d", i+1, len(grid))))
+		res, err := mcmc.AISDecoder(dec, rows, aisConfig(ctx, cfg, steps, o.Seed+1, fmt.Sprintf("σ² %d/%d", i+1, len(grid))))
 		if err != nil {
 			return c, err
 		}

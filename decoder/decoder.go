@@ -30,14 +30,15 @@ import (
 // EvalConfig holds the settings of a decoder model's log-likelihood estimate: the
 // flags of `latent eval` for the families that use this package.
 type EvalConfig struct {
-	Sigma2     float64 `flag:"sigma2" help:"variance σ² of the Gaussian observation model N(x; G(z), σ² I) (0: the model's own, a Gaussian-decoder VAE's)" range:"[0,inf)"`
-	Sigma2Grid string  `flag:"sigma2-grid" help:"choose σ² among these comma-separated values by the AIS estimate on --sigma2-data, as Wu et al. 2017 do (overrides --sigma2)"`
-	Sigma2Data string  `flag:"sigma2-data" help:"held-out data SPEC that --sigma2-grid is scored on, e.g. mnist,rows=50000:50050"`
-	Chains     int     `flag:"chains" help:"AIS chains per example" range:"[1,100000]"`
-	Steps      int     `flag:"ais-steps" help:"AIS transitions (intermediate distributions)" range:"[1,10000000]"`
-	Leapfrog   int     `flag:"leapfrog" help:"leapfrog steps per HMC transition" range:"[1,1000]"`
-	Dequantize bool    `flag:"dequantize" help:"add U(0, 1/256) noise to each value first (8-bit data read as densities)"`
-	BDMC       int     `flag:"bdmc" help:"also simulate this many examples from the model and report forward and reverse AIS on them and their gap, the bound on the estimate's error (Wu et al. 2017, section 4)" range:"[0,100000]"`
+	Sigma2      float64 `flag:"sigma2" help:"variance σ² of the Gaussian observation model N(x; G(z), σ² I) (0: the model's own, a Gaussian-decoder VAE's)" range:"[0,inf)"`
+	Sigma2Grid  string  `flag:"sigma2-grid" help:"choose σ² among these comma-separated values by the AIS estimate on --sigma2-data, as Wu et al. 2017 do (overrides --sigma2)"`
+	Sigma2Data  string  `flag:"sigma2-data" help:"held-out data SPEC that --sigma2-grid is scored on, e.g. mnist,rows=50000:50050"`
+	Sigma2Steps int     `flag:"sigma2-steps" help:"AIS transitions for each --sigma2-grid value (0: --ais-steps)" range:"[0,10000000]"`
+	Chains      int     `flag:"chains" help:"AIS chains per example" range:"[1,100000]"`
+	Steps       int     `flag:"ais-steps" help:"AIS transitions (intermediate distributions)" range:"[1,10000000]"`
+	Leapfrog    int     `flag:"leapfrog" help:"leapfrog steps per HMC transition" range:"[1,1000]"`
+	Dequantize  bool    `flag:"dequantize" help:"add U(0, 1/256) noise to each value first (8-bit data read as densities)"`
+	BDMC        int     `flag:"bdmc" help:"also simulate this many examples from the model and report forward and reverse AIS on them and their gap, the bound on the estimate's error (Wu et al. 2017, section 4)" range:"[0,100000]"`
 }
 
 // DefaultEvalConfig returns the defaults: σ² = 0.01 (Wu et al.'s choice for
@@ -90,7 +91,7 @@ func Score(ctx context.Context, net Net, d *dataset.Dataset, cfg *EvalConfig, o 
 		}
 		sigma2 = ch.Sigma2
 		extra = append(extra, model.Metric{Name: "sigma2_grid", Value: ch.Table()},
-			model.Metric{Name: "sigma2_chosen_on", Value: fmt.Sprintf("%s, %d examples", cfg.Sigma2Data, ch.N)})
+			model.Metric{Name: "sigma2_chosen_on", Value: fmt.Sprintf("%s, %d examples, %d AIS transitions", cfg.Sigma2Data, ch.N, ch.Steps)})
 	}
 	x := d.X
 	if cfg.Dequantize {
