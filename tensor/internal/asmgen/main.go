@@ -386,6 +386,55 @@ func genPackCopy(name string, f64 bool) {
 	RET()
 }
 
+// genPackTrans6Fast is PackTrans6S256's path for a whole block, 8 columns of 6
+// rows, without masks or cross-lane permutes (each a microcoded 8-µop
+// instruction on AMD Zen 1): the rows are loaded whole; rows 0-3 are transposed
+// within 128-bit lanes, so that lane 0 of u_c holds column c and lane 1 column
+// c+4; rows 4 and 5 are interleaved in pairs and stored 8 bytes at a time. It
+// writes the same values as the general path, then rejoins it at _stored.
+func genPackTrans6Fast(name string, src, dst, ld, w, row, p, q GPPhysical) {
+	Label(name + "_fast")
+	MOVQ(src, row)
+	for r := 0; r < 6; r++ {
+		VMOVUPS(Mem{Base: row, Index: p, Scale: 1}, [...]VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5}[r])
+		if r < 5 {
+			ADDQ(ld, row)
+		}
+	}
+	VUNPCKLPS(Y1, Y0, Y8)   // r0 r1 of columns 0,1 | 4,5
+	VUNPCKHPS(Y1, Y0, Y9)   // columns 2,3 | 6,7
+	VUNPCKLPS(Y3, Y2, Y10)  // r2 r3 of columns 0,1 | 4,5
+	VUNPCKHPS(Y3, Y2, Y11)  // columns 2,3 | 6,7
+	VUNPCKLPD(Y10, Y8, Y12) // rows 0-3 of column 0 | column 4
+	VUNPCKHPD(Y10, Y8, Y13) // column 1 | 5
+	VUNPCKLPD(Y11, Y9, Y14) // column 2 | 6
+	VUNPCKHPD(Y11, Y9, Y15) // column 3 | 7
+	VUNPCKLPS(Y5, Y4, Y6)   // r4 r5 of columns 0, 1 | 4, 5
+	VUNPCKHPS(Y5, Y4, Y7)   // columns 2, 3 | 6, 7
+	VEXTRACTF128(U8(1), Y6, X0)
+	VEXTRACTF128(U8(1), Y7, X1)
+	MOVQ(dst, q)
+	u := [...]VecPhysical{Y12, Y13, Y14, Y15}
+	ux := [...]VecPhysical{X12, X13, X14, X15}
+	pairs := [...]VecPhysical{X6, X6, X7, X7, X0, X0, X1, X1}
+	for c := 0; c < 8; c++ {
+		if c < 4 {
+			VMOVUPS(ux[c], Mem{Base: q})
+		} else {
+			VEXTRACTF128(U8(1), u[c-4], Mem{Base: q})
+		}
+		if c%2 == 0 {
+			VMOVLPS(pairs[c], Mem{Base: q, Disp: 16})
+		} else {
+			VMOVHPS(pairs[c], Mem{Base: q, Disp: 16})
+		}
+		if c < 7 {
+			ADDQ(w, q)
+		}
+	}
+	JMP(LabelRef(name + "_stored"))
+}
+
 // genPackTransS512 packs up to 16 rows of a row-major float32 matrix transposed:
 //
 //	dst[p*w+r] = src[r*ld+p]   for r < cnt, p < kc;  0 for cnt ≤ r < 16
@@ -611,6 +660,11 @@ func genPackTransS256(name string, lanes int) {
 	CMPQ(RAX, U8(8))
 	JL(LabelRef(name + "_partial"))
 	MOVQ(U32(8), RAX)
+	if lanes == 6 {
+		// A whole block (8 columns of 6 rows) takes the fast path.
+		CMPQ(cnt, U8(6))
+		JGE(LabelRef(name + "_fast"))
+	}
 	Label(name + "_partial")
 	MOVQ(RAX, rem)
 	// Tail mask: masks[rem*16 : rem*16+8], into Y15.
@@ -671,6 +725,9 @@ func genPackTransS256(name string, lanes int) {
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
+	if lanes == 6 {
+		genPackTrans6Fast(name, src, dst, ld, w, row, p, q)
+	}
 }
 
 // genFMAPeak emits a loop of n iterations, each 12 independent VFMADD231PS on

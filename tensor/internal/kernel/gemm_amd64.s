@@ -9355,6 +9355,8 @@ PackTrans6S256_block:
 	CMPQ AX, $0x08
 	JL   PackTrans6S256_partial
 	MOVQ $0x00000008, AX
+	CMPQ CX, $0x06
+	JGE  PackTrans6S256_fast
 
 PackTrans6S256_partial:
 	MOVQ       AX, R13
@@ -9500,6 +9502,57 @@ PackTrans6S256_stored:
 PackTrans6S256_done:
 	VZEROUPPER
 	RET
+
+PackTrans6S256_fast:
+	MOVQ         SI, R9
+	VMOVUPS      (R9)(R10*1), Y0
+	ADDQ         BX, R9
+	VMOVUPS      (R9)(R10*1), Y1
+	ADDQ         BX, R9
+	VMOVUPS      (R9)(R10*1), Y2
+	ADDQ         BX, R9
+	VMOVUPS      (R9)(R10*1), Y3
+	ADDQ         BX, R9
+	VMOVUPS      (R9)(R10*1), Y4
+	ADDQ         BX, R9
+	VMOVUPS      (R9)(R10*1), Y5
+	VUNPCKLPS    Y1, Y0, Y8
+	VUNPCKHPS    Y1, Y0, Y9
+	VUNPCKLPS    Y3, Y2, Y10
+	VUNPCKHPS    Y3, Y2, Y11
+	VUNPCKLPD    Y10, Y8, Y12
+	VUNPCKHPD    Y10, Y8, Y13
+	VUNPCKLPD    Y11, Y9, Y14
+	VUNPCKHPD    Y11, Y9, Y15
+	VUNPCKLPS    Y5, Y4, Y6
+	VUNPCKHPS    Y5, Y4, Y7
+	VEXTRACTF128 $0x01, Y6, X0
+	VEXTRACTF128 $0x01, Y7, X1
+	MOVQ         DI, R11
+	VMOVUPS      X12, (R11)
+	VMOVLPS      X6, 16(R11)
+	ADDQ         R8, R11
+	VMOVUPS      X13, (R11)
+	VMOVHPS      X6, 16(R11)
+	ADDQ         R8, R11
+	VMOVUPS      X14, (R11)
+	VMOVLPS      X7, 16(R11)
+	ADDQ         R8, R11
+	VMOVUPS      X15, (R11)
+	VMOVHPS      X7, 16(R11)
+	ADDQ         R8, R11
+	VEXTRACTF128 $0x01, Y12, (R11)
+	VMOVLPS      X0, 16(R11)
+	ADDQ         R8, R11
+	VEXTRACTF128 $0x01, Y13, (R11)
+	VMOVHPS      X0, 16(R11)
+	ADDQ         R8, R11
+	VEXTRACTF128 $0x01, Y14, (R11)
+	VMOVLPS      X1, 16(R11)
+	ADDQ         R8, R11
+	VEXTRACTF128 $0x01, Y15, (R11)
+	VMOVHPS      X1, 16(R11)
+	JMP          PackTrans6S256_stored
 
 // func FMAPeak256(n int, out *float32)
 // Requires: AVX, FMA3
