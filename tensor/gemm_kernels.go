@@ -123,9 +123,17 @@ func packBD512(dst []float64, b *gemmOp[float64], NR, j0, cnt, p0, kc int) {
 
 // packAS256 packs op(A) for the 6×16 AVX2 kernel; A not transposed goes through
 // 8×8 register transposes.
+// A transposed with all six rows present is six contiguous values per column.
 func packAS256(dst []float32, a *gemmOp[float32], MR, i0, cnt, p0, kc int) {
 	if a.trans {
-		gemmPackA(dst, a, MR, i0, cnt, p0, kc)
+		if MR != 6 || cnt != 6 {
+			gemmPackA(dst, a, MR, i0, cnt, p0, kc)
+			return
+		}
+		_ = dst[kc*6-1]
+		src := a.data[p0*a.ld+i0:]
+		_ = src[(kc-1)*a.ld+5]
+		kernel.PackRows6S256(&dst[0], &src[0], a.ld, kc)
 		return
 	}
 	_ = dst[kc*MR-1]

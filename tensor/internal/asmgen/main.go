@@ -328,6 +328,7 @@ func main() {
 	genPackCopyS256()
 	genPackTransS256("PackTrans8S256", 8)
 	genPackTransS256("PackTrans6S256", 6)
+	genPackRows6S256()
 	genFMAPeak("FMAPeak256", false)
 	genFMAPeak("FMAPeak512", true)
 	Generate()
@@ -590,6 +591,53 @@ func genPackNarrowS512() {
 	VMOVUPS(Z0, K2, Mem{Base: dst})
 	Label(name + "_done")
 	VZEROUPPER()
+	RET()
+}
+
+// genPackRows6S256 packs op(A) = Aᵀ for the 6×16 AVX2 kernel when all six rows
+// of the panel exist: column p of the panel is the contiguous run of six values
+// at src + p·ld,
+//
+//	dst[p*6+i] = src[p*ld+i]   (i < 6, p < kc),
+//
+// one 16-byte and one 8-byte move per column, four columns per iteration.
+func genPackRows6S256() {
+	name := "PackRows6S256"
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ld, kc int)")
+	Doc(name + " packs kc runs of six floats ld apart into a dense panel (VEX moves).")
+	dst, src, ld, kc := RDI, RSI, RBX, RCX
+	Load(Param("dst"), dst)
+	Load(Param("src"), src)
+	Load(Param("ld"), ld)
+	Load(Param("kc"), kc)
+	SHLQ(U8(2), ld)
+	Label(name + "_four")
+	CMPQ(kc, U8(4))
+	JL(LabelRef(name + "_one"))
+	for c := 0; c < 4; c++ {
+		VMOVUPS(Mem{Base: src}, [...]VecPhysical{X0, X2, X4, X6}[c])
+		VMOVSD(Mem{Base: src, Disp: 16}, [...]VecPhysical{X1, X3, X5, X7}[c])
+		ADDQ(ld, src)
+	}
+	for c := 0; c < 4; c++ {
+		VMOVUPS([...]VecPhysical{X0, X2, X4, X6}[c], Mem{Base: dst, Disp: 24 * c})
+		VMOVSD([...]VecPhysical{X1, X3, X5, X7}[c], Mem{Base: dst, Disp: 24*c + 16})
+	}
+	ADDQ(U32(96), dst)
+	SUBQ(U8(4), kc)
+	JMP(LabelRef(name + "_four"))
+	Label(name + "_one")
+	TESTQ(kc, kc)
+	JZ(LabelRef(name + "_done"))
+	VMOVUPS(Mem{Base: src}, X0)
+	VMOVSD(Mem{Base: src, Disp: 16}, X1)
+	VMOVUPS(X0, Mem{Base: dst})
+	VMOVSD(X1, Mem{Base: dst, Disp: 16})
+	ADDQ(ld, src)
+	ADDQ(U8(24), dst)
+	DECQ(kc)
+	JMP(LabelRef(name + "_one"))
+	Label(name + "_done")
 	RET()
 }
 

@@ -9554,6 +9554,57 @@ PackTrans6S256_fast:
 	VMOVHPS      X1, 16(R11)
 	JMP          PackTrans6S256_stored
 
+// func PackRows6S256(dst *float32, src *float32, ld int, kc int)
+// Requires: AVX
+TEXT ·PackRows6S256(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), BX
+	MOVQ kc+24(FP), CX
+	SHLQ $0x02, BX
+
+PackRows6S256_four:
+	CMPQ    CX, $0x04
+	JL      PackRows6S256_one
+	VMOVUPS (SI), X0
+	VMOVSD  16(SI), X1
+	ADDQ    BX, SI
+	VMOVUPS (SI), X2
+	VMOVSD  16(SI), X3
+	ADDQ    BX, SI
+	VMOVUPS (SI), X4
+	VMOVSD  16(SI), X5
+	ADDQ    BX, SI
+	VMOVUPS (SI), X6
+	VMOVSD  16(SI), X7
+	ADDQ    BX, SI
+	VMOVUPS X0, (DI)
+	VMOVSD  X1, 16(DI)
+	VMOVUPS X2, 24(DI)
+	VMOVSD  X3, 40(DI)
+	VMOVUPS X4, 48(DI)
+	VMOVSD  X5, 64(DI)
+	VMOVUPS X6, 72(DI)
+	VMOVSD  X7, 88(DI)
+	ADDQ    $0x00000060, DI
+	SUBQ    $0x04, CX
+	JMP     PackRows6S256_four
+
+PackRows6S256_one:
+	TESTQ   CX, CX
+	JZ      PackRows6S256_done
+	VMOVUPS (SI), X0
+	VMOVSD  16(SI), X1
+	VMOVUPS X0, (DI)
+	VMOVSD  X1, 16(DI)
+	ADDQ    BX, SI
+	ADDQ    $0x18, DI
+	DECQ    CX
+	JMP     PackRows6S256_one
+
+PackRows6S256_done:
+	RET
+
 // func FMAPeak256(n int, out *float32)
 // Requires: AVX, FMA3
 TEXT ·FMAPeak256(SB), NOSPLIT, $0-16

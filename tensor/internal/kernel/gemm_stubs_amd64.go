@@ -145,6 +145,9 @@ func PackTrans8S256(dst *float32, src *float32, ld int, cnt int, kc int, w int, 
 // PackTrans6S256 packs up to 6 rows of src transposed into a panel w elements wide (AVX2).
 func PackTrans6S256(dst *float32, src *float32, ld int, cnt int, kc int, w int, masks *int32)
 
+// PackRows6S256 packs kc runs of six floats ld apart into a dense panel (VEX moves).
+func PackRows6S256(dst *float32, src *float32, ld int, kc int)
+
 // FMAPeak256 runs n iterations of 12 independent 256-bit VFMADD231PS acc += out[0]·out[1] and stores the 12 accumulators at out.
 func FMAPeak256(n int, out *float32)
 

@@ -38,6 +38,8 @@ func PackTrans6S256(dst, src *float32, ld, cnt, kc, w int, masks *int32) {
 	panic("kernel: no assembly")
 }
 
+func PackRows6S256(dst, src *float32, ld, kc int) { panic("kernel: no assembly") }
+
 // FMAPeak256 and FMAPeak512 exist only with assembly.
 func FMAPeak256(n int, out *float32) { panic("kernel: no assembly") }
 
