@@ -8,7 +8,6 @@ import (
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/mcmc"
 	"github.com/latent-ml/latent/model"
-	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
 
@@ -18,7 +17,7 @@ type EvalConfig struct {
 	Chains     int     `flag:"chains" help:"AIS chains per example" range:"[1,100000]"`
 	Steps      int     `flag:"ais-steps" help:"AIS transitions (intermediate distributions)" range:"[1,10000000]"`
 	Leapfrog   int     `flag:"leapfrog" help:"leapfrog steps per HMC transition" range:"[1,1000]"`
-	Dequantize bool    `flag:"dequantize" help:"add U(0, 1/256) noise to each value first (8-bit data read as densities)"`
+	Dequantize bool    `flag:"dequantize" help:"read values as 8-bit levels k/255 and score y = (k + u)/256, u ~ U(0, 1) (dataset.Dequantize)"`
 }
 
 // DefaultEvalConfig returns the defaults: σ² = 0.01 (Wu et al.'s choice for
@@ -42,8 +41,9 @@ func (g generator) Backward(dy *tensor.Mat) *tensor.Mat { return g.m.G.Backward(
 // over z with Hamiltonian Monte Carlo transitions (Wu, Burda, Salakhutdinov &
 // Grosse 2017), with the moving-average weights. It is a stochastic lower bound
 // on log p(x) (Jensen); the standard error is over chains. With Dequantize, x
-// is first x + U(0, 1/256) from o.Seed, so the figure is a density of
-// continuous data as in Wu et al.'s Table 2.
+// is first read as 8-bit levels k and scored at y = (k + u)/256 with u from
+// o.Seed (dataset.Dequantize), so the figure is a density of continuous data
+// as in Wu et al.'s Table 2, and log p(y) − d ln 256 a bound on log P(k).
 func (m *Model) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOptions) (model.Estimate, error) {
 	cfg, _ := o.Family.(*EvalConfig)
 	if cfg == nil {
@@ -55,17 +55,13 @@ func (m *Model) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOpti
 	if err := model.CheckMemory("chains", float64(d.Len())*float64(cfg.Chains+2)*float64(m.Cfg.Latent)*4*4); err != nil {
 		return model.Estimate{}, err
 	}
-	x := d.X.Clone()
+	x, deq := d.X, "none"
 	if cfg.Dequantize {
-		s := rng.New(o.Seed)
-		u := make([]float32, x.Cols)
-		for i := 0; i < x.Rows; i++ {
-			s.FillUniform(u)
-			r := x.Row(i)
-			for j := range r {
-				r[j] += u[j] / 256
-			}
+		var err error
+		if x, err = dataset.Dequantize(d.X, d.Name, o.Seed); err != nil {
+			return model.Estimate{}, err
 		}
+		deq = dataset.Dequantization
 	}
 	dec, err := mcmc.NewGaussianDecoder(generator{m}, m.Cfg.Latent, cfg.Sigma2)
 	if err != nil {
@@ -94,6 +90,6 @@ func (m *Model) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOpti
 		N: len(res.LogLik), PerExample: res.LogLik,
 		Extra: []model.Metric{{Name: "sigma2", Value: cfg.Sigma2}, {Name: "ais_chains", Value: cfg.Chains},
 			{Name: "ais_steps", Value: cfg.Steps}, {Name: "accept_rate", Value: res.AcceptRate},
-			{Name: "dequantized", Value: cfg.Dequantize},
+			{Name: "dequantized", Value: deq},
 			{Name: "log_likelihood_sd_over_examples", Value: sd}}}, nil
 }

@@ -135,3 +135,21 @@ func TestCompareFIDIsEvals(t *testing.T) {
 		t.Errorf("--no-fid: %s", out)
 	}
 }
+
+// compare --published prints the figures beside the rows; --dequantize takes
+// auto, yes or no; a bad published file is named.
+func TestComparePublishedAndDequantizeFlags(t *testing.T) {
+	dir := t.TempDir()
+	px := filepath.Join(dir, "px.model")
+	if code, _, stderr := latent(t, "-q", "train", "pixels", "--data", "bars:4", "--out", px); code != 0 {
+		t.Fatal(stderr)
+	}
+	pub := filepath.Join(dir, "pub.csv")
+	os.WriteFile(pub, []byte("match,data,log_likelihood,source\npixels,bars,-11.09,\"exact, 16 ln 2\"\n"), 0o644)
+	code, out, stderr := latent(t, "-q", "compare", px, "--data", "bars:4", "--no-fid", "--published", pub, "--markdown")
+	if code != 0 || !strings.Contains(out, "| published |") || !strings.Contains(out, "−11.09 (exact, 16 ln 2)") {
+		t.Errorf("--published: %d %s\n%s", code, stderr, out)
+	}
+	fails(t, 1, []string{"compare", px, "--data", "bars:4", "--published", filepath.Join(dir, "none.csv")}, "--published", "none.csv")
+	fails(t, 2, []string{"compare", px, "--data", "bars:4", "--dequantize", "maybe"}, "--dequantize", "maybe")
+}
