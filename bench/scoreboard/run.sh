@@ -116,13 +116,12 @@ else
 fi
 # trainseconds prints the training seconds and epochs of the runs named in $@.
 trainseconds() {
-	echo "| model file | epochs | training seconds (train --json) |"
-	echo "| --- | --- | --- |"
+	echo "| model file | epochs | seconds in the epochs (train_seconds) | seconds of the run, pictures and report included (seconds) |"
+	echo "| --- | --- | --- | --- |"
 	for m in "$@"; do
 		j=$(cat "$out/$m.train.json")
-		s=$(printf '%s' "$j" | grep -o '"seconds": *[0-9.e+-]*' | head -1 | sed 's/.*: *//')
-		ep=$(printf '%s' "$j" | grep -o '"epochs": *[0-9]*' | head -1 | sed 's/.*: *//')
-		printf '| %s.model | %s | %.0f |\n' "$m" "$ep" "$s"
+		key() { printf '%s' "$j" | grep -o "\"$1\": *[0-9.e+-]*" | head -1 | sed 's/.*: *//'; }
+		printf '| %s.model | %s | %.0f | %.0f |\n' "$m" "$(key epochs)" "$(key train_seconds)" "$(key seconds)"
 	done
 }
 {
