@@ -58,7 +58,9 @@ func ChooseSigma2(ctx context.Context, net Net, dim int, cfg *EvalConfig, o mode
 	}
 	x := v.X
 	if cfg.Dequantize {
-		x = dequantize(v.X, o.Seed+1)
+		if x, err = dataset.Dequantize(v.X, cfg.Sigma2Data, o.Seed+1); err != nil {
+			return Sigma2Choice{}, fmt.Errorf("--sigma2-data: %w", err)
+		}
 	}
 	steps := cfg.Steps
 	if cfg.Sigma2Steps > 0 {

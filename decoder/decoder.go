@@ -23,8 +23,6 @@ import (
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/mcmc"
 	"github.com/latent-ml/latent/model"
-	"github.com/latent-ml/latent/rng"
-	"github.com/latent-ml/latent/tensor"
 )
 
 // EvalConfig holds the settings of a decoder model's log-likelihood estimate: the
@@ -66,7 +64,7 @@ type Net struct {
 // cfg.BDMC the forward and reverse estimates on that many examples simulated from
 // the model are reported beside it (bdmc_forward, bdmc_reverse, bdmc_gap).
 //
-// Noise: the dequantisation of d from rng.New(o.Seed); the AIS chains from o.Seed
+// Noise: the dequantisation of d (dataset.Dequantize) from o.Seed; the AIS chains from o.Seed
 // (mcmc.DecoderAISConfig.Seed); the σ² grid from o.Seed+1 and the simulated data
 // from rng.NewStream(o.Seed, 7).
 func Score(ctx context.Context, net Net, d *dataset.Dataset, cfg *EvalConfig, o model.ScoreOptions) (model.Estimate, error) {
@@ -93,9 +91,13 @@ func Score(ctx context.Context, net Net, d *dataset.Dataset, cfg *EvalConfig, o 
 		extra = append(extra, model.Metric{Name: "sigma2_grid", Value: ch.Table()},
 			model.Metric{Name: "sigma2_chosen_on", Value: fmt.Sprintf("%s, %d examples, %d AIS transitions", cfg.Sigma2Data, ch.N, ch.Steps)})
 	}
-	x := d.X
+	x, deq := d.X, "none"
 	if cfg.Dequantize {
-		x = dequantize(d.X, o.Seed)
+		var err error
+		if x, err = dataset.Dequantize(d.X, d.Name, o.Seed); err != nil {
+			return model.Estimate{}, err
+		}
+		deq = dataset.Dequantization
 	}
 	dec, rows, err := newDecoder(net, sigma2, x, d.Labels)
 	if err != nil {
@@ -109,8 +111,11 @@ func Score(ctx context.Context, net Net, d *dataset.Dataset, cfg *EvalConfig, o 
 		N: len(res.LogLik), PerExample: res.LogLik,
 		Extra: append([]model.Metric{{Name: "sigma2", Value: sigma2}, {Name: "ais_chains", Value: cfg.Chains},
 			{Name: "ais_steps", Value: cfg.Steps}, {Name: "leapfrog", Value: cfg.Leapfrog},
-			{Name: "accept_rate", Value: res.AcceptRate}, {Name: "dequantized", Value: cfg.Dequantize},
+			{Name: "accept_rate", Value: res.AcceptRate}, {Name: "dequantized", Value: deq},
 			{Name: "log_likelihood_sd_over_examples", Value: sdOver(res.LogLik, res.Mean)}}, extra...)}
+	if cfg.Dequantize {
+		est.Extra = append(est.Extra, model.Metric{Name: "bits_per_dim", Value: dataset.BitsPerDim8(est.LogLik, d.Dim())})
+	}
 	if net.Classes > 0 {
 		est.Extra = append(est.Extra, model.Metric{Name: "density", Value: "log p(x|y), y the example's label"})
 	}
@@ -136,21 +141,6 @@ func aisConfig(ctx context.Context, cfg *EvalConfig, steps int, seed uint64, ste
 				model.Step(ctx, step, done, total)
 			}
 		}}
-}
-
-// dequantize returns x + U(0, 1/256) noise from rng.New(seed), a new matrix.
-func dequantize(x *tensor.Mat, seed uint64) *tensor.Mat {
-	y := x.Clone()
-	s := rng.New(seed)
-	u := make([]float32, y.Cols)
-	for i := 0; i < y.Rows; i++ {
-		s.FillUniform(u)
-		r := y.Row(i)
-		for j := range r {
-			r[j] += u[j] / 256
-		}
-	}
-	return y
 }
 
 // sdOver is the standard deviation of v about mean (the spread of log p(x) over

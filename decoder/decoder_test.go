@@ -129,7 +129,7 @@ func TestScoreConditionalMatchesPPCA(t *testing.T) {
 	if w := mean(p.logLik(t, x, wrong, sigma2)); w > exact-1 {
 		t.Fatalf("test is weak: the wrong labels give %.3f against %.3f", w, exact)
 	}
-	if _, err := Score(context.Background(), p.net(), &dataset.Dataset{X: x}, nil, model.ScoreOptions{Seed: 2}); err == nil ||
+	if _, err := Score(context.Background(), p.net(), &dataset.Dataset{X: x}, &EvalConfig{Sigma2: sigma2, Chains: 1, Steps: 1, Leapfrog: 1}, model.ScoreOptions{Seed: 2}); err == nil ||
 		!strings.Contains(err.Error(), "conditional") {
 		t.Errorf("a conditional model on data without labels: %v", err)
 	}

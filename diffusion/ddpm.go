@@ -80,6 +80,7 @@ func init() {
 		Load:         func(f *checkpoint.File) (model.Model, error) { return LoadGaussModel(f) },
 		SampleConfig: func() any { return &SampleConfig{} },
 		EvalConfig:   func() any { return &EvalConfig{TPerImage: 16} },
+		Quantized:    true,
 		Epochs:       20,
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/mcmc"
 	"github.com/latent-ml/latent/model"
-	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
 
@@ -116,7 +115,8 @@ func (m *Model) LogZ(cfg EvalConfig, seed uint64, progress func(done, total int)
 
 // Score implements model.Scorer. The protocol: values are read in [0, 1]; with
 // Dequantize, as 8-bit levels k = round(255x), scored at x̃ = (k + u)/256 with
-// u ~ U(0, 1) from o.Seed (uniform dequantisation into the box); and
+// u ~ U(0, 1) from o.Seed (dataset.Dequantize: uniform dequantisation into the
+// box); and
 //
 //	log p(x̃) = −E(x̃) − log Ẑ,
 //
@@ -133,18 +133,20 @@ func (m *Model) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOpti
 	if d.Dim() != m.dim {
 		return model.Estimate{}, fmt.Errorf("ebm: the data have %d values per example, the model %d", d.Dim(), m.dim)
 	}
-	x := d.X.Clone()
-	u := rng.New(o.Seed)
-	for i := range x.Rows {
-		r := x.Row(i)
-		for j, v := range r {
+	for i := range d.X.Rows {
+		for _, v := range d.X.Row(i) {
 			if !(v >= 0 && v <= 1) {
 				return model.Estimate{}, fmt.Errorf("ebm: the data must lie in [0, 1]; %s has %g in row %d", d.Name, v, i)
 			}
-			if cfg.Dequantize {
-				r[j] = float32((math.Round(float64(v)*255) + u.Float64()) / 256)
-			}
 		}
+	}
+	x, deq := d.X, "none"
+	if cfg.Dequantize {
+		var err error
+		if x, err = dataset.Dequantize(d.X, d.Name, o.Seed); err != nil {
+			return model.Estimate{}, err
+		}
+		deq = dataset.Dequantization
 	}
 	e := m.Energy(x)
 	res, err := m.LogZ(*cfg, o.Seed+1, func(done, total int) {
@@ -170,11 +172,11 @@ func (m *Model) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOpti
 		{Name: "ais_effective_chains", Value: effectiveChains(res.LogWeights)}}
 	if cfg.Dequantize {
 		extra = append(extra, model.Metric{Name: "log_likelihood_discrete", Value: mean - float64(m.dim)*math.Log(256)},
-			model.Metric{Name: "bits_per_dim", Value: -(mean - float64(m.dim)*math.Log(256)) / (float64(m.dim) * math.Ln2)})
+			model.Metric{Name: "bits_per_dim", Value: dataset.BitsPerDim8(mean, m.dim)})
 	}
 	extra = append(extra, model.Metric{Name: "ais_chains", Value: cfg.Chains}, model.Metric{Name: "ais_steps", Value: cfg.Steps},
 		model.Metric{Name: "leapfrog", Value: cfg.Leapfrog}, model.Metric{Name: "accept_rate", Value: res.AcceptRate},
-		model.Metric{Name: "base", Value: cfg.Base}, model.Metric{Name: "dequantized", Value: cfg.Dequantize},
+		model.Metric{Name: "base", Value: cfg.Base}, model.Metric{Name: "dequantized", Value: deq},
 		model.Metric{Name: "log_likelihood_sd_over_examples", Value: sd})
 	return model.Estimate{LogLik: mean, StdErr: res.StdErr, Method: "ais-hmc", Bound: "upper", N: len(per),
 		PerExample: per, Extra: extra}, nil

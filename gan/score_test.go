@@ -3,6 +3,7 @@ package gan
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/latent-ml/latent/dataset"
@@ -61,5 +62,56 @@ func TestScoreMatchesProbabilisticPCA(t *testing.T) {
 	}
 	if est.Method != "ais-hmc" || est.Bound != "lower" || len(est.PerExample) != n {
 		t.Errorf("estimate %+v", est)
+	}
+}
+
+// With Dequantize, Score scores the 8-bit data at dataset.Dequantize's
+// y = (k + u)/256 from the same seed: bit for bit the estimate of y with
+// dequantisation off. Data that are not 8-bit levels are refused by name.
+func TestScoreDequantizesByTheOneProtocol(t *testing.T) {
+	const latent, dim, n = 2, 6, 5
+	s := rng.New(3)
+	lin := nn.NewLinear(latent, dim, nn.Glorot, s)
+	m := &Model{Arch: KindMLP, Cfg: Config{Latent: latent}, dim: dim, G: nn.NewSequential(lin)}
+	m.EMA = nn.NewEMA(m.G.Params())
+	x := tensor.New(n, dim)
+	for i := range x.Data {
+		x.Data[i] = float32(s.IntN(256)) / 255
+	}
+	cfg := func(deq bool) *EvalConfig {
+		return &EvalConfig{Sigma2: 0.05, Chains: 3, Steps: 10, Leapfrog: 3, Dequantize: deq}
+	}
+	on, err := m.Score(context.Background(), &dataset.Dataset{Name: "levels", X: x}, model.ScoreOptions{Seed: 5, Family: cfg(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := dataset.Dequantize(x, "levels", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := m.Score(context.Background(), &dataset.Dataset{Name: "y", X: y}, model.ScoreOptions{Seed: 5, Family: cfg(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range on.PerExample {
+		if on.PerExample[i] != off.PerExample[i] {
+			t.Errorf("example %d: %v dequantised by Score, %v from dataset.Dequantize", i, on.PerExample[i], off.PerExample[i])
+		}
+	}
+	metric := func(e model.Estimate) any {
+		for _, x := range e.Extra {
+			if x.Name == "dequantized" {
+				return x.Value
+			}
+		}
+		return nil
+	}
+	if metric(on) != dataset.Dequantization || metric(off) != "none" {
+		t.Errorf("dequantized metric %v and %v, want %q and none", metric(on), metric(off), dataset.Dequantization)
+	}
+	x.Data[7] = 0.5
+	_, err = m.Score(context.Background(), &dataset.Dataset{Name: "half.npy", X: x}, model.ScoreOptions{Seed: 5, Family: cfg(true)})
+	if err == nil || !strings.Contains(err.Error(), "half.npy") || !strings.Contains(err.Error(), "8-bit") {
+		t.Errorf("non-8-bit data: error %v", err)
 	}
 }

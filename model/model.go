@@ -197,6 +197,11 @@ type Family struct {
 	// `latent sample` and `latent eval` (nil: none).
 	SampleConfig, EvalConfig func() any
 	Needs                    Needs
+	// Quantized says that Score reads values in [0, 1] as 8-bit levels k/255
+	// itself (the DDPM's discretised decoder), so `latent compare` never
+	// dequantises the data it scores. A family with a "dequantize" eval flag
+	// (dataset.Dequantize) needs no such mark: compare sets the flag.
+	Quantized bool
 	// Memory estimates the bytes New needs for cfg and data of the given
 	// shape (optional); the CLI refuses, naming the flag, what this machine
 	// cannot hold. It returns the estimate and the flag that sizes it most.

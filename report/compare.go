@@ -32,6 +32,15 @@ type CompareOptions struct {
 	// EvalFlags holds, by family name, `latent eval` flags of that family's
 	// own (["--ais-betas", "14500"]) that replace its defaults.
 	EvalFlags map[string][]string
+	// Dequantize says whether continuous data are scored by the one
+	// protocol, dataset.Dequantize: "yes", "no", or "auto" (also ""): when
+	// every value is an 8-bit level k/255 (dataset.Is8Bit). Dequantised, a
+	// family with a "dequantize" eval flag gets it set (an EvalFlags value
+	// wins), and any other family that does not model binary data and is
+	// not Quantized is given y = (k + u)/256 with u from Seed; otherwise the
+	// flag is set false and the values are scored as they are. Binary data
+	// and binarised rows are never dequantised.
+	Dequantize string
 }
 
 // Row is one model's line of the table. A model that cannot be scored on
@@ -45,23 +54,29 @@ type Row struct {
 	LogLik    float64
 	StdErr    float64 // 0 when exact or not estimated
 	Estimator string
-	Bound     string  // "", "lower" or "upper"
-	Quantity  string  // what LogLik is the mean of, when not log p(x)
-	Dim       int     // values per example
-	FID       float64 // NaN when not measured
-	FIDN      int
-	Params    int // -1 when the family does not say
-	Epochs    int // epochs trained, from the file's settings (-1: unknown)
-	Seconds   float64
-	Err       string
-	Extra     []model.Metric
+	Bound     string // "", "lower" or "upper"
+	Quantity  string // what LogLik is the mean of, when not log p(x)
+	// Dequantized names the protocol when the model was scored on
+	// dequantised 8-bit data (dataset.Dequantization), else "".
+	Dequantized string
+	Dim         int     // values per example
+	FID         float64 // NaN when not measured
+	FIDN        int
+	Params      int // -1 when the family does not say
+	Epochs      int // epochs trained, from the file's settings (-1: unknown)
+	Seconds     float64
+	Err         string
+	Extra       []model.Metric
+	// Published is the figure from the literature to read the row against
+	// (JoinPublished), or nil.
+	Published *Published
 }
 
 // BitsPerDim returns the family's own bits per dimension when its estimate
-// has one (a DDPM's, on 8-bit pixel values), else −LogLik/(Dim·ln 2): bits
-// per value of the data as they were scored (binary pixels; for values in
-// [0, 1] add 8 to compare with figures on 8-bit pixel values dequantised to
-// [0, 256)).
+// has one (a DDPM's, on 8-bit pixel values); for a row scored on dequantised
+// data, the bits per dimension of the 8-bit data, (d·ln 256 − LogLik)/(d·ln 2)
+// (dataset.BitsPerDim8); else −LogLik/(Dim·ln 2), bits per value of the data
+// as they were scored (binary pixels).
 func (r Row) BitsPerDim() float64 {
 	if r.Dim == 0 || r.Err != "" || r.Quantity != "" {
 		return math.NaN()
@@ -71,12 +86,15 @@ func (r Row) BitsPerDim() float64 {
 			return v
 		}
 	}
+	if r.Dequantized != "" {
+		return dataset.BitsPerDim8(r.LogLik, r.Dim)
+	}
 	return -r.LogLik / (float64(r.Dim) * math.Ln2)
 }
 
 // JSON returns the row as the CLI contract's eval object: model, data, n,
 // log_likelihood, estimator, and where they apply log_likelihood_stderr,
-// bound, bits_per_dim, fid, parameters, epochs, file, error.
+// bound, dequantized, bits_per_dim, fid, parameters, epochs, file, error.
 func (r Row) JSON() map[string]any {
 	o := map[string]any{"file": r.File, "model": r.Model, "data": r.Data, "n": r.N,
 		"log_likelihood": jsonFloat(r.LogLik), "estimator": r.Estimator, "seconds": r.Seconds}
@@ -92,6 +110,9 @@ func (r Row) JSON() map[string]any {
 	if r.Quantity != "" {
 		o["quantity"] = r.Quantity
 	}
+	if r.Dequantized != "" {
+		o["dequantized"] = r.Dequantized
+	}
 	if b := r.BitsPerDim(); !math.IsNaN(b) {
 		o["bits_per_dim"] = b
 	}
@@ -106,6 +127,9 @@ func (r Row) JSON() map[string]any {
 	}
 	if r.Err != "" {
 		o["error"] = r.Err
+	}
+	if r.Published != nil {
+		o["published_log_likelihood"], o["published_source"] = r.Published.LogLik, r.Published.Source
 	}
 	for _, m := range r.Extra {
 		if _, taken := o[m.Name]; !taken {
@@ -141,6 +165,11 @@ func Compare(ctx context.Context, files []string, o CompareOptions) ([]Row, erro
 	}
 	if o.FIDN == 0 {
 		o.FIDN = 10000
+	}
+	switch o.Dequantize {
+	case "", "auto", "yes", "no":
+	default:
+		return nil, fmt.Errorf("report: compare: dequantize %q: want auto, yes or no", o.Dequantize)
 	}
 	var cls *classifier.Model
 	if o.Classifier != "" {
@@ -240,17 +269,39 @@ func scoreFile(ctx context.Context, r *Row, path string, o CompareOptions, open 
 	if !ok {
 		return fmt.Errorf("a %s model defines no log-likelihood", fam.Name)
 	}
-	fcfg, err := evalConfig(fam, o.EvalFlags[fam.Name])
+	continuous := !fam.Needs.Binary && r.Binarize == "" && !d.Binary && !dataset.IsBinary(d.X)
+	deq := continuous && (o.Dequantize == "yes" || (o.Dequantize != "no" && dataset.Is8Bit(d.X)))
+	args := o.EvalFlags[fam.Name]
+	own := hasFlag(fam, "dequantize")
+	if own && continuous {
+		args = append([]string{fmt.Sprintf("--dequantize=%t", deq)}, args...)
+	}
+	fcfg, err := evalConfig(fam, args)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	est, err := sc.Score(ctx, d, model.ScoreOptions{Seed: o.Seed, Family: fcfg, Data: o.Data})
+	if deq && !own && !fam.Quantized {
+		y, err := dataset.Dequantize(d.X, o.Data, o.Seed)
+		if err != nil {
+			return fmt.Errorf("%w (--dequantize no scores the values as they are)", err)
+		}
+		dd := *d
+		dd.X = y
+		d = &dd
+		r.Dequantized = dataset.Dequantization
+	}
+	est, err := sc.Score(ctx, d, model.ScoreOptions{Seed: o.Seed, Family: fcfg, Data: o.Data, DataDir: o.DataDir})
 	if err != nil {
 		return err
 	}
 	r.LogLik, r.StdErr, r.Estimator, r.Bound, r.Quantity, r.N = est.LogLik, est.StdErr, est.Method, est.Bound, est.Quantity, est.N
 	r.Extra = est.Extra
+	for _, m := range est.Extra {
+		if m.Name == "dequantized" && m.Value == dataset.Dequantization {
+			r.Dequantized = dataset.Dequantization
+		}
+	}
 	if cls != nil && cls.Dim() == m.Dim() {
 		if sm, ok := m.(model.Sampler); ok {
 			fid, err := FID(ctx, sm, cls, ref, o.FIDN, o.Seed)
@@ -262,6 +313,16 @@ func scoreFile(ctx context.Context, r *Row, path string, o CompareOptions, open 
 	}
 	r.Seconds = time.Since(start).Seconds()
 	return nil
+}
+
+// hasFlag says whether fam has an eval flag of that name.
+func hasFlag(fam *model.Family, name string) bool {
+	if fam.EvalConfig == nil {
+		return false
+	}
+	fs := flag.NewFlagSet(fam.Name, flag.ContinueOnError)
+	model.Bind(fs, fam.EvalConfig())
+	return fs.Lookup(name) != nil
 }
 
 // evalConfig returns fam's eval settings, its defaults with args applied.

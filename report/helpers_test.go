@@ -11,6 +11,8 @@ import (
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/model"
 
+	_ "github.com/latent-ml/latent/diffusion"
+	_ "github.com/latent-ml/latent/gan"
 	_ "github.com/latent-ml/latent/helmholtz"
 	_ "github.com/latent-ml/latent/mixture"
 	_ "github.com/latent-ml/latent/pixels"

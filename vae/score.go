@@ -119,7 +119,7 @@ type EvalConfig struct {
 // model's own (a Gaussian decoder's).
 func DefaultEvalConfig() *EvalConfig {
 	c := &EvalConfig{K: 5000, Estimator: "iwae", EvalConfig: *decoder.DefaultEvalConfig()}
-	c.Sigma2 = 0
+	c.Sigma2, c.Dequantize = 0, false
 	return c
 }
 
@@ -157,6 +157,15 @@ func (t *Trainer) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOp
 		}
 		return t.scoreAIS(ctx, d, cfg, o)
 	}
+	if cfg.Dequantize {
+		y, err := dataset.Dequantize(d.X, d.Name, o.Seed)
+		if err != nil {
+			return model.Estimate{}, err
+		}
+		dd := *d
+		dd.X = y
+		d = &dd
+	}
 	if m.Config.Decoder == Bernoulli {
 		if err := dataset.CheckUnit(d); err != nil {
 			return model.Estimate{}, fmt.Errorf("vae: a Bernoulli decoder scores values in [0, 1]: %w", err)
@@ -173,6 +182,10 @@ func (t *Trainer) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOp
 	}
 	est := model.Estimate{LogLik: ev.LogLik, StdErr: stdErr(ll, ev.LogLik), Method: fmt.Sprintf("iwae-k%d", cfg.K),
 		Bound: "lower", N: ev.N, PerExample: ll, Extra: []model.Metric{{Name: "elbo", Value: ev.ELBO}}}
+	if cfg.Dequantize {
+		est.Extra = append(est.Extra, model.Metric{Name: "dequantized", Value: dataset.Dequantization},
+			model.Metric{Name: "bits_per_dim", Value: dataset.BitsPerDim8(est.LogLik, d.Dim())})
+	}
 	if m.Config.Kind == KindCVAE {
 		est.Extra = append(est.Extra, model.Metric{Name: "density", Value: "log p(x|y), y the example's label"})
 	}

@@ -181,6 +181,9 @@ type evalArgs struct {
 	Limit                 int
 	Seed                  uint64
 	JSON, Force           bool
+	// Dequantize: score at dataset.Dequantize's y = (k + u)/256 (families
+	// without a dequantize flag of their own that score continuous data).
+	Dequantize bool
 }
 
 func evalFlags(fs *flag.FlagSet) *evalArgs {

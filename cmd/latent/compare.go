@@ -25,6 +25,8 @@ func cmdCompare(env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per model")
 	md := fs.Bool("markdown", false, "print a Markdown table")
 	html := fs.String("html", "", "also write the table as an HTML page to this file")
+	deq := fs.String("dequantize", "auto", "auto|yes|no: score continuous data as densities at y = (k + u)/256 of their 8-bit levels k, u ~ U(0, 1) (the families' own --dequantize set to match); auto: when every value is a level k/255")
+	published := fs.String("published", "", "CSV of published figures (match,data,log_likelihood,source) to print beside the rows")
 	evalFlags := evalFlagsValue{}
 	fs.Var(evalFlags, "eval", `a family's own eval flags, as "MODEL:--flag value ..." (e.g. "rbm:--ais-betas 14500"); repeatable`)
 	files, err := parseFlags(fs, args)
@@ -46,9 +48,18 @@ func cmdCompare(env *Env, args []string) error {
 	if *fidN < 2 {
 		return usagef("--fid-n: must be >= 2, got %d", *fidN)
 	}
+	if *deq != "auto" && *deq != "yes" && *deq != "no" {
+		return usagef("--dequantize: want auto, yes or no, got %q", *deq)
+	}
 	if *html != "" {
 		if err := checkOutFile("--html", *html); err != nil {
 			return err
+		}
+	}
+	var pubs []report.Published
+	if *published != "" {
+		if pubs, err = report.ReadPublished(*published); err != nil {
+			return fmt.Errorf("--published: %w", err)
 		}
 	}
 	if *cls == "" && !*noFID {
@@ -61,10 +72,11 @@ func cmdCompare(env *Env, args []string) error {
 	}
 	ctx, stop := signalContext(env)
 	defer stop()
-	rows, err := report.Compare(ctx, files, report.CompareOptions{Data: *data, DataDir: env.DataDir, Seed: *seed, N: *n, Classifier: *cls, FIDN: *fidN, EvalFlags: evalFlags})
+	rows, err := report.Compare(ctx, files, report.CompareOptions{Data: *data, DataDir: env.DataDir, Seed: *seed, N: *n, Classifier: *cls, FIDN: *fidN, EvalFlags: evalFlags, Dequantize: *deq})
 	if err != nil {
 		return err
 	}
+	report.JoinPublished(rows, pubs)
 	if *html != "" {
 		var b bytes.Buffer
 		if err := report.WriteHTML(&b, rows); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -134,4 +135,63 @@ func TestCompareFIDIsEvals(t *testing.T) {
 	if strings.Contains(out, `"fid"`) {
 		t.Errorf("--no-fid: %s", out)
 	}
+}
+
+// compare --published prints the figures beside the rows; --dequantize takes
+// auto, yes or no; a bad published file is named.
+func TestComparePublishedAndDequantizeFlags(t *testing.T) {
+	dir := t.TempDir()
+	px := filepath.Join(dir, "px.model")
+	if code, _, stderr := latent(t, "-q", "train", "pixels", "--data", "bars:4", "--out", px); code != 0 {
+		t.Fatal(stderr)
+	}
+	pub := filepath.Join(dir, "pub.csv")
+	os.WriteFile(pub, []byte("match,data,log_likelihood,source\npixels,bars,-11.09,\"exact, 16 ln 2\"\n"), 0o644)
+	code, out, stderr := latent(t, "-q", "compare", px, "--data", "bars:4", "--no-fid", "--published", pub, "--markdown")
+	if code != 0 || !strings.Contains(out, "| published |") || !strings.Contains(out, "−11.09 (exact, 16 ln 2)") {
+		t.Errorf("--published: %d %s\n%s", code, stderr, out)
+	}
+	fails(t, 1, []string{"compare", px, "--data", "bars:4", "--published", filepath.Join(dir, "none.csv")}, "--published", "none.csv")
+	fails(t, 2, []string{"compare", px, "--data", "bars:4", "--dequantize", "maybe"}, "--dequantize", "maybe")
+}
+
+// On 8-bit data compare scores a continuous density at y = (k + u)/256 by
+// default: the figure and bits/dim of eval --dequantize with the same seed.
+func TestCompareDequantizedIsEvalDequantize(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "levels.csv")
+	var b strings.Builder
+	for i := range 30 {
+		for j := range 5 {
+			if j > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(strconv.FormatFloat(float64((i*37+j*101)%256)/255, 'g', 10, 64))
+		}
+		b.WriteString("\n")
+	}
+	os.WriteFile(data, []byte(b.String()), 0o644)
+	px := filepath.Join(dir, "px.model")
+	if code, _, stderr := latent(t, "-q", "train", "pixels", "--data", data, "--dist", "gaussian", "--out", px); code != 0 {
+		t.Fatal(stderr)
+	}
+	_, evOut, evErr := latent(t, "-q", "eval", "--model", px, "--data", data, "--dequantize", "--seed", "4", "--json")
+	_, raw, _ := latent(t, "-q", "eval", "--model", px, "--data", data, "--seed", "4", "--json")
+	code, out, stderr := latent(t, "-q", "compare", px, "--data", data, "--seed", "4", "--no-fid", "--json")
+	var ev, evRaw map[string]any
+	var rows []map[string]any
+	if code != 0 || json.Unmarshal([]byte(evOut), &ev) != nil || json.Unmarshal([]byte(raw), &evRaw) != nil || json.Unmarshal([]byte(out), &rows) != nil {
+		t.Fatalf("%d %s %s %s %s", code, stderr, evErr, evOut, out)
+	}
+	for _, k := range []string{"log_likelihood", "bits_per_dim", "dequantized"} {
+		if ev[k] == nil || rows[0][k] != ev[k] {
+			t.Errorf("%s: compare %v, eval --dequantize %v", k, rows[0][k], ev[k])
+		}
+	}
+	if ev["dequantized"] != "(k+u)/256" || evRaw["log_likelihood"] == ev["log_likelihood"] || evRaw["dequantized"] != nil {
+		t.Errorf("eval with and without --dequantize: %v, %v", ev, evRaw)
+	}
+	gray := filepath.Join(dir, "gray.csv")
+	os.WriteFile(gray, []byte("0.3,0.3,0.3,0.3,0.3\n0.5,0.3,0.3,0.3,0.3\n"), 0o644)
+	fails(t, 1, []string{"eval", "--model", px, "--data", gray, "--dequantize"}, "--dequantize", "8-bit", "gray.csv")
 }

@@ -451,6 +451,9 @@ func evalFlagSet(fam *model.Family) (*flag.FlagSet, *evalArgs, *string, any) {
 		fcfg = fam.EvalConfig()
 		model.Bind(fs, fcfg)
 	}
+	if fam != nil && !fam.Needs.Binary && !fam.Quantized && fs.Lookup("dequantize") == nil {
+		fs.BoolVar(&a.Dequantize, "dequantize", false, "read the values as 8-bit levels k/255 and score y = (k + u)/256, u ~ U(0, 1) from --seed (as latent compare does on 8-bit data)")
+	}
 	return fs, a, &a.Per, fcfg
 }
 
@@ -484,8 +487,24 @@ func cmdEvalFamily(env *Env, fam *model.Family, args []string) error {
 	start := time.Now()
 	est := model.Estimate{LogLik: math.NaN(), Method: "skipped (--skip-ll)", N: d.Len()}
 	if !a.SkipLL {
-		if est, err = sc.Score(ctx, d, model.ScoreOptions{Seed: a.Seed, Family: fcfg, Data: a.Data, DataDir: env.DataDir}); err != nil {
+		sd := d
+		if a.Dequantize {
+			y, err := dataset.Dequantize(d.X, a.Data, a.Seed)
+			if err != nil {
+				return fmt.Errorf("--dequantize: %w", err)
+			}
+			dd := *d
+			dd.X = y
+			sd = &dd
+		}
+		if est, err = sc.Score(ctx, sd, model.ScoreOptions{Seed: a.Seed, Family: fcfg, Data: a.Data, DataDir: env.DataDir}); err != nil {
 			return asUsage(err)
+		}
+		if a.Dequantize {
+			est.Extra = append(est.Extra, model.Metric{Name: "dequantized", Value: dataset.Dequantization})
+			if est.Quantity == "" {
+				est.Extra = append(est.Extra, model.Metric{Name: "bits_per_dim", Value: dataset.BitsPerDim8(est.LogLik, d.Dim())})
+			}
 		}
 	}
 	if a.FID != "" {

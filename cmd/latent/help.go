@@ -30,7 +30,9 @@ Score every model file on the same data with its family's estimator and eval def
 in nats per example with its standard error, the estimator and its bound, bits per
 dimension, the FID of samples in the digit classifier's features (when its input width
 is the data's), parameters and epochs. A model that cannot score the data says why in
-its row.`,
+its row. Continuous densities on 8-bit data are scored at y = (k+u)/256 of the levels k
+(--dequantize auto), their bits/dim those of the 8-bit data; --published CSV adds
+figures from the literature (match,data,log_likelihood,source) beside the rows.`,
 	"serve": `latent serve DIR... [--addr 127.0.0.1:6006]
 
 Serve training report folders (latent train --report DIR), or folders holding them, on
