@@ -35,7 +35,7 @@ type EvalConfig struct {
 	Chains      int     `flag:"chains" help:"AIS chains per example" range:"[1,100000]"`
 	Steps       int     `flag:"ais-steps" help:"AIS transitions (intermediate distributions)" range:"[1,10000000]"`
 	Leapfrog    int     `flag:"leapfrog" help:"leapfrog steps per HMC transition" range:"[1,1000]"`
-	Dequantize  bool    `flag:"dequantize" help:"add U(0, 1/256) noise to each value first (8-bit data read as densities)"`
+	Dequantize  bool    `flag:"dequantize" help:"read values as 8-bit levels k/255 and score y = (k + u)/256, u ~ U(0, 1) (dataset.Dequantize)"`
 	BDMC        int     `flag:"bdmc" help:"also simulate this many examples from the model and report forward and reverse AIS on them and their gap, the bound on the estimate's error (Wu et al. 2017, section 4)" range:"[0,100000]"`
 }
 
