@@ -72,7 +72,8 @@ func newBenchGauss(b *testing.B, n, batch int) (*GaussModel, *dataset.Dataset, *
 // train ddpm` takes it (model.Train over a data set of one batch): t and ε
 // drawn, x_t, the U-Net forward and backward, L_simple, clipping, Adam and the
 // EMA update; the unit bench/diffusion compares with the same step in PyTorch.
-// It reports the network's parameter count ("params"), which run.sh checks
+// It reports the CPU seconds per step ("cpu-s/op"; 0 where the system cannot
+// tell) and the network's parameter count ("params"), which run.sh checks
 // against the PyTorch network's.
 func BenchmarkUNetTrainStep(b *testing.B) {
 	m, d, s := newBenchGauss(b, 128, 128)
@@ -81,19 +82,22 @@ func BenchmarkUNetTrainStep(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuSeconds()
 	for range b.N {
 		s.Epochs = s.EpochsDone + 1
 		if _, err := model.Train(context.Background(), m, d, s, model.TrainOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(m.parameters()), "params")
 }
 
 // BenchmarkDDIM50 is DDIM sampling (S = 50, η = 0) of n images in one batch,
 // as `latent sample --n N --steps 50` does it (GaussModel.Generate: EMA
-// weights, x̂_0 clipped), reported per image ("s/image"). A warm-up call of
-// one step allocates the network's buffers at batch n first.
+// weights, x̂_0 clipped), reported per image in wall and CPU seconds
+// ("s/image", "cpu-s/image"). A warm-up call of one step allocates the
+// network's buffers at batch n first.
 func BenchmarkDDIM50(b *testing.B) {
 	for _, n := range []int{16, 128, 1000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
@@ -104,12 +108,14 @@ func BenchmarkDDIM50(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := cpuSeconds()
 			for i := range b.N {
 				if _, _, err := m.Generate(ctx, n, 50, 0, nil, 0, rng.New(uint64(4+i)), 0); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N*n), "s/image")
+			b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N*n), "cpu-s/image")
 			b.ReportMetric(float64(m.parameters()), "params")
 		})
 	}
