@@ -5,7 +5,10 @@
 #
 #   sh bench/diffusion/run.sh            (from the repository root)
 #
-# Each round runs, in this order, latent's training step (`go test -bench
+# First it checks that the two are the same network: unetdump gives latent's
+# U-Net random weights and writes them with ε̂ and the gradients for a few
+# images; unet_torch.py --check loads the weights and compares. Then each
+# round runs, in this order, latent's training step (`go test -bench
 # UNetTrainStep`, STEPS steps after a warm-up epoch and one untimed step),
 # PyTorch's (STEPS steps after 2 warm-up steps), latent's DDIM sampling of N
 # images with 50 steps (`go test -bench DDIM50/n=N`, one batch of N as `latent
@@ -39,12 +42,21 @@ for p in $PARTS; do
 		;;
 	esac
 done
-mkdir -p "$OUT"
+mkdir -p "$OUT/check"
 go test -c -o "$OUT/diffusion.test" ./diffusion
+# The same network: latent's U-Net with random weights, its ε̂ and gradients,
+# loaded into the PyTorch network and compared (unet_torch.py --check exits 1
+# when they differ).
+go run ./bench/diffusion/unetdump -out "$OUT/check"
+$REF bench/diffusion/unet_torch.py --check "$OUT/check" >"$OUT/check.json" || {
+	cat "$OUT/check.json"
+	echo "run.sh: the PyTorch network is not latent's U-Net" >&2
+	exit 1
+}
 rm -f "$OUT"/go-train.txt "$OUT"/go-ddim.txt "$OUT"/torch-train.jsonl "$OUT"/torch-ddim.jsonl
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-# gobench NAME FILE: one run of the benchmark NAME; appends its result line and
-# "user sys maxrss_kb" of the process to FILE.
+# gobench NAME FILE BENCHTIME: one run of the benchmark NAME; appends its result
+# line and "user sys maxrss_kb" of the process to FILE.
 gobench() {
 	/usr/bin/time -f '%U %S %M' -o "$OUT/go.cpu" env GOMAXPROCS=$T "$OUT/diffusion.test" -test.run XXX \
 		-test.bench "$1" -test.benchtime "$3" | grep '^Benchmark' | tr '\n' ' ' >>"$2"
@@ -102,6 +114,9 @@ tr, td = load("train"), load("ddim")
 first = (tr[1] or td[1])[0]
 print("BLAS:", first["blas"], " torch", first["torch"], " torch threads", first["threads"], " mkldnn", first["mkldnn"], " GOMAXPROCS", threads)
 print("U-Net: %d weights in both (28x28x1, channels %d/%d/%d, T = %d)" % (first["params"], first["channels"], 2 * first["channels"], 2 * first["channels"], first["T"]))
+ck = json.load(open(out + "/check.json"))
+print("same network (latent's weights in PyTorch): max |eps diff| %.2g (max |eps| %.2g), worst gradient max|diff|/max|g| %.2g (%s)" % (
+    ck["max_abs_eps_diff"], ck["max_abs_eps"], ck["worst_grad_rel_diff"], ck["worst_grad_param"]))
 if tr[0]:
     g, p = tr
     gs = [metric(f, "ns/op") / 1e9 for f in g]

@@ -26,11 +26,18 @@ backward, clip, Adam, EMA.
 in batches of --batch (latent samples all N in one batch), x0 clipped to
 [-1, 1] and eps recomputed from it, as latent's sampler does.
 
+--check DIR: the same-network check. Loads the weights latent's U-Net was given
+by bench/diffusion/unetdump into this network, computes eps for the same images
+and steps and the gradients of sum(c * eps), and compares them with latent's:
+exits with status 1 unless max|eps - eps_latent| <= 1e-4 max(1, max|eps|) and,
+for every parameter, max|g - g_latent| <= 1e-3 max|g|.
+
 Random images (the cost does not depend on them). Prints one JSON line.
 """
 import argparse
 import json
 import math
+import sys
 import time
 
 import torch
@@ -42,6 +49,8 @@ mode = p.add_mutually_exclusive_group(required=True)
 mode.add_argument("--train", action="store_true", help="time training steps")
 mode.add_argument("--ddim", action="store_true", help="time DDIM sampling")
 mode.add_argument("--params", action="store_true", help="print the parameter count only")
+mode.add_argument("--check", metavar="DIR", help="load latent's U-Net from DIR (go run ./bench/diffusion/unetdump -out DIR) "
+                  "and check that this network computes the same eps and gradients")
 p.add_argument("--steps", type=int, default=5, help="--train: timed steps")
 p.add_argument("--warmup", type=int, default=2, help="--train: untimed steps first")
 p.add_argument("--batch", type=int, default=0, help="--train: batch (0: 128); --ddim: images per batch (0: all N)")
@@ -208,6 +217,55 @@ elif a.ddim:
         t1, c1 = time.perf_counter(), time.process_time()
     res.update({"mode": "ddim", "n": N, "S": S, "batch": B, "seconds": t1 - t0,
                 "seconds_per_image": (t1 - t0) / N, "cpu_seconds_per_image": (c1 - c0) / N})
+elif a.check:
+    import numpy as np
+
+    meta = json.load(open(a.check + "/unet.json"))
+    sizes, n, steps = meta["sizes"], meta["n"], meta["t"]
+    net = UNet(C, meta["channels"])
+    params = list(net.named_parameters())
+    if [q.numel() for _, q in params] != sizes:
+        raise SystemExit("unet_torch.py: latent's parameter sizes %s differ from this network's %s" % (sizes, [q.numel() for _, q in params]))
+    raw = np.fromfile(a.check + "/unet.bin", dtype="<f4")
+    P, D = sum(sizes), H * W * C
+    if raw.size != 2 * P + 3 * n * D:
+        raise SystemExit("unet_torch.py: %s/unet.bin has %d values, want %d" % (a.check, raw.size, 2 * P + 3 * n * D))
+    ws, gs = raw[:P], raw[P:2 * P]
+    x, cot, eps_l = (raw[2 * P + k * n * D:2 * P + (k + 1) * n * D] for k in range(3))
+
+    def from_latent(flat, shape):
+        if len(shape) == 4:  # conv (out, in, k, k) from latent's (k·k·in, out), row (ky·k + kx)·in + c
+            o, i, k, _ = shape
+            return torch.from_numpy(flat.reshape(k, k, i, o).transpose(3, 2, 0, 1).copy())
+        if len(shape) == 2:  # linear (out, in) from latent's (in, out)
+            o, i = shape
+            return torch.from_numpy(flat.reshape(i, o).T.copy())
+        return torch.from_numpy(flat.copy())
+
+    def images(flat):  # latent's rows (H·W·C, channel fastest) to NCHW
+        return torch.from_numpy(flat.reshape(n, H, W, C).transpose(0, 3, 1, 2).copy())
+
+    off = []
+    with torch.no_grad():
+        o = 0
+        for (_, q), sz in zip(params, sizes):
+            q.copy_(from_latent(ws[o:o + sz], tuple(q.shape)))
+            off.append(o)
+            o += sz
+    eps = net(images(x), torch.tensor(steps))
+    (eps * images(cot)).sum().backward()
+    de = float((eps - images(eps_l)).abs().max())
+    scale = max(1.0, float(eps.abs().max()))
+    worst, wname = 0.0, ""
+    for (name, q), o, sz in zip(params, off, sizes):
+        r = float((q.grad - from_latent(gs[o:o + sz], tuple(q.shape))).abs().max() / (q.grad.abs().max() + 1e-30))
+        if r >= worst:
+            worst, wname = r, name
+    ok = de <= 1e-4 * scale and worst <= 1e-3
+    res.update({"mode": "check", "channels": meta["channels"], "params": P, "max_abs_eps_diff": de, "max_abs_eps": float(eps.abs().max()),
+                "worst_grad_rel_diff": worst, "worst_grad_param": wname, "same_network": ok})
+    print(json.dumps(res))
+    sys.exit(0 if ok else 1)
 else:
     res["mode"] = "params"
 print(json.dumps(res))
