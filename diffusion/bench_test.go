@@ -1,9 +1,12 @@
 package diffusion
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
@@ -46,5 +49,78 @@ func BenchmarkDDIM(b *testing.B) {
 	for range b.N {
 		s.FillNormal(x.Data, 0, 1)
 		g.DDIM(u, x, 50, 0, nil, nil)
+	}
+}
+
+// newBenchGauss returns an untrained ddpm with latent's `train ddpm` defaults
+// (U-Net of 32 channels, T = 1000, linear schedule, Adam 5e-4, clipping at 1,
+// EMA 0.999) at batch size batch, on n 28×28 images of shapes.
+func newBenchGauss(b *testing.B, n, batch int) (*GaussModel, *dataset.Dataset, *model.Settings) {
+	d := dataset.Shapes(n, 28, rng.New(1))
+	d.Labels, d.NumClasses = nil, 0
+	s := model.NewSettings(KindGaussian, d, "shapes", "", 1, 1)
+	cfg := DefaultGaussConfig()
+	cfg.Batch = batch
+	m, err := NewGaussModel(*cfg, d, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m, d, s
+}
+
+// BenchmarkUNetTrainStep is one training step of ddpm at batch 128 as `latent
+// train ddpm` takes it (model.Train over a data set of one batch): t and ε
+// drawn, x_t, the U-Net forward and backward, L_simple, clipping, Adam and the
+// EMA update; the unit bench/diffusion compares with the same step in PyTorch.
+// It reports the CPU seconds per step ("cpu-s/op"; 0 where the system cannot
+// tell) and the network's parameter count ("params"), which run.sh checks
+// against the PyTorch network's.
+func BenchmarkUNetTrainStep(b *testing.B) {
+	m, d, s := newBenchGauss(b, 128, 128)
+	if _, err := model.Train(context.Background(), m, d, s, model.TrainOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for range b.N {
+		s.Epochs = s.EpochsDone + 1
+		if _, err := model.Train(context.Background(), m, d, s, model.TrainOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(m.parameters()), "params")
+}
+
+// BenchmarkDDIM50 is DDIM sampling (S = 50, η = 0) of n images in one batch,
+// as `latent sample --n N --steps 50` does it (GaussModel.Generate: EMA
+// weights, x̂_0 clipped), reported per image in wall and CPU seconds
+// ("s/image", "cpu-s/image"). A warm-up call of one step allocates the
+// network's buffers at batch n first. n = 1000 (about 15 GB) is skipped
+// under -short.
+func BenchmarkDDIM50(b *testing.B) {
+	for _, n := range []int{16, 128, 1000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			if n > 128 && testing.Short() {
+				b.Skip("-short: a batch of 1000 needs about 15 GB and minutes per run")
+			}
+			m, _, _ := newBenchGauss(b, 1, 1)
+			ctx := context.Background()
+			if _, _, err := m.Generate(ctx, n, 1, 0, nil, 0, rng.New(3), 0); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuSeconds()
+			for i := range b.N {
+				if _, _, err := m.Generate(ctx, n, 50, 0, nil, 0, rng.New(uint64(4+i)), 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N*n), "s/image")
+			b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N*n), "cpu-s/image")
+			b.ReportMetric(float64(m.parameters()), "params")
+		})
 	}
 }
