@@ -316,12 +316,13 @@ func (m *GaussModel) Generate(ctx context.Context, n int, steps int, eta float64
 			model.Step(ctx, "sample", done, total)
 		}
 	}
-	var den Denoiser = m
+	net := &chunkedNet{net: m.Net, rows: sampleChunk}
+	var den Denoiser = net
 	if m.Classes > 0 {
 		if len(labels) != n {
 			panic(fmt.Sprintf("diffusion: Generate: %d labels for %d samples", len(labels), n))
 		}
-		g := &guided{net: m.Net, labels: labels, w: w, null: make([]int, n)}
+		g := &guided{net: net, labels: labels, w: w, null: make([]int, n)}
 		for i := range g.null {
 			g.null[i] = m.Classes
 		}
@@ -348,7 +349,7 @@ func (m *GaussModel) Generate(ctx context.Context, n int, steps int, eta float64
 //
 // (one network call when w = 0).
 type guided struct {
-	net          epsNet
+	net          labelledDenoiser
 	labels, null []int
 	w            float64
 	out          *tensor.Mat
@@ -372,6 +373,49 @@ func (g *guided) Eps(x *tensor.Mat, t []int) *tensor.Mat {
 		}
 	}
 	return g.out
+}
+
+// labelledDenoiser is a Denoiser that reads the labels last set.
+type labelledDenoiser interface {
+	Denoiser
+	SetLabels(labels []int)
+}
+
+// sampleChunk is the most images whose ε̂ the sampler computes in one network
+// call: the network's buffers grow with the largest batch it has seen (about
+// 15 MB per 28×28 image for the default U-Net), so sampling 1000 images in one
+// call would hold some 15 GB.
+const sampleChunk = 64
+
+// chunkedNet evaluates a network on at most rows examples at a time. A row's ε̂
+// does not depend on the other rows of its batch (per-example normalisation,
+// and GEMM results that do not depend on how the rows are split), so the
+// result is the same as one call on all rows.
+type chunkedNet struct {
+	net    labelledDenoiser
+	rows   int
+	labels []int
+	out    *tensor.Mat
+}
+
+func (c *chunkedNet) SetLabels(labels []int) { c.labels = labels }
+
+func (c *chunkedNet) Eps(x *tensor.Mat, t []int) *tensor.Mat {
+	if x.Rows <= c.rows {
+		if c.labels != nil {
+			c.net.SetLabels(c.labels[:x.Rows])
+		}
+		return c.net.Eps(x, t)
+	}
+	c.out = tensor.Reuse(c.out, x.Rows, x.Cols)
+	for lo := 0; lo < x.Rows; lo += c.rows {
+		hi := min(lo+c.rows, x.Rows)
+		if c.labels != nil {
+			c.net.SetLabels(c.labels[lo:hi])
+		}
+		c.out.Slice(lo, hi).Copy(c.net.Eps(x.Slice(lo, hi), t[lo:hi]))
+	}
+	return c.out
 }
 
 // toUnit sets dst = clip((x + 1)/2, 0, 1).
