@@ -1,0 +1,213 @@
+package rbm
+
+import (
+	"math"
+	"testing"
+
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
+)
+
+// randomBinary returns an (n, d) matrix of fair coin flips.
+func randomBinary(n, d int, seed uint64) *tensor.Mat {
+	x := tensor.New(n, d)
+	s := rng.New(seed)
+	for i := range x.Data {
+		if s.Float32() < 0.5 {
+			x.Data[i] = 1
+		}
+	}
+	return x
+}
+
+// logBernoulli64 returns Σ_n Σ_k log σ(±a_nk) of binary y with a = bias + Σ_m x_nm w(m, k),
+// in float64 from float64 parameters: the definition the wake and sleep
+// gradients are the derivatives of.
+func logBernoulli64(x, y *tensor.Mat, w func(m, k int) float64, bias []float64) float64 {
+	var s float64
+	for n := 0; n < x.Rows; n++ {
+		for k := range bias {
+			a := bias[k]
+			for m, xm := range x.Row(n) {
+				a += float64(xm) * w(m, k)
+			}
+			p := sigmoid64(a)
+			if y.At(n, k) != 0 {
+				s += math.Log(p)
+			} else {
+				s += math.Log(1 - p)
+			}
+		}
+	}
+	return s
+}
+
+func to64(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
+}
+
+// checkGrad compares got[i] with the central difference of f at θ_i (h = 1e-5;
+// f is float64 throughout, so the difference is good to about 1e-6).
+func checkGrad(t *testing.T, what string, got []float32, theta []float64, f func() float64) {
+	t.Helper()
+	const h = 1e-5
+	for i := range theta {
+		old := theta[i]
+		theta[i] = old + h
+		up := f()
+		theta[i] = old - h
+		down := f()
+		theta[i] = old
+		fd := (up - down) / (2 * h)
+		if math.Abs(float64(got[i])-fd) > 1e-4*max(1, math.Abs(fd)) {
+			t.Errorf("%s[%d]: %.6f, finite difference %.6f", what, i, got[i], fd)
+		}
+	}
+}
+
+// The wake update is the gradient of Σ_n log p(x_l | x_{l+1}) in the generative
+// weights and visible biases, and the sleep update that of Σ_n log Q(x_{l+1} | x_l)
+// in the recognition weights and hidden biases, for given binary states: both
+// against central differences of the definitions in float64.
+func TestWakeSleepGradients(t *testing.T) {
+	const nv, nh, N = 5, 4, 7
+	m := randomRBM(t, Bernoulli, nv, nh, 1, 61)
+	below, above := randomBinary(N, nv, 62), randomBinary(N, nh, 63)
+
+	gW, gb := tensor.New(nv, nh), make([]float32, nv)
+	WakeGrad(gW, gb, m, below, above, nil)
+	W, b := to64(m.W.Data), to64(m.B)
+	wake := func() float64 { // log p(below | above): inputs above, weights W_ik (i below, k above)
+		return logBernoulli64(above, below, func(k, i int) float64 { return W[i*nh+k] }, b)
+	}
+	checkGrad(t, "wake W", gW.Data, W, wake)
+	checkGrad(t, "wake b", gb, b, wake)
+
+	gR, gc := tensor.New(nv, nh), make([]float32, nh)
+	SleepGrad(gR, gc, m, below, above, nil)
+	R, c := to64(m.W.Data), to64(m.C)
+	sleep := func() float64 { // log Q(above | below)
+		return logBernoulli64(below, above, func(i, k int) float64 { return R[i*nh+k] }, c)
+	}
+	checkGrad(t, "sleep R", gR.Data, R, sleep)
+	checkGrad(t, "sleep c", gc, c, sleep)
+}
+
+// One Step changes each parameter by lr/N times its gradient on the step's own
+// states, all taken from the parameters before it: the wake gradient on the
+// up-pass states, the sleep gradient on the down-pass states, and the top RBM's
+// CD gradient ⟨x σ(Wᵀx + c)ᵀ⟩ at the up-pass state minus the same at the
+// chain's last state. The up-pass states are draws from the recognition
+// weights, which Untie has copied and the test then moves away from the
+// generative ones.
+func TestUpDownStepIsItsGradients(t *testing.T) {
+	n := randomDBN(t, []int{6, 5, 4, 3}, 1, 70)
+	n.Untie()
+	for l, r := range n.Rec {
+		rng.New(80+uint64(l)).FillNormal(r.W.Data, 0, 1)
+		if &r.W.Data[0] == &n.RBMs[l].W.Data[0] {
+			t.Fatal("Untie shares the weights")
+		}
+	}
+	before := &DBN{}
+	for _, m := range n.RBMs {
+		before.RBMs = append(before.RBMs, m.Clone())
+	}
+	for _, m := range n.Rec {
+		before.Rec = append(before.Rec, m.Clone())
+	}
+	const lr, N = 0.3, 9
+	x := randomBinary(N, 6, 71)
+	u := NewUpDown(n, lr, 2, rng.NewStream(1, 0))
+	u.Step(x)
+	L := len(n.RBMs)
+	a := lr / N
+	near := func(what string, got, old []float32, want []float32) {
+		t.Helper()
+		for i := range got {
+			if d := float64(got[i]-old[i]) - a*float64(want[i]); math.Abs(d) > 1e-5 {
+				t.Fatalf("%s[%d]: moved %.7f, want %.7f", what, i, got[i]-old[i], a*float64(want[i]))
+			}
+		}
+	}
+	for l := 0; l < L-1; l++ {
+		m, o := n.RBMs[l], before.RBMs[l]
+		gW, gb := tensor.New(m.NumVisible(), m.NumHidden()), make([]float32, m.NumVisible())
+		WakeGrad(gW, gb, o, u.wake[l], u.wake[l+1], nil)
+		near("W", m.W.Data, o.W.Data, gW.Data)
+		near("b", m.B, o.B, gb)
+		r, or := n.Rec[l], before.Rec[l]
+		gc := make([]float32, m.NumHidden())
+		SleepGrad(gW, gc, or, u.sleep[l], u.sleep[l+1], nil)
+		near("R", r.W.Data, or.W.Data, gW.Data)
+		near("c", r.C, or.C, gc)
+	}
+	top, ot := n.Top(), before.Top()
+	pen, neg := u.wake[L-1], u.sleep[L-1]
+	p0, pk := ot.HiddenProbs(nil, pen), ot.HiddenProbs(nil, neg)
+	gW := tensor.New(top.NumVisible(), top.NumHidden())
+	for r := 0; r < N; r++ {
+		for i := 0; i < top.NumVisible(); i++ {
+			for j := 0; j < top.NumHidden(); j++ {
+				gW.Data[i*top.NumHidden()+j] += pen.At(r, i)*p0.At(r, j) - neg.At(r, i)*pk.At(r, j)
+			}
+		}
+	}
+	gb, gc := make([]float32, top.NumVisible()), make([]float32, top.NumHidden())
+	diffColSums(gb, pen, neg)
+	diffColSums(gc, p0, pk)
+	near("top W", top.W.Data, ot.W.Data, gW.Data)
+	near("top b", top.B, ot.B, gb)
+	near("top c", top.C, ot.C, gc)
+	// The down pass starts from the chain's last state and the up pass from the data.
+	if u.wake[0] != x || u.sleep[0].Rows != N {
+		t.Error("the passes do not start from the data and the chain")
+	}
+}
+
+// With untied recognition weights the bound of Salakhutdinov & Murray, summed
+// exactly over the intermediate states, is below the exact log p(v) for every v
+// (by KL(Q ‖ posterior) ≥ 0), and LowerBound's Monte Carlo estimate agrees with
+// it within 4 standard errors.
+func TestUntiedBoundBelowExact(t *testing.T) {
+	for i, sizes := range [][]int{{6, 4, 3}, {5, 3, 3, 2}} {
+		n := randomDBN(t, sizes, 1.0, uint64(90+i))
+		n.Untie()
+		for l, r := range n.Rec {
+			rng.New(95+uint64(l)).FillNormal(r.W.Data, 0, 1.5)
+			rng.New(97+uint64(l)).FillNormal(r.C, 0, 0.5)
+		}
+		lz, _ := n.Top().ExactLogZ()
+		x := allStates(sizes[0])
+		exact, err := n.ExactLogProb(nil, x, lz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exactBound := make([]float64, x.Rows)
+		for r := 0; r < x.Rows; r++ {
+			lj, states := bruteDBN(n, x.Row(r))
+			for k, st := range states {
+				lq := logQ(n, x.Row(r), st)
+				exactBound[r] += math.Exp(lq) * (lj[k] - lq)
+			}
+			if exactBound[r] > exact[r]+1e-9 {
+				t.Errorf("%v: exact bound %.6f > log p %.6f at v=%d", sizes, exactBound[r], exact[r], r)
+			}
+		}
+		b := n.LowerBound(x, 400, 3, lz)
+		want := meanOf(exactBound)
+		if math.Abs(b.Mean-want) > 4*b.MCStdErr || b.MCStdErr <= 0 {
+			t.Errorf("%v: Monte Carlo bound %.4f ± %.4f, exact bound %.4f", sizes, b.Mean, b.MCStdErr, want)
+		}
+		// The untied Q is not the tied one: the bound moved.
+		tied := &DBN{RBMs: n.RBMs}
+		if tb := tied.LowerBound(x, 400, 3, lz); math.Abs(tb.Mean-b.Mean) < 4*math.Hypot(tb.MCStdErr, b.MCStdErr) {
+			t.Errorf("%v: the untied bound %.4f equals the tied one %.4f", sizes, b.Mean, tb.Mean)
+		}
+		t.Logf("%v: exact log p %.4f, untied bound %.4f (exact %.4f)", sizes, meanOf(exact), b.Mean, want)
+	}
+}
