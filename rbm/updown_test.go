@@ -1,9 +1,16 @@
 package rbm
 
 import (
+	"context"
 	"math"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/checkpoint"
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/model/modeltest"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
@@ -209,5 +216,149 @@ func TestUntiedBoundBelowExact(t *testing.T) {
 			t.Errorf("%v: the untied bound %.4f equals the tied one %.4f", sizes, b.Mean, tb.Mean)
 		}
 		t.Logf("%v: exact log p %.4f, untied bound %.4f (exact %.4f)", sizes, meanOf(exact), b.Mean, want)
+	}
+}
+
+// trainDBN trains tr on d with seed for epochs in all, saving to out.
+func trainDBN(t *testing.T, tr model.Trainer, d *dataset.Dataset, seed uint64, epochs int, out string) {
+	t.Helper()
+	s := model.NewSettings("dbn", d, "test", "", seed, epochs)
+	if _, err := model.Train(context.Background(), tr, d, s, model.TrainOptions{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// resumeDBN loads the DBN file path, sets its fine-tuning epochs to ft and
+// trains it on d to epochs in all, saving to out.
+func resumeDBN(t *testing.T, path string, d *dataset.Dataset, ft, epochs int, out string) *DBNTrainer {
+	t.Helper()
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, s, err := model.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := m.(*DBNTrainer)
+	tr.flags.FinetuneEpochs = ft
+	s.Epochs = epochs
+	if _, err := model.Train(context.Background(), tr, d, s, model.TrainOptions{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// Up-down fine-tuning raises the exact log-likelihood of the training data. A
+// 9-10-6 DBN trained greedily on 3×3 bars and stripes (the 14 patterns, equally
+// often; 40 epochs per layer, CD-1) goes on for 40 epochs either greedily (the
+// top RBM alone: the control) or by up-down (lr 0.1, CD-3), from the same
+// model file. Over seeds 1-14 fine-tuning beat the control by 0.14 to 0.41
+// nats (mean 0.28, sd 0.085); the test asks, over seeds 1-4, that the mean gain
+// over the control exceed 0.1 (about 4 standard deviations of a 4-seed mean
+// below the observed mean) and that each fine-tuned model beat its own
+// starting point. The fine-tuned model's bound (now with the untied Q) stays
+// below its exact log-likelihood, and a run that fine-tunes from the start
+// writes the same file as one that stopped after the greedy epochs and was
+// told to fine-tune on resuming.
+func TestUpDownRaisesExactLogLikelihood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 13 small DBNs")
+	}
+	d := &dataset.Dataset{X: repeat(barsAndStripes(3), 40), Binary: true, Height: 3, Width: 3, Channels: 1}
+	test := &dataset.Dataset{X: barsAndStripes(3)} // each training pattern once
+	flags := func(ft int) *DBNFlags {
+		f := DefaultDBNFlags()
+		f.Hidden, f.LayerEpochs, f.LR, f.Batch, f.Momentum = []int{10, 6}, 40, 0.1, 20, 0.5
+		f.PCD, f.Propagate = false, "samples"
+		f.FinetuneEpochs, f.FinetuneLR, f.FinetuneCD = ft, 0.1, 3
+		return f
+	}
+	score := func(tr model.Model) (exact float64, est model.Estimate) {
+		t.Helper()
+		est, err := tr.(model.Scorer).Score(context.Background(), test, model.ScoreOptions{Seed: 1, Family: &DeepEvalFlags{Samples: 100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return extra(t, est, "exact_log_likelihood"), est
+	}
+	dir := t.TempDir()
+	var gain float64
+	const seeds = 4
+	for seed := uint64(1); seed <= seeds; seed++ {
+		greedy := filepath.Join(dir, "greedy.lt")
+		tr, err := model.Lookup("dbn").New(flags(0), d, model.NewSettings("dbn", d, "test", "", seed, 80))
+		if err != nil {
+			t.Fatal(err)
+		}
+		trainDBN(t, tr.(model.Trainer), d, seed, 80, greedy)
+		before, _ := score(tr)
+
+		control := resumeDBN(t, greedy, d, 0, 120, filepath.Join(dir, "control.lt"))
+		ctrl, _ := score(control)
+
+		tunedFile := filepath.Join(dir, "tuned.lt")
+		tuned := resumeDBN(t, greedy, d, 40, 120, tunedFile)
+		after, est := score(tuned)
+		t.Logf("seed %d: exact log-likelihood %.4f greedy, %.4f +40 greedy epochs, %.4f +40 up-down (bound %.4f ± %.4f)", seed, before, ctrl, after, est.LogLik, est.StdErr)
+		gain += (after - ctrl) / seeds
+		if after <= before {
+			t.Errorf("seed %d: up-down lowered the exact log-likelihood from %.4f to %.4f", seed, before, after)
+		}
+		if est.LogLik > after+4*est.StdErr || tuned.Net.Rec == nil || tuned.ftEpochs != 40 {
+			t.Errorf("seed %d: bound %.4f ± %.4f above exact %.4f, or not untied (%d epochs)", seed, est.LogLik, est.StdErr, after, tuned.ftEpochs)
+		}
+		if seed == 1 {
+			if q := extraString(t, est, "recognition"); !strings.HasPrefix(q, "untied") {
+				t.Errorf("recognition metric %q", q)
+			}
+			whole := filepath.Join(dir, "whole.lt")
+			tr, err := model.Lookup("dbn").New(flags(40), d, model.NewSettings("dbn", d, "test", "", seed, 120))
+			if err != nil {
+				t.Fatal(err)
+			}
+			trainDBN(t, tr.(model.Trainer), d, seed, 120, whole)
+			sameFiles(t, "fine-tuned from the start vs on resuming", whole, tunedFile)
+		}
+	}
+	if gain < 0.1 {
+		t.Errorf("up-down gained %.4f nats over further greedy training (mean of %d seeds); want > 0.1", gain, seeds)
+	}
+}
+
+func extraString(t *testing.T, est model.Estimate, name string) string {
+	t.Helper()
+	for _, m := range est.Extra {
+		if m.Name == name {
+			s, _ := m.Value.(string)
+			return s
+		}
+	}
+	t.Fatalf("no %q in %v", name, est.Extra)
+	return ""
+}
+
+// A run interrupted and resumed from its file writes the same bytes as one that
+// was not, before fine-tuning begins (2 of 5 epochs) and during it (4 of 5: the
+// recognition weights and the stream of its draws travel in the file).
+func TestUpDownResumeBitIdentical(t *testing.T) {
+	d := barsData()
+	f := DefaultDBNFlags()
+	f.Hidden, f.LayerEpochs, f.Batch = []int{6, 4}, 1, 10
+	f.FinetuneEpochs, f.FinetuneLR, f.FinetuneCD = 2, 0.05, 2
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.lt")
+	if err := runFamily(t, "dbn", f, d, "", 5, whole, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, stop := range []int{2, 4} {
+		part := filepath.Join(dir, "part.lt")
+		if err := runFamily(t, "dbn", f, d, "", 5, part, stop); err == nil || !strings.Contains(err.Error(), "context canceled") {
+			t.Fatalf("interrupted run: %v", err)
+		}
+		m := modeltest.ResumeBitIdentical(t, d, whole, part, 5).(*DBNTrainer)
+		if m.ftEpochs != 2 || m.Net.Rec == nil {
+			t.Errorf("stopped after %d: %d fine-tuning epochs, untied %v", stop, m.ftEpochs, m.Net.Rec != nil)
+		}
 	}
 }
