@@ -215,12 +215,12 @@ func (u *UpDown) Step(x *tensor.Mat) {
 	diffColSums(u.topGC, u.ph0, u.phk)
 	a := float32(u.LR / float64(N))
 	for l := 0; l < L-1; l++ {
-		axpy(n.RBMs[l].W.Data, u.gW[l].Data, a)
+		axpyMat(n.RBMs[l].W, u.gW[l], a)
 		axpy(n.RBMs[l].B, u.gB[l], a)
-		axpy(n.Rec[l].W.Data, u.gR[l].Data, a)
+		axpyMat(n.Rec[l].W, u.gR[l], a)
 		axpy(n.Rec[l].C, u.gC[l], a)
 	}
-	axpy(top.W.Data, u.topG.Data, a)
+	axpyMat(top.W, u.topG, a)
 	axpy(top.B, u.topGB, a)
 	axpy(top.C, u.topGC, a)
 }
@@ -260,6 +260,13 @@ func diffColSums(dst []float32, a, b *tensor.Mat) {
 	}
 	for j := range dst {
 		dst[j] = float32(s[j])
+	}
+}
+
+// axpyMat sets y ← y + a·x row by row (an RBM's W has padded rows; see weightMat).
+func axpyMat(y, x *tensor.Mat, a float32) {
+	for i := 0; i < y.Rows; i++ {
+		axpy(y.Row(i), x.Row(i), a)
 	}
 }
 
