@@ -436,8 +436,8 @@ func (t *DBNTrainer) Monitor(ctx context.Context, d *dataset.Dataset) ([]model.M
 		return nil, nil
 	}
 	x := d.X.Slice(0, min(d.Len(), 1000))
-	if !isBinary(x) {
-		return nil, fmt.Errorf("a dbn scores binary data; use --binarize threshold or stochastic")
+	if err := binaryScoreData("dbn", x); err != nil {
+		return nil, err
 	}
 	out := []model.Metric{{Name: "monitor_n", Value: x.Rows}, {Name: "reconstruction_error", Value: t.Net.RBMs[0].ReconstructionError(x)}}
 	if top := t.Net.Top(); t.complete() == nil && top.CanEnumerate() && top.EnumCost() <= 2e7 {

@@ -475,11 +475,24 @@ func deepSample(kind string, sample func(SampleConfig) (*tensor.Mat, *tensor.Mat
 
 // checkScoreData refuses data a deep model of kind cannot score.
 func checkScoreData(kind string, x *tensor.Mat) error {
-	if !isBinary(x) {
-		return fmt.Errorf("a %s scores binary data; use --binarize threshold or stochastic", kind)
+	if err := binaryScoreData(kind, x); err != nil {
+		return err
 	}
 	if x.Rows == 0 {
 		return fmt.Errorf("%s: no examples to score", kind)
+	}
+	return nil
+}
+
+// binaryScoreData returns an error naming the first value of x that is neither 0
+// nor 1, for a model of kind that scores binary data.
+func binaryScoreData(kind string, x *tensor.Mat) error {
+	for r := 0; r < x.Rows; r++ {
+		for c, v := range x.Row(r) {
+			if v != 0 && v != 1 {
+				return fmt.Errorf("a %s scores binary data, and example %d has the value %g in column %d; use --binarize threshold or stochastic", kind, r, v, c)
+			}
+		}
 	}
 	return nil
 }
