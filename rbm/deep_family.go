@@ -91,7 +91,10 @@ func DefaultDBNFlags() *DBNFlags {
 	// PCD on probabilities: on binarized MNIST (784-500-2000, 2+3 epochs) the
 	// bound was −123 nats with them at lr 0.02 and −401 with CD-1 on samples at
 	// lr 0.05, whose top RBM was worse than independent units.
-	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true, FinetuneLR: 0.001, FinetuneCD: 3}
+	// Up-down at lr 0.01: on binarized MNIST (784-500-500, 1+1 greedy epochs,
+	// then 2 of up-down, CD-3) the test bound went from −165.3 to −140.6 nats;
+	// at 0.001 to −148.8.
+	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true, FinetuneLR: 0.01, FinetuneCD: 3}
 	f.Hidden, f.Propagate, f.LR = []int{500, 2000}, "probs", 0.02
 	return f
 }
