@@ -350,17 +350,24 @@ func extraString(t *testing.T, est model.Estimate, name string) string {
 
 // A run interrupted and resumed from its file writes the same bytes as one that
 // was not, before fine-tuning begins (2 of 5 epochs) and during it (4 of 5: the
-// recognition weights and the stream of its draws travel in the file).
+// recognition weights and the stream of its draws travel in the file); and one
+// worker or three write the same file.
 func TestUpDownResumeBitIdentical(t *testing.T) {
 	d := barsData()
 	f := DefaultDBNFlags()
-	f.Hidden, f.LayerEpochs, f.Batch = []int{6, 4}, 1, 10
+	f.Hidden, f.LayerEpochs, f.Batch = []int{70, 4}, 1, 10 // 70: padded rows in W_1 and R_1
 	f.FinetuneEpochs, f.FinetuneLR, f.FinetuneCD = 2, 0.05, 2
 	dir := t.TempDir()
-	whole := filepath.Join(dir, "whole.lt")
-	if err := runFamily(t, "dbn", f, d, "", 5, whole, 0); err != nil {
-		t.Fatal(err)
+	whole, three := filepath.Join(dir, "whole.lt"), filepath.Join(dir, "three.lt")
+	tensor.SetWorkers(3)
+	err := runFamily(t, "dbn", f, d, "", 5, three, 0)
+	tensor.SetWorkers(1)
+	err2 := runFamily(t, "dbn", f, d, "", 5, whole, 0)
+	tensor.SetWorkers(0)
+	if err != nil || err2 != nil {
+		t.Fatal(err, err2)
 	}
+	sameFiles(t, "dbn fine-tuned, 1 vs 3 workers", whole, three)
 	for _, stop := range []int{2, 4} {
 		part := filepath.Join(dir, "part.lt")
 		if err := runFamily(t, "dbn", f, d, "", 5, part, stop); err == nil || !strings.Contains(err.Error(), "context canceled") {
