@@ -556,8 +556,8 @@ func (t *DBMTrainer) Monitor(ctx context.Context, d *dataset.Dataset) ([]model.M
 		return nil, nil
 	}
 	x := d.X.Slice(0, min(d.Len(), 1000))
-	if !isBinary(x) {
-		return nil, fmt.Errorf("a dbm scores binary data; use --binarize threshold or stochastic")
+	if err := binaryScoreData("dbm", x); err != nil {
+		return nil, err
 	}
 	mf := t.Net.MeanField(nil, x, t.flags.MFIters, t.flags.MFTol)
 	out := []model.Metric{{Name: "monitor_n", Value: x.Rows}}

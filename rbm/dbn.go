@@ -19,10 +19,15 @@ import (
 // and the visible biases b_l of RBMs[l] for l < L−1 and the whole top RBM; the
 // hidden biases c_l of the lower RBMs belong to the recognition model
 // Q(x_{l+1} | x_l) = Π_j σ(±(W_lᵀ x_l + c_l)_j) that the bound of LowerBound
-// uses. A DBN of one layer is an RBM. The directed part is normalised, so
+// uses (until Untie gives Q weights of its own). A DBN of one layer is an RBM. The directed part is normalised, so
 // log Z is the top RBM's.
 type DBN struct {
 	RBMs []*RBM
+	// Rec, once Untie has run (up-down fine-tuning), holds the recognition
+	// model apart from the generative one: Rec[l].W and Rec[l].C are the weights
+	// and biases of Q(x_{l+1} | x_l), l < L−1, and RBMs[l].C is unused. Nil: the
+	// recognition weights are the generative ones (Recognition).
+	Rec []*RBM
 	// Height, Width, Channels describe a visible vector as an image.
 	Height, Width, Channels int
 }
@@ -164,7 +169,7 @@ func (n *DBN) ExactLogProb(dst []float64, x *tensor.Mat, logZ float64) ([]float6
 func (n *DBN) Up(x *tensor.Mat, l int) *tensor.Mat {
 	q := x
 	for k := 0; k < l; k++ {
-		q = n.RBMs[k].HiddenProbs(nil, q)
+		q = n.Recognition(k).HiddenProbs(nil, q)
 	}
 	return q
 }
@@ -179,8 +184,9 @@ type Bound struct {
 }
 
 // LowerBound estimates for each row v of x the variational lower bound of
-// Salakhutdinov & Murray (2008), section 5 (eq. 15 with the greedy recognition
-// model Q, and its nested form for more layers):
+// Salakhutdinov & Murray (2008), section 5 (eq. 15 with the recognition model Q,
+// the greedy one or, once untied, the up-down one; its nested form for more
+// layers):
 //
 //	log p(v) ≥ E_Q[Σ_{l≤L−2} log p(x_l | x_{l+1}) − F_top(x_{L−1})]
 //	           + Σ_{l=1..L−1} E_Q[H(Q(x_l | x_{l−1}))] − log Z,
@@ -210,10 +216,10 @@ func (n *DBN) LowerBound(x *tensor.Mat, samples int, seed uint64, logZ float64) 
 		below := x
 		for l := 0; l < L-1; l++ {
 			m := n.RBMs[l]
-			ps[l] = m.HiddenProbs(ps[l], below)            // (N, n_{l+1}) Q(x_{l+1} = 1 | x_l)
-			hs[l] = tensor.Reuse(hs[l], N, m.NumHidden())  // (N, n_{l+1})
-			tensor.SampleBernoulli(hs[l], ps[l], s)        // x_{l+1} ~ Q
-			addLogCondEntropy(one, below, ps[l], m, hs[l]) // log p(x_l|x_{l+1}) + H(Q(x_{l+1}|x_l))
+			ps[l] = n.Recognition(l).HiddenProbs(ps[l], below) // (N, n_{l+1}) Q(x_{l+1} = 1 | x_l)
+			hs[l] = tensor.Reuse(hs[l], N, m.NumHidden())      // (N, n_{l+1})
+			tensor.SampleBernoulli(hs[l], ps[l], s)            // x_{l+1} ~ Q
+			addLogCondEntropy(one, below, ps[l], m, hs[l])     // log p(x_l|x_{l+1}) + H(Q(x_{l+1}|x_l))
 			below = hs[l]
 		}
 		f := n.Top().FreeEnergy(nil, below)

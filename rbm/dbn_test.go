@@ -88,12 +88,13 @@ func bruteDBN(n *DBN, v []float32) (logJoint []float64, states [][][]float32) {
 	return logJoint, states
 }
 
-// logQ returns log Q(x_1, …, x_{L−1} | v) of the greedy recognition model.
+// logQ returns log Q(x_1, …, x_{L−1} | v) of the recognition model (the greedy
+// one, or the untied one after Untie).
 func logQ(n *DBN, v []float32, layers [][]float32) float64 {
 	var s float64
 	below := v
 	for l, h := range layers {
-		m := n.RBMs[l]
+		m := n.Recognition(l)
 		for j := range h {
 			a := float64(m.C[j])
 			for i := range below {

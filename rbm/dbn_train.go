@@ -33,20 +33,28 @@ type DBNTrainer struct {
 	last  *tensor.Mat // the last batch's input to cur, for Report
 	final bool
 	said  bool
+	// ud fine-tunes the DBN once the greedy epochs are over (nil before);
+	// ftEpochs counts its epochs.
+	ud       *UpDown
+	ftEpochs int
 }
 
 // dbnMeta is the model-file metadata of a DBN.
 type dbnMeta struct {
-	Version  int      `json:"version"`
-	Sizes    []int    `json:"sizes"`
-	Flags    DBNFlags `json:"flags"`
-	Seed     uint64   `json:"seed"`
-	Epoch    int      `json:"epoch"`
-	Phase    int      `json:"phase"`
-	Started  bool     `json:"started"`
-	Height   int      `json:"height,omitempty"`
-	Width    int      `json:"width,omitempty"`
-	Channels int      `json:"channels,omitempty"`
+	Version int      `json:"version"`
+	Sizes   []int    `json:"sizes"`
+	Flags   DBNFlags `json:"flags"`
+	Seed    uint64   `json:"seed"`
+	Epoch   int      `json:"epoch"`
+	Phase   int      `json:"phase"`
+	Started bool     `json:"started"`
+	// Untied: up-down fine-tuning has begun (the file holds the recognition
+	// weights, rec/l/, and the stream rng/updown); Finetuned its epochs.
+	Untied    bool `json:"untied,omitempty"`
+	Finetuned int  `json:"finetuned,omitempty"`
+	Height    int  `json:"height,omitempty"`
+	Width     int  `json:"width,omitempty"`
+	Channels  int  `json:"channels,omitempty"`
 }
 
 func newDBNTrainer(c any, d *dataset.Dataset, s *model.Settings) (model.Trainer, error) {
@@ -61,9 +69,13 @@ func newDBNTrainer(c any, d *dataset.Dataset, s *model.Settings) (model.Trainer,
 	if _, err := NewDBN(sizes); err != nil {
 		return nil, model.Flagf("hidden", "%v", err)
 	}
-	if L := len(f.Hidden); s.Epochs <= (L-1)*f.LayerEpochs {
-		return nil, model.Flagf("epochs", "a %d-layer DBN trains its lower RBMs for %d epochs each (--layer-epochs): --epochs must be more than %d to train the top one, got %d",
-			L, f.LayerEpochs, (L-1)*f.LayerEpochs, s.Epochs)
+	if L := len(f.Hidden); s.Epochs <= (L-1)*f.LayerEpochs+f.FinetuneEpochs {
+		ft := ""
+		if f.FinetuneEpochs > 0 {
+			ft = fmt.Sprintf(" and fine-tunes for the last %d (--finetune-epochs)", f.FinetuneEpochs)
+		}
+		return nil, model.Flagf("epochs", "a %d-layer DBN trains its lower RBMs for %d epochs each (--layer-epochs)%s: --epochs must be more than %d to train the top one, got %d",
+			L, f.LayerEpochs, ft, (L-1)*f.LayerEpochs+f.FinetuneEpochs, s.Epochs)
 	}
 	t := &DBNTrainer{Net: &DBN{}, flags: f, sizes: sizes, seed: s.Seed, prop: rng.NewStream(s.Seed, 1<<42-1)}
 	t.Net.Height, t.Net.Width, t.Net.Channels, _ = s.Image()
@@ -106,8 +118,19 @@ func (t *DBNTrainer) Dim() int { return t.sizes[0] }
 // BatchSize implements model.Trainer.
 func (t *DBNTrainer) BatchSize() int { return t.flags.Batch }
 
-// Epoch implements model.Trainer: one epoch of the RBM of the current layer.
+// updownStream is the index of the stream of up-down fine-tuning's draws.
+const updownStream = 1<<43 + 1
+
+// Epoch implements model.Trainer: one epoch of the RBM of the current layer or,
+// in the last FinetuneEpochs epochs of the run (once every layer has started),
+// of up-down fine-tuning; once begun, fine-tuning goes on in every later epoch.
 func (t *DBNTrainer) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) {
+	if t.ud == nil && t.flags.FinetuneEpochs > 0 && e.Index >= e.Total-t.flags.FinetuneEpochs && t.complete() == nil {
+		t.ud = NewUpDown(t.Net, t.flags.FinetuneLR, t.flags.FinetuneCD, rng.NewStream(t.seed, updownStream))
+	}
+	if t.ud != nil {
+		return t.finetune(ctx, e)
+	}
 	if p := t.phaseOf(e.Index); t.cur == nil || p != t.phase {
 		if err := t.start(p, e.Data.X); err != nil {
 			return model.Stats{}, err
@@ -133,9 +156,37 @@ func (t *DBNTrainer) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, er
 	return model.Stats{}, nil
 }
 
+// finetune runs one epoch of up-down fine-tuning.
+func (t *DBNTrainer) finetune(ctx context.Context, e *model.Epoch) (model.Stats, error) {
+	for {
+		x, _ := e.Next(t.batch)
+		if x == nil {
+			break
+		}
+		t.batch = x
+		if err := ctx.Err(); err != nil {
+			return model.Stats{}, err
+		}
+		t.ud.Step(x)
+	}
+	t.epoch++
+	t.ftEpochs++
+	t.final = e.Index+1 >= e.Total
+	return model.Stats{}, nil
+}
+
 // Report implements model.Reporter: the reconstruction error of the RBM in
-// training on its last batch is the loss, with the layer it trains.
+// training on its last batch is the loss, with the layer it trains; in
+// fine-tuning, −log p(v | h_1) of the last batch (h_1 its up-pass draw, the
+// generative weights before the batch's update), with the fine-tuning epoch.
 func (t *DBNTrainer) Report(ctx context.Context, st *model.Stats) error {
+	if t.ud != nil {
+		if t.Check() == nil {
+			st.Loss, st.LossName = -t.ud.WakeLogCond(), "wake_nll"
+			st.Metrics = append(st.Metrics, model.Metric{Name: "finetune_epoch", Value: t.ftEpochs})
+		}
+		return nil
+	}
 	if t.last == nil || t.Check() != nil {
 		return nil
 	}
@@ -145,7 +196,15 @@ func (t *DBNTrainer) Report(ctx context.Context, st *model.Stats) error {
 }
 
 // Check implements model.Checker.
-func (t *DBNTrainer) Check() error { return checkRBMs("dbn", t.Net.RBMs, t.flags.LR) }
+func (t *DBNTrainer) Check() error {
+	if t.ud != nil {
+		if err := checkRBMs("dbn", t.Net.RBMs, t.flags.FinetuneLR); err != nil {
+			return err
+		}
+		return checkRBMs("dbn recognition", t.Net.Rec, t.flags.FinetuneLR)
+	}
+	return checkRBMs("dbn", t.Net.RBMs, t.flags.LR)
+}
 
 // complete returns an error unless every layer has started training.
 func (t *DBNTrainer) complete() error {
@@ -196,6 +255,13 @@ func (t *DBNTrainer) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 	}
 	add := func(name string, v any) { est.Extra = append(est.Extra, model.Metric{Name: name, Value: v}) }
 	add("layers", sizesString(t.sizes))
+	if L > 1 {
+		q := "greedy: tied to the generative weights"
+		if t.Net.Rec != nil {
+			q = fmt.Sprintf("untied: up-down fine-tuned for %d epochs", t.ftEpochs)
+		}
+		add("recognition", q)
+	}
 	lz.extras(add)
 	if L > 1 {
 		add("bound_samples", max(f.Samples, 1))
@@ -244,20 +310,30 @@ func (t *DBNTrainer) Describe() []model.Metric {
 	if t.flags.PCD {
 		neg = fmt.Sprintf("pcd-%d", t.flags.CD)
 	}
-	return []model.Metric{{Name: "layers", Value: sizesString(t.sizes)},
+	if t.Net.Rec != nil {
+		for _, m := range t.Net.Rec {
+			params += m.NumVisible()*m.NumHidden() + m.NumHidden()
+		}
+	}
+	d := []model.Metric{{Name: "layers", Value: sizesString(t.sizes)},
 		{Name: "parameters", Value: params},
 		{Name: "layer-wise training", Value: fmt.Sprintf("%s, %d epochs per layer below the top, on %s", neg, t.flags.LayerEpochs, t.flags.Propagate)},
 		{Name: "trained", Value: fmt.Sprintf("%d epochs; layers started: %d of %d", t.epoch, len(t.Net.RBMs), len(t.sizes)-1)}}
+	if t.flags.FinetuneEpochs > 0 {
+		d = append(d, model.Metric{Name: "fine-tuning", Value: fmt.Sprintf("up-down, the last %d epochs (lr %g, cd-%d); done: %d", t.flags.FinetuneEpochs, t.flags.FinetuneLR, t.flags.FinetuneCD, t.ftEpochs)})
+	}
+	return d
 }
 
 // Save implements model.Model: the trained RBMs, the training state of the RBM
-// in training (LoadTrainer's, persistent chains included) and the stream of
-// the propagated samples.
+// in training (LoadTrainer's, persistent chains included), the stream of the
+// propagated samples and, once fine-tuning has begun, the recognition weights
+// and the stream of its draws.
 func (t *DBNTrainer) Save(f *checkpoint.File) error {
 	f.Kind = "dbn"
 	f.Tensors = nil
 	meta := dbnMeta{Version: 1, Sizes: t.sizes, Flags: t.flags, Seed: t.seed, Epoch: t.epoch, Phase: t.phase, Started: t.cur != nil,
-		Height: t.Net.Height, Width: t.Net.Width, Channels: t.Net.Channels}
+		Untied: t.ud != nil, Finetuned: t.ftEpochs, Height: t.Net.Height, Width: t.Net.Width, Channels: t.Net.Channels}
 	if err := f.SetMeta(meta); err != nil {
 		return err
 	}
@@ -268,6 +344,16 @@ func (t *DBNTrainer) Save(f *checkpoint.File) error {
 	}
 	if t.cur != nil {
 		if err := putTrainer(f, "cur/", t.cur); err != nil {
+			return err
+		}
+	}
+	if t.ud != nil {
+		for l, m := range t.Net.Rec {
+			if err := putRBM(f, fmt.Sprintf("rec/%d/", l), m); err != nil {
+				return err
+			}
+		}
+		if err := putStream(f, "rng/updown", t.ud.S); err != nil {
 			return err
 		}
 	}
@@ -317,6 +403,27 @@ func loadDBNTrainer(f *checkpoint.File) (model.Model, error) {
 	if err := getStream(f, "rng/propagate", t.prop); err != nil {
 		return nil, err
 	}
+	if meta.Untied {
+		if len(t.Net.RBMs) != len(meta.Sizes)-1 || len(t.Net.RBMs) < 2 || !(meta.Flags.FinetuneLR > 0) || meta.Flags.FinetuneCD < 1 {
+			return nil, fmt.Errorf("dbn: model file is fine-tuning a DBN of %d trained layers (of %d), lr %g, cd %d", len(t.Net.RBMs), len(meta.Sizes)-1, meta.Flags.FinetuneLR, meta.Flags.FinetuneCD)
+		}
+		for l := 0; l+1 < len(t.Net.RBMs); l++ {
+			m, err := getRBM(f, fmt.Sprintf("rec/%d/", l))
+			if err != nil {
+				return nil, err
+			}
+			if m.NumVisible() != meta.Sizes[l] || m.NumHidden() != meta.Sizes[l+1] {
+				return nil, fmt.Errorf("dbn: recognition layer %d of the file is %d×%d, want %d×%d", l+1, m.NumVisible(), m.NumHidden(), meta.Sizes[l], meta.Sizes[l+1])
+			}
+			t.Net.Rec = append(t.Net.Rec, m)
+		}
+		s := rng.NewStream(meta.Seed, updownStream)
+		if err := getStream(f, "rng/updown", s); err != nil {
+			return nil, err
+		}
+		t.ud = NewUpDown(t.Net, meta.Flags.FinetuneLR, meta.Flags.FinetuneCD, s)
+		t.ftEpochs = meta.Finetuned
+	}
 	return t, nil
 }
 
@@ -329,8 +436,8 @@ func (t *DBNTrainer) Monitor(ctx context.Context, d *dataset.Dataset) ([]model.M
 		return nil, nil
 	}
 	x := d.X.Slice(0, min(d.Len(), 1000))
-	if !isBinary(x) {
-		return nil, fmt.Errorf("a dbn scores binary data; use --binarize threshold or stochastic")
+	if err := binaryScoreData("dbn", x); err != nil {
+		return nil, err
 	}
 	out := []model.Metric{{Name: "monitor_n", Value: x.Rows}, {Name: "reconstruction_error", Value: t.Net.RBMs[0].ReconstructionError(x)}}
 	if top := t.Net.Top(); t.complete() == nil && top.CanEnumerate() && top.EnumCost() <= 2e7 {

@@ -35,6 +35,12 @@ type DBNFlags struct {
 	DeepFlags
 	LayerEpochs int  `flag:"layer-epochs" help:"epochs of each RBM below the top, trained greedily in turn; the top RBM trains for the rest of --epochs" range:"[1,1000000]"`
 	PCD         bool `flag:"pcd" help:"train the RBMs with persistent chains (PCD-k); --pcd=false: CD-k"`
+	// FinetuneEpochs, the last epochs of the run, fine-tune the whole DBN by
+	// the up-down algorithm (UpDown) with recognition weights untied from the
+	// generative ones.
+	FinetuneEpochs int     `flag:"finetune-epochs" help:"the last N of --epochs fine-tune the whole DBN by the up-down algorithm (Hinton, Osindero & Teh 2006), with recognition weights untied from the generative ones (0: none)" range:"[0,1000000]"`
+	FinetuneLR     float64 `flag:"finetune-lr" help:"learning rate of up-down fine-tuning (plain SGD on the batch means)" range:"(0,inf)"`
+	FinetuneCD     int     `flag:"finetune-cd" help:"Gibbs steps of the top RBM per up-down update (CD-k from the up-pass state)" range:"[1,1000000]"`
 }
 
 // DBMFlags are the settings of `latent train dbm`.
@@ -51,6 +57,9 @@ type DBMFlags struct {
 func (f *DBNFlags) Validate() error {
 	if len(f.Hidden) == 0 {
 		return model.Flagf("hidden", "a DBN needs at least one hidden layer size, e.g. --hidden 500,2000")
+	}
+	if f.FinetuneEpochs > 0 && len(f.Hidden) < 2 {
+		return model.Flagf("finetune-epochs", "a one-layer DBN is an RBM: up-down fine-tuning needs at least two hidden layers (--hidden %s)", (*intsList)(&f.Hidden).String())
 	}
 	return nil
 }
@@ -82,7 +91,10 @@ func DefaultDBNFlags() *DBNFlags {
 	// PCD on probabilities: on binarized MNIST (784-500-2000, 2+3 epochs) the
 	// bound was −123 nats with them at lr 0.02 and −401 with CD-1 on samples at
 	// lr 0.05, whose top RBM was worse than independent units.
-	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true}
+	// Up-down at lr 0.01: on binarized MNIST (784-500-500, 1+1 greedy epochs,
+	// then 2 of up-down, CD-3) the test bound went from −165.3 to −140.6 nats;
+	// at 0.001 to −148.8.
+	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true, FinetuneLR: 0.01, FinetuneCD: 3}
 	f.Hidden, f.Propagate, f.LR = []int{500, 2000}, "probs", 0.02
 	return f
 }
@@ -113,7 +125,12 @@ Salakhutdinov & Murray (2008) with the greedy recognition model
 (--bound-samples draws per example) and the top RBM's log Z, exact when cheap
 (--exact forces it) else by AIS (--ais-chains, --ais-betas); on models small
 enough to enumerate, the exact log-likelihood beside it. sample: Gibbs in the
-top RBM (--gibbs-steps), then one draw down each layer.`
+top RBM (--gibbs-steps), then one draw down each layer. --finetune-epochs N makes
+the last N epochs up-down fine-tuning (Hinton, Osindero & Teh 2006, appendix B):
+the recognition weights are untied from the generative ones; each batch is
+pushed up with them, the top RBM runs --finetune-cd Gibbs steps from there, and a
+pass down from the chain's state dreams the states of the sleep update
+(--finetune-lr). The bound then uses the untied recognition weights as Q.`
 
 const dbmDoc = `A deep Boltzmann machine (Salakhutdinov & Hinton 2009): binary layers, each
 connected to its neighbours, all undirected. Greedy pretraining (--pretrain-epochs
@@ -461,11 +478,24 @@ func deepSample(kind string, sample func(SampleConfig) (*tensor.Mat, *tensor.Mat
 
 // checkScoreData refuses data a deep model of kind cannot score.
 func checkScoreData(kind string, x *tensor.Mat) error {
-	if !isBinary(x) {
-		return fmt.Errorf("a %s scores binary data; use --binarize threshold or stochastic", kind)
+	if err := binaryScoreData(kind, x); err != nil {
+		return err
 	}
 	if x.Rows == 0 {
 		return fmt.Errorf("%s: no examples to score", kind)
+	}
+	return nil
+}
+
+// binaryScoreData returns an error naming the first value of x that is neither 0
+// nor 1, for a model of kind that scores binary data.
+func binaryScoreData(kind string, x *tensor.Mat) error {
+	for r := 0; r < x.Rows; r++ {
+		for c, v := range x.Row(r) {
+			if v != 0 && v != 1 {
+				return fmt.Errorf("a %s scores binary data, and example %d has the value %g in column %d; use --binarize threshold or stochastic", kind, r, v, c)
+			}
+		}
 	}
 	return nil
 }

@@ -31,7 +31,10 @@
 //
 // The deep forms build on the RBM. A deep belief network (DBN, family dbn) is a
 // stack of RBMs trained greedily, its log-likelihood bounded below by the
-// variational bound of Salakhutdinov & Murray (2008) with the top RBM's log Z. A
+// variational bound of Salakhutdinov & Murray (2008) with the top RBM's log Z;
+// the up-down algorithm of Hinton, Osindero & Teh (2006) fine-tunes it with
+// recognition weights untied from the generative ones (UpDown), which the bound
+// then uses. A
 // deep Boltzmann machine (DBM, family dbm) is held as one RBM between its even
 // and its odd layers, so exact log Z, AIS, Gibbs sampling and the PCD trainer are
 // the RBM's; it is pretrained with the doubled RBMs of Salakhutdinov & Hinton
