@@ -140,7 +140,7 @@ func aisConfig(ctx context.Context, cfg *EvalConfig, steps int, seed uint64, ste
 			if done%max(total/200, 1) == 0 || done == total {
 				model.Step(ctx, step, done, total)
 			}
-		}}
+		}, Stop: ctx.Err}
 }
 
 // sdOver is the standard deviation of v about mean (the spread of log p(x) over

@@ -56,6 +56,9 @@ type DecoderAISConfig struct {
 	// Progress, if set, is called after every transition with the work done and its
 	// total, in example-transitions over all passes.
 	Progress func(done, total int)
+	// Stop, if set, is called after every transition; when it returns an error (a
+	// cancelled context's, say) the run ends and returns it.
+	Stop func() error
 }
 
 // aisSettings is a DecoderAISConfig with its defaults filled in.
@@ -252,6 +255,8 @@ type aisRun struct {
 	done    int
 	total   int
 	onStep  func(done, total int)
+	stop    func() error
+	err     error // from stop
 	fw, rev *DecoderAISResult
 	acc     [2][]int // accepted proposals per transition (forward, reverse)
 	accAll  [2]int
@@ -282,7 +287,7 @@ func runDecoderAIS(d Decoder, x, z0 *tensor.Mat, cfg DecoderAISConfig, forward, 
 			z0.Rows, z0.Cols, n, C, dz))
 	}
 	K := len(s.betas) - 1
-	r := &aisRun{d: d, x: x, z0: z0, s: s, seed: cfg.Seed, n: n, dz: dz, onStep: cfg.Progress}
+	r := &aisRun{d: d, x: x, z0: z0, s: s, seed: cfg.Seed, n: n, dz: dz, onStep: cfg.Progress, stop: cfg.Stop}
 	passes := 0
 	if forward {
 		r.fw, passes = newDecoderAISResult(n, C, K, dz, "lower"), passes+1
@@ -307,8 +312,11 @@ func runDecoderAIS(d Decoder, x, z0 *tensor.Mat, cfg DecoderAISConfig, forward, 
 		} else if reverse && s.adapt != nil {
 			r.pass(e0, e1, 0, false) // pilots alone, for their step sizes
 		}
-		if reverse {
+		if reverse && r.err == nil {
 			r.pass(e0, e1, C, true)
+		}
+		if r.err != nil {
+			return lo, up, r.err
 		}
 	}
 	if forward {
@@ -412,6 +420,11 @@ func (r *aisRun) pass(e0, e1, C int, reverse bool) {
 		r.done += ne
 		if r.onStep != nil {
 			r.onStep(r.done, r.total)
+		}
+		if r.stop != nil {
+			if r.err = r.stop(); r.err != nil {
+				return
+			}
 		}
 	}
 	if C == 0 {

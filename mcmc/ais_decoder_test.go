@@ -1,6 +1,7 @@
 package mcmc
 
 import (
+	"errors"
 	"math"
 	"runtime"
 	"testing"
@@ -461,4 +462,32 @@ func (g nanGen) Forward(z *tensor.Mat) *tensor.Mat {
 	y := g.affineGen.Forward(z)
 	y.Data[0] = float32(math.NaN())
 	return y
+}
+
+// Stop ends a run at the first transition it returns an error after, forward and
+// reverse, and that error comes back.
+func TestAISDecoderStop(t *testing.T) {
+	g := newAffineGen(2, 4, 1, false, 5)
+	dec, _ := NewGaussianDecoder(g, 2, 0.1)
+	x, z := simulate(g, 3, 0.1, 6)
+	stopErr := errors.New("stopped")
+	for _, reverse := range []bool{false, true} {
+		calls := 0
+		cfg := DecoderAISConfig{Chains: 2, Steps: 50, Stop: func() error {
+			calls++
+			if calls == 7 {
+				return stopErr
+			}
+			return nil
+		}}
+		var err error
+		if reverse {
+			_, _, err = BDMC(dec, x, z, cfg)
+		} else {
+			_, err = AISDecoder(dec, x, cfg)
+		}
+		if err != stopErr || calls != 7 {
+			t.Errorf("reverse %v: error %v after %d calls of Stop, want %v after 7", reverse, err, calls, stopErr)
+		}
+	}
 }
