@@ -97,13 +97,13 @@ func BenchmarkUNetTrainStep(b *testing.B) {
 // as `latent sample --n N --steps 50` does it (GaussModel.Generate: EMA
 // weights, x̂_0 clipped), reported per image in wall and CPU seconds
 // ("s/image", "cpu-s/image"). A warm-up call of one step allocates the
-// network's buffers at batch n first. n = 1000 (about 15 GB) is skipped
-// under -short.
+// network's buffers first. n = 1000 (minutes per run) is skipped under
+// -short.
 func BenchmarkDDIM50(b *testing.B) {
 	for _, n := range []int{16, 128, 1000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			if n > 128 && testing.Short() {
-				b.Skip("-short: a batch of 1000 needs about 15 GB and minutes per run")
+				b.Skip("-short: sampling 1000 images takes minutes per run")
 			}
 			m, _, _ := newBenchGauss(b, 1, 1)
 			ctx := context.Background()

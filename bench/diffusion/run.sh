@@ -19,8 +19,8 @@
 #
 # N is one of BenchmarkDDIM50's sizes: 16, 128 or 1000. At N = 1000 one
 # sampling run takes about 10 TFLOP (minutes on one core) and latent's batch
-# of 1000 needs about 15 GB of memory (15 MB per image, mostly im2col buffers;
-# the "max RSS" lines): use N=128 where that is not free.
+# of 1000 is computed 64 images per network call (GaussModel.Generate), so its
+# memory stays near that of 64 images (the "max RSS" lines).
 set -e
 . bench/pydeps.sh
 pydeps numpy torch threadpoolctl
