@@ -496,7 +496,9 @@ func (m *Model) Describe() []model.Metric {
 		return n
 	}
 	out := []model.Metric{{Name: "architecture", Value: m.Arch}, {Name: "latent", Value: m.Cfg.Latent},
-		{Name: "data", Value: shapeText(m)}, {Name: "generator params", Value: count(m.G)},
+		{Name: "data", Value: shapeText(m)},
+		// The density p(x) is the generator's (and σ²'s): its parameters are G's.
+		{Name: "parameters", Value: count(m.G)}, {Name: "generator params", Value: count(m.G)},
 		{Name: "discriminator params", Value: count(m.D)}, {Name: "ema decay", Value: m.Cfg.EMA}}
 	if m.Classes > 0 {
 		out = append(out, model.Metric{Name: "conditional on", Value: fmt.Sprintf("%d classes", m.Classes)})
