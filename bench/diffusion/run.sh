@@ -69,7 +69,7 @@ torchrun() {
 	shift
 	OMP_NUM_THREADS=$T OPENBLAS_NUM_THREADS=$T /usr/bin/time -f '%M' -o "$OUT/torch.rss" \
 		$REF bench/diffusion/unet_torch.py --threads "$T" "$@" >"$OUT/torch.json"
-	/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["maxrss_kb"]=int(open(sys.argv[2]).read().split()[-1]); print(json.dumps(d))' \
+	$REF -c 'import json,sys; d=json.load(open(sys.argv[1])); d["maxrss_kb"]=int(open(sys.argv[2]).read().split()[-1]); print(json.dumps(d))' \
 		"$OUT/torch.json" "$OUT/torch.rss" >>"$_f"
 }
 for r in $(seq "$ROUNDS"); do
@@ -85,7 +85,7 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/python3 - "$OUT" "$N" "$T" <<'PY'
+$REF - "$OUT" "$N" "$T" <<'PY'
 import json, os, statistics, sys
 out, n, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 

@@ -27,7 +27,7 @@ for r in $(seq "$ROUNDS"); do
 	OMP_NUM_THREADS=$T OPENBLAS_NUM_THREADS=$T $REF bench/gan/dcgan_torch.py --steps "$STEPS" --threads "$T" >>"$OUT/torch.jsonl"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/python3 - "$OUT" "$STEPS" <<'PY'
+$REF - "$OUT" "$STEPS" <<'PY'
 import json, statistics, sys
 out, steps = sys.argv[1], int(sys.argv[2])
 go = [float(l.split()[2]) / 1e9 for l in open(out + "/go.txt")]
