@@ -62,10 +62,11 @@ fi
 cont="--data mnist"
 if [ "$budget" != readme ]; then
 	# The first TRAIN_N training images, as a .npy of 28×28 images (python3's
-	# standard library rewrites the exported file's header and cuts its rows).
+	# standard library rewrites the exported file's header and cuts its rows; no BLAS,
+	# but run like every other python3 here, with the two throttling variables unset).
 	tn=${TRAIN_N:-6000}
 	"$out/latent" -q data export mnist --out "$out/mnist-all.npy" >/dev/null
-	python3 - "$out/mnist-all.npy" "$out/mnist-$tn.npy" "$tn" <<'PY'
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 - "$out/mnist-all.npy" "$out/mnist-$tn.npy" "$tn" <<'PY'
 import ast, struct, sys
 src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 with open(src, "rb") as f:
