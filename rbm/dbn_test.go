@@ -3,6 +3,7 @@ package rbm
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -309,5 +310,70 @@ func TestDeepFamiliesCapabilities(t *testing.T) {
 			t.Fatal(err, err2)
 		}
 		sameFiles(t, name+" 1 vs 3 workers", one, three)
+	}
+}
+
+// --schedule linear decays each RBM's learning rate to 0 over its own epochs:
+// the last update of the bottom RBM (2 epochs) and of the top one (the other 3)
+// both run at lr/(their steps), and a run resumed in either phase writes the
+// same file as one that was not interrupted.
+func TestDBNLinearSchedule(t *testing.T) {
+	d := barsData()
+	f := DefaultDBNFlags()
+	f.Hidden, f.LayerEpochs, f.Batch, f.LR, f.Schedule = []int{6, 4}, 2, 10, 0.05, "linear"
+	steps := (d.Len() + f.Batch - 1) / f.Batch
+	s := model.NewSettings("dbn", d, "test", "", 77, 5)
+	tr, err := model.Lookup("dbn").New(f, d, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dt := tr.(*DBNTrainer)
+	type state struct {
+		phase, step int
+		lr          float64
+	}
+	var seen []state
+	ctx := model.WithProgress(context.Background(), model.Progress{Log: func(string) {
+		seen = append(seen, state{dt.phase, dt.cur.step, dt.cur.lrCur})
+	}})
+	if _, err := model.Train(ctx, tr, d, s, model.TrainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// After epoch 2 the bottom RBM has made its last update; after epoch 5 the top.
+	for _, c := range []struct{ epoch, phase, phaseEpochs int }{{2, 0, 2}, {5, 1, 3}} {
+		if len(seen) < c.epoch {
+			t.Fatalf("%d progress lines, want at least %d", len(seen), c.epoch)
+		}
+		got, total := seen[c.epoch-1], c.phaseEpochs*steps
+		if want := f.LR / float64(total); got.phase != c.phase || got.step != total || math.Abs(got.lr-want) > 1e-12*f.LR {
+			t.Errorf("after epoch %d: phase %d after %d steps, last lr %g; want phase %d, %d steps, lr %g", c.epoch, got.phase, got.step, got.lr, c.phase, total, want)
+		}
+	}
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.lt")
+	if err := runFamily(t, "dbn", f, d, "", 5, whole, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, first := range []int{1, 3} {
+		part := filepath.Join(dir, "part.lt")
+		if err := runFamily(t, "dbn", f, d, "", 5, part, first); err == nil || !strings.Contains(err.Error(), "context canceled") {
+			t.Fatalf("interrupted run: %v", err)
+		}
+		resumeFile(t, part, d, 5)
+		sameFiles(t, "dbn --schedule linear resumed", whole, part)
+	}
+	// The constant schedule really is another run.
+	f.Schedule = "constant"
+	other := filepath.Join(dir, "constant.lt")
+	if err := runFamily(t, "dbn", f, d, "", 5, other, 0); err != nil {
+		t.Fatal(err)
+	}
+	a, err1 := os.ReadFile(whole)
+	b, err2 := os.ReadFile(other)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if string(a) == string(b) {
+		t.Error("linear and constant schedules wrote the same file")
 	}
 }

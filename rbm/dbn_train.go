@@ -84,6 +84,16 @@ func newDBNTrainer(c any, d *dataset.Dataset, s *model.Settings) (model.Trainer,
 
 func (t *DBNTrainer) phaseOf(epoch int) int { return min(epoch/t.flags.LayerEpochs, len(t.sizes)-2) }
 
+// phaseEpochs is the number of epochs the RBM of the current phase trains in a
+// run of total epochs: LayerEpochs below the top, the rest before fine-tuning
+// for the top one.
+func (t *DBNTrainer) phaseEpochs(total int) int {
+	if top := len(t.sizes) - 2; t.phase < top {
+		return t.flags.LayerEpochs
+	}
+	return total - (len(t.sizes)-2)*t.flags.LayerEpochs - t.flags.FinetuneEpochs
+}
+
 // start begins phase p: a new RBM for layer p initialised from the data pushed up.
 func (t *DBNTrainer) start(p int, x *tensor.Mat) error {
 	in := t.Net.Up(x, p)
@@ -135,6 +145,12 @@ func (t *DBNTrainer) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, er
 		if err := t.start(p, e.Data.X); err != nil {
 			return model.Stats{}, err
 		}
+	}
+	if t.flags.Schedule == "linear" {
+		// The step count is the trainer's own, saved with it, so a resumed
+		// run continues the same decay.
+		t.cur.cfg.Schedule = LinearDecay
+		t.cur.total = t.phaseEpochs(e.Total) * e.Steps()
 	}
 	below := t.Net.RBMs[:t.phase]
 	for {

@@ -41,6 +41,11 @@ type DBNFlags struct {
 	FinetuneEpochs int     `flag:"finetune-epochs" help:"the last N of --epochs fine-tune the whole DBN by the up-down algorithm (Hinton, Osindero & Teh 2006), with recognition weights untied from the generative ones (0: none)" range:"[0,1000000]"`
 	FinetuneLR     float64 `flag:"finetune-lr" help:"learning rate of up-down fine-tuning (plain SGD on the batch means)" range:"(0,inf)"`
 	FinetuneCD     int     `flag:"finetune-cd" help:"Gibbs steps of the top RBM per up-down update (CD-k from the up-pass state)" range:"[1,1000000]"`
+	// Schedule is each RBM's learning-rate schedule: linear decays it to 0
+	// over that RBM's own epochs (--layer-epochs for the lower ones, the rest
+	// of the run before fine-tuning for the top one). "" (older files) is
+	// constant.
+	Schedule string `flag:"schedule" help:"learning-rate schedule of each RBM; linear decays it to 0 over that RBM's own epochs (--layer-epochs below the top, the rest of --epochs before fine-tuning for the top)" choices:"constant|linear"`
 }
 
 // DBMFlags are the settings of `latent train dbm`.
@@ -94,7 +99,7 @@ func DefaultDBNFlags() *DBNFlags {
 	// Up-down at lr 0.01: on binarized MNIST (784-500-500, 1+1 greedy epochs,
 	// then 2 of up-down, CD-3) the test bound went from −165.3 to −140.6 nats;
 	// at 0.001 to −148.8.
-	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true, FinetuneLR: 0.01, FinetuneCD: 3}
+	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true, FinetuneLR: 0.01, FinetuneCD: 3, Schedule: "constant"}
 	f.Hidden, f.Propagate, f.LR = []int{500, 2000}, "probs", 0.02
 	return f
 }
