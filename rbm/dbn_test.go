@@ -377,3 +377,71 @@ func TestDBNLinearSchedule(t *testing.T) {
 		t.Error("linear and constant schedules wrote the same file")
 	}
 }
+
+// --bottom takes a trained RBM as layer 1: the DBN's bottom is that RBM bit for
+// bit, every epoch trains the layer above, and the file resumes without it.
+func TestDBNBottom(t *testing.T) {
+	d := barsData()
+	dir := t.TempDir()
+	rf := DefaultFlags()
+	rf.Hidden, rf.Batch, rf.LR = 6, 10, 0.1
+	rbmFile := filepath.Join(dir, "bottom.lt")
+	if err := runFamily(t, "rbm", rf, d, "", 3, rbmFile, 0); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := checkpoint.Load(rbmFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Load(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := DefaultDBNFlags()
+	f.Hidden, f.LayerEpochs, f.Batch, f.Bottom = []int{6, 4}, 50, 10, rbmFile
+	whole := filepath.Join(dir, "dbn.lt")
+	// One epoch suffices: the layer epochs belong to layers below the bottom's.
+	if err := runFamily(t, "dbn", f, d, "", 2, whole, 0); err != nil {
+		t.Fatal(err)
+	}
+	tr := loadTrainer(t, whole).(*DBNTrainer)
+	if len(tr.Net.RBMs) != 2 || tr.phase != 1 || tr.cur.step != 2*d.Len()/f.Batch {
+		t.Fatalf("%d layers, phase %d, %d steps of the top", len(tr.Net.RBMs), tr.phase, tr.cur.step)
+	}
+	got := tr.Net.RBMs[0]
+	if !equalF32(got.W.Data, want.W.Data) || !equalF32(got.B, want.B) || !equalF32(got.C, want.C) {
+		t.Error("the DBN's bottom layer is not the --bottom RBM")
+	}
+	part := filepath.Join(dir, "part.lt")
+	if err := runFamily(t, "dbn", f, d, "", 2, part, 1); err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	if err := os.Remove(rbmFile); err != nil {
+		t.Fatal(err)
+	}
+	resumeFile(t, part, d, 2)
+	sameFiles(t, "dbn --bottom resumed", whole, part)
+	// Bad input names the flag.
+	for _, c := range []struct {
+		hidden []int
+		file   string
+	}{{[]int{6, 4}, rbmFile}, {[]int{7, 4}, whole}, {[]int{6}, whole}} {
+		f.Hidden, f.Bottom = c.hidden, c.file
+		s := model.NewSettings("dbn", d, "test", "", 77, 2)
+		if _, err := model.Lookup("dbn").New(f, d, s); err == nil || !strings.Contains(err.Error(), "--bottom") {
+			t.Errorf("--hidden %v --bottom %s: %v", c.hidden, c.file, err)
+		}
+	}
+}
+
+func equalF32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -69,7 +69,14 @@ func newDBNTrainer(c any, d *dataset.Dataset, s *model.Settings) (model.Trainer,
 	if _, err := NewDBN(sizes); err != nil {
 		return nil, model.Flagf("hidden", "%v", err)
 	}
-	if L := len(f.Hidden); s.Epochs <= (L-1)*f.LayerEpochs+f.FinetuneEpochs {
+	var bottom *RBM
+	if f.Bottom != "" {
+		var err error
+		if bottom, err = loadBottom(f.Bottom, sizes[0], sizes[1]); err != nil {
+			return nil, err
+		}
+	}
+	if L := len(f.Hidden) - f.skip(); s.Epochs <= (L-1)*f.LayerEpochs+f.FinetuneEpochs {
 		ft := ""
 		if f.FinetuneEpochs > 0 {
 			ft = fmt.Sprintf(" and fine-tunes for the last %d (--finetune-epochs)", f.FinetuneEpochs)
@@ -79,10 +86,44 @@ func newDBNTrainer(c any, d *dataset.Dataset, s *model.Settings) (model.Trainer,
 	}
 	t := &DBNTrainer{Net: &DBN{}, flags: f, sizes: sizes, seed: s.Seed, prop: rng.NewStream(s.Seed, 1<<42-1)}
 	t.Net.Height, t.Net.Width, t.Net.Channels, _ = s.Image()
+	if bottom != nil {
+		bottom.Height, bottom.Width, bottom.Channels = t.Net.Height, t.Net.Width, t.Net.Channels
+		t.Net.RBMs, t.phase = []*RBM{bottom}, 1
+	}
 	return t, nil
 }
 
-func (t *DBNTrainer) phaseOf(epoch int) int { return min(epoch/t.flags.LayerEpochs, len(t.sizes)-2) }
+// skip is the number of trained layers the run starts with: 1 with --bottom.
+func (f *DBNFlags) skip() int {
+	if f.Bottom != "" {
+		return 1
+	}
+	return 0
+}
+
+// loadBottom reads the RBM of --bottom and checks it fits a DBN's bottom layer
+// of nv visible and nh hidden units.
+func loadBottom(path string, nv, nh int) (*RBM, error) {
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, model.Flagf("bottom", "%v", err)
+	}
+	if f.Kind != "rbm" {
+		return nil, model.Flagf("bottom", "%s is a %q model file, want a Bernoulli rbm", path, f.Kind)
+	}
+	m, err := Load(f)
+	if err != nil {
+		return nil, model.Flagf("bottom", "%s: %v", path, err)
+	}
+	if m.Visible != Bernoulli || m.NumVisible() != nv || m.NumHidden() != nh {
+		return nil, model.Flagf("bottom", "%s is a %d×%d RBM; the data have %d values and --hidden starts with %d", path, m.NumVisible(), m.NumHidden(), nv, nh)
+	}
+	return m, nil
+}
+
+func (t *DBNTrainer) phaseOf(epoch int) int {
+	return min(t.flags.skip()+epoch/t.flags.LayerEpochs, len(t.sizes)-2)
+}
 
 // phaseEpochs is the number of epochs the RBM of the current phase trains in a
 // run of total epochs: LayerEpochs below the top, the rest before fine-tuning
@@ -91,7 +132,7 @@ func (t *DBNTrainer) phaseEpochs(total int) int {
 	if top := len(t.sizes) - 2; t.phase < top {
 		return t.flags.LayerEpochs
 	}
-	return total - (len(t.sizes)-2)*t.flags.LayerEpochs - t.flags.FinetuneEpochs
+	return total - (len(t.sizes)-2-t.flags.skip())*t.flags.LayerEpochs - t.flags.FinetuneEpochs
 }
 
 // start begins phase p: a new RBM for layer p initialised from the data pushed up.
@@ -335,6 +376,12 @@ func (t *DBNTrainer) Describe() []model.Metric {
 		{Name: "parameters", Value: params},
 		{Name: "layer-wise training", Value: fmt.Sprintf("%s, %d epochs per layer below the top, on %s", neg, t.flags.LayerEpochs, t.flags.Propagate)},
 		{Name: "trained", Value: fmt.Sprintf("%d epochs; layers started: %d of %d", t.epoch, len(t.Net.RBMs), len(t.sizes)-1)}}
+	if t.flags.Bottom != "" {
+		d = append(d, model.Metric{Name: "bottom layer", Value: "trained beforehand: " + t.flags.Bottom})
+	}
+	if t.flags.Schedule == "linear" {
+		d = append(d, model.Metric{Name: "learning rate", Value: fmt.Sprintf("%g, linear decay to 0 over each RBM's epochs", t.flags.LR)})
+	}
 	if t.flags.FinetuneEpochs > 0 {
 		d = append(d, model.Metric{Name: "fine-tuning", Value: fmt.Sprintf("up-down, the last %d epochs (lr %g, cd-%d); done: %d", t.flags.FinetuneEpochs, t.flags.FinetuneLR, t.flags.FinetuneCD, t.ftEpochs)})
 	}

@@ -45,6 +45,9 @@ type DBNFlags struct {
 	// over that RBM's own epochs (--layer-epochs for the lower ones, the rest
 	// of the run before fine-tuning for the top one). "" (older files) is
 	// constant.
+	// Bottom is an RBM model file taken as the trained bottom layer (the
+	// greedy phases start at layer 2); the DBN file keeps a copy.
+	Bottom   string `flag:"bottom" help:"an rbm model file (Bernoulli, data dimension × the first --hidden size) to use as the trained bottom layer; greedy training starts at layer 2 (the DBN file keeps a copy)"`
 	Schedule string `flag:"schedule" help:"learning-rate schedule of each RBM; linear decays it to 0 over that RBM's own epochs (--layer-epochs below the top, the rest of --epochs before fine-tuning for the top)" choices:"constant|linear"`
 }
 
@@ -62,6 +65,9 @@ type DBMFlags struct {
 func (f *DBNFlags) Validate() error {
 	if len(f.Hidden) == 0 {
 		return model.Flagf("hidden", "a DBN needs at least one hidden layer size, e.g. --hidden 500,2000")
+	}
+	if f.Bottom != "" && len(f.Hidden) < 2 {
+		return model.Flagf("bottom", "a DBN on a trained bottom RBM needs a layer above it: --hidden %s has one", (*intsList)(&f.Hidden).String())
 	}
 	if f.FinetuneEpochs > 0 && len(f.Hidden) < 2 {
 		return model.Flagf("finetune-epochs", "a one-layer DBN is an RBM: up-down fine-tuning needs at least two hidden layers (--hidden %s)", (*intsList)(&f.Hidden).String())
