@@ -137,7 +137,7 @@ func TestLogZMatchesQuadrature(t *testing.T) {
 		t.Fatalf("the energy spans only %.2f nats over the box: too flat a test", emax-emin)
 	}
 	for _, base := range []string{"buffer", "standard"} {
-		res, err := m.LogZ(EvalConfig{Chains: 256, Steps: 300, Leapfrog: 5, Base: base}, 1, nil)
+		res, err := m.LogZ(EvalConfig{Chains: 256, Steps: 300, Leapfrog: 5, Base: base}, 1, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

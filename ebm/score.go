@@ -89,7 +89,8 @@ func softplus(x float64) float64 {
 // standard deviation (at least 0.5) of logit(x) over the replay buffer, x clamped
 // to [1/512, 1 − 1/512]; with "standard", N(0, π²/3), the variance of the
 // logistic distribution that the uniform distribution on [0, 1] becomes.
-func (m *Model) LogZ(cfg EvalConfig, seed uint64, progress func(done, total int)) (mcmc.EnergyAISResult, error) {
+// progress and stop (either may be nil) are AISEnergy's Progress and Stop.
+func (m *Model) LogZ(cfg EvalConfig, seed uint64, progress func(done, total int), stop func() error) (mcmc.EnergyAISResult, error) {
 	mean, sd := make([]float64, m.dim), make([]float64, m.dim)
 	if cfg.Base == "buffer" {
 		n := float64(m.Buf.Rows)
@@ -110,7 +111,7 @@ func (m *Model) LogZ(cfg EvalConfig, seed uint64, progress func(done, total int)
 		}
 	}
 	return mcmc.AISEnergy(&logitTarget{m: m}, mcmc.EnergyAISConfig{Chains: cfg.Chains, Steps: cfg.Steps,
-		Leapfrog: cfg.Leapfrog, BaseMean: mean, BaseStd: sd, Seed: seed, Progress: progress})
+		Leapfrog: cfg.Leapfrog, BaseMean: mean, BaseStd: sd, Seed: seed, Progress: progress, Stop: stop})
 }
 
 // Score implements model.Scorer. The protocol: values are read in [0, 1]; with
@@ -153,7 +154,7 @@ func (m *Model) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOpti
 		if done%max(total/200, 1) == 0 || done == total {
 			model.Step(ctx, "ais", done, total)
 		}
-	})
+	}, ctx.Err)
 	if err != nil {
 		return model.Estimate{}, err
 	}

@@ -52,6 +52,9 @@ type EnergyAISConfig struct {
 	// Progress, if set, is called after every transition with the transitions
 	// done and K.
 	Progress func(done, total int)
+	// Stop, if set, is called after every transition; when it returns an error (a
+	// cancelled context's, say) the run ends and returns it.
+	Stop func() error
 }
 
 // EnergyAISResult is an AIS estimate of log Z = log ∫ p*(x) dx.
@@ -192,6 +195,11 @@ func AISEnergy(t BatchTarget, cfg EnergyAISConfig) (EnergyAISResult, error) {
 		}
 		if cfg.Progress != nil {
 			cfg.Progress(k, K)
+		}
+		if cfg.Stop != nil {
+			if err := cfg.Stop(); err != nil {
+				return res, err
+			}
 		}
 	}
 	if cfg.Progress != nil {

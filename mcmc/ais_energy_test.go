@@ -1,6 +1,7 @@
 package mcmc
 
 import (
+	"errors"
 	"math"
 	"runtime"
 	"testing"
@@ -280,5 +281,22 @@ func TestAISEnergyBadSettings(t *testing.T) {
 	nan := EnergyTarget(1, func(grad, x []float64) float64 { grad[0] = 0; return math.NaN() })
 	if _, err := AISEnergy(nan, EnergyAISConfig{Chains: 4, Steps: 3}); err == nil {
 		t.Error("NaN energy: no error")
+	}
+}
+
+// Stop ends a run at the transition it first returns an error after, and that
+// error comes back.
+func TestAISEnergyStop(t *testing.T) {
+	e, _ := quadraticEnergy(3, 3)
+	stopErr := errors.New("stopped")
+	calls := 0
+	_, err := AISEnergy(EnergyTarget(3, e), EnergyAISConfig{Chains: 4, Steps: 50, Seed: 1, Stop: func() error {
+		if calls++; calls == 7 {
+			return stopErr
+		}
+		return nil
+	}})
+	if err != stopErr || calls != 7 {
+		t.Errorf("error %v after %d calls of Stop, want %v after 7", err, calls, stopErr)
 	}
 }
