@@ -78,16 +78,15 @@ func SleepGrad(gR *tensor.Mat, gc []float32, rec *RBM, below, above, pred *tenso
 	return pred
 }
 
-// colSums sets dst[j] to the sum of column j of x, added in float64 row by row.
+// colSums sets dst[j] to the sum of column j of x, added in float64 row by row
+// (column by column, so that nothing is allocated).
 func colSums(dst []float32, x *tensor.Mat) {
-	s := make([]float64, x.Cols)
-	for r := 0; r < x.Rows; r++ {
-		for j, v := range x.Row(r) {
-			s[j] += float64(v)
-		}
-	}
 	for j := range dst {
-		dst[j] = float32(s[j])
+		var s float64
+		for r := 0; r < x.Rows; r++ {
+			s += float64(x.Data[r*x.Stride+j])
+		}
+		dst[j] = float32(s)
 	}
 }
 
@@ -251,15 +250,12 @@ func safeLog(p float64) float64 {
 
 // diffColSums sets dst[j] = Σ_n (a_nj − b_nj), summed in float64.
 func diffColSums(dst []float32, a, b *tensor.Mat) {
-	s := make([]float64, a.Cols)
-	for r := 0; r < a.Rows; r++ {
-		br := b.Row(r)
-		for j, v := range a.Row(r) {
-			s[j] += float64(v) - float64(br[j])
-		}
-	}
 	for j := range dst {
-		dst[j] = float32(s[j])
+		var s float64
+		for r := 0; r < a.Rows; r++ {
+			s += float64(a.Data[r*a.Stride+j]) - float64(b.Data[r*b.Stride+j])
+		}
+		dst[j] = float32(s)
 	}
 }
 

@@ -379,3 +379,19 @@ func TestUpDownResumeBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// A warm up-down step allocates nothing (skipped under the race detector, which
+// makes sync.Pool drop items).
+func TestUpDownWarmStepNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("race detector")
+	}
+	n := randomDBN(t, []int{6, 70, 4, 3}, 0.3, 70)
+	n.Untie()
+	u := NewUpDown(n, 0.01, 2, rng.NewStream(1, 2))
+	x := randomBinary(9, 6, 71)
+	u.Step(x)
+	if a := testing.AllocsPerRun(3, func() { u.Step(x) }); a != 0 {
+		t.Errorf("up-down step: %v allocations", a)
+	}
+}
