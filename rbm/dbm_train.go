@@ -245,6 +245,16 @@ func (t *DBMTrainer) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, er
 		}
 	}
 	L := t.layers()
+	if t.flags.Schedule == "linear" {
+		// The step count is the trainer's own, saved with it, so a resumed
+		// run continues the same decay.
+		n := t.flags.PretrainEpochs
+		if t.phase == L {
+			n = e.Total - L*t.flags.PretrainEpochs
+		}
+		t.cur.cfg.Schedule = LinearDecay
+		t.cur.total = n * e.Steps()
+	}
 	t.mfBatches, t.mfUnconverged, t.mfResidual, t.mfIters = 0, 0, 0, 0
 	for {
 		x, _ := e.Next(t.batch)
@@ -467,10 +477,14 @@ func (t *DBMTrainer) Describe() []model.Metric {
 	if t.phase < t.layers() {
 		phase = fmt.Sprintf("pretraining layer %d", t.phase+1)
 	}
+	decay := ""
+	if t.flags.Schedule == "linear" {
+		decay = ", linear decay to 0"
+	}
 	return []model.Metric{{Name: "layers", Value: sizesString(t.sizes)},
 		{Name: "parameters", Value: params},
-		{Name: "pretraining", Value: fmt.Sprintf("doubled RBMs, cd-%d, %d epochs per layer, lr %g", t.flags.CD, t.flags.PretrainEpochs, t.flags.LR)},
-		{Name: "joint training", Value: fmt.Sprintf("mean-field (≤ %d updates, tol %g), %d persistent chains, pcd-%d, lr %g", t.flags.MFIters, t.flags.MFTol, t.flags.Batch, t.flags.PCDSteps, t.flags.JointLR)},
+		{Name: "pretraining", Value: fmt.Sprintf("doubled RBMs, cd-%d, %d epochs per layer, lr %g%s", t.flags.CD, t.flags.PretrainEpochs, t.flags.LR, decay)},
+		{Name: "joint training", Value: fmt.Sprintf("mean-field (≤ %d updates, tol %g), %d persistent chains, pcd-%d, lr %g%s", t.flags.MFIters, t.flags.MFTol, t.flags.Batch, t.flags.PCDSteps, t.flags.JointLR, decay)},
 		{Name: "trained", Value: fmt.Sprintf("%d epochs; now %s", t.epoch, phase)}}
 }
 

@@ -28,6 +28,11 @@ type DeepFlags struct {
 	// Propagate is what an RBM above the first trains on.
 	Propagate    string `flag:"propagate" help:"what each RBM above the first trains on: samples of the hidden units below, or their probabilities" choices:"samples|probs"`
 	PictureSteps int    `flag:"picture-steps" help:"Gibbs steps of the chains --pictures draws in samples.png after the last epoch" range:"[1,1000000]"`
+	// Schedule is the learning-rate schedule of each training phase: linear
+	// decays it to 0 over that phase's epochs (a lower RBM's --layer-epochs or
+	// --pretrain-epochs; the rest of the run, before any fine-tuning, for a
+	// DBN's top RBM or a DBM's joint training). "" (older files) is constant.
+	Schedule string `flag:"schedule" help:"learning-rate schedule; linear decays the rate to 0 over each training phase's epochs: each layer-wise RBM's, then the rest of the run (before fine-tuning) for a DBN's top RBM or a DBM's joint training" choices:"constant|linear"`
 }
 
 // DBNFlags are the settings of `latent train dbn`.
@@ -41,14 +46,9 @@ type DBNFlags struct {
 	FinetuneEpochs int     `flag:"finetune-epochs" help:"the last N of --epochs fine-tune the whole DBN by the up-down algorithm (Hinton, Osindero & Teh 2006), with recognition weights untied from the generative ones (0: none)" range:"[0,1000000]"`
 	FinetuneLR     float64 `flag:"finetune-lr" help:"learning rate of up-down fine-tuning (plain SGD on the batch means)" range:"(0,inf)"`
 	FinetuneCD     int     `flag:"finetune-cd" help:"Gibbs steps of the top RBM per up-down update (CD-k from the up-pass state)" range:"[1,1000000]"`
-	// Schedule is each RBM's learning-rate schedule: linear decays it to 0
-	// over that RBM's own epochs (--layer-epochs for the lower ones, the rest
-	// of the run before fine-tuning for the top one). "" (older files) is
-	// constant.
 	// Bottom is an RBM model file taken as the trained bottom layer (the
 	// greedy phases start at layer 2); the DBN file keeps a copy.
-	Bottom   string `flag:"bottom" help:"an rbm model file (Bernoulli, data dimension × the first --hidden size) to use as the trained bottom layer; greedy training starts at layer 2 (the DBN file keeps a copy)"`
-	Schedule string `flag:"schedule" help:"learning-rate schedule of each RBM; linear decays it to 0 over that RBM's own epochs (--layer-epochs below the top, the rest of --epochs before fine-tuning for the top)" choices:"constant|linear"`
+	Bottom string `flag:"bottom" help:"an rbm model file (Bernoulli, data dimension × the first --hidden size) to use as the trained bottom layer; greedy training starts at layer 2 (the DBN file keeps a copy)"`
 }
 
 // DBMFlags are the settings of `latent train dbm`.
@@ -94,7 +94,7 @@ func (v *intsList) String() string {
 }
 
 func defaultDeep() DeepFlags {
-	return DeepFlags{Hidden: []int{500, 1000}, CD: 1, Batch: 100, LR: 0.05, Propagate: "samples", PictureSteps: 1000}
+	return DeepFlags{Hidden: []int{500, 1000}, CD: 1, Batch: 100, LR: 0.05, Propagate: "samples", PictureSteps: 1000, Schedule: "constant"}
 }
 
 // DefaultDBNFlags returns the defaults of `latent train dbn`.
@@ -105,7 +105,7 @@ func DefaultDBNFlags() *DBNFlags {
 	// Up-down at lr 0.01: on binarized MNIST (784-500-500, 1+1 greedy epochs,
 	// then 2 of up-down, CD-3) the test bound went from −165.3 to −140.6 nats;
 	// at 0.001 to −148.8.
-	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true, FinetuneLR: 0.01, FinetuneCD: 3, Schedule: "constant"}
+	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true, FinetuneLR: 0.01, FinetuneCD: 3}
 	f.Hidden, f.Propagate, f.LR = []int{500, 2000}, "probs", 0.02
 	return f
 }
