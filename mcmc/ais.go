@@ -72,6 +72,12 @@ type AISConfig struct {
 	// model's own B).
 	BaseBias []float32
 	Seed     uint64 // chain i uses rng.NewStream(Seed, i)
+	// Progress, if set, is called after every intermediate distribution with
+	// the number done and the total K.
+	Progress func(done, total int)
+	// Stop, if set, is called after every intermediate distribution; when it
+	// returns an error (a cancelled context's, say) the run ends and returns it.
+	Stop func() error
 }
 
 // AISResult is an AIS estimate of log Z.
@@ -174,7 +180,9 @@ func AIS(m Bipartite, cfg AISConfig) (AISResult, error) {
 			v[j] = bern(s, (1-bk)*float64(bA[j])+bk*(float64(v[j])+float64(m.B[j])))
 		}
 	}
-	anneal(m.W, m.C, betas, V, X, streams, logw, linear, visible)
+	if err := anneal(m.W, m.C, betas, V, X, streams, logw, linear, visible, cfg); err != nil {
+		return AISResult{}, err
+	}
 	lz, se := logMeanExp(logw)
 	return AISResult{LogZ: logZA + lz, StdErr: se, LogZBase: logZA, LogWeights: logw}, nil
 }
@@ -192,9 +200,17 @@ func AIS(m Bipartite, cfg AISConfig) (AISResult, error) {
 // log p*_β that is linear in β, per unit of β. Row i uses only streams[i], so the
 // result does not depend on the number of workers.
 func anneal(W *tensor.Mat, C []float32, betas []float64, V, X *tensor.Mat, streams []*rng.Stream, logw []float64,
-	linear func(v []float32) float64, visible func(v []float32, s *rng.Stream, bk float64)) {
+	linear func(v []float32) float64, visible func(v []float32, s *rng.Stream, bk float64), cfg AISConfig) error {
 	M, K := V.Rows, len(betas)-1
 	for k := 1; k <= K; k++ {
+		if cfg.Progress != nil && k > 1 {
+			cfg.Progress(k-1, K)
+		}
+		if cfg.Stop != nil && k > 1 {
+			if err := cfg.Stop(); err != nil {
+				return err
+			}
+		}
 		bk, bp := betas[k], betas[k-1]
 		tensor.Gemm(false, false, 1, V, W, 0, X) // (M, nh) = V W
 		last := k == K
@@ -213,7 +229,10 @@ func anneal(W *tensor.Mat, C []float32, betas []float64, V, X *tensor.Mat, strea
 			}
 		})
 		if last {
-			return
+			if cfg.Progress != nil {
+				cfg.Progress(K, K)
+			}
+			return nil
 		}
 		tensor.Gemm(false, true, 1, X, W, 0, V) // (M, nv) = H Wᵀ
 		tensor.ParallelFor(M, 4, func(lo, hi int) {
@@ -222,6 +241,7 @@ func anneal(W *tensor.Mat, C []float32, betas []float64, V, X *tensor.Mat, strea
 			}
 		})
 	}
+	return nil
 }
 
 // bern returns 1 with probability σ(logit), else 0.

@@ -136,7 +136,9 @@ func AISGaussian(m GaussianBipartite, cfg AISConfig) (AISResult, error) {
 			u[j] = float32((1-bk)*alpha[j] + bk*(s[j]+float64(u[j])) + st.NormFloat64())
 		}
 	}
-	anneal(m.W, m.C, betas, U, X, streams, logw, linear, visible)
+	if err := anneal(m.W, m.C, betas, U, X, streams, logw, linear, visible, cfg); err != nil {
+		return AISResult{}, err
+	}
 	lz, se := logMeanExp(logw)
 	return AISResult{LogZ: logZA + lz, StdErr: se, LogZBase: logZA, LogWeights: logw}, nil
 }

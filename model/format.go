@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // JSONFloat returns x, or nil (JSON null) when x is NaN or infinite, which JSON
@@ -82,7 +83,11 @@ func (e Estimate) relation() string {
 	}
 	line += fmt.Sprintf(" nats (%s", e.Method)
 	if e.Bound != "" {
-		line += ", a " + e.Bound + " bound"
+		article := "a"
+		if strings.HasPrefix(e.Bound, "u") {
+			article = "an" // an upper bound
+		}
+		line += ", " + article + " " + e.Bound + " bound"
 	}
 	return line + ")"
 }

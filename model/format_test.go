@@ -18,7 +18,7 @@ func TestEstimateString(t *testing.T) {
 		{Estimate{LogLik: -86.28, StdErr: 0.04, Method: "ais", Extra: []Metric{{"log_z", 451.25}}},
 			"log p(x) ≈ -86.2800 ± 0.0400 nats (ais); log_z 451.2"},
 		{Estimate{LogLik: -90, Method: "iwae", Bound: "lower"}, "log p(x) ≥ -90.0000 nats (iwae, a lower bound)"},
-		{Estimate{LogLik: -80, Method: "vlb", Bound: "upper", Quantity: "-L_vlb"}, "-L_vlb ≤ -80.0000 nats (vlb, a upper bound)"},
+		{Estimate{LogLik: -80, Method: "vlb", Bound: "upper", Quantity: "-L_vlb"}, "-L_vlb ≤ -80.0000 nats (vlb, an upper bound)"},
 		{Estimate{LogLik: math.NaN(), Method: "none", Extra: []Metric{{"recon", 2.0}}}, "no log-likelihood (none); recon 2"},
 	}
 	for _, c := range cases {

@@ -350,6 +350,15 @@ func checkRBMs(kind string, ms []*RBM, lr float64) error {
 	return nil
 }
 
+// aisProgress reports AIS's progress through ctx about 200 times a run.
+func aisProgress(ctx context.Context) func(done, total int) {
+	return func(done, total int) {
+		if done%max(total/200, 1) == 0 || done == total {
+			model.Step(ctx, "ais", done, total)
+		}
+	}
+}
+
 // logZEstimate is how a deep model's Score found log Z.
 type logZEstimate struct {
 	logZ, stderr  float64
@@ -394,7 +403,8 @@ func estimateLogZ(ctx context.Context, kind string, r *RBM, f *DeepEvalFlags, se
 			return e, err
 		}
 		t0 := time.Now()
-		a, err := r.AISLogZ(mcmc.AISConfig{Chains: e.chains, Betas: mcmc.AISBetas(e.betas), BaseBias: base(), Seed: seed})
+		a, err := r.AISLogZ(mcmc.AISConfig{Chains: e.chains, Betas: mcmc.AISBetas(e.betas), BaseBias: base(), Seed: seed,
+			Progress: aisProgress(ctx), Stop: ctx.Err})
 		if err != nil {
 			return e, err
 		}

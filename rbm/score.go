@@ -139,7 +139,7 @@ func (m *RBM) LogLikelihood(ctx context.Context, x *tensor.Mat, o LogLikOptions)
 		if err := model.CheckMemory("ais-chains", 16*float64(r.AISChains)*float64(m.NumVisible()+m.NumHidden())); err != nil {
 			return r, err
 		}
-		cfg := mcmc.AISConfig{Chains: r.AISChains, Betas: mcmc.AISBetas(r.AISBetas), Seed: o.Seed}
+		cfg := mcmc.AISConfig{Chains: r.AISChains, Betas: mcmc.AISBetas(r.AISBetas), Seed: o.Seed, Progress: aisProgress(ctx), Stop: ctx.Err}
 		if m.Visible == Bernoulli {
 			cfg.BaseBias = mcmc.BaseRateBias(x)
 		}
