@@ -696,44 +696,7 @@ func TestDBMLinearSchedule(t *testing.T) {
 	d := barsData()
 	f := DefaultDBMFlags()
 	f.Hidden, f.PretrainEpochs, f.Batch, f.Momentum, f.Schedule = []int{5, 3}, 1, 7, 0.5, "linear"
-	steps := (d.Len() + f.Batch - 1) / f.Batch
-	s := model.NewSettings("dbm", d, "test", "", 77, 5)
-	tr, err := model.Lookup("dbm").New(f, d, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dt := tr.(*DBMTrainer)
-	type state struct {
-		phase, step int
-		lr          float64
-	}
-	var seen []state
-	ctx := model.WithProgress(context.Background(), model.Progress{Log: func(string) {
-		seen = append(seen, state{dt.phase, dt.cur.step, dt.cur.lrCur})
-	}})
-	if _, err := model.Train(ctx, tr, d, s, model.TrainOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		epoch, phase, phaseEpochs int
-		lr                        float64
-	}{{1, 0, 1, f.LR}, {2, 1, 1, f.LR}, {5, 2, 3, f.JointLR}} {
-		if len(seen) < c.epoch {
-			t.Fatalf("%d progress lines, want at least %d", len(seen), c.epoch)
-		}
-		got, total := seen[c.epoch-1], c.phaseEpochs*steps
-		if want := c.lr / float64(total); got.phase != c.phase || got.step != total || math.Abs(got.lr-want) > 1e-12*c.lr {
-			t.Errorf("after epoch %d: phase %d after %d steps, last lr %g; want phase %d, %d steps, lr %g", c.epoch, got.phase, got.step, got.lr, c.phase, total, want)
-		}
-	}
-	dir := t.TempDir()
-	whole, part := filepath.Join(dir, "whole.lt"), filepath.Join(dir, "part.lt")
-	if err := runFamily(t, "dbm", f, d, "", 5, whole, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := runFamily(t, "dbm", f, d, "", 5, part, 3); err == nil || !strings.Contains(err.Error(), "context canceled") {
-		t.Fatalf("interrupted run: %v", err)
-	}
-	resumeFile(t, part, d, 5)
-	sameFiles(t, "dbm --schedule linear resumed", whole, part)
+	checkLinearSchedule(t, "dbm", f, d, 5, func(tr model.Trainer) (int, *Trainer) {
+		return tr.(*DBMTrainer).phase, tr.(*DBMTrainer).cur
+	}, []phaseRate{{1, 0, 1, f.LR}, {2, 1, 1, f.LR}, {5, 2, 3, f.JointLR}}, []int{3})
 }

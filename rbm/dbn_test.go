@@ -321,47 +321,11 @@ func TestDBNLinearSchedule(t *testing.T) {
 	d := barsData()
 	f := DefaultDBNFlags()
 	f.Hidden, f.LayerEpochs, f.Batch, f.LR, f.Schedule = []int{6, 4}, 2, 10, 0.05, "linear"
-	steps := (d.Len() + f.Batch - 1) / f.Batch
-	s := model.NewSettings("dbn", d, "test", "", 77, 5)
-	tr, err := model.Lookup("dbn").New(f, d, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dt := tr.(*DBNTrainer)
-	type state struct {
-		phase, step int
-		lr          float64
-	}
-	var seen []state
-	ctx := model.WithProgress(context.Background(), model.Progress{Log: func(string) {
-		seen = append(seen, state{dt.phase, dt.cur.step, dt.cur.lrCur})
-	}})
-	if _, err := model.Train(ctx, tr, d, s, model.TrainOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	// After epoch 2 the bottom RBM has made its last update; after epoch 5 the top.
-	for _, c := range []struct{ epoch, phase, phaseEpochs int }{{2, 0, 2}, {5, 1, 3}} {
-		if len(seen) < c.epoch {
-			t.Fatalf("%d progress lines, want at least %d", len(seen), c.epoch)
-		}
-		got, total := seen[c.epoch-1], c.phaseEpochs*steps
-		if want := f.LR / float64(total); got.phase != c.phase || got.step != total || math.Abs(got.lr-want) > 1e-12*f.LR {
-			t.Errorf("after epoch %d: phase %d after %d steps, last lr %g; want phase %d, %d steps, lr %g", c.epoch, got.phase, got.step, got.lr, c.phase, total, want)
-		}
-	}
-	dir := t.TempDir()
+	dir := checkLinearSchedule(t, "dbn", f, d, 5, func(tr model.Trainer) (int, *Trainer) {
+		return tr.(*DBNTrainer).phase, tr.(*DBNTrainer).cur
+	}, []phaseRate{{2, 0, 2, f.LR}, {5, 1, 3, f.LR}}, []int{1, 3})
 	whole := filepath.Join(dir, "whole.lt")
-	if err := runFamily(t, "dbn", f, d, "", 5, whole, 0); err != nil {
-		t.Fatal(err)
-	}
-	for _, first := range []int{1, 3} {
-		part := filepath.Join(dir, "part.lt")
-		if err := runFamily(t, "dbn", f, d, "", 5, part, first); err == nil || !strings.Contains(err.Error(), "context canceled") {
-			t.Fatalf("interrupted run: %v", err)
-		}
-		resumeFile(t, part, d, 5)
-		sameFiles(t, "dbn --schedule linear resumed", whole, part)
-	}
 	// The constant schedule really is another run.
 	f.Schedule = "constant"
 	other := filepath.Join(dir, "constant.lt")
@@ -444,4 +408,62 @@ func equalF32(a, b []float32) bool {
 		}
 	}
 	return true
+}
+
+// phaseRate is what checkLinearSchedule expects after an epoch: the phase in
+// training, the epochs that phase runs and its base learning rate.
+type phaseRate struct {
+	epoch, phase, phaseEpochs int
+	lr                        float64
+}
+
+// checkLinearSchedule trains family name with flags f on d for the given epochs
+// and checks, after each epoch of want, that the phase's trainer (from state) is
+// want's phase, has made phaseEpochs·steps updates and made the last at
+// lr/(its updates); then that runs interrupted after each of cuts epochs and
+// resumed write the same file as the whole run, which it leaves in the
+// returned folder as whole.lt.
+func checkLinearSchedule(t *testing.T, name string, f any, d *dataset.Dataset, epochs int, state func(model.Trainer) (int, *Trainer), want []phaseRate, cuts []int) string {
+	t.Helper()
+	s := model.NewSettings(name, d, "test", "", 77, epochs)
+	tr, err := model.Lookup(name).New(f, d, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type seen struct {
+		phase, step int
+		lr          float64
+	}
+	var log []seen
+	ctx := model.WithProgress(context.Background(), model.Progress{Log: func(string) {
+		p, cur := state(tr)
+		log = append(log, seen{p, cur.step, cur.lrCur})
+	}})
+	if _, err := model.Train(ctx, tr, d, s, model.TrainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, cur := state(tr)
+	steps := (d.Len() + cur.cfg.BatchSize - 1) / cur.cfg.BatchSize
+	for _, c := range want {
+		if len(log) < c.epoch {
+			t.Fatalf("%s: %d progress lines, want at least %d", name, len(log), c.epoch)
+		}
+		got, total := log[c.epoch-1], c.phaseEpochs*steps
+		if w := c.lr / float64(total); got.phase != c.phase || got.step != total || math.Abs(got.lr-w) > 1e-12*c.lr {
+			t.Errorf("%s after epoch %d: phase %d after %d steps, last lr %g; want phase %d, %d steps, lr %g", name, c.epoch, got.phase, got.step, got.lr, c.phase, total, w)
+		}
+	}
+	dir := t.TempDir()
+	whole, part := filepath.Join(dir, "whole.lt"), filepath.Join(dir, "part.lt")
+	if err := runFamily(t, name, f, d, "", epochs, whole, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, first := range cuts {
+		if err := runFamily(t, name, f, d, "", epochs, part, first); err == nil || !strings.Contains(err.Error(), "context canceled") {
+			t.Fatalf("%s: interrupted run: %v", name, err)
+		}
+		resumeFile(t, part, d, epochs)
+		sameFiles(t, name+" --schedule linear resumed", whole, part)
+	}
+	return dir
 }
