@@ -195,6 +195,8 @@ type Conv2D struct {
 	cols, y, dcols, dx *tensor.Mat
 	y2, dy2, dyc       *tensor.Mat // reshaped views and a contiguous copy of dy
 	batch              int
+	wg                 *winograd // the transforms of F(2×2, 3×3), when useWinograd
+	direct             bool      // im2col even where Winograd applies (tests, benchmarks)
 }
 
 // NewConv2D returns a convolution with geometry g, initialised by init from s.
@@ -212,13 +214,26 @@ func NewConv2D(g ConvGeom, init Init, s *rng.Stream) *Conv2D {
 // OutDim returns the number of values per output row, OutH·OutW·OutC.
 func (l *Conv2D) OutDim() int { return l.Geom.OutH() * l.Geom.OutW() * l.Geom.OutC }
 
-// Forward computes y = im2col(x)·W + b. It panics if x.Cols != InH·InW·InC.
+// winograd reports whether this layer runs F(2×2, 3×3) (see winograd.go).
+func (l *Conv2D) winograd() bool { return !l.direct && useWinograd(l.Geom) }
+
+// Forward computes y = im2col(x)·W + b (for 3×3 kernels at stride 1 with 16 or
+// more channels in and out, the same by Winograd's F(2×2, 3×3)). It panics if
+// x.Cols != InH·InW·InC.
 func (l *Conv2D) Forward(x *tensor.Mat) *tensor.Mat {
 	g := l.Geom
 	if x.Cols != g.InH*g.InW*g.InC {
 		panic(fmt.Sprintf("nn: Conv2D: input has %d values per row, want %d×%d×%d", x.Cols, g.InH, g.InW, g.InC))
 	}
 	l.batch = x.Rows
+	if l.winograd() {
+		if l.wg == nil {
+			l.wg = new(winograd)
+		}
+		l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
+		l.wg.forward(l.y, x, l.wm, l.B.W, g)
+		return l.y
+	}
 	pos := x.Rows * g.OutH() * g.OutW()
 	l.cols = tensor.Reuse(l.cols, pos, g.K*g.K*g.InC)
 	im2col(l.cols, x, g)
@@ -237,6 +252,19 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 	}
 	pos := l.batch * g.OutH() * g.OutW()
 	dy2 := view(l.dy2, contiguous(&l.dyc, dy), pos, g.OutC)
+	if l.winograd() {
+		var gm, dx *tensor.Mat
+		if !l.NoParamGrad {
+			gm = l.gm
+			colSum(l.B.G, dy2)
+		}
+		if !l.NoInputGrad {
+			l.dx = tensor.Reuse(l.dx, l.batch, g.InH*g.InW*g.InC)
+			dx = l.dx
+		}
+		l.wg.backward(dx, gm, dy, g)
+		return dx
+	}
 	if !l.NoParamGrad {
 		tensor.Gemm(true, false, 1, l.cols, dy2, 0, l.gm)
 		colSum(l.B.G, dy2)

@@ -98,3 +98,52 @@ func BenchmarkConv(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConvWinograd times the 3×3 stride-1 cases that Conv2D runs by
+// Winograd's F(2×2, 3×3) against the im2col path on the same layer, forward and
+// full backward. GFLOP/s counts the direct convolution's FLOPs (convBenchCase.flops),
+// so both paths are measured against the same work.
+func BenchmarkConvWinograd(b *testing.B) {
+	for _, c := range convBenchCases {
+		g := ConvGeom{InH: c.InH, InW: c.InW, InC: c.InC, OutC: c.OutC, K: c.K, Stride: c.Stride, Pad: c.Pad}
+		if c.T || !useWinograd(g) {
+			continue
+		}
+		for _, batch := range []int{64, 128} {
+			for _, direct := range []bool{false, true} {
+				s := rng.New(1)
+				l := NewConv2D(g, He, s)
+				l.direct = direct
+				x := randMat(s, batch, c.InH*c.InW*c.InC, 1)
+				dy := randMat(s, batch, l.OutDim(), 1)
+				algo := "winograd"
+				if direct {
+					algo = "im2col"
+				}
+				for _, phase := range []string{"fwd", "bwd"} {
+					b.Run(fmt.Sprintf("%s_b%d/%s/%s", c.Name, batch, phase, algo), func(b *testing.B) {
+						step := func() {
+							if phase == "fwd" {
+								l.Forward(x)
+							} else {
+								l.Backward(dy)
+							}
+						}
+						l.Forward(x)
+						step()
+						n := c.flops(batch)
+						if phase == "bwd" {
+							n *= 2
+						}
+						b.ReportAllocs()
+						b.ResetTimer()
+						for i := 0; i < b.N; i++ {
+							step()
+						}
+						b.ReportMetric(n*float64(b.N)/1e9/b.Elapsed().Seconds(), "GFLOP/s")
+					})
+				}
+			}
+		}
+	}
+}

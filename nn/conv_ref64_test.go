@@ -89,6 +89,10 @@ var awkwardGeoms = []ConvGeom{
 	{InH: 3, InW: 5, InC: 1, OutC: 2, K: 2, Stride: 1, Pad: 1},
 	{InH: 9, InW: 8, InC: 1, OutC: 5, K: 3, Stride: 2, Pad: 0},
 	{InH: 4, InW: 3, InC: 9, OutC: 17, K: 3, Stride: 1, Pad: 1}, // more than one GEMM tile
+	// Winograd F(2×2, 3×3) (useWinograd): odd sizes leave partial tiles; pads 0 and 2.
+	{InH: 5, InW: 3, InC: 16, OutC: 17, K: 3, Stride: 1, Pad: 1},
+	{InH: 4, InW: 5, InC: 17, OutC: 16, K: 3, Stride: 1, Pad: 0},
+	{InH: 2, InW: 3, InC: 16, OutC: 16, K: 3, Stride: 1, Pad: 2},
 }
 
 // TestConv2DRef64 checks Conv2D's forward pass, ∂L/∂x, ∂L/∂W and ∂L/∂b against the
@@ -124,7 +128,7 @@ func TestConvTranspose2DRef64(t *testing.T) {
 // TestConvWorkersSameBits runs both layers forward and backward on DCGAN-sized
 // shapes with 1 and 2 workers and requires identical bits in y, ∂L/∂x, ∂L/∂W, ∂L/∂b.
 func TestConvWorkersSameBits(t *testing.T) {
-	for _, c := range []convBenchCase{convBenchCases[1], convBenchCases[4], convBenchCases[6]} {
+	for _, c := range []convBenchCase{convBenchCases[1], convBenchCases[2], convBenchCases[4], convBenchCases[6]} {
 		run := func() []float32 {
 			s := rng.New(23)
 			var l Layer

@@ -1,0 +1,128 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
+)
+
+// wgGeoms run by Winograd: partial tiles, every pad that keeps the output
+// non-empty, and channel counts past one transform chunk (wgChunk).
+var wgGeoms = []ConvGeom{
+	{InH: 7, InW: 7, InC: 64, OutC: 64, K: 3, Stride: 1, Pad: 1},
+	{InH: 6, InW: 5, InC: 70, OutC: 66, K: 3, Stride: 1, Pad: 1},
+	{InH: 5, InW: 8, InC: 16, OutC: 130, K: 3, Stride: 1, Pad: 0},
+	{InH: 3, InW: 4, InC: 129, OutC: 24, K: 3, Stride: 1, Pad: 2},
+}
+
+// TestConvWinogradMatchesIm2col runs each Winograd geometry through both paths
+// with the same weights, input and output gradient: y, ∂L/∂x, ∂L/∂W and ∂L/∂b
+// agree to float32 rounding (relative to the largest value), with ∂L/∂W alone
+// (NoInputGrad) and ∂L/∂x alone (NoParamGrad) giving the same values.
+func TestConvWinogradMatchesIm2col(t *testing.T) {
+	s := rng.New(31)
+	for _, g := range wgGeoms {
+		if !useWinograd(g) {
+			t.Fatalf("%+v: not a Winograd geometry", g)
+		}
+		wl := NewConv2D(g, He, s)
+		s.FillNormal(wl.B.W, 0, 0.5)
+		dl := NewConv2D(g, He, s)
+		copy(dl.W.W, wl.W.W)
+		copy(dl.B.W, wl.B.W)
+		dl.direct = true
+		x := randMat(s, 3, g.InH*g.InW*g.InC, 1)
+		dy := randMat(s, 3, wl.OutDim(), 1)
+		name := fmt.Sprintf("%+v", g)
+		close := func(what string, got, want []float32) {
+			t.Helper()
+			var m float64
+			for _, v := range want {
+				m = max(m, math.Abs(float64(v)))
+			}
+			for i, v := range want {
+				if d := math.Abs(float64(got[i] - v)); d > 2e-6*m*math.Sqrt(float64(9*max(g.InC, g.OutC))) {
+					t.Fatalf("%s %s[%d]: Winograd %g, im2col %g (largest %g)", name, what, i, got[i], v, m)
+				}
+			}
+		}
+		close("y", wl.Forward(x).Data, dl.Forward(x).Data)
+		dxw := append([]float32(nil), wl.Backward(dy).Data...)
+		close("dx", dxw, dl.Backward(dy).Data)
+		close("dW", wl.W.G, dl.W.G)
+		close("db", wl.B.G, dl.B.G)
+		gw := append([]float32(nil), wl.W.G...)
+		wl.NoInputGrad = true
+		clear(wl.W.G)
+		if wl.Backward(dy) != nil {
+			t.Fatalf("%s: NoInputGrad returned ∂L/∂x", name)
+		}
+		sameBits(t, name+" dW without dx", wl.W.G, gw)
+		wl.NoInputGrad, wl.NoParamGrad = false, true
+		clear(wl.W.G)
+		sameBits(t, name+" dx without dW", wl.Backward(dy).Data, dxw)
+		for _, v := range wl.W.G {
+			if v != 0 {
+				t.Fatalf("%s: NoParamGrad wrote ∂L/∂W", name)
+			}
+		}
+	}
+}
+
+// TestConvWinogradNoAllocs: a warm forward and backward step allocates nothing.
+func TestConvWinogradNoAllocs(t *testing.T) {
+	s := rng.New(32)
+	g := wgGeoms[1]
+	l := NewConv2D(g, He, s)
+	x := randMat(s, 4, g.InH*g.InW*g.InC, 1)
+	dy := randMat(s, 4, l.OutDim(), 1)
+	noAllocs(t, "Winograd conv step", func() {
+		l.Forward(x)
+		l.Backward(dy)
+	})
+}
+
+// TestConvWinogradStridedInput: rows of x and dy that are views with a stride
+// wider than a row give what contiguous copies do.
+func TestConvWinogradStridedInput(t *testing.T) {
+	s := rng.New(33)
+	g := wgGeoms[0]
+	l := NewConv2D(g, He, s)
+	n := g.InH * g.InW * g.InC
+	wide := randMat(s, 2, n+5, 1)
+	x := &tensor.Mat{Rows: 2, Cols: n, Stride: n + 5, Data: wide.Data[:n+5+n]}
+	dwide := randMat(s, 2, l.OutDim()+3, 1)
+	dy := &tensor.Mat{Rows: 2, Cols: l.OutDim(), Stride: l.OutDim() + 3, Data: dwide.Data[:l.OutDim()+3+l.OutDim()]}
+	y1 := append([]float32(nil), l.Forward(x).Data...)
+	dx1 := append([]float32(nil), l.Backward(dy).Data...)
+	y2 := l.Forward(x.Clone())
+	sameBits(t, "y", y1, y2.Data)
+	sameBits(t, "dx", dx1, l.Backward(dy.Clone()).Data)
+}
+
+// TestConvWinogradAsmSameBits: the AVX2 transforms give the bits of the Go
+// loops, forward and backward, channel counts with and without a tail of fewer
+// than 8 (skipped where there is no assembly).
+func TestConvWinogradAsmSameBits(t *testing.T) {
+	if !wgAsm {
+		t.Skip("no assembly transforms on this CPU")
+	}
+	for _, g := range append([]ConvGeom{{InH: 5, InW: 5, InC: 19, OutC: 21, K: 3, Stride: 1, Pad: 1}}, wgGeoms...) {
+		run := func(asm bool) []float32 {
+			old := wgAsm
+			wgAsm = asm
+			defer func() { wgAsm = old }()
+			s := rng.New(34)
+			l := NewConv2D(g, He, s)
+			s.FillNormal(l.B.W, 0, 0.5)
+			x := randMat(s, 2, g.InH*g.InW*g.InC, 1)
+			out := append([]float32(nil), l.Forward(x).Data...)
+			out = append(out, l.Backward(randMat(s, 2, l.OutDim(), 1)).Data...)
+			return append(append(out, l.W.G...), l.B.G...)
+		}
+		sameBits(t, fmt.Sprintf("%+v asm vs Go", g), run(true), run(false))
+	}
+}
