@@ -77,12 +77,26 @@ func reducePieces(dst, part []float64, k, off int) {
 // values. The reslicing to a common length lets the compiler drop the bounds
 // checks of the inner loops.
 
+// chanAsm returns the first channel the Go loops handle: 0, or c rounded
+// down to a multiple of 8 when the assembly loops ran channels below it (n > 0
+// values, c ≥ 8 channels).
+func chanAsm(c, n int) int {
+	if normAsm && c >= 8 && n > 0 {
+		return c &^ 7
+	}
+	return 0
+}
+
 // chanSum adds Σ_positions r[p·c + k] to acc[k], in float64.
 func chanSum(acc []float64, r []float32) {
 	c := len(acc)
-	for p := 0; p < len(r); p += c {
-		seg := r[p : p+c]
-		acc := acc[:len(seg)]
+	k0 := chanAsm(c, len(r))
+	if k0 > 0 {
+		chanSumx8(&acc[0], &r[0], c, k0, len(r))
+	}
+	for p := 0; k0 < c && p < len(r); p += c {
+		seg := r[p+k0 : p+c]
+		acc := acc[k0:][:len(seg)]
 		for k, v := range seg {
 			acc[k] += float64(v)
 		}
@@ -92,12 +106,16 @@ func chanSum(acc []float64, r []float32) {
 // chanSumSq adds Σ_positions (r[p·c + k] − mean[k])² to acc[k], in float64.
 func chanSumSq(acc, mean []float64, r []float32) {
 	c := len(acc)
-	for p := 0; p < len(r); p += c {
-		seg := r[p : p+c]
-		acc, mean := acc[:len(seg)], mean[:len(seg)]
+	k0 := chanAsm(c, len(r))
+	if k0 > 0 {
+		chanSumSqx8(&acc[0], &mean[0], &r[0], c, k0, len(r))
+	}
+	for p := 0; k0 < c && p < len(r); p += c {
+		seg := r[p+k0 : p+c]
+		acc, mean := acc[k0:][:len(seg)], mean[k0:][:len(seg)]
 		for k, v := range seg {
 			d := float64(v) - mean[k]
-			acc[k] += d * d
+			acc[k] += float64(d * d) // the conversion rounds d·d: no fused multiply-add
 		}
 	}
 }
@@ -105,15 +123,19 @@ func chanSumSq(acc, mean []float64, r []float32) {
 // chanNormalize sets x̂ = (x − μ_k)·s_k and y = γ_k x̂ + β_k for every position.
 func chanNormalize(y, xh, x, mu, s, g, b []float32) {
 	c := len(mu)
-	for p := 0; p < len(x); p += c {
-		xs := x[p : p+c]
+	k0 := chanAsm(c, len(x))
+	if k0 > 0 {
+		chanNormalizex8(&y[0], &xh[0], &x[0], &mu[0], &s[0], &g[0], &b[0], c, k0, len(x))
+	}
+	for p := 0; k0 < c && p < len(x); p += c {
+		xs := x[p+k0 : p+c]
 		n := len(xs)
-		xhs, ys := xh[p : p+c][:n], y[p : p+c][:n]
-		mu, s, g, b := mu[:n], s[:n], g[:n], b[:n]
+		xhs, ys := xh[p+k0 : p+c][:n], y[p+k0 : p+c][:n]
+		mu, s, g, b := mu[k0:][:n], s[k0:][:n], g[k0:][:n], b[k0:][:n]
 		for k, v := range xs {
-			h := (v - mu[k]) * s[k]
+			h := float32((v - mu[k]) * s[k])
 			xhs[k] = h
-			ys[k] = g[k]*h + b[k]
+			ys[k] = float32(g[k]*h) + b[k]
 		}
 	}
 }
@@ -122,13 +144,17 @@ func chanNormalize(y, xh, x, mu, s, g, b []float32) {
 // float64.
 func chanGradSums(sb, sg []float64, dy, xh []float32) {
 	c := len(sb)
-	for p := 0; p < len(dy); p += c {
-		ds := dy[p : p+c]
+	k0 := chanAsm(c, len(dy))
+	if k0 > 0 {
+		chanGradSumsx8(&sb[0], &sg[0], &dy[0], &xh[0], c, k0, len(dy))
+	}
+	for p := 0; k0 < c && p < len(dy); p += c {
+		ds := dy[p+k0 : p+c]
 		n := len(ds)
-		xhs, sb, sg := xh[p : p+c][:n], sb[:n], sg[:n]
+		xhs, sb, sg := xh[p+k0 : p+c][:n], sb[k0:][:n], sg[k0:][:n]
 		for k, v := range ds {
 			sb[k] += float64(v)
-			sg[k] += float64(v) * float64(xhs[k])
+			sg[k] += float64(float64(v) * float64(xhs[k]))
 		}
 	}
 }
@@ -136,12 +162,16 @@ func chanGradSums(sb, sg []float64, dy, xh []float32) {
 // chanInputGrad sets dx = k_c·dy − a_c − x̂·b_c for every position.
 func chanInputGrad(dx, dy, xh, kc, a, b []float32) {
 	c := len(kc)
-	for p := 0; p < len(dy); p += c {
-		ds := dy[p : p+c]
+	k0 := chanAsm(c, len(dy))
+	if k0 > 0 {
+		chanInputGradx8(&dx[0], &dy[0], &xh[0], &kc[0], &a[0], &b[0], c, k0, len(dy))
+	}
+	for p := 0; k0 < c && p < len(dy); p += c {
+		ds := dy[p+k0 : p+c]
 		n := len(ds)
-		xhs, dxs, kc, a, b := xh[p : p+c][:n], dx[p : p+c][:n], kc[:n], a[:n], b[:n]
+		xhs, dxs, kc, a, b := xh[p+k0 : p+c][:n], dx[p+k0 : p+c][:n], kc[k0:][:n], a[k0:][:n], b[k0:][:n]
 		for k, v := range ds {
-			dxs[k] = kc[k]*v - a[k] - xhs[k]*b[k]
+			dxs[k] = float32(kc[k]*v) - a[k] - float32(xhs[k]*b[k])
 		}
 	}
 }

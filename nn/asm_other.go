@@ -1,0 +1,21 @@
+//go:build !amd64 || purego
+
+package nn
+
+// wgAsm is false: there are no assembly transforms on this platform.
+var wgAsm = false
+
+func wgBTx8(o0, o1, o2, o3, a, b, c, d *float32, n int)   { panic("nn: no assembly") }
+func wgBx8(o0, o1, o2, o3, a, b, c, d *float32, n int)    { panic("nn: no assembly") }
+func wgBAddx8(o0, o1, o2, o3, a, b, c, d *float32, n int) { panic("nn: no assembly") }
+func wgAx8(o0, o1, o2, o3, a, b *float32, n int)          { panic("nn: no assembly") }
+func wgATx8(o0, o1, a, b, c, d, bias *float32, n int)     { panic("nn: no assembly") }
+
+// normAsm is false: there are no assembly channel loops on this platform.
+var normAsm = false
+
+func chanSumx8(acc *float64, r *float32, c, c8, n int)                 { panic("nn: no assembly") }
+func chanSumSqx8(acc, mean *float64, r *float32, c, c8, n int)         { panic("nn: no assembly") }
+func chanGradSumsx8(sb, sg *float64, dy, xh *float32, c, c8, n int)    { panic("nn: no assembly") }
+func chanNormalizex8(y, xh, x, mu, s, gam, bet *float32, c, c8, n int) { panic("nn: no assembly") }
+func chanInputGradx8(dx, dy, xh, kc, a, b *float32, c, c8, n int)      { panic("nn: no assembly") }
