@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -138,6 +139,23 @@ func TestClassifierLearnsShapes(t *testing.T) {
 	t.Logf("FID test/test %.3f, test/noise %.3f", d1, d2)
 	if !(d1 < d2/5) {
 		t.Errorf("FID test/test %.3f is not well below test/noise %.3f", d1, d2)
+	}
+	// Quality on samples from elsewhere: the same two halves give the same FID,
+	// over min(rows) rows, and the class fractions of Histogram.
+	q, err := m.Quality(context.Background(), test.X.Slice(0, 150), test.X.Slice(150, 300))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q[0].Name != "fid" || q[0].Value.(float64) != d1 || q[1].Value.(int) != 150 {
+		t.Errorf("Quality gives %v, want fid %g over 150", q[:2], d1)
+	}
+	pred0, _ := m.Predict(context.Background(), test.X.Slice(0, 150))
+	frac, _ := Histogram(pred0, 3)
+	if fmt.Sprint(q[2].Value) != fmt.Sprint(frac) {
+		t.Errorf("Quality's class fractions %v, want %v", q[2].Value, frac)
+	}
+	if _, err := m.Quality(context.Background(), test.X.Slice(0, 150), tensor.New(10, 5)); err == nil {
+		t.Error("Quality took data of another width")
 	}
 }
 

@@ -152,7 +152,23 @@ func (c *Model) SampleQuality(ctx context.Context, m model.Model, ref *tensor.Ma
 	if err != nil {
 		return nil, err
 	}
-	fs, err := c.Features(ctx, samples.X)
+	return c.Quality(ctx, samples.X, ref)
+}
+
+// Quality scores the rows of samples (from any source: a model's, another
+// program's) in the classifier's features: "fid", the Fréchet distance between
+// the features of the samples and of the first rows of ref, as many as there
+// are samples (or all of ref when it has fewer); "fid_n", that number;
+// "class_fractions" and "class_max_deviation" as in SampleQuality.
+func (c *Model) Quality(ctx context.Context, samples, ref *tensor.Mat) ([]model.Metric, error) {
+	if samples.Cols != c.Dim() || ref.Cols != c.Dim() {
+		return nil, fmt.Errorf("the classifier takes rows of %d values, got samples of %d and data of %d", c.Dim(), samples.Cols, ref.Cols)
+	}
+	n := min(samples.Rows, ref.Rows)
+	if n < 2 {
+		return nil, fmt.Errorf("need at least 2 examples, got %d", n)
+	}
+	fs, err := c.Features(ctx, samples.Slice(0, n))
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +180,7 @@ func (c *Model) SampleQuality(ctx context.Context, m model.Model, ref *tensor.Ma
 	if err != nil {
 		return nil, err
 	}
-	pred, err := c.Predict(ctx, samples.X)
+	pred, err := c.Predict(ctx, samples.Slice(0, n))
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,16 @@ and steps and the gradients of sum(c * eps), and compares them with latent's:
 exits with status 1 unless max|eps - eps_latent| <= 1e-4 max(1, max|eps|) and,
 for every parameter, max|g - g_latent| <= 1e-3 max|g|.
 
-Random images (the cost does not depend on them). Prints one JSON line.
+--mnist SECONDS: the training run beside `latent train ddpm --data mnist` for
+the same wall time (bench/diffusion/duel.sh): starts from latent's
+initialisation (--init DIR, written by `unetdump -init`), trains on MNIST's
+60,000 training images (LATENT_DATA/mnist, [0, 1] -> [-1, 1], reshuffled every
+epoch) at batch 128 until SECONDS have passed or --stop-file exists (checked
+after every step), then draws --n images by DDIM (--S steps, eta 0) from the EMA
+weights and writes them to --out as a float32 .npy of shape (n, 784) in [0, 1].
+
+Random images for --train and --ddim (the cost does not depend on them).
+Prints one JSON line.
 """
 import argparse
 import json
@@ -49,6 +58,7 @@ mode = p.add_mutually_exclusive_group(required=True)
 mode.add_argument("--train", action="store_true", help="time training steps")
 mode.add_argument("--ddim", action="store_true", help="time DDIM sampling")
 mode.add_argument("--params", action="store_true", help="print the parameter count only")
+mode.add_argument("--mnist", type=float, metavar="SECONDS", help="train on MNIST for SECONDS of wall time, then sample")
 mode.add_argument("--check", metavar="DIR", help="load latent's U-Net from DIR (go run ./bench/diffusion/unetdump -out DIR) "
                   "and check that this network computes the same eps and gradients")
 p.add_argument("--steps", type=int, default=5, help="--train: timed steps")
@@ -59,9 +69,13 @@ p.add_argument("--S", type=int, default=50, help="--ddim: DDIM steps")
 p.add_argument("--channels", type=int, default=32)
 p.add_argument("--T", type=int, default=1000)
 p.add_argument("--threads", type=int, default=1)
+p.add_argument("--init", metavar="DIR", help="--mnist: latent's initial weights (unetdump -init -out DIR)")
+p.add_argument("--stop-file", metavar="FILE", help="--mnist: stop training once FILE exists")
+p.add_argument("--out", metavar="FILE", help="--mnist: the samples (.npy)")
+p.add_argument("--seed", type=int, default=1)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
-torch.manual_seed(1)
+torch.manual_seed(a.seed)
 H = W = 28
 C = 1
 
@@ -152,10 +166,109 @@ def blas_info():
         return "threadpoolctl unavailable: %s" % e
 
 
+def from_latent(flat, shape):
+    """A parameter of torch shape from latent's layout of the same weights."""
+    import numpy as np  # noqa: F401
+    if len(shape) == 4:  # conv (out, in, k, k) from latent's (k·k·in, out), row (ky·k + kx)·in + c
+        o, i, k, _ = shape
+        return torch.from_numpy(flat.reshape(k, k, i, o).transpose(3, 2, 0, 1).copy())
+    if len(shape) == 2:  # linear (out, in) from latent's (in, out)
+        o, i = shape
+        return torch.from_numpy(flat.reshape(i, o).T.copy())
+    return torch.from_numpy(flat.copy())
+
+
+def ddim_sample(net, n, S):
+    """DDIM (eta = 0) with S steps t_i = round(i T / S), x0 clipped to [-1, 1]; images in [0, 1]."""
+    if not 1 <= S <= a.T:
+        raise SystemExit("unet_torch.py: --S must be in [1, T], got %d" % S)
+    # the steps of Gaussian.DDIMSteps: round(i T / S) (Go's math.Round, half away from zero)
+    tau = [max(1, int(math.floor(i * a.T / S + 0.5))) for i in range(1, S + 1)]
+    x = torch.randn(n, C, H, W)
+    for i in range(S - 1, -1, -1):
+        t, prev = tau[i], (tau[i - 1] if i > 0 else 0)
+        e = net(x, torch.full((n,), t, dtype=torch.long))
+        sab, s1ab = float(sqrt_ab[t]), float(sqrt_1mab[t])
+        x0 = ((x - s1ab * e) / sab).clamp_(-1, 1)
+        e = (x - sab * x0) / s1ab
+        x = math.sqrt(ab[prev]) * x0 + math.sqrt(1 - ab[prev]) * e
+    return ((x + 1) / 2).clamp_(0, 1)
+
+
+def train_step(net, params, ema, opt, y, nstep):
+    """One step of latent's GaussModel.step: L_simple, clip at 1, Adam, EMA."""
+    B = y.shape[0]
+    t = torch.randint(1, a.T + 1, (B,))
+    eps = torch.randn_like(y)
+    xt = sqrt_ab[t][:, None, None, None] * y + sqrt_1mab[t][:, None, None, None] * eps
+    loss = F.mse_loss(net(xt, t), eps)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    d = min(0.999, (1 + nstep) / (10 + nstep))
+    with torch.no_grad():
+        torch._foreach_mul_(ema, d)
+        torch._foreach_add_(ema, params, alpha=1 - d)
+    return float(loss)
+
+
 res = {"params": nparams, "threads": torch.get_num_threads(), "torch": torch.__version__, "blas": blas_info(),
        "mkldnn": torch.backends.mkldnn.is_available(), "channels": a.channels, "T": a.T}
 
-if a.train:
+if a.mnist is not None:
+    import gzip
+    import os
+
+    import numpy as np
+
+    if not a.init or not a.out:
+        raise SystemExit("unet_torch.py: --mnist needs --init DIR and --out FILE")
+    meta = json.load(open(os.path.join(a.init, "init.json")))
+    if meta["channels"] != a.channels:
+        raise SystemExit("unet_torch.py: %s holds a U-Net with %d channels, --channels is %d" % (a.init, meta["channels"], a.channels))
+    params = list(net.parameters())
+    raw = np.fromfile(os.path.join(a.init, "init.bin"), dtype="<f4")
+    if [q.numel() for q in params] != meta["sizes"] or raw.size != sum(meta["sizes"]):
+        raise SystemExit("unet_torch.py: %s does not hold this network's weights" % a.init)
+    with torch.no_grad():
+        o = 0
+        for q, sz in zip(params, meta["sizes"]):
+            q.copy_(from_latent(raw[o:o + sz], tuple(q.shape)))
+            o += sz
+    path = os.path.join(os.environ.get("LATENT_DATA", "/work/shared/data"), "mnist", "train-images-idx3-ubyte.gz")
+    with gzip.open(path) as f:
+        data = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 1, 28, 28)
+    data = torch.from_numpy(data.astype(np.float32) / 255.0 * 2 - 1)
+    B = a.batch or 128
+    ema = [q.detach().clone() for q in params]
+    opt = torch.optim.Adam(params, lr=5e-4, betas=(0.9, 0.999), eps=1e-8)
+    t0, c0 = time.perf_counter(), time.process_time()
+    nstep, epochs, losses = 0, 0, []
+    done = False
+    while not done:
+        perm = torch.randperm(data.shape[0])
+        for lo in range(0, data.shape[0], B):
+            losses.append(train_step(net, params, ema, opt, data[perm[lo:lo + B]], nstep))
+            nstep += 1
+            if time.perf_counter() - t0 >= a.mnist or (a.stop_file and os.path.exists(a.stop_file)):
+                done = True
+                break
+        else:
+            epochs += 1
+    t1, c1 = time.perf_counter(), time.process_time()
+    with torch.no_grad():
+        for q, e in zip(params, ema):
+            q.copy_(e)
+    with torch.inference_mode():
+        s0 = time.perf_counter()
+        imgs = torch.cat([ddim_sample(net, min(64, a.n - lo), a.S) for lo in range(0, a.n, 64)])
+        s1 = time.perf_counter()
+    np.save(a.out, imgs.reshape(a.n, -1).numpy().astype(np.float32))
+    res.update({"mode": "mnist", "batch": B, "steps": nstep, "epochs": nstep * B / data.shape[0], "train_seconds": t1 - t0,
+                "train_cpu_seconds": c1 - c0, "last_100_loss": sum(losses[-100:]) / len(losses[-100:]),
+                "samples": a.n, "S": a.S, "sample_seconds": s1 - s0, "out": a.out})
+elif a.train:
     B = a.batch or 128
     params = list(net.parameters())
     ema = [q.detach().clone() for q in params]
@@ -164,20 +277,7 @@ if a.train:
     nstep = [0]
 
     def step():
-        y = 2 * x - 1
-        t = torch.randint(1, a.T + 1, (B,))
-        eps = torch.randn_like(y)
-        xt = sqrt_ab[t][:, None, None, None] * y + sqrt_1mab[t][:, None, None, None] * eps
-        loss = F.mse_loss(net(xt, t), eps)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        s = nstep[0]
-        d = min(0.999, (1 + s) / (10 + s))
-        with torch.no_grad():
-            torch._foreach_mul_(ema, d)
-            torch._foreach_add_(ema, params, alpha=1 - d)
+        train_step(net, params, ema, opt, 2 * x - 1, nstep[0])
         nstep[0] += 1
 
     for _ in range(a.warmup):
@@ -191,21 +291,9 @@ if a.train:
 elif a.ddim:
     N, S = a.n, a.S
     B = a.batch or N
-    if not 1 <= S <= a.T:
-        raise SystemExit("unet_torch.py: --S must be in [1, T], got %d" % S)
-    # the steps of Gaussian.DDIMSteps: round(i T / S) (Go's math.Round, half away from zero)
-    tau = [max(1, int(math.floor(i * a.T / S + 0.5))) for i in range(1, S + 1)]
 
     def sample(n):
-        x = torch.randn(n, C, H, W)
-        for i in range(S - 1, -1, -1):
-            t, prev = tau[i], (tau[i - 1] if i > 0 else 0)
-            e = net(x, torch.full((n,), t, dtype=torch.long))
-            sab, s1ab = float(sqrt_ab[t]), float(sqrt_1mab[t])
-            x0 = ((x - s1ab * e) / sab).clamp_(-1, 1)
-            e = (x - sab * x0) / s1ab
-            x = math.sqrt(ab[prev]) * x0 + math.sqrt(1 - ab[prev]) * e
-        return ((x + 1) / 2).clamp_(0, 1)
+        return ddim_sample(net, n, S)
 
     with torch.inference_mode():
         net(torch.randn(min(B, 16), C, H, W), torch.full((min(B, 16),), 1, dtype=torch.long))  # warm-up
@@ -232,15 +320,6 @@ elif a.check:
         raise SystemExit("unet_torch.py: %s/unet.bin has %d values, want %d" % (a.check, raw.size, 2 * P + 3 * n * D))
     ws, gs = raw[:P], raw[P:2 * P]
     x, cot, eps_l = (raw[2 * P + k * n * D:2 * P + (k + 1) * n * D] for k in range(3))
-
-    def from_latent(flat, shape):
-        if len(shape) == 4:  # conv (out, in, k, k) from latent's (k·k·in, out), row (ky·k + kx)·in + c
-            o, i, k, _ = shape
-            return torch.from_numpy(flat.reshape(k, k, i, o).transpose(3, 2, 0, 1).copy())
-        if len(shape) == 2:  # linear (out, in) from latent's (in, out)
-            o, i = shape
-            return torch.from_numpy(flat.reshape(i, o).T.copy())
-        return torch.from_numpy(flat.copy())
 
     def images(flat):  # latent's rows (H·W·C, channel fastest) to NCHW
         return torch.from_numpy(flat.reshape(n, H, W, C).transpose(0, 3, 1, 2).copy())

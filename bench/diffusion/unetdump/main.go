@@ -7,11 +7,17 @@
 // compares.
 //
 //	go run ./bench/diffusion/unetdump -out DIR [-channels 32]
+//	go run ./bench/diffusion/unetdump -init -out DIR [-channels 32]
 //
 // DIR/unet.json holds the parameter sizes (in UNet.Params' order), the steps
 // and the number of images; DIR/unet.bin the float32 values, little-endian:
 // the weights, their gradients, the images x, the cotangents c and ε̂, each
 // image as latent stores it (H·W·C, channel fastest).
+//
+// With -init it writes only the weights of a U-Net as diffusion.NewUNet
+// initialises it (He and Glorot draws, the last convolution at zero), in
+// DIR/init.json (sizes, channels) and DIR/init.bin, so that unet_torch.py
+// --mnist starts from latent's initialisation.
 package main
 
 import (
@@ -30,7 +36,12 @@ import (
 func main() {
 	out := flag.String("out", "", "folder for unet.json and unet.bin")
 	ch := flag.Int("channels", 32, "U-Net channels at full resolution (even)")
+	initOnly := flag.Bool("init", false, "write only the initial weights (init.json, init.bin)")
 	flag.Parse()
+	run := run
+	if *initOnly {
+		run = initWeights
+	}
 	if err := run(*out, *ch); err != nil {
 		fmt.Fprintln(os.Stderr, "unetdump:", err)
 		os.Exit(1)
@@ -82,4 +93,37 @@ func run(out string, ch int) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(out, "unet.json"), b, 0o644)
+}
+
+// initWeights writes the weights of a freshly initialised U-Net.
+func initWeights(out string, ch int) error {
+	if out == "" {
+		return fmt.Errorf("-out: a folder is required")
+	}
+	if ch < 2 || ch%2 != 0 {
+		return fmt.Errorf("-channels: must be even and at least 2, got %d", ch)
+	}
+	u := diffusion.NewUNet(28, 28, 1, ch, rng.New(7))
+	var ws []float32
+	var sizes []int
+	for _, p := range u.Params() {
+		ws = append(ws, p.W...)
+		sizes = append(sizes, len(p.W))
+	}
+	f, err := os.Create(filepath.Join(out, "init.bin"))
+	if err != nil {
+		return err
+	}
+	if err := binary.Write(f, binary.LittleEndian, ws); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(map[string]any{"sizes": sizes, "channels": ch})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "init.json"), b, 0o644)
 }
