@@ -436,6 +436,54 @@ func genPackTrans6Fast(name string, src, dst, ld, w, row, p, q GPPhysical) {
 	JMP(LabelRef(name + "_stored"))
 }
 
+// genPackTrans8Fast is PackTrans8S256's path for a whole block, 8 columns of 8
+// rows, without masks or cross-lane permutes (VPERM2F128 is a microcoded 8-µop
+// instruction on AMD Zen 1): each register gets four columns of row r in its
+// low 128-bit lane and the same columns of row r+4 in its high lane (a 16-byte
+// load and a VINSERTF128), so that the 4×4 transposes within lanes leave
+// column c of all eight rows in one register. It writes the same values as the
+// general path, then rejoins it at _stored.
+func genPackTrans8Fast(name string, src, dst, ld, w, row, p, q GPPhysical) {
+	Label(name + "_fast")
+	y := [...]VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+	x := [...]VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7}
+	hi := R12 // row r+4
+	MOVQ(src, row)
+	MOVQ(ld, hi)
+	SHLQ(U8(2), hi)
+	ADDQ(src, hi)
+	for r := 0; r < 4; r++ {
+		VMOVUPS(Mem{Base: row, Index: p, Scale: 1}, x[r])                               // row r, columns 0-3
+		VINSERTF128(U8(1), Mem{Base: hi, Index: p, Scale: 1}, y[r], y[r])               // row r+4, columns 0-3
+		VMOVUPS(Mem{Base: row, Index: p, Scale: 1, Disp: 16}, x[4+r])                   // row r, columns 4-7
+		VINSERTF128(U8(1), Mem{Base: hi, Index: p, Scale: 1, Disp: 16}, y[4+r], y[4+r]) // row r+4, columns 4-7
+		if r < 3 {
+			ADDQ(ld, row)
+			ADDQ(ld, hi)
+		}
+	}
+	for g := 0; g < 2; g++ {
+		a0, a1, a2, a3 := y[4*g], y[4*g+1], y[4*g+2], y[4*g+3]
+		t0, t1, t2, t3 := y[8+4*g], y[8+4*g+1], y[8+4*g+2], y[8+4*g+3]
+		VUNPCKLPS(a1, a0, t0) // r0 r1 of columns 0,1 | r4 r5
+		VUNPCKHPS(a1, a0, t1) // columns 2,3
+		VUNPCKLPS(a3, a2, t2) // r2 r3 of columns 0,1 | r6 r7
+		VUNPCKHPS(a3, a2, t3) // columns 2,3
+		VUNPCKLPD(t2, t0, a0) // column 4g+0, rows 0-3 | 4-7
+		VUNPCKHPD(t2, t0, a1) // column 4g+1
+		VUNPCKLPD(t3, t1, a2) // column 4g+2
+		VUNPCKHPD(t3, t1, a3) // column 4g+3
+	}
+	MOVQ(dst, q)
+	for c := 0; c < 8; c++ {
+		VMOVUPS(y[c], Mem{Base: q})
+		if c < 7 {
+			ADDQ(w, q)
+		}
+	}
+	JMP(LabelRef(name + "_stored"))
+}
+
 // genPackTransS512 packs up to 16 rows of a row-major float32 matrix transposed:
 //
 //	dst[p*w+r] = src[r*ld+p]   for r < cnt, p < kc;  0 for cnt ≤ r < 16
@@ -713,6 +761,11 @@ func genPackTransS256(name string, lanes int) {
 		CMPQ(cnt, U8(6))
 		JGE(LabelRef(name + "_fast"))
 	}
+	if lanes == 8 {
+		// A whole block (8 columns of 8 rows) takes the fast path.
+		CMPQ(cnt, U8(8))
+		JGE(LabelRef(name + "_fast"))
+	}
 	Label(name + "_partial")
 	MOVQ(RAX, rem)
 	// Tail mask: masks[rem*16 : rem*16+8], into Y15.
@@ -773,6 +826,9 @@ func genPackTransS256(name string, lanes int) {
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
+	if lanes == 8 {
+		genPackTrans8Fast(name, src, dst, ld, w, row, p, q)
+	}
 	if lanes == 6 {
 		genPackTrans6Fast(name, src, dst, ld, w, row, p, q)
 	}

@@ -9203,6 +9203,8 @@ PackTrans8S256_block:
 	CMPQ AX, $0x08
 	JL   PackTrans8S256_partial
 	MOVQ $0x00000008, AX
+	CMPQ CX, $0x08
+	JGE  PackTrans8S256_fast
 
 PackTrans8S256_partial:
 	MOVQ       AX, R13
@@ -9332,6 +9334,67 @@ PackTrans8S256_stored:
 PackTrans8S256_done:
 	VZEROUPPER
 	RET
+
+PackTrans8S256_fast:
+	MOVQ        SI, R9
+	MOVQ        BX, R12
+	SHLQ        $0x02, R12
+	ADDQ        SI, R12
+	VMOVUPS     (R9)(R10*1), X0
+	VINSERTF128 $0x01, (R12)(R10*1), Y0, Y0
+	VMOVUPS     16(R9)(R10*1), X4
+	VINSERTF128 $0x01, 16(R12)(R10*1), Y4, Y4
+	ADDQ        BX, R9
+	ADDQ        BX, R12
+	VMOVUPS     (R9)(R10*1), X1
+	VINSERTF128 $0x01, (R12)(R10*1), Y1, Y1
+	VMOVUPS     16(R9)(R10*1), X5
+	VINSERTF128 $0x01, 16(R12)(R10*1), Y5, Y5
+	ADDQ        BX, R9
+	ADDQ        BX, R12
+	VMOVUPS     (R9)(R10*1), X2
+	VINSERTF128 $0x01, (R12)(R10*1), Y2, Y2
+	VMOVUPS     16(R9)(R10*1), X6
+	VINSERTF128 $0x01, 16(R12)(R10*1), Y6, Y6
+	ADDQ        BX, R9
+	ADDQ        BX, R12
+	VMOVUPS     (R9)(R10*1), X3
+	VINSERTF128 $0x01, (R12)(R10*1), Y3, Y3
+	VMOVUPS     16(R9)(R10*1), X7
+	VINSERTF128 $0x01, 16(R12)(R10*1), Y7, Y7
+	VUNPCKLPS   Y1, Y0, Y8
+	VUNPCKHPS   Y1, Y0, Y9
+	VUNPCKLPS   Y3, Y2, Y10
+	VUNPCKHPS   Y3, Y2, Y11
+	VUNPCKLPD   Y10, Y8, Y0
+	VUNPCKHPD   Y10, Y8, Y1
+	VUNPCKLPD   Y11, Y9, Y2
+	VUNPCKHPD   Y11, Y9, Y3
+	VUNPCKLPS   Y5, Y4, Y12
+	VUNPCKHPS   Y5, Y4, Y13
+	VUNPCKLPS   Y7, Y6, Y14
+	VUNPCKHPS   Y7, Y6, Y15
+	VUNPCKLPD   Y14, Y12, Y4
+	VUNPCKHPD   Y14, Y12, Y5
+	VUNPCKLPD   Y15, Y13, Y6
+	VUNPCKHPD   Y15, Y13, Y7
+	MOVQ        DI, R11
+	VMOVUPS     Y0, (R11)
+	ADDQ        R8, R11
+	VMOVUPS     Y1, (R11)
+	ADDQ        R8, R11
+	VMOVUPS     Y2, (R11)
+	ADDQ        R8, R11
+	VMOVUPS     Y3, (R11)
+	ADDQ        R8, R11
+	VMOVUPS     Y4, (R11)
+	ADDQ        R8, R11
+	VMOVUPS     Y5, (R11)
+	ADDQ        R8, R11
+	VMOVUPS     Y6, (R11)
+	ADDQ        R8, R11
+	VMOVUPS     Y7, (R11)
+	JMP         PackTrans8S256_stored
 
 // func PackTrans6S256(dst *float32, src *float32, ld int, cnt int, kc int, w int, masks *int32)
 // Requires: AVX
