@@ -179,16 +179,10 @@ func wgInputJob(j *rowJob, lo, hi int) {
 		for ty := 0; ty < th; ty++ {
 			for tx := 0; tx < tw; tx++ {
 				tile := (b*th+ty)*tw + tx
-				for r := 0; r < 4; r++ {
-					iy := 2*ty - g.Pad + r
-					for s := 0; s < 4; s++ {
-						ix := 2*tx - g.Pad + s
-						if iy < 0 || iy >= g.InH || ix < 0 || ix >= g.InW {
-							d[r*4+s] = zero[:c]
-						} else {
-							o := (iy*g.InW + ix) * c
-							d[r*4+s] = img[o : o+c]
-						}
+				wgInPixels(&d, img, ty, tx, g)
+				for i, v := range d {
+					if v == nil {
+						d[i] = zero[:c]
 					}
 				}
 				for c0 := 0; c0 < c; c0 += wgChunk {
@@ -215,7 +209,7 @@ func wgOutputJob(j *rowJob, lo, hi int) {
 	y, m, bias, g := j.a, j.b, j.f32, j.geom
 	th, tw := wgTiles(g)
 	t := m.Rows / 16
-	oc, oh, ow := g.OutC, g.OutH(), g.OutW()
+	oc := g.OutC
 	var tb [8][]float32
 	var buf [8 * wgChunk]float32
 	var sink [wgChunk]float32 // outputs past the image's edge
@@ -225,16 +219,7 @@ func wgOutputJob(j *rowJob, lo, hi int) {
 			for tx := 0; tx < tw; tx++ {
 				tile := (b*th+ty)*tw + tx
 				var out [4][]float32
-				for p := 0; p < 2; p++ {
-					for q := 0; q < 2; q++ {
-						oy, ox := 2*ty+p, 2*tx+q
-						out[p*2+q] = nil
-						if oy < oh && ox < ow {
-							o := (oy*ow + ox) * oc
-							out[p*2+q] = img[o : o+oc]
-						}
-					}
-				}
+				wgOutPixels(&out, img, ty, tx, g)
 				for c0 := 0; c0 < oc; c0 += wgChunk {
 					n := min(wgChunk, oc-c0)
 					for i := range tb {
@@ -266,7 +251,7 @@ func wgGradOutputJob(j *rowJob, lo, hi int) {
 	dm, dy, zero, g := j.a, j.b, j.f32, j.geom
 	th, tw := wgTiles(g)
 	t := dm.Rows / 16
-	oc, oh, ow := g.OutC, g.OutH(), g.OutW()
+	oc := g.OutC
 	var tb [8][]float32
 	var buf [8 * wgChunk]float32
 	for b := lo; b < hi; b++ {
@@ -275,15 +260,10 @@ func wgGradOutputJob(j *rowJob, lo, hi int) {
 			for tx := 0; tx < tw; tx++ {
 				tile := (b*th+ty)*tw + tx
 				var in [4][]float32
-				for p := 0; p < 2; p++ {
-					for q := 0; q < 2; q++ {
-						oy, ox := 2*ty+p, 2*tx+q
-						if oy < oh && ox < ow {
-							o := (oy*ow + ox) * oc
-							in[p*2+q] = img[o : o+oc]
-						} else {
-							in[p*2+q] = zero[:oc]
-						}
+				wgOutPixels(&in, img, ty, tx, g)
+				for i, v := range in {
+					if v == nil {
+						in[i] = zero[:oc]
 					}
 				}
 				for c0 := 0; c0 < oc; c0 += wgChunk {
@@ -322,17 +302,7 @@ func wgGradInputJob(j *rowJob, lo, hi int) {
 		for ty := 0; ty < th; ty++ {
 			for tx := 0; tx < tw; tx++ {
 				tile := (b*th+ty)*tw + tx
-				for r := 0; r < 4; r++ {
-					iy := 2*ty - g.Pad + r
-					for s := 0; s < 4; s++ {
-						ix := 2*tx - g.Pad + s
-						d[r*4+s] = nil
-						if iy >= 0 && iy < g.InH && ix >= 0 && ix < g.InW {
-							o := (iy*g.InW + ix) * c
-							d[r*4+s] = img[o : o+c]
-						}
-					}
-				}
+				wgInPixels(&d, img, ty, tx, g)
 				for c0 := 0; c0 < c; c0 += wgChunk {
 					n := min(wgChunk, c-c0)
 					for i := range tb {
@@ -352,6 +322,41 @@ func wgGradInputJob(j *rowJob, lo, hi int) {
 						wgBAdd(o(r*4), o(r*4+1), o(r*4+2), o(r*4+3), tb[r*4], tb[r*4+1], tb[r*4+2], tb[r*4+3])
 					}
 				}
+			}
+		}
+	}
+}
+
+// wgInPixels points d[r·4+s] at the InC values of input pixel
+// (2ty − Pad + r, 2tx − Pad + s) of img, the 4×4 input tile under output tile
+// (ty, tx), or sets it to nil where the pixel lies in the padding.
+func wgInPixels(d *[16][]float32, img []float32, ty, tx int, g ConvGeom) {
+	c := g.InC
+	for r := 0; r < 4; r++ {
+		iy := 2*ty - g.Pad + r
+		for s := 0; s < 4; s++ {
+			ix := 2*tx - g.Pad + s
+			d[r*4+s] = nil
+			if iy >= 0 && iy < g.InH && ix >= 0 && ix < g.InW {
+				o := (iy*g.InW + ix) * c
+				d[r*4+s] = img[o : o+c]
+			}
+		}
+	}
+}
+
+// wgOutPixels points out[p·2+q] at the OutC values of output pixel
+// (2ty + p, 2tx + q) of img, or sets it to nil where the 2×2 tile runs past the
+// image's edge.
+func wgOutPixels(out *[4][]float32, img []float32, ty, tx int, g ConvGeom) {
+	oc, oh, ow := g.OutC, g.OutH(), g.OutW()
+	for p := 0; p < 2; p++ {
+		for q := 0; q < 2; q++ {
+			oy, ox := 2*ty+p, 2*tx+q
+			out[p*2+q] = nil
+			if oy < oh && ox < ow {
+				o := (oy*ow + ox) * oc
+				out[p*2+q] = img[o : o+oc]
 			}
 		}
 	}
