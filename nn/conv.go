@@ -191,12 +191,13 @@ type Conv2D struct {
 	// are (see SetParamGrad).
 	NoParamGrad bool
 
-	wm, gm             *tensor.Mat
-	cols, y, dcols, dx *tensor.Mat
-	y2, dy2, dyc       *tensor.Mat // reshaped views and a contiguous copy of dy
-	batch              int
-	wg                 *winograd // the transforms of F(2×2, 3×3), when useWinograd
-	direct             bool      // im2col even where Winograd applies (tests, benchmarks)
+	wm, gm       *tensor.Mat
+	cols, y, dx  *tensor.Mat
+	dcols        tensor.Mat  // borrowed scratch in Backward
+	y2, dy2, dyc *tensor.Mat // reshaped views and a contiguous copy of dy
+	batch        int
+	wg           *winograd // the transforms of F(2×2, 3×3), when useWinograd
+	direct       bool      // im2col even where Winograd applies (tests, benchmarks)
 }
 
 // NewConv2D returns a convolution with geometry g, initialised by init from s.
@@ -272,10 +273,11 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 	if l.NoInputGrad {
 		return nil
 	}
-	l.dcols = tensor.Reuse(l.dcols, pos, g.K*g.K*g.InC)
-	tensor.Gemm(false, true, 1, dy2, l.wm, 0, l.dcols)
+	dcols := borrowMat(&l.dcols, pos, g.K*g.K*g.InC)
+	defer giveBack(dcols.Data)
+	tensor.Gemm(false, true, 1, dy2, l.wm, 0, dcols)
 	l.dx = tensor.Reuse(l.dx, l.batch, g.InH*g.InW*g.InC)
-	col2im(l.dx, l.dcols, g)
+	col2im(l.dx, dcols, g)
 	return l.dx
 }
 
@@ -302,11 +304,12 @@ type ConvTranspose2D struct {
 	NoInputGrad   bool     // skip ∂L/∂x in Backward
 	NoParamGrad   bool     // skip ∂L/∂W and ∂L/∂b in Backward (see SetParamGrad)
 
-	wm, gm                 *tensor.Mat
-	x2, cols, y, dcols, dx *tensor.Mat
-	xc, dx2                *tensor.Mat
-	bacc                   []float64
-	batch                  int
+	wm, gm      *tensor.Mat
+	x2, y, dx   *tensor.Mat
+	cols, dcols tensor.Mat // borrowed scratch in Forward and Backward
+	xc, dx2     *tensor.Mat
+	bacc        []float64
+	batch       int
 }
 
 // NewConvTranspose2D returns a transposed convolution from inH×inW×inC to
@@ -340,10 +343,11 @@ func (l *ConvTranspose2D) Forward(x *tensor.Mat) *tensor.Mat {
 	l.batch = x.Rows
 	pos := x.Rows * l.InH * l.InW
 	x2 := view(l.x2, contiguous(&l.xc, x), pos, l.InC) // (batch·InH·InW, InC)
-	l.cols = tensor.Reuse(l.cols, pos, l.wm.Cols)
-	tensor.Gemm(false, false, 1, x2, l.wm, 0, l.cols)
+	cols := borrowMat(&l.cols, pos, l.wm.Cols)
+	defer giveBack(cols.Data)
+	tensor.Gemm(false, false, 1, x2, l.wm, 0, cols)
 	l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
-	col2im(l.y, l.cols, l.Adj)
+	col2im(l.y, cols, l.Adj)
 	addChannelBias(l.y, l.B.W)
 	return l.y
 }
@@ -354,17 +358,18 @@ func (l *ConvTranspose2D) Backward(dy *tensor.Mat) *tensor.Mat {
 		panic(fmt.Sprintf("nn: ConvTranspose2D: dy is %d×%d, want %d×%d", dy.Rows, dy.Cols, l.batch, l.OutDim()))
 	}
 	pos := l.batch * l.InH * l.InW
-	l.dcols = tensor.Reuse(l.dcols, pos, l.wm.Cols)
-	im2col(l.dcols, dy, l.Adj)
+	dcols := borrowMat(&l.dcols, pos, l.wm.Cols)
+	defer giveBack(dcols.Data)
+	im2col(dcols, dy, l.Adj)
 	if !l.NoParamGrad {
-		tensor.Gemm(true, false, 1, l.x2, l.dcols, 0, l.gm)
+		tensor.Gemm(true, false, 1, l.x2, dcols, 0, l.gm)
 		l.bacc = channelSum(l.B.G, l.bacc, dy)
 	}
 	if l.NoInputGrad {
 		return nil
 	}
 	l.dx = tensor.Reuse(l.dx, l.batch, l.InH*l.InW*l.InC)
-	tensor.Gemm(false, true, 1, l.dcols, l.wm, 0, view(l.dx2, l.dx, pos, l.InC))
+	tensor.Gemm(false, true, 1, dcols, l.wm, 0, view(l.dx2, l.dx, pos, l.InC))
 	return l.dx
 }
 

@@ -39,11 +39,14 @@ func useWinograd(g ConvGeom) bool {
 func wgTiles(g ConvGeom) (th, tw int) { return (g.OutH() + 1) / 2, (g.OutW() + 1) / 2 }
 
 // winograd holds a Conv2D's transformed operands and views of their 16 planes.
+// U, dU and V (kept from the forward pass for the weight gradient) belong to the
+// layer; M, dM and dV live only inside one call and are borrowed scratch.
 type winograd struct {
-	u, v, m, dm, dv, du *tensor.Mat // (16·rows, cols): plane ξ is rows [ξ·rows, (ξ+1)·rows)
-	pu, pv, pm          [16]tensor.Mat
-	pdm, pdv, pdu       [16]tensor.Mat
-	zero                []float32 // read-only zeros for input pixels in the padding
+	u, v, du      *tensor.Mat // (16·rows, cols): plane ξ is rows [ξ·rows, (ξ+1)·rows)
+	m, dm, dv     tensor.Mat  // the same layout, in borrowed scratch
+	pu, pv, pm    [16]tensor.Mat
+	pdm, pdv, pdu [16]tensor.Mat
+	zero          []float32 // read-only zeros for input pixels in the padding
 }
 
 // planes points p[ξ] at plane ξ of m, which holds 16 planes of rows×cols.
@@ -68,10 +71,11 @@ func (w *winograd) forward(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
 	w.u = tensor.Reuse(w.u, 16*g.InC, g.OutC)
 	wgWeights(w.u, wm, g.InC)
 	w.v = tensor.Reuse(w.v, 16*t, g.InC)
-	w.m = tensor.Reuse(w.m, 16*t, g.OutC)
+	m := borrowMat(&w.m, 16*t, g.OutC)
+	defer giveBack(m.Data)
 	planes(&w.pu, w.u, g.InC, g.OutC)
 	planes(&w.pv, w.v, t, g.InC)
-	planes(&w.pm, w.m, t, g.OutC)
+	planes(&w.pm, m, t, g.OutC)
 	w.scratch(max(g.InC, g.OutC))
 	j := newRowJob(wgInputJob)
 	j.a, j.b, j.f32, j.geom = w.v, x, w.zero, g
@@ -80,7 +84,7 @@ func (w *winograd) forward(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
 		tensor.Gemm(false, false, 1, &w.pv[k], &w.pu[k], 0, &w.pm[k])
 	}
 	j = newRowJob(wgOutputJob)
-	j.a, j.b, j.f32, j.geom = y, w.m, b, g
+	j.a, j.b, j.f32, j.geom = y, m, b, g
 	j.parallel(x.Rows, 1)
 }
 
@@ -90,10 +94,11 @@ func (w *winograd) backward(dx, gm, dy *tensor.Mat, g ConvGeom) {
 	th, tw := wgTiles(g)
 	batch := dy.Rows
 	t := batch * th * tw
-	w.dm = tensor.Reuse(w.dm, 16*t, g.OutC)
-	planes(&w.pdm, w.dm, t, g.OutC)
+	dm := borrowMat(&w.dm, 16*t, g.OutC)
+	defer giveBack(dm.Data)
+	planes(&w.pdm, dm, t, g.OutC)
 	j := newRowJob(wgGradOutputJob)
-	j.a, j.b, j.f32, j.geom = w.dm, dy, w.zero, g
+	j.a, j.b, j.f32, j.geom = dm, dy, w.zero, g
 	j.parallel(batch, 1)
 	if gm != nil {
 		w.du = tensor.Reuse(w.du, 16*g.InC, g.OutC)
@@ -106,13 +111,14 @@ func (w *winograd) backward(dx, gm, dy *tensor.Mat, g ConvGeom) {
 	if dx == nil {
 		return
 	}
-	w.dv = tensor.Reuse(w.dv, 16*t, g.InC)
-	planes(&w.pdv, w.dv, t, g.InC)
+	dv := borrowMat(&w.dv, 16*t, g.InC)
+	defer giveBack(dv.Data)
+	planes(&w.pdv, dv, t, g.InC)
 	for k := range 16 {
 		tensor.Gemm(false, true, 1, &w.pdm[k], &w.pu[k], 0, &w.pdv[k])
 	}
 	j = newRowJob(wgGradInputJob)
-	j.a, j.b, j.geom = dx, w.dv, g
+	j.a, j.b, j.geom = dx, dv, g
 	j.parallel(batch, 1)
 }
 
