@@ -38,7 +38,20 @@ type gemmKernel[T gemmFloat] struct {
 	// with the same results).
 	packA func(dst []T, a *gemmOp[T], MR, i0, cnt, p0, kc int)
 	packB func(dst []T, b *gemmOp[T], NR, j0, cnt, p0, kc int)
+	// direct, where there is one, is tile reading A where it is stored (row r at
+	// a + r·lda) instead of from a packed panel, with the same FMAs and so the
+	// same results.
+	direct func(mr, nr, k int, a, b, c *T, lda, ldc int, alpha, beta T, loadc int)
 }
+
+// gemmDirectMaxN and gemmDirectMaxK bound the products whose A, when not
+// transposed and not shared, the kernels read as stored rather than packed: a
+// packed A panel serves n/NR tiles of k steps each, too few at small n or k to
+// repay the packing. On Zen 1 (BenchmarkGemmDirect) reading A as stored is
+// 13-22% faster at n = 32 or k = 9 (the 32-channel Winograd planes, a 1-channel
+// convolution's im2col), level at n = 64 and 2-9% slower from n = 128 or k = 288
+// up. Variables so that tests can force either path.
+var gemmDirectMaxN, gemmDirectMaxK = 32, 16
 
 // gemmOp is one operand: element (i, j) of the stored matrix is data[i*ld+j]; when
 // trans is set the operand used is its transpose.
@@ -241,6 +254,24 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 		u0, u1 := gemmSplit(units, r.pieces, piece)
 		m0, m1 := u0*mr, min(u1*mr, r.m)
 		chPad := (r.chLen + nr - 1) / nr * nr
+		if ker.direct != nil && !r.a.trans && (r.n <= gemmDirectMaxN || r.k <= gemmDirectMaxK) {
+			for b := 0; b < nb; b++ {
+				p0 := b * kc
+				kcb := min(kc, r.k-p0)
+				bblk := r.shared[p0*chPad:]
+				for ic := m0; ic < m1; ic += ker.mc {
+					mc := min(ker.mc, m1-ic)
+					for jc := 0; jc < r.chLen; jc += ker.nc {
+						nc := min(ker.nc, r.chLen-jc)
+						r.macroDirect(bblk[jc*kcb:], ic, r.ch0+jc, p0, mc, nc, kcb, b == 0)
+					}
+				}
+			}
+			r.bufMu.Lock()
+			r.bufs = append(r.bufs, bp)
+			r.bufMu.Unlock()
+			return
+		}
 		mcMax := min(ker.mc, (m1-m0+mr-1)/mr*mr)
 		bp.p = gemmGrow(bp.p, kc*mcMax)
 		for b := 0; b < nb; b++ {
@@ -324,6 +355,36 @@ func (r *gemmRun[T]) macro(ap, bp []T, i0, j0, mc, nc, kcb int, first bool) {
 			mrb := min(mr, mc-i)
 			c := (*T)(unsafe.Add(c0, uintptr((i0+i)*r.ldc+j0+j)*es))
 			ker.tile(mrb, nrb, kcb, &ap[i*kcb], b, c, r.ldc, r.alpha, beta, loadc)
+		}
+	}
+}
+
+// macroDirect is macro with A read as stored: rows [i0, i0+mc) and columns
+// [p0, p0+kcb) of A (not transposed) by a packed kcb×nc block of B.
+func (r *gemmRun[T]) macroDirect(bp []T, i0, j0, p0, mc, nc, kcb int, first bool) {
+	ker := r.ker
+	mr, nr := ker.mr, ker.nr
+	beta, loadc := T(1), 1
+	if first {
+		beta = r.beta
+		if beta == 0 {
+			loadc = 0
+		}
+	}
+	// Bounds were checked on entry to Gemm: every tile lies inside r.c and every
+	// row read inside r.a.
+	c0 := unsafe.Pointer(unsafe.SliceData(r.c))
+	a0 := unsafe.Pointer(unsafe.SliceData(r.a.data))
+	var z T
+	es := unsafe.Sizeof(z)
+	for j := 0; j < nc; j += nr {
+		nrb := min(nr, nc-j)
+		b := &bp[j*kcb]
+		for i := 0; i < mc; i += mr {
+			mrb := min(mr, mc-i)
+			c := (*T)(unsafe.Add(c0, uintptr((i0+i)*r.ldc+j0+j)*es))
+			a := (*T)(unsafe.Add(a0, uintptr((i0+i)*r.a.ld+p0)*es))
+			ker.direct(mrb, nrb, kcb, a, b, c, r.a.ld, r.ldc, r.alpha, beta, loadc)
 		}
 	}
 }

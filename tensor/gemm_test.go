@@ -151,6 +151,7 @@ var gemmTestShapes = [][3]int{ // m, k, n
 	{257, 129, 65},
 	{65, 129, 257},
 	{1000, 784, 500},
+	{700, 600, 30}, // A read as stored (n ≤ gemmDirectMaxN), three K blocks
 }
 
 // TestGemm runs every kernel this CPU supports, all four transpose combinations,
@@ -402,6 +403,47 @@ func FuzzGemm(f *testing.F) {
 				Gemm(ta, tb, alpha, a, b, beta, c)
 				p.check(t, fmt.Sprintf("%v %s %dx%dx%d", isa, gemmTransName(ta, tb), m, k, n), alpha, beta, c)
 			})
+		}
+	})
+}
+
+// TestGemmDirectSameBits: reading A where it is stored (the direct kernels, for
+// narrow products) gives the bits of packing it, on strided views, over several
+// K blocks and partial tiles, with one worker and two.
+func TestGemmDirectSameBits(t *testing.T) {
+	if !kernel.Supported(kernel.AVX2) {
+		t.Skip("no AVX2: there are no direct kernels")
+	}
+	defer SetWorkers(0)
+	defer func(n, k int) { gemmDirectMaxN, gemmDirectMaxK = n, k }(gemmDirectMaxN, gemmDirectMaxK)
+	gemmDirectMaxK = 0
+	rnd := rand.New(rand.NewPCG(21, 22))
+	withKernel(t, kernel.AVX2, func() {
+		for _, sh := range [][3]int{{700, 600, 100}, {301, 64, 37}, {1000, 70, 128}, {97, 513, 9}} {
+			m, k, n := sh[0], sh[1], sh[2]
+			p := newGemmProblem(rnd, m, k, n)
+			a := storeMat(p.opA, m, k, false, 3, float32(math.NaN()))
+			for tb := range 2 {
+				b := storeMat(p.opB, k, n, tb == 1, 1, float32(math.NaN()))
+				for _, w := range []int{1, 2} {
+					SetWorkers(w)
+					var got [2]*Mat
+					for i, maxN := range []int{0, 128} {
+						gemmDirectMaxN = maxN
+						got[i] = storeMat(p.c0, m, n, false, 2, 0)
+						Gemm(false, tb == 1, 0.75, a, b, -1.5, got[i])
+					}
+					what := fmt.Sprintf("%v transB=%d workers=%d", sh, tb, w)
+					p.check(t, what, 0.75, -1.5, got[1])
+					for i := 0; i < m; i++ {
+						for j := 0; j < n; j++ {
+							if x, y := got[0].At(i, j), got[1].At(i, j); math.Float32bits(x) != math.Float32bits(y) {
+								t.Fatalf("%s: C[%d,%d] packed %g, direct %g", what, i, j, x, y)
+							}
+						}
+					}
+				}
+			}
 		}
 	})
 }

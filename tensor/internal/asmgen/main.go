@@ -32,6 +32,26 @@ type isa struct {
 	f64    bool
 	avx512 bool
 	mr     int // full tile rows (packed A panel height)
+	// direct kernels read A where it is stored, row r at a + r·lda (lda in
+	// elements), instead of from a packed panel (AVX2 only).
+	direct bool
+}
+
+// arow returns the address of element p·es bytes into row r of A: packed, the
+// panel's column p; direct, row r of the stored matrix, through a (rows 0-2) or
+// a3 = a + 3·lda (rows 3-5) indexed by lda in bytes.
+func (s isa) arow(a, a3, lda GPPhysical, r, disp int) Mem {
+	if !s.direct {
+		return Mem{Base: a, Disp: disp*s.mr + r*s.elem()}
+	}
+	base := a
+	if r >= 3 {
+		base, r = a3, r-3
+	}
+	if r == 0 {
+		return Mem{Base: base, Disp: disp}
+	}
+	return Mem{Base: base, Index: lda, Scale: uint8(r), Disp: disp}
 }
 
 func (s isa) elem() int {
@@ -127,14 +147,21 @@ func (s isa) gen(mr int) {
 	name := fmt.Sprintf("%s%d", s.prefix, mr)
 	t := s.typ()
 	var sig string
-	if s.avx512 {
+	if s.direct {
+		sig = fmt.Sprintf("func(k int, a, b, c *%s, lda, ldc int, alpha, beta %s, mask *int32, loadc int)", t, t)
+	} else if s.avx512 {
 		sig = fmt.Sprintf("func(k int, a, b, c *%s, ldc int, alpha, beta %s, mask uint32, loadc int)", t, t)
 	} else {
 		sig = fmt.Sprintf("func(k int, a, b, c *%s, ldc int, alpha, beta %s, mask *%s, loadc int)", t, t, map[bool]string{false: "int32", true: "int64"}[s.f64])
 	}
 	TEXT(name, NOSPLIT, sig)
-	Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from packed panels (%s).",
-		name, mr, s.nr(), map[bool]string{false: "AVX2+FMA", true: "AVX-512"}[s.avx512]))
+	if s.direct {
+		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX2+FMA).",
+			name, mr, s.nr()))
+	} else {
+		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from packed panels (%s).",
+			name, mr, s.nr(), map[bool]string{false: "AVX2+FMA", true: "AVX-512"}[s.avx512]))
+	}
 	es, vb := s.elem(), s.vec()
 	k, a, b, c, ldc := RCX, RSI, RDI, RDX, RBX
 	Load(Param("k"), k)
@@ -146,6 +173,13 @@ func (s isa) gen(mr int) {
 		SHLQ(U8(3), ldc)
 	} else {
 		SHLQ(U8(2), ldc)
+	}
+	lda, a3 := R11, R12
+	if s.direct {
+		Load(Param("lda"), lda)
+		SHLQ(U8(2), lda)
+		LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a3)
+		ADDQ(lda, a3)
 	}
 	nacc := 2 * mr
 	var bv0, bv1, av0, av1 VecPhysical
@@ -168,6 +202,9 @@ func (s isa) gen(mr int) {
 		}
 	}
 	astep, bstep := s.mr*es, 2*vb
+	if s.direct {
+		astep = es
+	}
 	// Main loop, unrolled twice.
 	MOVQ(k, R9)
 	SHRQ(U8(1), R9)
@@ -181,12 +218,15 @@ func (s isa) gen(mr int) {
 			if r%2 == 1 {
 				av = av1
 			}
-			s.bcast(Mem{Base: a, Disp: u*astep + r*es}, av)
+			s.bcast(s.arow(a, a3, lda, r, u*es), av)
 			s.fma(bv0, av, acc(r, 0))
 			s.fma(bv1, av, acc(r, 1))
 		}
 	}
 	ADDQ(U32(2*astep), a)
+	if s.direct {
+		ADDQ(U32(2*astep), a3)
+	}
 	ADDQ(U32(2*bstep), b)
 	DECQ(R9)
 	JNZ(LabelRef(name + "_loop"))
@@ -200,7 +240,7 @@ func (s isa) gen(mr int) {
 		if r%2 == 1 {
 			av = av1
 		}
-		s.bcast(Mem{Base: a, Disp: r * es}, av)
+		s.bcast(s.arow(a, a3, lda, r, 0), av)
 		s.fma(bv0, av, acc(r, 0))
 		s.fma(bv1, av, acc(r, 1))
 	}
@@ -315,6 +355,7 @@ func main() {
 		{prefix: "Sgemm256x", mr: 6},
 		{prefix: "Dgemm512x", f64: true, avx512: true, mr: 14},
 		{prefix: "Dgemm256x", f64: true, mr: 6},
+		{prefix: "Sgemm256dx", mr: 6, direct: true},
 	}
 	for _, s := range isas {
 		for mr := 1; mr <= s.mr; mr++ {

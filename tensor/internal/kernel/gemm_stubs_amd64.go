@@ -124,6 +124,24 @@ func Dgemm256x5(k int, a *float64, b *float64, c *float64, ldc int, alpha float6
 // Dgemm256x6 computes a 6×8 tile of C = alpha·A·B + beta·C from packed panels (AVX2+FMA).
 func Dgemm256x6(k int, a *float64, b *float64, c *float64, ldc int, alpha float64, beta float64, mask *int64, loadc int)
 
+// Sgemm256dx1 computes a 1×16 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX2+FMA).
+func Sgemm256dx1(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
+
+// Sgemm256dx2 computes a 2×16 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX2+FMA).
+func Sgemm256dx2(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
+
+// Sgemm256dx3 computes a 3×16 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX2+FMA).
+func Sgemm256dx3(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
+
+// Sgemm256dx4 computes a 4×16 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX2+FMA).
+func Sgemm256dx4(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
+
+// Sgemm256dx5 computes a 5×16 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX2+FMA).
+func Sgemm256dx5(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
+
+// Sgemm256dx6 computes a 6×16 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX2+FMA).
+func Sgemm256dx6(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
+
 // PackCopyS512 copies rows of src into a zero-padded panel two AVX-512 vectors wide.
 func PackCopyS512(dst *float32, src *float32, ld int, rows int, mask uint32)
 

@@ -22,4 +22,8 @@ var (
 		Dgemm512x8, Dgemm512x9, Dgemm512x10, Dgemm512x11, Dgemm512x12, Dgemm512x13, Dgemm512x14}
 	DgemmAVX2 = [...]func(k int, a, b, c *float64, ldc int, alpha, beta float64, mask *int64, loadc int){
 		nil, Dgemm256x1, Dgemm256x2, Dgemm256x3, Dgemm256x4, Dgemm256x5, Dgemm256x6}
+	// SgemmAVX2Direct reads A where it is stored (row r at a + r·lda) instead of
+	// from a packed panel; the FMAs are those of SgemmAVX2.
+	SgemmAVX2Direct = [...]func(k int, a, b, c *float32, lda, ldc int, alpha, beta float32, mask *int32, loadc int){
+		nil, Sgemm256dx1, Sgemm256dx2, Sgemm256dx3, Sgemm256dx4, Sgemm256dx5, Sgemm256dx6}
 )

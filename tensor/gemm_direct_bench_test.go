@@ -1,0 +1,38 @@
+package tensor
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkGemmDirect compares reading A as stored (direct) with packing it, on
+// the tall, narrow products of convolutions: Winograd's planes (tiles × InC)·(InC ×
+// OutC) and im2col's patches (positions × 9·InC)·(9·InC × OutC), and the
+// backward pass's (positions × OutC)·(OutC × InC)ᵀ.
+func BenchmarkGemmDirect(b *testing.B) {
+	defer func(n, k int) { gemmDirectMaxN, gemmDirectMaxK = n, k }(gemmDirectMaxN, gemmDirectMaxK)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for _, sh := range [][4]int{{25088, 32, 32, 0}, {6272, 64, 64, 0}, {25088, 64, 64, 0}, {6272, 128, 128, 0},
+		{25088, 288, 64, 0}, {100352, 9, 32, 0}, {25088, 64, 64, 1}, {25088, 64, 288, 1}} {
+		m, k, n, tb := sh[0], sh[1], sh[2], sh[3] == 1
+		a := gemmRandMat(rnd, m, k)
+		bm := gemmRandMat(rnd, k, n)
+		if tb {
+			bm = gemmRandMat(rnd, n, k)
+		}
+		c := New(m, n)
+		for _, path := range []string{"packed", "direct"} {
+			b.Run(fmt.Sprintf("%dx%dx%d_tb%v/%s", m, k, n, tb, path), func(b *testing.B) {
+				gemmDirectMaxN, gemmDirectMaxK = 0, 0
+				if path == "direct" {
+					gemmDirectMaxN = 1 << 30
+				}
+				for range b.N {
+					Gemm(false, tb, 1, a, bm, 0, c)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
