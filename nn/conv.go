@@ -41,43 +41,60 @@ func (g ConvGeom) check(op string) {
 // Examples are split over workers; each writes only its own rows.
 func im2col(cols, x *tensor.Mat, g ConvGeom) {
 	j := newRowJob(func(j *rowJob, lo, hi int) {
-		cols, x, g := j.a, j.b, j.geom
-		oh, ow := g.OutH(), g.OutW()
-		kc := g.K * g.K * g.InC
-		for b := lo; b < hi; b++ {
-			img := x.Row(b)
-			for oy := 0; oy < oh; oy++ {
-				for ox := 0; ox < ow; ox++ {
-					row := cols.Row((b*oh+oy)*ow + ox)[:kc]
-					for ky := 0; ky < g.K; ky++ {
-						iy := oy*g.Stride - g.Pad + ky
-						dst := row[ky*g.K*g.InC : (ky+1)*g.K*g.InC]
-						if iy < 0 || iy >= g.InH {
-							clear(dst)
-							continue
-						}
-						// A patch row inside the image is one contiguous run of K·InC
-						// values (a 5-wide copy instead of five 1-wide ones for InC = 1).
-						if ix0 := ox*g.Stride - g.Pad; ix0 >= 0 && ix0+g.K <= g.InW {
-							copy(dst, img[(iy*g.InW+ix0)*g.InC:])
-							continue
-						}
-						for kx := 0; kx < g.K; kx++ {
-							ix := ox*g.Stride - g.Pad + kx
-							d := dst[kx*g.InC : (kx+1)*g.InC]
-							if ix < 0 || ix >= g.InW {
-								clear(d)
-								continue
-							}
-							copy(d, img[(iy*g.InW+ix)*g.InC:])
-						}
-					}
-				}
-			}
-		}
+		n := j.geom.OutH() * j.geom.OutW()
+		im2colRange(j.a, j.b, j.geom, lo*n, hi*n, 0)
 	})
 	j.a, j.b, j.geom = cols, x, g
 	j.parallel(x.Rows, 1)
+}
+
+// im2colRange writes the patches of output positions [p0, p1), position
+// p = (b·OutH + oy)·OutW + ox, into rows p − r0 of cols.
+func im2colRange(cols, x *tensor.Mat, g ConvGeom, p0, p1, r0 int) {
+	oh, ow := g.OutH(), g.OutW()
+	kc := g.K * g.K * g.InC
+	b, oy, ox := p0/(oh*ow), p0%(oh*ow)/ow, p0%ow
+	for p := p0; p < p1; p, ox = p+1, ox+1 {
+		if ox == ow {
+			ox, oy = 0, oy+1
+			if oy == oh {
+				oy, b = 0, b+1
+			}
+		}
+		img := x.Row(b)
+		row := cols.Row(p - r0)[:kc]
+		for ky := 0; ky < g.K; ky++ {
+			iy := oy*g.Stride - g.Pad + ky
+			dst := row[ky*g.K*g.InC : (ky+1)*g.K*g.InC]
+			if iy < 0 || iy >= g.InH {
+				clear(dst)
+				continue
+			}
+			// A patch row inside the image is one contiguous run of K·InC
+			// values (a 5-wide copy instead of five 1-wide ones for InC = 1).
+			if ix0 := ox*g.Stride - g.Pad; ix0 >= 0 && ix0+g.K <= g.InW {
+				src := img[(iy*g.InW+ix0)*g.InC:][:len(dst)]
+				if len(dst) <= 16 {
+					// A few values (one input channel): a loop beats memmove's call.
+					for i, v := range src {
+						dst[i] = v
+					}
+				} else {
+					copy(dst, src)
+				}
+				continue
+			}
+			for kx := 0; kx < g.K; kx++ {
+				ix := ox*g.Stride - g.Pad + kx
+				d := dst[kx*g.InC : (kx+1)*g.InC]
+				if ix < 0 || ix >= g.InW {
+					clear(d)
+					continue
+				}
+				copy(d, img[(iy*g.InW+ix)*g.InC:])
+			}
+		}
+	}
 }
 
 // col2im is the adjoint of im2col: it sets x to zero and adds every patch value of
@@ -88,48 +105,176 @@ func im2col(cols, x *tensor.Mat, g ConvGeom) {
 // Each example is summed by one worker in a fixed order (deterministic).
 func col2im(x, cols *tensor.Mat, g ConvGeom) {
 	j := newRowJob(func(j *rowJob, lo, hi int) {
-		x, cols, g := j.a, j.b, j.geom
-		oh, ow := g.OutH(), g.OutW()
+		n := j.geom.OutH() * j.geom.OutW()
 		for b := lo; b < hi; b++ {
-			img := x.Row(b)
-			clear(img)
-			for oy := 0; oy < oh; oy++ {
-				for ox := 0; ox < ow; ox++ {
-					row := cols.Row((b*oh+oy)*ow + ox)
-					for ky := 0; ky < g.K; ky++ {
-						iy := oy*g.Stride - g.Pad + ky
-						if iy < 0 || iy >= g.InH {
-							continue
-						}
-						// Inside the image the patch row is one contiguous run (each
-						// value still lands on its own pixel, in the same order).
-						if ix0 := ox*g.Stride - g.Pad; ix0 >= 0 && ix0+g.K <= g.InW {
-							n := g.K * g.InC
-							src := row[ky*n : (ky+1)*n]
-							dst := img[(iy*g.InW+ix0)*g.InC:][:n]
-							for c, v := range src {
-								dst[c] += v
-							}
-							continue
-						}
-						for kx := 0; kx < g.K; kx++ {
-							ix := ox*g.Stride - g.Pad + kx
-							if ix < 0 || ix >= g.InW {
-								continue
-							}
-							src := row[(ky*g.K+kx)*g.InC : (ky*g.K+kx+1)*g.InC]
-							dst := img[(iy*g.InW+ix)*g.InC : (iy*g.InW+ix+1)*g.InC]
-							for c, v := range src {
-								dst[c] += v
-							}
-						}
-					}
-				}
-			}
+			clear(j.a.Row(b))
 		}
+		col2imRange(j.a, j.b, j.geom, lo*n, hi*n, 0)
 	})
 	j.a, j.b, j.geom = x, cols, g
 	j.parallel(x.Rows, 1)
+}
+
+// col2imRange adds the patches of output positions [p0, p1), in rows p − r0 of
+// cols, onto the pixels of x they came from, position by position in order.
+func col2imRange(x, cols *tensor.Mat, g ConvGeom, p0, p1, r0 int) {
+	oh, ow := g.OutH(), g.OutW()
+	b, oy, ox := p0/(oh*ow), p0%(oh*ow)/ow, p0%ow
+	for p := p0; p < p1; p, ox = p+1, ox+1 {
+		if ox == ow {
+			ox, oy = 0, oy+1
+			if oy == oh {
+				oy, b = 0, b+1
+			}
+		}
+		img := x.Row(b)
+		row := cols.Row(p - r0)
+		for ky := 0; ky < g.K; ky++ {
+			iy := oy*g.Stride - g.Pad + ky
+			if iy < 0 || iy >= g.InH {
+				continue
+			}
+			// Inside the image the patch row is one contiguous run (each
+			// value still lands on its own pixel, in the same order).
+			if ix0 := ox*g.Stride - g.Pad; ix0 >= 0 && ix0+g.K <= g.InW {
+				n := g.K * g.InC
+				src := row[ky*n : (ky+1)*n]
+				dst := img[(iy*g.InW+ix0)*g.InC:][:n]
+				for c, v := range src {
+					dst[c] += v
+				}
+				continue
+			}
+			for kx := 0; kx < g.K; kx++ {
+				ix := ox*g.Stride - g.Pad + kx
+				if ix < 0 || ix >= g.InW {
+					continue
+				}
+				src := row[(ky*g.K+kx)*g.InC : (ky*g.K+kx+1)*g.InC]
+				dst := img[(iy*g.InW+ix)*g.InC : (iy*g.InW+ix+1)*g.InC]
+				for c, v := range src {
+					dst[c] += v
+				}
+			}
+		}
+	}
+}
+
+// convKeep is the most patch values (batch positions × K·K·InC) a Conv2D keeps
+// from its forward pass for the weight gradient. Up to this size (8 MiB) keeping
+// them costs little memory and saves building them again; larger patch matrices
+// are rebuilt block by block in Backward, where a block in L2 costs about what
+// reading the kept matrix back from memory would.
+var convKeep = 2 << 20 // a variable so that tests can force either path
+
+// convChunk is the most values of patches (positions × K·K·InC) a convolution
+// builds at once. Built for the whole batch, the patch matrix runs to tens of
+// megabytes, written to memory by im2col and read back by the GEMM; a block of
+// 48 Ki float32 (192 KiB) stays in L2 (512 KiB on Zen 1) beside the GEMM's
+// panels.
+var convChunk = 48 << 10 // a variable so that tests can force small blocks
+
+// chunkRows returns the output positions per block of patches: convChunk values,
+// a multiple of the 6-row micro-kernel where that is at least 6.
+func (g ConvGeom) chunkRows() int {
+	r := max(1, convChunk/(g.K*g.K*g.InC))
+	if r > 6 {
+		r -= r % 6
+	}
+	return r
+}
+
+// blocks cuts positions [p0, p1) into the fewest blocks of at most
+// g.chunkRows() positions, of near-equal size; it returns their number and size
+// (the last may be smaller).
+func (g ConvGeom) blocks(p0, p1 int) (nb, size int) {
+	rows := g.chunkRows()
+	nb = (p1 - p0 + rows - 1) / rows
+	return nb, (p1 - p0 + nb - 1) / nb
+}
+
+// examplesPerPiece returns how many examples a worker's piece of a blocked
+// convolution holds: enough for one full block of patches.
+func (g ConvGeom) examplesPerPiece() int {
+	return max(1, g.chunkRows()/(g.OutH()*g.OutW()))
+}
+
+// rowsOf points m at rows [r0, r1) of the contiguous matrix src.
+func rowsOf(m, src *tensor.Mat, r0, r1 int) *tensor.Mat {
+	m.Rows, m.Cols, m.Stride = r1-r0, src.Cols, src.Cols
+	m.Data = src.Data[r0*src.Cols : r1*src.Cols]
+	return m
+}
+
+// convForwardJob computes rows [lo, hi) (examples) of y = im2col(x)·W + b, block
+// of patches by block (j.a = y, j.b = x, j.c = W, j.f32 = b; the GEMM of a row
+// does not depend on the rows around it, so neither do the results). Each block's
+// rows of y start as copies of b and the GEMM adds to them (beta = 1): y = fl(P·W
+// + b), the bits of adding b afterwards, in one pass.
+//
+// With j.d set the patches are written to its rows (positions) and kept.
+func convForwardJob(j *rowJob, lo, hi int) {
+	g := j.geom
+	y, x, wm, bias, keep := j.a, j.b, j.c, j.f32, j.d
+	n := g.OutH() * g.OutW()
+	kc := g.K * g.K * g.InC
+	_, rows := g.blocks(lo*n, hi*n)
+	var buf []float32
+	if keep == nil {
+		buf = borrow(rows * kc)
+		defer giveBack(buf)
+	}
+	var p, yc tensor.Mat
+	y2 := tensor.Mat{Rows: y.Rows * n, Cols: g.OutC, Stride: g.OutC, Data: y.Data}
+	for p0 := lo * n; p0 < hi*n; p0 += rows {
+		p1 := min(p0+rows, hi*n)
+		if keep != nil {
+			rowsOf(&p, keep, p0, p1)
+		} else {
+			p = tensor.Mat{Rows: p1 - p0, Cols: kc, Stride: kc, Data: buf[:(p1-p0)*kc]}
+		}
+		im2colRange(&p, x, g, p0, p1, p0)
+		rowsOf(&yc, &y2, p0, p1)
+		fillRows(yc.Data, bias)
+		tensor.Gemm(false, false, 1, &p, wm, 1, &yc)
+	}
+}
+
+// fillRows sets dst, a whole number of rows of len(v), to copies of v.
+func fillRows(dst, v []float32) {
+	n := copy(dst, v)
+	for n < len(dst) {
+		n += copy(dst[n:], dst[:n])
+	}
+}
+
+// convInputGradJob computes rows [lo, hi) (examples) of dx = col2im(dy·Wᵀ), block
+// of patches by block (j.a = dx, j.b = dy as (positions, OutC), j.c = W). Each example's pixels are
+// summed over the positions in order, whatever the blocks.
+func convInputGradJob(j *rowJob, lo, hi int) {
+	g := j.geom
+	dx, dy, wm := j.a, j.b, j.c
+	n := g.OutH() * g.OutW()
+	kc := g.K * g.K * g.InC
+	_, rows := g.blocks(lo*n, hi*n)
+	buf := borrow(rows * kc)
+	for b := lo; b < hi; b++ {
+		clear(dx.Row(b))
+	}
+	var dc, dyc tensor.Mat
+	for p0 := lo * n; p0 < hi*n; p0 += rows {
+		p1 := min(p0+rows, hi*n)
+		dc = tensor.Mat{Rows: p1 - p0, Cols: kc, Stride: kc, Data: buf[:(p1-p0)*kc]}
+		tensor.Gemm(false, true, 1, rowsOf(&dyc, dy, p0, p1), wm, 0, &dc)
+		col2imRange(dx, &dc, g, p0, p1, p0)
+	}
+	giveBack(buf)
+}
+
+// im2colJob writes patches [lo, hi) of the block starting at position j.x64.
+func im2colJob(j *rowJob, lo, hi int) {
+	p0 := int(j.x64)
+	im2colRange(j.a, j.b, j.geom, p0+lo, p0+hi, p0)
 }
 
 // view points v at m's storage reshaped to rows×cols; m must be contiguous.
@@ -192,9 +337,10 @@ type Conv2D struct {
 	NoParamGrad bool
 
 	wm, gm       *tensor.Mat
-	cols, y, dx  *tensor.Mat
-	dcols        tensor.Mat  // borrowed scratch in Backward
+	x, y, dx     *tensor.Mat
 	y2, dy2, dyc *tensor.Mat // reshaped views and a contiguous copy of dy
+	pblk, dyblk  tensor.Mat  // a block of patches and its rows of dy (weight gradient)
+	cols         *tensor.Mat // the forward pass's patches, when at most convKeep values
 	batch        int
 	wg           *winograd // the transforms of F(2×2, 3×3), when useWinograd
 	direct       bool      // im2col even where Winograd applies (tests, benchmarks)
@@ -235,13 +381,17 @@ func (l *Conv2D) Forward(x *tensor.Mat) *tensor.Mat {
 		l.wg.forward(l.y, x, l.wm, l.B.W, g)
 		return l.y
 	}
-	pos := x.Rows * g.OutH() * g.OutW()
-	l.cols = tensor.Reuse(l.cols, pos, g.K*g.K*g.InC)
-	im2col(l.cols, x, g)
+	l.x = x
 	l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
-	y2 := view(l.y2, l.y, pos, g.OutC) // (batch·OutH·OutW, OutC)
-	tensor.Gemm(false, false, 1, l.cols, l.wm, 0, y2)
-	addChannelBias(l.y, l.B.W)
+	j := newRowJob(convForwardJob)
+	j.a, j.b, j.c, j.f32, j.geom = l.y, x, l.wm, l.B.W, g
+	if pos, kc := x.Rows*g.OutH()*g.OutW(), g.K*g.K*g.InC; pos*kc <= convKeep {
+		l.cols = tensor.Reuse(l.cols, pos, kc)
+		j.d = l.cols
+	} else {
+		l.cols = nil
+	}
+	j.parallel(x.Rows, g.examplesPerPiece())
 	return l.y
 }
 
@@ -266,18 +416,39 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 		l.wg.backward(dx, gm, dy, g)
 		return dx
 	}
-	if !l.NoParamGrad {
+	if !l.NoParamGrad && l.cols != nil {
 		tensor.Gemm(true, false, 1, l.cols, dy2, 0, l.gm)
+		colSum(l.B.G, dy2)
+	} else if !l.NoParamGrad {
+		// ∂L/∂W = Σ over blocks of positions of Pᵀ·dy, the blocks in order (each
+		// block's patches built in parallel, its GEMM parallel inside).
+		kc := g.K * g.K * g.InC
+		_, rows := g.blocks(0, pos)
+		buf := borrow(rows * kc)
+		p := &l.pblk
+		for p0 := 0; p0 < pos; p0 += rows {
+			p1 := min(p0+rows, pos)
+			*p = tensor.Mat{Rows: p1 - p0, Cols: kc, Stride: kc, Data: buf[:(p1-p0)*kc]}
+			j := newRowJob(im2colJob)
+			j.a, j.b, j.geom, j.x64 = p, l.x, g, float64(p0)
+			j.parallel(p1-p0, (p1-p0+3)/4)
+			beta := float32(1)
+			if p0 == 0 {
+				beta = 0
+			}
+			tensor.Gemm(true, false, 1, p, rowsOf(&l.dyblk, dy2, p0, p1), beta, l.gm)
+		}
+		p.Data = nil
+		giveBack(buf)
 		colSum(l.B.G, dy2)
 	}
 	if l.NoInputGrad {
 		return nil
 	}
-	dcols := borrowMat(&l.dcols, pos, g.K*g.K*g.InC)
-	defer giveBack(dcols.Data)
-	tensor.Gemm(false, true, 1, dy2, l.wm, 0, dcols)
 	l.dx = tensor.Reuse(l.dx, l.batch, g.InH*g.InW*g.InC)
-	col2im(l.dx, dcols, g)
+	j := newRowJob(convInputGradJob)
+	j.a, j.b, j.c, j.geom = l.dx, dy2, l.wm, g
+	j.parallel(l.batch, g.examplesPerPiece())
 	return l.dx
 }
 

@@ -100,12 +100,24 @@ var awkwardGeoms = []ConvGeom{
 func TestConv2DRef64(t *testing.T) {
 	skipOtherKernel(t)
 	s := rng.New(21)
+	defer func(chunk, keep int) { convChunk, convKeep = chunk, keep }(convChunk, convKeep)
 	for _, g := range awkwardGeoms {
-		for _, batch := range []int{1, 3} {
-			l := NewConv2D(g, He, s)
-			s.FillNormal(l.B.W, 0, 0.5)
-			ref := func(x []float64, rows, _ int, ps [][]float64) []float64 { return conv64(g, x, rows, ps[0], ps[1]) }
-			checkGrad64(t, fmt.Sprintf("Conv2D%+v batch %d", g, batch), l, randMat(s, batch, g.InH*g.InW*g.InC, 1), ref, 1e-5, 1e-4)
+		kc := g.K * g.K * g.InC
+		// Patches kept from the forward pass and one block for the whole batch;
+		// then rebuilt in Backward, in blocks of 5 and 7 positions that cut
+		// examples and span them.
+		for i, chunk := range []int{48 << 10, 5 * kc, 7 * kc} {
+			convChunk, convKeep = chunk, 2<<20
+			if i > 0 {
+				convKeep = 0
+			}
+			for _, batch := range []int{1, 3} {
+				l := NewConv2D(g, He, s)
+				s.FillNormal(l.B.W, 0, 0.5)
+				ref := func(x []float64, rows, _ int, ps [][]float64) []float64 { return conv64(g, x, rows, ps[0], ps[1]) }
+				checkGrad64(t, fmt.Sprintf("Conv2D%+v batch %d, blocks of %d positions", g, batch, g.chunkRows()), l,
+					randMat(s, batch, g.InH*g.InW*g.InC, 1), ref, 1e-5, 1e-4)
+			}
 		}
 	}
 }

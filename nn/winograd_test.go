@@ -85,6 +85,29 @@ func TestConvWinogradNoAllocs(t *testing.T) {
 	})
 }
 
+// TestConvIm2colNoAllocs: the im2col path (stride 2, blocks of patches) also
+// allocates nothing on a warm step, with one worker and two.
+func TestConvIm2colNoAllocs(t *testing.T) {
+	s := rng.New(34)
+	g := ConvGeom{InH: 12, InW: 12, InC: 8, OutC: 16, K: 3, Stride: 2, Pad: 1}
+	l := NewConv2D(g, He, s)
+	x := randMat(s, 6, g.InH*g.InW*g.InC, 1)
+	dy := randMat(s, 6, l.OutDim(), 1)
+	defer func(chunk, keep int) { convChunk, convKeep = chunk, keep }(convChunk, convKeep)
+	convChunk = 20 * g.K * g.K * g.InC // blocks of 18 positions
+	for _, keep := range []int{2 << 20, 0} {
+		convKeep = keep
+		for _, w := range []int{1, 2} {
+			withWorkers(w, func() {
+				noAllocs(t, fmt.Sprintf("im2col conv step, %d workers, patches kept up to %d", w, keep), func() {
+					l.Forward(x)
+					l.Backward(dy)
+				})
+			})
+		}
+	}
+}
+
 // TestConvWinogradStridedInput: rows of x and dy that are views with a stride
 // wider than a row give what contiguous copies do.
 func TestConvWinogradStridedInput(t *testing.T) {
