@@ -176,8 +176,17 @@ var convChunk = 48 << 10 // a variable so that tests can force small blocks
 
 // chunkRows returns the output positions per block of patches: convChunk values,
 // a multiple of the 6-row micro-kernel where that is at least 6.
-func (g ConvGeom) chunkRows() int {
-	r := max(1, convChunk/(g.K*g.K*g.InC))
+func (g ConvGeom) chunkRows() int { return g.chunkRowsOf(convChunk) }
+
+// convTChunk is the block of a transposed convolution's forward pass, whose GEMM
+// x_block·W packs all of W (InC × K·K·OutC) again for every block: four times
+// convChunk keeps that packing near 2% of the block's work (at convChunk it
+// was 8%, and at two threads the blocks were slower than one GEMM for the batch).
+func convTChunk() int { return 4 * convChunk }
+
+// chunkRowsOf returns the positions per block of at most values patch values.
+func (g ConvGeom) chunkRowsOf(values int) int {
+	r := max(1, values/(g.K*g.K*g.InC))
 	if r > 6 {
 		r -= r % 6
 	}
@@ -187,16 +196,22 @@ func (g ConvGeom) chunkRows() int {
 // blocks cuts positions [p0, p1) into the fewest blocks of at most
 // g.chunkRows() positions, of near-equal size; it returns their number and size
 // (the last may be smaller).
-func (g ConvGeom) blocks(p0, p1 int) (nb, size int) {
-	rows := g.chunkRows()
+func (g ConvGeom) blocks(p0, p1 int) (nb, size int) { return g.blocksOf(p0, p1, convChunk) }
+
+// blocksOf is blocks for blocks of at most values patch values.
+func (g ConvGeom) blocksOf(p0, p1, values int) (nb, size int) {
+	rows := g.chunkRowsOf(values)
 	nb = (p1 - p0 + rows - 1) / rows
 	return nb, (p1 - p0 + nb - 1) / nb
 }
 
 // examplesPerPiece returns how many examples a worker's piece of a blocked
 // convolution holds: enough for one full block of patches.
-func (g ConvGeom) examplesPerPiece() int {
-	return max(1, g.chunkRows()/(g.OutH()*g.OutW()))
+func (g ConvGeom) examplesPerPiece() int { return g.examplesPerPieceOf(convChunk) }
+
+// examplesPerPiece is examplesPerPiece for blocks of at most values patch values.
+func (g ConvGeom) examplesPerPieceOf(values int) int {
+	return max(1, g.chunkRowsOf(values)/(g.OutH()*g.OutW()))
 }
 
 // rowsOf points m at rows [r0, r1) of the contiguous matrix src.
@@ -298,24 +313,6 @@ func contiguous(buf **tensor.Mat, m *tensor.Mat) *tensor.Mat {
 	*buf = tensor.Reuse(*buf, m.Rows, m.Cols)
 	(*buf).Copy(m)
 	return *buf
-}
-
-// addChannelBias adds b[c] to every value of channel c in the flat NHWC matrix m,
-// seen as (positions, C).
-func addChannelBias(m *tensor.Mat, b []float32) {
-	j := newRowJob(func(j *rowJob, lo, hi int) {
-		b := j.f32
-		for i := lo; i < hi; i++ {
-			r := j.a.Row(i)
-			for k := 0; k < len(r); k += len(b) {
-				for c, v := range b {
-					r[k+c] += v
-				}
-			}
-		}
-	})
-	j.a, j.f32 = m, b
-	forRows(m.Rows, m.Cols, j)
 }
 
 // Conv2D is a 2-D convolution (cross-correlation, as in every deep-learning
@@ -475,12 +472,12 @@ type ConvTranspose2D struct {
 	NoInputGrad   bool     // skip ∂L/∂x in Backward
 	NoParamGrad   bool     // skip ∂L/∂W and ∂L/∂b in Backward (see SetParamGrad)
 
-	wm, gm      *tensor.Mat
-	x2, y, dx   *tensor.Mat
-	cols, dcols tensor.Mat // borrowed scratch in Forward and Backward
-	xc, dx2     *tensor.Mat
-	bacc        []float64
-	batch       int
+	wm, gm            *tensor.Mat
+	x2, y, dx         *tensor.Mat
+	dblk, xblk, dxblk tensor.Mat // a block of im2col(dy) and its rows of x and dx (Backward)
+	xc, dx2           *tensor.Mat
+	bacc              []float64
+	batch             int
 }
 
 // NewConvTranspose2D returns a transposed convolution from inH×inW×inC to
@@ -514,13 +511,36 @@ func (l *ConvTranspose2D) Forward(x *tensor.Mat) *tensor.Mat {
 	l.batch = x.Rows
 	pos := x.Rows * l.InH * l.InW
 	x2 := view(l.x2, contiguous(&l.xc, x), pos, l.InC) // (batch·InH·InW, InC)
-	cols := borrowMat(&l.cols, pos, l.wm.Cols)
-	defer giveBack(cols.Data)
-	tensor.Gemm(false, false, 1, x2, l.wm, 0, cols)
 	l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
-	col2im(l.y, cols, l.Adj)
-	addChannelBias(l.y, l.B.W)
+	j := newRowJob(convTForwardJob)
+	j.a, j.b, j.c, j.f32, j.geom = l.y, x2, l.wm, l.B.W, l.Adj
+	j.parallel(x.Rows, l.Adj.examplesPerPieceOf(convTChunk()))
 	return l.y
+}
+
+// convTForwardJob computes rows [lo, hi) (examples) of a transposed convolution,
+// y = b + col2im(x·W), block of input pixels by block (j.a = y, j.b = x as
+// (pixels, InC), j.c = W, j.f32 = b, j.geom = the adjoint convolution, whose
+// output positions are the input pixels). Each output pixel starts at b and
+// receives its contributions pixel by pixel in order, whatever the blocks.
+func convTForwardJob(j *rowJob, lo, hi int) {
+	adj := j.geom
+	y, x2, wm := j.a, j.b, j.c
+	n := adj.OutH() * adj.OutW()
+	kc := wm.Cols
+	_, rows := adj.blocksOf(lo*n, hi*n, convTChunk())
+	buf := borrow(rows * kc)
+	for b := lo; b < hi; b++ {
+		fillRows(y.Row(b), j.f32)
+	}
+	var c, xc tensor.Mat
+	for p0 := lo * n; p0 < hi*n; p0 += rows {
+		p1 := min(p0+rows, hi*n)
+		c = tensor.Mat{Rows: p1 - p0, Cols: kc, Stride: kc, Data: buf[:(p1-p0)*kc]}
+		tensor.Gemm(false, false, 1, rowsOf(&xc, x2, p0, p1), wm, 0, &c)
+		col2imRange(y, &c, adj, p0, p1, p0)
+	}
+	giveBack(buf)
 }
 
 // Backward sets ∂L/∂W = xᵀ·im2col(dy), ∂L/∂b = Σ dy and returns ∂L/∂x = im2col(dy)·Wᵀ.
@@ -529,18 +549,44 @@ func (l *ConvTranspose2D) Backward(dy *tensor.Mat) *tensor.Mat {
 		panic(fmt.Sprintf("nn: ConvTranspose2D: dy is %d×%d, want %d×%d", dy.Rows, dy.Cols, l.batch, l.OutDim()))
 	}
 	pos := l.batch * l.InH * l.InW
-	dcols := borrowMat(&l.dcols, pos, l.wm.Cols)
-	defer giveBack(dcols.Data)
-	im2col(dcols, dy, l.Adj)
 	if !l.NoParamGrad {
-		tensor.Gemm(true, false, 1, l.x2, dcols, 0, l.gm)
 		l.bacc = channelSum(l.B.G, l.bacc, dy)
 	}
+	if l.NoParamGrad && l.NoInputGrad {
+		return nil
+	}
+	if !l.NoInputGrad {
+		l.dx = tensor.Reuse(l.dx, l.batch, l.InH*l.InW*l.InC)
+	}
+	// Block by block of input pixels, in order: D = im2col(dy) (built in
+	// parallel), ∂L/∂W += x_blockᵀ·D and ∂L/∂x_block = D·Wᵀ (each GEMM parallel
+	// inside), so the whole of im2col(dy) is never held at once.
+	kc := l.wm.Cols
+	_, rows := l.Adj.blocks(0, pos)
+	buf := borrow(rows * kc)
+	d := &l.dblk
+	for p0 := 0; p0 < pos; p0 += rows {
+		p1 := min(p0+rows, pos)
+		*d = tensor.Mat{Rows: p1 - p0, Cols: kc, Stride: kc, Data: buf[:(p1-p0)*kc]}
+		j := newRowJob(im2colJob)
+		j.a, j.b, j.geom, j.x64 = d, dy, l.Adj, float64(p0)
+		j.parallel(p1-p0, (p1-p0+3)/4)
+		if !l.NoParamGrad {
+			beta := float32(1)
+			if p0 == 0 {
+				beta = 0
+			}
+			tensor.Gemm(true, false, 1, rowsOf(&l.xblk, l.x2, p0, p1), d, beta, l.gm)
+		}
+		if !l.NoInputGrad {
+			tensor.Gemm(false, true, 1, d, l.wm, 0, rowsOf(&l.dxblk, view(l.dx2, l.dx, pos, l.InC), p0, p1))
+		}
+	}
+	d.Data = nil
+	giveBack(buf)
 	if l.NoInputGrad {
 		return nil
 	}
-	l.dx = tensor.Reuse(l.dx, l.batch, l.InH*l.InW*l.InC)
-	tensor.Gemm(false, true, 1, dcols, l.wm, 0, view(l.dx2, l.dx, pos, l.InC))
 	return l.dx
 }
 

@@ -127,12 +127,20 @@ func TestConv2DRef64(t *testing.T) {
 func TestConvTranspose2DRef64(t *testing.T) {
 	skipOtherKernel(t)
 	s := rng.New(22)
+	defer func(old int) { convChunk = old }(convChunk)
 	for _, g := range awkwardGeoms {
-		for _, batch := range []int{1, 3} {
-			l := NewConvTranspose2D(g.OutH(), g.OutW(), g.OutC, g.InH, g.InW, g.InC, g.K, g.Stride, g.Pad, He, s)
-			s.FillNormal(l.B.W, 0, 0.5)
-			ref := func(x []float64, rows, _ int, ps [][]float64) []float64 { return convT64(l.Adj, x, rows, ps[0], ps[1]) }
-			checkGrad64(t, fmt.Sprintf("ConvT%+v batch %d", g, batch), l, randMat(s, batch, g.OutH()*g.OutW()*g.OutC, 1), ref, 1e-5, 1e-4)
+		// The transposed convolution's blocks are of its input pixels, K·K·OutC
+		// values each (OutC = g.InC): one block, and blocks of 5 and 7 pixels.
+		kc := g.K * g.K * g.InC
+		for _, chunk := range []int{48 << 10, 5 * kc, 7 * kc} {
+			convChunk = chunk
+			for _, batch := range []int{1, 3} {
+				l := NewConvTranspose2D(g.OutH(), g.OutW(), g.OutC, g.InH, g.InW, g.InC, g.K, g.Stride, g.Pad, He, s)
+				s.FillNormal(l.B.W, 0, 0.5)
+				ref := func(x []float64, rows, _ int, ps [][]float64) []float64 { return convT64(l.Adj, x, rows, ps[0], ps[1]) }
+				checkGrad64(t, fmt.Sprintf("ConvT%+v batch %d, blocks of %d pixels", g, batch, l.Adj.chunkRows()), l,
+					randMat(s, batch, g.OutH()*g.OutW()*g.OutC, 1), ref, 1e-5, 1e-4)
+			}
 		}
 	}
 }

@@ -108,6 +108,25 @@ func TestConvIm2colNoAllocs(t *testing.T) {
 	}
 }
 
+// TestConvTransposeNoAllocs: a warm step of the transposed convolution, in
+// blocks, allocates nothing, with one worker and two.
+func TestConvTransposeNoAllocs(t *testing.T) {
+	s := rng.New(35)
+	l := NewConvTranspose2D(6, 6, 8, 12, 12, 4, 4, 2, 1, He, s)
+	x := randMat(s, 5, 6*6*8, 1)
+	dy := randMat(s, 5, l.OutDim(), 1)
+	defer func(old int) { convChunk = old }(convChunk)
+	convChunk = 10 * 4 * 4 * 4 // blocks of 10 input pixels
+	for _, w := range []int{1, 2} {
+		withWorkers(w, func() {
+			noAllocs(t, fmt.Sprintf("transposed conv step, %d workers", w), func() {
+				l.Forward(x)
+				l.Backward(dy)
+			})
+		})
+	}
+}
+
 // TestConvWinogradStridedInput: rows of x and dy that are views with a stride
 // wider than a row give what contiguous copies do.
 func TestConvWinogradStridedInput(t *testing.T) {
