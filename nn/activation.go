@@ -147,10 +147,7 @@ func actForward(k ActKind, slope float32, y, x []float32) {
 	case ActIdentity:
 		copy(y, x)
 	case ActSiLU: // y = x·σ(x)
-		tensor.Sigmoid(y, x)
-		for j, v := range x {
-			y[j] *= v
-		}
+		tensor.SiLU(y, x)
 	default:
 		panic(fmt.Sprintf("nn: unknown activation %d", int(k)))
 	}
@@ -193,10 +190,7 @@ func actBackward(k ActKind, slope float32, dx, dy, x, y []float32) {
 	case ActIdentity:
 		copy(dx, dy)
 	case ActSiLU: // f′ = σ(x) + y(1 − σ(x))
-		tensor.Sigmoid(dx, x)
-		for j, sg := range dx {
-			dx[j] = dy[j] * (sg + y[j]*(1-sg))
-		}
+		tensor.SiLUGrad(dx, x, y, dy)
 	default:
 		panic(fmt.Sprintf("nn: unknown activation %d", int(k)))
 	}

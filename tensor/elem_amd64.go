@@ -47,6 +47,8 @@ func kernelUnary(isa int, op unaryOp, dst, x []float32) {
 			tanhAVX512(dst, x)
 		case opLog:
 			logAVX512(dst, x)
+		case opSiLU:
+			siluAVX512(dst, x)
 		}
 	case isaAVX2:
 		switch op {
@@ -64,9 +66,22 @@ func kernelUnary(isa int, op unaryOp, dst, x []float32) {
 			tanhAVX2(dst, x)
 		case opLog:
 			logAVX2(dst, x)
+		case opSiLU:
+			siluAVX2(dst, x)
 		}
 	default:
 		unaryGeneric(op, dst, x)
+	}
+}
+
+func kernelSiLUGrad(isa int, dst, x, y, dy []float32) {
+	switch isa {
+	case isaAVX512:
+		siluGradAVX512(dst, x, y, dy)
+	case isaAVX2:
+		siluGradAVX2(dst, x, y, dy)
+	default:
+		siluGradGeneric(dst, x, y, dy)
 	}
 }
 

@@ -1939,6 +1939,254 @@ done:
 	VZEROUPPER
 	RET
 
+// func siluAVX512(dst []float32, x []float32)
+// Requires: AVX, AVX512F
+TEXT ·siluAVX512(SB), NOSPLIT, $0-48
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    x_len+32(FP), DX
+	VMOVUPS elemc_clamphi<>+0(SB), Z0
+	VMOVUPS elemc_clamplo<>+0(SB), Z1
+	VMOVUPS elemc_one<>+0(SB), Z2
+	VPXORD  Z3, Z3, Z3
+
+loop2:
+	CMPQ         DX, $0x00000020
+	JB           loop1
+	VMOVUPS      (CX), Z3
+	VMOVAPS      Z3, Z4
+	VPORD        elemc_sign<>+0(SB), Z4, Z5
+	VMINPS       Z5, Z0, Z5
+	VMAXPS       Z5, Z1, Z5
+	VMULPS       elemc_log2e<>+0(SB), Z5, Z6
+	VADDPS       elemc_magic<>+0(SB), Z6, Z6
+	VSUBPS       elemc_magic<>+0(SB), Z6, Z6
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Z6, Z5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Z6, Z5
+	VMOVUPS      elemc_expp0<>+0(SB), Z7
+	VFMADD213PS  elemc_expp1<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp2<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp3<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp4<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp5<>+0(SB), Z5, Z7
+	VMULPS       Z5, Z5, Z8
+	VFMADD213PS  Z5, Z8, Z7
+	VADDPS       elemc_one<>+0(SB), Z7, Z7
+	VSCALEFPS    Z6, Z7, Z5
+	VADDPS       Z2, Z5, Z6
+	VPTESTMD     elemc_sign<>+0(SB), Z4, K1
+	VRCP14PS     Z6, Z4
+	VMOVAPS      Z2, Z7
+	VFNMADD231PS Z4, Z6, Z7
+	VFMADD231PS  Z7, Z4, Z4
+	VMULPS       Z5, Z4, K1, Z4
+	VMULPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      64(CX), Z3
+	VMOVAPS      Z3, Z4
+	VPORD        elemc_sign<>+0(SB), Z4, Z5
+	VMINPS       Z5, Z0, Z5
+	VMAXPS       Z5, Z1, Z5
+	VMULPS       elemc_log2e<>+0(SB), Z5, Z6
+	VADDPS       elemc_magic<>+0(SB), Z6, Z6
+	VSUBPS       elemc_magic<>+0(SB), Z6, Z6
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Z6, Z5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Z6, Z5
+	VMOVUPS      elemc_expp0<>+0(SB), Z7
+	VFMADD213PS  elemc_expp1<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp2<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp3<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp4<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp5<>+0(SB), Z5, Z7
+	VMULPS       Z5, Z5, Z8
+	VFMADD213PS  Z5, Z8, Z7
+	VADDPS       elemc_one<>+0(SB), Z7, Z7
+	VSCALEFPS    Z6, Z7, Z5
+	VADDPS       Z2, Z5, Z6
+	VPTESTMD     elemc_sign<>+0(SB), Z4, K1
+	VRCP14PS     Z6, Z4
+	VMOVAPS      Z2, Z7
+	VFNMADD231PS Z4, Z6, Z7
+	VFMADD231PS  Z7, Z4, Z4
+	VMULPS       Z5, Z4, K1, Z4
+	VMULPS       Z3, Z4, Z4
+	VMOVUPS      Z4, 64(AX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	SUBQ         $0x00000020, DX
+	JMP          loop2
+
+loop1:
+	TESTQ        DX, DX
+	JZ           done
+	VMOVUPS      (CX), Z3
+	VMOVAPS      Z3, Z4
+	VPORD        elemc_sign<>+0(SB), Z4, Z5
+	VMINPS       Z5, Z0, Z5
+	VMAXPS       Z5, Z1, Z5
+	VMULPS       elemc_log2e<>+0(SB), Z5, Z6
+	VADDPS       elemc_magic<>+0(SB), Z6, Z6
+	VSUBPS       elemc_magic<>+0(SB), Z6, Z6
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Z6, Z5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Z6, Z5
+	VMOVUPS      elemc_expp0<>+0(SB), Z7
+	VFMADD213PS  elemc_expp1<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp2<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp3<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp4<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp5<>+0(SB), Z5, Z7
+	VMULPS       Z5, Z5, Z8
+	VFMADD213PS  Z5, Z8, Z7
+	VADDPS       elemc_one<>+0(SB), Z7, Z7
+	VSCALEFPS    Z6, Z7, Z5
+	VADDPS       Z2, Z5, Z6
+	VPTESTMD     elemc_sign<>+0(SB), Z4, K1
+	VRCP14PS     Z6, Z4
+	VMOVAPS      Z2, Z7
+	VFNMADD231PS Z4, Z6, Z7
+	VFMADD231PS  Z7, Z4, Z4
+	VMULPS       Z5, Z4, K1, Z4
+	VMULPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func siluGradAVX512(dst []float32, x []float32, y []float32, dy []float32)
+// Requires: AVX, AVX512F
+TEXT ·siluGradAVX512(SB), NOSPLIT, $0-96
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    y_base+48(FP), DX
+	MOVQ    dy_base+72(FP), BX
+	MOVQ    x_len+32(FP), SI
+	VMOVUPS elemc_clamphi<>+0(SB), Z0
+	VMOVUPS elemc_clamplo<>+0(SB), Z1
+	VMOVUPS elemc_one<>+0(SB), Z2
+	VPXORD  Z3, Z3, Z3
+
+loop2:
+	CMPQ         SI, $0x00000020
+	JB           loop1
+	VMOVUPS      (CX), Z3
+	VPORD        elemc_sign<>+0(SB), Z3, Z4
+	VMINPS       Z4, Z0, Z4
+	VMAXPS       Z4, Z1, Z4
+	VMULPS       elemc_log2e<>+0(SB), Z4, Z5
+	VADDPS       elemc_magic<>+0(SB), Z5, Z5
+	VSUBPS       elemc_magic<>+0(SB), Z5, Z5
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Z5, Z4
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Z5, Z4
+	VMOVUPS      elemc_expp0<>+0(SB), Z6
+	VFMADD213PS  elemc_expp1<>+0(SB), Z4, Z6
+	VFMADD213PS  elemc_expp2<>+0(SB), Z4, Z6
+	VFMADD213PS  elemc_expp3<>+0(SB), Z4, Z6
+	VFMADD213PS  elemc_expp4<>+0(SB), Z4, Z6
+	VFMADD213PS  elemc_expp5<>+0(SB), Z4, Z6
+	VMULPS       Z4, Z4, Z7
+	VFMADD213PS  Z4, Z7, Z6
+	VADDPS       elemc_one<>+0(SB), Z6, Z6
+	VSCALEFPS    Z5, Z6, Z4
+	VADDPS       Z2, Z4, Z5
+	VPTESTMD     elemc_sign<>+0(SB), Z3, K1
+	VRCP14PS     Z5, Z3
+	VMOVAPS      Z2, Z6
+	VFNMADD231PS Z3, Z5, Z6
+	VFMADD231PS  Z6, Z3, Z3
+	VMULPS       Z4, Z3, K1, Z3
+	VSUBPS       Z3, Z2, Z4
+	VMULPS       (DX), Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMULPS       (BX), Z4, Z4
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      64(CX), Z3
+	VPORD        elemc_sign<>+0(SB), Z3, Z4
+	VMINPS       Z4, Z0, Z4
+	VMAXPS       Z4, Z1, Z4
+	VMULPS       elemc_log2e<>+0(SB), Z4, Z5
+	VADDPS       elemc_magic<>+0(SB), Z5, Z5
+	VSUBPS       elemc_magic<>+0(SB), Z5, Z5
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Z5, Z4
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Z5, Z4
+	VMOVUPS      elemc_expp0<>+0(SB), Z6
+	VFMADD213PS  elemc_expp1<>+0(SB), Z4, Z6
+	VFMADD213PS  elemc_expp2<>+0(SB), Z4, Z6
+	VFMADD213PS  elemc_expp3<>+0(SB), Z4, Z6
+	VFMADD213PS  elemc_expp4<>+0(SB), Z4, Z6
+	VFMADD213PS  elemc_expp5<>+0(SB), Z4, Z6
+	VMULPS       Z4, Z4, Z7
+	VFMADD213PS  Z4, Z7, Z6
+	VADDPS       elemc_one<>+0(SB), Z6, Z6
+	VSCALEFPS    Z5, Z6, Z4
+	VADDPS       Z2, Z4, Z5
+	VPTESTMD     elemc_sign<>+0(SB), Z3, K1
+	VRCP14PS     Z5, Z3
+	VMOVAPS      Z2, Z6
+	VFNMADD231PS Z3, Z5, Z6
+	VFMADD231PS  Z6, Z3, Z3
+	VMULPS       Z4, Z3, K1, Z3
+	VSUBPS       Z3, Z2, Z4
+	VMULPS       64(DX), Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMULPS       64(BX), Z4, Z4
+	VMOVUPS      Z4, 64(AX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000080, BX
+	SUBQ         $0x00000020, SI
+	JMP          loop2
+
+loop1:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVUPS      (CX), Z3
+	VPORD        elemc_sign<>+0(SB), Z3, Z4
+	VMINPS       Z4, Z0, Z4
+	VMAXPS       Z4, Z1, Z4
+	VMULPS       elemc_log2e<>+0(SB), Z4, Z5
+	VADDPS       elemc_magic<>+0(SB), Z5, Z5
+	VSUBPS       elemc_magic<>+0(SB), Z5, Z5
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Z5, Z4
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Z5, Z4
+	VMOVUPS      elemc_expp0<>+0(SB), Z6
+	VFMADD213PS  elemc_expp1<>+0(SB), Z4, Z6
+	VFMADD213PS  elemc_expp2<>+0(SB), Z4, Z6
+	VFMADD213PS  elemc_expp3<>+0(SB), Z4, Z6
+	VFMADD213PS  elemc_expp4<>+0(SB), Z4, Z6
+	VFMADD213PS  elemc_expp5<>+0(SB), Z4, Z6
+	VMULPS       Z4, Z4, Z7
+	VFMADD213PS  Z4, Z7, Z6
+	VADDPS       elemc_one<>+0(SB), Z6, Z6
+	VSCALEFPS    Z5, Z6, Z4
+	VADDPS       Z2, Z4, Z5
+	VPTESTMD     elemc_sign<>+0(SB), Z3, K1
+	VRCP14PS     Z5, Z3
+	VMOVAPS      Z2, Z6
+	VFNMADD231PS Z3, Z5, Z6
+	VFMADD231PS  Z6, Z3, Z3
+	VMULPS       Z4, Z3, K1, Z3
+	VSUBPS       Z3, Z2, Z4
+	VMULPS       (DX), Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMULPS       (BX), Z4, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	SUBQ         $0x00000010, SI
+	JMP          loop1
+
+done:
+	VZEROUPPER
+	RET
+
 // func reluAVX512(dst []float32, x []float32)
 // Requires: AVX, AVX512F
 TEXT ·reluAVX512(SB), NOSPLIT, $0-48
@@ -4212,6 +4460,278 @@ loop1:
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
 	JMP         loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func siluAVX2(dst []float32, x []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·siluAVX2(SB), NOSPLIT, $0-48
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    x_len+32(FP), DX
+	VMOVUPS elemc_clamphi<>+0(SB), Y0
+	VMOVUPS elemc_clamplo<>+0(SB), Y1
+	VMOVUPS elemc_one<>+0(SB), Y2
+	VPXOR   Y3, Y3, Y3
+
+loop2:
+	CMPQ         DX, $0x00000010
+	JB           loop1
+	VMOVUPS      (CX), Y3
+	VMOVAPS      Y3, Y4
+	VPOR         elemc_sign<>+0(SB), Y4, Y5
+	VMINPS       Y5, Y0, Y5
+	VMAXPS       Y5, Y1, Y5
+	VMULPS       elemc_log2e<>+0(SB), Y5, Y6
+	VADDPS       elemc_magic<>+0(SB), Y6, Y6
+	VSUBPS       elemc_magic<>+0(SB), Y6, Y7
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y7, Y5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y7, Y5
+	VMOVUPS      elemc_expp0<>+0(SB), Y7
+	VFMADD213PS  elemc_expp1<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp2<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp3<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp4<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp5<>+0(SB), Y5, Y7
+	VMULPS       Y5, Y5, Y8
+	VFMADD213PS  Y5, Y8, Y7
+	VADDPS       elemc_one<>+0(SB), Y7, Y7
+	VPSUBD       elemc_magic<>+0(SB), Y6, Y6
+	VPSRAD       $0x01, Y6, Y5
+	VPSUBD       Y5, Y6, Y6
+	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       elemc_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y5, Y7, Y7
+	VMULPS       Y6, Y7, Y5
+	VADDPS       Y2, Y5, Y6
+	VBLENDVPS    Y4, Y5, Y2, Y4
+	VDIVPS       Y6, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      32(CX), Y3
+	VMOVAPS      Y3, Y4
+	VPOR         elemc_sign<>+0(SB), Y4, Y5
+	VMINPS       Y5, Y0, Y5
+	VMAXPS       Y5, Y1, Y5
+	VMULPS       elemc_log2e<>+0(SB), Y5, Y6
+	VADDPS       elemc_magic<>+0(SB), Y6, Y6
+	VSUBPS       elemc_magic<>+0(SB), Y6, Y7
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y7, Y5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y7, Y5
+	VMOVUPS      elemc_expp0<>+0(SB), Y7
+	VFMADD213PS  elemc_expp1<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp2<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp3<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp4<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp5<>+0(SB), Y5, Y7
+	VMULPS       Y5, Y5, Y8
+	VFMADD213PS  Y5, Y8, Y7
+	VADDPS       elemc_one<>+0(SB), Y7, Y7
+	VPSUBD       elemc_magic<>+0(SB), Y6, Y6
+	VPSRAD       $0x01, Y6, Y5
+	VPSUBD       Y5, Y6, Y6
+	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       elemc_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y5, Y7, Y7
+	VMULPS       Y6, Y7, Y5
+	VADDPS       Y2, Y5, Y6
+	VBLENDVPS    Y4, Y5, Y2, Y4
+	VDIVPS       Y6, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	SUBQ         $0x00000010, DX
+	JMP          loop2
+
+loop1:
+	TESTQ        DX, DX
+	JZ           done
+	VMOVUPS      (CX), Y3
+	VMOVAPS      Y3, Y4
+	VPOR         elemc_sign<>+0(SB), Y4, Y5
+	VMINPS       Y5, Y0, Y5
+	VMAXPS       Y5, Y1, Y5
+	VMULPS       elemc_log2e<>+0(SB), Y5, Y6
+	VADDPS       elemc_magic<>+0(SB), Y6, Y6
+	VSUBPS       elemc_magic<>+0(SB), Y6, Y7
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y7, Y5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y7, Y5
+	VMOVUPS      elemc_expp0<>+0(SB), Y7
+	VFMADD213PS  elemc_expp1<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp2<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp3<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp4<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp5<>+0(SB), Y5, Y7
+	VMULPS       Y5, Y5, Y8
+	VFMADD213PS  Y5, Y8, Y7
+	VADDPS       elemc_one<>+0(SB), Y7, Y7
+	VPSUBD       elemc_magic<>+0(SB), Y6, Y6
+	VPSRAD       $0x01, Y6, Y5
+	VPSUBD       Y5, Y6, Y6
+	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       elemc_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y5, Y7, Y7
+	VMULPS       Y6, Y7, Y5
+	VADDPS       Y2, Y5, Y6
+	VBLENDVPS    Y4, Y5, Y2, Y4
+	VDIVPS       Y6, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	SUBQ         $0x00000008, DX
+	JMP          loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func siluGradAVX2(dst []float32, x []float32, y []float32, dy []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·siluGradAVX2(SB), NOSPLIT, $0-96
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    y_base+48(FP), DX
+	MOVQ    dy_base+72(FP), BX
+	MOVQ    x_len+32(FP), SI
+	VMOVUPS elemc_clamphi<>+0(SB), Y0
+	VMOVUPS elemc_clamplo<>+0(SB), Y1
+	VMOVUPS elemc_one<>+0(SB), Y2
+	VPXOR   Y3, Y3, Y3
+
+loop2:
+	CMPQ         SI, $0x00000010
+	JB           loop1
+	VMOVUPS      (CX), Y3
+	VPOR         elemc_sign<>+0(SB), Y3, Y4
+	VMINPS       Y4, Y0, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMULPS       elemc_log2e<>+0(SB), Y4, Y5
+	VADDPS       elemc_magic<>+0(SB), Y5, Y5
+	VSUBPS       elemc_magic<>+0(SB), Y5, Y6
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y6, Y4
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y6, Y4
+	VMOVUPS      elemc_expp0<>+0(SB), Y6
+	VFMADD213PS  elemc_expp1<>+0(SB), Y4, Y6
+	VFMADD213PS  elemc_expp2<>+0(SB), Y4, Y6
+	VFMADD213PS  elemc_expp3<>+0(SB), Y4, Y6
+	VFMADD213PS  elemc_expp4<>+0(SB), Y4, Y6
+	VFMADD213PS  elemc_expp5<>+0(SB), Y4, Y6
+	VMULPS       Y4, Y4, Y7
+	VFMADD213PS  Y4, Y7, Y6
+	VADDPS       elemc_one<>+0(SB), Y6, Y6
+	VPSUBD       elemc_magic<>+0(SB), Y5, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
+	VPADDD       elemc_bias127<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y5, Y6, Y4
+	VADDPS       Y2, Y4, Y5
+	VBLENDVPS    Y3, Y4, Y2, Y3
+	VDIVPS       Y5, Y3, Y3
+	VSUBPS       Y3, Y2, Y4
+	VMULPS       (DX), Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMULPS       (BX), Y4, Y4
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      32(CX), Y3
+	VPOR         elemc_sign<>+0(SB), Y3, Y4
+	VMINPS       Y4, Y0, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMULPS       elemc_log2e<>+0(SB), Y4, Y5
+	VADDPS       elemc_magic<>+0(SB), Y5, Y5
+	VSUBPS       elemc_magic<>+0(SB), Y5, Y6
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y6, Y4
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y6, Y4
+	VMOVUPS      elemc_expp0<>+0(SB), Y6
+	VFMADD213PS  elemc_expp1<>+0(SB), Y4, Y6
+	VFMADD213PS  elemc_expp2<>+0(SB), Y4, Y6
+	VFMADD213PS  elemc_expp3<>+0(SB), Y4, Y6
+	VFMADD213PS  elemc_expp4<>+0(SB), Y4, Y6
+	VFMADD213PS  elemc_expp5<>+0(SB), Y4, Y6
+	VMULPS       Y4, Y4, Y7
+	VFMADD213PS  Y4, Y7, Y6
+	VADDPS       elemc_one<>+0(SB), Y6, Y6
+	VPSUBD       elemc_magic<>+0(SB), Y5, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
+	VPADDD       elemc_bias127<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y5, Y6, Y4
+	VADDPS       Y2, Y4, Y5
+	VBLENDVPS    Y3, Y4, Y2, Y3
+	VDIVPS       Y5, Y3, Y3
+	VSUBPS       Y3, Y2, Y4
+	VMULPS       32(DX), Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMULPS       32(BX), Y4, Y4
+	VMOVUPS      Y4, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
+	SUBQ         $0x00000010, SI
+	JMP          loop2
+
+loop1:
+	TESTQ        SI, SI
+	JZ           done
+	VMOVUPS      (CX), Y3
+	VPOR         elemc_sign<>+0(SB), Y3, Y4
+	VMINPS       Y4, Y0, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMULPS       elemc_log2e<>+0(SB), Y4, Y5
+	VADDPS       elemc_magic<>+0(SB), Y5, Y5
+	VSUBPS       elemc_magic<>+0(SB), Y5, Y6
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y6, Y4
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y6, Y4
+	VMOVUPS      elemc_expp0<>+0(SB), Y6
+	VFMADD213PS  elemc_expp1<>+0(SB), Y4, Y6
+	VFMADD213PS  elemc_expp2<>+0(SB), Y4, Y6
+	VFMADD213PS  elemc_expp3<>+0(SB), Y4, Y6
+	VFMADD213PS  elemc_expp4<>+0(SB), Y4, Y6
+	VFMADD213PS  elemc_expp5<>+0(SB), Y4, Y6
+	VMULPS       Y4, Y4, Y7
+	VFMADD213PS  Y4, Y7, Y6
+	VADDPS       elemc_one<>+0(SB), Y6, Y6
+	VPSUBD       elemc_magic<>+0(SB), Y5, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
+	VPADDD       elemc_bias127<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y5, Y6, Y4
+	VADDPS       Y2, Y4, Y5
+	VBLENDVPS    Y3, Y4, Y2, Y3
+	VDIVPS       Y5, Y3, Y3
+	VSUBPS       Y3, Y2, Y4
+	VMULPS       (DX), Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMULPS       (BX), Y4, Y4
+	VMOVUPS      Y4, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	ADDQ         $0x00000020, BX
+	SUBQ         $0x00000008, SI
+	JMP          loop1
 
 done:
 	VZEROUPPER

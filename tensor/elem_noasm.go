@@ -13,6 +13,8 @@ func kernelUnary(_ int, op unaryOp, dst, x []float32) { unaryGeneric(op, dst, x)
 
 func kernelSigmoidBias(_ int, dst, x, b []float32) { sigmoidBiasGeneric(dst, x, b) }
 
+func kernelSiLUGrad(_ int, dst, x, y, dy []float32) { siluGradGeneric(dst, x, y, dy) }
+
 func kernelSigmoidBernoulli(_ int, prob, sample, x, b, u []float32) {
 	sigmoidBernoulliGeneric(prob, sample, x, b, u)
 }

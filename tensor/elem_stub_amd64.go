@@ -67,6 +67,20 @@ func tanhAVX512(dst []float32, x []float32)
 //go:noescape
 func logAVX512(dst []float32, x []float32)
 
+// siluAVX512 sets dst = x·σ(x) element-wise.
+// The length processed, len(x) (len(u) for bernoulli), must be a multiple of
+// the vector width; the other slices must be at least as long.
+//
+//go:noescape
+func siluAVX512(dst []float32, x []float32)
+
+// siluGradAVX512 sets dst = dy·(s + y·(1 − s)) with s = σ(x) element-wise.
+// The length processed, len(x) (len(u) for bernoulli), must be a multiple of
+// the vector width; the other slices must be at least as long.
+//
+//go:noescape
+func siluGradAVX512(dst []float32, x []float32, y []float32, dy []float32)
+
 // reluAVX512 sets dst = max(x, 0) element-wise.
 // The length processed, len(x) (len(u) for bernoulli), must be a multiple of
 // the vector width; the other slices must be at least as long.
@@ -166,6 +180,20 @@ func tanhAVX2(dst []float32, x []float32)
 //
 //go:noescape
 func logAVX2(dst []float32, x []float32)
+
+// siluAVX2 sets dst = x·σ(x) element-wise.
+// The length processed, len(x) (len(u) for bernoulli), must be a multiple of
+// the vector width; the other slices must be at least as long.
+//
+//go:noescape
+func siluAVX2(dst []float32, x []float32)
+
+// siluGradAVX2 sets dst = dy·(s + y·(1 − s)) with s = σ(x) element-wise.
+// The length processed, len(x) (len(u) for bernoulli), must be a multiple of
+// the vector width; the other slices must be at least as long.
+//
+//go:noescape
+func siluGradAVX2(dst []float32, x []float32, y []float32, dy []float32)
 
 // reluAVX2 sets dst = max(x, 0) element-wise.
 // The length processed, len(x) (len(u) for bernoulli), must be a multiple of

@@ -70,6 +70,9 @@ func elemCases() []elemCase {
 		{"Tanh", Tanh, math.Tanh, append(grid(-10, 10, n), logGrid(1e-38, 100, n/4)...), 1.5, 0},
 		{"Log", Log, math.Log, append(logGrid(1e-45, 3e38, n), grid(0.5, 2, n)...), 1, 0},
 		{"ReLU", ReLU, func(x float64) float64 { return math.Max(x, 0) }, wide, 0, 0},
+		// σ stays normal above x = −87; below it x·σ(x) is tiny but σ has lost bits.
+		{"SiLU", SiLU, func(x float64) float64 { return x / (1 + math.Exp(-x)) },
+			append(append(grid(-80, 30, n), logGrid(1e-30, 80, n/4)...), grid(30, 1e4, 1000)...), 3, 0x1p-148},
 	}
 }
 
@@ -161,7 +164,7 @@ func TestElemSpecial(t *testing.T) {
 func TestElemTailsAndAliasing(t *testing.T) {
 	withPath(t, func(t *testing.T) {
 		s := rng.New(5)
-		for _, f := range []func(dst, x []float32){Exp, Sigmoid, Softplus, LogSigmoid, ReLU, Tanh} {
+		for _, f := range []func(dst, x []float32){Exp, Sigmoid, Softplus, LogSigmoid, ReLU, Tanh, SiLU, siluGradOfOnes} {
 			x := make([]float32, 37)
 			s.FillNormal(x, 0, 4)
 			y := make([]float32, len(x))
@@ -181,6 +184,62 @@ func TestElemTailsAndAliasing(t *testing.T) {
 			}
 			// Longer x is read up to len(dst).
 			f(y[:5], x)
+		}
+	})
+}
+
+// siluGradOfOnes is SiLUGrad with y = 1 and dy = 1, a unary function for the
+// tails-and-aliasing test.
+func siluGradOfOnes(dst, x []float32) {
+	ones := make([]float32, len(dst))
+	for i := range ones {
+		ones[i] = 1
+	}
+	SiLUGrad(dst, x, ones, ones)
+}
+
+// TestSiLUGrad checks SiLUGrad on every path against the float64 derivative of
+// x·σ(x), dy·(σ + xσ(1 − σ)), with y = SiLU(x) from the same path, and against
+// the float32 formula it documents (bit for bit on the generic path).
+func TestSiLUGrad(t *testing.T) {
+	x := append(grid(-40, 30, 20000), logGrid(1e-20, 1e3, 2000)...)
+	s := rng.New(9)
+	dy := make([]float32, len(x))
+	s.FillNormal(dy, 0, 1)
+	withPath(t, func(t *testing.T) {
+		y := make([]float32, len(x))
+		SiLU(y, x)
+		d := make([]float32, len(x))
+		SiLUGrad(d, x, y, dy)
+		worst := 0.0
+		for i, v := range x {
+			sg := 1 / (1 + math.Exp(-float64(v)))
+			want := float64(dy[i]) * (sg + float64(v)*sg*(1-sg))
+			// 1 − s loses its bits to cancellation where σ is near 1: up to a few
+			// ulp of s, times y ≈ x.
+			scale := math.Abs(float64(dy[i])) * (4*(sg+math.Abs(float64(v))*sg*(1-sg)) + 3*math.Abs(float64(v))*sg)
+			u := math.Abs(float64(d[i])-want) / (scale*ulp32 + 1e-38)
+			if !(u <= 1) {
+				t.Fatalf("x = %g, dy = %g: SiLUGrad %g, want %g (%.2f of the bound)", v, dy[i], d[i], want, u)
+			}
+			worst = max(worst, u)
+		}
+		t.Logf("SiLUGrad: max error %.2f of the bound", worst)
+		if elemImpl.isa == isaGeneric {
+			for i, v := range x {
+				sg := sigmoid32(v)
+				if want := dy[i] * (sg + float32(y[i]*(1-sg))); math.Float32bits(d[i]) != math.Float32bits(want) {
+					t.Fatalf("generic SiLUGrad at x = %g: %g, formula %g", v, d[i], want)
+				}
+			}
+		}
+		// In place over dy.
+		dd := append([]float32(nil), dy...)
+		SiLUGrad(dd, x, y, dd)
+		for i := range dd {
+			if dd[i] != d[i] {
+				t.Fatalf("in place differs at %d", i)
+			}
 		}
 	})
 }
@@ -389,11 +448,14 @@ func TestElemWorkersInvariance(t *testing.T) {
 		bias := make([]float32, 517)
 		s.FillNormal(bias, 0, 1)
 		var out [][]float32
-		for _, f := range []func(dst, x []float32){Exp, Sigmoid, Softplus, LogSigmoid, ReLU, Tanh, Log} {
+		for _, f := range []func(dst, x []float32){Exp, Sigmoid, Softplus, LogSigmoid, ReLU, Tanh, Log, SiLU} {
 			y := make([]float32, len(x.Data))
 			f(y, x.Data)
 			out = append(out, y)
 		}
+		sd := make([]float32, len(x.Data))
+		SiLUGrad(sd, x.Data, out[len(out)-1], x.Data)
+		out = append(out, sd)
 		lse := make([]float64, 300)
 		LogSumExpRows(lse, x)
 		for _, v := range lse {
@@ -559,6 +621,8 @@ func TestElemNoAllocs(t *testing.T) {
 		"SigmoidBiasBernoulli": func() { SigmoidBiasBernoulli(p, y, x, bias, s) },
 		"SampleBernoulli":      func() { SampleBernoulli(y, p, s) },
 		"LogSumExpRows":        func() { LogSumExpRows(lse, x) },
+		"SiLU":                 func() { SiLU(y.Data, x.Data) },
+		"SiLUGrad":             func() { SiLUGrad(p.Data, x.Data, y.Data, x.Data) },
 	} {
 		if n := testing.AllocsPerRun(5, f); n != 0 {
 			t.Errorf("%s: %v allocations per call", name, n)

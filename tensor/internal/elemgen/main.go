@@ -1,6 +1,6 @@
 // Command elemgen generates tensor/elem_amd64.s, the AVX-512 and AVX2+FMA kernels
-// behind tensor's element-wise functions (Exp, Sigmoid, Softplus, LogSigmoid, ReLU
-// and the fused sigmoid-Bernoulli step), and the row kernels of the sparse
+// behind tensor's element-wise functions (Exp, Sigmoid, Softplus, LogSigmoid, ReLU,
+// SiLU and its gradient, and the fused sigmoid-Bernoulli step), and the row kernels of the sparse
 // product SpMM (spmmRow) and of CSR.FromDense (compress, AVX-512 only). It lives
 // in its own module so that the library does not depend on avo. Regenerate with
 //
@@ -373,6 +373,27 @@ var kernels = []kernel{
 		neg := a.cmp(cmpLT, r.zero, x)
 		a.blend(neg, cNaN, y, y)
 		VMOVUPS(y, p["dst"])
+	}},
+	{"silu", []string{"dst", "x"}, "dst = x·σ(x)", func(a isa, r regs, p map[string]Mem) {
+		x := a.vec()
+		VMOVUPS(p["x"], x)
+		v := a.vec()
+		VMOVAPS(x, v)
+		sigmoidInPlace(a, r, v)
+		VMULPS(x, v, v)
+		VMOVUPS(v, p["dst"])
+	}},
+	{"siluGrad", []string{"dst", "x", "y", "dy"}, "dst = dy·(s + y·(1 − s)) with s = σ(x)", func(a isa, r regs, p map[string]Mem) {
+		// No fused multiply-add: the same roundings as siluGradGeneric.
+		s := a.vec()
+		VMOVUPS(p["x"], s)
+		sigmoidInPlace(a, r, s)
+		t := a.vec()
+		VSUBPS(s, r.one, t)
+		VMULPS(p["y"], t, t)
+		VADDPS(s, t, t)
+		VMULPS(p["dy"], t, t)
+		VMOVUPS(t, p["dst"])
 	}},
 	{"relu", []string{"dst", "x"}, "dst = max(x, 0)", func(a isa, r regs, p map[string]Mem) {
 		v := a.vec()
