@@ -1,15 +1,20 @@
 package nn
 
 import (
+	"flag"
 	"os"
 	"testing"
 )
 
 // TestMain runs the package's tests with borrowed scratch filled with NaN, so
 // that a layer reading scratch it has not written (values left by another layer
-// or an earlier call) fails the tests that compare its outputs.
+// or an earlier call) fails the tests that compare its outputs. Benchmarks
+// (-test.bench) run without the filling, which would be timed with them.
 func TestMain(m *testing.M) {
-	scratch.poison = true
+	flag.Parse()
+	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
+		scratch.poison = true
+	}
 	os.Exit(m.Run())
 }
 
