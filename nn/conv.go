@@ -178,10 +178,10 @@ var convChunk = 48 << 10 // a variable so that tests can force small blocks
 // a multiple of the 6-row micro-kernel where that is at least 6.
 func (g ConvGeom) chunkRows() int { return g.chunkRowsOf(convChunk) }
 
-// convTChunk is the block of a transposed convolution's forward pass, whose GEMM
-// x_block·W packs all of W (InC × K·K·OutC) again for every block: four times
-// convChunk keeps that packing near 2% of the block's work (at convChunk it
-// was 8%, and at two threads the blocks were slower than one GEMM for the batch).
+// convTChunk is the block of a transposed convolution's forward pass: its GEMM
+// x_block·W has only InC (32-64) steps of K per block of output, so blocks four
+// times convChunk, which spill from L2, still run 2-3% faster at one and two
+// threads (t1, t2) than L2-sized ones, by fewer, longer GEMM calls.
 func convTChunk() int { return 4 * convChunk }
 
 // chunkRowsOf returns the positions per block of at most values patch values.
@@ -222,7 +222,7 @@ func rowsOf(m, src *tensor.Mat, r0, r1 int) *tensor.Mat {
 }
 
 // convForwardJob computes rows [lo, hi) (examples) of y = im2col(x)·W + b, block
-// of patches by block (j.a = y, j.b = x, j.c = W, j.f32 = b; the GEMM of a row
+// of patches by block (j.a = y, j.b = x, j.pb = W packed, j.f32 = b; the GEMM of a row
 // does not depend on the rows around it, so neither do the results). Each block's
 // rows of y start as copies of b and the GEMM adds to them (beta = 1): y = fl(P·W
 // + b), the bits of adding b afterwards, in one pass.
@@ -230,7 +230,7 @@ func rowsOf(m, src *tensor.Mat, r0, r1 int) *tensor.Mat {
 // With j.d set the patches are written to its rows (positions) and kept.
 func convForwardJob(j *rowJob, lo, hi int) {
 	g := j.geom
-	y, x, wm, bias, keep := j.a, j.b, j.c, j.f32, j.d
+	y, x, bias, keep := j.a, j.b, j.f32, j.d
 	n := g.OutH() * g.OutW()
 	kc := g.K * g.K * g.InC
 	_, rows := g.blocks(lo*n, hi*n)
@@ -251,7 +251,7 @@ func convForwardJob(j *rowJob, lo, hi int) {
 		im2colRange(&p, x, g, p0, p1, p0)
 		rowsOf(&yc, &y2, p0, p1)
 		fillRows(yc.Data, bias)
-		tensor.Gemm(false, false, 1, &p, wm, 1, &yc)
+		tensor.GemmPacked(false, 1, &p, j.pb, 1, &yc)
 	}
 }
 
@@ -264,11 +264,11 @@ func fillRows(dst, v []float32) {
 }
 
 // convInputGradJob computes rows [lo, hi) (examples) of dx = col2im(dy·Wᵀ), block
-// of patches by block (j.a = dx, j.b = dy as (positions, OutC), j.c = W). Each example's pixels are
+// of patches by block (j.a = dx, j.b = dy as (positions, OutC), j.pb = Wᵀ packed). Each example's pixels are
 // summed over the positions in order, whatever the blocks.
 func convInputGradJob(j *rowJob, lo, hi int) {
 	g := j.geom
-	dx, dy, wm := j.a, j.b, j.c
+	dx, dy := j.a, j.b
 	n := g.OutH() * g.OutW()
 	kc := g.K * g.K * g.InC
 	_, rows := g.blocks(lo*n, hi*n)
@@ -280,7 +280,7 @@ func convInputGradJob(j *rowJob, lo, hi int) {
 	for p0 := lo * n; p0 < hi*n; p0 += rows {
 		p1 := min(p0+rows, hi*n)
 		dc = tensor.Mat{Rows: p1 - p0, Cols: kc, Stride: kc, Data: buf[:(p1-p0)*kc]}
-		tensor.Gemm(false, true, 1, rowsOf(&dyc, dy, p0, p1), wm, 0, &dc)
+		tensor.GemmPacked(false, 1, rowsOf(&dyc, dy, p0, p1), j.pb, 0, &dc)
 		col2imRange(dx, &dc, g, p0, p1, p0)
 	}
 	giveBack(buf)
@@ -335,9 +335,10 @@ type Conv2D struct {
 
 	wm, gm       *tensor.Mat
 	x, y, dx     *tensor.Mat
-	y2, dy2, dyc *tensor.Mat // reshaped views and a contiguous copy of dy
-	pblk, dyblk  tensor.Mat  // a block of patches and its rows of dy (weight gradient)
-	cols         *tensor.Mat // the forward pass's patches, when at most convKeep values
+	y2, dy2, dyc *tensor.Mat    // reshaped views and a contiguous copy of dy
+	pblk, dyblk  tensor.Mat     // a block of patches and its rows of dy (weight gradient)
+	wp, wtp      tensor.PackedB // W and Wᵀ packed once per call for the blocks' GEMMs
+	cols         *tensor.Mat    // the forward pass's patches, when at most convKeep values
 	batch        int
 	wg           *winograd // the transforms of F(2×2, 3×3), when useWinograd
 	direct       bool      // im2col even where Winograd applies (tests, benchmarks)
@@ -380,8 +381,9 @@ func (l *Conv2D) Forward(x *tensor.Mat) *tensor.Mat {
 	}
 	l.x = x
 	l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
+	tensor.PackB(&l.wp, false, l.wm)
 	j := newRowJob(convForwardJob)
-	j.a, j.b, j.c, j.f32, j.geom = l.y, x, l.wm, l.B.W, g
+	j.a, j.b, j.pb, j.f32, j.geom = l.y, x, &l.wp, l.B.W, g
 	if pos, kc := x.Rows*g.OutH()*g.OutW(), g.K*g.K*g.InC; pos*kc <= convKeep {
 		l.cols = tensor.Reuse(l.cols, pos, kc)
 		j.d = l.cols
@@ -443,8 +445,9 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 		return nil
 	}
 	l.dx = tensor.Reuse(l.dx, l.batch, g.InH*g.InW*g.InC)
+	tensor.PackB(&l.wtp, true, l.wm)
 	j := newRowJob(convInputGradJob)
-	j.a, j.b, j.c, j.geom = l.dx, dy2, l.wm, g
+	j.a, j.b, j.pb, j.geom = l.dx, dy2, &l.wtp, g
 	j.parallel(l.batch, g.examplesPerPiece())
 	return l.dx
 }
@@ -474,7 +477,8 @@ type ConvTranspose2D struct {
 
 	wm, gm            *tensor.Mat
 	x2, y, dx         *tensor.Mat
-	dblk, xblk, dxblk tensor.Mat // a block of im2col(dy) and its rows of x and dx (Backward)
+	dblk, xblk, dxblk tensor.Mat     // a block of im2col(dy) and its rows of x and dx (Backward)
+	wp, wtp           tensor.PackedB // W and Wᵀ packed once per call for the blocks' GEMMs
 	xc, dx2           *tensor.Mat
 	bacc              []float64
 	batch             int
@@ -512,22 +516,23 @@ func (l *ConvTranspose2D) Forward(x *tensor.Mat) *tensor.Mat {
 	pos := x.Rows * l.InH * l.InW
 	x2 := view(l.x2, contiguous(&l.xc, x), pos, l.InC) // (batch·InH·InW, InC)
 	l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
+	tensor.PackB(&l.wp, false, l.wm)
 	j := newRowJob(convTForwardJob)
-	j.a, j.b, j.c, j.f32, j.geom = l.y, x2, l.wm, l.B.W, l.Adj
+	j.a, j.b, j.pb, j.f32, j.geom = l.y, x2, &l.wp, l.B.W, l.Adj
 	j.parallel(x.Rows, l.Adj.examplesPerPieceOf(convTChunk()))
 	return l.y
 }
 
 // convTForwardJob computes rows [lo, hi) (examples) of a transposed convolution,
 // y = b + col2im(x·W), block of input pixels by block (j.a = y, j.b = x as
-// (pixels, InC), j.c = W, j.f32 = b, j.geom = the adjoint convolution, whose
+// (pixels, InC), j.pb = W packed, j.f32 = b, j.geom = the adjoint convolution, whose
 // output positions are the input pixels). Each output pixel starts at b and
 // receives its contributions pixel by pixel in order, whatever the blocks.
 func convTForwardJob(j *rowJob, lo, hi int) {
 	adj := j.geom
-	y, x2, wm := j.a, j.b, j.c
+	y, x2 := j.a, j.b
 	n := adj.OutH() * adj.OutW()
-	kc := wm.Cols
+	kc := adj.K * adj.K * adj.InC
 	_, rows := adj.blocksOf(lo*n, hi*n, convTChunk())
 	buf := borrow(rows * kc)
 	for b := lo; b < hi; b++ {
@@ -537,7 +542,7 @@ func convTForwardJob(j *rowJob, lo, hi int) {
 	for p0 := lo * n; p0 < hi*n; p0 += rows {
 		p1 := min(p0+rows, hi*n)
 		c = tensor.Mat{Rows: p1 - p0, Cols: kc, Stride: kc, Data: buf[:(p1-p0)*kc]}
-		tensor.Gemm(false, false, 1, rowsOf(&xc, x2, p0, p1), wm, 0, &c)
+		tensor.GemmPacked(false, 1, rowsOf(&xc, x2, p0, p1), j.pb, 0, &c)
 		col2imRange(y, &c, adj, p0, p1, p0)
 	}
 	giveBack(buf)
@@ -557,6 +562,7 @@ func (l *ConvTranspose2D) Backward(dy *tensor.Mat) *tensor.Mat {
 	}
 	if !l.NoInputGrad {
 		l.dx = tensor.Reuse(l.dx, l.batch, l.InH*l.InW*l.InC)
+		tensor.PackB(&l.wtp, true, l.wm)
 	}
 	// Block by block of input pixels, in order: D = im2col(dy) (built in
 	// parallel), ∂L/∂W += x_blockᵀ·D and ∂L/∂x_block = D·Wᵀ (each GEMM parallel
@@ -579,7 +585,7 @@ func (l *ConvTranspose2D) Backward(dy *tensor.Mat) *tensor.Mat {
 			tensor.Gemm(true, false, 1, rowsOf(&l.xblk, l.x2, p0, p1), d, beta, l.gm)
 		}
 		if !l.NoInputGrad {
-			tensor.Gemm(false, true, 1, d, l.wm, 0, rowsOf(&l.dxblk, view(l.dx2, l.dx, pos, l.InC), p0, p1))
+			tensor.GemmPacked(false, 1, d, &l.wtp, 0, rowsOf(&l.dxblk, view(l.dx2, l.dx, pos, l.InC), p0, p1))
 		}
 	}
 	d.Data = nil

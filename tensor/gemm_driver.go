@@ -165,6 +165,25 @@ func (r *gemmRun[T]) exec() {
 	}
 }
 
+// execPacked is exec with op(B) already packed (PackB's layout, the whole of n
+// as one chunk): workers split the rows of C and pack their A.
+func (r *gemmRun[T]) execPacked(shared []T) {
+	m, n, k := r.m, r.n, r.k
+	ker := r.ker
+	w := Workers()
+	if m*n*k < gemmParallelMin {
+		w = 1
+	}
+	r.shareA = false
+	units := (m + ker.mr - 1) / ker.mr
+	r.pieces = gemmPieces(w, units)
+	r.ch0, r.chLen = 0, n
+	saved := r.shared
+	r.shared = shared
+	parallelDo(r.pieces, w, r, r.computeFn)
+	r.shared = saved
+}
+
 // gemmPieces returns how many pieces C is cut into for w workers: several per
 // worker, so that a worker slowed down by another process does not hold up the
 // rest. Only the operand that is not shared is packed per piece, so more pieces

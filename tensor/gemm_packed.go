@@ -1,0 +1,80 @@
+package tensor
+
+import "fmt"
+
+// PackedB is op(B) packed once for the micro-kernels, for several products
+// op(A)·op(B) with the same B: a convolution multiplies its weights by one block
+// of patches at a time, and Gemm would pack the weights again for every block.
+// The zero value is ready for PackB, which reuses its storage.
+type PackedB struct {
+	k, n int
+	ker  *gemmKernel[float32]
+	data []float32
+	op   gemmOp[float32] // B while PackB runs (a field, so that it does not escape)
+}
+
+// PackB packs op(B) (k×n; transB chooses Bᵀ) into p for GemmPacked. p holds a
+// copy: later changes to b do not reach it.
+func PackB(p *PackedB, transB bool, b *Mat) {
+	k, n := b.Rows, b.Cols
+	if transB {
+		k, n = n, k
+	}
+	gemmCheck("B", b.Rows, b.Cols, b.Stride, len(b.Data))
+	ker := gemmKernel32()
+	p.k, p.n, p.ker = k, n, ker
+	panels := (n + ker.nr - 1) / ker.nr
+	p.data = gemmGrow(p.data, panels*ker.nr*k)
+	if k == 0 || n == 0 {
+		return
+	}
+	// The layout of Gemm's shared B (gemmPackSharedPiece): K block by K block,
+	// the panels of each back to back.
+	p.op = gemmOp[float32]{data: b.Data, ld: b.Stride, trans: transB}
+	defer func() { p.op = gemmOp[float32]{} }()
+	nb := (k + ker.kc - 1) / ker.kc // gemmRun.kBlocks
+	kc := (k + nb - 1) / nb
+	chPad := panels * ker.nr
+	for blk := 0; blk < nb; blk++ {
+		p0 := blk * kc
+		kcb := min(kc, k-p0)
+		for q := 0; q < panels; q++ {
+			ker.packB(p.data[p0*chPad+q*kcb*ker.nr:], &p.op, ker.nr, q*ker.nr, min(ker.nr, n-q*ker.nr), p0, kcb)
+		}
+	}
+}
+
+// GemmPacked computes C = alpha·op(A)·B + beta·C with B packed by PackB; it gives
+// the bits of Gemm with the same operands. It panics on mismatched shapes, or
+// if the micro-kernels changed since PackB (SetGemmKernel in tests).
+func GemmPacked(transA bool, alpha float32, a *Mat, p *PackedB, beta float32, c *Mat) {
+	m, k := a.Rows, a.Cols
+	if transA {
+		m, k = k, m
+	}
+	if k != p.k || c.Rows != m || c.Cols != p.n {
+		panic(fmt.Sprintf("tensor: GemmPacked: op(A) %d×%d, B %d×%d, C %d×%d", m, k, p.k, p.n, c.Rows, c.Cols))
+	}
+	if p.ker != gemmKernel32() {
+		panic("tensor: GemmPacked: B was packed for another micro-kernel")
+	}
+	gemmCheck("A", a.Rows, a.Cols, a.Stride, len(a.Data))
+	gemmCheck("C", c.Rows, c.Cols, c.Stride, len(c.Data))
+	n := p.n
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		gemmScale(c.Data, m, n, c.Stride, beta)
+		return
+	}
+	r := gemmRuns32.get()
+	r.ker = p.ker
+	r.packFn, r.computeFn = gemmPackShared32, gemmCompute32
+	r.m, r.n, r.k = m, n, k
+	r.alpha, r.beta = alpha, beta
+	r.a = gemmOp[float32]{data: a.Data, ld: a.Stride, trans: transA}
+	r.c, r.ldc = c.Data, c.Stride
+	r.execPacked(p.data)
+	gemmRuns32.put(r)
+}
