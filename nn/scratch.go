@@ -28,13 +28,10 @@ type scratchList struct {
 func borrow(n int) []float32 {
 	scratch.mu.Lock()
 	defer scratch.mu.Unlock()
-	best, largest := -1, -1
+	best := -1
 	for i, b := range scratch.free {
 		if cap(b) >= n && (best < 0 || cap(b) < cap(scratch.free[best])) {
 			best = i
-		}
-		if largest < 0 || cap(b) > cap(scratch.free[largest]) {
-			largest = i
 		}
 	}
 	var b []float32
@@ -42,11 +39,6 @@ func borrow(n int) []float32 {
 		b = scratch.free[best][:n]
 		scratch.removeFree(best)
 	} else {
-		// Nothing free is large enough: replace the largest free buffer, so that
-		// buffers too small for the sizes in use do not pile up.
-		if largest >= 0 {
-			scratch.removeFree(largest)
-		}
 		b = make([]float32, n)
 	}
 	if scratch.poison {
@@ -58,14 +50,30 @@ func borrow(n int) []float32 {
 	return b
 }
 
+// scratchKeep is the most buffers the free list holds: past it, giveBack drops
+// the smallest. A warm step borrows the same sizes, as many at once, every time,
+// so once the list holds them it stops changing (dropping a buffer too small for
+// the request at hand instead made the two-worker steps of a network allocate
+// afresh every time).
+const scratchKeep = 16
+
 // giveBack returns a buffer from borrow to the free list.
 func giveBack(b []float32) {
 	if cap(b) == 0 {
 		return
 	}
 	scratch.mu.Lock()
+	defer scratch.mu.Unlock()
 	scratch.free = append(scratch.free, b[:cap(b)])
-	scratch.mu.Unlock()
+	if len(scratch.free) > scratchKeep {
+		small := 0
+		for i, f := range scratch.free {
+			if cap(f) < cap(scratch.free[small]) {
+				small = i
+			}
+		}
+		scratch.removeFree(small)
+	}
 }
 
 // removeFree drops entry i of the free list; the caller holds s.mu.

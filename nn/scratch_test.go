@@ -55,12 +55,27 @@ func TestScratchReuse(t *testing.T) {
 	giveBack(c)
 	giveBack(d)
 	giveBack(e)
-	// None large enough: the largest free one is dropped for a new one, so the
-	// list does not grow.
+	// None large enough: a new buffer, the free ones kept.
 	n := len(scratch.free)
 	f := borrow(1000)
-	if len(scratch.free) != n-1 || cap(f) != 1000 {
+	if len(scratch.free) != n || cap(f) != 1000 {
 		t.Errorf("free list %d → %d, cap %d", n, len(scratch.free), cap(f))
 	}
 	giveBack(f)
+	// Past scratchKeep buffers the smallest are dropped.
+	var many [][]float32
+	for i := range scratchKeep + 3 {
+		many = append(many, borrow(2000+i))
+	}
+	for _, m := range many {
+		giveBack(m)
+	}
+	if len(scratch.free) != scratchKeep {
+		t.Fatalf("%d free buffers, want %d", len(scratch.free), scratchKeep)
+	}
+	for _, m := range scratch.free {
+		if cap(m) < 1000 {
+			t.Errorf("a %d-value buffer was kept over larger ones", cap(m))
+		}
+	}
 }
