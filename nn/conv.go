@@ -236,7 +236,9 @@ func convForwardJob(j *rowJob, lo, hi int) {
 	_, rows := g.blocks(lo*n, hi*n)
 	var buf []float32
 	if keep == nil {
-		buf = borrow(rows * kc)
+		// The largest block, whatever this piece's: one size per layer, so the
+		// scratch list settles after a step (see borrow).
+		buf = borrow(g.chunkRows() * kc)
 		defer giveBack(buf)
 	}
 	var p, yc tensor.Mat
@@ -272,7 +274,7 @@ func convInputGradJob(j *rowJob, lo, hi int) {
 	n := g.OutH() * g.OutW()
 	kc := g.K * g.K * g.InC
 	_, rows := g.blocks(lo*n, hi*n)
-	buf := borrow(rows * kc)
+	buf := borrow(g.chunkRows() * kc) // the largest block (see convForwardJob)
 	for b := lo; b < hi; b++ {
 		clear(dx.Row(b))
 	}
@@ -534,7 +536,7 @@ func convTForwardJob(j *rowJob, lo, hi int) {
 	n := adj.OutH() * adj.OutW()
 	kc := adj.K * adj.K * adj.InC
 	_, rows := adj.blocksOf(lo*n, hi*n, convTChunk())
-	buf := borrow(rows * kc)
+	buf := borrow(adj.chunkRowsOf(convTChunk()) * kc) // the largest block (see convForwardJob)
 	for b := lo; b < hi; b++ {
 		fillRows(y.Row(b), j.f32)
 	}

@@ -19,13 +19,18 @@ func TestMain(m *testing.M) {
 }
 
 func TestScratchReuse(t *testing.T) {
-	saved := scratch.free
-	scratch.free = nil
-	defer func() { scratch.free = saved }()
+	saved, savedUsed := scratch.free, scratch.used
+	scratch.free, scratch.used = nil, nil
+	defer func() { scratch.free, scratch.used = saved, savedUsed }()
+	for n, want := range map[int]int{1: 1, 16: 16, 17: 18, 100: 104, 1000: 1024, 1025: 1152, 4096: 4096} {
+		if c := scratchClass(n); c != want {
+			t.Errorf("scratchClass(%d) = %d, want %d", n, c, want)
+		}
+	}
 	a := borrow(100)
 	b := borrow(50)
-	if len(a) != 100 || len(b) != 50 {
-		t.Fatalf("lengths %d, %d", len(a), len(b))
+	if len(a) != 100 || len(b) != 50 || cap(a) != 104 || cap(b) != 52 {
+		t.Fatalf("lengths %d, %d, caps %d, %d", len(a), len(b), cap(a), cap(b))
 	}
 	a[0], b[0] = 1, 2
 	if a[0] != 1 || b[0] != 2 {
@@ -33,39 +38,28 @@ func TestScratchReuse(t *testing.T) {
 	}
 	giveBack(a)
 	giveBack(b)
-	// The smallest free buffer that fits is reused.
-	c := borrow(40)
+	// A request of the same class takes the free buffer of that class.
+	c := borrow(51)
 	if &c[:1][0] != &b[:1][0] {
-		t.Error("borrow(40) did not reuse the 50-value buffer")
+		t.Error("borrow(51) did not reuse the buffer of class 52")
 	}
-	d := borrow(80)
-	if &d[:1][0] != &a[:1][0] {
-		t.Error("borrow(80) did not reuse the 100-value buffer")
+	// Another class does not take it, even though it is larger.
+	d := borrow(40)
+	if &d[:1][0] == &a[:1][0] {
+		t.Error("borrow(40) took the buffer of class 104")
 	}
-	// Nothing free: a new buffer.
-	e := borrow(10)
-	if &e[:1][0] == &a[:1][0] || &e[:1][0] == &b[:1][0] {
-		t.Error("borrow(10) handed out a buffer in use")
-	}
-	for _, x := range e {
+	for _, x := range d {
 		if x == x {
 			t.Fatal("poisoned scratch is not NaN")
 		}
 	}
 	giveBack(c)
 	giveBack(d)
-	giveBack(e)
-	// None large enough: a new buffer, the free ones kept.
-	n := len(scratch.free)
-	f := borrow(1000)
-	if len(scratch.free) != n || cap(f) != 1000 {
-		t.Errorf("free list %d → %d, cap %d", n, len(scratch.free), cap(f))
-	}
-	giveBack(f)
-	// Past scratchKeep buffers the smallest are dropped.
+	// Past scratchKeep buffers the one given back longest ago is dropped: here
+	// the two small ones, then the first of the new ones.
 	var many [][]float32
-	for i := range scratchKeep + 3 {
-		many = append(many, borrow(2000+i))
+	for i := range scratchKeep + 1 {
+		many = append(many, borrow(2000+256*i))
 	}
 	for _, m := range many {
 		giveBack(m)
@@ -74,8 +68,8 @@ func TestScratchReuse(t *testing.T) {
 		t.Fatalf("%d free buffers, want %d", len(scratch.free), scratchKeep)
 	}
 	for _, m := range scratch.free {
-		if cap(m) < 1000 {
-			t.Errorf("a %d-value buffer was kept over larger ones", cap(m))
+		if cap(m) < 2000 || &m[0] == &many[0][0] {
+			t.Errorf("a buffer of %d values given back early was kept", cap(m))
 		}
 	}
 }

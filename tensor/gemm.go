@@ -67,7 +67,7 @@ func Gemm(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
 		return
 	}
 	r := gemmRuns32.get()
-	r.ker = gemmKernel32()
+	r.ker, r.pool = gemmKernel32(), &gemmScratch32
 	r.packFn, r.computeFn = gemmPackShared32, gemmCompute32
 	r.m, r.n, r.k = m, n, k
 	r.alpha, r.beta = alpha, beta

@@ -37,7 +37,7 @@ func Gemm64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda in
 		return
 	}
 	r := gemmRuns64.get()
-	r.ker = gemmKernel64()
+	r.ker, r.pool = gemmKernel64(), &gemmScratch64
 	r.packFn, r.computeFn = gemmPackShared64, gemmCompute64
 	r.m, r.n, r.k = m, n, k
 	r.alpha, r.beta = alpha, beta

@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math/bits"
 	"sync"
 	"unsafe"
 
@@ -79,7 +80,8 @@ type gemmRun[T gemmFloat] struct {
 	shared     []T
 
 	bufMu sync.Mutex
-	bufs  []*gemmBuf[T] // private packing buffers of the pieces, kept for reuse
+	bufs  []*gemmBuf[T] // the pieces' packing-buffer holders, kept for reuse
+	pool  *gemmScratch[T]
 
 	// The piece functions, instantiated once per type (a generic function used as a
 	// value would allocate its closure on every call).
@@ -92,6 +94,79 @@ var (
 )
 
 type gemmBuf[T gemmFloat] struct{ p []T }
+
+// gemmScratch keeps the packing buffers of every GEMM by size class (eight per
+// doubling), shared by all runs: a run takes a buffer of its product's class
+// for the call and gives it back. Runs are recycled between products of every
+// shape, concurrently when GEMMs run inside parallel jobs (the blocked
+// convolutions), so buffers owned by runs kept growing on warm steps whenever a
+// run met a larger product than before; a class's buffers instead settle once a
+// step has needed as many at once as it ever will. At most gemmScratchKeep are
+// kept, the ones given back longest ago dropped first.
+type gemmScratch[T gemmFloat] struct {
+	mu    sync.Mutex
+	free  [][]T
+	used  []uint64
+	clock uint64
+}
+
+const gemmScratchKeep = 64
+
+var (
+	gemmScratch32 gemmScratch[float32]
+	gemmScratch64 gemmScratch[float64]
+)
+
+// gemmClass rounds n up to its size class.
+func gemmClass(n int) int {
+	if n <= 64 {
+		return 64
+	}
+	step := 1 << (bits.Len(uint(n)) - 4)
+	return (n + step - 1) / step * step
+}
+
+// get returns n elements of a 64-byte aligned buffer of n's class.
+func (p *gemmScratch[T]) get(n int) []T {
+	c := gemmClass(n)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, f := range p.free {
+		if cap(f) == c {
+			p.remove(i)
+			return f[:n]
+		}
+	}
+	return gemmAlignedSlice[T](c)[:n]
+}
+
+// put gives back a buffer from get.
+func (p *gemmScratch[T]) put(b []T) {
+	if cap(b) == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clock++
+	p.free = append(p.free, b[:cap(b)])
+	p.used = append(p.used, p.clock)
+	if len(p.free) > gemmScratchKeep {
+		old := 0
+		for i, u := range p.used {
+			if u < p.used[old] {
+				old = i
+			}
+		}
+		p.remove(old)
+	}
+}
+
+func (p *gemmScratch[T]) remove(i int) {
+	last := len(p.free) - 1
+	p.free[i], p.used[i] = p.free[last], p.used[last]
+	p.free[last] = nil
+	p.free, p.used = p.free[:last], p.used[:last]
+}
 
 // gemmAlignedSlice returns a zeroed slice of length n whose first element is aligned
 // to 64 bytes (one cache line, one AVX-512 vector).
@@ -147,9 +222,11 @@ func (r *gemmRun[T]) exec() {
 		for i0 := 0; i0 < m; i0 += step {
 			r.ch0, r.chLen = i0, min(step, m-i0)
 			panels := (r.chLen + ker.mr - 1) / ker.mr
-			r.shared = gemmGrow(r.shared, panels*ker.mr*k)
+			r.shared = r.pool.get(panels * ker.mr * k)
 			parallelDo(min(panels, r.pieces), w, r, r.packFn)
 			parallelDo(r.pieces, w, r, r.computeFn)
+			r.pool.put(r.shared)
+			r.shared = nil
 		}
 	} else {
 		units := (m + ker.mr - 1) / ker.mr
@@ -158,9 +235,11 @@ func (r *gemmRun[T]) exec() {
 		for j0 := 0; j0 < n; j0 += step {
 			r.ch0, r.chLen = j0, min(step, n-j0)
 			panels := (r.chLen + ker.nr - 1) / ker.nr
-			r.shared = gemmGrow(r.shared, panels*ker.nr*k)
+			r.shared = r.pool.get(panels * ker.nr * k)
 			parallelDo(min(panels, r.pieces), w, r, r.packFn)
 			parallelDo(r.pieces, w, r, r.computeFn)
+			r.pool.put(r.shared)
+			r.shared = nil
 		}
 	}
 }
@@ -178,10 +257,9 @@ func (r *gemmRun[T]) execPacked(shared []T) {
 	units := (m + ker.mr - 1) / ker.mr
 	r.pieces = gemmPieces(w, units)
 	r.ch0, r.chLen = 0, n
-	saved := r.shared
 	r.shared = shared
 	parallelDo(r.pieces, w, r, r.computeFn)
-	r.shared = saved
+	r.shared = nil
 }
 
 // gemmPieces returns how many pieces C is cut into for w workers: several per
@@ -251,7 +329,7 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 		n0, n1 := u0*nr, min(u1*nr, r.n)
 		chPad := (r.chLen + mr - 1) / mr * mr
 		ncMax := min(ker.nc, (n1-n0+nr-1)/nr*nr)
-		bp.p = gemmGrow(bp.p, kc*ncMax)
+		bp.p = r.pool.get(kc * ncMax)
 		for jc := n0; jc < n1; jc += ker.nc {
 			nc := min(ker.nc, n1-jc)
 			for b := 0; b < nb; b++ {
@@ -292,7 +370,7 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 			return
 		}
 		mcMax := min(ker.mc, (m1-m0+mr-1)/mr*mr)
-		bp.p = gemmGrow(bp.p, kc*mcMax)
+		bp.p = r.pool.get(kc * mcMax)
 		for b := 0; b < nb; b++ {
 			p0 := b * kc
 			kcb := min(kc, r.k-p0)
@@ -309,6 +387,8 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 			}
 		}
 	}
+	r.pool.put(bp.p)
+	bp.p = nil
 	r.bufMu.Lock()
 	r.bufs = append(r.bufs, bp)
 	r.bufMu.Unlock()

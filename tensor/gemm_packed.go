@@ -69,7 +69,7 @@ func GemmPacked(transA bool, alpha float32, a *Mat, p *PackedB, beta float32, c 
 		return
 	}
 	r := gemmRuns32.get()
-	r.ker = p.ker
+	r.ker, r.pool = p.ker, &gemmScratch32
 	r.packFn, r.computeFn = gemmPackShared32, gemmCompute32
 	r.m, r.n, r.k = m, n, k
 	r.alpha, r.beta = alpha, beta
