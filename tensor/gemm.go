@@ -56,24 +56,12 @@ func Gemm(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
 	if k != kb || c.Rows != m || c.Cols != n {
 		panic(fmt.Sprintf("tensor: Gemm: op(A) %d×%d, op(B) %d×%d, C %d×%d", m, k, kb, n, c.Rows, c.Cols))
 	}
-	gemmCheck("A", a.Rows, a.Cols, a.Stride, len(a.Data))
 	gemmCheck("B", b.Rows, b.Cols, b.Stride, len(b.Data))
-	gemmCheck("C", c.Rows, c.Cols, c.Stride, len(c.Data))
-	if m == 0 || n == 0 {
+	r := gemmStart32(transA, alpha, a, beta, c, m, n, k, gemmKernel32())
+	if r == nil {
 		return
 	}
-	if k == 0 || alpha == 0 {
-		gemmScale(c.Data, m, n, c.Stride, beta)
-		return
-	}
-	r := gemmRuns32.get()
-	r.ker, r.pool = gemmKernel32(), &gemmScratch32
-	r.packFn, r.computeFn = gemmPackShared32, gemmCompute32
-	r.m, r.n, r.k = m, n, k
-	r.alpha, r.beta = alpha, beta
-	r.a = gemmOp[float32]{data: a.Data, ld: a.Stride, trans: transA}
 	r.b = gemmOp[float32]{data: b.Data, ld: b.Stride, trans: transB}
-	r.c, r.ldc = c.Data, c.Stride
 	r.exec()
 	gemmRuns32.put(r)
 }
@@ -146,4 +134,27 @@ func gemmRef(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat
 			}
 		}
 	}
+}
+
+// gemmStart32 checks A and C and handles the products with nothing to multiply
+// (returning nil); otherwise it returns a run from the cache set up for C =
+// alpha·op(A)·op(B) + beta·C with kernel ker, B still to be set.
+func gemmStart32(transA bool, alpha float32, a *Mat, beta float32, c *Mat, m, n, k int, ker *gemmKernel[float32]) *gemmRun[float32] {
+	gemmCheck("A", a.Rows, a.Cols, a.Stride, len(a.Data))
+	gemmCheck("C", c.Rows, c.Cols, c.Stride, len(c.Data))
+	if m == 0 || n == 0 {
+		return nil
+	}
+	if k == 0 || alpha == 0 {
+		gemmScale(c.Data, m, n, c.Stride, beta)
+		return nil
+	}
+	r := gemmRuns32.get()
+	r.ker, r.pool = ker, &gemmScratch32
+	r.packFn, r.computeFn = gemmPackShared32, gemmCompute32
+	r.m, r.n, r.k = m, n, k
+	r.alpha, r.beta = alpha, beta
+	r.a = gemmOp[float32]{data: a.Data, ld: a.Stride, trans: transA}
+	r.c, r.ldc = c.Data, c.Stride
+	return r
 }

@@ -110,12 +110,24 @@ type gemmScratch[T gemmFloat] struct {
 	clock uint64
 }
 
-const gemmScratchKeep = 64
+const gemmScratchKeep = 96
 
 var (
 	gemmScratch32 gemmScratch[float32]
 	gemmScratch64 gemmScratch[float64]
 )
+
+// BorrowScratch returns n float32s of scratch (64-byte aligned, contents
+// unspecified) from the pool the GEMM packs into, for values that live only
+// within one call (package nn's convolutions borrow their per-call buffers here).
+// Give them back with ReturnScratch. A request takes a free buffer of its size
+// class (eight per doubling) or a new one, never a larger buffer of another
+// class, so a training step that borrows the same sizes every time stops
+// allocating once its first steps have filled the pool.
+func BorrowScratch(n int) []float32 { return gemmScratch32.get(n) }
+
+// ReturnScratch gives back a buffer from BorrowScratch.
+func ReturnScratch(b []float32) { gemmScratch32.put(b) }
 
 // gemmClass rounds n up to its size class.
 func gemmClass(n int) int {
@@ -341,7 +353,7 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 				ablk := r.shared[p0*chPad:]
 				for ic := 0; ic < r.chLen; ic += ker.mc {
 					mc := min(ker.mc, r.chLen-ic)
-					r.macro(ablk[ic*kcb:], bp.p, r.ch0+ic, jc, mc, nc, kcb, b == 0)
+					r.macro(ablk[ic*kcb:], bp.p, r.ch0+ic, jc, p0, mc, nc, kcb, b == 0)
 				}
 			}
 		}
@@ -360,7 +372,7 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 					mc := min(ker.mc, m1-ic)
 					for jc := 0; jc < r.chLen; jc += ker.nc {
 						nc := min(ker.nc, r.chLen-jc)
-						r.macroDirect(bblk[jc*kcb:], ic, r.ch0+jc, p0, mc, nc, kcb, b == 0)
+						r.macro(nil, bblk[jc*kcb:], ic, r.ch0+jc, p0, mc, nc, kcb, b == 0)
 					}
 				}
 			}
@@ -382,7 +394,7 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 				}
 				for jc := 0; jc < r.chLen; jc += ker.nc {
 					nc := min(ker.nc, r.chLen-jc)
-					r.macro(bp.p, bblk[jc*kcb:], ic, r.ch0+jc, mc, nc, kcb, b == 0)
+					r.macro(bp.p, bblk[jc*kcb:], ic, r.ch0+jc, p0, mc, nc, kcb, b == 0)
 				}
 			}
 		}
@@ -432,35 +444,9 @@ var (
 
 // macro multiplies a packed mc×kcb block of A by a packed kcb×nc block of B into
 // C[i0:i0+mc, j0:j0+nc]. first marks the first K block, the only one that applies
-// the caller's beta.
-func (r *gemmRun[T]) macro(ap, bp []T, i0, j0, mc, nc, kcb int, first bool) {
-	ker := r.ker
-	mr, nr := ker.mr, ker.nr
-	beta, loadc := T(1), 1
-	if first {
-		beta = r.beta
-		if beta == 0 {
-			loadc = 0
-		}
-	}
-	// Bounds were checked on entry to Gemm: every tile lies inside r.c.
-	c0 := unsafe.Pointer(unsafe.SliceData(r.c))
-	var z T
-	es := unsafe.Sizeof(z)
-	for j := 0; j < nc; j += nr {
-		nrb := min(nr, nc-j)
-		b := &bp[j*kcb]
-		for i := 0; i < mc; i += mr {
-			mrb := min(mr, mc-i)
-			c := (*T)(unsafe.Add(c0, uintptr((i0+i)*r.ldc+j0+j)*es))
-			ker.tile(mrb, nrb, kcb, &ap[i*kcb], b, c, r.ldc, r.alpha, beta, loadc)
-		}
-	}
-}
-
-// macroDirect is macro with A read as stored: rows [i0, i0+mc) and columns
-// [p0, p0+kcb) of A (not transposed) by a packed kcb×nc block of B.
-func (r *gemmRun[T]) macroDirect(bp []T, i0, j0, p0, mc, nc, kcb int, first bool) {
+// the caller's beta. With ap nil, A is read where it is stored (the direct
+// kernels): rows [i0, i0+mc) and columns [p0, p0+kcb) of A, not transposed.
+func (r *gemmRun[T]) macro(ap, bp []T, i0, j0, p0, mc, nc, kcb int, first bool) {
 	ker := r.ker
 	mr, nr := ker.mr, ker.nr
 	beta, loadc := T(1), 1
@@ -482,8 +468,12 @@ func (r *gemmRun[T]) macroDirect(bp []T, i0, j0, p0, mc, nc, kcb int, first bool
 		for i := 0; i < mc; i += mr {
 			mrb := min(mr, mc-i)
 			c := (*T)(unsafe.Add(c0, uintptr((i0+i)*r.ldc+j0+j)*es))
-			a := (*T)(unsafe.Add(a0, uintptr((i0+i)*r.a.ld+p0)*es))
-			ker.direct(mrb, nrb, kcb, a, b, c, r.a.ld, r.ldc, r.alpha, beta, loadc)
+			if ap == nil {
+				a := (*T)(unsafe.Add(a0, uintptr((i0+i)*r.a.ld+p0)*es))
+				ker.direct(mrb, nrb, kcb, a, b, c, r.a.ld, r.ldc, r.alpha, beta, loadc)
+			} else {
+				ker.tile(mrb, nrb, kcb, &ap[i*kcb], b, c, r.ldc, r.alpha, beta, loadc)
+			}
 		}
 	}
 }

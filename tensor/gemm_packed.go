@@ -58,23 +58,10 @@ func GemmPacked(transA bool, alpha float32, a *Mat, p *PackedB, beta float32, c 
 	if p.ker != gemmKernel32() {
 		panic("tensor: GemmPacked: B was packed for another micro-kernel")
 	}
-	gemmCheck("A", a.Rows, a.Cols, a.Stride, len(a.Data))
-	gemmCheck("C", c.Rows, c.Cols, c.Stride, len(c.Data))
-	n := p.n
-	if m == 0 || n == 0 {
+	r := gemmStart32(transA, alpha, a, beta, c, m, p.n, k, p.ker)
+	if r == nil {
 		return
 	}
-	if k == 0 || alpha == 0 {
-		gemmScale(c.Data, m, n, c.Stride, beta)
-		return
-	}
-	r := gemmRuns32.get()
-	r.ker, r.pool = p.ker, &gemmScratch32
-	r.packFn, r.computeFn = gemmPackShared32, gemmCompute32
-	r.m, r.n, r.k = m, n, k
-	r.alpha, r.beta = alpha, beta
-	r.a = gemmOp[float32]{data: a.Data, ld: a.Stride, trans: transA}
-	r.c, r.ldc = c.Data, c.Stride
 	r.execPacked(p.data)
 	gemmRuns32.put(r)
 }

@@ -83,3 +83,43 @@ func TestGemmPackedNoAlloc(t *testing.T) {
 		}
 	}
 }
+
+// TestScratchPool: size classes, reuse within a class only, and the pool's
+// bound, dropping the buffers given back longest ago.
+func TestScratchPool(t *testing.T) {
+	var p gemmScratch[float32]
+	for n, want := range map[int]int{1: 64, 64: 64, 100: 104, 1000: 1024, 1025: 1152, 4096: 4096} {
+		if c := gemmClass(n); c != want {
+			t.Errorf("gemmClass(%d) = %d, want %d", n, c, want)
+		}
+	}
+	a, b := p.get(100), p.get(50)
+	if len(a) != 100 || cap(a) != 104 || len(b) != 50 || cap(b) != 64 {
+		t.Fatalf("lengths %d, %d, caps %d, %d", len(a), len(b), cap(a), cap(b))
+	}
+	p.put(a)
+	p.put(b)
+	if c := p.get(101); &c[0] != &a[0] {
+		t.Error("get(101) did not reuse the buffer of class 104")
+	} else {
+		p.put(c)
+	}
+	if d := p.get(200); &d[0] == &a[0] || &d[0] == &b[0] {
+		t.Error("get(200) took a buffer of another class")
+	}
+	var many [][]float32
+	for i := range gemmScratchKeep + 1 {
+		many = append(many, p.get(2000+256*i))
+	}
+	for _, m := range many {
+		p.put(m)
+	}
+	if len(p.free) != gemmScratchKeep {
+		t.Fatalf("%d free buffers, want %d", len(p.free), gemmScratchKeep)
+	}
+	for _, m := range p.free {
+		if cap(m) < 2000 || &m[0] == &many[0][0] {
+			t.Errorf("a buffer of %d values given back early was kept", cap(m))
+		}
+	}
+}
