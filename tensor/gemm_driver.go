@@ -363,38 +363,27 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 		u0, u1 := gemmSplit(units, r.pieces, piece)
 		m0, m1 := u0*mr, min(u1*mr, r.m)
 		chPad := (r.chLen + nr - 1) / nr * nr
-		if ker.direct != nil && !r.a.trans && (r.n <= gemmDirectMaxN || r.k <= gemmDirectMaxK) {
-			for b := 0; b < nb; b++ {
-				p0 := b * kc
-				kcb := min(kc, r.k-p0)
-				bblk := r.shared[p0*chPad:]
-				for ic := m0; ic < m1; ic += ker.mc {
-					mc := min(ker.mc, m1-ic)
-					for jc := 0; jc < r.chLen; jc += ker.nc {
-						nc := min(ker.nc, r.chLen-jc)
-						r.macro(nil, bblk[jc*kcb:], ic, r.ch0+jc, p0, mc, nc, kcb, b == 0)
-					}
-				}
-			}
-			r.bufMu.Lock()
-			r.bufs = append(r.bufs, bp)
-			r.bufMu.Unlock()
-			return
+		// Narrow products read A where it is stored (ap nil: the direct
+		// kernels) instead of packing it.
+		direct := ker.direct != nil && !r.a.trans && (r.n <= gemmDirectMaxN || r.k <= gemmDirectMaxK)
+		var ap []T
+		if !direct {
+			mcMax := min(ker.mc, (m1-m0+mr-1)/mr*mr)
+			bp.p = r.pool.get(kc * mcMax)
+			ap = bp.p
 		}
-		mcMax := min(ker.mc, (m1-m0+mr-1)/mr*mr)
-		bp.p = r.pool.get(kc * mcMax)
 		for b := 0; b < nb; b++ {
 			p0 := b * kc
 			kcb := min(kc, r.k-p0)
 			bblk := r.shared[p0*chPad:]
 			for ic := m0; ic < m1; ic += ker.mc {
 				mc := min(ker.mc, m1-ic)
-				for i := 0; i < mc; i += mr {
+				for i := 0; i < mc && !direct; i += mr {
 					ker.packA(bp.p[i*kcb:], &r.a, mr, ic+i, min(mr, mc-i), p0, kcb)
 				}
 				for jc := 0; jc < r.chLen; jc += ker.nc {
 					nc := min(ker.nc, r.chLen-jc)
-					r.macro(bp.p, bblk[jc*kcb:], ic, r.ch0+jc, p0, mc, nc, kcb, b == 0)
+					r.macro(ap, bblk[jc*kcb:], ic, r.ch0+jc, p0, mc, nc, kcb, b == 0)
 				}
 			}
 		}
