@@ -54,13 +54,7 @@ func im2colRange(cols, x *tensor.Mat, g ConvGeom, p0, p1, r0 int) {
 	oh, ow := g.OutH(), g.OutW()
 	kc := g.K * g.K * g.InC
 	b, oy, ox := p0/(oh*ow), p0%(oh*ow)/ow, p0%ow
-	for p := p0; p < p1; p, ox = p+1, ox+1 {
-		if ox == ow {
-			ox, oy = 0, oy+1
-			if oy == oh {
-				oy, b = 0, b+1
-			}
-		}
+	for p := p0; p < p1; p, b, oy, ox = nextPos(p, b, oy, ox, oh, ow) {
 		img := x.Row(b)
 		row := cols.Row(p - r0)[:kc]
 		for ky := 0; ky < g.K; ky++ {
@@ -97,6 +91,19 @@ func im2colRange(cols, x *tensor.Mat, g ConvGeom, p0, p1, r0 int) {
 	}
 }
 
+// nextPos returns position p+1 with its example b and output pixel (oy, ox),
+// from p's, on an oh×ow output (no division: im2colRange and col2imRange walk
+// positions in order this way).
+func nextPos(p, b, oy, ox, oh, ow int) (int, int, int, int) {
+	if ox++; ox == ow {
+		ox, oy = 0, oy+1
+		if oy == oh {
+			oy, b = 0, b+1
+		}
+	}
+	return p + 1, b, oy, ox
+}
+
 // col2im is the adjoint of im2col: it sets x to zero and adds every patch value of
 // cols back onto the input pixel it came from,
 //
@@ -120,13 +127,7 @@ func col2im(x, cols *tensor.Mat, g ConvGeom) {
 func col2imRange(x, cols *tensor.Mat, g ConvGeom, p0, p1, r0 int) {
 	oh, ow := g.OutH(), g.OutW()
 	b, oy, ox := p0/(oh*ow), p0%(oh*ow)/ow, p0%ow
-	for p := p0; p < p1; p, ox = p+1, ox+1 {
-		if ox == ow {
-			ox, oy = 0, oy+1
-			if oy == oh {
-				oy, b = 0, b+1
-			}
-		}
+	for p := p0; p < p1; p, b, oy, ox = nextPos(p, b, oy, ox, oh, ow) {
 		img := x.Row(b)
 		row := cols.Row(p - r0)
 		for ky := 0; ky < g.K; ky++ {
