@@ -143,6 +143,19 @@ func (d *DBM) initFromData(x *tensor.Mat, s *rng.Stream) error {
 	return nil
 }
 
+// setBottom sets the weights and biases of the visible and first hidden
+// layers to those of the RBM m (NumVisible × Sizes[1]). With the weights above
+// the first hidden layer zero, the DBM's p(v) would be m's: the layers above
+// then add the same factor to every term of Z and of p(v, h_1).
+func (d *DBM) setBottom(m *RBM) {
+	w, _ := d.Weights(1)
+	for i := 0; i < w.Rows; i++ {
+		copy(w.Row(i), m.W.Row(i))
+	}
+	copy(d.Bias(0), m.B)
+	copy(d.Bias(1), m.C)
+}
+
 // MeanField is the result of DBM.MeanField.
 type MeanField struct {
 	// Even is (n, Σ even sizes): the visible rows, then the means of the even

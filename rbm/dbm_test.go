@@ -3,10 +3,12 @@ package rbm
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/mcmc"
 	"github.com/latent-ml/latent/model"
@@ -699,4 +701,108 @@ func TestDBMLinearSchedule(t *testing.T) {
 	checkLinearSchedule(t, "dbm", f, d, 5, func(tr model.Trainer) (int, *Trainer) {
 		return tr.(*DBMTrainer).phase, tr.(*DBMTrainer).cur
 	}, []phaseRate{{1, 0, 1, f.LR}, {2, 1, 1, f.LR}, {5, 2, 3, f.JointLR}}, []int{3})
+}
+
+// --bottom starts the DBM from a trained RBM. With the weights above the first
+// hidden layer zero, the DBM's exact log p(v) is the RBM's for every v (the
+// known answer: the upper layers add the same factor to Z and to every p(v)); a
+// run starts joint training at once from the RBM's first layer, resumes bit for
+// bit without the RBM file, and bad combinations name their flag.
+func TestDBMBottom(t *testing.T) {
+	d := barsData()
+	dir := t.TempDir()
+	rf := DefaultFlags()
+	rf.Hidden, rf.Batch, rf.LR = 6, 10, 0.1
+	rbmFile := filepath.Join(dir, "bottom.lt")
+	if err := runFamily(t, "rbm", rf, d, "", 3, rbmFile, 0); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := checkpoint.Load(rbmFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The known answer.
+	net, err := NewDBM([]int{9, 6, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.initFromData(d.X, rng.New(3)); err != nil {
+		t.Fatal(err)
+	}
+	net.setBottom(r)
+	w2, _ := net.Weights(2)
+	for i := 0; i < w2.Rows; i++ {
+		clear(w2.Row(i))
+	}
+	for j := range net.Bias(2) {
+		net.Bias(2)[j] = 0.3 * float32(j-1) // any top biases
+	}
+	dz, err := net.ExactLogZ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rz, err := r.ExactLogZ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := allStates(9)
+	dp, err := net.ExactLogProb(nil, x, dz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := r.LogProb(nil, x, rz)
+	for v := range rp {
+		if math.Abs(dp[v]-rp[v]) > 1e-5 {
+			t.Fatalf("v = %v: DBM log p %.7f, RBM %.7f", x.Row(v), dp[v], rp[v])
+		}
+	}
+	// A run: joint training from the first epoch, on the RBM's first layer.
+	f := DefaultDBMFlags()
+	f.Hidden, f.PretrainEpochs, f.Batch, f.Bottom, f.JointLR = []int{6, 4}, 0, 10, rbmFile, 1e-9
+	whole := filepath.Join(dir, "dbm.lt")
+	if err := runFamily(t, "dbm", f, d, "", 2, whole, 0); err != nil {
+		t.Fatal(err)
+	}
+	tr := loadTrainer(t, whole).(*DBMTrainer)
+	if tr.phase != tr.layers() {
+		t.Fatalf("phase %d after 2 epochs, want joint training (%d)", tr.phase, tr.layers())
+	}
+	w1, _ := tr.Net.Weights(1)
+	for i := 0; i < w1.Rows; i++ {
+		for j, v := range w1.Row(i) {
+			if math.Abs(float64(v-r.W.At(i, j))) > 1e-6 {
+				t.Fatalf("W1[%d,%d] = %g after 2 epochs at lr 1e-9, the RBM's is %g", i, j, v, r.W.At(i, j))
+			}
+		}
+	}
+	f.JointLR = 0.005
+	whole2, part := filepath.Join(dir, "dbm2.lt"), filepath.Join(dir, "part.lt")
+	if err := runFamily(t, "dbm", f, d, "", 3, whole2, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := runFamily(t, "dbm", f, d, "", 3, part, 1); err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	if err := os.Remove(rbmFile); err != nil {
+		t.Fatal(err)
+	}
+	resumeFile(t, part, d, 3)
+	sameFiles(t, "dbm --bottom resumed", whole2, part)
+	// Bad input names the flag.
+	for _, c := range []struct {
+		hidden []int
+		pre    int
+		file   string
+		flag   string
+	}{{[]int{6, 4}, 0, rbmFile, "--bottom"}, {[]int{7, 4}, 0, whole, "--bottom"}, {[]int{6, 4}, 5, whole, "--pretrain-epochs"}} {
+		f.Hidden, f.PretrainEpochs, f.Bottom = c.hidden, c.pre, c.file
+		s := model.NewSettings("dbm", d, "test", "", 77, 20)
+		if _, err := model.Lookup("dbm").New(f, d, s); err == nil || !strings.Contains(err.Error(), c.flag) {
+			t.Errorf("--hidden %v --pretrain-epochs %d --bottom %s: %v", c.hidden, c.pre, c.file, err)
+		}
+	}
 }

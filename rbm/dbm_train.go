@@ -54,6 +54,7 @@ type DBMTrainer struct {
 	mfBatches, mfUnconverged int
 	mfResidual               float64
 	mfIters                  int
+	bottom                   *RBM // --bottom, until joint training starts
 }
 
 type dbmMeta struct {
@@ -87,7 +88,13 @@ func newDBMTrainer(c any, d *dataset.Dataset, s *model.Settings) (model.Trainer,
 			L, f.PretrainEpochs, L*f.PretrainEpochs, s.Epochs)
 	}
 	net.Height, net.Width, net.Channels, _ = s.Image()
-	return &DBMTrainer{Net: net, flags: f, sizes: sizes, seed: s.Seed, prop: rng.NewStream(s.Seed, 1<<42-1)}, nil
+	t := &DBMTrainer{Net: net, flags: f, sizes: sizes, seed: s.Seed, prop: rng.NewStream(s.Seed, 1<<42-1)}
+	if f.Bottom != "" {
+		if t.bottom, err = loadBottom(f.Bottom, sizes[0], sizes[1]); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 // layers returns L.
@@ -124,6 +131,10 @@ func (t *DBMTrainer) start(p int, x *tensor.Mat) error {
 			t.compose()
 		} else if err := t.Net.initFromData(x, rng.NewStream(t.seed, 3)); err != nil {
 			return err
+		}
+		if t.bottom != nil {
+			t.Net.setBottom(t.bottom)
+			t.bottom = nil
 		}
 		cfg := Config{Method: PCD, K: t.flags.PCDSteps, BatchSize: t.flags.Batch, LearningRate: t.flags.JointLR,
 			Momentum: t.flags.Momentum, WeightDecay: t.flags.L2, Seed: layerSeed(t.seed, p)}
@@ -483,9 +494,20 @@ func (t *DBMTrainer) Describe() []model.Metric {
 	}
 	return []model.Metric{{Name: "layers", Value: sizesString(t.sizes)},
 		{Name: "parameters", Value: params},
-		{Name: "pretraining", Value: fmt.Sprintf("doubled RBMs, cd-%d, %d epochs per layer, lr %g%s", t.flags.CD, t.flags.PretrainEpochs, t.flags.LR, decay)},
+		{Name: "pretraining", Value: t.pretraining(decay)},
 		{Name: "joint training", Value: fmt.Sprintf("mean-field (≤ %d updates, tol %g), %d persistent chains, pcd-%d, lr %g%s", t.flags.MFIters, t.flags.MFTol, t.flags.Batch, t.flags.PCDSteps, t.flags.JointLR, decay)},
 		{Name: "trained", Value: fmt.Sprintf("%d epochs; now %s", t.epoch, phase)}}
+}
+
+// pretraining describes how the layers were initialised.
+func (t *DBMTrainer) pretraining(decay string) string {
+	switch {
+	case t.flags.Bottom != "":
+		return "none: layer 1 from the rbm " + t.flags.Bottom + ", the layers above small random weights"
+	case t.flags.PretrainEpochs == 0:
+		return "none: small random weights"
+	}
+	return fmt.Sprintf("doubled RBMs, cd-%d, %d epochs per layer, lr %g%s", t.flags.CD, t.flags.PretrainEpochs, t.flags.LR, decay)
 }
 
 // Save implements model.Model: the pretrained RBMs (in pretraining), the

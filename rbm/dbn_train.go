@@ -101,7 +101,7 @@ func (f *DBNFlags) skip() int {
 	return 0
 }
 
-// loadBottom reads the RBM of --bottom and checks it fits a DBN's bottom layer
+// loadBottom reads the RBM of --bottom and checks it fits a DBN's or DBM's bottom layer
 // of nv visible and nh hidden units.
 func loadBottom(path string, nv, nh int) (*RBM, error) {
 	f, err := checkpoint.Load(path)

@@ -59,6 +59,10 @@ type DBMFlags struct {
 	PCDSteps       int     `flag:"pcd-steps" help:"Gibbs steps of the persistent chains per joint update" range:"[1,1000000]"`
 	MFIters        int     `flag:"mf-iters" help:"most mean-field updates per batch in joint training" range:"[1,1000000]"`
 	MFTol          float64 `flag:"mf-tol" help:"mean-field stops when no mean changes by this much" range:"[0,1]"`
+	// Bottom is an RBM model file the DBM starts from: its first layer is the
+	// RBM's, the layers above have small random weights, so the DBM starts
+	// near the RBM's log-likelihood, and all the epochs are joint training.
+	Bottom string `flag:"bottom" help:"an rbm model file (Bernoulli, data dimension × the first --hidden size): the DBM starts as that RBM, the layers above with small random weights, and trains jointly for all of --epochs (needs --pretrain-epochs 0)"`
 }
 
 // Validate checks what the tags cannot: the number of layers.
@@ -79,6 +83,9 @@ func (f *DBNFlags) Validate() error {
 func (f *DBMFlags) Validate() error {
 	if len(f.Hidden) < 2 {
 		return model.Flagf("hidden", "a DBM needs at least two hidden layer sizes, e.g. --hidden 500,1000; got %q", (*intsList)(&f.Hidden).String())
+	}
+	if f.Bottom != "" && f.PretrainEpochs > 0 {
+		return model.Flagf("pretrain-epochs", "a DBM started from a trained RBM (--bottom %s) is not pretrained: set --pretrain-epochs 0, got %d", f.Bottom, f.PretrainEpochs)
 	}
 	return nil
 }
