@@ -19,13 +19,16 @@ const KindBinary = "bdiff"
 // BinaryConfig holds the settings of binary diffusion.
 type BinaryConfig struct {
 	Noise
-	Hidden  []int   `flag:"hidden" help:"hidden layer sizes of the x_0-predicting MLP" range:"[1,65536]"`
-	TimeDim int     `flag:"time-dim" help:"size of the sinusoidal time embedding (even)" range:"[2,4096]"`
-	Batch   int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
-	LR      float64 `flag:"lr" help:"Adam learning rate" range:"(0,1]"`
-	EMA     float64 `flag:"ema" help:"decay of the weight average used for samples and the bound (0: none)" range:"[0,1)"`
-	Aux     float64 `flag:"aux" help:"weight λ of the auxiliary x_0 cross-entropy (Austin et al. 2021)" range:"[0,inf)"`
-	Clip    float64 `flag:"clip" help:"largest global gradient norm (0: no clipping)" range:"[0,inf)"`
+	// Arch is the x_0 network; "" (files before session 11) is the MLP.
+	Arch     string  `flag:"arch" help:"x_0 network: an MLP of the rows, or the U-Net of ddpm for images" choices:"mlp|unet"`
+	Channels int     `flag:"channels" help:"U-Net channels at full resolution (twice that at 1/2 and 1/4; even; --arch unet)" range:"[2,1024]"`
+	Hidden   []int   `flag:"hidden" help:"hidden layer sizes of the x_0-predicting MLP (--arch mlp)" range:"[1,65536]"`
+	TimeDim  int     `flag:"time-dim" help:"size of the sinusoidal time embedding (even)" range:"[2,4096]"`
+	Batch    int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
+	LR       float64 `flag:"lr" help:"Adam learning rate" range:"(0,1]"`
+	EMA      float64 `flag:"ema" help:"decay of the weight average used for samples and the bound (0: none)" range:"[0,1)"`
+	Aux      float64 `flag:"aux" help:"weight λ of the auxiliary x_0 cross-entropy (Austin et al. 2021)" range:"[0,inf)"`
+	Clip     float64 `flag:"clip" help:"largest global gradient norm (0: no clipping)" range:"[0,inf)"`
 	// NoSkip drops the skip term of the logits (see BinaryModel.Logits).
 	NoSkip bool `flag:"no-skip" help:"let the network predict x_0 alone, without the skip term λ_t(2x_t − 1)"`
 }
@@ -39,11 +42,12 @@ func (c *BinaryConfig) Validate() error {
 }
 
 // DefaultBinaryConfig returns the defaults: T = 500 with the cosine schedule
-// (Hoogeboom et al. 2021), an MLP of two 1024-unit SiLU layers, Adam 1e-3,
+// (Hoogeboom et al. 2021), an MLP of two 1024-unit SiLU layers (a U-Net of 32
+// channels with --arch unet), Adam 1e-3,
 // batch 128, EMA 0.999, λ = 0.001.
 func DefaultBinaryConfig() *BinaryConfig {
 	return &BinaryConfig{Noise: Noise{T: 500, Schedule: "cosine", BetaStart: LinearBetaStart, BetaEnd: LinearBetaEnd},
-		Hidden: []int{1024, 1024}, TimeDim: 64, Batch: 128, LR: 1e-3, EMA: 0.999, Aux: 0.001, Clip: 1}
+		Arch: "mlp", Channels: 32, Hidden: []int{1024, 1024}, TimeDim: 64, Batch: 128, LR: 1e-3, EMA: 0.999, Aux: 0.001, Clip: 1}
 }
 
 func init() {
@@ -82,7 +86,7 @@ type BinaryModel struct {
 	dim     int
 	H, W, C int
 	Seed    uint64
-	Net     *timeMLP
+	Net     x0Net
 	trainer
 
 	Diff *Binary
@@ -107,16 +111,68 @@ func NewBinaryModel(cfg BinaryConfig, d *dataset.Dataset, s *model.Settings) (*B
 	return m, nil
 }
 
+// x0Net is the network of the logits of x_0 given the bits x_t (entering as
+// 2x_t − 1) and the step t.
+type x0Net interface {
+	Forward(x *tensor.Mat, t []int) *tensor.Mat
+	Backward(dy *tensor.Mat)
+	Params() []*nn.Param
+}
+
+// mlpX0 is the MLP of the rows.
+type mlpX0 struct{ *timeMLP }
+
+func (m mlpX0) Forward(x *tensor.Mat, t []int) *tensor.Mat { return m.timeMLP.Forward(x, t, 2, -1) }
+
+// unetX0 is ddpm's U-Net on the images 2x_t − 1, its one output per pixel the
+// logit.
+type unetX0 struct {
+	*UNet
+	in *tensor.Mat
+}
+
+func (u *unetX0) Forward(x *tensor.Mat, t []int) *tensor.Mat {
+	u.in = tensor.Reuse(u.in, x.Rows, x.Cols)
+	for i, v := range x.Data[:x.Rows*x.Cols] {
+		u.in.Data[i] = 2*v - 1
+	}
+	return u.Eps(u.in, t)
+}
+
+// arch returns the network's kind, "mlp" for files that predate the choice.
+func (c *BinaryConfig) arch() string {
+	if c.Arch == "" {
+		return "mlp"
+	}
+	return c.Arch
+}
+
 func (m *BinaryModel) build(s *rng.Stream) error {
 	sc, err := m.Cfg.Noise.schedule()
 	if err != nil {
 		return err
 	}
-	if m.Cfg.TimeDim < 2 || m.Cfg.TimeDim%2 != 0 {
-		return model.Flagf("time-dim", "must be even and at least 2, got %d", m.Cfg.TimeDim)
-	}
 	m.Diff = NewBinary(sc)
-	m.Net = newTimeMLP(m.dim, m.Cfg.TimeDim, 0, m.Cfg.Hidden, s)
+	switch m.Cfg.arch() {
+	case "unet":
+		if m.H == 0 {
+			return model.Flagf("arch", "unet needs images; the data are rows of %d values without an image shape (use --arch mlp)", m.dim)
+		}
+		if err := CheckUNetShape(m.H, m.W); err != nil {
+			return model.Flagf("arch", "%v (or use --arch mlp)", err)
+		}
+		if m.Cfg.Channels < 2 || m.Cfg.Channels%2 != 0 {
+			return model.Flagf("channels", "must be even and at least 2, got %d", m.Cfg.Channels)
+		}
+		m.Net = &unetX0{UNet: NewUNet(m.H, m.W, m.C, m.Cfg.Channels, s)}
+	case "mlp":
+		if m.Cfg.TimeDim < 2 || m.Cfg.TimeDim%2 != 0 {
+			return model.Flagf("time-dim", "must be even and at least 2, got %d", m.Cfg.TimeDim)
+		}
+		m.Net = mlpX0{newTimeMLP(m.dim, m.Cfg.TimeDim, 0, m.Cfg.Hidden, s)}
+	default:
+		return model.Flagf("arch", "unknown network %q (mlp or unet)", m.Cfg.Arch)
+	}
 	m.init(m.Net.Params(), m.Cfg.LR)
 	return nil
 }
@@ -142,7 +198,7 @@ func (m *BinaryModel) BatchSize() int { return m.Cfg.Batch }
 // the model: the gradient with respect to f is that with respect to the
 // logits. Config.NoSkip turns it off.
 func (m *BinaryModel) Logits(xt *tensor.Mat, t []int) *tensor.Mat {
-	l := m.Net.Forward(xt, t, 2, -1)
+	l := m.Net.Forward(xt, t)
 	if m.Cfg.NoSkip {
 		return l
 	}
@@ -376,8 +432,13 @@ func meanSE(v []float64) (float64, float64) {
 // Describe implements model.Describer.
 func (m *BinaryModel) Describe() []model.Metric {
 	np := m.parameters()
+	net := fmt.Sprintf("MLP %d+%d → %v → %d (SiLU)", m.dim, m.Cfg.TimeDim, m.Cfg.Hidden, m.dim)
+	if m.Cfg.arch() == "unet" {
+		ch := m.Cfg.Channels
+		net = fmt.Sprintf("U-Net on %d×%d×%d, channels %d/%d/%d", m.H, m.W, m.C, ch, 2*ch, 2*ch)
+	}
 	out := []model.Metric{{Name: "diffusion", Value: fmt.Sprintf("binary, T = %d, %s schedule", m.Diff.S.T, m.Cfg.Schedule)},
-		{Name: "network", Value: fmt.Sprintf("MLP %d+%d → %v → %d (SiLU)", m.dim, m.Cfg.TimeDim, m.Cfg.Hidden, m.dim)},
+		{Name: "network", Value: net},
 		{Name: "parameters", Value: np}, {Name: "ema decay", Value: m.Cfg.EMA}, {Name: "steps", Value: m.Steps}}
 	if k := len(m.History); k > 0 {
 		out = append(out, model.Metric{Name: "last epoch -vlb (train estimate)", Value: m.History[k-1]})
@@ -403,7 +464,11 @@ func (m *BinaryModel) Save(f *checkpoint.File) error {
 		Steps: m.Steps, History: m.History}); err != nil {
 		return err
 	}
-	nn.SaveLayer(f, "net", m.Net.Net)
+	if mlp, ok := m.Net.(mlpX0); ok {
+		nn.SaveLayer(f, "net", mlp.Net)
+	} else {
+		nn.SaveParams(f, "net", m.Net.Params())
+	}
 	return m.save(f)
 }
 
@@ -421,7 +486,13 @@ func LoadBinaryModel(f *checkpoint.File) (*BinaryModel, error) {
 	if err := m.build(rng.New(0)); err != nil {
 		return nil, fmt.Errorf("%s: %w", KindBinary, err)
 	}
-	if err := nn.LoadLayer(f, "net", m.Net.Net); err != nil {
+	var err error
+	if mlp, ok := m.Net.(mlpX0); ok {
+		err = nn.LoadLayer(f, "net", mlp.Net)
+	} else {
+		err = nn.LoadParams(f, "net", m.Net.Params())
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := m.load(f, KindBinary); err != nil {
