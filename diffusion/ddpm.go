@@ -66,7 +66,17 @@ type SampleConfig struct {
 // EvalConfig holds the settings of `latent eval` for ddpm.
 type EvalConfig struct {
 	TPerImage int `flag:"vlb-t" help:"steps t drawn per image for the unbiased estimate of the bound (0: all T terms)" range:"[0,100000]"`
+	// Variance picks the reverse variances of the bound's terms t ≥ 2: the
+	// posterior's β̃_t, or Analytic-DPM's optimum from Γ_t estimated on
+	// VarData (Bao et al. 2022; see Gaussian.AnalyticVariances).
+	Variance string `flag:"variance" help:"reverse variances of the bound's steps t ≥ 2: fixed β̃_t, or analytic (Bao et al. 2022), estimated on --var-data" choices:"fixed|analytic"`
+	VarData  string `flag:"var-data" help:"data SPEC that --variance analytic estimates E‖ε̂‖² on (training images, not the scored ones), e.g. mnist,rows=0:1000"`
+	VarN     int    `flag:"var-n" help:"draws per step t for --variance analytic" range:"[1,1000000]"`
 }
+
+// DefaultEvalConfig returns 16 steps t per image and the fixed variances (32
+// draws per step when analytic).
+func DefaultEvalConfig() *EvalConfig { return &EvalConfig{TPerImage: 16, Variance: "fixed", VarN: 32} }
 
 func init() {
 	model.Register(model.Family{
@@ -79,7 +89,7 @@ func init() {
 		},
 		Load:         func(f *checkpoint.File) (model.Model, error) { return LoadGaussModel(f) },
 		SampleConfig: func() any { return &SampleConfig{} },
-		EvalConfig:   func() any { return &EvalConfig{TPerImage: 16} },
+		EvalConfig:   func() any { return DefaultEvalConfig() },
 		Quantized:    true,
 		Epochs:       20,
 	})
@@ -478,10 +488,19 @@ func (m *GaussModel) Sample(ctx context.Context, o model.SampleOptions) (*datase
 func (m *GaussModel) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOptions) (model.Estimate, error) {
 	cfg, _ := o.Family.(*EvalConfig)
 	if cfg == nil {
-		cfg = &EvalConfig{TPerImage: 16}
+		cfg = DefaultEvalConfig()
 	}
 	if err := dataset.CheckUnit(d); err != nil {
 		return model.Estimate{}, fmt.Errorf("%s: %w", KindGaussian, err)
+	}
+	diff := m.Diff
+	var varNote string
+	if cfg.Variance == "analytic" {
+		v, note, err := m.analyticVar(ctx, cfg, o)
+		if err != nil {
+			return model.Estimate{}, err
+		}
+		diff.Var, varNote = v, note
 	}
 	n := d.Len()
 	if m.Classes > 0 && d.Labels == nil {
@@ -510,9 +529,9 @@ func (m *GaussModel) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 			}
 			var b []float64
 			if cfg.TPerImage == 0 {
-				b = m.Diff.BoundAll(m, yc, s)
+				b = diff.BoundAll(m, yc, s)
 			} else {
-				b = m.Diff.BoundSampled(m, yc, cfg.TPerImage, s)
+				b = diff.BoundSampled(m, yc, cfg.TPerImage, s)
 			}
 			for i, v := range b {
 				per[lo+i] = -v
@@ -532,10 +551,53 @@ func (m *GaussModel) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 	if m.Classes > 0 {
 		q = "log p(x|y)"
 	}
+	if varNote == "" {
+		varNote = "fixed: the posterior's β̃_t"
+	}
 	return model.Estimate{LogLik: mean, StdErr: se, Method: "vlb", Bound: "lower", N: n, PerExample: per, Quantity: q,
 		Extra: []model.Metric{{Name: "bits_per_dim", Value: -mean / (float64(m.dim) * math.Ln2)},
 			{Name: "bits_per_dim_stderr", Value: se / (float64(m.dim) * math.Ln2)},
-			{Name: "vlb_terms", Value: terms}, {Name: "timesteps", Value: m.Diff.S.T}}}, nil
+			{Name: "vlb_terms", Value: terms}, {Name: "timesteps", Value: m.Diff.S.T},
+			{Name: "reverse_variance", Value: varNote}}}, nil
+}
+
+// analyticVar estimates Γ_t on cfg.VarData with the averaged weights and
+// returns Analytic-DPM's variances and a line saying how they were made.
+func (m *GaussModel) analyticVar(ctx context.Context, cfg *EvalConfig, o model.ScoreOptions) ([]float64, string, error) {
+	if cfg.VarData == "" {
+		return nil, "", model.Flagf("var-data", "--variance analytic estimates E‖ε̂‖² on data other than the scored: give training images, e.g. --var-data mnist,rows=0:1000")
+	}
+	vd, err := dataset.Load(cfg.VarData, dataset.Options{DataDir: o.DataDir, Seed: o.Seed})
+	if err != nil {
+		return nil, "", model.Flagf("var-data", "%v", err)
+	}
+	if vd.Dim() != m.dim {
+		return nil, "", model.Flagf("var-data", "%s has rows of %d values, the model %d", cfg.VarData, vd.Dim(), m.dim)
+	}
+	if err := dataset.CheckUnit(vd); err != nil {
+		return nil, "", model.Flagf("var-data", "%v", err)
+	}
+	if m.Classes > 0 {
+		return nil, "", model.Flagf("variance", "analytic variances are for unconditional models; this one is conditional")
+	}
+	y := tensor.New(vd.Len(), m.dim)
+	for i := range vd.Len() {
+		r := y.Row(i)
+		for j, v := range vd.X.Row(i) {
+			r[j] = float32(-1 + 2*float64(Level(2*float64(v)-1))/255)
+		}
+	}
+	var gamma []float64
+	m.withEMA(func() {
+		gamma = m.Diff.EpsMeanSquare(m, y, cfg.VarN, 128, rng.NewStream(o.Seed, 1<<40), func(done, total int) {
+			model.Step(ctx, "E‖ε̂‖²", done, total)
+		}, ctx.Err)
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
+	}
+	note := fmt.Sprintf("analytic (Bao et al. 2022), E‖ε̂‖² from %d draws per step of %s (%d images)", cfg.VarN, cfg.VarData, vd.Len())
+	return m.Diff.AnalyticVariances(gamma), note, nil
 }
 
 // Describe implements model.Describer.

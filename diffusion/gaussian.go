@@ -32,6 +32,10 @@ type Denoiser interface {
 type Gaussian struct {
 	S      *Schedule
 	ClipX0 bool
+	// Var, when not nil, holds the reverse variances σ_t² (index t ≥ 2) that
+	// the bound's terms L_{t−1} use instead of β̃_t (see AnalyticVariances);
+	// the samplers and the decoder term L_0 do not read it.
+	Var []float64
 }
 
 // x0Eps returns x̂_0 and ε̂ at step t for x_t and the prediction eps: as
@@ -169,6 +173,7 @@ func (g Gaussian) PriorKL(x0 []float32) float64 {
 // 8-bit grid of [−1, 1]), x_t and the prediction ε̂:
 //
 //	t ≥ 2:  L_{t−1} = Σ_j (μ̃_j − μ_θ,j)²/(2β̃_t),   μ̃ = C0_t x_0 + Ct_t x_t
+//	        (with Var, KL(N(μ̃, β̃_t) ‖ N(μ_θ, σ_t²)) per value: see varTerm)
 //	t = 1:  L_0 = −Σ_j log ∫_{δ−(x_0j)}^{δ+(x_0j)} N(y; μ_θ,j, β̃_2) dy
 //
 // the discretised decoder of Ho et al. 2020, section 3.3 (eq. 13): bins of
@@ -182,6 +187,9 @@ func (g Gaussian) Term(t int, x0, xt, eps []float32) float64 {
 			s -= logBin(float64(v), mu, sd)
 		}
 		return s
+	}
+	if g.Var != nil && g.Var[t] != g.S.PostVar[t] {
+		return g.varTerm(t, g.Var[t], x0, xt, eps)
 	}
 	inv := 1 / (2 * g.S.PostVar[t])
 	for j, v := range x0 {
