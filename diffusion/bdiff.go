@@ -434,8 +434,7 @@ func (m *BinaryModel) Describe() []model.Metric {
 	np := m.parameters()
 	net := fmt.Sprintf("MLP %d+%d → %v → %d (SiLU)", m.dim, m.Cfg.TimeDim, m.Cfg.Hidden, m.dim)
 	if m.Cfg.arch() == "unet" {
-		ch := m.Cfg.Channels
-		net = fmt.Sprintf("U-Net on %d×%d×%d, channels %d/%d/%d", m.H, m.W, m.C, ch, 2*ch, 2*ch)
+		net = unetDesc(m.H, m.W, m.C, m.Cfg.Channels)
 	}
 	out := []model.Metric{{Name: "diffusion", Value: fmt.Sprintf("binary, T = %d, %s schedule", m.Diff.S.T, m.Cfg.Schedule)},
 		{Name: "network", Value: net},

@@ -481,6 +481,18 @@ func (m *GaussModel) Sample(ctx context.Context, o model.SampleOptions) (*datase
 	return &dataset.Dataset{Name: "samples", X: x, Labels: labels, NumClasses: m.Classes, Height: m.H, Width: m.W, Channels: m.C}, nil
 }
 
+// onGrid sets dst to the values x in [0, 1] read as 8-bit levels on the grid of
+// [−1, 1] the bound scores, −1 + 2k/255 with k = Level(2x − 1), and returns it.
+func onGrid(dst, x *tensor.Mat) *tensor.Mat {
+	for i := range x.Rows {
+		r := dst.Row(i)
+		for j, v := range x.Row(i) {
+			r[j] = float32(-1 + 2*float64(Level(2*float64(v)-1))/255)
+		}
+	}
+	return dst
+}
+
 // Score implements model.Scorer: the variational bound on log P(x) of the
 // 8-bit data (Gaussian.BoundSampled with --vlb-t steps per image, or
 // Gaussian.BoundAll), in nats per example, with its standard error over the
@@ -516,13 +528,7 @@ func (m *GaussModel) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 				return
 			}
 			hi := min(n, lo+chunk)
-			yc := y.Slice(0, hi-lo)
-			for i := lo; i < hi; i++ {
-				r := yc.Row(i - lo)
-				for j, v := range d.X.Row(i) {
-					r[j] = float32(-1 + 2*float64(Level(2*float64(v)-1))/255)
-				}
-			}
+			yc := onGrid(y.Slice(0, hi-lo), d.X.Slice(lo, hi))
 			s := rng.NewStream(o.Seed, uint64(lo/chunk))
 			if m.Classes > 0 {
 				m.Net.SetLabels(d.Labels[lo:hi])
@@ -580,13 +586,7 @@ func (m *GaussModel) analyticVar(ctx context.Context, cfg *EvalConfig, o model.S
 	if m.Classes > 0 {
 		return nil, "", model.Flagf("variance", "analytic variances are for unconditional models; this one is conditional")
 	}
-	y := tensor.New(vd.Len(), m.dim)
-	for i := range vd.Len() {
-		r := y.Row(i)
-		for j, v := range vd.X.Row(i) {
-			r[j] = float32(-1 + 2*float64(Level(2*float64(v)-1))/255)
-		}
-	}
+	y := onGrid(tensor.New(vd.Len(), m.dim), vd.X)
 	var gamma []float64
 	m.withEMA(func() {
 		gamma = m.Diff.EpsMeanSquare(m, y, cfg.VarN, 128, rng.NewStream(o.Seed, 1<<40), func(done, total int) {
@@ -605,8 +605,7 @@ func (m *GaussModel) Describe() []model.Metric {
 	np := m.parameters()
 	net := fmt.Sprintf("MLP %d+%d → %v → %d (SiLU)", m.dim, m.Cfg.TimeDim, m.Cfg.Hidden, m.dim)
 	if m.Arch == "unet" {
-		ch := m.Cfg.Channels
-		net = fmt.Sprintf("U-Net on %d×%d×%d, channels %d/%d/%d", m.H, m.W, m.C, ch, 2*ch, 2*ch)
+		net = unetDesc(m.H, m.W, m.C, m.Cfg.Channels)
 	}
 	out := []model.Metric{{Name: "diffusion", Value: fmt.Sprintf("Gaussian, T = %d, %s schedule", m.Diff.S.T, m.Cfg.Schedule)},
 		{Name: "network", Value: net}, {Name: "parameters", Value: np}, {Name: "ema decay", Value: m.Cfg.EMA}, {Name: "steps", Value: m.Steps}}

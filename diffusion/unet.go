@@ -146,6 +146,12 @@ func CheckUNetShape(h, w int) error {
 	return nil
 }
 
+// unetDesc describes the U-Net of h×w×c images with ch channels at full
+// resolution.
+func unetDesc(h, w, c, ch int) string {
+	return fmt.Sprintf("U-Net on %d×%d×%d, channels %d/%d/%d", h, w, c, ch, 2*ch, 2*ch)
+}
+
 // NewUNet returns a U-Net for h×w×c images with ch channels at full
 // resolution (ch even). It panics unless CheckUNetShape accepts h×w.
 func NewUNet(h, w, c, ch int, s *rng.Stream) *UNet { return NewUNetCond(h, w, c, ch, 0, s) }
