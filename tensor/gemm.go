@@ -151,7 +151,7 @@ func gemmStart32(transA bool, alpha float32, a *Mat, beta float32, c *Mat, m, n,
 	}
 	r := gemmRuns32.get()
 	r.ker, r.pool = ker, &gemmScratch32
-	r.packFn, r.computeFn = gemmPackShared32, gemmCompute32
+	r.packFn, r.computeFn, r.stridedFn = gemmPackShared32, gemmCompute32, gemmStrided32
 	r.m, r.n, r.k = m, n, k
 	r.alpha, r.beta = alpha, beta
 	r.a = gemmOp[float32]{data: a.Data, ld: a.Stride, trans: transA}

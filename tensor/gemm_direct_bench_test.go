@@ -36,3 +36,33 @@ func BenchmarkGemmDirect(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGemmStrided compares reading a transposed A and B where they are
+// stored (the strided kernels) with packing them, on the weight gradients of
+// convolutions, C = Aᵀ·B with a long K: Winograd's V_ξᵀ·dM_ξ (InC × tiles)·(tiles
+// × OutC) and im2col's patchesᵀ·dy (9·InC × positions)·(positions × OutC).
+func BenchmarkGemmStrided(b *testing.B) {
+	defer func(m, n, k int) { gemmStridedMaxM, gemmStridedMaxN, gemmStridedMinK = m, n, k }(gemmStridedMaxM, gemmStridedMaxN, gemmStridedMinK)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	shapes := [][3]int{{32, 25088, 32}, {64, 6272, 64}, {9, 100352, 32}, {16, 25088, 32}, {144, 8192, 32},
+		{128, 6272, 128}, {288, 25088, 64}, {64, 25088, 16}, {576, 6272, 64}, {256, 6272, 256}, {512, 1568, 512},
+		{784, 256, 400}, {500, 1000, 784}, {1024, 512, 1024}}
+	for _, sh := range shapes {
+		m, k, n := sh[0], sh[1], sh[2]
+		a := gemmRandMat(rnd, k, m)
+		bm := gemmRandMat(rnd, k, n)
+		c := New(m, n)
+		for _, path := range []string{"packed", "strided"} {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, path), func(b *testing.B) {
+				gemmStridedMaxM, gemmStridedMaxN, gemmStridedMinK = 0, 0, 0
+				if path == "strided" {
+					gemmStridedMaxM, gemmStridedMaxN = 1<<30, 1<<30
+				}
+				for range b.N {
+					Gemm(true, false, 1, a, bm, 0, c)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

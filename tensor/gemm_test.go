@@ -448,6 +448,50 @@ func TestGemmDirectSameBits(t *testing.T) {
 	})
 }
 
+// TestGemmStridedSameBits: the strided kernels, reading a transposed A and a B
+// where they are stored, give the packed path's bits (same K blocks, same FMAs),
+// for partial row tiles, several K blocks, beta 0 (C not read) and not, at 1 and
+// 2 workers, with NaN in the stride padding of every operand.
+func TestGemmStridedSameBits(t *testing.T) {
+	if !kernel.Supported(kernel.AVX2) {
+		t.Skip("no AVX2: there are no strided kernels")
+	}
+	defer SetWorkers(0)
+	defer func(m, n, k int) { gemmStridedMaxM, gemmStridedMaxN, gemmStridedMinK = m, n, k }(gemmStridedMaxM, gemmStridedMaxN, gemmStridedMinK)
+	rnd := rand.New(rand.NewPCG(23, 24))
+	withKernel(t, kernel.AVX2, func() {
+		for _, sh := range [][3]int{{32, 3000, 32}, {5, 700, 16}, {64, 513, 64}, {7, 256, 48}, {1, 300, 16}, {13, 9, 32}} {
+			m, k, n := sh[0], sh[1], sh[2]
+			p := newGemmProblem(rnd, m, k, n)
+			a := storeMat(p.opA, m, k, true, 3, float32(math.NaN()))
+			b := storeMat(p.opB, k, n, false, 1, float32(math.NaN()))
+			for _, ab := range [][2]float32{{0.75, -1.5}, {1, 0}} {
+				for _, w := range []int{1, 2} {
+					SetWorkers(w)
+					var got [2]*Mat
+					for i, maxM := range []int{0, 64} {
+						gemmStridedMaxM, gemmStridedMaxN, gemmStridedMinK = maxM, 64, 0
+						got[i] = storeMat(p.c0, m, n, false, 2, float32(math.NaN()))
+						if ab[1] != 0 {
+							got[i] = storeMat(p.c0, m, n, false, 2, 0)
+						}
+						Gemm(true, false, ab[0], a, b, ab[1], got[i])
+					}
+					what := fmt.Sprintf("%v alpha=%g beta=%g workers=%d", sh, ab[0], ab[1], w)
+					p.check(t, what, ab[0], ab[1], got[1])
+					for i := 0; i < m; i++ {
+						for j := 0; j < n; j++ {
+							if x, y := got[0].At(i, j), got[1].At(i, j); math.Float32bits(x) != math.Float32bits(y) {
+								t.Fatalf("%s: C[%d,%d] packed %g, strided %g", what, i, j, x, y)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestGemmChunks: products whose shared operand is processed in several chunks
 // (forced small here) agree with the reference, for both ways of splitting C.
 func TestGemmChunks(t *testing.T) {

@@ -35,6 +35,10 @@ type isa struct {
 	// direct kernels read A where it is stored, row r at a + r·lda (lda in
 	// elements), instead of from a packed panel (AVX2 only).
 	direct bool
+	// strided kernels read both operands where they are stored, step p's
+	// column of A at a + p·lda (A transposed in storage: the mr values of a
+	// row of Aᵀ) and step p's row of B at b + p·ldb (AVX2 only).
+	strided bool
 }
 
 // arow returns the address of element p·es bytes into row r of A: packed, the
@@ -149,6 +153,8 @@ func (s isa) gen(mr int) {
 	var sig string
 	if s.direct {
 		sig = fmt.Sprintf("func(k int, a, b, c *%s, lda, ldc int, alpha, beta %s, mask *int32, loadc int)", t, t)
+	} else if s.strided {
+		sig = fmt.Sprintf("func(k int, a, b, c *%s, lda, ldb, ldc int, alpha, beta %s, mask *int32, loadc int)", t, t)
 	} else if s.avx512 {
 		sig = fmt.Sprintf("func(k int, a, b, c *%s, ldc int, alpha, beta %s, mask uint32, loadc int)", t, t)
 	} else {
@@ -158,6 +164,9 @@ func (s isa) gen(mr int) {
 	if s.direct {
 		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX2+FMA).",
 			name, mr, s.nr()))
+	} else if s.strided {
+		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from both operands as stored: step p's %d values of A at a + p·lda, its row of B at b + p·ldb (AVX2+FMA).",
+			name, mr, s.nr(), mr))
 	} else {
 		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from packed panels (%s).",
 			name, mr, s.nr(), map[bool]string{false: "AVX2+FMA", true: "AVX-512"}[s.avx512]))
@@ -180,6 +189,24 @@ func (s isa) gen(mr int) {
 		SHLQ(U8(2), lda)
 		LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a3)
 		ADDQ(lda, a3)
+	}
+	ldb := R12
+	if s.strided {
+		Load(Param("lda"), lda)
+		SHLQ(U8(2), lda)
+		Load(Param("ldb"), ldb)
+		SHLQ(U8(2), ldb)
+	}
+	// aAt and bAt address step u (0 or 1) of the unrolled loop: A's value of
+	// row r and B's vector half h.
+	aAt := func(u, r int) Mem {
+		if s.strided {
+			if u == 0 {
+				return Mem{Base: a, Disp: r * es}
+			}
+			return Mem{Base: a, Index: lda, Scale: 1, Disp: r * es}
+		}
+		return s.arow(a, a3, lda, r, u*es)
 	}
 	nacc := 2 * mr
 	var bv0, bv1, av0, av1 VecPhysical
@@ -205,42 +232,56 @@ func (s isa) gen(mr int) {
 	if s.direct {
 		astep = es
 	}
+	bAt := func(u, h int) Mem {
+		if s.strided {
+			if u == 0 {
+				return Mem{Base: b, Disp: h * vb}
+			}
+			return Mem{Base: b, Index: ldb, Scale: 1, Disp: h * vb}
+		}
+		return Mem{Base: b, Disp: u*bstep + h*vb}
+	}
 	// Main loop, unrolled twice.
 	MOVQ(k, R9)
 	SHRQ(U8(1), R9)
 	JZ(LabelRef(name + "_tail"))
 	Label(name + "_loop")
 	for u := 0; u < 2; u++ {
-		s.mov(Mem{Base: b, Disp: u * bstep}, bv0)
-		s.mov(Mem{Base: b, Disp: u*bstep + vb}, bv1)
+		s.mov(bAt(u, 0), bv0)
+		s.mov(bAt(u, 1), bv1)
 		for r := 0; r < mr; r++ {
 			av := av0
 			if r%2 == 1 {
 				av = av1
 			}
-			s.bcast(s.arow(a, a3, lda, r, u*es), av)
+			s.bcast(aAt(u, r), av)
 			s.fma(bv0, av, acc(r, 0))
 			s.fma(bv1, av, acc(r, 1))
 		}
 	}
-	ADDQ(U32(2*astep), a)
-	if s.direct {
-		ADDQ(U32(2*astep), a3)
+	if s.strided {
+		LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a)
+		LEAQ(Mem{Base: b, Index: ldb, Scale: 2}, b)
+	} else {
+		ADDQ(U32(2*astep), a)
+		if s.direct {
+			ADDQ(U32(2*astep), a3)
+		}
+		ADDQ(U32(2*bstep), b)
 	}
-	ADDQ(U32(2*bstep), b)
 	DECQ(R9)
 	JNZ(LabelRef(name + "_loop"))
 	Label(name + "_tail")
 	TESTQ(U32(1), k)
 	JZ(LabelRef(name + "_epi"))
-	s.mov(Mem{Base: b}, bv0)
-	s.mov(Mem{Base: b, Disp: vb}, bv1)
+	s.mov(bAt(0, 0), bv0)
+	s.mov(bAt(0, 1), bv1)
 	for r := 0; r < mr; r++ {
 		av := av0
 		if r%2 == 1 {
 			av = av1
 		}
-		s.bcast(s.arow(a, a3, lda, r, 0), av)
+		s.bcast(aAt(0, r), av)
 		s.fma(bv0, av, acc(r, 0))
 		s.fma(bv1, av, acc(r, 1))
 	}
@@ -356,6 +397,7 @@ func main() {
 		{prefix: "Dgemm512x", f64: true, avx512: true, mr: 14},
 		{prefix: "Dgemm256x", f64: true, mr: 6},
 		{prefix: "Sgemm256dx", mr: 6, direct: true},
+		{prefix: "Sgemm256sx", mr: 6, strided: true},
 	}
 	for _, s := range isas {
 		for mr := 1; mr <= s.mr; mr++ {

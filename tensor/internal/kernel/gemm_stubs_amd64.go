@@ -142,6 +142,24 @@ func Sgemm256dx5(k int, a *float32, b *float32, c *float32, lda int, ldc int, al
 // Sgemm256dx6 computes a 6×16 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX2+FMA).
 func Sgemm256dx6(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
 
+// Sgemm256sx1 computes a 1×16 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 1 values of A at a + p·lda, its row of B at b + p·ldb (AVX2+FMA).
+func Sgemm256sx1(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
+
+// Sgemm256sx2 computes a 2×16 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 2 values of A at a + p·lda, its row of B at b + p·ldb (AVX2+FMA).
+func Sgemm256sx2(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
+
+// Sgemm256sx3 computes a 3×16 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 3 values of A at a + p·lda, its row of B at b + p·ldb (AVX2+FMA).
+func Sgemm256sx3(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
+
+// Sgemm256sx4 computes a 4×16 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 4 values of A at a + p·lda, its row of B at b + p·ldb (AVX2+FMA).
+func Sgemm256sx4(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
+
+// Sgemm256sx5 computes a 5×16 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 5 values of A at a + p·lda, its row of B at b + p·ldb (AVX2+FMA).
+func Sgemm256sx5(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
+
+// Sgemm256sx6 computes a 6×16 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 6 values of A at a + p·lda, its row of B at b + p·ldb (AVX2+FMA).
+func Sgemm256sx6(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
+
 // PackCopyS512 copies rows of src into a zero-padded panel two AVX-512 vectors wide.
 func PackCopyS512(dst *float32, src *float32, ld int, rows int, mask uint32)
 

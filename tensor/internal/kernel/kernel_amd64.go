@@ -26,4 +26,9 @@ var (
 	// from a packed panel; the FMAs are those of SgemmAVX2.
 	SgemmAVX2Direct = [...]func(k int, a, b, c *float32, lda, ldc int, alpha, beta float32, mask *int32, loadc int){
 		nil, Sgemm256dx1, Sgemm256dx2, Sgemm256dx3, Sgemm256dx4, Sgemm256dx5, Sgemm256dx6}
+	// SgemmAVX2Strided reads both operands where they are stored: step p's
+	// values of a transposed A at a + p·lda and its row of B at b + p·ldb; the
+	// FMAs are those of SgemmAVX2.
+	SgemmAVX2Strided = [...]func(k int, a, b, c *float32, lda, ldb, ldc int, alpha, beta float32, mask *int32, loadc int){
+		nil, Sgemm256sx1, Sgemm256sx2, Sgemm256sx3, Sgemm256sx4, Sgemm256sx5, Sgemm256sx6}
 )
