@@ -4480,71 +4480,71 @@ loop2:
 	CMPQ         DX, $0x00000010
 	JB           loop1
 	VMOVUPS      (CX), Y3
-	VMOVAPS      Y3, Y4
-	VPOR         elemc_sign<>+0(SB), Y4, Y5
-	VMINPS       Y5, Y0, Y5
-	VMAXPS       Y5, Y1, Y5
-	VMULPS       elemc_log2e<>+0(SB), Y5, Y6
-	VADDPS       elemc_magic<>+0(SB), Y6, Y6
-	VSUBPS       elemc_magic<>+0(SB), Y6, Y7
-	VFNMADD231PS elemc_ln2hi<>+0(SB), Y7, Y5
-	VFNMADD231PS elemc_ln2lo<>+0(SB), Y7, Y5
-	VMOVUPS      elemc_expp0<>+0(SB), Y7
-	VFMADD213PS  elemc_expp1<>+0(SB), Y5, Y7
-	VFMADD213PS  elemc_expp2<>+0(SB), Y5, Y7
-	VFMADD213PS  elemc_expp3<>+0(SB), Y5, Y7
-	VFMADD213PS  elemc_expp4<>+0(SB), Y5, Y7
-	VFMADD213PS  elemc_expp5<>+0(SB), Y5, Y7
-	VMULPS       Y5, Y5, Y8
-	VFMADD213PS  Y5, Y8, Y7
-	VADDPS       elemc_one<>+0(SB), Y7, Y7
-	VPSUBD       elemc_magic<>+0(SB), Y6, Y6
-	VPSRAD       $0x01, Y6, Y5
-	VPSUBD       Y5, Y6, Y6
-	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       elemc_bias127<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y5, Y7, Y7
-	VMULPS       Y6, Y7, Y5
-	VADDPS       Y2, Y5, Y6
-	VBLENDVPS    Y4, Y5, Y2, Y4
-	VDIVPS       Y6, Y4, Y4
-	VMULPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (AX)
-	VMOVUPS      32(CX), Y3
-	VMOVAPS      Y3, Y4
-	VPOR         elemc_sign<>+0(SB), Y4, Y5
-	VMINPS       Y5, Y0, Y5
-	VMAXPS       Y5, Y1, Y5
-	VMULPS       elemc_log2e<>+0(SB), Y5, Y6
-	VADDPS       elemc_magic<>+0(SB), Y6, Y6
-	VSUBPS       elemc_magic<>+0(SB), Y6, Y7
-	VFNMADD231PS elemc_ln2hi<>+0(SB), Y7, Y5
-	VFNMADD231PS elemc_ln2lo<>+0(SB), Y7, Y5
-	VMOVUPS      elemc_expp0<>+0(SB), Y7
-	VFMADD213PS  elemc_expp1<>+0(SB), Y5, Y7
-	VFMADD213PS  elemc_expp2<>+0(SB), Y5, Y7
-	VFMADD213PS  elemc_expp3<>+0(SB), Y5, Y7
-	VFMADD213PS  elemc_expp4<>+0(SB), Y5, Y7
-	VFMADD213PS  elemc_expp5<>+0(SB), Y5, Y7
-	VMULPS       Y5, Y5, Y8
-	VFMADD213PS  Y5, Y8, Y7
-	VADDPS       elemc_one<>+0(SB), Y7, Y7
-	VPSUBD       elemc_magic<>+0(SB), Y6, Y6
-	VPSRAD       $0x01, Y6, Y5
-	VPSUBD       Y5, Y6, Y6
-	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VPADDD       elemc_bias127<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y5, Y7, Y7
-	VMULPS       Y6, Y7, Y5
-	VADDPS       Y2, Y5, Y6
-	VBLENDVPS    Y4, Y5, Y2, Y4
-	VDIVPS       Y6, Y4, Y4
-	VMULPS       Y3, Y4, Y4
-	VMOVUPS      Y4, 32(AX)
+	VMOVAPS      Y3, Y5
+	VMOVUPS      32(CX), Y4
+	VMOVAPS      Y4, Y6
+	VPOR         elemc_sign<>+0(SB), Y5, Y7
+	VPOR         elemc_sign<>+0(SB), Y6, Y8
+	VMINPS       Y7, Y0, Y7
+	VMINPS       Y8, Y0, Y8
+	VMAXPS       Y7, Y1, Y7
+	VMAXPS       Y8, Y1, Y8
+	VMULPS       elemc_log2e<>+0(SB), Y7, Y9
+	VMULPS       elemc_log2e<>+0(SB), Y8, Y10
+	VADDPS       elemc_magic<>+0(SB), Y9, Y9
+	VADDPS       elemc_magic<>+0(SB), Y10, Y10
+	VSUBPS       elemc_magic<>+0(SB), Y9, Y11
+	VSUBPS       elemc_magic<>+0(SB), Y10, Y12
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y11, Y7
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y12, Y8
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y11, Y7
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y12, Y8
+	VMOVUPS      elemc_expp0<>+0(SB), Y11
+	VMOVUPS      elemc_expp0<>+0(SB), Y12
+	VFMADD213PS  elemc_expp1<>+0(SB), Y7, Y11
+	VFMADD213PS  elemc_expp1<>+0(SB), Y8, Y12
+	VFMADD213PS  elemc_expp2<>+0(SB), Y7, Y11
+	VFMADD213PS  elemc_expp2<>+0(SB), Y8, Y12
+	VFMADD213PS  elemc_expp3<>+0(SB), Y7, Y11
+	VFMADD213PS  elemc_expp3<>+0(SB), Y8, Y12
+	VFMADD213PS  elemc_expp4<>+0(SB), Y7, Y11
+	VFMADD213PS  elemc_expp4<>+0(SB), Y8, Y12
+	VFMADD213PS  elemc_expp5<>+0(SB), Y7, Y11
+	VFMADD213PS  elemc_expp5<>+0(SB), Y8, Y12
+	VMULPS       Y7, Y7, Y13
+	VMULPS       Y8, Y8, Y14
+	VFMADD213PS  Y7, Y13, Y11
+	VFMADD213PS  Y8, Y14, Y12
+	VADDPS       elemc_one<>+0(SB), Y11, Y11
+	VADDPS       elemc_one<>+0(SB), Y12, Y12
+	VPSUBD       elemc_magic<>+0(SB), Y9, Y9
+	VPSUBD       elemc_magic<>+0(SB), Y10, Y10
+	VPSRAD       $0x01, Y9, Y7
+	VPSRAD       $0x01, Y10, Y8
+	VPSUBD       Y7, Y9, Y9
+	VPSUBD       Y8, Y10, Y10
+	VPADDD       elemc_bias127<>+0(SB), Y7, Y7
+	VPADDD       elemc_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       elemc_bias127<>+0(SB), Y9, Y9
+	VPADDD       elemc_bias127<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y7, Y11, Y11
+	VMULPS       Y8, Y12, Y12
+	VMULPS       Y9, Y11, Y7
+	VMULPS       Y10, Y12, Y8
+	VADDPS       Y2, Y7, Y9
+	VADDPS       Y2, Y8, Y10
+	VBLENDVPS    Y5, Y7, Y2, Y5
+	VBLENDVPS    Y6, Y8, Y2, Y6
+	VDIVPS       Y9, Y5, Y5
+	VDIVPS       Y10, Y6, Y6
+	VMULPS       Y3, Y5, Y5
+	VMOVUPS      Y5, (AX)
+	VMULPS       Y4, Y6, Y6
+	VMOVUPS      Y6, 32(AX)
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	SUBQ         $0x00000010, DX
@@ -4612,75 +4612,75 @@ loop2:
 	CMPQ         SI, $0x00000010
 	JB           loop1
 	VMOVUPS      (CX), Y3
-	VPOR         elemc_sign<>+0(SB), Y3, Y4
-	VMINPS       Y4, Y0, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMULPS       elemc_log2e<>+0(SB), Y4, Y5
-	VADDPS       elemc_magic<>+0(SB), Y5, Y5
-	VSUBPS       elemc_magic<>+0(SB), Y5, Y6
-	VFNMADD231PS elemc_ln2hi<>+0(SB), Y6, Y4
-	VFNMADD231PS elemc_ln2lo<>+0(SB), Y6, Y4
-	VMOVUPS      elemc_expp0<>+0(SB), Y6
-	VFMADD213PS  elemc_expp1<>+0(SB), Y4, Y6
-	VFMADD213PS  elemc_expp2<>+0(SB), Y4, Y6
-	VFMADD213PS  elemc_expp3<>+0(SB), Y4, Y6
-	VFMADD213PS  elemc_expp4<>+0(SB), Y4, Y6
-	VFMADD213PS  elemc_expp5<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y4, Y7
-	VFMADD213PS  Y4, Y7, Y6
-	VADDPS       elemc_one<>+0(SB), Y6, Y6
-	VPSUBD       elemc_magic<>+0(SB), Y5, Y5
-	VPSRAD       $0x01, Y5, Y4
-	VPSUBD       Y4, Y5, Y5
-	VPADDD       elemc_bias127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
+	VMOVUPS      32(CX), Y4
+	VPOR         elemc_sign<>+0(SB), Y3, Y5
+	VPOR         elemc_sign<>+0(SB), Y4, Y6
+	VMINPS       Y5, Y0, Y5
+	VMINPS       Y6, Y0, Y6
+	VMAXPS       Y5, Y1, Y5
+	VMAXPS       Y6, Y1, Y6
+	VMULPS       elemc_log2e<>+0(SB), Y5, Y7
+	VMULPS       elemc_log2e<>+0(SB), Y6, Y8
+	VADDPS       elemc_magic<>+0(SB), Y7, Y7
+	VADDPS       elemc_magic<>+0(SB), Y8, Y8
+	VSUBPS       elemc_magic<>+0(SB), Y7, Y9
+	VSUBPS       elemc_magic<>+0(SB), Y8, Y10
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y9, Y5
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y10, Y6
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y9, Y5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y10, Y6
+	VMOVUPS      elemc_expp0<>+0(SB), Y9
+	VMOVUPS      elemc_expp0<>+0(SB), Y10
+	VFMADD213PS  elemc_expp1<>+0(SB), Y5, Y9
+	VFMADD213PS  elemc_expp1<>+0(SB), Y6, Y10
+	VFMADD213PS  elemc_expp2<>+0(SB), Y5, Y9
+	VFMADD213PS  elemc_expp2<>+0(SB), Y6, Y10
+	VFMADD213PS  elemc_expp3<>+0(SB), Y5, Y9
+	VFMADD213PS  elemc_expp3<>+0(SB), Y6, Y10
+	VFMADD213PS  elemc_expp4<>+0(SB), Y5, Y9
+	VFMADD213PS  elemc_expp4<>+0(SB), Y6, Y10
+	VFMADD213PS  elemc_expp5<>+0(SB), Y5, Y9
+	VFMADD213PS  elemc_expp5<>+0(SB), Y6, Y10
+	VMULPS       Y5, Y5, Y11
+	VMULPS       Y6, Y6, Y12
+	VFMADD213PS  Y5, Y11, Y9
+	VFMADD213PS  Y6, Y12, Y10
+	VADDPS       elemc_one<>+0(SB), Y9, Y9
+	VADDPS       elemc_one<>+0(SB), Y10, Y10
+	VPSUBD       elemc_magic<>+0(SB), Y7, Y7
+	VPSUBD       elemc_magic<>+0(SB), Y8, Y8
+	VPSRAD       $0x01, Y7, Y5
+	VPSRAD       $0x01, Y8, Y6
+	VPSUBD       Y5, Y7, Y7
+	VPSUBD       Y6, Y8, Y8
 	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
+	VPADDD       elemc_bias127<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y4, Y6, Y6
-	VMULPS       Y5, Y6, Y4
-	VADDPS       Y2, Y4, Y5
-	VBLENDVPS    Y3, Y4, Y2, Y3
-	VDIVPS       Y5, Y3, Y3
-	VSUBPS       Y3, Y2, Y4
-	VMULPS       (DX), Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMULPS       (BX), Y4, Y4
-	VMOVUPS      Y4, (AX)
-	VMOVUPS      32(CX), Y3
-	VPOR         elemc_sign<>+0(SB), Y3, Y4
-	VMINPS       Y4, Y0, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMULPS       elemc_log2e<>+0(SB), Y4, Y5
-	VADDPS       elemc_magic<>+0(SB), Y5, Y5
-	VSUBPS       elemc_magic<>+0(SB), Y5, Y6
-	VFNMADD231PS elemc_ln2hi<>+0(SB), Y6, Y4
-	VFNMADD231PS elemc_ln2lo<>+0(SB), Y6, Y4
-	VMOVUPS      elemc_expp0<>+0(SB), Y6
-	VFMADD213PS  elemc_expp1<>+0(SB), Y4, Y6
-	VFMADD213PS  elemc_expp2<>+0(SB), Y4, Y6
-	VFMADD213PS  elemc_expp3<>+0(SB), Y4, Y6
-	VFMADD213PS  elemc_expp4<>+0(SB), Y4, Y6
-	VFMADD213PS  elemc_expp5<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y4, Y7
-	VFMADD213PS  Y4, Y7, Y6
-	VADDPS       elemc_one<>+0(SB), Y6, Y6
-	VPSUBD       elemc_magic<>+0(SB), Y5, Y5
-	VPSRAD       $0x01, Y5, Y4
-	VPSUBD       Y4, Y5, Y5
-	VPADDD       elemc_bias127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y4, Y6, Y6
-	VMULPS       Y5, Y6, Y4
-	VADDPS       Y2, Y4, Y5
-	VBLENDVPS    Y3, Y4, Y2, Y3
-	VDIVPS       Y5, Y3, Y3
-	VSUBPS       Y3, Y2, Y4
-	VMULPS       32(DX), Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMULPS       32(BX), Y4, Y4
-	VMOVUPS      Y4, 32(AX)
+	VPSLLD       $0x17, Y6, Y6
+	VPADDD       elemc_bias127<>+0(SB), Y7, Y7
+	VPADDD       elemc_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y5, Y9, Y9
+	VMULPS       Y6, Y10, Y10
+	VMULPS       Y7, Y9, Y5
+	VMULPS       Y8, Y10, Y6
+	VADDPS       Y2, Y5, Y7
+	VADDPS       Y2, Y6, Y8
+	VBLENDVPS    Y3, Y5, Y2, Y3
+	VBLENDVPS    Y4, Y6, Y2, Y4
+	VDIVPS       Y7, Y3, Y3
+	VDIVPS       Y8, Y4, Y4
+	VSUBPS       Y3, Y2, Y5
+	VMULPS       (DX), Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMULPS       (BX), Y5, Y5
+	VMOVUPS      Y5, (AX)
+	VSUBPS       Y4, Y2, Y3
+	VMULPS       32(DX), Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VMULPS       32(BX), Y3, Y3
+	VMOVUPS      Y3, 32(AX)
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	ADDQ         $0x00000040, DX

@@ -144,41 +144,61 @@ func loadRegs(a isa) regs {
 // [lo, hi] first. NaN propagates: min and max return their second (Intel) source,
 // v, when it is NaN.
 func expInPlace(a isa, r regs, v VecVirtual, hi VecVirtual) {
-	VMINPS(v, hi, v)
-	VMAXPS(v, r.lo, v)
-	t := a.vec()
-	VMULPS(cLog2e, v, t)
-	VADDPS(cMagic, t, t) // low mantissa bits of t now hold round(v·log2e)
-	nf := a.vec()
-	VSUBPS(cMagic, t, nf) // nf = round(v·log2e) as a float
-	VFNMADD231PS(cLn2Hi, nf, v)
-	VFNMADD231PS(cLn2Lo, nf, v) // v = r = x − n·ln2, |r| ≲ ln2/2
-	p := a.vec()
-	VMOVUPS(cExpP[0], p)
-	for _, c := range cExpP[1:] {
-		VFMADD213PS(c, v, p)
+	expInPlaceN(a, r, []VecVirtual{v}, hi)
+}
+
+// vecs returns n new vector registers.
+func vecs(a isa, n int) []VecVirtual {
+	v := make([]VecVirtual, n)
+	for i := range v {
+		v[i] = a.vec()
 	}
-	r2 := a.vec()
-	VMULPS(v, v, r2)      // r²
-	VFMADD213PS(v, r2, p) // p·r² + r
-	VADDPS(cOne, p, p)
+	return v
+}
+
+// expInPlaceN is expInPlace on several vectors at once, each instruction issued
+// for every vector before the next: the chains are independent, and interleaved
+// they keep the FMA pipes busy where one chain would wait on its own latencies
+// (the scheduler holds too few instructions to reach the next vector's on its
+// own). Each vector gets exactly expInPlace's operations.
+func expInPlaceN(a isa, r regs, v []VecVirtual, hi VecVirtual) {
+	each := func(f func(i int)) {
+		for i := range v {
+			f(i)
+		}
+	}
+	t, nf, p, r2 := vecs(a, len(v)), vecs(a, len(v)), vecs(a, len(v)), vecs(a, len(v))
+	each(func(i int) { VMINPS(v[i], hi, v[i]) })
+	each(func(i int) { VMAXPS(v[i], r.lo, v[i]) })
+	each(func(i int) { VMULPS(cLog2e, v[i], t[i]) })
+	each(func(i int) { VADDPS(cMagic, t[i], t[i]) })  // low mantissa bits of t now hold round(v·log2e)
+	each(func(i int) { VSUBPS(cMagic, t[i], nf[i]) }) // nf = round(v·log2e) as a float
+	each(func(i int) { VFNMADD231PS(cLn2Hi, nf[i], v[i]) })
+	each(func(i int) { VFNMADD231PS(cLn2Lo, nf[i], v[i]) }) // v = r = x − n·ln2, |r| ≲ ln2/2
+	each(func(i int) { VMOVUPS(cExpP[0], p[i]) })
+	for _, c := range cExpP[1:] {
+		each(func(i int) { VFMADD213PS(c, v[i], p[i]) })
+	}
+	each(func(i int) { VMULPS(v[i], v[i], r2[i]) })      // r²
+	each(func(i int) { VFMADD213PS(v[i], r2[i], p[i]) }) // p·r² + r
+	each(func(i int) { VADDPS(cOne, p[i], p[i]) })
 	if a.avx512 {
 		// p·2ⁿ with overflow to +Inf and gradual underflow in one instruction.
-		VSCALEFPS(nf, p, v)
+		each(func(i int) { VSCALEFPS(nf[i], p[i], v[i]) })
 		return
 	}
 	// 2ⁿ as 2^(n>>1)·2^(n−n>>1) so n in [−150, 128] neither wraps the exponent
 	// field nor loses gradual underflow.
-	VPSUBD(cMagic, t, t) // t = n as an int32
-	n1 := a.vec()
-	VPSRAD(Imm(1), t, n1)
-	VPSUBD(n1, t, t)
-	VPADDD(cBias, n1, n1)
-	VPSLLD(Imm(23), n1, n1)
-	VPADDD(cBias, t, t)
-	VPSLLD(Imm(23), t, t)
-	VMULPS(n1, p, p)
-	VMULPS(t, p, v)
+	n1 := vecs(a, len(v))
+	each(func(i int) { VPSUBD(cMagic, t[i], t[i]) }) // t = n as an int32
+	each(func(i int) { VPSRAD(Imm(1), t[i], n1[i]) })
+	each(func(i int) { VPSUBD(n1[i], t[i], t[i]) })
+	each(func(i int) { VPADDD(cBias, n1[i], n1[i]) })
+	each(func(i int) { VPSLLD(Imm(23), n1[i], n1[i]) })
+	each(func(i int) { VPADDD(cBias, t[i], t[i]) })
+	each(func(i int) { VPSLLD(Imm(23), t[i], t[i]) })
+	each(func(i int) { VMULPS(n1[i], p[i], p[i]) })
+	each(func(i int) { VMULPS(t[i], p[i], v[i]) })
 }
 
 // sigmoidInPlace sets v = σ(v) (see sigmoid32 in elem_generic.go): with
@@ -190,17 +210,15 @@ func expInPlace(a isa, r regs, v VecVirtual, hi VecVirtual) {
 // 1/d is a 14-bit reciprocal estimate refined by one Newton step,
 // y ← y + y·(1 − d·y), and the x < 0 lanes are multiplied by e under a mask.
 func sigmoidInPlace(a isa, r regs, v VecVirtual) {
+	if !a.avx512 {
+		sigmoidInPlaceN(a, r, []VecVirtual{v})
+		return
+	}
 	e := a.vec()
 	a.or(cSign, v, e) // −|x|
 	expInPlace(a, r, e, r.hi)
 	d := a.vec()
 	VADDPS(r.one, e, d)
-	if !a.avx512 {
-		f := a.vec()
-		VBLENDVPS(v, e, r.one, f) // x < 0 ? e : 1 (by the sign bit of x)
-		VDIVPS(d, f, v)
-		return
-	}
 	k := K()
 	VPTESTMD(cSign, v, k) // k = sign bit of x
 	VRCP14PS(d, v)
@@ -209,6 +227,25 @@ func sigmoidInPlace(a isa, r regs, v VecVirtual) {
 	VFNMADD231PS(v, d, t) // t = 1 − d·y
 	VFMADD231PS(t, v, v)  // y = y + y·t
 	VMULPS(e, v, k, v)    // y = e·y where x < 0
+}
+
+// sigmoidInPlaceN is sigmoidInPlace's AVX2 path on several vectors at once,
+// interleaved as expInPlaceN is.
+func sigmoidInPlaceN(a isa, r regs, v []VecVirtual) {
+	e, d, f := vecs(a, len(v)), vecs(a, len(v)), vecs(a, len(v))
+	for i := range v {
+		a.or(cSign, v[i], e[i]) // −|x|
+	}
+	expInPlaceN(a, r, e, r.hi)
+	for i := range v {
+		VADDPS(r.one, e[i], d[i])
+	}
+	for i := range v {
+		VBLENDVPS(v[i], e[i], r.one, f[i]) // x < 0 ? e : 1 (by the sign bit of x)
+	}
+	for i := range v {
+		VDIVPS(d[i], f[i], v[i])
+	}
 }
 
 // logOf returns log(u) for positive normal u (see logNormal in elem_generic.go):
@@ -265,6 +302,38 @@ type kernel struct {
 	params []string // slice parameters; the first is the output, "x" the input
 	doc    string
 	body   func(a isa, r regs, p map[string]Mem)
+}
+
+// kernelLanes holds, for some kernels, their body for several vectors at once
+// (p[i] the operands of vector i), its instructions interleaved: gen uses it
+// for both loops on AVX2.
+var kernelLanes = map[string]func(a isa, r regs, p []map[string]Mem){
+	"silu": func(a isa, r regs, p []map[string]Mem) {
+		x, v := vecs(a, len(p)), vecs(a, len(p))
+		for i := range p {
+			VMOVUPS(p[i]["x"], x[i])
+			VMOVAPS(x[i], v[i])
+		}
+		sigmoidInPlaceN(a, r, v)
+		for i := range p {
+			VMULPS(x[i], v[i], v[i])
+			VMOVUPS(v[i], p[i]["dst"])
+		}
+	},
+	"siluGrad": func(a isa, r regs, p []map[string]Mem) {
+		s, t := vecs(a, len(p)), vecs(a, len(p))
+		for i := range p {
+			VMOVUPS(p[i]["x"], s[i])
+		}
+		sigmoidInPlaceN(a, r, s)
+		for i := range p {
+			VSUBPS(s[i], r.one, t[i])
+			VMULPS(p[i]["y"], t[i], t[i])
+			VADDPS(s[i], t[i], t[i])
+			VMULPS(p[i]["dy"], t[i], t[i])
+			VMOVUPS(t[i], p[i]["dst"])
+		}
+	},
 }
 
 var kernels = []kernel{
@@ -434,12 +503,18 @@ func gen(k kernel, a isa) {
 	Label("loop2")
 	CMPQ(n, U32(2*a.w))
 	JB(LabelRef("loop1"))
-	k.body(a, r, mems)
 	second := map[string]Mem{}
 	for name, m := range mems {
 		second[name] = m.Offset(4 * a.w)
 	}
-	k.body(a, r, second)
+	lanesFn, lanes := kernelLanes[k.name]
+	lanes = lanes && !a.avx512
+	if lanes {
+		lanesFn(a, r, []map[string]Mem{mems, second})
+	} else {
+		k.body(a, r, mems)
+		k.body(a, r, second)
+	}
 	for _, b := range bases {
 		ADDQ(U32(8*a.w), b)
 	}
@@ -448,7 +523,11 @@ func gen(k kernel, a isa) {
 	Label("loop1")
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
-	k.body(a, r, mems)
+	if lanes {
+		lanesFn(a, r, []map[string]Mem{mems})
+	} else {
+		k.body(a, r, mems)
+	}
 	for _, b := range bases {
 		ADDQ(U32(4*a.w), b)
 	}
