@@ -166,17 +166,7 @@ func TestBinaryResumeBitIdentical(t *testing.T) {
 	d := dataset.BarsAndStripes(3)
 	cfg := smallBinaryConfig()
 	cfg.EMA = 0.9
-	dir := t.TempDir()
-	run := func(epochs int, out string) {
-		m, s := newBinary(t, cfg, d, epochs)
-		if _, err := model.Train(context.Background(), m, d, s, model.TrainOptions{Out: out}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	whole, part := filepath.Join(dir, "whole.model"), filepath.Join(dir, "part.model")
-	run(4, whole)
-	run(2, part)
-	m := modeltest.ResumeBitIdentical(t, d, whole, part, 4)
+	m := binaryResumed(t, cfg, d, 4)
 	// Score and Sample on the loaded model
 	est, err := m.(model.Scorer).Score(context.Background(), d, model.ScoreOptions{Seed: 1})
 	if err != nil || est.Method != "vlb" || est.Bound != "lower" || !(est.LogLik < 0) || est.N != d.Len() {
@@ -186,6 +176,24 @@ func TestBinaryResumeBitIdentical(t *testing.T) {
 	if err != nil || out.Len() != 5 || !dataset.IsBinary(out.X) || out.Height != 3 {
 		t.Errorf("sample: %v", err)
 	}
+}
+
+// binaryResumed trains cfg on d for epochs and for 2, resumes the second to
+// epochs, checks that both files are the same bytes (modeltest) and returns the
+// resumed model.
+func binaryResumed(t *testing.T, cfg BinaryConfig, d *dataset.Dataset, epochs int) model.Model {
+	t.Helper()
+	dir := t.TempDir()
+	run := func(epochs int, out string) {
+		m, s := newBinary(t, cfg, d, epochs)
+		if _, err := model.Train(context.Background(), m, d, s, model.TrainOptions{Out: out}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	whole, part := filepath.Join(dir, "whole.model"), filepath.Join(dir, "part.model")
+	run(epochs, whole)
+	run(2, part)
+	return modeltest.ResumeBitIdentical(t, d, whole, part, epochs)
 }
 
 func TestBinaryBadInput(t *testing.T) {
@@ -267,18 +275,8 @@ func TestBinaryUNet(t *testing.T) {
 		t.Errorf("bound %.3f ± %.3f above −log 30 = %.3f", b1, se, -math.Log(30))
 	}
 
-	dir := t.TempDir()
 	cfg.EMA = 0.9
-	run := func(epochs int, out string) {
-		m, s := newBinary(t, cfg, d, epochs)
-		if _, err := model.Train(context.Background(), m, d, s, model.TrainOptions{Out: out}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	whole, part := filepath.Join(dir, "whole.model"), filepath.Join(dir, "part.model")
-	run(3, whole)
-	run(2, part)
-	loaded := modeltest.ResumeBitIdentical(t, d, whole, part, 3)
+	loaded := binaryResumed(t, cfg, d, 3)
 	if got := loaded.(*BinaryModel).Describe()[1].Value; !contains(fmt.Sprint(got), "U-Net") {
 		t.Errorf("network %v", got)
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/mcmc"
 	"github.com/latent-ml/latent/model"
@@ -711,20 +710,7 @@ func TestDBMLinearSchedule(t *testing.T) {
 func TestDBMBottom(t *testing.T) {
 	d := barsData()
 	dir := t.TempDir()
-	rf := DefaultFlags()
-	rf.Hidden, rf.Batch, rf.LR = 6, 10, 0.1
-	rbmFile := filepath.Join(dir, "bottom.lt")
-	if err := runFamily(t, "rbm", rf, d, "", 3, rbmFile, 0); err != nil {
-		t.Fatal(err)
-	}
-	ck, err := checkpoint.Load(rbmFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Load(ck)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rbmFile, r := bottomRBM(t, d, dir)
 	// The known answer.
 	net, err := NewDBM([]int{9, 6, 4})
 	if err != nil {

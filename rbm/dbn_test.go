@@ -342,25 +342,33 @@ func TestDBNLinearSchedule(t *testing.T) {
 	}
 }
 
+// bottomRBM trains a 6-unit RBM on d for 3 epochs into a file in dir, the
+// --bottom of the DBN and DBM tests, and returns the file and the RBM.
+func bottomRBM(t *testing.T, d *dataset.Dataset, dir string) (string, *RBM) {
+	t.Helper()
+	rf := DefaultFlags()
+	rf.Hidden, rf.Batch, rf.LR = 6, 10, 0.1
+	path := filepath.Join(dir, "bottom.lt")
+	if err := runFamily(t, "rbm", rf, d, "", 3, path, 0); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := checkpoint.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, r
+}
+
 // --bottom takes a trained RBM as layer 1: the DBN's bottom is that RBM bit for
 // bit, every epoch trains the layer above, and the file resumes without it.
 func TestDBNBottom(t *testing.T) {
 	d := barsData()
 	dir := t.TempDir()
-	rf := DefaultFlags()
-	rf.Hidden, rf.Batch, rf.LR = 6, 10, 0.1
-	rbmFile := filepath.Join(dir, "bottom.lt")
-	if err := runFamily(t, "rbm", rf, d, "", 3, rbmFile, 0); err != nil {
-		t.Fatal(err)
-	}
-	ck, err := checkpoint.Load(rbmFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := Load(ck)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rbmFile, want := bottomRBM(t, d, dir)
 	f := DefaultDBNFlags()
 	f.Hidden, f.LayerEpochs, f.Batch, f.Bottom = []int{6, 4}, 50, 10, rbmFile
 	whole := filepath.Join(dir, "dbn.lt")
