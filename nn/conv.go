@@ -51,6 +51,10 @@ func im2col(cols, x *tensor.Mat, g ConvGeom) {
 // im2colRange writes the patches of output positions [p0, p1), position
 // p = (b·OutH + oy)·OutW + ox, into rows p − r0 of cols.
 func im2colRange(cols, x *tensor.Mat, g ConvGeom, p0, p1, r0 int) {
+	if g.narrow() {
+		im2colNarrow(cols, x, g, p0, p1, r0)
+		return
+	}
 	oh, ow := g.OutH(), g.OutW()
 	kc := g.K * g.K * g.InC
 	b, oy, ox := p0/(oh*ow), p0%(oh*ow)/ow, p0%ow
@@ -125,6 +129,10 @@ func col2im(x, cols *tensor.Mat, g ConvGeom) {
 // col2imRange adds the patches of output positions [p0, p1), in rows p − r0 of
 // cols, onto the pixels of x they came from, position by position in order.
 func col2imRange(x, cols *tensor.Mat, g ConvGeom, p0, p1, r0 int) {
+	if g.narrow() {
+		col2imNarrow(x, cols, g, p0, p1, r0)
+		return
+	}
 	oh, ow := g.OutH(), g.OutW()
 	b, oy, ox := p0/(oh*ow), p0%(oh*ow)/ow, p0%ow
 	for p := p0; p < p1; p, b, oy, ox = nextPos(p, b, oy, ox, oh, ow) {
@@ -139,11 +147,7 @@ func col2imRange(x, cols *tensor.Mat, g ConvGeom, p0, p1, r0 int) {
 			// value still lands on its own pixel, in the same order).
 			if ix0 := ox*g.Stride - g.Pad; ix0 >= 0 && ix0+g.K <= g.InW {
 				n := g.K * g.InC
-				src := row[ky*n : (ky+1)*n]
-				dst := img[(iy*g.InW+ix0)*g.InC:][:n]
-				for c, v := range src {
-					dst[c] += v
-				}
+				addRun(img[(iy*g.InW+ix0)*g.InC:][:n], row[ky*n:(ky+1)*n])
 				continue
 			}
 			for kx := 0; kx < g.K; kx++ {
@@ -151,14 +155,138 @@ func col2imRange(x, cols *tensor.Mat, g ConvGeom, p0, p1, r0 int) {
 				if ix < 0 || ix >= g.InW {
 					continue
 				}
-				src := row[(ky*g.K+kx)*g.InC : (ky*g.K+kx+1)*g.InC]
-				dst := img[(iy*g.InW+ix)*g.InC : (iy*g.InW+ix+1)*g.InC]
-				for c, v := range src {
-					dst[c] += v
+				addRun(img[(iy*g.InW+ix)*g.InC:(iy*g.InW+ix+1)*g.InC], row[(ky*g.K+kx)*g.InC:(ky*g.K+kx+1)*g.InC])
+			}
+		}
+	}
+}
+
+// narrow reports whether a patch row (K·InC values, one input channel or two) is
+// too short for copy and tensor.AddTo to pay and the image is padded: then
+// im2colRange and col2imRange work on a zero-padded copy of each image, where
+// every patch row lies inside and needs no bounds tests (the first layer of the
+// deep EBM, 5×5 with padding 4 on one channel, spent three quarters of its time
+// in those tests).
+func (g ConvGeom) narrow() bool { return narrowPatches && g.K*g.InC < 16 && g.Pad > 0 }
+
+// narrowPatches enables the narrow paths (a variable so that tests can compare
+// them with the general ones).
+var narrowPatches = true
+
+// padded is one example's image inside a border of Pad zeros:
+// (InH + 2·Pad) × (InW + 2·Pad) × InC, in borrowed scratch.
+type padded struct {
+	g      ConvGeom
+	wp, hp int // padded width and height
+	buf    []float32
+	b      int // the example held, −1 for none
+}
+
+func newPadded(g ConvGeom) padded {
+	p := padded{g: g, wp: g.InW + 2*g.Pad, hp: g.InH + 2*g.Pad, b: -1}
+	p.buf = borrow(p.wp * p.hp * g.InC)
+	clear(p.buf)
+	return p
+}
+
+// load copies example b of x into the padded image (the border stays zero).
+func (p *padded) load(x *tensor.Mat, b int) {
+	g, c := p.g, p.g.InC
+	img := x.Row(b)
+	for iy := range g.InH {
+		copy(p.buf[((iy+g.Pad)*p.wp+g.Pad)*c:][:g.InW*c], img[iy*g.InW*c:][:g.InW*c])
+	}
+	p.b = b
+}
+
+// store copies the padded image's inside back to example p.b of x.
+func (p *padded) store(x *tensor.Mat) {
+	g, c := p.g, p.g.InC
+	img := x.Row(p.b)
+	for iy := range g.InH {
+		copy(img[iy*g.InW*c:][:g.InW*c], p.buf[((iy+g.Pad)*p.wp+g.Pad)*c:][:g.InW*c])
+	}
+}
+
+// im2colNarrow is im2colRange on narrow geometries (the same values): each
+// patch row is a run of K·InC values of the padded image.
+func im2colNarrow(cols, x *tensor.Mat, g ConvGeom, p0, p1, r0 int) {
+	oh, ow := g.OutH(), g.OutW()
+	pi := newPadded(g)
+	n := g.K * g.InC // values per patch row
+	rowStep, colStep := pi.wp*g.InC, g.Stride*g.InC
+	b, oy, ox := p0/(oh*ow), p0%(oh*ow)/ow, p0%ow
+	for p := p0; p < p1; p, b, oy, ox = nextPos(p, b, oy, ox, oh, ow) {
+		if b != pi.b {
+			pi.load(x, b)
+		}
+		row := cols.Row(p - r0)[:g.K*n]
+		src := pi.buf[oy*g.Stride*rowStep+ox*colStep:]
+		switch n {
+		case 5: // 5×5 on one channel: fixed-size copies, no loop
+			for ky := range g.K {
+				*(*[5]float32)(row[ky*5:]) = [5]float32(src[ky*rowStep:])
+			}
+		case 3:
+			for ky := range g.K {
+				*(*[3]float32)(row[ky*3:]) = [3]float32(src[ky*rowStep:])
+			}
+		default:
+			for ky := range g.K {
+				d, s := row[ky*n:][:n], src[ky*rowStep:][:n]
+				for i, v := range s {
+					d[i] = v
 				}
 			}
 		}
 	}
+	giveBack(pi.buf)
+}
+
+// col2imNarrow is col2imRange on narrow geometries, with the same sums in the
+// same order: each example's pixels are loaded into the padded image, the
+// patches are added onto it position by position (what falls on the border is
+// dropped, as col2imRange skips it) and the inside is stored back.
+func col2imNarrow(x, cols *tensor.Mat, g ConvGeom, p0, p1, r0 int) {
+	oh, ow := g.OutH(), g.OutW()
+	pi := newPadded(g)
+	n := g.K * g.InC
+	rowStep, colStep := pi.wp*g.InC, g.Stride*g.InC
+	b, oy, ox := p0/(oh*ow), p0%(oh*ow)/ow, p0%ow
+	for p := p0; p < p1; p, b, oy, ox = nextPos(p, b, oy, ox, oh, ow) {
+		if b != pi.b {
+			if pi.b >= 0 {
+				pi.store(x)
+			}
+			pi.load(x, b) // the border holds what fell outside: never read
+		}
+		row := cols.Row(p - r0)[:g.K*n]
+		dst := pi.buf[oy*g.Stride*rowStep+ox*colStep:]
+		for ky := range g.K {
+			d, s := dst[ky*rowStep:][:n], row[ky*n:][:n]
+			for i, v := range s {
+				d[i] += v
+			}
+		}
+	}
+	if pi.b >= 0 {
+		pi.store(x)
+	}
+	giveBack(pi.buf)
+}
+
+// addRun sets dst += src, a run of one patch row: runs of a few values (one
+// input channel) in a loop, longer ones by tensor.AddTo's vector loop (the same
+// bits either way).
+func addRun(dst, src []float32) {
+	if len(src) < 16 {
+		dst = dst[:len(src)]
+		for c, v := range src {
+			dst[c] += v
+		}
+		return
+	}
+	tensor.AddTo(dst, src)
 }
 
 // convKeep is the most patch values (batch positions × K·K·InC) a Conv2D keeps

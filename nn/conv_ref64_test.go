@@ -88,6 +88,7 @@ var awkwardGeoms = []ConvGeom{
 	{InH: 6, InW: 6, InC: 2, OutC: 3, K: 5, Stride: 1, Pad: 2},
 	{InH: 3, InW: 5, InC: 1, OutC: 2, K: 2, Stride: 1, Pad: 1},
 	{InH: 9, InW: 8, InC: 1, OutC: 5, K: 3, Stride: 2, Pad: 0},
+	{InH: 9, InW: 7, InC: 1, OutC: 3, K: 5, Stride: 2, Pad: 4}, // the deep EBM's first layer, smaller
 	{InH: 4, InW: 3, InC: 9, OutC: 17, K: 3, Stride: 1, Pad: 1}, // more than one GEMM tile
 	// Winograd F(2×2, 3×3) (useWinograd): odd sizes leave partial tiles; pads 0 and 2.
 	{InH: 5, InW: 3, InC: 16, OutC: 17, K: 3, Stride: 1, Pad: 1},
@@ -210,5 +211,45 @@ func TestConvKernelPaths(t *testing.T) {
 func skipOtherKernel(t *testing.T) {
 	if want := os.Getenv("LATENT_CONV_CHILD"); want != "" && tensor.GemmKernel() != want {
 		t.Skipf("kernel unsupported here: asked %s, running %s", want, tensor.GemmKernel())
+	}
+}
+
+// TestNarrowPatchesSameBits: on narrow geometries (one or two input channels,
+// padding) im2colRange and col2imRange through the padded image give the bits of
+// the general paths, for ranges of positions that start and end inside examples
+// and onto cols and x that already hold values (col2im adds onto them).
+func TestNarrowPatchesSameBits(t *testing.T) {
+	defer func() { narrowPatches = true }()
+	s := rng.New(24)
+	for _, g := range []ConvGeom{
+		{InH: 9, InW: 7, InC: 1, OutC: 3, K: 5, Stride: 2, Pad: 4},
+		{InH: 28, InW: 28, InC: 1, OutC: 16, K: 5, Stride: 2, Pad: 4},
+		{InH: 6, InW: 6, InC: 2, OutC: 3, K: 5, Stride: 1, Pad: 2},
+		{InH: 5, InW: 4, InC: 1, OutC: 2, K: 3, Stride: 1, Pad: 1},
+		{InH: 3, InW: 5, InC: 1, OutC: 2, K: 2, Stride: 1, Pad: 1},
+	} {
+		if !g.narrow() {
+			t.Fatalf("%+v is not narrow", g)
+		}
+		n := g.OutH() * g.OutW()
+		kc := g.K * g.K * g.InC
+		x := randMat(s, 3, g.InH*g.InW*g.InC, 1)
+		for _, r := range [][2]int{{0, 3 * n}, {1, n + 2}, {n / 2, 3*n - 1}} {
+			p0, p1 := r[0], r[1]
+			colsInit := randMat(s, p1-p0, kc, 1)
+			xInit := randMat(s, 3, x.Cols, 1)
+			run := func(narrow bool) []float32 {
+				narrowPatches = narrow
+				cols := tensor.New(p1-p0, kc)
+				cols.Copy(colsInit)
+				im2colRange(cols, x, g, p0, p1, p0)
+				out := append([]float32(nil), cols.Data...)
+				dx := tensor.New(3, x.Cols)
+				dx.Copy(xInit)
+				col2imRange(dx, colsInit, g, p0, p1, p0)
+				return append(out, dx.Data...)
+			}
+			sameBits(t, fmt.Sprintf("%+v positions [%d, %d)", g, p0, p1), run(false), run(true))
+		}
 	}
 }

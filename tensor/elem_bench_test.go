@@ -92,3 +92,9 @@ func BenchmarkLogSumExpRows_128x500(b *testing.B) {
 	dst := make([]float64, benchRows)
 	benchElem(b, nil, func(x, y *Mat) { LogSumExpRows(dst, x) })
 }
+
+func BenchmarkSiLU_128x500(b *testing.B) { benchElem(b, nil, unary(SiLU)) }
+
+func BenchmarkSiLUGrad_128x500(b *testing.B) {
+	benchElem(b, nil, func(x, y *Mat) { SiLUGrad(y.Data, x.Data, x.Data, x.Data) })
+}

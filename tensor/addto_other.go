@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package tensor
+
+const haveAddTo = false
+
+func addToVec(dst, src *float32, n int) { panic("tensor: addToVec without AVX2") }
