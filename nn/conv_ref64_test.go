@@ -88,7 +88,7 @@ var awkwardGeoms = []ConvGeom{
 	{InH: 6, InW: 6, InC: 2, OutC: 3, K: 5, Stride: 1, Pad: 2},
 	{InH: 3, InW: 5, InC: 1, OutC: 2, K: 2, Stride: 1, Pad: 1},
 	{InH: 9, InW: 8, InC: 1, OutC: 5, K: 3, Stride: 2, Pad: 0},
-	{InH: 9, InW: 7, InC: 1, OutC: 3, K: 5, Stride: 2, Pad: 4}, // the deep EBM's first layer, smaller
+	{InH: 9, InW: 7, InC: 1, OutC: 3, K: 5, Stride: 2, Pad: 4},  // the deep EBM's first layer, smaller
 	{InH: 4, InW: 3, InC: 9, OutC: 17, K: 3, Stride: 1, Pad: 1}, // more than one GEMM tile
 	// Winograd F(2×2, 3×3) (useWinograd): odd sizes leave partial tiles; pads 0 and 2.
 	{InH: 5, InW: 3, InC: 16, OutC: 17, K: 3, Stride: 1, Pad: 1},
