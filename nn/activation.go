@@ -58,6 +58,7 @@ type Activation struct {
 	Slope float32 // a, the negative-side slope of LeakyReLU
 
 	x, y, dx *tensor.Mat
+	sig      *tensor.Mat // SiLU: σ(x) from Forward, so that Backward needs no exponential
 }
 
 // ReLU returns the rectifier max(x, 0).
@@ -91,9 +92,16 @@ func NewActivation(k ActKind) *Activation {
 func (a *Activation) Forward(x *tensor.Mat) *tensor.Mat {
 	a.x = x
 	a.y = tensor.Reuse(a.y, x.Rows, x.Cols)
+	if a.Kind == ActSiLU {
+		a.sig = tensor.Reuse(a.sig, x.Rows, x.Cols)
+	}
 	j := newRowJob(func(j *rowJob, lo, hi int) {
 		a := j.act
 		for i := lo; i < hi; i++ {
+			if a.Kind == ActSiLU { // y = x·σ(x), σ kept
+				tensor.SiLUSigmoid(a.y.Row(i), a.sig.Row(i), a.x.Row(i))
+				continue
+			}
 			actForward(a.Kind, a.Slope, a.y.Row(i), a.x.Row(i))
 		}
 	})
@@ -111,6 +119,10 @@ func (a *Activation) Backward(dy *tensor.Mat) *tensor.Mat {
 	j := newRowJob(func(j *rowJob, lo, hi int) {
 		a, dy := j.act, j.a
 		for i := lo; i < hi; i++ {
+			if a.Kind == ActSiLU { // f′ = σ(x) + y(1 − σ(x)), σ from Forward
+				tensor.SiLUGradSigmoid(a.dx.Row(i), a.sig.Row(i), a.y.Row(i), dy.Row(i))
+				continue
+			}
 			actBackward(a.Kind, a.Slope, a.dx.Row(i), dy.Row(i), a.x.Row(i), a.y.Row(i))
 		}
 	})

@@ -291,6 +291,87 @@ func siluGradGeneric(dst, x, y, dy []float32) {
 	}
 }
 
+// SiLUSigmoid sets s[i] = σ(x[i]) and dst[i] = x[i]·s[i] in one pass: SiLU's bits
+// in dst and Sigmoid's in s, kept for SiLUGradSigmoid. dst and s must not alias x.
+func SiLUSigmoid(dst, s, x []float32) {
+	x, s = mustLen("SiLUSigmoid", dst, x), mustLen("SiLUSigmoid", dst, s)
+	if len(x) <= elemGrain || Workers() == 1 {
+		runSiLUSigmoid(dst, s, x)
+		return
+	}
+	j := elemJobs.Get().(*elemJob)
+	j.ds, j.ys, j.xs, j.n, j.grain, j.run = dst, s, x, len(x), elemGrain, siluSigmoidPiece
+	j.parallel()
+}
+
+func siluSigmoidPiece(j *elemJob, lo, hi int) {
+	runSiLUSigmoid(j.ds[lo:hi], j.ys[lo:hi], j.xs[lo:hi])
+}
+
+func runSiLUSigmoid(dst, s, x []float32) {
+	isa, w := elemImpl.isa, elemImpl.width
+	m := len(x) - len(x)%w
+	if m > 0 {
+		kernelSiLUSig(isa, dst[:m], s[:m], x[:m])
+	}
+	if m < len(x) {
+		var in, so, out [16]float32
+		t := copy(in[:], x[m:])
+		kernelSiLUSig(isa, out[:w], so[:w], in[:w])
+		copy(dst[m:], out[:t])
+		copy(s[m:], so[:t])
+	}
+}
+
+func siluSigGeneric(dst, s, x []float32) {
+	s, x = s[:len(dst)], x[:len(dst)]
+	for i, v := range x {
+		sg := sigmoid32(v)
+		s[i] = sg
+		dst[i] = v * sg
+	}
+}
+
+// SiLUGradSigmoid sets dst[i] = dy[i]·(s[i] + y[i]·(1 − s[i])), SiLUGrad's bits
+// given s = σ(x) from SiLUSigmoid, without computing σ again. dst may alias dy.
+func SiLUGradSigmoid(dst, s, y, dy []float32) {
+	s, y, dy = mustLen("SiLUGradSigmoid", dst, s), mustLen("SiLUGradSigmoid", dst, y), mustLen("SiLUGradSigmoid", dst, dy)
+	if len(s) <= elemGrain || Workers() == 1 {
+		runSiLUGradSigmoid(dst, s, y, dy)
+		return
+	}
+	j := elemJobs.Get().(*elemJob)
+	j.ds, j.xs, j.ys, j.dys, j.n, j.grain, j.run = dst, s, y, dy, len(s), elemGrain, siluGradSigmoidPiece
+	j.parallel()
+}
+
+func siluGradSigmoidPiece(j *elemJob, lo, hi int) {
+	runSiLUGradSigmoid(j.ds[lo:hi], j.xs[lo:hi], j.ys[lo:hi], j.dys[lo:hi])
+}
+
+func runSiLUGradSigmoid(dst, s, y, dy []float32) {
+	isa, w := elemImpl.isa, elemImpl.width
+	m := len(s) - len(s)%w
+	if m > 0 {
+		kernelSiLUGradSig(isa, dst[:m], s[:m], y[:m], dy[:m])
+	}
+	if m < len(s) {
+		var in, yy, d, out [16]float32
+		t := copy(in[:], s[m:])
+		copy(yy[:], y[m:])
+		copy(d[:], dy[m:])
+		kernelSiLUGradSig(isa, out[:w], in[:w], yy[:w], d[:w])
+		copy(dst[m:], out[:t])
+	}
+}
+
+func siluGradSigGeneric(dst, s, y, dy []float32) {
+	s, y, dy = s[:len(dst)], y[:len(dst)], dy[:len(dst)]
+	for i, sg := range s {
+		dst[i] = dy[i] * (sg + float32(y[i]*(1-sg)))
+	}
+}
+
 // SigmoidGrad sets dst[i] = dy[i]·y[i]·(1 − y[i]), the derivative of the loss
 // through y = σ(x) (dσ/dx = σ(1 − σ)), in float32 arithmetic. dst may alias y or dy.
 func SigmoidGrad(dst, y, dy []float32) {

@@ -85,6 +85,28 @@ func kernelSiLUGrad(isa int, dst, x, y, dy []float32) {
 	}
 }
 
+func kernelSiLUSig(isa int, dst, s, x []float32) {
+	switch isa {
+	case isaAVX512:
+		siluSigAVX512(dst, s, x)
+	case isaAVX2:
+		siluSigAVX2(dst, s, x)
+	default:
+		siluSigGeneric(dst, s, x)
+	}
+}
+
+func kernelSiLUGradSig(isa int, dst, s, y, dy []float32) {
+	switch isa {
+	case isaAVX512:
+		siluGradSigAVX512(dst, s, y, dy)
+	case isaAVX2:
+		siluGradSigAVX2(dst, s, y, dy)
+	default:
+		siluGradSigGeneric(dst, s, y, dy)
+	}
+}
+
 func kernelSigmoidBias(isa int, dst, x, b []float32) {
 	switch isa {
 	case isaAVX512:

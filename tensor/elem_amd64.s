@@ -2187,6 +2187,182 @@ done:
 	VZEROUPPER
 	RET
 
+// func siluSigAVX512(dst []float32, s []float32, x []float32)
+// Requires: AVX, AVX512F
+TEXT ·siluSigAVX512(SB), NOSPLIT, $0-72
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    s_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    x_len+56(FP), BX
+	VMOVUPS elemc_clamphi<>+0(SB), Z0
+	VMOVUPS elemc_clamplo<>+0(SB), Z1
+	VMOVUPS elemc_one<>+0(SB), Z2
+	VPXORD  Z3, Z3, Z3
+
+loop2:
+	CMPQ         BX, $0x00000020
+	JB           loop1
+	VMOVUPS      (DX), Z3
+	VMOVAPS      Z3, Z4
+	VPORD        elemc_sign<>+0(SB), Z4, Z5
+	VMINPS       Z5, Z0, Z5
+	VMAXPS       Z5, Z1, Z5
+	VMULPS       elemc_log2e<>+0(SB), Z5, Z6
+	VADDPS       elemc_magic<>+0(SB), Z6, Z6
+	VSUBPS       elemc_magic<>+0(SB), Z6, Z6
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Z6, Z5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Z6, Z5
+	VMOVUPS      elemc_expp0<>+0(SB), Z7
+	VFMADD213PS  elemc_expp1<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp2<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp3<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp4<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp5<>+0(SB), Z5, Z7
+	VMULPS       Z5, Z5, Z8
+	VFMADD213PS  Z5, Z8, Z7
+	VADDPS       elemc_one<>+0(SB), Z7, Z7
+	VSCALEFPS    Z6, Z7, Z5
+	VADDPS       Z2, Z5, Z6
+	VPTESTMD     elemc_sign<>+0(SB), Z4, K1
+	VRCP14PS     Z6, Z4
+	VMOVAPS      Z2, Z7
+	VFNMADD231PS Z4, Z6, Z7
+	VFMADD231PS  Z7, Z4, Z4
+	VMULPS       Z5, Z4, K1, Z4
+	VMOVUPS      Z4, (CX)
+	VMULPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      64(DX), Z3
+	VMOVAPS      Z3, Z4
+	VPORD        elemc_sign<>+0(SB), Z4, Z5
+	VMINPS       Z5, Z0, Z5
+	VMAXPS       Z5, Z1, Z5
+	VMULPS       elemc_log2e<>+0(SB), Z5, Z6
+	VADDPS       elemc_magic<>+0(SB), Z6, Z6
+	VSUBPS       elemc_magic<>+0(SB), Z6, Z6
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Z6, Z5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Z6, Z5
+	VMOVUPS      elemc_expp0<>+0(SB), Z7
+	VFMADD213PS  elemc_expp1<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp2<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp3<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp4<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp5<>+0(SB), Z5, Z7
+	VMULPS       Z5, Z5, Z8
+	VFMADD213PS  Z5, Z8, Z7
+	VADDPS       elemc_one<>+0(SB), Z7, Z7
+	VSCALEFPS    Z6, Z7, Z5
+	VADDPS       Z2, Z5, Z6
+	VPTESTMD     elemc_sign<>+0(SB), Z4, K1
+	VRCP14PS     Z6, Z4
+	VMOVAPS      Z2, Z7
+	VFNMADD231PS Z4, Z6, Z7
+	VFMADD231PS  Z7, Z4, Z4
+	VMULPS       Z5, Z4, K1, Z4
+	VMOVUPS      Z4, 64(CX)
+	VMULPS       Z3, Z4, Z4
+	VMOVUPS      Z4, 64(AX)
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000080, DX
+	SUBQ         $0x00000020, BX
+	JMP          loop2
+
+loop1:
+	TESTQ        BX, BX
+	JZ           done
+	VMOVUPS      (DX), Z3
+	VMOVAPS      Z3, Z4
+	VPORD        elemc_sign<>+0(SB), Z4, Z5
+	VMINPS       Z5, Z0, Z5
+	VMAXPS       Z5, Z1, Z5
+	VMULPS       elemc_log2e<>+0(SB), Z5, Z6
+	VADDPS       elemc_magic<>+0(SB), Z6, Z6
+	VSUBPS       elemc_magic<>+0(SB), Z6, Z6
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Z6, Z5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Z6, Z5
+	VMOVUPS      elemc_expp0<>+0(SB), Z7
+	VFMADD213PS  elemc_expp1<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp2<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp3<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp4<>+0(SB), Z5, Z7
+	VFMADD213PS  elemc_expp5<>+0(SB), Z5, Z7
+	VMULPS       Z5, Z5, Z8
+	VFMADD213PS  Z5, Z8, Z7
+	VADDPS       elemc_one<>+0(SB), Z7, Z7
+	VSCALEFPS    Z6, Z7, Z5
+	VADDPS       Z2, Z5, Z6
+	VPTESTMD     elemc_sign<>+0(SB), Z4, K1
+	VRCP14PS     Z6, Z4
+	VMOVAPS      Z2, Z7
+	VFNMADD231PS Z4, Z6, Z7
+	VFMADD231PS  Z7, Z4, Z4
+	VMULPS       Z5, Z4, K1, Z4
+	VMOVUPS      Z4, (CX)
+	VMULPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, BX
+	JMP          loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func siluGradSigAVX512(dst []float32, s []float32, y []float32, dy []float32)
+// Requires: AVX, AVX512F
+TEXT ·siluGradSigAVX512(SB), NOSPLIT, $0-96
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    s_base+24(FP), CX
+	MOVQ    y_base+48(FP), DX
+	MOVQ    dy_base+72(FP), BX
+	MOVQ    s_len+32(FP), SI
+	VMOVUPS elemc_clamphi<>+0(SB), Z0
+	VMOVUPS elemc_clamplo<>+0(SB), Z0
+	VMOVUPS elemc_one<>+0(SB), Z0
+	VPXORD  Z1, Z1, Z1
+
+loop2:
+	CMPQ    SI, $0x00000020
+	JB      loop1
+	VSUBPS  (CX), Z0, Z1
+	VMULPS  (DX), Z1, Z1
+	VADDPS  (CX), Z1, Z1
+	VMULPS  (BX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	VSUBPS  64(CX), Z0, Z1
+	VMULPS  64(DX), Z1, Z1
+	VADDPS  64(CX), Z1, Z1
+	VMULPS  64(BX), Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	ADDQ    $0x00000080, BX
+	SUBQ    $0x00000020, SI
+	JMP     loop2
+
+loop1:
+	TESTQ   SI, SI
+	JZ      done
+	VSUBPS  (CX), Z0, Z1
+	VMULPS  (DX), Z1, Z1
+	VADDPS  (CX), Z1, Z1
+	VMULPS  (BX), Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, SI
+	JMP     loop1
+
+done:
+	VZEROUPPER
+	RET
+
 // func reluAVX512(dst []float32, x []float32)
 // Requires: AVX, AVX512F
 TEXT ·reluAVX512(SB), NOSPLIT, $0-48
@@ -4732,6 +4908,194 @@ loop1:
 	ADDQ         $0x00000020, BX
 	SUBQ         $0x00000008, SI
 	JMP          loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func siluSigAVX2(dst []float32, s []float32, x []float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·siluSigAVX2(SB), NOSPLIT, $0-72
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    s_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    x_len+56(FP), BX
+	VMOVUPS elemc_clamphi<>+0(SB), Y0
+	VMOVUPS elemc_clamplo<>+0(SB), Y1
+	VMOVUPS elemc_one<>+0(SB), Y2
+	VPXOR   Y3, Y3, Y3
+
+loop2:
+	CMPQ         BX, $0x00000010
+	JB           loop1
+	VMOVUPS      (DX), Y3
+	VMOVAPS      Y3, Y5
+	VMOVUPS      32(DX), Y4
+	VMOVAPS      Y4, Y6
+	VPOR         elemc_sign<>+0(SB), Y5, Y7
+	VPOR         elemc_sign<>+0(SB), Y6, Y8
+	VMINPS       Y7, Y0, Y7
+	VMINPS       Y8, Y0, Y8
+	VMAXPS       Y7, Y1, Y7
+	VMAXPS       Y8, Y1, Y8
+	VMULPS       elemc_log2e<>+0(SB), Y7, Y9
+	VMULPS       elemc_log2e<>+0(SB), Y8, Y10
+	VADDPS       elemc_magic<>+0(SB), Y9, Y9
+	VADDPS       elemc_magic<>+0(SB), Y10, Y10
+	VSUBPS       elemc_magic<>+0(SB), Y9, Y11
+	VSUBPS       elemc_magic<>+0(SB), Y10, Y12
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y11, Y7
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y12, Y8
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y11, Y7
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y12, Y8
+	VMOVUPS      elemc_expp0<>+0(SB), Y11
+	VMOVUPS      elemc_expp0<>+0(SB), Y12
+	VFMADD213PS  elemc_expp1<>+0(SB), Y7, Y11
+	VFMADD213PS  elemc_expp1<>+0(SB), Y8, Y12
+	VFMADD213PS  elemc_expp2<>+0(SB), Y7, Y11
+	VFMADD213PS  elemc_expp2<>+0(SB), Y8, Y12
+	VFMADD213PS  elemc_expp3<>+0(SB), Y7, Y11
+	VFMADD213PS  elemc_expp3<>+0(SB), Y8, Y12
+	VFMADD213PS  elemc_expp4<>+0(SB), Y7, Y11
+	VFMADD213PS  elemc_expp4<>+0(SB), Y8, Y12
+	VFMADD213PS  elemc_expp5<>+0(SB), Y7, Y11
+	VFMADD213PS  elemc_expp5<>+0(SB), Y8, Y12
+	VMULPS       Y7, Y7, Y13
+	VMULPS       Y8, Y8, Y14
+	VFMADD213PS  Y7, Y13, Y11
+	VFMADD213PS  Y8, Y14, Y12
+	VADDPS       elemc_one<>+0(SB), Y11, Y11
+	VADDPS       elemc_one<>+0(SB), Y12, Y12
+	VPSUBD       elemc_magic<>+0(SB), Y9, Y9
+	VPSUBD       elemc_magic<>+0(SB), Y10, Y10
+	VPSRAD       $0x01, Y9, Y7
+	VPSRAD       $0x01, Y10, Y8
+	VPSUBD       Y7, Y9, Y9
+	VPSUBD       Y8, Y10, Y10
+	VPADDD       elemc_bias127<>+0(SB), Y7, Y7
+	VPADDD       elemc_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y8, Y8
+	VPADDD       elemc_bias127<>+0(SB), Y9, Y9
+	VPADDD       elemc_bias127<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y9, Y9
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y7, Y11, Y11
+	VMULPS       Y8, Y12, Y12
+	VMULPS       Y9, Y11, Y7
+	VMULPS       Y10, Y12, Y8
+	VADDPS       Y2, Y7, Y9
+	VADDPS       Y2, Y8, Y10
+	VBLENDVPS    Y5, Y7, Y2, Y5
+	VBLENDVPS    Y6, Y8, Y2, Y6
+	VDIVPS       Y9, Y5, Y5
+	VDIVPS       Y10, Y6, Y6
+	VMOVUPS      Y5, (CX)
+	VMULPS       Y3, Y5, Y5
+	VMOVUPS      Y5, (AX)
+	VMOVUPS      Y6, 32(CX)
+	VMULPS       Y4, Y6, Y6
+	VMOVUPS      Y6, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, BX
+	JMP          loop2
+
+loop1:
+	TESTQ        BX, BX
+	JZ           done
+	VMOVUPS      (DX), Y3
+	VMOVAPS      Y3, Y4
+	VPOR         elemc_sign<>+0(SB), Y4, Y5
+	VMINPS       Y5, Y0, Y5
+	VMAXPS       Y5, Y1, Y5
+	VMULPS       elemc_log2e<>+0(SB), Y5, Y6
+	VADDPS       elemc_magic<>+0(SB), Y6, Y6
+	VSUBPS       elemc_magic<>+0(SB), Y6, Y7
+	VFNMADD231PS elemc_ln2hi<>+0(SB), Y7, Y5
+	VFNMADD231PS elemc_ln2lo<>+0(SB), Y7, Y5
+	VMOVUPS      elemc_expp0<>+0(SB), Y7
+	VFMADD213PS  elemc_expp1<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp2<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp3<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp4<>+0(SB), Y5, Y7
+	VFMADD213PS  elemc_expp5<>+0(SB), Y5, Y7
+	VMULPS       Y5, Y5, Y8
+	VFMADD213PS  Y5, Y8, Y7
+	VADDPS       elemc_one<>+0(SB), Y7, Y7
+	VPSUBD       elemc_magic<>+0(SB), Y6, Y6
+	VPSRAD       $0x01, Y6, Y5
+	VPSUBD       Y5, Y6, Y6
+	VPADDD       elemc_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VPADDD       elemc_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y5, Y7, Y7
+	VMULPS       Y6, Y7, Y5
+	VADDPS       Y2, Y5, Y6
+	VBLENDVPS    Y4, Y5, Y2, Y4
+	VDIVPS       Y6, Y4, Y4
+	VMOVUPS      Y4, (CX)
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	SUBQ         $0x00000008, BX
+	JMP          loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func siluGradSigAVX2(dst []float32, s []float32, y []float32, dy []float32)
+// Requires: AVX, AVX2
+TEXT ·siluGradSigAVX2(SB), NOSPLIT, $0-96
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    s_base+24(FP), CX
+	MOVQ    y_base+48(FP), DX
+	MOVQ    dy_base+72(FP), BX
+	MOVQ    s_len+32(FP), SI
+	VMOVUPS elemc_clamphi<>+0(SB), Y0
+	VMOVUPS elemc_clamplo<>+0(SB), Y0
+	VMOVUPS elemc_one<>+0(SB), Y0
+	VPXOR   Y1, Y1, Y1
+
+loop2:
+	CMPQ    SI, $0x00000010
+	JB      loop1
+	VSUBPS  (CX), Y0, Y1
+	VMULPS  (DX), Y1, Y1
+	VADDPS  (CX), Y1, Y1
+	VMULPS  (BX), Y1, Y1
+	VMOVUPS Y1, (AX)
+	VSUBPS  32(CX), Y0, Y1
+	VMULPS  32(DX), Y1, Y1
+	VADDPS  32(CX), Y1, Y1
+	VMULPS  32(BX), Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, SI
+	JMP     loop2
+
+loop1:
+	TESTQ   SI, SI
+	JZ      done
+	VSUBPS  (CX), Y0, Y1
+	VMULPS  (DX), Y1, Y1
+	VADDPS  (CX), Y1, Y1
+	VMULPS  (BX), Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x00000008, SI
+	JMP     loop1
 
 done:
 	VZEROUPPER

@@ -15,6 +15,10 @@ func kernelSigmoidBias(_ int, dst, x, b []float32) { sigmoidBiasGeneric(dst, x, 
 
 func kernelSiLUGrad(_ int, dst, x, y, dy []float32) { siluGradGeneric(dst, x, y, dy) }
 
+func kernelSiLUSig(_ int, dst, s, x []float32) { siluSigGeneric(dst, s, x) }
+
+func kernelSiLUGradSig(_ int, dst, s, y, dy []float32) { siluGradSigGeneric(dst, s, y, dy) }
+
 func kernelSigmoidBernoulli(_ int, prob, sample, x, b, u []float32) {
 	sigmoidBernoulliGeneric(prob, sample, x, b, u)
 }

@@ -648,3 +648,49 @@ func schemeUniforms(base uint64, n int) []float32 {
 	}
 	return u
 }
+
+// TestSiLUSigmoid: on every path SiLUSigmoid gives SiLU's bits and Sigmoid's,
+// and SiLUGradSigmoid on that σ gives SiLUGrad's bits (in place over dy too), on
+// lengths with and without a tail, several workers, and NaN, ±Inf and ±0.
+func TestSiLUSigmoid(t *testing.T) {
+	defer SetWorkers(0)
+	x := append(grid(-40, 30, 20001), logGrid(1e-20, 1e3, 2000)...)
+	f32 := func(v float64) float32 { return float32(v) }
+	x = append(x, f32(math.NaN()), f32(math.Inf(1)), f32(math.Inf(-1)), 0, f32(math.Copysign(0, -1)), 88.7, -103.9)
+	s := rng.New(10)
+	dy := make([]float32, len(x))
+	s.FillNormal(dy, 0, 1)
+	withPath(t, func(t *testing.T) {
+		for _, w := range []int{1, 2} {
+			SetWorkers(w)
+			for _, n := range []int{len(x), 13, 8, 5} {
+				xs, dys := x[len(x)-n:], dy[len(x)-n:]
+				y, sg := make([]float32, n), make([]float32, n)
+				SiLUSigmoid(y, sg, xs)
+				wantY, wantS := make([]float32, n), make([]float32, n)
+				SiLU(wantY, xs)
+				Sigmoid(wantS, xs)
+				name := fmt.Sprintf("%d workers, %d values", w, n)
+				sameBits32(t, name+": SiLUSigmoid's y", y, wantY)
+				sameBits32(t, name+": SiLUSigmoid's σ", sg, wantS)
+				d, want := make([]float32, n), make([]float32, n)
+				SiLUGradSigmoid(d, sg, y, dys)
+				SiLUGrad(want, xs, y, dys)
+				sameBits32(t, name+": SiLUGradSigmoid", d, want)
+				dd := append([]float32(nil), dys...)
+				SiLUGradSigmoid(dd, sg, y, dd)
+				sameBits32(t, name+": SiLUGradSigmoid in place", dd, want)
+			}
+		}
+	})
+}
+
+// sameBits32 fails unless a and b hold the same bits (NaN payloads included).
+func sameBits32(t *testing.T, name string, a, b []float32) {
+	t.Helper()
+	for i := range b {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("%s: [%d] = %g, want %g", name, i, a[i], b[i])
+		}
+	}
+}

@@ -320,6 +320,19 @@ var kernelLanes = map[string]func(a isa, r regs, p []map[string]Mem){
 			VMOVUPS(v[i], p[i]["dst"])
 		}
 	},
+	"siluSig": func(a isa, r regs, p []map[string]Mem) {
+		x, v := vecs(a, len(p)), vecs(a, len(p))
+		for i := range p {
+			VMOVUPS(p[i]["x"], x[i])
+			VMOVAPS(x[i], v[i])
+		}
+		sigmoidInPlaceN(a, r, v)
+		for i := range p {
+			VMOVUPS(v[i], p[i]["s"])
+			VMULPS(x[i], v[i], v[i])
+			VMOVUPS(v[i], p[i]["dst"])
+		}
+	},
 	"siluGrad": func(a isa, r regs, p []map[string]Mem) {
 		s, t := vecs(a, len(p)), vecs(a, len(p))
 		for i := range p {
@@ -464,6 +477,24 @@ var kernels = []kernel{
 		VMULPS(p["dy"], t, t)
 		VMOVUPS(t, p["dst"])
 	}},
+	{"siluSig", []string{"dst", "s", "x"}, "s = σ(x); dst = x·s (silu's bits, and σ kept for siluGradSig)", func(a isa, r regs, p map[string]Mem) {
+		x := a.vec()
+		VMOVUPS(p["x"], x)
+		v := a.vec()
+		VMOVAPS(x, v)
+		sigmoidInPlace(a, r, v)
+		VMOVUPS(v, p["s"])
+		VMULPS(x, v, v)
+		VMOVUPS(v, p["dst"])
+	}},
+	{"siluGradSig", []string{"dst", "s", "y", "dy"}, "dst = dy·(s + y·(1 − s)) (siluGrad's bits given s = σ(x))", func(a isa, r regs, p map[string]Mem) {
+		t := a.vec()
+		VSUBPS(p["s"], r.one, t)
+		VMULPS(p["y"], t, t)
+		VADDPS(p["s"], t, t)
+		VMULPS(p["dy"], t, t)
+		VMOVUPS(t, p["dst"])
+	}},
 	{"relu", []string{"dst", "x"}, "dst = max(x, 0)", func(a isa, r regs, p map[string]Mem) {
 		v := a.vec()
 		VMOVUPS(p["x"], v)
@@ -484,7 +515,7 @@ func gen(k kernel, a isa) {
 	TEXT(k.name+a.name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(k.name+a.name+" sets "+k.doc+" element-wise.",
-		"The length processed, len(x) (len(u) for bernoulli), must be a multiple of",
+		"The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of",
 		"the vector width; the other slices must be at least as long.")
 	mems := map[string]Mem{}
 	var bases []Register
@@ -496,6 +527,9 @@ func gen(k kernel, a isa) {
 	in := "x"
 	if _, ok := mems["x"]; !ok {
 		in = "u"
+	}
+	if _, ok := mems[in]; !ok {
+		in = k.params[1] // siluGradSig: the first input
 	}
 	n := Load(Param(in).Len(), GP64())
 	r := loadRegs(a)
