@@ -7,6 +7,10 @@ import (
 	"github.com/latent-ml/latent/rng"
 )
 
+// BenchmarkEBMLayers times the four convolutions of the deep EBM's energy
+// network (package ebm, the tutorial's CNNModel with 32 channels) at batch 128:
+// the forward pass and the input gradient alone (NoParamGrad), the two passes of
+// a Langevin step. GFLOP/s counts 2·MACs of one pass.
 func BenchmarkEBMLayers(b *testing.B) {
 	gs := []ConvGeom{
 		{InH: 28, InW: 28, InC: 1, OutC: 16, K: 5, Stride: 2, Pad: 4},
