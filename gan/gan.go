@@ -33,6 +33,7 @@ type Config struct {
 	DSteps      int     `flag:"d-steps" help:"discriminator steps per generator step" range:"[1,100]"`
 	Slope       float64 `flag:"leaky-slope" help:"negative slope of the discriminator's LeakyReLU" range:"[0,1)"`
 	EMA         float64 `flag:"ema" help:"decay of the generator's weight average used for samples (0: none)" range:"[0,1)"`
+	MBStd       bool    `flag:"mbstd" help:"give the discriminator's last layer the batch's mean feature standard deviation (Karras et al. 2018), against mode collapse"`
 }
 
 func defaults(kind string) *Config {
@@ -177,6 +178,10 @@ func buildMLP(cfg Config, dim, classes int, s *rng.Stream) (g, d *nn.Sequential)
 		d.Layers = append(d.Layers, nn.NewLinear(in, h, nn.He, s), nn.LeakyReLU(float32(cfg.Slope)))
 		in = h
 	}
+	if cfg.MBStd {
+		d.Layers = append(d.Layers, nn.NewMinibatchStd(1, 1, in))
+		in++
+	}
 	d.Layers = append(d.Layers, nn.NewLinear(in, 1, nn.Glorot, s))
 	return g, d
 }
@@ -188,6 +193,9 @@ func buildMLP(cfg Config, dim, classes int, s *rng.Stream) (g, d *nn.Sequential)
 //	   → ConvT 4×4/2 → 28×28×c, sigmoid
 //	D: x(+y planes) → Conv 4×4/2 → 14×14×W, LeakyReLU → Conv 4×4/2 → 7×7×2W,
 //	   BN, LeakyReLU → Linear → 1 logit
+//
+// With Config.MBStd, D's last feature maps get one more channel, the batch's
+// mean feature standard deviation (nn.MinibatchStd), before the Linear.
 func buildDCGAN(cfg Config, c, classes int, s *rng.Stream) (g, d *nn.Sequential) {
 	w := cfg.Width
 	g = nn.NewSequential(
@@ -198,8 +206,13 @@ func buildDCGAN(cfg Config, c, classes int, s *rng.Stream) (g, d *nn.Sequential)
 	d = nn.NewSequential(
 		nn.NewConv2D(nn.ConvGeom{InH: 28, InW: 28, InC: c + classes, OutC: w, K: 4, Stride: 2, Pad: 1}, nn.He, s), nn.LeakyReLU(slope),
 		nn.NewConv2D(nn.ConvGeom{InH: 14, InW: 14, InC: w, OutC: 2 * w, K: 4, Stride: 2, Pad: 1}, nn.He, s),
-		nn.NewBatchNorm2D(7, 7, 2*w), nn.LeakyReLU(slope),
-		nn.NewLinear(7*7*2*w, 1, nn.Glorot, s))
+		nn.NewBatchNorm2D(7, 7, 2*w), nn.LeakyReLU(slope))
+	feat := 7 * 7 * 2 * w
+	if cfg.MBStd {
+		d.Layers = append(d.Layers, nn.NewMinibatchStd(7, 7, 2*w))
+		feat = 7 * 7 * (2*w + 1)
+	}
+	d.Layers = append(d.Layers, nn.NewLinear(feat, 1, nn.Glorot, s))
 	return g, d
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/model/modeltest"
+	"github.com/latent-ml/latent/nn"
 	"github.com/latent-ml/latent/rng"
 )
 
@@ -88,6 +89,24 @@ func TestGANResumeBitIdentical(t *testing.T) {
 	cfg := smallConfig()
 	whole := filepath.Join(dir, "whole.model")
 	train(t, d, cfg, 4, whole)
+	part := filepath.Join(dir, "part.model")
+	train(t, d, cfg, 2, part)
+	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
+}
+
+// The same with the minibatch standard-deviation layer in D (--mbstd): the layer
+// is rebuilt from the file's settings and D's last Linear takes one more input.
+func TestGANMBStdResumeBitIdentical(t *testing.T) {
+	d, _ := ring(300, 2)
+	dir := t.TempDir()
+	cfg := smallConfig()
+	cfg.MBStd = true
+	whole := filepath.Join(dir, "whole.model")
+	m := train(t, d, cfg, 4, whole)
+	last := m.D.Layers[len(m.D.Layers)-1].(*nn.Linear)
+	if _, ok := m.D.Layers[len(m.D.Layers)-2].(*nn.MinibatchStd); !ok || last.W.Shape[0] != cfg.DHidden[1]+1 {
+		t.Fatalf("D with --mbstd: layers %T, last Linear %v", m.D.Layers, last.W.Shape)
+	}
 	part := filepath.Join(dir, "part.model")
 	train(t, d, cfg, 2, part)
 	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
