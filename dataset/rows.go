@@ -9,10 +9,13 @@ import (
 	"github.com/latent-ml/latent/tensor"
 )
 
-// rowRange is the rows=LO:HI option every data set takes: the examples LO to
-// HI−1 (0-based, half-open as a Python slice; HI may be left out for "to the end").
+// rowRange is the rows=LO:HI[:STEP] option every data set takes: the examples
+// LO to HI−1 (0-based, half-open as a Python slice; HI may be left out for "to
+// the end"), every STEP-th of them from LO when STEP is given (rows=0:10000:50,
+// 200 test images spread over the whole set).
 type rowRange struct {
 	lo, hi int // hi < 0: to the end
+	step   int // ≥ 1
 }
 
 // takeRows removes the rows option from sp and parses it; ok is false when the
@@ -26,12 +29,18 @@ func (sp *Spec) takeRows() (r rowRange, ok bool, err error) {
 	sp.keys = slices.DeleteFunc(sp.keys, func(k string) bool { return k == "rows" })
 	a, b, colon := strings.Cut(v, ":")
 	bad := func() error {
-		return fmt.Errorf("dataset: %s: option rows=%q is not LO:HI (0-based examples LO to HI−1, e.g. rows=0:50000 or rows=50000:)", sp.Name, v)
+		return fmt.Errorf("dataset: %s: option rows=%q is not LO:HI or LO:HI:STEP (0-based examples LO to HI−1, every STEP-th, e.g. rows=0:50000, rows=50000: or rows=0:10000:50)", sp.Name, v)
 	}
 	if !colon {
 		return r, true, bad()
 	}
-	r.lo, r.hi = 0, -1
+	r.lo, r.hi, r.step = 0, -1, 1
+	if hiStr, stepStr, ok := strings.Cut(b, ":"); ok {
+		if r.step, err = strconv.Atoi(strings.TrimSpace(stepStr)); err != nil || r.step < 1 {
+			return r, true, bad()
+		}
+		b = hiStr
+	}
 	if a = strings.TrimSpace(a); a != "" {
 		if r.lo, err = strconv.Atoi(a); err != nil || r.lo < 0 {
 			return r, true, bad()
@@ -78,7 +87,37 @@ func (r rowRange) apply(d *Dataset) (*Dataset, error) {
 	if r.lo >= d.Len() || hi > d.Len() {
 		return nil, fmt.Errorf("dataset: %s: option rows=%d:%s runs past its %d examples", d.Name, r.lo, rowsEnd(r.hi), d.Len())
 	}
-	return d.Slice(r.lo, hi)
+	if r.step <= 1 {
+		return d.Slice(r.lo, hi)
+	}
+	var idx []int
+	for i := r.lo; i < hi; i += r.step {
+		idx = append(idx, i)
+	}
+	return d.pick(idx), nil
+}
+
+// pick returns the examples idx of d, in that order, as a new data set (values
+// copied; labels, factors and the image shape go with them).
+func (d *Dataset) pick(idx []int) *Dataset {
+	s := *d
+	s.X = tensor.New(len(idx), d.X.Cols)
+	if d.Labels != nil {
+		s.Labels = make([]int, len(idx))
+	}
+	if d.Factors != nil {
+		s.Factors = tensor.New(len(idx), d.Factors.Cols)
+	}
+	for k, i := range idx {
+		copy(s.X.Row(k), d.X.Row(i))
+		if d.Labels != nil {
+			s.Labels[k] = d.Labels[i]
+		}
+		if d.Factors != nil {
+			copy(s.Factors.Row(k), d.Factors.Row(i))
+		}
+	}
+	return &s
 }
 
 func rowsEnd(hi int) string {

@@ -34,7 +34,37 @@ func TestRowsOption(t *testing.T) {
 			}
 		}
 	}
+	// Every STEP-th example: rows=1:9:3 is examples 1, 4, 7; rows=0::5 every fifth.
+	for spec, want := range map[string][]int{"bars:3,rows=1:9:3": {1, 4, 7}, "bars:3,rows=0::5": nil, "bars:3,rows=2:3:1": {2}} {
+		if want == nil {
+			for i := 0; i < n; i += 5 {
+				want = append(want, i)
+			}
+		}
+		d, err := Load(spec, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		if d.Len() != len(want) || d.Dim() != all.Dim() || d.Height != 3 {
+			t.Fatalf("%s: %d examples, want %d", spec, d.Len(), len(want))
+		}
+		for k, i := range want {
+			if d.Labels[k] != all.Labels[i] {
+				t.Fatalf("%s: label %d is not example %d's", spec, k, i)
+			}
+			for j, v := range d.X.Row(k) {
+				if v != all.X.At(i, j) {
+					t.Fatalf("%s: row %d differs from example %d", spec, k, i)
+				}
+			}
+		}
+	}
 	for spec, want := range map[string]string{
+		"bars:3,rows=0:4:0":                    "is not LO:HI",
+		"bars:3,rows=0:4:x":                    "is not LO:HI",
+		"bars:3,rows=0:4:-2":                   "is not LO:HI",
+		"bars:3,rows=0:4:1:2":                  "is not LO:HI",
+		"bars:3,rows=0:1000:7":                 "runs past its",
 		"bars:3,rows=4":                        "is not LO:HI",
 		"bars:3,rows=a:4":                      "is not LO:HI",
 		"bars:3,rows=4:4":                      "is not LO:HI",

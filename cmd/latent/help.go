@@ -89,9 +89,10 @@ Options are key=value after a comma: PATH,scale=255 or mnist:test,n=1000.
   format=csv|npy|idx|amat        the format of standard input (default: from its first bytes)
   label=COLUMN                   a CSV column (name or 0-based index) holding labels
   n=COUNT, seed=S                generated sets: how many examples to make, and the seed
-  rows=LO:HI                     any set: only its examples LO to HI-1 (0-based; HI may be left
+  rows=LO:HI[:STEP]              any set: only its examples LO to HI-1 (0-based; HI may be left
                                  out), e.g. mnist,rows=0:50000 and mnist,rows=50000: to hold out
-                                 a validation split
+                                 a validation split; with STEP every STEP-th of them from LO
+                                 (mnist:test,rows=0:10000:50, 200 images across the test set)
 --binarize threshold|stochastic|dynamic turns [0, 1] data into binary data: a threshold at
 0.5, one fixed random draw, or (training only) a fresh draw for every mini-batch.
 `
