@@ -61,21 +61,11 @@ func (d *Dataset) Slice(lo, hi int) (*Dataset, error) {
 	if lo < 0 || hi <= lo || hi > d.Len() {
 		return nil, fmt.Errorf("dataset: %s: rows %d:%d outside its %d examples", d.Name, lo, hi, d.Len())
 	}
-	s := *d
-	s.X = tensor.New(hi-lo, d.X.Cols)
-	for i := lo; i < hi; i++ {
-		copy(s.X.Row(i-lo), d.X.Row(i))
+	idx := make([]int, hi-lo)
+	for i := range idx {
+		idx[i] = lo + i
 	}
-	if d.Labels != nil {
-		s.Labels = slices.Clone(d.Labels[lo:hi])
-	}
-	if d.Factors != nil {
-		s.Factors = tensor.New(hi-lo, d.Factors.Cols)
-		for i := lo; i < hi; i++ {
-			copy(s.Factors.Row(i-lo), d.Factors.Row(i))
-		}
-	}
-	return &s, nil
+	return d.pick(idx), nil
 }
 
 // apply cuts d to the range.
@@ -87,11 +77,8 @@ func (r rowRange) apply(d *Dataset) (*Dataset, error) {
 	if r.lo >= d.Len() || hi > d.Len() {
 		return nil, fmt.Errorf("dataset: %s: option rows=%d:%s runs past its %d examples", d.Name, r.lo, rowsEnd(r.hi), d.Len())
 	}
-	if r.step <= 1 {
-		return d.Slice(r.lo, hi)
-	}
 	var idx []int
-	for i := r.lo; i < hi; i += r.step {
+	for i := r.lo; i < hi; i += max(r.step, 1) {
 		idx = append(idx, i)
 	}
 	return d.pick(idx), nil
