@@ -222,21 +222,10 @@ func im2colNarrow(cols, x *tensor.Mat, g ConvGeom, p0, p1, r0 int) {
 		}
 		row := cols.Row(p - r0)[:g.K*n]
 		src := pi.buf[oy*g.Stride*rowStep+ox*colStep:]
-		switch n {
-		case 5: // 5×5 on one channel: fixed-size copies, no loop
-			for ky := range g.K {
-				*(*[5]float32)(row[ky*5:]) = [5]float32(src[ky*rowStep:])
-			}
-		case 3:
-			for ky := range g.K {
-				*(*[3]float32)(row[ky*3:]) = [3]float32(src[ky*rowStep:])
-			}
-		default:
-			for ky := range g.K {
-				d, s := row[ky*n:][:n], src[ky*rowStep:][:n]
-				for i, v := range s {
-					d[i] = v
-				}
+		for ky := range g.K {
+			d, s := row[ky*n:][:n], src[ky*rowStep:][:n]
+			for i, v := range s {
+				d[i] = v
 			}
 		}
 	}
