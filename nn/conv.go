@@ -460,8 +460,10 @@ type Conv2D struct {
 	wp, wtp      tensor.PackedB // W and Wᵀ packed once per call for the blocks' GEMMs
 	cols         *tensor.Mat    // the forward pass's patches, when at most convKeep values
 	batch        int
-	wg           *winograd // the transforms of F(2×2, 3×3), when useWinograd
-	direct       bool      // im2col even where Winograd applies (tests, benchmarks)
+	wg           *winograd   // the transforms of F(2×2, 3×3), when useWinograd
+	thinW, thinG *tensor.Mat // W and ∂L/∂W re-laid out for the thin-output path (conv_thin.go)
+	thinX        *tensor.Mat // a contiguous copy of x there, if x is not
+	direct       bool        // im2col even where Winograd applies (tests, benchmarks)
 }
 
 // NewConv2D returns a convolution with geometry g, initialised by init from s.
@@ -483,7 +485,8 @@ func (l *Conv2D) OutDim() int { return l.Geom.OutH() * l.Geom.OutW() * l.Geom.Ou
 func (l *Conv2D) winograd() bool { return !l.direct && useWinograd(l.Geom) }
 
 // Forward computes y = im2col(x)·W + b (for 3×3 kernels at stride 1 with 16 or
-// more channels in and out, the same by Winograd's F(2×2, 3×3)). It panics if
+// more channels in and out, the same by Winograd's F(2×2, 3×3); for thin
+// outputs, K²·OutC ≤ 16, by the thin path of conv_thin.go). It panics if
 // x.Cols != InH·InW·InC.
 func (l *Conv2D) Forward(x *tensor.Mat) *tensor.Mat {
 	g := l.Geom
@@ -497,6 +500,12 @@ func (l *Conv2D) Forward(x *tensor.Mat) *tensor.Mat {
 		}
 		l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
 		l.wg.forward(l.y, x, l.wm, l.B.W, g)
+		return l.y
+	}
+	if g.thinOut() {
+		l.x = contiguous(&l.thinX, x)
+		l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
+		l.forwardThin(l.x)
 		return l.y
 	}
 	l.x = x
@@ -534,6 +543,16 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 		}
 		l.wg.backward(dx, gm, dy, g)
 		return dx
+	}
+	if g.thinOut() {
+		if !l.NoInputGrad {
+			l.dx = tensor.Reuse(l.dx, l.batch, g.InH*g.InW*g.InC)
+		}
+		l.backwardThin(dy2)
+		if l.NoInputGrad {
+			return nil
+		}
+		return l.dx
 	}
 	if !l.NoParamGrad && l.cols != nil {
 		tensor.Gemm(true, false, 1, l.cols, dy2, 0, l.gm)

@@ -90,6 +90,11 @@ var awkwardGeoms = []ConvGeom{
 	{InH: 9, InW: 8, InC: 1, OutC: 5, K: 3, Stride: 2, Pad: 0},
 	{InH: 9, InW: 7, InC: 1, OutC: 3, K: 5, Stride: 2, Pad: 4},  // the deep EBM's first layer, smaller
 	{InH: 4, InW: 3, InC: 9, OutC: 17, K: 3, Stride: 1, Pad: 1}, // more than one GEMM tile
+	// Thin outputs (K²·OutC ≤ 16, InC ≥ 16: conv_thin.go): a U-Net's last layer, stride 2, K = 4.
+	{InH: 5, InW: 4, InC: 16, OutC: 1, K: 3, Stride: 1, Pad: 1},
+	{InH: 7, InW: 6, InC: 17, OutC: 1, K: 3, Stride: 2, Pad: 1},
+	{InH: 6, InW: 5, InC: 16, OutC: 1, K: 4, Stride: 2, Pad: 2},
+	{InH: 3, InW: 4, InC: 20, OutC: 4, K: 2, Stride: 1, Pad: 0},
 	// Winograd F(2×2, 3×3) (useWinograd): odd sizes leave partial tiles; pads 0 and 2.
 	{InH: 5, InW: 3, InC: 16, OutC: 17, K: 3, Stride: 1, Pad: 1},
 	{InH: 4, InW: 5, InC: 17, OutC: 16, K: 3, Stride: 1, Pad: 0},

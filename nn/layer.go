@@ -95,6 +95,7 @@ type rowJob struct {
 	f32        []float32
 	ll, dlv    []float64
 	act        *Activation
+	conv       *Conv2D
 	pb         *tensor.PackedB
 	geom       ConvGeom
 	x32        float32
