@@ -108,6 +108,31 @@ func TestConvIm2colNoAllocs(t *testing.T) {
 	}
 }
 
+// TestConvThinNoAllocs: the thin-output path (conv_thin.go), and the narrow
+// patches of a one-channel input, allocate nothing on a warm step either, with
+// one worker and two, in several blocks of examples.
+func TestConvThinNoAllocs(t *testing.T) {
+	s := rng.New(36)
+	defer func(old int) { convChunk = old }(convChunk)
+	for _, g := range []ConvGeom{
+		{InH: 6, InW: 5, InC: 16, OutC: 1, K: 3, Stride: 1, Pad: 1},
+		{InH: 9, InW: 7, InC: 1, OutC: 3, K: 5, Stride: 2, Pad: 4},
+	} {
+		convChunk = 2 * g.InH * g.InW * 9 // thin: blocks of 2 examples
+		l := NewConv2D(g, He, s)
+		x := randMat(s, 5, g.InH*g.InW*g.InC, 1)
+		dy := randMat(s, 5, l.OutDim(), 1)
+		for _, w := range []int{1, 2} {
+			withWorkers(w, func() {
+				noAllocs(t, fmt.Sprintf("%+v, %d workers", g, w), func() {
+					l.Forward(x)
+					l.Backward(dy)
+				})
+			})
+		}
+	}
+}
+
 // TestConvTransposeNoAllocs: a warm step of the transposed convolution, in
 // blocks, allocates nothing, with one worker and two.
 func TestConvTransposeNoAllocs(t *testing.T) {
