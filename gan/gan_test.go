@@ -2,6 +2,7 @@ package gan
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -42,14 +43,21 @@ func smallConfig() Config {
 
 // A GAN on a mixture of 8 Gaussians covers every mode: each gets at least 4%
 // of 4000 samples (12.5% each if perfect), and 80% of the samples lie within
-// 4σ of some centre.
+// 4σ of some centre; with the minibatch standard-deviation layer too.
 func TestGANCoversEightModes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a GAN for a few seconds")
 	}
+	for _, mbstd := range []bool{false, true} {
+		t.Run(fmt.Sprintf("mbstd=%v", mbstd), func(t *testing.T) { coversEightModes(t, mbstd) })
+	}
+}
+
+func coversEightModes(t *testing.T, mbstd bool) {
 	d, centres := ring(4000, 1)
 	cfg := smallConfig()
 	cfg.GHidden, cfg.DHidden = []int{64, 64}, []int{64, 64}
+	cfg.MBStd = mbstd
 	m := train(t, d, cfg, 120, "")
 	out, err := m.Sample(context.Background(), model.SampleOptions{N: 4000, Seed: 9, Label: -1})
 	if err != nil {
