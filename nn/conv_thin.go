@@ -18,9 +18,10 @@ import "github.com/latent-ml/latent/tensor"
 //
 //	∂L/∂x = D·Wtᵀ,   ∂L/∂Wt = Xᵀ·D,   ∂L/∂b = Σ dy.
 //
-// Examples go in blocks of about convChunk values of Z or D, in order; the
-// GEMMs split their own work over the workers, so the sums do not depend on
-// their number.
+// Examples go in blocks of about convChunk values of Z or D, the blocks in
+// parallel: each output row and each row of ∂L/∂x depends on its own example
+// only, and each block's ∂L/∂Wt goes to its own slot, the slots added in block
+// order, so the sums do not depend on the number of workers.
 func (g ConvGeom) thinOut() bool { return g.OutC*g.K*g.K <= 16 && g.InC >= 16 }
 
 // thinBlock returns the examples per block of the thin path.
