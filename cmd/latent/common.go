@@ -149,6 +149,7 @@ func checkSampleArgs(n int, out string) error {
 // them with sampleFlags, add the family's own flags to fs, then call parse.
 type sampleArgs struct {
 	Model, Out string
+	Pictures   string
 	N          int
 	Seed       uint64
 	Force      bool
@@ -160,6 +161,7 @@ func sampleFlags(fs *flag.FlagSet) *sampleArgs {
 	fs.IntVar(&a.N, "n", 64, "number of samples")
 	fs.StringVar(&a.Out, "out", "", "samples.png or samples.npy")
 	fs.Uint64Var(&a.Seed, "seed", 1, "random seed")
+	fs.StringVar(&a.Pictures, "pictures", "", "also write the family's pictures of the model into this folder, as train --pictures does after the last epoch (filters, samples, ...; reads the training data named in the file)")
 	return a
 }
 

@@ -406,6 +406,11 @@ func cmdSampleFamily(env *Env, fam *model.Family, args []string) error {
 	}
 	ctx, stop := signalContext(env)
 	defer stop()
+	if a.Pictures != "" {
+		if err := samplePictures(ctx, env, m, s, a); err != nil {
+			return err
+		}
+	}
 	out, err := sm.Sample(ctx, model.SampleOptions{N: a.N, Seed: a.Seed, Label: *label, Family: fcfg})
 	if err != nil {
 		return asUsage(err)
@@ -421,6 +426,31 @@ func cmdSampleFamily(env *Env, fam *model.Family, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "%s: %d samples of %s\n", a.Out, out.Len(), a.Model)
+	return nil
+}
+
+// samplePictures writes the family's pictures of the model m into a.Pictures,
+// as the training driver does after the last epoch, with the training data the
+// file names (s.Data, binarised as in training) and --seed.
+func samplePictures(ctx context.Context, env *Env, m model.Model, s *model.Settings, a *sampleArgs) error {
+	pic, ok := m.(model.Picturer)
+	if !ok {
+		return usagef("--pictures: a %s model has no pictures", m.Kind())
+	}
+	if err := os.MkdirAll(a.Pictures, 0o755); err != nil {
+		return fmt.Errorf("--pictures: %w", err)
+	}
+	d, err := openData(env, s.Data, s.Binarize, s.Seed)
+	if err != nil {
+		return fmt.Errorf("--pictures: the training data of %s: %w", a.Model, err)
+	}
+	paths, err := pic.Pictures(ctx, a.Pictures, d, true, a.Seed)
+	if err != nil {
+		return fmt.Errorf("--pictures: %w", err)
+	}
+	for _, p := range paths {
+		fmt.Fprintf(env.Stdout, "%s\n", p)
+	}
 	return nil
 }
 

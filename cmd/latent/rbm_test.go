@@ -73,6 +73,16 @@ func TestRBMTrainEvalSample(t *testing.T) {
 			t.Errorf("picture: %v", err)
 		}
 	}
+	// The same pictures from the model file afterwards (sample --pictures).
+	pics2 := filepath.Join(dir, "pics2")
+	if code, out, errb := latent(t, "sample", "--model", model, "--n", "8", "--out", filepath.Join(dir, "s.png"), "--pictures", pics2); code != 0 || !strings.Contains(out, "filters.png") {
+		t.Fatalf("sample --pictures: exit %d: %s %s", code, out, errb)
+	}
+	for _, name := range []string{"filters.png", "samples.png"} {
+		if _, err := os.Stat(filepath.Join(pics2, name)); err != nil {
+			t.Errorf("sample --pictures: %v", err)
+		}
+	}
 	per := filepath.Join(dir, "per.csv")
 	ev := runJSON(t, "eval", "--model", model, "--data", "bars:4", "--per-example", per, "--json")
 	if b, err := os.ReadFile(per); err != nil || strings.Count(string(b), "\n") != 31 {
