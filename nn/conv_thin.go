@@ -47,6 +47,23 @@ func (g ConvGeom) inside(oy, ox int) bool {
 	return iy >= 0 && ix >= 0 && iy+g.K <= g.InH && ix+g.K <= g.InW
 }
 
+// borderTaps calls fn(pixel, t) for each tap t = ky·K + kx of output pixel
+// (oy, ox) that falls on the image, in order of t, pixel = iy·InW + ix (the
+// bounds-tested path for outputs near the border; see inside).
+func (g ConvGeom) borderTaps(oy, ox int, fn func(pix, t int)) {
+	for ky := range g.K {
+		iy := oy*g.Stride - g.Pad + ky
+		if iy < 0 || iy >= g.InH {
+			continue
+		}
+		for kx := range g.K {
+			if ix := ox*g.Stride - g.Pad + kx; ix >= 0 && ix < g.InW {
+				fn(iy*g.InW+ix, ky*g.K+kx)
+			}
+		}
+	}
+}
+
 // thinWeights sets wt (InC × K²·OutC) to W re-laid out as above.
 func thinWeights(wt *tensor.Mat, w *tensor.Mat, g ConvGeom) {
 	kk := g.K * g.K
@@ -101,22 +118,11 @@ func thinForwardJob(j *rowJob, lo, hi int) {
 						continue
 					}
 					copy(out, l.B.W)
-					for ky := range g.K {
-						iy := oy*g.Stride - g.Pad + ky
-						if iy < 0 || iy >= g.InH {
-							continue
+					g.borderTaps(oy, ox, func(pix, t int) {
+						for o, v := range zb[pix*n+t*g.OutC:][:g.OutC] {
+							out[o] += v
 						}
-						for kx := range g.K {
-							ix := ox*g.Stride - g.Pad + kx
-							if ix < 0 || ix >= g.InW {
-								continue
-							}
-							src := zb[(iy*g.InW+ix)*n+(ky*g.K+kx)*g.OutC:][:g.OutC]
-							for o, v := range src {
-								out[o] += v
-							}
-						}
-					}
+					})
 				}
 			}
 		}
@@ -190,22 +196,9 @@ func thinBackwardJob(j *rowJob, lo, hi int) {
 						}
 						continue
 					}
-					for ky := range g.K {
-						iy := oy*g.Stride - g.Pad + ky
-						if iy < 0 || iy >= g.InH {
-							continue
-						}
-						for kx := range g.K {
-							ix := ox*g.Stride - g.Pad + kx
-							if ix < 0 || ix >= g.InW {
-								continue
-							}
-							dst := db[(iy*g.InW+ix)*n+(ky*g.K+kx)*g.OutC:][:g.OutC]
-							for o, v := range src {
-								dst[o] = v
-							}
-						}
-					}
+					g.borderTaps(oy, ox, func(pix, t int) {
+						copy(db[pix*n+t*g.OutC:][:g.OutC], src)
+					})
 				}
 			}
 		}

@@ -304,35 +304,32 @@ type kernel struct {
 	body   func(a isa, r regs, p map[string]Mem)
 }
 
+// siluLanes is the interleaved body of silu (dst = x·σ(x)) and, with keepSig,
+// of siluSig, which also stores σ(x) in s.
+func siluLanes(keepSig bool) func(a isa, r regs, p []map[string]Mem) {
+	return func(a isa, r regs, p []map[string]Mem) {
+		x, v := vecs(a, len(p)), vecs(a, len(p))
+		for i := range p {
+			VMOVUPS(p[i]["x"], x[i])
+			VMOVAPS(x[i], v[i])
+		}
+		sigmoidInPlaceN(a, r, v)
+		for i := range p {
+			if keepSig {
+				VMOVUPS(v[i], p[i]["s"])
+			}
+			VMULPS(x[i], v[i], v[i])
+			VMOVUPS(v[i], p[i]["dst"])
+		}
+	}
+}
+
 // kernelLanes holds, for some kernels, their body for several vectors at once
 // (p[i] the operands of vector i), its instructions interleaved: gen uses it
 // for both loops on AVX2.
 var kernelLanes = map[string]func(a isa, r regs, p []map[string]Mem){
-	"silu": func(a isa, r regs, p []map[string]Mem) {
-		x, v := vecs(a, len(p)), vecs(a, len(p))
-		for i := range p {
-			VMOVUPS(p[i]["x"], x[i])
-			VMOVAPS(x[i], v[i])
-		}
-		sigmoidInPlaceN(a, r, v)
-		for i := range p {
-			VMULPS(x[i], v[i], v[i])
-			VMOVUPS(v[i], p[i]["dst"])
-		}
-	},
-	"siluSig": func(a isa, r regs, p []map[string]Mem) {
-		x, v := vecs(a, len(p)), vecs(a, len(p))
-		for i := range p {
-			VMOVUPS(p[i]["x"], x[i])
-			VMOVAPS(x[i], v[i])
-		}
-		sigmoidInPlaceN(a, r, v)
-		for i := range p {
-			VMOVUPS(v[i], p[i]["s"])
-			VMULPS(x[i], v[i], v[i])
-			VMOVUPS(v[i], p[i]["dst"])
-		}
-	},
+	"silu":    siluLanes(false),
+	"siluSig": siluLanes(true),
 	"siluGrad": func(a isa, r regs, p []map[string]Mem) {
 		s, t := vecs(a, len(p)), vecs(a, len(p))
 		for i := range p {
