@@ -495,8 +495,8 @@ func (l *Conv2D) Forward(x *tensor.Mat) *tensor.Mat {
 	}
 	l.batch = x.Rows
 	if l.winograd() {
-		if l.wg == nil {
-			l.wg = new(winograd)
+		if st := wgPick(g); l.wg == nil || l.wg.set != st {
+			l.wg = &winograd{set: st}
 		}
 		l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
 		l.wg.forward(l.y, x, l.wm, l.B.W, g)

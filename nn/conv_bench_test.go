@@ -100,8 +100,8 @@ func BenchmarkConv(b *testing.B) {
 }
 
 // BenchmarkConvWinograd times the 3×3 stride-1 cases that Conv2D runs by
-// Winograd's F(2×2, 3×3) against the im2col path on the same layer, forward and
-// full backward. GFLOP/s counts the direct convolution's FLOPs (convBenchCase.flops),
+// Winograd, F(4×4, 3×3) and F(2×2, 3×3), against the im2col path on the same
+// layer, forward and full backward. GFLOP/s counts the direct convolution's FLOPs (convBenchCase.flops),
 // so both paths are measured against the same work.
 func BenchmarkConvWinograd(b *testing.B) {
 	for _, c := range convBenchCases {
@@ -110,14 +110,16 @@ func BenchmarkConvWinograd(b *testing.B) {
 			continue
 		}
 		for _, batch := range []int{64, 128} {
-			for _, direct := range []bool{false, true} {
+			for _, tile := range []int{4, 2, 0} {
 				s := rng.New(1)
+				defer func(old int) { wgTileSize = old }(wgTileSize)
+				wgTileSize = tile
 				l := NewConv2D(g, He, s)
-				l.direct = direct
+				l.direct = tile == 0
 				x := randMat(s, batch, c.InH*c.InW*c.InC, 1)
 				dy := randMat(s, batch, l.OutDim(), 1)
-				algo := "winograd"
-				if direct {
+				algo := fmt.Sprintf("F%dx%d", tile, tile)
+				if tile == 0 {
 					algo = "im2col"
 				}
 				for _, phase := range []string{"fwd", "bwd"} {

@@ -96,6 +96,7 @@ type rowJob struct {
 	ll, dlv    []float64
 	act        *Activation
 	conv       *Conv2D
+	wg         *wgSet
 	pb         *tensor.PackedB
 	geom       ConvGeom
 	x32        float32

@@ -28,32 +28,128 @@ import "github.com/latent-ml/latent/tensor"
 // wgChunk is how many channels a tile transform handles at once.
 const wgChunk = 64
 
-// useWinograd reports whether Conv2D computes geometry g by F(2×2, 3×3): a 3×3
-// kernel at stride 1 with enough channels on both sides for the 16 GEMMs to run
-// well (with few channels im2col's one GEMM of depth 9·InC is faster).
+// wgMaxN is the largest input tile side, n = m + 2 for F(4×4, 3×3).
+const wgMaxN = 6
+
+// wgVecs is a list of channel vectors, one per tile position along a line.
+type wgVecs = [wgMaxN][]float32
+
+// wgSet is one algorithm F(m×m, 3×3): an output tile of m×m pixels and an
+// input tile of n×n = (m + 2)×(m + 2). Each 2-D transform is a 1-D one along
+// the columns of the tile and then along its rows; the methods below call the
+// 1-D transforms of channel vectors (directly, so that nothing escapes).
+type wgSet struct{ m, n int }
+
+var (
+	wg2 = &wgSet{m: 2, n: 4} // F(2×2, 3×3), the transforms below
+	wg4 = &wgSet{m: 4, n: 6} // F(4×4, 3×3), winograd4.go
+)
+
+// bt sets o[:n] = Bᵀ in[:n].
+func (s *wgSet) bt(o, in *wgVecs) {
+	if s.m == 4 {
+		wg4BT(o, in)
+		return
+	}
+	wgBT(o[0], o[1], o[2], o[3], in[0], in[1], in[2], in[3])
+}
+
+// b sets o[:n] = B in[:n], or adds it with add.
+func (s *wgSet) b(o, in *wgVecs, add bool) {
+	switch {
+	case s.m == 4:
+		wg4B(o, in, add)
+	case add:
+		wgBAdd(o[0], o[1], o[2], o[3], in[0], in[1], in[2], in[3])
+	default:
+		wgB(o[0], o[1], o[2], o[3], in[0], in[1], in[2], in[3])
+	}
+}
+
+// at sets o[:m] = Aᵀ in[:n], plus bias when it is not nil.
+func (s *wgSet) at(o, in *wgVecs, bias []float32) {
+	switch {
+	case s.m == 4:
+		wg4AT(o, in, bias)
+	case bias != nil:
+		wgATBias(o[0], o[1], in[0], in[1], in[2], in[3], bias)
+	default:
+		wgAT(o[0], o[1], in[0], in[1], in[2], in[3])
+	}
+}
+
+// a sets o[:n] = A in[:m].
+func (s *wgSet) a(o, in *wgVecs) {
+	if s.m == 4 {
+		wg4A(o, in)
+		return
+	}
+	wgA(o[0], o[1], o[2], o[3], in[0], in[1])
+}
+
+// g sets o[:n] = G in, for three rows or columns of a kernel.
+func (s *wgSet) g(o *wgVecs, in *[3][]float32) {
+	if s.m == 4 {
+		wg4G(o, in)
+		return
+	}
+	wgG(o[0], o[1], o[2], o[3], in[0], in[1], in[2])
+}
+
+// gt sets o = Gᵀ in[:n].
+func (s *wgSet) gt(o *[3][]float32, in *wgVecs) {
+	if s.m == 4 {
+		wg4GT(o, in)
+		return
+	}
+	wgGT(o[0], o[1], o[2], in[0], in[1], in[2], in[3])
+}
+
+// useWinograd reports whether Conv2D computes geometry g by Winograd: a 3×3
+// kernel at stride 1 with enough channels on both sides for the GEMMs of the
+// transform planes to run well (with few channels im2col's one GEMM of depth
+// 9·InC is faster).
 func useWinograd(g ConvGeom) bool {
 	return g.K == 3 && g.Stride == 1 && g.InC >= 16 && g.OutC >= 16
 }
 
-// wgTiles returns the tiles per image along y and x.
-func wgTiles(g ConvGeom) (th, tw int) { return (g.OutH() + 1) / 2, (g.OutW() + 1) / 2 }
+// wgTileSize is the output tile side Conv2D uses: 0 picks wgPick's choice;
+// tests and benchmarks set 2 or 4.
+var wgTileSize = 0
 
-// winograd holds a Conv2D's transformed operands and views of their 16 planes.
+// wgPick returns the algorithm for geometry g.
+func wgPick(g ConvGeom) *wgSet {
+	switch wgTileSize {
+	case 2:
+		return wg2
+	case 4:
+		return wg4
+	}
+	return wg4
+}
+
+// wgTiles returns the tiles per image along y and x.
+func (s *wgSet) tiles(g ConvGeom) (th, tw int) {
+	return (g.OutH() + s.m - 1) / s.m, (g.OutW() + s.m - 1) / s.m
+}
+
+// winograd holds a Conv2D's transformed operands and views of their n² planes.
 // U, dU and V (kept from the forward pass for the weight gradient) belong to the
 // layer; M, dM and dV live only inside one call and are borrowed scratch.
 type winograd struct {
-	u, v, du      *tensor.Mat // (16·rows, cols): plane ξ is rows [ξ·rows, (ξ+1)·rows)
+	set           *wgSet
+	u, v, du      *tensor.Mat // (n²·rows, cols): plane ξ is rows [ξ·rows, (ξ+1)·rows)
 	m, dm, dv     tensor.Mat  // the same layout, in borrowed scratch
-	pu, pv, pm    [16]tensor.Mat
-	pdm, pdv, pdu [16]tensor.Mat
+	pu, pv, pm    [wgMaxN * wgMaxN]tensor.Mat
+	pdm, pdv, pdu [wgMaxN * wgMaxN]tensor.Mat
 	zero          []float32 // read-only zeros for input pixels in the padding
 }
 
-// planes points p[ξ] at plane ξ of m, which holds 16 planes of rows×cols.
-func planes(p *[16]tensor.Mat, m *tensor.Mat, rows, cols int) {
-	for k := range p {
-		o := k * rows * cols
-		p[k] = tensor.Mat{Rows: rows, Cols: cols, Stride: cols, Data: m.Data[o : o+rows*cols : o+rows*cols]}
+// planes points p[ξ] at plane ξ of m, which holds k planes of rows×cols.
+func planes(p []tensor.Mat, m *tensor.Mat, k, rows, cols int) {
+	for i := range k {
+		o := i * rows * cols
+		p[i] = tensor.Mat{Rows: rows, Cols: cols, Stride: cols, Data: m.Data[o : o+rows*cols : o+rows*cols]}
 	}
 }
 
@@ -66,142 +162,174 @@ func (w *winograd) scratch(n int) {
 // forward sets y (batch, OutH·OutW·OutC) to the convolution of x with the
 // weights wm (9·InC, OutC) plus the bias b, keeping V for the weight gradient.
 func (w *winograd) forward(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
-	th, tw := wgTiles(g)
+	st := w.set
+	th, tw := st.tiles(g)
 	t := x.Rows * th * tw
-	w.u = tensor.Reuse(w.u, 16*g.InC, g.OutC)
-	wgWeights(w.u, wm, g.InC)
-	w.v = tensor.Reuse(w.v, 16*t, g.InC)
-	m := borrowMat(&w.m, 16*t, g.OutC)
+	np := st.n * st.n
+	w.u = tensor.Reuse(w.u, np*g.InC, g.OutC)
+	wgWeights(st, w.u, wm, g.InC)
+	w.v = tensor.Reuse(w.v, np*t, g.InC)
+	m := borrowMat(&w.m, np*t, g.OutC)
 	defer giveBack(m.Data)
-	planes(&w.pu, w.u, g.InC, g.OutC)
-	planes(&w.pv, w.v, t, g.InC)
-	planes(&w.pm, m, t, g.OutC)
+	planes(w.pu[:], w.u, np, g.InC, g.OutC)
+	planes(w.pv[:], w.v, np, t, g.InC)
+	planes(w.pm[:], m, np, t, g.OutC)
 	w.scratch(max(g.InC, g.OutC))
 	j := newRowJob(wgInputJob)
-	j.a, j.b, j.f32, j.geom = w.v, x, w.zero, g
+	j.a, j.b, j.f32, j.geom, j.wg = w.v, x, w.zero, g, st
 	j.parallel(x.Rows, 1)
-	for k := range 16 {
+	for k := range np {
 		tensor.Gemm(false, false, 1, &w.pv[k], &w.pu[k], 0, &w.pm[k])
 	}
 	j = newRowJob(wgOutputJob)
-	j.a, j.b, j.f32, j.geom = y, m, b, g
+	j.a, j.b, j.f32, j.geom, j.wg = y, m, b, g, st
 	j.parallel(x.Rows, 1)
 }
 
 // backward sets gm (9·InC, OutC) to ∂L/∂W when gm is not nil and dx to ∂L/∂x
 // when dx is not nil, for dy (batch, OutH·OutW·OutC) and the last forward.
 func (w *winograd) backward(dx, gm, dy *tensor.Mat, g ConvGeom) {
-	th, tw := wgTiles(g)
+	st := w.set
+	th, tw := st.tiles(g)
 	batch := dy.Rows
 	t := batch * th * tw
-	dm := borrowMat(&w.dm, 16*t, g.OutC)
+	np := st.n * st.n
+	dm := borrowMat(&w.dm, np*t, g.OutC)
 	defer giveBack(dm.Data)
-	planes(&w.pdm, dm, t, g.OutC)
+	planes(w.pdm[:], dm, np, t, g.OutC)
 	j := newRowJob(wgGradOutputJob)
-	j.a, j.b, j.f32, j.geom = dm, dy, w.zero, g
+	j.a, j.b, j.f32, j.geom, j.wg = dm, dy, w.zero, g, st
 	j.parallel(batch, 1)
 	if gm != nil {
-		w.du = tensor.Reuse(w.du, 16*g.InC, g.OutC)
-		planes(&w.pdu, w.du, g.InC, g.OutC)
-		for k := range 16 {
+		w.du = tensor.Reuse(w.du, np*g.InC, g.OutC)
+		planes(w.pdu[:], w.du, np, g.InC, g.OutC)
+		for k := range np {
 			tensor.Gemm(true, false, 1, &w.pv[k], &w.pdm[k], 0, &w.pdu[k])
 		}
-		wgWeightsAdjoint(gm, w.du, g.InC)
+		wgWeightsAdjoint(st, gm, w.du, g.InC)
 	}
 	if dx == nil {
 		return
 	}
-	dv := borrowMat(&w.dv, 16*t, g.InC)
+	dv := borrowMat(&w.dv, np*t, g.InC)
 	defer giveBack(dv.Data)
-	planes(&w.pdv, dv, t, g.InC)
-	for k := range 16 {
+	planes(w.pdv[:], dv, np, t, g.InC)
+	for k := range np {
 		tensor.Gemm(false, true, 1, &w.pdm[k], &w.pu[k], 0, &w.pdv[k])
 	}
 	j = newRowJob(wgGradInputJob)
-	j.a, j.b, j.geom = dx, dv, g
+	j.a, j.b, j.geom, j.wg = dx, dv, g, st
 	j.parallel(batch, 1)
 }
 
-// wgWeights sets the 16 planes of u (16·C, OC) to G g Gᵀ for the kernels of wm
+// chunkOf sets v[i] to the chunk [c0, c0+n) of buf's vector i, for i < k.
+func chunkOf(v *wgVecs, buf []float32, k, c0, n int) {
+	for i := range k {
+		v[i] = buf[i*wgChunk : i*wgChunk+n]
+	}
+}
+
+// wgWeights sets the n² planes of u (n²·C, OC) to G g Gᵀ for the kernels of wm
 // (9·C, OC), row (ky·3+kx)·C + c.
-func wgWeights(u, wm *tensor.Mat, c int) {
-	var t [12][]float32 // t[i·3+kx] = (G g)[i][kx]
-	var buf [12 * wgChunk]float32
+func wgWeights(st *wgSet, u, wm *tensor.Mat, c int) {
+	n := st.n
+	var buf [3 * wgMaxN * wgChunk]float32 // (G g)[i][kx] at (kx·n + i)·wgChunk
+	var in [3][]float32
+	var o wgVecs
 	oc := wm.Cols
 	for o0 := 0; o0 < oc; o0 += wgChunk {
-		n := min(wgChunk, oc-o0)
-		for i := range t {
-			t[i] = buf[i*wgChunk : i*wgChunk+n]
-		}
+		k := min(wgChunk, oc-o0)
 		for ci := 0; ci < c; ci++ {
-			r := func(ky, kx int) []float32 { return wm.Row((ky*3+kx)*c + ci)[o0 : o0+n] }
-			for kx := 0; kx < 3; kx++ {
-				wgG(t[kx], t[3+kx], t[6+kx], t[9+kx], r(0, kx), r(1, kx), r(2, kx))
+			r := func(ky, kx int) []float32 { return wm.Row((ky*3+kx)*c + ci)[o0 : o0+k] }
+			for kx := range 3 {
+				in = [3][]float32{r(0, kx), r(1, kx), r(2, kx)}
+				for i := range n {
+					o[i] = buf[(kx*n+i)*wgChunk:][:k]
+				}
+				st.g(&o, &in)
 			}
-			p := func(i, j int) []float32 { return u.Row((i*4+j)*c + ci)[o0 : o0+n] }
-			for i := 0; i < 4; i++ {
-				wgG(p(i, 0), p(i, 1), p(i, 2), p(i, 3), t[i*3], t[i*3+1], t[i*3+2])
+			for i := range n {
+				for kx := range 3 {
+					in[kx] = buf[(kx*n+i)*wgChunk:][:k]
+				}
+				for j := range n {
+					o[j] = u.Row((i*n+j)*c + ci)[o0 : o0+k]
+				}
+				st.g(&o, &in)
 			}
 		}
 	}
 }
 
-// wgWeightsAdjoint sets gm (9·C, OC) to Gᵀ dU G for the 16 planes of du.
-func wgWeightsAdjoint(gm, du *tensor.Mat, c int) {
-	var t [12][]float32 // t[ky·4+j] = (Gᵀ dU)[ky][j]
-	var buf [12 * wgChunk]float32
+// wgWeightsAdjoint sets gm (9·C, OC) to Gᵀ dU G for the n² planes of du.
+func wgWeightsAdjoint(st *wgSet, gm, du *tensor.Mat, c int) {
+	n := st.n
+	var buf [3 * wgMaxN * wgChunk]float32 // (Gᵀ dU)[ky][j] at (ky·n + j)·wgChunk
+	var o [3][]float32
+	var in wgVecs
 	oc := gm.Cols
 	for o0 := 0; o0 < oc; o0 += wgChunk {
-		n := min(wgChunk, oc-o0)
-		for i := range t {
-			t[i] = buf[i*wgChunk : i*wgChunk+n]
-		}
+		k := min(wgChunk, oc-o0)
 		for ci := 0; ci < c; ci++ {
-			p := func(i, j int) []float32 { return du.Row((i*4+j)*c + ci)[o0 : o0+n] }
-			for j := 0; j < 4; j++ {
-				wgGT(t[j], t[4+j], t[8+j], p(0, j), p(1, j), p(2, j), p(3, j))
+			for j := range n {
+				for i := range n {
+					in[i] = du.Row((i*n+j)*c + ci)[o0 : o0+k]
+				}
+				for ky := range 3 {
+					o[ky] = buf[(ky*n+j)*wgChunk:][:k]
+				}
+				st.gt(&o, &in)
 			}
-			r := func(ky, kx int) []float32 { return gm.Row((ky*3+kx)*c + ci)[o0 : o0+n] }
-			for ky := 0; ky < 3; ky++ {
-				wgGT(r(ky, 0), r(ky, 1), r(ky, 2), t[ky*4], t[ky*4+1], t[ky*4+2], t[ky*4+3])
+			for ky := range 3 {
+				for j := range n {
+					in[j] = buf[(ky*n+j)*wgChunk:][:k]
+				}
+				for kx := range 3 {
+					o[kx] = gm.Row((ky*3+kx)*c + ci)[o0 : o0+k]
+				}
+				st.gt(&o, &in)
 			}
 		}
 	}
 }
 
 // wgInputJob writes V = Bᵀ d B for the tiles of examples [lo, hi): j.a is V
-// (16·T, C), j.b the input x, j.f32 a zero vector of at least C values.
+// (n²·T, C), j.b the input x, j.f32 a zero vector of at least C values.
 func wgInputJob(j *rowJob, lo, hi int) {
-	v, x, zero, g := j.a, j.b, j.f32, j.geom
-	th, tw := wgTiles(g)
-	t := v.Rows / 16
+	v, x, zero, g, st := j.a, j.b, j.f32, j.geom, j.wg
+	n := st.n
+	th, tw := st.tiles(g)
+	t := v.Rows / (n * n)
 	c := g.InC
-	img := x.Row(0)
-	var d [16][]float32 // the 4×4 input pixels of a tile (zero outside)
-	var tb [16][]float32
-	var buf [16 * wgChunk]float32
+	var d [wgMaxN * wgMaxN][]float32 // the n×n input pixels of a tile (zero outside)
+	var buf [wgMaxN * wgMaxN * wgChunk]float32
+	var in, o wgVecs
 	for b := lo; b < hi; b++ {
-		img = x.Row(b)
+		img := x.Row(b)
 		for ty := 0; ty < th; ty++ {
 			for tx := 0; tx < tw; tx++ {
 				tile := (b*th+ty)*tw + tx
-				wgInPixels(&d, img, ty, tx, g)
-				for i, v := range d {
-					if v == nil {
+				wgInPixels(st, &d, img, ty, tx, g)
+				for i := range n * n {
+					if d[i] == nil {
 						d[i] = zero[:c]
 					}
 				}
 				for c0 := 0; c0 < c; c0 += wgChunk {
-					n := min(wgChunk, c-c0)
-					for i := range tb {
-						tb[i] = buf[i*wgChunk : i*wgChunk+n]
+					k := min(wgChunk, c-c0)
+					for s := range n { // Bᵀ d, a column at a time: buf[r·n+s]
+						for r := range n {
+							in[r] = d[r*n+s][c0 : c0+k]
+							o[r] = buf[(r*n+s)*wgChunk:][:k]
+						}
+						st.bt(&o, &in)
 					}
-					for s := 0; s < 4; s++ { // Bᵀ d, a column at a time
-						wgBT(tb[s], tb[4+s], tb[8+s], tb[12+s], d[s][c0:c0+n], d[4+s][c0:c0+n], d[8+s][c0:c0+n], d[12+s][c0:c0+n])
-					}
-					for i := 0; i < 4; i++ { // (Bᵀ d) B, a row at a time
-						p := func(k int) []float32 { return v.Row(k*t + tile)[c0 : c0+n] }
-						wgBT(p(i*4), p(i*4+1), p(i*4+2), p(i*4+3), tb[i*4], tb[i*4+1], tb[i*4+2], tb[i*4+3])
+					for i := range n { // (Bᵀ d) B, a row at a time
+						for s := range n {
+							in[s] = buf[(i*n+s)*wgChunk:][:k]
+							o[s] = v.Row((i*n+s)*t + tile)[c0 : c0+k]
+						}
+						st.bt(&o, &in)
 					}
 				}
 			}
@@ -210,40 +338,46 @@ func wgInputJob(j *rowJob, lo, hi int) {
 }
 
 // wgOutputJob writes y = Aᵀ M A + b for the tiles of examples [lo, hi): j.a is
-// y, j.b is M (16·T, OC), j.f32 the bias.
+// y, j.b is M (n²·T, OC), j.f32 the bias.
 func wgOutputJob(j *rowJob, lo, hi int) {
-	y, m, bias, g := j.a, j.b, j.f32, j.geom
-	th, tw := wgTiles(g)
-	t := m.Rows / 16
+	y, mm, bias, g, st := j.a, j.b, j.f32, j.geom, j.wg
+	n, m := st.n, st.m
+	th, tw := st.tiles(g)
+	t := mm.Rows / (n * n)
 	oc := g.OutC
-	var tb [8][]float32
-	var buf [8 * wgChunk]float32
+	var buf [wgMaxN * wgMaxN * wgChunk]float32
 	var sink [wgChunk]float32 // outputs past the image's edge
+	var out [wgMaxN * wgMaxN][]float32
+	var in, o wgVecs
 	for b := lo; b < hi; b++ {
 		img := y.Row(b)
 		for ty := 0; ty < th; ty++ {
 			for tx := 0; tx < tw; tx++ {
 				tile := (b*th+ty)*tw + tx
-				var out [4][]float32
-				wgOutPixels(&out, img, ty, tx, g)
+				wgOutPixels(st, &out, img, ty, tx, g)
 				for c0 := 0; c0 < oc; c0 += wgChunk {
-					n := min(wgChunk, oc-c0)
-					for i := range tb {
-						tb[i] = buf[i*wgChunk : i*wgChunk+n]
-					}
-					pl := func(k int) []float32 { return m.Row(k*t + tile)[c0 : c0+n] }
-					for s := 0; s < 4; s++ { // Aᵀ M, a column at a time
-						wgAT(tb[s], tb[4+s], pl(s), pl(4+s), pl(8+s), pl(12+s))
-					}
-					bb := bias[c0 : c0+n]
-					o := func(k int) []float32 {
-						if out[k] == nil {
-							return sink[:n]
+					k := min(wgChunk, oc-c0)
+					for s := range n { // Aᵀ M, a column at a time: buf[p·n+s]
+						for r := range n {
+							in[r] = mm.Row((r*n+s)*t + tile)[c0 : c0+k]
 						}
-						return out[k][c0 : c0+n]
+						for p := range m {
+							o[p] = buf[(p*n+s)*wgChunk:][:k]
+						}
+						st.at(&o, &in, nil)
 					}
-					for p := 0; p < 2; p++ { // (Aᵀ M) A + b, a row at a time
-						wgATBias(o(p*2), o(p*2+1), tb[p*4], tb[p*4+1], tb[p*4+2], tb[p*4+3], bb)
+					for p := range m { // (Aᵀ M) A + b, a row at a time
+						for s := range n {
+							in[s] = buf[(p*n+s)*wgChunk:][:k]
+						}
+						for q := range m {
+							if out[p*m+q] == nil {
+								o[q] = sink[:k]
+							} else {
+								o[q] = out[p*m+q][c0 : c0+k]
+							}
+						}
+						st.at(&o, &in, bias[c0:c0+k])
 					}
 				}
 			}
@@ -252,37 +386,46 @@ func wgOutputJob(j *rowJob, lo, hi int) {
 }
 
 // wgGradOutputJob writes dM = A dy Aᵀ for the tiles of examples [lo, hi): j.a
-// is dM (16·T, OC), j.b is dy, j.f32 a zero vector of at least OC values.
+// is dM (n²·T, OC), j.b is dy, j.f32 a zero vector of at least OC values.
 func wgGradOutputJob(j *rowJob, lo, hi int) {
-	dm, dy, zero, g := j.a, j.b, j.f32, j.geom
-	th, tw := wgTiles(g)
-	t := dm.Rows / 16
+	dm, dy, zero, g, st := j.a, j.b, j.f32, j.geom, j.wg
+	n, m := st.n, st.m
+	th, tw := st.tiles(g)
+	t := dm.Rows / (n * n)
 	oc := g.OutC
-	var tb [8][]float32
-	var buf [8 * wgChunk]float32
+	var buf [wgMaxN * wgMaxN * wgChunk]float32
+	var pix [wgMaxN * wgMaxN][]float32
+	var in, o wgVecs
 	for b := lo; b < hi; b++ {
 		img := dy.Row(b)
 		for ty := 0; ty < th; ty++ {
 			for tx := 0; tx < tw; tx++ {
 				tile := (b*th+ty)*tw + tx
-				var in [4][]float32
-				wgOutPixels(&in, img, ty, tx, g)
-				for i, v := range in {
-					if v == nil {
-						in[i] = zero[:oc]
+				wgOutPixels(st, &pix, img, ty, tx, g)
+				for i := range m * m {
+					if pix[i] == nil {
+						pix[i] = zero[:oc]
 					}
 				}
 				for c0 := 0; c0 < oc; c0 += wgChunk {
-					n := min(wgChunk, oc-c0)
-					for i := range tb {
-						tb[i] = buf[i*wgChunk : i*wgChunk+n]
+					k := min(wgChunk, oc-c0)
+					for q := range m { // A dy, a column at a time: buf[i·m+q]
+						for p := range m {
+							in[p] = pix[p*m+q][c0 : c0+k]
+						}
+						for i := range n {
+							o[i] = buf[(i*m+q)*wgChunk:][:k]
+						}
+						st.a(&o, &in)
 					}
-					for q := 0; q < 2; q++ { // A dy, a column at a time: tb[i·2+q]
-						wgA(tb[q], tb[2+q], tb[4+q], tb[6+q], in[q][c0:c0+n], in[2+q][c0:c0+n])
-					}
-					for i := 0; i < 4; i++ { // (A dy) Aᵀ, a row at a time
-						p := func(k int) []float32 { return dm.Row(k*t + tile)[c0 : c0+n] }
-						wgA(p(i*4), p(i*4+1), p(i*4+2), p(i*4+3), tb[i*2], tb[i*2+1])
+					for i := range n { // (A dy) Aᵀ, a row at a time
+						for q := range m {
+							in[q] = buf[(i*m+q)*wgChunk:][:k]
+						}
+						for s := range n {
+							o[s] = dm.Row((i*n+s)*t + tile)[c0 : c0+k]
+						}
+						st.a(&o, &in)
 					}
 				}
 			}
@@ -291,41 +434,44 @@ func wgGradOutputJob(j *rowJob, lo, hi int) {
 }
 
 // wgGradInputJob sets dx for examples [lo, hi) to Σ_tiles B dV Bᵀ, each tile's
-// 4×4 values added onto the input pixels under it: j.a is dx, j.b is dV
-// (16·T, C).
+// n×n values added onto the input pixels under it: j.a is dx, j.b is dV
+// (n²·T, C).
 func wgGradInputJob(j *rowJob, lo, hi int) {
-	dx, dv, g := j.a, j.b, j.geom
-	th, tw := wgTiles(g)
-	t := dv.Rows / 16
+	dx, dv, g, st := j.a, j.b, j.geom, j.wg
+	n := st.n
+	th, tw := st.tiles(g)
+	t := dv.Rows / (n * n)
 	c := g.InC
-	var d [16][]float32
-	var tb [16][]float32
-	var buf [16 * wgChunk]float32
-	var sink [wgChunk]float32 // gradients of the padding, dropped
+	var d [wgMaxN * wgMaxN][]float32
+	var buf [wgMaxN * wgMaxN * wgChunk]float32
+	var sink [wgMaxN][wgChunk]float32 // gradients of the padding, dropped
+	var in, o wgVecs
 	for b := lo; b < hi; b++ {
 		img := dx.Row(b)
 		clear(img)
 		for ty := 0; ty < th; ty++ {
 			for tx := 0; tx < tw; tx++ {
 				tile := (b*th+ty)*tw + tx
-				wgInPixels(&d, img, ty, tx, g)
+				wgInPixels(st, &d, img, ty, tx, g)
 				for c0 := 0; c0 < c; c0 += wgChunk {
-					n := min(wgChunk, c-c0)
-					for i := range tb {
-						tb[i] = buf[i*wgChunk : i*wgChunk+n]
-					}
-					p := func(k int) []float32 { return dv.Row(k*t + tile)[c0 : c0+n] }
-					for s := 0; s < 4; s++ { // B dV, a column at a time: tb[r·4+s]
-						wgB(tb[s], tb[4+s], tb[8+s], tb[12+s], p(s), p(4+s), p(8+s), p(12+s))
-					}
-					o := func(k int) []float32 {
-						if d[k] == nil {
-							return sink[:n]
+					k := min(wgChunk, c-c0)
+					for s := range n { // B dV, a column at a time: buf[r·n+s]
+						for r := range n {
+							in[r] = dv.Row((r*n+s)*t + tile)[c0 : c0+k]
+							o[r] = buf[(r*n+s)*wgChunk:][:k]
 						}
-						return d[k][c0 : c0+n]
+						st.b(&o, &in, false)
 					}
-					for r := 0; r < 4; r++ { // (B dV) Bᵀ, a row at a time, added onto dx
-						wgBAdd(o(r*4), o(r*4+1), o(r*4+2), o(r*4+3), tb[r*4], tb[r*4+1], tb[r*4+2], tb[r*4+3])
+					for r := range n { // (B dV) Bᵀ, a row at a time, added onto dx
+						for s := range n {
+							in[s] = buf[(r*n+s)*wgChunk:][:k]
+							if d[r*n+s] == nil {
+								o[s] = sink[s][:k]
+							} else {
+								o[s] = d[r*n+s][c0 : c0+k]
+							}
+						}
+						st.b(&o, &in, true)
 					}
 				}
 			}
@@ -333,36 +479,36 @@ func wgGradInputJob(j *rowJob, lo, hi int) {
 	}
 }
 
-// wgInPixels points d[r·4+s] at the InC values of input pixel
-// (2ty − Pad + r, 2tx − Pad + s) of img, the 4×4 input tile under output tile
-// (ty, tx), or sets it to nil where the pixel lies in the padding.
-func wgInPixels(d *[16][]float32, img []float32, ty, tx int, g ConvGeom) {
-	c := g.InC
-	for r := 0; r < 4; r++ {
-		iy := 2*ty - g.Pad + r
-		for s := 0; s < 4; s++ {
-			ix := 2*tx - g.Pad + s
-			d[r*4+s] = nil
+// wgInPixels points d[r·n+s] at the InC values of input pixel
+// (m·ty − Pad + r, m·tx − Pad + s) of img, the n×n input tile under output
+// tile (ty, tx), or sets it to nil where the pixel lies in the padding.
+func wgInPixels(st *wgSet, d *[wgMaxN * wgMaxN][]float32, img []float32, ty, tx int, g ConvGeom) {
+	c, n, m := g.InC, st.n, st.m
+	for r := range n {
+		iy := m*ty - g.Pad + r
+		for s := range n {
+			ix := m*tx - g.Pad + s
+			d[r*n+s] = nil
 			if iy >= 0 && iy < g.InH && ix >= 0 && ix < g.InW {
 				o := (iy*g.InW + ix) * c
-				d[r*4+s] = img[o : o+c]
+				d[r*n+s] = img[o : o+c]
 			}
 		}
 	}
 }
 
-// wgOutPixels points out[p·2+q] at the OutC values of output pixel
-// (2ty + p, 2tx + q) of img, or sets it to nil where the 2×2 tile runs past the
-// image's edge.
-func wgOutPixels(out *[4][]float32, img []float32, ty, tx int, g ConvGeom) {
-	oc, oh, ow := g.OutC, g.OutH(), g.OutW()
-	for p := 0; p < 2; p++ {
-		for q := 0; q < 2; q++ {
-			oy, ox := 2*ty+p, 2*tx+q
-			out[p*2+q] = nil
+// wgOutPixels points out[p·m+q] at the OutC values of output pixel
+// (m·ty + p, m·tx + q) of img, or sets it to nil where the m×m tile runs past
+// the image's edge.
+func wgOutPixels(st *wgSet, out *[wgMaxN * wgMaxN][]float32, img []float32, ty, tx int, g ConvGeom) {
+	oc, oh, ow, m := g.OutC, g.OutH(), g.OutW(), st.m
+	for p := range m {
+		for q := range m {
+			oy, ox := m*ty+p, m*tx+q
+			out[p*m+q] = nil
 			if oy < oh && ox < ow {
 				o := (oy*ow + ox) * oc
-				out[p*2+q] = img[o : o+oc]
+				out[p*m+q] = img[o : o+oc]
 			}
 		}
 	}

@@ -23,6 +23,19 @@ var wgGeoms = []ConvGeom{
 // agree to float32 rounding (relative to the largest value), with ∂L/∂W alone
 // (NoInputGrad) and ∂L/∂x alone (NoParamGrad) giving the same values.
 func TestConvWinogradMatchesIm2col(t *testing.T) {
+	forTiles(t, testConvWinogradMatchesIm2col)
+}
+
+// forTiles runs f with Conv2D on F(2×2, 3×3) and on F(4×4, 3×3).
+func forTiles(t *testing.T, f func(t *testing.T)) {
+	defer func(old int) { wgTileSize = old }(wgTileSize)
+	for _, m := range []int{2, 4} {
+		wgTileSize = m
+		t.Run(fmt.Sprintf("F%dx%d", m, m), f)
+	}
+}
+
+func testConvWinogradMatchesIm2col(t *testing.T) {
 	s := rng.New(31)
 	for _, g := range wgGeoms {
 		if !useWinograd(g) {
@@ -74,6 +87,10 @@ func TestConvWinogradMatchesIm2col(t *testing.T) {
 
 // TestConvWinogradNoAllocs: a warm forward and backward step allocates nothing.
 func TestConvWinogradNoAllocs(t *testing.T) {
+	forTiles(t, testConvWinogradNoAllocs)
+}
+
+func testConvWinogradNoAllocs(t *testing.T) {
 	s := rng.New(32)
 	g := wgGeoms[1]
 	l := NewConv2D(g, He, s)
@@ -155,6 +172,10 @@ func TestConvTransposeNoAllocs(t *testing.T) {
 // TestConvWinogradStridedInput: rows of x and dy that are views with a stride
 // wider than a row give what contiguous copies do.
 func TestConvWinogradStridedInput(t *testing.T) {
+	forTiles(t, testConvWinogradStridedInput)
+}
+
+func testConvWinogradStridedInput(t *testing.T) {
 	s := rng.New(33)
 	g := wgGeoms[0]
 	l := NewConv2D(g, He, s)
@@ -174,14 +195,18 @@ func TestConvWinogradStridedInput(t *testing.T) {
 // loops, forward and backward, channel counts with and without a tail of fewer
 // than 8 (skipped where there is no assembly).
 func TestConvWinogradAsmSameBits(t *testing.T) {
-	if !wgAsm {
+	if !wgAsm || !wg4Asm {
 		t.Skip("no assembly transforms on this CPU")
 	}
+	forTiles(t, testConvWinogradAsmSameBits)
+}
+
+func testConvWinogradAsmSameBits(t *testing.T) {
 	for _, g := range append([]ConvGeom{{InH: 5, InW: 5, InC: 19, OutC: 21, K: 3, Stride: 1, Pad: 1}}, wgGeoms...) {
 		run := func(asm bool) []float32 {
-			old := wgAsm
-			wgAsm = asm
-			defer func() { wgAsm = old }()
+			old, old4 := wgAsm, wg4Asm
+			wgAsm, wg4Asm = asm, asm
+			defer func() { wgAsm, wg4Asm = old, old4 }()
 			s := rng.New(34)
 			l := NewConv2D(g, He, s)
 			s.FillNormal(l.B.W, 0, 0.5)
