@@ -95,7 +95,7 @@ var awkwardGeoms = []ConvGeom{
 	{InH: 7, InW: 6, InC: 17, OutC: 1, K: 3, Stride: 2, Pad: 1},
 	{InH: 6, InW: 5, InC: 16, OutC: 1, K: 4, Stride: 2, Pad: 2},
 	{InH: 3, InW: 4, InC: 20, OutC: 4, K: 2, Stride: 1, Pad: 0},
-	// Winograd F(2×2, 3×3) (useWinograd): odd sizes leave partial tiles; pads 0 and 2.
+	// Winograd (useWinograd; F(4×4, 3×3) unless wgTileSize says 2): odd sizes leave partial tiles; pads 0 and 2.
 	{InH: 5, InW: 3, InC: 16, OutC: 17, K: 3, Stride: 1, Pad: 1},
 	{InH: 4, InW: 5, InC: 17, OutC: 16, K: 3, Stride: 1, Pad: 0},
 	{InH: 2, InW: 3, InC: 16, OutC: 16, K: 3, Stride: 1, Pad: 2},
