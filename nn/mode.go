@@ -46,6 +46,8 @@ func SetParamGrad(l Layer, on bool) {
 		l.NoParamGrad = !on
 	case *ConvTranspose2D:
 		l.NoParamGrad = !on
+	case *SpectralNorm:
+		SetParamGrad(l.Inner, on)
 	}
 }
 
