@@ -28,17 +28,20 @@ type Config struct {
 	Width       int     `flag:"width" help:"feature maps of the widest convolution (dcgan)" range:"[1,4096]"`
 	Conditional bool    `flag:"conditional" help:"condition G and D on the labels (a conditional GAN; sample --label)"`
 	Batch       int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
-	LR          float64 `flag:"lr" help:"Adam learning rate of both networks" range:"(0,1]"`
+	LR          float64 `flag:"lr" help:"Adam learning rate of both networks (of G alone with --d-lr)" range:"(0,1]"`
 	Beta1       float64 `flag:"beta1" help:"Adam's β1" range:"[0,1)"`
 	DSteps      int     `flag:"d-steps" help:"discriminator steps per generator step" range:"[1,100]"`
 	Slope       float64 `flag:"leaky-slope" help:"negative slope of the discriminator's LeakyReLU" range:"[0,1)"`
 	EMA         float64 `flag:"ema" help:"decay of the generator's weight average used for samples (0: none)" range:"[0,1)"`
 	MBStd       bool    `flag:"mbstd" help:"give the discriminator's last layer the batch's mean feature standard deviation (Karras et al. 2018), against mode collapse"`
+	SpecNorm    bool    `flag:"spectral-norm" help:"spectral normalisation of every discriminator layer with weights (Miyato et al. 2018); the discriminator's BatchNorm is dropped"`
+	Loss        string  `flag:"loss" help:"bce: the cross-entropy game with the non-saturating generator loss; hinge: max(0, 1 − D(x)) + max(0, 1 + D(G(z))) for D and −D(G(z)) for G (Miyato et al. 2018)" choices:"bce|hinge"`
+	DLR         float64 `flag:"d-lr" help:"the discriminator's Adam learning rate (0: --lr); a different rate for each network is Heusel et al.'s two time-scale rule" range:"[0,1]"`
 }
 
 func defaults(kind string) *Config {
 	c := &Config{Latent: 100, GHidden: []int{256, 512, 1024}, DHidden: []int{512, 256}, GNorm: true, Width: 64,
-		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999}
+		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999, Loss: "bce"}
 	if kind == KindMLP {
 		c.Latent = 50
 	}
@@ -68,8 +71,10 @@ func init() {
 const familyDoc = `The generator's last layer is a sigmoid: the data must lie in [0, 1] (images
 are scaled so). Each epoch takes every mini-batch once: --d-steps discriminator
 steps (each on a fresh batch of z against the same real batch) and one generator
-step with the non-saturating loss −log D(G(z)); Adam with β1 = 0.5 for both, as in
-pytorch/examples dcgan. --pictures DIR leaves a grid of samples from one fixed
+step with the non-saturating loss −log D(G(z)) (--loss hinge: the hinge losses of
+Miyato et al. 2018); Adam with β1 = 0.5 for both, as in pytorch/examples dcgan
+(--d-lr gives D its own rate). --spectral-norm normalises every weight matrix of D
+by its largest singular value, estimated by power iteration, and drops D's BatchNorm. --pictures DIR leaves a grid of samples from one fixed
 batch of z after every epoch (one row per class for a conditional GAN) and the
 curves of both losses, D(x) and D(G(z)).`
 
@@ -140,7 +145,11 @@ func shapeText(m *Model) string {
 }
 
 func (m *Model) initOpt() {
-	m.gOpt, m.dOpt = nn.NewAdam(m.Cfg.LR), nn.NewAdam(m.Cfg.LR)
+	dlr := m.Cfg.LR
+	if m.Cfg.DLR > 0 {
+		dlr = m.Cfg.DLR
+	}
+	m.gOpt, m.dOpt = nn.NewAdam(m.Cfg.LR), nn.NewAdam(dlr)
 	m.gOpt.Beta1, m.dOpt.Beta1 = m.Cfg.Beta1, m.Cfg.Beta1
 }
 
@@ -175,15 +184,24 @@ func buildMLP(cfg Config, dim, classes int, s *rng.Stream) (g, d *nn.Sequential)
 	g.Layers = append(g.Layers, nn.NewLinear(in, dim, nn.Glorot, s), nn.Sigmoid())
 	in = dim + classes
 	for _, h := range cfg.DHidden {
-		d.Layers = append(d.Layers, nn.NewLinear(in, h, nn.He, s), nn.LeakyReLU(float32(cfg.Slope)))
+		d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(in, h, nn.He, s), s), nn.LeakyReLU(float32(cfg.Slope)))
 		in = h
 	}
 	if cfg.MBStd {
 		d.Layers = append(d.Layers, nn.NewMinibatchStd(1, 1, in))
 		in++
 	}
-	d.Layers = append(d.Layers, nn.NewLinear(in, 1, nn.Glorot, s))
+	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(in, 1, nn.Glorot, s), s))
 	return g, d
+}
+
+// dLayer returns l, wrapped in spectral normalisation (its vector drawn from s)
+// with Config.SpecNorm.
+func dLayer(cfg Config, l nn.Layer, s *rng.Stream) nn.Layer {
+	if cfg.SpecNorm {
+		return nn.NewSpectralNorm(l, s)
+	}
+	return l
 }
 
 // buildDCGAN returns the DCGAN of pytorch/examples dcgan, sized for 28×28×c
@@ -195,7 +213,9 @@ func buildMLP(cfg Config, dim, classes int, s *rng.Stream) (g, d *nn.Sequential)
 //	   BN, LeakyReLU → Linear → 1 logit
 //
 // With Config.MBStd, D's last feature maps get one more channel, the batch's
-// mean feature standard deviation (nn.MinibatchStd), before the Linear.
+// mean feature standard deviation (nn.MinibatchStd), before the Linear. With
+// Config.SpecNorm, D's convolutions and Linear are spectrally normalised and
+// its BatchNorm is left out, as in Miyato et al. 2018.
 func buildDCGAN(cfg Config, c, classes int, s *rng.Stream) (g, d *nn.Sequential) {
 	w := cfg.Width
 	g = nn.NewSequential(
@@ -204,15 +224,18 @@ func buildDCGAN(cfg Config, c, classes int, s *rng.Stream) (g, d *nn.Sequential)
 		nn.NewConvTranspose2D(14, 14, w, 28, 28, c, 4, 2, 1, nn.Glorot, s), nn.Sigmoid())
 	slope := float32(cfg.Slope)
 	d = nn.NewSequential(
-		nn.NewConv2D(nn.ConvGeom{InH: 28, InW: 28, InC: c + classes, OutC: w, K: 4, Stride: 2, Pad: 1}, nn.He, s), nn.LeakyReLU(slope),
-		nn.NewConv2D(nn.ConvGeom{InH: 14, InW: 14, InC: w, OutC: 2 * w, K: 4, Stride: 2, Pad: 1}, nn.He, s),
-		nn.NewBatchNorm2D(7, 7, 2*w), nn.LeakyReLU(slope))
+		dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 28, InW: 28, InC: c + classes, OutC: w, K: 4, Stride: 2, Pad: 1}, nn.He, s), s), nn.LeakyReLU(slope),
+		dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 14, InW: 14, InC: w, OutC: 2 * w, K: 4, Stride: 2, Pad: 1}, nn.He, s), s))
+	if !cfg.SpecNorm {
+		d.Layers = append(d.Layers, nn.NewBatchNorm2D(7, 7, 2*w))
+	}
+	d.Layers = append(d.Layers, nn.LeakyReLU(slope))
 	feat := 7 * 7 * 2 * w
 	if cfg.MBStd {
 		d.Layers = append(d.Layers, nn.NewMinibatchStd(7, 7, 2*w))
 		feat = 7 * 7 * (2*w + 1)
 	}
-	d.Layers = append(d.Layers, nn.NewLinear(feat, 1, nn.Glorot, s))
+	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(feat, 1, nn.Glorot, s), s))
 	return g, d
 }
 
@@ -285,17 +308,56 @@ func (m *Model) inputGrad(dx *tensor.Mat) *tensor.Mat {
 	return m.dfake
 }
 
-// discLoss runs D on x against target t (1: real, 0: generated) and returns
-// the mean binary cross-entropy −(1/n) Σ log p(t | D(x)) and the mean D(x),
-// leaving ∂loss/∂logits in m.dl.
-func (m *Model) discLoss(x *tensor.Mat, labels []int, target float64) (loss, mean float64) {
+// The three losses of a step: D's on real data, D's on generated data, and G's.
+const (
+	lossReal = iota
+	lossFake
+	lossGen
+)
+
+// discLoss runs D on x and returns one of the losses (lossReal, lossFake,
+// lossGen) and the mean D(x) = σ(logit), leaving ∂loss/∂logits in m.dl. With
+// --loss bce they are the mean binary cross-entropies −(1/n) Σ log p(t | D(x))
+// for t = 1, 0 and 1 (the non-saturating generator loss); with --loss hinge
+// (1/n) Σ max(0, 1 − d), (1/n) Σ max(0, 1 + d) and −(1/n) Σ d of the logits d.
+func (m *Model) discLoss(x *tensor.Mat, labels []int, which int) (loss, mean float64) {
 	logits := m.D.Forward(m.discInput(x, labels)) // (n, 1)
-	m.dl = tensor.Reuse(m.dl, x.Rows, 1)
-	loss = nn.BCEWithLogits(m.dl, logits, target)
-	for i := 0; i < x.Rows; i++ {
+	n := x.Rows
+	m.dl = tensor.Reuse(m.dl, n, 1)
+	if m.Cfg.Loss == "hinge" {
+		inv := 1 / float64(n)
+		for i := range n {
+			d := float64(logits.Data[i*logits.Stride])
+			g := 0.0
+			switch which {
+			case lossReal:
+				if d < 1 {
+					loss += 1 - d
+					g = -inv
+				}
+			case lossFake:
+				if d > -1 {
+					loss += 1 + d
+					g = inv
+				}
+			default:
+				loss -= d
+				g = -inv
+			}
+			m.dl.Data[i*m.dl.Stride] = float32(g)
+		}
+		loss *= inv
+	} else {
+		t := 1.0
+		if which == lossFake {
+			t = 0
+		}
+		loss = nn.BCEWithLogits(m.dl, logits, t)
+	}
+	for i := range n {
 		mean += 1 / (1 + math.Exp(-float64(logits.Data[i*logits.Stride])))
 	}
-	return loss, mean / float64(x.Rows)
+	return loss, mean / float64(n)
 }
 
 // Epoch implements model.Trainer: for every mini-batch, DSteps discriminator
@@ -320,17 +382,17 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 			fake := m.G.Forward(m.fillZ(n, labels, &m.Noise))
 			m.fake = tensor.Reuse(m.fake, n, m.dim)
 			m.fake.Copy(fake)
-			lr, mr := m.discLoss(x, labels, 1)
+			lr, mr := m.discLoss(x, labels, lossReal)
 			m.D.Backward(m.dl)
 			m.saveDGrad()
-			lf, mf := m.discLoss(m.fake, labels, 0)
+			lf, mf := m.discLoss(m.fake, labels, lossFake)
 			m.D.Backward(m.dl)
 			m.addDGrad()
 			m.dOpt.Step(m.D.Params())
 			dLoss, dReal, dFake = lr+lf, mr, mf
 		}
 		fake := m.G.Forward(m.fillZ(n, labels, &m.Noise))
-		gLoss, _ := m.discLoss(fake, labels, 1)
+		gLoss, _ := m.discLoss(fake, labels, lossGen)
 		m.dInputGrad(true)
 		nn.SetParamGrad(m.D, false)
 		dx := m.D.Backward(m.dl)
@@ -365,6 +427,13 @@ func (m *Model) dInputGrad(on bool) {
 		l.NoInputGrad = !on
 	case *nn.Conv2D:
 		l.NoInputGrad = !on
+	case *nn.SpectralNorm:
+		switch l := l.Inner.(type) {
+		case *nn.Linear:
+			l.NoInputGrad = !on
+		case *nn.Conv2D:
+			l.NoInputGrad = !on
+		}
 	}
 }
 

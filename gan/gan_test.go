@@ -2,7 +2,6 @@ package gan
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -48,16 +47,22 @@ func TestGANCoversEightModes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a GAN for a few seconds")
 	}
-	for _, mbstd := range []bool{false, true} {
-		t.Run(fmt.Sprintf("mbstd=%v", mbstd), func(t *testing.T) { coversEightModes(t, mbstd) })
+	for _, v := range []struct {
+		name  string
+		setup func(*Config)
+	}{
+		{"bce", func(*Config) {}},
+		{"mbstd", func(c *Config) { c.MBStd = true }},
+	} {
+		t.Run(v.name, func(t *testing.T) { coversEightModes(t, v.setup) })
 	}
 }
 
-func coversEightModes(t *testing.T, mbstd bool) {
+func coversEightModes(t *testing.T, setup func(*Config)) {
 	d, centres := ring(4000, 1)
 	cfg := smallConfig()
 	cfg.GHidden, cfg.DHidden = []int{64, 64}, []int{64, 64}
-	cfg.MBStd = mbstd
+	setup(&cfg)
 	m := train(t, d, cfg, 120, "")
 	out, err := m.Sample(context.Background(), model.SampleOptions{N: 4000, Seed: 9, Label: -1})
 	if err != nil {
@@ -114,6 +119,26 @@ func TestGANMBStdResumeBitIdentical(t *testing.T) {
 	last := m.D.Layers[len(m.D.Layers)-1].(*nn.Linear)
 	if _, ok := m.D.Layers[len(m.D.Layers)-2].(*nn.MinibatchStd); !ok || last.W.Shape[0] != cfg.DHidden[1]+1 {
 		t.Fatalf("D with --mbstd: layers %T, last Linear %v", m.D.Layers, last.W.Shape)
+	}
+	part := filepath.Join(dir, "part.model")
+	train(t, d, cfg, 2, part)
+	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
+}
+
+// The same with the hinge loss, spectral normalisation in D (whose vectors p
+// and q are saved as buffers) and a separate rate for D (--d-lr).
+func TestGANSpecNormResumeBitIdentical(t *testing.T) {
+	d, _ := ring(300, 2)
+	dir := t.TempDir()
+	cfg := smallConfig()
+	cfg.Loss, cfg.SpecNorm, cfg.DLR = "hinge", true, 4e-3
+	whole := filepath.Join(dir, "whole.model")
+	m := train(t, d, cfg, 4, whole)
+	if _, ok := m.D.Layers[0].(*nn.SpectralNorm); !ok {
+		t.Fatalf("D with --spectral-norm: first layer %T", m.D.Layers[0])
+	}
+	if m.dOpt.LR != 4e-3 || m.gOpt.LR != cfg.LR {
+		t.Fatalf("learning rates: D %g, G %g; want %g, %g", m.dOpt.LR, m.gOpt.LR, 4e-3, cfg.LR)
 	}
 	part := filepath.Join(dir, "part.model")
 	train(t, d, cfg, 2, part)

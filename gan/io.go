@@ -52,6 +52,9 @@ func Load(f *checkpoint.File) (*Model, error) {
 	if mt.Dim < 1 || mt.Config.Latent < 1 || mt.Classes < 0 {
 		return nil, fmt.Errorf("gan: bad sizes in the file (dim %d, latent %d)", mt.Dim, mt.Config.Latent)
 	}
+	if mt.Config.Loss == "" {
+		mt.Config.Loss = "bce" // files from before --loss
+	}
 	m := &Model{Arch: mt.Arch, Cfg: mt.Config, dim: mt.Dim, H: mt.H, W: mt.W, C: mt.C, Classes: mt.Classes,
 		Seed: mt.Seed, History: mt.History, Steps: mt.Steps}
 	if err := m.build(rng.New(0)); err != nil {
