@@ -304,6 +304,8 @@ func wgInputJob(j *rowJob, lo, hi int) {
 	var d [wgMaxN * wgMaxN][]float32 // the n×n input pixels of a tile (zero outside)
 	var buf [wgMaxN * wgMaxN * wgChunk]float32
 	var in, o wgVecs
+	var ptr [wgMaxN * wgMaxN]*float32
+	var scr [wgMaxN * wgMaxN * 8]float32
 	for b := lo; b < hi; b++ {
 		img := x.Row(b)
 		for ty := 0; ty < th; ty++ {
@@ -314,6 +316,11 @@ func wgInputJob(j *rowJob, lo, hi int) {
 					if d[i] == nil {
 						d[i] = zero[:c]
 					}
+				}
+				if st.fused(c) {
+					pointers(&ptr, &d, n*n)
+					wg4InTilex8(&ptr, &v.Data[tile*c], 4*t*c, &scr[0], c)
+					continue
 				}
 				for c0 := 0; c0 < c; c0 += wgChunk {
 					k := min(wgChunk, c-c0)
@@ -349,12 +356,19 @@ func wgOutputJob(j *rowJob, lo, hi int) {
 	var sink [wgChunk]float32 // outputs past the image's edge
 	var out [wgMaxN * wgMaxN][]float32
 	var in, o wgVecs
+	var ptr [wgMaxN * wgMaxN]*float32
+	var scr [wgMaxN * wgMaxN * 8]float32
 	for b := lo; b < hi; b++ {
 		img := y.Row(b)
 		for ty := 0; ty < th; ty++ {
 			for tx := 0; tx < tw; tx++ {
 				tile := (b*th+ty)*tw + tx
 				wgOutPixels(st, &out, img, ty, tx, g)
+				if st.fused(oc) {
+					pointers(&ptr, &out, m*m)
+					wg4OutTilex8(&ptr, &mm.Data[tile*oc], 4*t*oc, &bias[0], &scr[0], oc)
+					continue
+				}
 				for c0 := 0; c0 < oc; c0 += wgChunk {
 					k := min(wgChunk, oc-c0)
 					for s := range n { // Aᵀ M, a column at a time: buf[p·n+s]
@@ -396,6 +410,8 @@ func wgGradOutputJob(j *rowJob, lo, hi int) {
 	var buf [wgMaxN * wgMaxN * wgChunk]float32
 	var pix [wgMaxN * wgMaxN][]float32
 	var in, o wgVecs
+	var ptr [wgMaxN * wgMaxN]*float32
+	var scr [wgMaxN * wgMaxN * 8]float32
 	for b := lo; b < hi; b++ {
 		img := dy.Row(b)
 		for ty := 0; ty < th; ty++ {
@@ -406,6 +422,11 @@ func wgGradOutputJob(j *rowJob, lo, hi int) {
 					if pix[i] == nil {
 						pix[i] = zero[:oc]
 					}
+				}
+				if st.fused(oc) {
+					pointers(&ptr, &pix, m*m)
+					wg4GradOutTilex8(&ptr, &dm.Data[tile*oc], 4*t*oc, &scr[0], oc)
+					continue
 				}
 				for c0 := 0; c0 < oc; c0 += wgChunk {
 					k := min(wgChunk, oc-c0)
@@ -446,6 +467,8 @@ func wgGradInputJob(j *rowJob, lo, hi int) {
 	var buf [wgMaxN * wgMaxN * wgChunk]float32
 	var sink [wgMaxN][wgChunk]float32 // gradients of the padding, dropped
 	var in, o wgVecs
+	var ptr [wgMaxN * wgMaxN]*float32
+	var scr [wgMaxN * wgMaxN * 8]float32
 	for b := lo; b < hi; b++ {
 		img := dx.Row(b)
 		clear(img)
@@ -453,6 +476,11 @@ func wgGradInputJob(j *rowJob, lo, hi int) {
 			for tx := 0; tx < tw; tx++ {
 				tile := (b*th+ty)*tw + tx
 				wgInPixels(st, &d, img, ty, tx, g)
+				if st.fused(c) {
+					pointers(&ptr, &d, n*n)
+					wg4GradInTilex8(&ptr, &dv.Data[tile*c], 4*t*c, &scr[0], c)
+					continue
+				}
 				for c0 := 0; c0 < c; c0 += wgChunk {
 					k := min(wgChunk, c-c0)
 					for s := range n { // B dV, a column at a time: buf[r·n+s]
@@ -475,6 +503,26 @@ func wgGradInputJob(j *rowJob, lo, hi int) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// fused reports whether a tile's transforms of c channels run as one call of
+// the whole-tile AVX2 kernels of F(4×4, 3×3) (winograd4_amd64.s), which do the
+// column and row passes' operations in the same order as the 1-D transforms
+// (the same bits) without the per-line calls.
+func (s *wgSet) fused(c int) bool { return s.m == 4 && wg4Asm && wgFused && c%8 == 0 }
+
+// wgFused lets tests run the 1-D transforms instead of the whole-tile kernels.
+var wgFused = true
+
+// pointers sets p[i] to the address of v[i]'s first value, or nil where v[i]
+// is nil, for i < k.
+func pointers(p *[wgMaxN * wgMaxN]*float32, v *[wgMaxN * wgMaxN][]float32, k int) {
+	for i := range k {
+		p[i] = nil
+		if v[i] != nil {
+			p[i] = &v[i][0]
 		}
 	}
 }

@@ -385,3 +385,1829 @@ wg4Ax8_loop:
 	JLT     wg4Ax8_loop
 	VZEROUPPER
 	RET
+
+// func wg4InTilex8(pix *[36]*float32, base *float32, stride int, scr *float32, n int)
+// Requires: AVX
+TEXT ·wg4InTilex8(SB), NOSPLIT, $0-40
+	MOVQ   pix+0(FP), AX
+	MOVQ   base+8(FP), CX
+	MOVQ   stride+16(FP), DX
+	MOVQ   scr+24(FP), BX
+	IMUL3Q $0x06, DX, SI
+	XORQ   SI, SI
+
+wg4InTilex8_loop:
+	LEAQ    (CX)(SI*4), DI
+	MOVQ    (AX), R8
+	VMOVUPS (R8)(SI*4), Y0
+	MOVQ    48(AX), R8
+	VMOVUPS (R8)(SI*4), Y1
+	MOVQ    96(AX), R8
+	VMOVUPS (R8)(SI*4), Y2
+	MOVQ    144(AX), R8
+	VMOVUPS (R8)(SI*4), Y3
+	MOVQ    192(AX), R8
+	VMOVUPS (R8)(SI*4), Y4
+	MOVQ    240(AX), R8
+	VMOVUPS (R8)(SI*4), Y5
+	VMULPS  wg4c_four<>+0(SB), Y0, Y0
+	VMULPS  wg4c_five<>+0(SB), Y2, Y6
+	VSUBPS  Y6, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y3, Y6
+	VADDPS  Y2, Y1, Y7
+	VMULPS  wg4c_four<>+0(SB), Y7, Y7
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y3, Y4, Y7
+	VSUBPS  Y2, Y1, Y8
+	VMULPS  wg4c_four<>+0(SB), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VSUBPS  Y2, Y4, Y2
+	VSUBPS  Y1, Y3, Y4
+	VMULPS  wg4c_two<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y8
+	VSUBPS  Y4, Y2, Y2
+	VMULPS  wg4c_four<>+0(SB), Y1, Y1
+	VMULPS  wg4c_five<>+0(SB), Y3, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y6, 192(BX)
+	VMOVUPS Y7, 384(BX)
+	VMOVUPS Y8, 576(BX)
+	VMOVUPS Y2, 768(BX)
+	VMOVUPS Y1, 960(BX)
+	MOVQ    8(AX), R8
+	VMOVUPS (R8)(SI*4), Y0
+	MOVQ    56(AX), R8
+	VMOVUPS (R8)(SI*4), Y1
+	MOVQ    104(AX), R8
+	VMOVUPS (R8)(SI*4), Y2
+	MOVQ    152(AX), R8
+	VMOVUPS (R8)(SI*4), Y3
+	MOVQ    200(AX), R8
+	VMOVUPS (R8)(SI*4), Y4
+	MOVQ    248(AX), R8
+	VMOVUPS (R8)(SI*4), Y5
+	VMULPS  wg4c_four<>+0(SB), Y0, Y0
+	VMULPS  wg4c_five<>+0(SB), Y2, Y6
+	VSUBPS  Y6, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y3, Y6
+	VADDPS  Y2, Y1, Y7
+	VMULPS  wg4c_four<>+0(SB), Y7, Y7
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y3, Y4, Y7
+	VSUBPS  Y2, Y1, Y8
+	VMULPS  wg4c_four<>+0(SB), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VSUBPS  Y2, Y4, Y2
+	VSUBPS  Y1, Y3, Y4
+	VMULPS  wg4c_two<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y8
+	VSUBPS  Y4, Y2, Y2
+	VMULPS  wg4c_four<>+0(SB), Y1, Y1
+	VMULPS  wg4c_five<>+0(SB), Y3, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y0, 32(BX)
+	VMOVUPS Y6, 224(BX)
+	VMOVUPS Y7, 416(BX)
+	VMOVUPS Y8, 608(BX)
+	VMOVUPS Y2, 800(BX)
+	VMOVUPS Y1, 992(BX)
+	MOVQ    16(AX), R8
+	VMOVUPS (R8)(SI*4), Y0
+	MOVQ    64(AX), R8
+	VMOVUPS (R8)(SI*4), Y1
+	MOVQ    112(AX), R8
+	VMOVUPS (R8)(SI*4), Y2
+	MOVQ    160(AX), R8
+	VMOVUPS (R8)(SI*4), Y3
+	MOVQ    208(AX), R8
+	VMOVUPS (R8)(SI*4), Y4
+	MOVQ    256(AX), R8
+	VMOVUPS (R8)(SI*4), Y5
+	VMULPS  wg4c_four<>+0(SB), Y0, Y0
+	VMULPS  wg4c_five<>+0(SB), Y2, Y6
+	VSUBPS  Y6, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y3, Y6
+	VADDPS  Y2, Y1, Y7
+	VMULPS  wg4c_four<>+0(SB), Y7, Y7
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y3, Y4, Y7
+	VSUBPS  Y2, Y1, Y8
+	VMULPS  wg4c_four<>+0(SB), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VSUBPS  Y2, Y4, Y2
+	VSUBPS  Y1, Y3, Y4
+	VMULPS  wg4c_two<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y8
+	VSUBPS  Y4, Y2, Y2
+	VMULPS  wg4c_four<>+0(SB), Y1, Y1
+	VMULPS  wg4c_five<>+0(SB), Y3, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y0, 64(BX)
+	VMOVUPS Y6, 256(BX)
+	VMOVUPS Y7, 448(BX)
+	VMOVUPS Y8, 640(BX)
+	VMOVUPS Y2, 832(BX)
+	VMOVUPS Y1, 1024(BX)
+	MOVQ    24(AX), R8
+	VMOVUPS (R8)(SI*4), Y0
+	MOVQ    72(AX), R8
+	VMOVUPS (R8)(SI*4), Y1
+	MOVQ    120(AX), R8
+	VMOVUPS (R8)(SI*4), Y2
+	MOVQ    168(AX), R8
+	VMOVUPS (R8)(SI*4), Y3
+	MOVQ    216(AX), R8
+	VMOVUPS (R8)(SI*4), Y4
+	MOVQ    264(AX), R8
+	VMOVUPS (R8)(SI*4), Y5
+	VMULPS  wg4c_four<>+0(SB), Y0, Y0
+	VMULPS  wg4c_five<>+0(SB), Y2, Y6
+	VSUBPS  Y6, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y3, Y6
+	VADDPS  Y2, Y1, Y7
+	VMULPS  wg4c_four<>+0(SB), Y7, Y7
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y3, Y4, Y7
+	VSUBPS  Y2, Y1, Y8
+	VMULPS  wg4c_four<>+0(SB), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VSUBPS  Y2, Y4, Y2
+	VSUBPS  Y1, Y3, Y4
+	VMULPS  wg4c_two<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y8
+	VSUBPS  Y4, Y2, Y2
+	VMULPS  wg4c_four<>+0(SB), Y1, Y1
+	VMULPS  wg4c_five<>+0(SB), Y3, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y0, 96(BX)
+	VMOVUPS Y6, 288(BX)
+	VMOVUPS Y7, 480(BX)
+	VMOVUPS Y8, 672(BX)
+	VMOVUPS Y2, 864(BX)
+	VMOVUPS Y1, 1056(BX)
+	MOVQ    32(AX), R8
+	VMOVUPS (R8)(SI*4), Y0
+	MOVQ    80(AX), R8
+	VMOVUPS (R8)(SI*4), Y1
+	MOVQ    128(AX), R8
+	VMOVUPS (R8)(SI*4), Y2
+	MOVQ    176(AX), R8
+	VMOVUPS (R8)(SI*4), Y3
+	MOVQ    224(AX), R8
+	VMOVUPS (R8)(SI*4), Y4
+	MOVQ    272(AX), R8
+	VMOVUPS (R8)(SI*4), Y5
+	VMULPS  wg4c_four<>+0(SB), Y0, Y0
+	VMULPS  wg4c_five<>+0(SB), Y2, Y6
+	VSUBPS  Y6, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y3, Y6
+	VADDPS  Y2, Y1, Y7
+	VMULPS  wg4c_four<>+0(SB), Y7, Y7
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y3, Y4, Y7
+	VSUBPS  Y2, Y1, Y8
+	VMULPS  wg4c_four<>+0(SB), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VSUBPS  Y2, Y4, Y2
+	VSUBPS  Y1, Y3, Y4
+	VMULPS  wg4c_two<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y8
+	VSUBPS  Y4, Y2, Y2
+	VMULPS  wg4c_four<>+0(SB), Y1, Y1
+	VMULPS  wg4c_five<>+0(SB), Y3, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y0, 128(BX)
+	VMOVUPS Y6, 320(BX)
+	VMOVUPS Y7, 512(BX)
+	VMOVUPS Y8, 704(BX)
+	VMOVUPS Y2, 896(BX)
+	VMOVUPS Y1, 1088(BX)
+	MOVQ    40(AX), R8
+	VMOVUPS (R8)(SI*4), Y0
+	MOVQ    88(AX), R8
+	VMOVUPS (R8)(SI*4), Y1
+	MOVQ    136(AX), R8
+	VMOVUPS (R8)(SI*4), Y2
+	MOVQ    184(AX), R8
+	VMOVUPS (R8)(SI*4), Y3
+	MOVQ    232(AX), R8
+	VMOVUPS (R8)(SI*4), Y4
+	MOVQ    280(AX), R8
+	VMOVUPS (R8)(SI*4), Y5
+	VMULPS  wg4c_four<>+0(SB), Y0, Y0
+	VMULPS  wg4c_five<>+0(SB), Y2, Y6
+	VSUBPS  Y6, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y3, Y6
+	VADDPS  Y2, Y1, Y7
+	VMULPS  wg4c_four<>+0(SB), Y7, Y7
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y3, Y4, Y7
+	VSUBPS  Y2, Y1, Y8
+	VMULPS  wg4c_four<>+0(SB), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VSUBPS  Y2, Y4, Y2
+	VSUBPS  Y1, Y3, Y4
+	VMULPS  wg4c_two<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y8
+	VSUBPS  Y4, Y2, Y2
+	VMULPS  wg4c_four<>+0(SB), Y1, Y1
+	VMULPS  wg4c_five<>+0(SB), Y3, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y0, 160(BX)
+	VMOVUPS Y6, 352(BX)
+	VMOVUPS Y7, 544(BX)
+	VMOVUPS Y8, 736(BX)
+	VMOVUPS Y2, 928(BX)
+	VMOVUPS Y1, 1120(BX)
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VMOVUPS 128(BX), Y4
+	VMOVUPS 160(BX), Y5
+	VMULPS  wg4c_four<>+0(SB), Y0, Y0
+	VMULPS  wg4c_five<>+0(SB), Y2, Y6
+	VSUBPS  Y6, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y3, Y6
+	VADDPS  Y2, Y1, Y7
+	VMULPS  wg4c_four<>+0(SB), Y7, Y7
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y3, Y4, Y7
+	VSUBPS  Y2, Y1, Y8
+	VMULPS  wg4c_four<>+0(SB), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VSUBPS  Y2, Y4, Y2
+	VSUBPS  Y1, Y3, Y4
+	VMULPS  wg4c_two<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y8
+	VSUBPS  Y4, Y2, Y2
+	VMULPS  wg4c_four<>+0(SB), Y1, Y1
+	VMULPS  wg4c_five<>+0(SB), Y3, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	IMUL3Q  $0x00, DX, R8
+	ADDQ    DI, R8
+	VMOVUPS Y0, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y6, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y7, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y8, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y2, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y1, (R8)
+	VMOVUPS 192(BX), Y0
+	VMOVUPS 224(BX), Y1
+	VMOVUPS 256(BX), Y2
+	VMOVUPS 288(BX), Y3
+	VMOVUPS 320(BX), Y4
+	VMOVUPS 352(BX), Y5
+	VMULPS  wg4c_four<>+0(SB), Y0, Y0
+	VMULPS  wg4c_five<>+0(SB), Y2, Y6
+	VSUBPS  Y6, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y3, Y6
+	VADDPS  Y2, Y1, Y7
+	VMULPS  wg4c_four<>+0(SB), Y7, Y7
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y3, Y4, Y7
+	VSUBPS  Y2, Y1, Y8
+	VMULPS  wg4c_four<>+0(SB), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VSUBPS  Y2, Y4, Y2
+	VSUBPS  Y1, Y3, Y4
+	VMULPS  wg4c_two<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y8
+	VSUBPS  Y4, Y2, Y2
+	VMULPS  wg4c_four<>+0(SB), Y1, Y1
+	VMULPS  wg4c_five<>+0(SB), Y3, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	IMUL3Q  $0x06, DX, R8
+	ADDQ    DI, R8
+	VMOVUPS Y0, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y6, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y7, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y8, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y2, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y1, (R8)
+	VMOVUPS 384(BX), Y0
+	VMOVUPS 416(BX), Y1
+	VMOVUPS 448(BX), Y2
+	VMOVUPS 480(BX), Y3
+	VMOVUPS 512(BX), Y4
+	VMOVUPS 544(BX), Y5
+	VMULPS  wg4c_four<>+0(SB), Y0, Y0
+	VMULPS  wg4c_five<>+0(SB), Y2, Y6
+	VSUBPS  Y6, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y3, Y6
+	VADDPS  Y2, Y1, Y7
+	VMULPS  wg4c_four<>+0(SB), Y7, Y7
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y3, Y4, Y7
+	VSUBPS  Y2, Y1, Y8
+	VMULPS  wg4c_four<>+0(SB), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VSUBPS  Y2, Y4, Y2
+	VSUBPS  Y1, Y3, Y4
+	VMULPS  wg4c_two<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y8
+	VSUBPS  Y4, Y2, Y2
+	VMULPS  wg4c_four<>+0(SB), Y1, Y1
+	VMULPS  wg4c_five<>+0(SB), Y3, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	IMUL3Q  $0x0c, DX, R8
+	ADDQ    DI, R8
+	VMOVUPS Y0, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y6, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y7, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y8, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y2, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y1, (R8)
+	VMOVUPS 576(BX), Y0
+	VMOVUPS 608(BX), Y1
+	VMOVUPS 640(BX), Y2
+	VMOVUPS 672(BX), Y3
+	VMOVUPS 704(BX), Y4
+	VMOVUPS 736(BX), Y5
+	VMULPS  wg4c_four<>+0(SB), Y0, Y0
+	VMULPS  wg4c_five<>+0(SB), Y2, Y6
+	VSUBPS  Y6, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y3, Y6
+	VADDPS  Y2, Y1, Y7
+	VMULPS  wg4c_four<>+0(SB), Y7, Y7
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y3, Y4, Y7
+	VSUBPS  Y2, Y1, Y8
+	VMULPS  wg4c_four<>+0(SB), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VSUBPS  Y2, Y4, Y2
+	VSUBPS  Y1, Y3, Y4
+	VMULPS  wg4c_two<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y8
+	VSUBPS  Y4, Y2, Y2
+	VMULPS  wg4c_four<>+0(SB), Y1, Y1
+	VMULPS  wg4c_five<>+0(SB), Y3, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	IMUL3Q  $0x12, DX, R8
+	ADDQ    DI, R8
+	VMOVUPS Y0, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y6, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y7, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y8, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y2, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y1, (R8)
+	VMOVUPS 768(BX), Y0
+	VMOVUPS 800(BX), Y1
+	VMOVUPS 832(BX), Y2
+	VMOVUPS 864(BX), Y3
+	VMOVUPS 896(BX), Y4
+	VMOVUPS 928(BX), Y5
+	VMULPS  wg4c_four<>+0(SB), Y0, Y0
+	VMULPS  wg4c_five<>+0(SB), Y2, Y6
+	VSUBPS  Y6, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y3, Y6
+	VADDPS  Y2, Y1, Y7
+	VMULPS  wg4c_four<>+0(SB), Y7, Y7
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y3, Y4, Y7
+	VSUBPS  Y2, Y1, Y8
+	VMULPS  wg4c_four<>+0(SB), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VSUBPS  Y2, Y4, Y2
+	VSUBPS  Y1, Y3, Y4
+	VMULPS  wg4c_two<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y8
+	VSUBPS  Y4, Y2, Y2
+	VMULPS  wg4c_four<>+0(SB), Y1, Y1
+	VMULPS  wg4c_five<>+0(SB), Y3, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	IMUL3Q  $0x18, DX, R8
+	ADDQ    DI, R8
+	VMOVUPS Y0, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y6, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y7, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y8, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y2, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y1, (R8)
+	VMOVUPS 960(BX), Y0
+	VMOVUPS 992(BX), Y1
+	VMOVUPS 1024(BX), Y2
+	VMOVUPS 1056(BX), Y3
+	VMOVUPS 1088(BX), Y4
+	VMOVUPS 1120(BX), Y5
+	VMULPS  wg4c_four<>+0(SB), Y0, Y0
+	VMULPS  wg4c_five<>+0(SB), Y2, Y6
+	VSUBPS  Y6, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y3, Y6
+	VADDPS  Y2, Y1, Y7
+	VMULPS  wg4c_four<>+0(SB), Y7, Y7
+	VSUBPS  Y7, Y6, Y6
+	VSUBPS  Y3, Y4, Y7
+	VSUBPS  Y2, Y1, Y8
+	VMULPS  wg4c_four<>+0(SB), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VSUBPS  Y2, Y4, Y2
+	VSUBPS  Y1, Y3, Y4
+	VMULPS  wg4c_two<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y8
+	VSUBPS  Y4, Y2, Y2
+	VMULPS  wg4c_four<>+0(SB), Y1, Y1
+	VMULPS  wg4c_five<>+0(SB), Y3, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	IMUL3Q  $0x1e, DX, R8
+	ADDQ    DI, R8
+	VMOVUPS Y0, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y6, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y7, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y8, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y2, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y1, (R8)
+	ADDQ    $0x08, SI
+	CMPQ    SI, n+32(FP)
+	JLT     wg4InTilex8_loop
+	VZEROUPPER
+	RET
+
+// func wg4OutTilex8(pix *[36]*float32, base *float32, stride int, bias *float32, scr *float32, n int)
+// Requires: AVX
+TEXT ·wg4OutTilex8(SB), NOSPLIT, $0-48
+	MOVQ   pix+0(FP), AX
+	MOVQ   base+8(FP), CX
+	MOVQ   stride+16(FP), DX
+	MOVQ   scr+32(FP), BX
+	MOVQ   bias+24(FP), SI
+	IMUL3Q $0x06, DX, DI
+	XORQ   R8, R8
+
+wg4OutTilex8_loop:
+	LEAQ    (CX)(R8*4), R9
+	IMUL3Q  $0x00, DX, R10
+	ADDQ    R9, R10
+	VMOVUPS (R10), Y0
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y1
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y2
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y3
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y4
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y2, Y1, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMULPS  wg4c_two<>+0(SB), Y3, Y4
+	VADDPS  Y4, Y1, Y4
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y6, Y2
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y3
+	VADDPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y4, 192(BX)
+	VMOVUPS Y2, 384(BX)
+	VMOVUPS Y1, 576(BX)
+	IMUL3Q  $0x01, DX, R10
+	ADDQ    R9, R10
+	VMOVUPS (R10), Y0
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y1
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y2
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y3
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y4
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y2, Y1, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMULPS  wg4c_two<>+0(SB), Y3, Y4
+	VADDPS  Y4, Y1, Y4
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y6, Y2
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y3
+	VADDPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y0, 32(BX)
+	VMOVUPS Y4, 224(BX)
+	VMOVUPS Y2, 416(BX)
+	VMOVUPS Y1, 608(BX)
+	IMUL3Q  $0x02, DX, R10
+	ADDQ    R9, R10
+	VMOVUPS (R10), Y0
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y1
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y2
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y3
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y4
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y2, Y1, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMULPS  wg4c_two<>+0(SB), Y3, Y4
+	VADDPS  Y4, Y1, Y4
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y6, Y2
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y3
+	VADDPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y0, 64(BX)
+	VMOVUPS Y4, 256(BX)
+	VMOVUPS Y2, 448(BX)
+	VMOVUPS Y1, 640(BX)
+	IMUL3Q  $0x03, DX, R10
+	ADDQ    R9, R10
+	VMOVUPS (R10), Y0
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y1
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y2
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y3
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y4
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y2, Y1, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMULPS  wg4c_two<>+0(SB), Y3, Y4
+	VADDPS  Y4, Y1, Y4
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y6, Y2
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y3
+	VADDPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y0, 96(BX)
+	VMOVUPS Y4, 288(BX)
+	VMOVUPS Y2, 480(BX)
+	VMOVUPS Y1, 672(BX)
+	IMUL3Q  $0x04, DX, R10
+	ADDQ    R9, R10
+	VMOVUPS (R10), Y0
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y1
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y2
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y3
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y4
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y2, Y1, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMULPS  wg4c_two<>+0(SB), Y3, Y4
+	VADDPS  Y4, Y1, Y4
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y6, Y2
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y3
+	VADDPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y0, 128(BX)
+	VMOVUPS Y4, 320(BX)
+	VMOVUPS Y2, 512(BX)
+	VMOVUPS Y1, 704(BX)
+	IMUL3Q  $0x05, DX, R10
+	ADDQ    R9, R10
+	VMOVUPS (R10), Y0
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y1
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y2
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y3
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y4
+	ADDQ    DI, R10
+	VMOVUPS (R10), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y2, Y1, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMULPS  wg4c_two<>+0(SB), Y3, Y4
+	VADDPS  Y4, Y1, Y4
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y6, Y2
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y3
+	VADDPS  Y3, Y1, Y1
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS Y0, 160(BX)
+	VMOVUPS Y4, 352(BX)
+	VMOVUPS Y2, 544(BX)
+	VMOVUPS Y1, 736(BX)
+	VMOVUPS (SI)(R8*4), Y0
+	VMOVUPS (BX), Y1
+	VMOVUPS 32(BX), Y2
+	VMOVUPS 64(BX), Y3
+	VMOVUPS 96(BX), Y4
+	VMOVUPS 128(BX), Y5
+	VMOVUPS 160(BX), Y6
+	VADDPS  Y3, Y2, Y7
+	VSUBPS  Y3, Y2, Y2
+	VADDPS  Y5, Y4, Y3
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y7, Y1, Y1
+	VADDPS  Y3, Y1, Y1
+	VMULPS  wg4c_two<>+0(SB), Y4, Y5
+	VADDPS  Y5, Y2, Y5
+	VMULPS  wg4c_four<>+0(SB), Y3, Y3
+	VADDPS  Y3, Y7, Y3
+	VMULPS  wg4c_eight<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y0, Y1, Y1
+	MOVQ    (AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip0
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip0:
+	VADDPS  Y0, Y5, Y1
+	MOVQ    8(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip1
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip1:
+	VADDPS  Y0, Y3, Y1
+	MOVQ    16(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip2
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip2:
+	VADDPS  Y0, Y2, Y1
+	MOVQ    24(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip3
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip3:
+	VMOVUPS 192(BX), Y1
+	VMOVUPS 224(BX), Y2
+	VMOVUPS 256(BX), Y3
+	VMOVUPS 288(BX), Y4
+	VMOVUPS 320(BX), Y5
+	VMOVUPS 352(BX), Y6
+	VADDPS  Y3, Y2, Y7
+	VSUBPS  Y3, Y2, Y2
+	VADDPS  Y5, Y4, Y3
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y7, Y1, Y1
+	VADDPS  Y3, Y1, Y1
+	VMULPS  wg4c_two<>+0(SB), Y4, Y5
+	VADDPS  Y5, Y2, Y5
+	VMULPS  wg4c_four<>+0(SB), Y3, Y3
+	VADDPS  Y3, Y7, Y3
+	VMULPS  wg4c_eight<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y0, Y1, Y1
+	MOVQ    32(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip4
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip4:
+	VADDPS  Y0, Y5, Y1
+	MOVQ    40(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip5
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip5:
+	VADDPS  Y0, Y3, Y1
+	MOVQ    48(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip6
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip6:
+	VADDPS  Y0, Y2, Y1
+	MOVQ    56(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip7
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip7:
+	VMOVUPS 384(BX), Y1
+	VMOVUPS 416(BX), Y2
+	VMOVUPS 448(BX), Y3
+	VMOVUPS 480(BX), Y4
+	VMOVUPS 512(BX), Y5
+	VMOVUPS 544(BX), Y6
+	VADDPS  Y3, Y2, Y7
+	VSUBPS  Y3, Y2, Y2
+	VADDPS  Y5, Y4, Y3
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y7, Y1, Y1
+	VADDPS  Y3, Y1, Y1
+	VMULPS  wg4c_two<>+0(SB), Y4, Y5
+	VADDPS  Y5, Y2, Y5
+	VMULPS  wg4c_four<>+0(SB), Y3, Y3
+	VADDPS  Y3, Y7, Y3
+	VMULPS  wg4c_eight<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y0, Y1, Y1
+	MOVQ    64(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip8
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip8:
+	VADDPS  Y0, Y5, Y1
+	MOVQ    72(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip9
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip9:
+	VADDPS  Y0, Y3, Y1
+	MOVQ    80(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip10
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip10:
+	VADDPS  Y0, Y2, Y1
+	MOVQ    88(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip11
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip11:
+	VMOVUPS 576(BX), Y1
+	VMOVUPS 608(BX), Y2
+	VMOVUPS 640(BX), Y3
+	VMOVUPS 672(BX), Y4
+	VMOVUPS 704(BX), Y5
+	VMOVUPS 736(BX), Y6
+	VADDPS  Y3, Y2, Y7
+	VSUBPS  Y3, Y2, Y2
+	VADDPS  Y5, Y4, Y3
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y7, Y1, Y1
+	VADDPS  Y3, Y1, Y1
+	VMULPS  wg4c_two<>+0(SB), Y4, Y5
+	VADDPS  Y5, Y2, Y5
+	VMULPS  wg4c_four<>+0(SB), Y3, Y3
+	VADDPS  Y3, Y7, Y3
+	VMULPS  wg4c_eight<>+0(SB), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y0, Y1, Y1
+	MOVQ    96(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip12
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip12:
+	VADDPS  Y0, Y5, Y1
+	MOVQ    104(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip13
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip13:
+	VADDPS  Y0, Y3, Y1
+	MOVQ    112(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip14
+	VMOVUPS Y1, (R9)(R8*4)
+
+wg4OutTilex8_skip14:
+	VADDPS  Y0, Y2, Y0
+	MOVQ    120(AX), R9
+	TESTQ   R9, R9
+	JZ      wg4OutTilex8_skip15
+	VMOVUPS Y0, (R9)(R8*4)
+
+wg4OutTilex8_skip15:
+	ADDQ $0x08, R8
+	CMPQ R8, n+40(FP)
+	JLT  wg4OutTilex8_loop
+	VZEROUPPER
+	RET
+
+// func wg4GradOutTilex8(pix *[36]*float32, base *float32, stride int, scr *float32, n int)
+// Requires: AVX
+TEXT ·wg4GradOutTilex8(SB), NOSPLIT, $0-40
+	MOVQ   pix+0(FP), AX
+	MOVQ   base+8(FP), CX
+	MOVQ   stride+16(FP), DX
+	MOVQ   scr+24(FP), BX
+	IMUL3Q $0x06, DX, SI
+	XORQ   SI, SI
+
+wg4GradOutTilex8_loop:
+	LEAQ    (CX)(SI*4), DI
+	MOVQ    (AX), R8
+	VMOVUPS (R8)(SI*4), Y0
+	MOVQ    32(AX), R8
+	VMOVUPS (R8)(SI*4), Y1
+	MOVQ    64(AX), R8
+	VMOVUPS (R8)(SI*4), Y2
+	MOVQ    96(AX), R8
+	VMOVUPS (R8)(SI*4), Y3
+	VADDPS  Y2, Y0, Y4
+	VADDPS  Y3, Y1, Y5
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y0, Y2
+	VMULPS  wg4c_two<>+0(SB), Y1, Y1
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y6
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y5, Y4, Y6
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y1, Y2, Y5
+	VSUBPS  Y1, Y2, Y1
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y6, 128(BX)
+	VMOVUPS Y4, 256(BX)
+	VMOVUPS Y5, 384(BX)
+	VMOVUPS Y1, 512(BX)
+	VMOVUPS Y3, 640(BX)
+	MOVQ    8(AX), R8
+	VMOVUPS (R8)(SI*4), Y0
+	MOVQ    40(AX), R8
+	VMOVUPS (R8)(SI*4), Y1
+	MOVQ    72(AX), R8
+	VMOVUPS (R8)(SI*4), Y2
+	MOVQ    104(AX), R8
+	VMOVUPS (R8)(SI*4), Y3
+	VADDPS  Y2, Y0, Y4
+	VADDPS  Y3, Y1, Y5
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y0, Y2
+	VMULPS  wg4c_two<>+0(SB), Y1, Y1
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y6
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y5, Y4, Y6
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y1, Y2, Y5
+	VSUBPS  Y1, Y2, Y1
+	VMOVUPS Y0, 32(BX)
+	VMOVUPS Y6, 160(BX)
+	VMOVUPS Y4, 288(BX)
+	VMOVUPS Y5, 416(BX)
+	VMOVUPS Y1, 544(BX)
+	VMOVUPS Y3, 672(BX)
+	MOVQ    16(AX), R8
+	VMOVUPS (R8)(SI*4), Y0
+	MOVQ    48(AX), R8
+	VMOVUPS (R8)(SI*4), Y1
+	MOVQ    80(AX), R8
+	VMOVUPS (R8)(SI*4), Y2
+	MOVQ    112(AX), R8
+	VMOVUPS (R8)(SI*4), Y3
+	VADDPS  Y2, Y0, Y4
+	VADDPS  Y3, Y1, Y5
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y0, Y2
+	VMULPS  wg4c_two<>+0(SB), Y1, Y1
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y6
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y5, Y4, Y6
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y1, Y2, Y5
+	VSUBPS  Y1, Y2, Y1
+	VMOVUPS Y0, 64(BX)
+	VMOVUPS Y6, 192(BX)
+	VMOVUPS Y4, 320(BX)
+	VMOVUPS Y5, 448(BX)
+	VMOVUPS Y1, 576(BX)
+	VMOVUPS Y3, 704(BX)
+	MOVQ    24(AX), R8
+	VMOVUPS (R8)(SI*4), Y0
+	MOVQ    56(AX), R8
+	VMOVUPS (R8)(SI*4), Y1
+	MOVQ    88(AX), R8
+	VMOVUPS (R8)(SI*4), Y2
+	MOVQ    120(AX), R8
+	VMOVUPS (R8)(SI*4), Y3
+	VADDPS  Y2, Y0, Y4
+	VADDPS  Y3, Y1, Y5
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y0, Y2
+	VMULPS  wg4c_two<>+0(SB), Y1, Y1
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y6
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y5, Y4, Y6
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y1, Y2, Y5
+	VSUBPS  Y1, Y2, Y1
+	VMOVUPS Y0, 96(BX)
+	VMOVUPS Y6, 224(BX)
+	VMOVUPS Y4, 352(BX)
+	VMOVUPS Y5, 480(BX)
+	VMOVUPS Y1, 608(BX)
+	VMOVUPS Y3, 736(BX)
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VADDPS  Y2, Y0, Y4
+	VADDPS  Y3, Y1, Y5
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y0, Y2
+	VMULPS  wg4c_two<>+0(SB), Y1, Y1
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y6
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y5, Y4, Y6
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y1, Y2, Y5
+	VSUBPS  Y1, Y2, Y1
+	IMUL3Q  $0x00, DX, R8
+	ADDQ    DI, R8
+	VMOVUPS Y0, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y6, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y4, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y5, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y1, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y3, (R8)
+	VMOVUPS 128(BX), Y0
+	VMOVUPS 160(BX), Y1
+	VMOVUPS 192(BX), Y2
+	VMOVUPS 224(BX), Y3
+	VADDPS  Y2, Y0, Y4
+	VADDPS  Y3, Y1, Y5
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y0, Y2
+	VMULPS  wg4c_two<>+0(SB), Y1, Y1
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y6
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y5, Y4, Y6
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y1, Y2, Y5
+	VSUBPS  Y1, Y2, Y1
+	IMUL3Q  $0x06, DX, R8
+	ADDQ    DI, R8
+	VMOVUPS Y0, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y6, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y4, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y5, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y1, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y3, (R8)
+	VMOVUPS 256(BX), Y0
+	VMOVUPS 288(BX), Y1
+	VMOVUPS 320(BX), Y2
+	VMOVUPS 352(BX), Y3
+	VADDPS  Y2, Y0, Y4
+	VADDPS  Y3, Y1, Y5
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y0, Y2
+	VMULPS  wg4c_two<>+0(SB), Y1, Y1
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y6
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y5, Y4, Y6
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y1, Y2, Y5
+	VSUBPS  Y1, Y2, Y1
+	IMUL3Q  $0x0c, DX, R8
+	ADDQ    DI, R8
+	VMOVUPS Y0, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y6, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y4, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y5, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y1, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y3, (R8)
+	VMOVUPS 384(BX), Y0
+	VMOVUPS 416(BX), Y1
+	VMOVUPS 448(BX), Y2
+	VMOVUPS 480(BX), Y3
+	VADDPS  Y2, Y0, Y4
+	VADDPS  Y3, Y1, Y5
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y0, Y2
+	VMULPS  wg4c_two<>+0(SB), Y1, Y1
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y6
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y5, Y4, Y6
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y1, Y2, Y5
+	VSUBPS  Y1, Y2, Y1
+	IMUL3Q  $0x12, DX, R8
+	ADDQ    DI, R8
+	VMOVUPS Y0, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y6, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y4, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y5, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y1, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y3, (R8)
+	VMOVUPS 512(BX), Y0
+	VMOVUPS 544(BX), Y1
+	VMOVUPS 576(BX), Y2
+	VMOVUPS 608(BX), Y3
+	VADDPS  Y2, Y0, Y4
+	VADDPS  Y3, Y1, Y5
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y0, Y2
+	VMULPS  wg4c_two<>+0(SB), Y1, Y1
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y6
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y5, Y4, Y6
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y1, Y2, Y5
+	VSUBPS  Y1, Y2, Y1
+	IMUL3Q  $0x18, DX, R8
+	ADDQ    DI, R8
+	VMOVUPS Y0, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y6, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y4, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y5, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y1, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y3, (R8)
+	VMOVUPS 640(BX), Y0
+	VMOVUPS 672(BX), Y1
+	VMOVUPS 704(BX), Y2
+	VMOVUPS 736(BX), Y3
+	VADDPS  Y2, Y0, Y4
+	VADDPS  Y3, Y1, Y5
+	VMULPS  wg4c_four<>+0(SB), Y2, Y2
+	VADDPS  Y2, Y0, Y2
+	VMULPS  wg4c_two<>+0(SB), Y1, Y1
+	VMULPS  wg4c_eight<>+0(SB), Y3, Y6
+	VADDPS  Y6, Y1, Y1
+	VADDPS  Y5, Y4, Y6
+	VSUBPS  Y5, Y4, Y4
+	VADDPS  Y1, Y2, Y5
+	VSUBPS  Y1, Y2, Y1
+	IMUL3Q  $0x1e, DX, R8
+	ADDQ    DI, R8
+	VMOVUPS Y0, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y6, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y4, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y5, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y1, (R8)
+	ADDQ    DX, R8
+	VMOVUPS Y3, (R8)
+	ADDQ    $0x08, SI
+	CMPQ    SI, n+32(FP)
+	JLT     wg4GradOutTilex8_loop
+	VZEROUPPER
+	RET
+
+// func wg4GradInTilex8(pix *[36]*float32, base *float32, stride int, scr *float32, n int)
+// Requires: AVX
+TEXT ·wg4GradInTilex8(SB), NOSPLIT, $0-40
+	MOVQ   pix+0(FP), AX
+	MOVQ   base+8(FP), CX
+	MOVQ   stride+16(FP), DX
+	MOVQ   scr+24(FP), BX
+	IMUL3Q $0x06, DX, SI
+	XORQ   DI, DI
+
+wg4GradInTilex8_loop:
+	LEAQ    (CX)(DI*4), R8
+	IMUL3Q  $0x00, DX, R9
+	ADDQ    R8, R9
+	VMOVUPS (R9), Y0
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y1
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y2
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y3
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y4
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y1, Y2, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMULPS  wg4c_four<>+0(SB), Y0, Y4
+	VMULPS  wg4c_four<>+0(SB), Y1, Y7
+	VMULPS  wg4c_two<>+0(SB), Y3, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMULPS  wg4c_four<>+0(SB), Y5, Y8
+	VADDPS  Y8, Y7, Y7
+	VMULPS  wg4c_mfive<>+0(SB), Y0, Y8
+	VMULPS  wg4c_four<>+0(SB), Y6, Y9
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y2, Y8, Y8
+	VMULPS  wg4c_two<>+0(SB), Y3, Y3
+	VSUBPS  Y1, Y3, Y1
+	VMULPS  wg4c_five<>+0(SB), Y5, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y4, (BX)
+	VMOVUPS Y7, 192(BX)
+	VMOVUPS Y8, 384(BX)
+	VMOVUPS Y1, 576(BX)
+	VMOVUPS Y0, 768(BX)
+	VMOVUPS Y5, 960(BX)
+	IMUL3Q  $0x01, DX, R9
+	ADDQ    R8, R9
+	VMOVUPS (R9), Y0
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y1
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y2
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y3
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y4
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y1, Y2, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMULPS  wg4c_four<>+0(SB), Y0, Y4
+	VMULPS  wg4c_four<>+0(SB), Y1, Y7
+	VMULPS  wg4c_two<>+0(SB), Y3, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMULPS  wg4c_four<>+0(SB), Y5, Y8
+	VADDPS  Y8, Y7, Y7
+	VMULPS  wg4c_mfive<>+0(SB), Y0, Y8
+	VMULPS  wg4c_four<>+0(SB), Y6, Y9
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y2, Y8, Y8
+	VMULPS  wg4c_two<>+0(SB), Y3, Y3
+	VSUBPS  Y1, Y3, Y1
+	VMULPS  wg4c_five<>+0(SB), Y5, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y4, 32(BX)
+	VMOVUPS Y7, 224(BX)
+	VMOVUPS Y8, 416(BX)
+	VMOVUPS Y1, 608(BX)
+	VMOVUPS Y0, 800(BX)
+	VMOVUPS Y5, 992(BX)
+	IMUL3Q  $0x02, DX, R9
+	ADDQ    R8, R9
+	VMOVUPS (R9), Y0
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y1
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y2
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y3
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y4
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y1, Y2, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMULPS  wg4c_four<>+0(SB), Y0, Y4
+	VMULPS  wg4c_four<>+0(SB), Y1, Y7
+	VMULPS  wg4c_two<>+0(SB), Y3, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMULPS  wg4c_four<>+0(SB), Y5, Y8
+	VADDPS  Y8, Y7, Y7
+	VMULPS  wg4c_mfive<>+0(SB), Y0, Y8
+	VMULPS  wg4c_four<>+0(SB), Y6, Y9
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y2, Y8, Y8
+	VMULPS  wg4c_two<>+0(SB), Y3, Y3
+	VSUBPS  Y1, Y3, Y1
+	VMULPS  wg4c_five<>+0(SB), Y5, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y4, 64(BX)
+	VMOVUPS Y7, 256(BX)
+	VMOVUPS Y8, 448(BX)
+	VMOVUPS Y1, 640(BX)
+	VMOVUPS Y0, 832(BX)
+	VMOVUPS Y5, 1024(BX)
+	IMUL3Q  $0x03, DX, R9
+	ADDQ    R8, R9
+	VMOVUPS (R9), Y0
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y1
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y2
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y3
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y4
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y1, Y2, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMULPS  wg4c_four<>+0(SB), Y0, Y4
+	VMULPS  wg4c_four<>+0(SB), Y1, Y7
+	VMULPS  wg4c_two<>+0(SB), Y3, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMULPS  wg4c_four<>+0(SB), Y5, Y8
+	VADDPS  Y8, Y7, Y7
+	VMULPS  wg4c_mfive<>+0(SB), Y0, Y8
+	VMULPS  wg4c_four<>+0(SB), Y6, Y9
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y2, Y8, Y8
+	VMULPS  wg4c_two<>+0(SB), Y3, Y3
+	VSUBPS  Y1, Y3, Y1
+	VMULPS  wg4c_five<>+0(SB), Y5, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y4, 96(BX)
+	VMOVUPS Y7, 288(BX)
+	VMOVUPS Y8, 480(BX)
+	VMOVUPS Y1, 672(BX)
+	VMOVUPS Y0, 864(BX)
+	VMOVUPS Y5, 1056(BX)
+	IMUL3Q  $0x04, DX, R9
+	ADDQ    R8, R9
+	VMOVUPS (R9), Y0
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y1
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y2
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y3
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y4
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y1, Y2, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMULPS  wg4c_four<>+0(SB), Y0, Y4
+	VMULPS  wg4c_four<>+0(SB), Y1, Y7
+	VMULPS  wg4c_two<>+0(SB), Y3, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMULPS  wg4c_four<>+0(SB), Y5, Y8
+	VADDPS  Y8, Y7, Y7
+	VMULPS  wg4c_mfive<>+0(SB), Y0, Y8
+	VMULPS  wg4c_four<>+0(SB), Y6, Y9
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y2, Y8, Y8
+	VMULPS  wg4c_two<>+0(SB), Y3, Y3
+	VSUBPS  Y1, Y3, Y1
+	VMULPS  wg4c_five<>+0(SB), Y5, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y4, 128(BX)
+	VMOVUPS Y7, 320(BX)
+	VMOVUPS Y8, 512(BX)
+	VMOVUPS Y1, 704(BX)
+	VMOVUPS Y0, 896(BX)
+	VMOVUPS Y5, 1088(BX)
+	IMUL3Q  $0x05, DX, R9
+	ADDQ    R8, R9
+	VMOVUPS (R9), Y0
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y1
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y2
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y3
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y4
+	ADDQ    SI, R9
+	VMOVUPS (R9), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y1, Y2, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMULPS  wg4c_four<>+0(SB), Y0, Y4
+	VMULPS  wg4c_four<>+0(SB), Y1, Y7
+	VMULPS  wg4c_two<>+0(SB), Y3, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMULPS  wg4c_four<>+0(SB), Y5, Y8
+	VADDPS  Y8, Y7, Y7
+	VMULPS  wg4c_mfive<>+0(SB), Y0, Y8
+	VMULPS  wg4c_four<>+0(SB), Y6, Y9
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y2, Y8, Y8
+	VMULPS  wg4c_two<>+0(SB), Y3, Y3
+	VSUBPS  Y1, Y3, Y1
+	VMULPS  wg4c_five<>+0(SB), Y5, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y4, 160(BX)
+	VMOVUPS Y7, 352(BX)
+	VMOVUPS Y8, 544(BX)
+	VMOVUPS Y1, 736(BX)
+	VMOVUPS Y0, 928(BX)
+	VMOVUPS Y5, 1120(BX)
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VMOVUPS 128(BX), Y4
+	VMOVUPS 160(BX), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y1, Y2, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMULPS  wg4c_four<>+0(SB), Y0, Y4
+	VMULPS  wg4c_four<>+0(SB), Y1, Y7
+	VMULPS  wg4c_two<>+0(SB), Y3, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMULPS  wg4c_four<>+0(SB), Y5, Y8
+	VADDPS  Y8, Y7, Y7
+	VMULPS  wg4c_mfive<>+0(SB), Y0, Y8
+	VMULPS  wg4c_four<>+0(SB), Y6, Y9
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y2, Y8, Y8
+	VMULPS  wg4c_two<>+0(SB), Y3, Y3
+	VSUBPS  Y1, Y3, Y1
+	VMULPS  wg4c_five<>+0(SB), Y5, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	MOVQ    (AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip0
+	VADDPS  (R8)(DI*4), Y4, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip0:
+	MOVQ    8(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip1
+	VADDPS  (R8)(DI*4), Y7, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip1:
+	MOVQ    16(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip2
+	VADDPS  (R8)(DI*4), Y8, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip2:
+	MOVQ    24(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip3
+	VADDPS  (R8)(DI*4), Y1, Y1
+	VMOVUPS Y1, (R8)(DI*4)
+
+wg4GradInTilex8_skip3:
+	MOVQ    32(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip4
+	VADDPS  (R8)(DI*4), Y0, Y0
+	VMOVUPS Y0, (R8)(DI*4)
+
+wg4GradInTilex8_skip4:
+	MOVQ    40(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip5
+	VADDPS  (R8)(DI*4), Y5, Y0
+	VMOVUPS Y0, (R8)(DI*4)
+
+wg4GradInTilex8_skip5:
+	VMOVUPS 192(BX), Y0
+	VMOVUPS 224(BX), Y1
+	VMOVUPS 256(BX), Y2
+	VMOVUPS 288(BX), Y3
+	VMOVUPS 320(BX), Y4
+	VMOVUPS 352(BX), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y1, Y2, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMULPS  wg4c_four<>+0(SB), Y0, Y4
+	VMULPS  wg4c_four<>+0(SB), Y1, Y7
+	VMULPS  wg4c_two<>+0(SB), Y3, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMULPS  wg4c_four<>+0(SB), Y5, Y8
+	VADDPS  Y8, Y7, Y7
+	VMULPS  wg4c_mfive<>+0(SB), Y0, Y8
+	VMULPS  wg4c_four<>+0(SB), Y6, Y9
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y2, Y8, Y8
+	VMULPS  wg4c_two<>+0(SB), Y3, Y3
+	VSUBPS  Y1, Y3, Y1
+	VMULPS  wg4c_five<>+0(SB), Y5, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	MOVQ    48(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip6
+	VADDPS  (R8)(DI*4), Y4, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip6:
+	MOVQ    56(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip7
+	VADDPS  (R8)(DI*4), Y7, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip7:
+	MOVQ    64(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip8
+	VADDPS  (R8)(DI*4), Y8, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip8:
+	MOVQ    72(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip9
+	VADDPS  (R8)(DI*4), Y1, Y1
+	VMOVUPS Y1, (R8)(DI*4)
+
+wg4GradInTilex8_skip9:
+	MOVQ    80(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip10
+	VADDPS  (R8)(DI*4), Y0, Y0
+	VMOVUPS Y0, (R8)(DI*4)
+
+wg4GradInTilex8_skip10:
+	MOVQ    88(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip11
+	VADDPS  (R8)(DI*4), Y5, Y0
+	VMOVUPS Y0, (R8)(DI*4)
+
+wg4GradInTilex8_skip11:
+	VMOVUPS 384(BX), Y0
+	VMOVUPS 416(BX), Y1
+	VMOVUPS 448(BX), Y2
+	VMOVUPS 480(BX), Y3
+	VMOVUPS 512(BX), Y4
+	VMOVUPS 544(BX), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y1, Y2, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMULPS  wg4c_four<>+0(SB), Y0, Y4
+	VMULPS  wg4c_four<>+0(SB), Y1, Y7
+	VMULPS  wg4c_two<>+0(SB), Y3, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMULPS  wg4c_four<>+0(SB), Y5, Y8
+	VADDPS  Y8, Y7, Y7
+	VMULPS  wg4c_mfive<>+0(SB), Y0, Y8
+	VMULPS  wg4c_four<>+0(SB), Y6, Y9
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y2, Y8, Y8
+	VMULPS  wg4c_two<>+0(SB), Y3, Y3
+	VSUBPS  Y1, Y3, Y1
+	VMULPS  wg4c_five<>+0(SB), Y5, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	MOVQ    96(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip12
+	VADDPS  (R8)(DI*4), Y4, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip12:
+	MOVQ    104(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip13
+	VADDPS  (R8)(DI*4), Y7, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip13:
+	MOVQ    112(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip14
+	VADDPS  (R8)(DI*4), Y8, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip14:
+	MOVQ    120(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip15
+	VADDPS  (R8)(DI*4), Y1, Y1
+	VMOVUPS Y1, (R8)(DI*4)
+
+wg4GradInTilex8_skip15:
+	MOVQ    128(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip16
+	VADDPS  (R8)(DI*4), Y0, Y0
+	VMOVUPS Y0, (R8)(DI*4)
+
+wg4GradInTilex8_skip16:
+	MOVQ    136(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip17
+	VADDPS  (R8)(DI*4), Y5, Y0
+	VMOVUPS Y0, (R8)(DI*4)
+
+wg4GradInTilex8_skip17:
+	VMOVUPS 576(BX), Y0
+	VMOVUPS 608(BX), Y1
+	VMOVUPS 640(BX), Y2
+	VMOVUPS 672(BX), Y3
+	VMOVUPS 704(BX), Y4
+	VMOVUPS 736(BX), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y1, Y2, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMULPS  wg4c_four<>+0(SB), Y0, Y4
+	VMULPS  wg4c_four<>+0(SB), Y1, Y7
+	VMULPS  wg4c_two<>+0(SB), Y3, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMULPS  wg4c_four<>+0(SB), Y5, Y8
+	VADDPS  Y8, Y7, Y7
+	VMULPS  wg4c_mfive<>+0(SB), Y0, Y8
+	VMULPS  wg4c_four<>+0(SB), Y6, Y9
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y2, Y8, Y8
+	VMULPS  wg4c_two<>+0(SB), Y3, Y3
+	VSUBPS  Y1, Y3, Y1
+	VMULPS  wg4c_five<>+0(SB), Y5, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	MOVQ    144(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip18
+	VADDPS  (R8)(DI*4), Y4, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip18:
+	MOVQ    152(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip19
+	VADDPS  (R8)(DI*4), Y7, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip19:
+	MOVQ    160(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip20
+	VADDPS  (R8)(DI*4), Y8, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip20:
+	MOVQ    168(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip21
+	VADDPS  (R8)(DI*4), Y1, Y1
+	VMOVUPS Y1, (R8)(DI*4)
+
+wg4GradInTilex8_skip21:
+	MOVQ    176(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip22
+	VADDPS  (R8)(DI*4), Y0, Y0
+	VMOVUPS Y0, (R8)(DI*4)
+
+wg4GradInTilex8_skip22:
+	MOVQ    184(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip23
+	VADDPS  (R8)(DI*4), Y5, Y0
+	VMOVUPS Y0, (R8)(DI*4)
+
+wg4GradInTilex8_skip23:
+	VMOVUPS 768(BX), Y0
+	VMOVUPS 800(BX), Y1
+	VMOVUPS 832(BX), Y2
+	VMOVUPS 864(BX), Y3
+	VMOVUPS 896(BX), Y4
+	VMOVUPS 928(BX), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y1, Y2, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMULPS  wg4c_four<>+0(SB), Y0, Y4
+	VMULPS  wg4c_four<>+0(SB), Y1, Y7
+	VMULPS  wg4c_two<>+0(SB), Y3, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMULPS  wg4c_four<>+0(SB), Y5, Y8
+	VADDPS  Y8, Y7, Y7
+	VMULPS  wg4c_mfive<>+0(SB), Y0, Y8
+	VMULPS  wg4c_four<>+0(SB), Y6, Y9
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y2, Y8, Y8
+	VMULPS  wg4c_two<>+0(SB), Y3, Y3
+	VSUBPS  Y1, Y3, Y1
+	VMULPS  wg4c_five<>+0(SB), Y5, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	MOVQ    192(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip24
+	VADDPS  (R8)(DI*4), Y4, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip24:
+	MOVQ    200(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip25
+	VADDPS  (R8)(DI*4), Y7, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip25:
+	MOVQ    208(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip26
+	VADDPS  (R8)(DI*4), Y8, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip26:
+	MOVQ    216(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip27
+	VADDPS  (R8)(DI*4), Y1, Y1
+	VMOVUPS Y1, (R8)(DI*4)
+
+wg4GradInTilex8_skip27:
+	MOVQ    224(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip28
+	VADDPS  (R8)(DI*4), Y0, Y0
+	VMOVUPS Y0, (R8)(DI*4)
+
+wg4GradInTilex8_skip28:
+	MOVQ    232(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip29
+	VADDPS  (R8)(DI*4), Y5, Y0
+	VMOVUPS Y0, (R8)(DI*4)
+
+wg4GradInTilex8_skip29:
+	VMOVUPS 960(BX), Y0
+	VMOVUPS 992(BX), Y1
+	VMOVUPS 1024(BX), Y2
+	VMOVUPS 1056(BX), Y3
+	VMOVUPS 1088(BX), Y4
+	VMOVUPS 1120(BX), Y5
+	VADDPS  Y2, Y1, Y6
+	VSUBPS  Y1, Y2, Y1
+	VADDPS  Y4, Y3, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMULPS  wg4c_four<>+0(SB), Y0, Y4
+	VMULPS  wg4c_four<>+0(SB), Y1, Y7
+	VMULPS  wg4c_two<>+0(SB), Y3, Y8
+	VSUBPS  Y8, Y7, Y7
+	VMULPS  wg4c_four<>+0(SB), Y5, Y8
+	VADDPS  Y8, Y7, Y7
+	VMULPS  wg4c_mfive<>+0(SB), Y0, Y8
+	VMULPS  wg4c_four<>+0(SB), Y6, Y9
+	VSUBPS  Y9, Y8, Y8
+	VSUBPS  Y2, Y8, Y8
+	VMULPS  wg4c_two<>+0(SB), Y3, Y3
+	VSUBPS  Y1, Y3, Y1
+	VMULPS  wg4c_five<>+0(SB), Y5, Y3
+	VSUBPS  Y3, Y1, Y1
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	MOVQ    240(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip30
+	VADDPS  (R8)(DI*4), Y4, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip30:
+	MOVQ    248(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip31
+	VADDPS  (R8)(DI*4), Y7, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip31:
+	MOVQ    256(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip32
+	VADDPS  (R8)(DI*4), Y8, Y2
+	VMOVUPS Y2, (R8)(DI*4)
+
+wg4GradInTilex8_skip32:
+	MOVQ    264(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip33
+	VADDPS  (R8)(DI*4), Y1, Y1
+	VMOVUPS Y1, (R8)(DI*4)
+
+wg4GradInTilex8_skip33:
+	MOVQ    272(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip34
+	VADDPS  (R8)(DI*4), Y0, Y0
+	VMOVUPS Y0, (R8)(DI*4)
+
+wg4GradInTilex8_skip34:
+	MOVQ    280(AX), R8
+	TESTQ   R8, R8
+	JZ      wg4GradInTilex8_skip35
+	VADDPS  (R8)(DI*4), Y5, Y0
+	VMOVUPS Y0, (R8)(DI*4)
+
+wg4GradInTilex8_skip35:
+	ADDQ $0x08, DI
+	CMPQ DI, n+32(FP)
+	JLT  wg4GradInTilex8_loop
+	VZEROUPPER
+	RET

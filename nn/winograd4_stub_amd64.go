@@ -33,3 +33,23 @@ func wg4ATNx8(o *[6][]float32, in *[6][]float32, n int)
 //
 //go:noescape
 func wg4Ax8(o *[6][]float32, in *[6][]float32, n int)
+
+// wg4InTilex8 sets the 36 planes of a tile to Bᵀ d B for the 6×6 input pixels d (wgInputJob).
+//
+//go:noescape
+func wg4InTilex8(pix *[36]*float32, base *float32, stride int, scr *float32, n int)
+
+// wg4OutTilex8 sets the 4×4 output pixels of a tile to Aᵀ M A + bias for its 36 planes M (wgOutputJob); nil pixels are left out.
+//
+//go:noescape
+func wg4OutTilex8(pix *[36]*float32, base *float32, stride int, bias *float32, scr *float32, n int)
+
+// wg4GradOutTilex8 sets the 36 planes of a tile to A dy Aᵀ for its 4×4 output gradients dy (wgGradOutputJob).
+//
+//go:noescape
+func wg4GradOutTilex8(pix *[36]*float32, base *float32, stride int, scr *float32, n int)
+
+// wg4GradInTilex8 adds B dV Bᵀ for the 36 planes dV of a tile to its 6×6 input pixels (wgGradInputJob); nil pixels are left out.
+//
+//go:noescape
+func wg4GradInTilex8(pix *[36]*float32, base *float32, stride int, scr *float32, n int)

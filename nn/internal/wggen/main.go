@@ -11,6 +11,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -100,62 +101,267 @@ func add(x, y Op) VecVirtual     { r := YMM(); VADDPS(y, x, r); return r }
 func sub(x, y Op) VecVirtual     { r := YMM(); VSUBPS(y, x, r); return r }
 func mul(c Mem, x Op) VecVirtual { r := YMM(); VMULPS(c, x, r); return r }
 
+// The transforms' bodies on loaded vectors, in the order of the Go loops of
+// nn/winograd4.go.
+var c2, c4, c5, c8, cm5 Mem
+
+func btBody(x []VecVirtual) []VecVirtual {
+	a, b, c, d, e, f := x[0], x[1], x[2], x[3], x[4], x[5]
+	o0 := add(sub(mul(c4, a), mul(c5, c)), e)
+	o1 := sub(add(d, e), mul(c4, add(b, c)))
+	o2 := add(sub(e, d), mul(c4, sub(b, c)))
+	ec, db := sub(e, c), mul(c2, sub(d, b))
+	o3, o4 := add(ec, db), sub(ec, db)
+	o5 := add(sub(mul(c4, b), mul(c5, d)), f)
+	return []VecVirtual{o0, o1, o2, o3, o4, o5}
+}
+
+func bBody(x []VecVirtual) []VecVirtual {
+	a, b, c, d, e, f := x[0], x[1], x[2], x[3], x[4], x[5]
+	s, t, u, v := add(b, c), sub(c, b), add(d, e), sub(d, e)
+	return []VecVirtual{
+		mul(c4, a),
+		add(sub(mul(c4, t), mul(c2, v)), mul(c4, f)),
+		sub(sub(mul(cm5, a), mul(c4, s)), u),
+		sub(sub(mul(c2, v), t), mul(c5, f)),
+		add(add(a, s), u),
+		f,
+	}
+}
+
+func atBody(x []VecVirtual) []VecVirtual {
+	a, b, c, d, e, f := x[0], x[1], x[2], x[3], x[4], x[5]
+	s, t, u, v := add(b, c), sub(b, c), add(d, e), sub(d, e)
+	return []VecVirtual{add(add(a, s), u), add(t, mul(c2, v)), add(s, mul(c4, u)), add(add(t, mul(c8, v)), f)}
+}
+
+func aBody(x []VecVirtual) []VecVirtual {
+	p, q, r, s := x[0], x[1], x[2], x[3]
+	e, f := add(p, r), add(q, s)
+	g, h := add(p, mul(c4, r)), add(mul(c2, q), mul(c8, s))
+	return []VecVirtual{p, add(e, f), sub(e, f), add(g, h), sub(g, h), s}
+}
+
 func main() {
 	ConstraintExpr("!purego")
-	c2, c4, c5, c8, cm5 := vconst("two", 2), vconst("four", 4), vconst("five", 5), vconst("eight", 8), vconst("mfive", -5)
-
-	kernel("wg4BTx8", "sets o = Bᵀ in for the first n channels (wg4BT).", 6, 6, false, func(x, _ []VecVirtual, _ VecVirtual) []VecVirtual {
-		a, b, c, d, e, f := x[0], x[1], x[2], x[3], x[4], x[5]
-		o0 := add(sub(mul(c4, a), mul(c5, c)), e)
-		o1 := sub(add(d, e), mul(c4, add(b, c)))
-		o2 := add(sub(e, d), mul(c4, sub(b, c)))
-		ec, db := sub(e, c), mul(c2, sub(d, b))
-		o3, o4 := add(ec, db), sub(ec, db)
-		o5 := add(sub(mul(c4, b), mul(c5, d)), f)
-		return []VecVirtual{o0, o1, o2, o3, o4, o5}
-	}, false)
-
-	bBody := func(x, old []VecVirtual, _ VecVirtual) []VecVirtual {
-		a, b, c, d, e, f := x[0], x[1], x[2], x[3], x[4], x[5]
-		s, t, u, v := add(b, c), sub(c, b), add(d, e), sub(d, e)
-		r := []VecVirtual{
-			mul(c4, a),
-			add(sub(mul(c4, t), mul(c2, v)), mul(c4, f)),
-			sub(sub(mul(cm5, a), mul(c4, s)), u),
-			sub(sub(mul(c2, v), t), mul(c5, f)),
-			add(add(a, s), u),
-			f,
-		}
-		if old != nil {
+	c2, c4, c5, c8, cm5 = vconst("two", 2), vconst("four", 4), vconst("five", 5), vconst("eight", 8), vconst("mfive", -5)
+	line := func(f func([]VecVirtual) []VecVirtual) func(x, old []VecVirtual, bias VecVirtual) []VecVirtual {
+		return func(x, old []VecVirtual, bias VecVirtual) []VecVirtual {
+			r := f(x)
 			for i := range r {
-				r[i] = add(old[i], r[i])
+				if old != nil {
+					r[i] = add(old[i], r[i])
+				}
+				if bias != nil {
+					r[i] = add(r[i], bias)
+				}
 			}
+			return r
 		}
-		return r
 	}
-	kernel("wg4Bx8", "sets o = B in for the first n channels (wg4B).", 6, 6, false, bBody, false)
-	kernel("wg4BAddx8", "adds B in to o for the first n channels (wg4B with add).", 6, 6, false, bBody, true)
-
-	kernel("wg4ATx8", "sets o[:4] = Aᵀ in + bias for the first n channels (wg4AT with a bias).", 6, 4, true, func(x, _ []VecVirtual, bias VecVirtual) []VecVirtual {
-		a, b, c, d, e, f := x[0], x[1], x[2], x[3], x[4], x[5]
-		s, t, u, v := add(b, c), sub(b, c), add(d, e), sub(d, e)
-		r := []VecVirtual{add(add(a, s), u), add(t, mul(c2, v)), add(s, mul(c4, u)), add(add(t, mul(c8, v)), f)}
-		for i := range r {
-			r[i] = add(r[i], bias)
-		}
-		return r
-	}, false)
-	kernel("wg4ATNx8", "sets o[:4] = Aᵀ in for the first n channels (wg4AT without a bias).", 6, 4, false, func(x, _ []VecVirtual, _ VecVirtual) []VecVirtual {
-		a, b, c, d, e, f := x[0], x[1], x[2], x[3], x[4], x[5]
-		s, t, u, v := add(b, c), sub(b, c), add(d, e), sub(d, e)
-		return []VecVirtual{add(add(a, s), u), add(t, mul(c2, v)), add(s, mul(c4, u)), add(add(t, mul(c8, v)), f)}
-	}, false)
-
-	kernel("wg4Ax8", "sets o = A in[:4] for the first n channels (wg4A).", 4, 6, false, func(x, _ []VecVirtual, _ VecVirtual) []VecVirtual {
-		p, q, r, s := x[0], x[1], x[2], x[3]
-		e, f := add(p, r), add(q, s)
-		g, h := add(p, mul(c4, r)), add(mul(c2, q), mul(c8, s))
-		return []VecVirtual{p, add(e, f), sub(e, f), add(g, h), sub(g, h), s}
-	}, false)
+	kernel("wg4BTx8", "sets o = Bᵀ in for the first n channels (wg4BT).", 6, 6, false, line(btBody), false)
+	kernel("wg4Bx8", "sets o = B in for the first n channels (wg4B).", 6, 6, false, line(bBody), false)
+	kernel("wg4BAddx8", "adds B in to o for the first n channels (wg4B with add).", 6, 6, false, line(bBody), true)
+	kernel("wg4ATx8", "sets o[:4] = Aᵀ in + bias for the first n channels (wg4AT with a bias).", 6, 4, true, line(atBody), false)
+	kernel("wg4ATNx8", "sets o[:4] = Aᵀ in for the first n channels (wg4AT without a bias).", 6, 4, false, line(atBody), false)
+	kernel("wg4Ax8", "sets o = A in[:4] for the first n channels (wg4A).", 4, 6, false, line(aBody), false)
+	tiles()
 	Generate()
+}
+
+// Whole-tile kernels: one call runs a tile's 2-D transform, the columns into
+// the scratch scr (36 vectors of 8 floats for the current 8 channels) and then
+// the rows, for n channels (a multiple of 8). Pixels are an array of pointers
+// to their first channel (nn passes zeros for input pixels in the padding, and
+// nil for output pixels to leave out); the n²=36 planes of a tile are at
+// base + k·stride bytes.
+
+// tileKernel declares a whole-tile kernel and loads its arguments.
+type tileArgs struct {
+	pix, base, stride, scr, bias Register
+	idx, pb, str6                GPVirtual
+}
+
+func tileKernel(name, doc string, bias bool) *tileArgs {
+	sig := "func(pix *[36]*float32, base *float32, stride int, scr *float32, n int)"
+	if bias {
+		sig = "func(pix *[36]*float32, base *float32, stride int, bias *float32, scr *float32, n int)"
+	}
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(name + " " + doc)
+	a := &tileArgs{}
+	a.pix = Load(Param("pix"), GP64())
+	a.base = Load(Param("base"), GP64())
+	a.stride = Load(Param("stride"), GP64())
+	a.scr = Load(Param("scr"), GP64())
+	if bias {
+		a.bias = Load(Param("bias"), GP64())
+	}
+	a.str6 = GP64()
+	IMUL3Q(Imm(6), a.stride, a.str6)
+	a.idx = GP64()
+	XORQ(a.idx, a.idx)
+	Label(name + "_loop")
+	a.pb = GP64() // the planes' row for these 8 channels
+	LEAQ(Mem{Base: a.base, Index: a.idx, Scale: 4}, a.pb)
+	return a
+}
+
+func (a *tileArgs) end(name string, bias bool) {
+	ADDQ(Imm(8), a.idx)
+	off := 32
+	if bias {
+		off = 40
+	}
+	CMPQ(a.idx, NewParamAddr("n", off))
+	JLT(LabelRef(name + "_loop"))
+	VZEROUPPER()
+	RET()
+}
+
+// pixel loads the 8 channels of pixel i.
+func (a *tileArgs) pixel(i int) VecVirtual {
+	p := GP64()
+	MOVQ(Mem{Base: a.pix, Disp: 8 * i}, p)
+	y := YMM()
+	VMOVUPS(Mem{Base: p, Index: a.idx, Scale: 4}, y)
+	return y
+}
+
+// storePixel stores y into pixel i (adding to it with add) unless its pointer
+// is nil.
+func (a *tileArgs) storePixel(name string, i int, y VecVirtual, add bool) {
+	p := GP64()
+	MOVQ(Mem{Base: a.pix, Disp: 8 * i}, p)
+	skip := fmt.Sprintf("%s_skip%d", name, i)
+	TESTQ(p, p)
+	JZ(LabelRef(skip))
+	m := Mem{Base: p, Index: a.idx, Scale: 4}
+	if add {
+		r := YMM()
+		VADDPS(m, y, r) // y + m: the Go loop's o += r, commuted
+		y = r
+	}
+	VMOVUPS(y, m)
+	Label(skip)
+}
+
+func (a *tileArgs) scratch(k int) Mem { return Mem{Base: a.scr, Disp: 32 * k} }
+
+// columnPlanes loads the planes r·6+s, r = 0..5, of column s.
+func (a *tileArgs) columnPlanes(s int) []VecVirtual {
+	p := GP64()
+	IMUL3Q(Imm(uint64(s)), a.stride, p)
+	ADDQ(a.pb, p)
+	x := make([]VecVirtual, 6)
+	for r := range x {
+		x[r] = YMM()
+		VMOVUPS(Mem{Base: p}, x[r])
+		if r < 5 {
+			ADDQ(a.str6, p)
+		}
+	}
+	return x
+}
+
+// rowPlanes stores the planes i·6+j, j = 0..5, of row i.
+func (a *tileArgs) rowPlanes(i int, y []VecVirtual) {
+	p := GP64()
+	IMUL3Q(Imm(uint64(6*i)), a.stride, p)
+	ADDQ(a.pb, p)
+	for j := range y {
+		VMOVUPS(y[j], Mem{Base: p})
+		if j < 5 {
+			ADDQ(a.stride, p)
+		}
+	}
+}
+
+func tiles() {
+	// V = Bᵀ d B (wgInputJob).
+	name := "wg4InTilex8"
+	a := tileKernel(name, "sets the 36 planes of a tile to Bᵀ d B for the 6×6 input pixels d (wgInputJob).", false)
+	for s := range 6 {
+		x := make([]VecVirtual, 6)
+		for r := range x {
+			x[r] = a.pixel(r*6 + s)
+		}
+		for r, y := range btBody(x) {
+			VMOVUPS(y, a.scratch(r*6+s))
+		}
+	}
+	for i := range 6 {
+		x := make([]VecVirtual, 6)
+		for s := range x {
+			x[s] = YMM()
+			VMOVUPS(a.scratch(i*6+s), x[s])
+		}
+		a.rowPlanes(i, btBody(x))
+	}
+	a.end(name, false)
+
+	// y = Aᵀ M A + b (wgOutputJob).
+	name = "wg4OutTilex8"
+	a = tileKernel(name, "sets the 4×4 output pixels of a tile to Aᵀ M A + bias for its 36 planes M (wgOutputJob); nil pixels are left out.", true)
+	for s := range 6 {
+		for p, y := range atBody(a.columnPlanes(s)) {
+			VMOVUPS(y, a.scratch(p*6+s))
+		}
+	}
+	bias := YMM()
+	VMOVUPS(Mem{Base: a.bias, Index: a.idx, Scale: 4}, bias)
+	for p := range 4 {
+		x := make([]VecVirtual, 6)
+		for s := range x {
+			x[s] = YMM()
+			VMOVUPS(a.scratch(p*6+s), x[s])
+		}
+		for q, y := range atBody(x) {
+			a.storePixel(name, p*4+q, add(y, bias), false)
+		}
+	}
+	a.end(name, true)
+
+	// dM = A dy Aᵀ (wgGradOutputJob).
+	name = "wg4GradOutTilex8"
+	a = tileKernel(name, "sets the 36 planes of a tile to A dy Aᵀ for its 4×4 output gradients dy (wgGradOutputJob).", false)
+	for q := range 4 {
+		x := make([]VecVirtual, 4)
+		for p := range x {
+			x[p] = a.pixel(p*4 + q)
+		}
+		for i, y := range aBody(x) {
+			VMOVUPS(y, a.scratch(i*4+q))
+		}
+	}
+	for i := range 6 {
+		x := make([]VecVirtual, 4)
+		for q := range x {
+			x[q] = YMM()
+			VMOVUPS(a.scratch(i*4+q), x[q])
+		}
+		a.rowPlanes(i, aBody(x))
+	}
+	a.end(name, false)
+
+	// dx += B dV Bᵀ (wgGradInputJob).
+	name = "wg4GradInTilex8"
+	a = tileKernel(name, "adds B dV Bᵀ for the 36 planes dV of a tile to its 6×6 input pixels (wgGradInputJob); nil pixels are left out.", false)
+	for s := range 6 {
+		for r, y := range bBody(a.columnPlanes(s)) {
+			VMOVUPS(y, a.scratch(r*6+s))
+		}
+	}
+	for r := range 6 {
+		x := make([]VecVirtual, 6)
+		for s := range x {
+			x[s] = YMM()
+			VMOVUPS(a.scratch(r*6+s), x[s])
+		}
+		for j, y := range bBody(x) {
+			a.storePixel(name, r*6+j, y, true)
+		}
+	}
+	a.end(name, false)
 }
