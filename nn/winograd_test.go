@@ -193,7 +193,8 @@ func testConvWinogradStridedInput(t *testing.T) {
 
 // TestConvWinogradAsmSameBits: the AVX2 transforms give the bits of the Go
 // loops, forward and backward, channel counts with and without a tail of fewer
-// than 8 (skipped where there is no assembly).
+// than 8 (skipped where there is no assembly); for F(4×4, 3×3) both the
+// whole-tile kernels (channels a multiple of 8) and the 1-D ones.
 func TestConvWinogradAsmSameBits(t *testing.T) {
 	if !wgAsm || !wg4Asm {
 		t.Skip("no assembly transforms on this CPU")
@@ -202,11 +203,12 @@ func TestConvWinogradAsmSameBits(t *testing.T) {
 }
 
 func testConvWinogradAsmSameBits(t *testing.T) {
-	for _, g := range append([]ConvGeom{{InH: 5, InW: 5, InC: 19, OutC: 21, K: 3, Stride: 1, Pad: 1}}, wgGeoms...) {
-		run := func(asm bool) []float32 {
-			old, old4 := wgAsm, wg4Asm
-			wgAsm, wg4Asm = asm, asm
-			defer func() { wgAsm, wg4Asm = old, old4 }()
+	for _, g := range append([]ConvGeom{{InH: 5, InW: 5, InC: 19, OutC: 21, K: 3, Stride: 1, Pad: 1},
+		{InH: 9, InW: 6, InC: 16, OutC: 24, K: 3, Stride: 1, Pad: 1}}, wgGeoms...) {
+		run := func(asm, fused bool) []float32 {
+			old, old4, oldf := wgAsm, wg4Asm, wgFused
+			wgAsm, wg4Asm, wgFused = asm, asm, fused
+			defer func() { wgAsm, wg4Asm, wgFused = old, old4, oldf }()
 			s := rng.New(34)
 			l := NewConv2D(g, He, s)
 			s.FillNormal(l.B.W, 0, 0.5)
@@ -215,7 +217,9 @@ func testConvWinogradAsmSameBits(t *testing.T) {
 			out = append(out, l.Backward(randMat(s, 2, l.OutDim(), 1)).Data...)
 			return append(append(out, l.W.G...), l.B.G...)
 		}
-		sameBits(t, fmt.Sprintf("%+v asm vs Go", g), run(true), run(false))
+		goBits := run(false, false)
+		sameBits(t, fmt.Sprintf("%+v asm vs Go", g), run(true, true), goBits)
+		sameBits(t, fmt.Sprintf("%+v 1-D asm vs Go", g), run(true, false), goBits)
 	}
 }
 
