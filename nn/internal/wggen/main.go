@@ -278,26 +278,41 @@ func (a *tileArgs) rowPlanes(i int, y []VecVirtual) {
 	}
 }
 
+// scratchRow loads the k scratch vectors first, first+1, ..., first+k−1.
+func (a *tileArgs) scratchRow(first, k int) []VecVirtual {
+	x := make([]VecVirtual, k)
+	for i := range x {
+		x[i] = YMM()
+		VMOVUPS(a.scratch(first+i), x[i])
+	}
+	return x
+}
+
+// toScratch stores y[i] into scratch vector first + i·step.
+func (a *tileArgs) toScratch(y []VecVirtual, first, step int) {
+	for i, v := range y {
+		VMOVUPS(v, a.scratch(first+i*step))
+	}
+}
+
+// pixelColumn loads the k pixels first, first+step, ..., of a tile's column.
+func (a *tileArgs) pixelColumn(first, step, k int) []VecVirtual {
+	x := make([]VecVirtual, k)
+	for i := range x {
+		x[i] = a.pixel(first + i*step)
+	}
+	return x
+}
+
 func tiles() {
 	// V = Bᵀ d B (wgInputJob).
 	name := "wg4InTilex8"
 	a := tileKernel(name, "sets the 36 planes of a tile to Bᵀ d B for the 6×6 input pixels d (wgInputJob).", false)
 	for s := range 6 {
-		x := make([]VecVirtual, 6)
-		for r := range x {
-			x[r] = a.pixel(r*6 + s)
-		}
-		for r, y := range btBody(x) {
-			VMOVUPS(y, a.scratch(r*6+s))
-		}
+		a.toScratch(btBody(a.pixelColumn(s, 6, 6)), s, 6)
 	}
 	for i := range 6 {
-		x := make([]VecVirtual, 6)
-		for s := range x {
-			x[s] = YMM()
-			VMOVUPS(a.scratch(i*6+s), x[s])
-		}
-		a.rowPlanes(i, btBody(x))
+		a.rowPlanes(i, btBody(a.scratchRow(i*6, 6)))
 	}
 	a.end(name, false)
 
@@ -305,19 +320,12 @@ func tiles() {
 	name = "wg4OutTilex8"
 	a = tileKernel(name, "sets the 4×4 output pixels of a tile to Aᵀ M A + bias for its 36 planes M (wgOutputJob); nil pixels are left out.", true)
 	for s := range 6 {
-		for p, y := range atBody(a.columnPlanes(s)) {
-			VMOVUPS(y, a.scratch(p*6+s))
-		}
+		a.toScratch(atBody(a.columnPlanes(s)), s, 6)
 	}
 	bias := YMM()
 	VMOVUPS(Mem{Base: a.bias, Index: a.idx, Scale: 4}, bias)
 	for p := range 4 {
-		x := make([]VecVirtual, 6)
-		for s := range x {
-			x[s] = YMM()
-			VMOVUPS(a.scratch(p*6+s), x[s])
-		}
-		for q, y := range atBody(x) {
+		for q, y := range atBody(a.scratchRow(p*6, 6)) {
 			a.storePixel(name, p*4+q, add(y, bias), false)
 		}
 	}
@@ -327,21 +335,10 @@ func tiles() {
 	name = "wg4GradOutTilex8"
 	a = tileKernel(name, "sets the 36 planes of a tile to A dy Aᵀ for its 4×4 output gradients dy (wgGradOutputJob).", false)
 	for q := range 4 {
-		x := make([]VecVirtual, 4)
-		for p := range x {
-			x[p] = a.pixel(p*4 + q)
-		}
-		for i, y := range aBody(x) {
-			VMOVUPS(y, a.scratch(i*4+q))
-		}
+		a.toScratch(aBody(a.pixelColumn(q, 4, 4)), q, 4)
 	}
 	for i := range 6 {
-		x := make([]VecVirtual, 4)
-		for q := range x {
-			x[q] = YMM()
-			VMOVUPS(a.scratch(i*4+q), x[q])
-		}
-		a.rowPlanes(i, aBody(x))
+		a.rowPlanes(i, aBody(a.scratchRow(i*4, 4)))
 	}
 	a.end(name, false)
 
@@ -349,17 +346,10 @@ func tiles() {
 	name = "wg4GradInTilex8"
 	a = tileKernel(name, "adds B dV Bᵀ for the 36 planes dV of a tile to its 6×6 input pixels (wgGradInputJob); nil pixels are left out.", false)
 	for s := range 6 {
-		for r, y := range bBody(a.columnPlanes(s)) {
-			VMOVUPS(y, a.scratch(r*6+s))
-		}
+		a.toScratch(bBody(a.columnPlanes(s)), s, 6)
 	}
 	for r := range 6 {
-		x := make([]VecVirtual, 6)
-		for s := range x {
-			x[s] = YMM()
-			VMOVUPS(a.scratch(r*6+s), x[s])
-		}
-		for j, y := range bBody(x) {
+		for j, y := range bBody(a.scratchRow(r*6, 6)) {
 			a.storePixel(name, r*6+j, y, true)
 		}
 	}
