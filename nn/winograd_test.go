@@ -264,3 +264,14 @@ func TestWinogradAccuracy(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradPick: Conv2D takes F(4×4, 3×3) for the U-Net's 28×28, 14×14 and
+// 7×7 layers and F(2×2, 3×3) where its tiles would be mostly padding or tie.
+func TestWinogradPick(t *testing.T) {
+	for _, c := range []struct{ size, m int }{{28, 4}, {14, 4}, {7, 4}, {8, 4}, {6, 2}, {5, 2}, {3, 4}, {2, 2}, {1, 2}} {
+		g := ConvGeom{InH: c.size, InW: c.size, InC: 16, OutC: 16, K: 3, Stride: 1, Pad: 1}
+		if got := wgPick(g).m; got != c.m {
+			t.Errorf("%d×%d outputs: F(%d×%d) picked, want F(%d×%d)", c.size, c.size, got, got, c.m, c.m)
+		}
+	}
+}
