@@ -24,6 +24,10 @@ import "github.com/latent-ml/latent/tensor"
 // together), so each is a handful of vector adds over channels, done in chunks
 // of wgChunk channels in a stack buffer. Tiles of an example are handled by one
 // worker in a fixed order, so the bits do not depend on the number of workers.
+//
+// F(4×4, 3×3) (winograd4.go) is the same with 4×4 output tiles under 6×6
+// input tiles and 36 planes: 36 multiplications per 16 outputs. The driver
+// below serves both (wgSet); wgPick chooses per layer.
 
 // wgChunk is how many channels a tile transform handles at once.
 const wgChunk = 64
@@ -141,7 +145,7 @@ func (s *wgSet) planes(g ConvGeom) int {
 	return th * tw * s.n * s.n
 }
 
-// wgTiles returns the tiles per image along y and x.
+// tiles returns the tiles per image along y and x.
 func (s *wgSet) tiles(g ConvGeom) (th, tw int) {
 	return (g.OutH() + s.m - 1) / s.m, (g.OutW() + s.m - 1) / s.m
 }
