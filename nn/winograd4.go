@@ -1,5 +1,7 @@
 package nn
 
+//go:generate sh -c "cd internal/wggen && go run . -out ../../winograd4_amd64.s -stubs ../../winograd4_stub_amd64.go -pkg nn"
+
 // Winograd's F(4×4, 3×3) (Lavin & Gray 2016, section 4.2): 6×6 input tiles for
 // 4×4 output tiles, 36 multiplications per 16 outputs where F(2×2, 3×3) takes
 // 64 and the direct form 144, with the interpolation points 0, ±1, ±2, ∞:
