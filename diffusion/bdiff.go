@@ -378,6 +378,7 @@ func (m *BinaryModel) Score(ctx context.Context, d *dataset.Dataset, o model.Sco
 	}
 	n := d.Len()
 	per := make([]float64, n)
+	terms := make([]float64, m.Diff.S.T+1)
 	const chunk = 500
 	var err error
 	m.withEMA(func() {
@@ -386,7 +387,7 @@ func (m *BinaryModel) Score(ctx context.Context, d *dataset.Dataset, o model.Sco
 				return
 			}
 			hi := min(n, lo+chunk)
-			b := m.Diff.Bound(nil, m, d.X.Slice(lo, hi), rng.NewStream(o.Seed, uint64(lo/chunk)))
+			b := m.Diff.BoundTerms(nil, terms, m, d.X.Slice(lo, hi), rng.NewStream(o.Seed, uint64(lo/chunk)))
 			for i, v := range b {
 				per[lo+i] = -v
 			}
@@ -398,7 +399,7 @@ func (m *BinaryModel) Score(ctx context.Context, d *dataset.Dataset, o model.Sco
 	}
 	mean, se := meanSE(per)
 	est := model.Estimate{LogLik: mean, StdErr: se, Method: "vlb", Bound: "lower", N: n, PerExample: per,
-		Extra: []model.Metric{{Name: "vlb_terms", Value: m.Diff.S.T}}}
+		Extra: []model.Metric{{Name: "vlb_terms", Value: m.Diff.S.T}, {Name: "vlb_term_nats", Value: TermRanges(terms, n)}}}
 	if m.dim <= 8 {
 		var lp []float64
 		m.withEMA(func() { lp = m.Diff.ExactLogProb(m, m.dim) })

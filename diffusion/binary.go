@@ -180,12 +180,26 @@ func softplus(x float64) float64 {
 // (from s): an unbiased estimate of the bound. Rows are processed together,
 // one network call per step; the sums are float64.
 func (b *Binary) Bound(dst []float64, p Predictor, x0 *tensor.Mat, s *rng.Stream) []float64 {
+	return b.BoundTerms(dst, nil, p, x0, s)
+}
+
+// BoundTerms is Bound, and when terms (T+1 values) is not nil it adds to
+// terms[0] the prior terms L_T of the rows and to terms[t] their terms of step
+// t (t = 1: the decoder −log p(x_0 | x_1)), so that a caller can see where the
+// bound's nats go.
+func (b *Binary) BoundTerms(dst, terms []float64, p Predictor, x0 *tensor.Mat, s *rng.Stream) []float64 {
 	n := x0.Rows
 	if len(dst) != n {
 		dst = make([]float64, n)
 	}
+	if terms != nil && len(terms) != b.S.T+1 {
+		panic(fmt.Sprintf("diffusion: BoundTerms: %d terms for T = %d", len(terms), b.S.T))
+	}
 	for i := range n {
 		dst[i] = b.PriorKL(x0.Row(i))
+		if terms != nil {
+			terms[0] += dst[i]
+		}
 	}
 	ts := make([]int, n)
 	var xt *tensor.Mat
@@ -196,10 +210,36 @@ func (b *Binary) Bound(dst []float64, p Predictor, x0 *tensor.Mat, s *rng.Stream
 		xt = b.Noise(xt, x0, ts, s)
 		l := p.Logits(xt, ts)
 		for i := range n {
-			dst[i] += b.Term(t, x0.Row(i), xt.Row(i), l.Row(i), nil)
+			v := b.Term(t, x0.Row(i), xt.Row(i), l.Row(i), nil)
+			dst[i] += v
+			if terms != nil {
+				terms[t] += v
+			}
 		}
 	}
 	return dst
+}
+
+// TermRanges sums the per-step terms of BoundTerms (divided by n examples)
+// over ranges of t: the prior term L_T, t = 1 (the decoder), then t in
+// [2, T/20], (T/20, T/4], (T/4, T/2] and (T/2, T] (ranges that come out empty
+// for small T are left out), in nats per example, keyed by range.
+func TermRanges(terms []float64, n int) map[string]any {
+	T := len(terms) - 1
+	out := map[string]any{"L_T": terms[0] / float64(n), "t=1": terms[1] / float64(n)}
+	lo := 2
+	for _, hi := range []int{T / 20, T / 4, T / 2, T} {
+		if hi < lo {
+			continue
+		}
+		var s float64
+		for t := lo; t <= hi; t++ {
+			s += terms[t]
+		}
+		out[fmt.Sprintf("t=%d-%d", lo, hi)] = s / float64(n)
+		lo = hi + 1
+	}
+	return out
 }
 
 // maxEnumerate is the most bits ExpectedBound and ExactLogProb enumerate.

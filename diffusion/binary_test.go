@@ -290,3 +290,41 @@ func TestBinaryUNet(t *testing.T) {
 		t.Errorf("--channels 5: %v", err)
 	}
 }
+
+// BoundTerms gives Bound's per-example figures bit for bit (same draws), its
+// per-step terms add up to their sum, and TermRanges' ranges cover every step
+// once: for T = 40 they are L_T, t=1, t=2-2, t=3-10, t=11-20 and t=21-40.
+func TestBinaryBoundTerms(t *testing.T) {
+	d := bars2()
+	cfg := smallBinaryConfig()
+	cfg.T = 40
+	m, _ := newBinary(t, cfg, d, 0)
+	want := m.Diff.Bound(nil, m, d.X, rng.New(5))
+	terms := make([]float64, cfg.T+1)
+	got := m.Diff.BoundTerms(nil, terms, m, d.X, rng.New(5))
+	var sum, total float64
+	for i, v := range got {
+		if v != want[i] {
+			t.Fatalf("row %d: BoundTerms %v, Bound %v", i, v, want[i])
+		}
+		sum += v
+	}
+	for _, v := range terms {
+		total += v
+	}
+	if math.Abs(total-sum) > 1e-9*math.Abs(sum) {
+		t.Fatalf("terms add to %v, the bounds to %v", total, sum)
+	}
+	r := TermRanges(terms, d.Len())
+	var fromRanges float64
+	for _, k := range []string{"L_T", "t=1", "t=2-2", "t=3-10", "t=11-20", "t=21-40"} {
+		v, ok := r[k].(float64)
+		if !ok {
+			t.Fatalf("TermRanges has no %q: %v", k, r)
+		}
+		fromRanges += v
+	}
+	if len(r) != 6 || math.Abs(fromRanges-sum/float64(d.Len())) > 1e-9*math.Abs(sum) {
+		t.Fatalf("ranges %v add to %v per example, want %v", r, fromRanges, sum/float64(d.Len()))
+	}
+}
