@@ -61,6 +61,7 @@ func init() {
 		},
 		Load:         func(f *checkpoint.File) (model.Model, error) { return LoadBinaryModel(f) },
 		SampleConfig: func() any { return &BinarySampleConfig{} },
+		EvalConfig:   func() any { return &BinaryEvalConfig{Weights: "ema"} },
 		Needs:        model.Needs{Binary: true},
 		Epochs:       20,
 	})
@@ -367,12 +368,21 @@ func snapshotSteps(T, frames int) map[int]int {
 	return at
 }
 
+// BinaryEvalConfig holds the settings of `latent eval` for bdiff.
+type BinaryEvalConfig struct {
+	Weights string `flag:"weights" help:"score the weight average (ema) or the trained weights as they are (raw); early in training the average lags" choices:"ema|raw"`
+}
+
 // Score implements model.Scorer: the negative bound L with all T terms (each
 // KL exact for one draw of x_t; draws from o.Seed), reported as the lower
 // bound −L on log p(x) per example, with its standard error over the
 // examples. For data of at most 8 bits it also enumerates log p(x) exactly
 // (Extra "exact_log_likelihood").
 func (m *BinaryModel) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOptions) (model.Estimate, error) {
+	cfg, _ := o.Family.(*BinaryEvalConfig)
+	if cfg == nil {
+		cfg = &BinaryEvalConfig{Weights: "ema"}
+	}
 	if !d.Binary && !dataset.IsBinary(d.X) {
 		return model.Estimate{}, fmt.Errorf("%s: scores binary data; use --binarize threshold or stochastic", KindBinary)
 	}
@@ -381,7 +391,7 @@ func (m *BinaryModel) Score(ctx context.Context, d *dataset.Dataset, o model.Sco
 	terms := make([]float64, m.Diff.S.T+1)
 	const chunk = 500
 	var err error
-	m.withEMA(func() {
+	m.withWeights(cfg.Weights, func() {
 		for lo := 0; lo < n; lo += chunk {
 			if err = ctx.Err(); err != nil {
 				return
@@ -402,7 +412,7 @@ func (m *BinaryModel) Score(ctx context.Context, d *dataset.Dataset, o model.Sco
 		Extra: []model.Metric{{Name: "vlb_terms", Value: m.Diff.S.T}, {Name: "vlb_term_nats", Value: TermRanges(terms, n)}}}
 	if m.dim <= 8 {
 		var lp []float64
-		m.withEMA(func() { lp = m.Diff.ExactLogProb(m, m.dim) })
+		m.withWeights(cfg.Weights, func() { lp = m.Diff.ExactLogProb(m, m.dim) })
 		var s float64
 		for i := range n {
 			s += lp[code(d.X.Row(i))]

@@ -328,3 +328,44 @@ func TestBinaryBoundTerms(t *testing.T) {
 		t.Fatalf("ranges %v add to %v per example, want %v", r, fromRanges, sum/float64(d.Len()))
 	}
 }
+
+// eval --weights: ema scores the weight average, raw the trained weights; each
+// equals the bound computed directly with those weights and the same draws,
+// and after a short run the two differ.
+func TestBinaryScoreWeights(t *testing.T) {
+	d := bars2()
+	cfg := smallBinaryConfig()
+	cfg.EMA = 0.99
+	m, s := newBinary(t, cfg, d, 30)
+	if _, err := model.Train(context.Background(), m, d, s, model.TrainOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	score := func(w string) float64 {
+		e, err := m.Score(context.Background(), d, model.ScoreOptions{Seed: 7, Family: &BinaryEvalConfig{Weights: w}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.LogLik
+	}
+	direct := func() float64 {
+		b := m.Diff.Bound(nil, m, d.X.Slice(0, d.Len()), rng.NewStream(7, 0))
+		var s float64
+		for _, v := range b {
+			s -= v
+		}
+		return s / float64(len(b))
+	}
+	raw := score("raw")
+	if want := direct(); raw != want {
+		t.Errorf("--weights raw: %v, the bound with the trained weights %v", raw, want)
+	}
+	ema := score("ema")
+	var want float64
+	m.withEMA(func() { want = direct() })
+	if ema != want {
+		t.Errorf("--weights ema: %v, the bound with the average %v", ema, want)
+	}
+	if ema == raw {
+		t.Errorf("the average and the trained weights score the same (%v)", ema)
+	}
+}

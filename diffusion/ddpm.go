@@ -72,11 +72,14 @@ type EvalConfig struct {
 	Variance string `flag:"variance" help:"reverse variances of the bound's steps t ≥ 2: fixed β̃_t, or analytic (Bao et al. 2022), estimated on --var-data" choices:"fixed|analytic"`
 	VarData  string `flag:"var-data" help:"data SPEC that --variance analytic estimates E‖ε̂‖² on (training images, not the scored ones), e.g. mnist,rows=0:1000"`
 	VarN     int    `flag:"var-n" help:"draws per step t for --variance analytic" range:"[1,1000000]"`
+	Weights  string `flag:"weights" help:"score the weight average (ema) or the trained weights as they are (raw); early in training the average lags" choices:"ema|raw"`
 }
 
 // DefaultEvalConfig returns 16 steps t per image and the fixed variances (32
 // draws per step when analytic).
-func DefaultEvalConfig() *EvalConfig { return &EvalConfig{TPerImage: 16, Variance: "fixed", VarN: 32} }
+func DefaultEvalConfig() *EvalConfig {
+	return &EvalConfig{TPerImage: 16, Variance: "fixed", VarN: 32, Weights: "ema"}
+}
 
 func init() {
 	model.Register(model.Family{
@@ -522,7 +525,7 @@ func (m *GaussModel) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 	const chunk = 128
 	y := tensor.New(chunk, m.dim)
 	var err error
-	m.withEMA(func() {
+	m.withWeights(cfg.Weights, func() {
 		for lo := 0; lo < n; lo += chunk {
 			if err = ctx.Err(); err != nil {
 				return
@@ -588,7 +591,7 @@ func (m *GaussModel) analyticVar(ctx context.Context, cfg *EvalConfig, o model.S
 	}
 	y := onGrid(tensor.New(vd.Len(), m.dim), vd.X)
 	var gamma []float64
-	m.withEMA(func() {
+	m.withWeights(cfg.Weights, func() {
 		gamma = m.Diff.EpsMeanSquare(m, y, cfg.VarN, 128, rng.NewStream(o.Seed, 1<<40), func(done, total int) {
 			model.Step(ctx, "E‖ε̂‖²", done, total)
 		}, ctx.Err)

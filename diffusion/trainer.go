@@ -71,6 +71,16 @@ func (t *trainer) update(clip, ema float64) {
 	t.Steps++
 }
 
+// withWeights runs f with the weights `latent eval --weights` names: the
+// average ("ema", withEMA) or the trained weights as they are ("raw").
+func (t *trainer) withWeights(w string, f func()) {
+	if w == "raw" {
+		f()
+		return
+	}
+	t.withEMA(f)
+}
+
 // withEMA runs f with the averaged weights in the network.
 func (t *trainer) withEMA(f func()) {
 	t.EMA.Swap()
