@@ -352,3 +352,26 @@ func TestSample(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// aisWarning speaks when fewer than a tenth of the chains (and fewer than 2)
+// carry the weight, and names the other base.
+func TestAISWarning(t *testing.T) {
+	for _, c := range []struct {
+		ess    float64
+		chains int
+		base   string
+		warn   bool
+	}{
+		{1.0, 32, "buffer", true}, {29.1, 32, "standard", false}, {3.3, 32, "buffer", false}, {3.1, 32, "buffer", true},
+		{3.1, 40, "standard", true}, {1.5, 4, "buffer", true}, {2.0, 4, "buffer", false}, {1, 1, "buffer", false},
+	} {
+		w := aisWarning(c.ess, c.chains, c.base)
+		if (w != "") != c.warn {
+			t.Errorf("%.1f of %d chains: warning %q, want one: %v", c.ess, c.chains, w, c.warn)
+		}
+		other := map[string]string{"buffer": "standard", "standard": "buffer"}[c.base]
+		if w != "" && !strings.Contains(w, "--base "+other) {
+			t.Errorf("%q does not suggest --base %s", w, other)
+		}
+	}
+}
