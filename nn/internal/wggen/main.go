@@ -304,54 +304,50 @@ func (a *tileArgs) pixelColumn(first, step, k int) []VecVirtual {
 	return x
 }
 
+// pixelsToPlanes emits a kernel whose column pass reads k pixels per column of
+// k columns and whose row pass writes the 36 planes, six rows of six: the
+// input transform (k = 6, Bᵀ) and the output gradient's (k = 4, A).
+func pixelsToPlanes(name, doc string, k int, body func([]VecVirtual) []VecVirtual) {
+	a := tileKernel(name, doc, false)
+	for s := range k {
+		a.toScratch(body(a.pixelColumn(s, k, k)), s, k)
+	}
+	for i := range 6 {
+		a.rowPlanes(i, body(a.scratchRow(i*k, k)))
+	}
+	a.end(name, false)
+}
+
+// planesToPixels emits a kernel whose column pass reads the 36 planes, six
+// columns of six, and whose row pass stores the outputs of its rows (rows of
+// them) into the pixels, skipping nil ones: the output transform (Aᵀ, four
+// rows of four, plus the bias) and the input gradient's (B, six rows of six,
+// added to the pixels with accumulate).
+func planesToPixels(name, doc string, rows int, body func([]VecVirtual) []VecVirtual, bias, accumulate bool) {
+	a := tileKernel(name, doc, bias)
+	for s := range 6 {
+		a.toScratch(body(a.columnPlanes(s)), s, 6)
+	}
+	var b VecVirtual
+	if bias {
+		b = YMM()
+		VMOVUPS(Mem{Base: a.bias, Index: a.idx, Scale: 4}, b)
+	}
+	for r := range rows {
+		ys := body(a.scratchRow(r*6, 6))
+		for j, y := range ys {
+			if bias {
+				y = add(y, b)
+			}
+			a.storePixel(name, r*len(ys)+j, y, accumulate)
+		}
+	}
+	a.end(name, bias)
+}
+
 func tiles() {
-	// V = Bᵀ d B (wgInputJob).
-	name := "wg4InTilex8"
-	a := tileKernel(name, "sets the 36 planes of a tile to Bᵀ d B for the 6×6 input pixels d (wgInputJob).", false)
-	for s := range 6 {
-		a.toScratch(btBody(a.pixelColumn(s, 6, 6)), s, 6)
-	}
-	for i := range 6 {
-		a.rowPlanes(i, btBody(a.scratchRow(i*6, 6)))
-	}
-	a.end(name, false)
-
-	// y = Aᵀ M A + b (wgOutputJob).
-	name = "wg4OutTilex8"
-	a = tileKernel(name, "sets the 4×4 output pixels of a tile to Aᵀ M A + bias for its 36 planes M (wgOutputJob); nil pixels are left out.", true)
-	for s := range 6 {
-		a.toScratch(atBody(a.columnPlanes(s)), s, 6)
-	}
-	bias := YMM()
-	VMOVUPS(Mem{Base: a.bias, Index: a.idx, Scale: 4}, bias)
-	for p := range 4 {
-		for q, y := range atBody(a.scratchRow(p*6, 6)) {
-			a.storePixel(name, p*4+q, add(y, bias), false)
-		}
-	}
-	a.end(name, true)
-
-	// dM = A dy Aᵀ (wgGradOutputJob).
-	name = "wg4GradOutTilex8"
-	a = tileKernel(name, "sets the 36 planes of a tile to A dy Aᵀ for its 4×4 output gradients dy (wgGradOutputJob).", false)
-	for q := range 4 {
-		a.toScratch(aBody(a.pixelColumn(q, 4, 4)), q, 4)
-	}
-	for i := range 6 {
-		a.rowPlanes(i, aBody(a.scratchRow(i*4, 4)))
-	}
-	a.end(name, false)
-
-	// dx += B dV Bᵀ (wgGradInputJob).
-	name = "wg4GradInTilex8"
-	a = tileKernel(name, "adds B dV Bᵀ for the 36 planes dV of a tile to its 6×6 input pixels (wgGradInputJob); nil pixels are left out.", false)
-	for s := range 6 {
-		a.toScratch(bBody(a.columnPlanes(s)), s, 6)
-	}
-	for r := range 6 {
-		for j, y := range bBody(a.scratchRow(r*6, 6)) {
-			a.storePixel(name, r*6+j, y, true)
-		}
-	}
-	a.end(name, false)
+	pixelsToPlanes("wg4InTilex8", "sets the 36 planes of a tile to Bᵀ d B for the 6×6 input pixels d (wgInputJob).", 6, btBody)
+	planesToPixels("wg4OutTilex8", "sets the 4×4 output pixels of a tile to Aᵀ M A + bias for its 36 planes M (wgOutputJob); nil pixels are left out.", 4, atBody, true, false)
+	pixelsToPlanes("wg4GradOutTilex8", "sets the 36 planes of a tile to A dy Aᵀ for its 4×4 output gradients dy (wgGradOutputJob).", 4, aBody)
+	planesToPixels("wg4GradInTilex8", "adds B dV Bᵀ for the 36 planes dV of a tile to its 6×6 input pixels (wgGradInputJob); nil pixels are left out.", 6, bBody, false, true)
 }
