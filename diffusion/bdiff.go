@@ -29,6 +29,8 @@ type BinaryConfig struct {
 	EMA      float64 `flag:"ema" help:"decay of the weight average used for samples and the bound (0: none)" range:"[0,1)"`
 	Aux      float64 `flag:"aux" help:"weight λ of the auxiliary x_0 cross-entropy (Austin et al. 2021)" range:"[0,inf)"`
 	Clip     float64 `flag:"clip" help:"largest global gradient norm (0: no clipping)" range:"[0,inf)"`
+	// Dropout is the U-Net's dropout probability in its residual blocks.
+	Dropout float64 `flag:"dropout" help:"dropout probability in the U-Net's residual blocks, during training only (Ho et al. 2020 use 0.1; --arch unet)" range:"[0,1)"`
 	// NoSkip drops the skip term of the logits (see BinaryModel.Logits).
 	NoSkip bool `flag:"no-skip" help:"let the network predict x_0 alone, without the skip term λ_t(2x_t − 1)"`
 }
@@ -37,6 +39,9 @@ type BinaryConfig struct {
 func (c *BinaryConfig) Validate() error {
 	if c.TimeDim%2 != 0 {
 		return model.Flagf("time-dim", "must be even, got %d", c.TimeDim)
+	}
+	if c.Dropout > 0 && c.arch() != "unet" {
+		return model.Flagf("dropout", "is for --arch unet (the MLP has no dropout), got %g with --arch %s", c.Dropout, c.arch())
 	}
 	return nil
 }
@@ -165,8 +170,16 @@ func (m *BinaryModel) build(s *rng.Stream) error {
 		if m.Cfg.Channels < 2 || m.Cfg.Channels%2 != 0 {
 			return model.Flagf("channels", "must be even and at least 2, got %d", m.Cfg.Channels)
 		}
-		m.Net = &unetX0{UNet: NewUNet(m.H, m.W, m.C, m.Cfg.Channels, s)}
+		u := NewUNet(m.H, m.W, m.C, m.Cfg.Channels, s)
+		m.Net = &unetX0{UNet: u}
+		if !(m.Cfg.Dropout >= 0 && m.Cfg.Dropout < 1) {
+			return model.Flagf("dropout", "must be in [0, 1), got %g", m.Cfg.Dropout)
+		}
+		m.useDropout(u, m.Cfg.Dropout, m.Seed)
 	case "mlp":
+		if m.Cfg.Dropout != 0 {
+			return model.Flagf("dropout", "is for --arch unet (the MLP has no dropout), got %g", m.Cfg.Dropout)
+		}
 		if m.Cfg.TimeDim < 2 || m.Cfg.TimeDim%2 != 0 {
 			return model.Flagf("time-dim", "must be even and at least 2, got %d", m.Cfg.TimeDim)
 		}
@@ -253,6 +266,8 @@ func (m *BinaryModel) step(x *tensor.Mat) (bound, ce float64) {
 		m.ts[i] = 1 + m.Noise.IntN(T)
 	}
 	m.xt = m.Diff.Noise(m.xt, x, m.ts, &m.Noise)
+	m.training(true)
+	defer m.training(false)
 	l := m.Logits(m.xt, m.ts)
 	m.grad = tensor.Reuse(m.grad, n, m.dim)
 	inv := 1 / float64(n)

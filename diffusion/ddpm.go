@@ -27,6 +27,8 @@ type GaussConfig struct {
 	LR       float64 `flag:"lr" help:"Adam learning rate" range:"(0,1]"`
 	EMA      float64 `flag:"ema" help:"decay of the weight average used for samples and the bound (0: none)" range:"[0,1)"`
 	Clip     float64 `flag:"clip" help:"largest global gradient norm (0: no clipping)" range:"[0,inf)"`
+	// Dropout is the U-Net's dropout probability in its residual blocks.
+	Dropout float64 `flag:"dropout" help:"dropout probability in the U-Net's residual blocks, during training only (Ho et al. 2020 use 0.1)" range:"[0,1)"`
 	// Conditional trains p(x | y) on the labels, each dropped (replaced by
 	// "no label") with probability PUncond, so that one network also learns
 	// p(x): classifier-free guidance (Ho & Salimans 2022).
@@ -192,8 +194,16 @@ func (m *GaussModel) build(s *rng.Stream) error {
 		if err := CheckUNetShape(m.H, m.W); err != nil {
 			return err
 		}
-		m.Net = NewUNetCond(m.H, m.W, m.C, m.Cfg.Channels, m.Classes, s)
+		u := NewUNetCond(m.H, m.W, m.C, m.Cfg.Channels, m.Classes, s)
+		m.Net = u
+		if !(m.Cfg.Dropout >= 0 && m.Cfg.Dropout < 1) {
+			return model.Flagf("dropout", "must be in [0, 1), got %g", m.Cfg.Dropout)
+		}
+		m.useDropout(u, m.Cfg.Dropout, m.Seed)
 	case "mlp":
+		if m.Cfg.Dropout != 0 {
+			return model.Flagf("dropout", "is for the U-Net (the MLP has no dropout), got %g", m.Cfg.Dropout)
+		}
 		if m.Cfg.TimeDim < 2 || m.Cfg.TimeDim%2 != 0 {
 			return model.Flagf("time-dim", "must be even and at least 2, got %d", m.Cfg.TimeDim)
 		}
@@ -271,6 +281,8 @@ func (m *GaussModel) step(x *tensor.Mat) float64 {
 	m.eps = tensor.Reuse(m.eps, n, m.dim)
 	m.Noise.FillNormal(m.eps.Data, 0, 1)
 	m.xt = m.Diff.Noise(m.xt, m.y, m.eps, m.ts)
+	m.training(true)
+	defer m.training(false)
 	pred := m.Net.Eps(m.xt, m.ts)
 	m.grad = tensor.Reuse(m.grad, n, m.dim)
 	scale := float32(2 / float64(n*m.dim))

@@ -42,11 +42,15 @@ func (n Noise) schedule() (*Schedule, error) {
 
 // trainer is the training state both families keep beside their network: the
 // weight average used for samples and the bound, Adam, the stream that draws the
-// steps and the noise, the step count and the loss of every epoch.
+// steps and the noise (and the U-Net's dropout masks when it has dropout), the
+// step count and the loss of every epoch.
 type trainer struct {
 	EMA     *nn.EMA
 	opt     *nn.Adam
 	Noise   rng.Stream // saved
+	Drop    rng.Stream // saved when dropout is on
+	dropOn  bool       // the network draws masks from Drop
+	net     *UNet      // the U-Net whose dropout train turns on, or nil
 	Steps   int        // optimiser steps taken
 	History []float64  // loss per epoch
 	params  []*nn.Param
@@ -57,6 +61,24 @@ func (t *trainer) init(params []*nn.Param, lr float64) {
 	t.params = params
 	t.EMA = nn.NewEMA(params)
 	t.opt = nn.NewAdam(lr)
+}
+
+// useDropout gives the U-Net u dropout with probability p > 0, its masks drawn
+// from the stream (seed, 2); p = 0 leaves it without.
+func (t *trainer) useDropout(u *UNet, p float64, seed uint64) {
+	if p <= 0 || u == nil {
+		return
+	}
+	t.Drop = *rng.NewStream(seed, 2)
+	t.dropOn, t.net = true, u
+	u.SetDropout(p, &t.Drop)
+}
+
+// training turns the network's dropout on for a training step, off after it.
+func (t *trainer) training(on bool) {
+	if t.net != nil {
+		t.net.SetTraining(on)
+	}
 }
 
 // update clips the gradients to norm clip (0: no clipping), takes an Adam step and
@@ -116,6 +138,13 @@ func (t *trainer) save(f *checkpoint.File) error {
 		return err
 	}
 	f.AddBytes("noise", b)
+	if t.dropOn {
+		b, err := t.Drop.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		f.AddBytes("dropout", b)
+	}
 	return nil
 }
 
@@ -133,6 +162,15 @@ func (t *trainer) load(f *checkpoint.File, kind string) error {
 	}
 	if err := t.Noise.UnmarshalBinary(b); err != nil {
 		return fmt.Errorf("%s: noise stream: %w", kind, err)
+	}
+	if t.dropOn {
+		b, err := f.Bytes("dropout")
+		if err != nil {
+			return err
+		}
+		if err := t.Drop.UnmarshalBinary(b); err != nil {
+			return fmt.Errorf("%s: dropout stream: %w", kind, err)
+		}
 	}
 	return nil
 }

@@ -20,12 +20,15 @@ func groupsFor(c int) int {
 }
 
 // ResBlock is the residual block of the DDPM U-Net (Ho et al. 2020, appendix
-// B, without dropout), on H×W images from InC to OutC channels, with the
-// time embedding τ (already through SiLU) projected to one value per channel
-// and added after the first convolution:
+// B), on H×W images from InC to OutC channels, with the time embedding τ
+// (already through SiLU) projected to one value per channel and added after
+// the first convolution:
 //
 //	h   = Conv₁(SiLU(GN₁(x))) + (W_τ τ + b_τ)          (added at every position)
-//	out = Conv₂(SiLU(GN₂(h))) + skip(x)                 (skip: x, or a 1×1 conv when InC ≠ OutC)
+//	out = Conv₂(Drop(SiLU(GN₂(h)))) + skip(x)           (skip: x, or a 1×1 conv when InC ≠ OutC)
+//
+// Drop is dropout where Ho et al. put it (their code's ResnetBlock), nil for
+// none (the default).
 //
 // Backward runs the chain rule through both branches: ∂L/∂x is the sum of the
 // residual branch's and the skip's, and ∂L/∂τ is added to the caller's sum.
@@ -36,6 +39,7 @@ type ResBlock struct {
 	Conv1, Conv2    *nn.Conv2D
 	Time            *nn.Linear
 	Skip            *nn.Conv2D // nil when InC == OutC
+	Drop            *nn.Dropout
 
 	h, out, dv, dx *tensor.Mat
 }
@@ -60,7 +64,11 @@ func NewResBlock(h, w, inC, outC, timeDim int, s *rng.Stream) *ResBlock {
 func (b *ResBlock) Forward(x, tau *tensor.Mat) *tensor.Mat {
 	a := b.Conv1.Forward(b.Act1.Forward(b.GN1.Forward(x)))
 	b.h = nn.AddChannelVec(b.h, a, b.Time.Forward(tau))
-	r := b.Conv2.Forward(b.Act2.Forward(b.GN2.Forward(b.h)))
+	a = b.Act2.Forward(b.GN2.Forward(b.h))
+	if b.Drop != nil {
+		a = b.Drop.Forward(a)
+	}
+	r := b.Conv2.Forward(a)
 	skip := x
 	if b.Skip != nil {
 		skip = b.Skip.Forward(x)
@@ -72,7 +80,11 @@ func (b *ResBlock) Forward(x, tau *tensor.Mat) *tensor.Mat {
 // Backward sets the parameters' gradients for ∂L/∂out dy, adds ∂L/∂τ into
 // dtau and returns ∂L/∂x.
 func (b *ResBlock) Backward(dy, dtau *tensor.Mat) *tensor.Mat {
-	dh := b.GN2.Backward(b.Act2.Backward(b.Conv2.Backward(dy)))
+	da := b.Conv2.Backward(dy)
+	if b.Drop != nil {
+		da = b.Drop.Backward(da)
+	}
+	dh := b.GN2.Backward(b.Act2.Backward(da))
 	b.dv = nn.ChannelVecGrad(b.dv, dh, b.OutC)
 	nn.Add(dtau, dtau, b.Time.Backward(b.dv))
 	dx := b.GN1.Backward(b.Act1.Backward(b.Conv1.Backward(dh)))
@@ -185,6 +197,32 @@ func NewUNetCond(h, w, c, ch, classes int, s *rng.Stream) *UNet {
 		u.Cls.NoInputGrad = true
 	}
 	return u
+}
+
+// blocks returns the residual blocks in the order Eps runs them.
+func (u *UNet) blocks() []*ResBlock { return []*ResBlock{u.Down0, u.Down1, u.Mid, u.Up1, u.Up0} }
+
+// SetDropout gives every residual block dropout with probability p (0: none),
+// its masks drawn from s in the order Eps runs the blocks, and leaves it off
+// (evaluation mode) until SetTraining(true).
+func (u *UNet) SetDropout(p float64, s *rng.Stream) {
+	for _, b := range u.blocks() {
+		b.Drop = nil
+		if p > 0 {
+			b.Drop = nn.NewDropout(p, s)
+			b.Drop.SetTraining(false)
+		}
+	}
+}
+
+// SetTraining turns the blocks' dropout on (training) or off (sampling and the
+// bound). It does nothing without SetDropout.
+func (u *UNet) SetTraining(on bool) {
+	for _, b := range u.blocks() {
+		if b.Drop != nil {
+			b.Drop.SetTraining(on)
+		}
+	}
 }
 
 // SetLabels sets the labels of the next calls of Eps (one per row; Classes
