@@ -97,6 +97,8 @@ type rowJob struct {
 	act        *Activation
 	conv       *Conv2D
 	wg         *wgSet
+	wgo        *winograd
+	base       int // the first tile of j.b's planes (wgOutputJob)
 	pb         *tensor.PackedB
 	geom       ConvGeom
 	x32        float32

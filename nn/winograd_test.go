@@ -275,3 +275,37 @@ func TestWinogradPick(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradFusedSameBits: the fused forward pass (blocks of examples taken
+// through V, the GEMMs and the output transform at once) gives the bits of
+// the unfused pass, for blocks of one example, of several with a ragged last
+// block, and of the whole batch, at one worker and at two; the kept V gives
+// the backward pass the same gradients.
+func TestWinogradFusedSameBits(t *testing.T) {
+	forTiles(t, func(t *testing.T) {
+		for _, g := range append([]ConvGeom{{InH: 5, InW: 7, InC: 19, OutC: 21, K: 3, Stride: 1, Pad: 1}}, wgGeoms...) {
+			run := func(fuse, workers int) []float32 {
+				defer func(old int) { wgFuseTiles = old }(wgFuseTiles)
+				wgFuseTiles = fuse
+				var out []float32
+				withWorkers(workers, func() {
+					s := rng.New(35)
+					l := NewConv2D(g, He, s)
+					s.FillNormal(l.B.W, 0, 0.5)
+					x := randMat(s, 5, g.InH*g.InW*g.InC, 1)
+					out = append([]float32(nil), l.Forward(x).Data...)
+					out = append(out, l.Backward(randMat(s, 5, l.OutDim(), 1)).Data...)
+					out = append(append(out, l.W.G...), l.B.G...)
+				})
+				return out
+			}
+			ref := run(0, 1)
+			th, tw := wgPick(g).tiles(g)
+			for _, fuse := range []int{1, 2 * th * tw, 1 << 20} {
+				for _, workers := range []int{1, 2} {
+					sameBits(t, fmt.Sprintf("%+v, blocks of %d tiles, %d workers", g, fuse, workers), run(fuse, workers), ref)
+				}
+			}
+		}
+	})
+}
