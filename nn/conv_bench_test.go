@@ -150,9 +150,10 @@ func BenchmarkConvWinograd(b *testing.B) {
 	}
 }
 
-// BenchmarkWinogradFuse times the Winograd forward pass of the 3×3 stride-1
-// cases and the U-Net's 28×28 32-channel layer at batch 128 with blocks of
-// wgFuseTiles tiles (0: unfused). GFLOP/s counts the direct convolution's FLOPs.
+// BenchmarkWinogradFuse times the Winograd forward pass (fwd) and the full
+// backward pass (bwd: weight and input gradients) of the 3×3 stride-1 cases and
+// the U-Net's 28×28 32-channel layer at batch 128 with blocks of wgFuseTiles
+// tiles (0: unfused). GFLOP/s counts the direct convolution's FLOPs.
 func BenchmarkWinogradFuse(b *testing.B) {
 	cases := append([]convBenchCase{{"u_28x28_32to32", false, 28, 28, 32, 28, 28, 32, 3, 1, 1}}, convBenchCases...)
 	for _, c := range cases {
@@ -160,21 +161,31 @@ func BenchmarkWinogradFuse(b *testing.B) {
 		if c.T || !useWinograd(g) {
 			continue
 		}
-		for _, fuse := range []int{0, 64, 128, 256, 512} {
-			b.Run(fmt.Sprintf("%s_b128/fuse%d", c.Name, fuse), func(b *testing.B) {
-				defer func(old int) { wgFuseTiles = old }(wgFuseTiles)
-				wgFuseTiles = fuse
-				s := rng.New(1)
-				l := NewConv2D(g, He, s)
-				x := randMat(s, 128, c.InH*c.InW*c.InC, 1)
-				l.Forward(x)
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
+		for _, phase := range []string{"fwd", "bwd"} {
+			for _, fuse := range []int{0, 32, 64, 128, 256} {
+				b.Run(fmt.Sprintf("%s_b128/%s/fuse%d", c.Name, phase, fuse), func(b *testing.B) {
+					defer func(old int) { wgFuseTiles = old }(wgFuseTiles)
+					wgFuseTiles = fuse
+					s := rng.New(1)
+					l := NewConv2D(g, He, s)
+					x := randMat(s, 128, c.InH*c.InW*c.InC, 1)
+					dy := randMat(s, 128, l.OutDim(), 1)
+					step := func() { l.Forward(x) }
+					n := c.flops(128)
+					if phase == "bwd" {
+						step = func() { l.Backward(dy) }
+						n *= 2
+					}
 					l.Forward(x)
-				}
-				b.ReportMetric(c.flops(128)*float64(b.N)/1e9/b.Elapsed().Seconds(), "GFLOP/s")
-			})
+					step()
+					b.ReportAllocs()
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						step()
+					}
+					b.ReportMetric(n*float64(b.N)/1e9/b.Elapsed().Seconds(), "GFLOP/s")
+				})
+			}
 		}
 	}
 }

@@ -159,7 +159,7 @@ type winograd struct {
 	m, dm, dv     tensor.Mat  // the same layout, in borrowed scratch
 	pu, pv, pm    [wgMaxN * wgMaxN]tensor.Mat
 	pdm, pdv, pdu [wgMaxN * wgMaxN]tensor.Mat
-	pku           [wgMaxN * wgMaxN]tensor.PackedB // U's planes packed (the fused forward pass)
+	pku           [wgMaxN * wgMaxN]tensor.PackedB // U's planes packed (fused passes; transposed for the input gradient)
 	zero          []float32                       // read-only zeros for input pixels in the padding
 }
 
@@ -299,6 +299,16 @@ func (w *winograd) backward(dx, gm, dy *tensor.Mat, g ConvGeom) {
 	if dx == nil {
 		return
 	}
+	if wgFuseTiles > 0 {
+		for k := range np {
+			tensor.PackB(&w.pku[k], true, &w.pu[k])
+		}
+		tpi := th * tw
+		j = newRowJob(wgFusedGradInputJob)
+		j.a, j.geom, j.wg, j.wgo = dx, g, st, w
+		j.parallel(batch, min(max(1, wgFuseTiles/tpi), batch))
+		return
+	}
 	dv := borrowMat(&w.dv, np*t, g.InC)
 	defer giveBack(dv.Data)
 	planes(w.pdv[:], dv, np, t, g.InC)
@@ -308,6 +318,34 @@ func (w *winograd) backward(dx, gm, dy *tensor.Mat, g ConvGeom) {
 	j = newRowJob(wgGradInputJob)
 	j.a, j.b, j.geom, j.wg = dx, dv, g, st
 	j.parallel(batch, 1)
+}
+
+// wgFusedGradInputJob computes dx for examples [lo, hi) block by block, as
+// wgFusedForwardJob does the forward pass: a block's rows of dV_ξ = dM_ξ·U_ξᵀ
+// (U's planes packed transposed in j.wgo.pku) into borrowed scratch, then
+// their input-gradient transform (j.a = dx; the bits of the unfused pass).
+func wgFusedGradInputJob(j *rowJob, lo, hi int) {
+	w, g, st := j.wgo, j.geom, j.wg
+	th, tw := st.tiles(g)
+	tpi := th * tw
+	np := st.n * st.n
+	per := min(max(1, wgFuseTiles/tpi), j.a.Rows)
+	buf := borrow(np * per * tpi * g.InC) // one size per layer and batch
+	defer giveBack(buf)
+	in := rowJob{a: j.a, geom: g, wg: st}
+	var dv, dmk, dvk tensor.Mat
+	for b0 := lo; b0 < hi; b0 += per {
+		b1 := min(b0+per, hi)
+		nt := (b1 - b0) * tpi
+		dv = tensor.Mat{Rows: np * nt, Cols: g.InC, Stride: g.InC, Data: buf[:np*nt*g.InC]}
+		for k := range np {
+			rowsOf(&dmk, &w.pdm[k], b0*tpi, b1*tpi)
+			rowsOf(&dvk, &dv, k*nt, (k+1)*nt)
+			tensor.GemmPacked(false, 1, &dmk, &w.pku[k], 0, &dvk)
+		}
+		in.b, in.base = &dv, b0*tpi
+		wgGradInputJob(&in, b0, b1)
+	}
 }
 
 // chunkOf sets v[i] to the chunk [c0, c0+n) of buf's vector i, for i < k.
@@ -544,9 +582,9 @@ func wgGradOutputJob(j *rowJob, lo, hi int) {
 
 // wgGradInputJob sets dx for examples [lo, hi) to Σ_tiles B dV Bᵀ, each tile's
 // n×n values added onto the input pixels under it: j.a is dx, j.b is dV
-// (n²·T, C).
+// (n²·T, C) for the T tiles from tile j.base on.
 func wgGradInputJob(j *rowJob, lo, hi int) {
-	dx, dv, g, st := j.a, j.b, j.geom, j.wg
+	dx, dv, g, st, base := j.a, j.b, j.geom, j.wg, j.base
 	n := st.n
 	th, tw := st.tiles(g)
 	t := dv.Rows / (n * n)
@@ -562,7 +600,7 @@ func wgGradInputJob(j *rowJob, lo, hi int) {
 		clear(img)
 		for ty := 0; ty < th; ty++ {
 			for tx := 0; tx < tw; tx++ {
-				tile := (b*th+ty)*tw + tx
+				tile := (b*th+ty)*tw + tx - base
 				wgInPixels(st, &d, img, ty, tx, g)
 				if st.fused(c) {
 					pointers(&ptr, &d, n*n)
