@@ -54,9 +54,14 @@ type gemmKernel[T gemmFloat] struct {
 // packed A panel serves n/NR tiles of k steps each, too few at small n or k to
 // repay the packing. On Zen 1 (BenchmarkGemmDirect) reading A as stored is
 // 13-22% faster at n = 32 or k = 9 (the 32-channel Winograd planes, a 1-channel
-// convolution's im2col), level at n = 64 and 2-9% slower from n = 128 or k = 288
-// up. Variables so that tests can force either path.
-var gemmDirectMaxN, gemmDirectMaxK = 32, 16
+// convolution's im2col) and 2-9% slower from n = 128 up. At n = 64 it was level
+// in session 9; re-measured in session 14 (three rounds, one thread) it is
+// 12-13% faster at k = 64 (6272×64×64: 34.4 against 30.3 GFLOP/s; 25088×64×64:
+// 33.2 against 29.9) and level at k = 288 (29.0 against 29.4), and in the blocked
+// convolutions, whose blocks of A sit in cache, c2's forward pass (k = 288) is 5%
+// faster and the fused Winograd forward pass on c3 (k = 64) 4%. Variables so
+// that tests can force either path.
+var gemmDirectMaxN, gemmDirectMaxK = 64, 16
 
 // gemmStridedMaxM, gemmStridedMaxN and gemmStridedMinK bound the products that
 // read both operands where they are stored (kernel.strided): op(A) = Aᵀ and
