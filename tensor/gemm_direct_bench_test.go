@@ -66,3 +66,30 @@ func BenchmarkGemmStrided(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGemmInPlaceB compares reading the panels of an untransposed B where
+// they are stored (gemmInPlaceBMaxM) with packing them, on products with few
+// rows: the MLP layers of the VAE and RBM benchmarks (batch 100-128) and
+// larger batches.
+func BenchmarkGemmInPlaceB(b *testing.B) {
+	defer func(m int) { gemmInPlaceBMaxM = m }(gemmInPlaceBMaxM)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for _, sh := range [][3]int{{100, 784, 500}, {128, 784, 400}, {128, 400, 784}, {256, 784, 500}, {512, 784, 1000}} {
+		m, k, n := sh[0], sh[1], sh[2]
+		a := gemmRandMat(rnd, m, k)
+		bm := gemmRandMat(rnd, k, n)
+		c := New(m, n)
+		for _, path := range []string{"packed", "inplace"} {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, path), func(b *testing.B) {
+				gemmInPlaceBMaxM = 0
+				if path == "inplace" {
+					gemmInPlaceBMaxM = 1 << 30
+				}
+				for range b.N {
+					Gemm(false, false, 1, a, bm, 0, c)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

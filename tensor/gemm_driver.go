@@ -74,6 +74,16 @@ var gemmDirectMaxN, gemmDirectMaxK = 64, 16
 // L1. Variables so that tests can force either path.
 var gemmStridedMaxM, gemmStridedMaxN, gemmStridedMinK = 1024, 256, 256
 
+// gemmInPlaceBMaxM bounds the products op(A)·B (B not transposed, A shared) whose
+// full-width panels of B the strided kernels read where they are stored, with A
+// packed as usual (a packed panel is Aᵀ with a row stride of MR): with few rows
+// a packed panel of B serves only a few tiles, too few to repay its packing.
+// BenchmarkGemmInPlaceB, Zen 1, one thread, medians of three (session 14):
+// 100×784×500 32.1 → 34.2 GFLOP/s, 128×784×400 32.9 → 35.9, 128×400×784 33.5 →
+// 36.5, 256×784×500 33.7 → 34.3, 512×784×1000 34.4 → 34.8; two threads
+// likewise. A variable so that tests can force either path.
+var gemmInPlaceBMaxM = 512
+
 // gemmOp is one operand: element (i, j) of the stored matrix is data[i*ld+j]; when
 // trans is set the operand used is its transpose.
 type gemmOp[T gemmFloat] struct {
@@ -368,16 +378,24 @@ func gemmComputePiece[T gemmFloat](ctx any, piece int) {
 		n0, n1 := u0*nr, min(u1*nr, r.n)
 		chPad := (r.chLen + mr - 1) / mr * mr
 		ncMax := min(ker.nc, (n1-n0+nr-1)/nr*nr)
+		inPlaceB := ker.strided != nil && !r.b.trans && r.m <= gemmInPlaceBMaxM
 		bp.p = r.pool.get(kc * ncMax)
 		for jc := n0; jc < n1; jc += ker.nc {
 			nc := min(ker.nc, n1-jc)
 			for b := 0; b < nb; b++ {
 				p0 := b * kc
 				kcb := min(kc, r.k-p0)
+				ablk := r.shared[p0*chPad:]
+				if inPlaceB {
+					for ic := 0; ic < r.chLen; ic += ker.mc {
+						mc := min(ker.mc, r.chLen-ic)
+						r.macroInPlaceB(ablk[ic*kcb:], bp.p, r.ch0+ic, jc, p0, mc, nc, kcb, b == 0)
+					}
+					continue
+				}
 				for j := 0; j < nc; j += nr {
 					ker.packB(bp.p[j*kcb:], &r.b, nr, jc+j, min(nr, nc-j), p0, kcb)
 				}
-				ablk := r.shared[p0*chPad:]
 				for ic := 0; ic < r.chLen; ic += ker.mc {
 					mc := min(ker.mc, r.chLen-ic)
 					r.macro(ablk[ic*kcb:], bp.p, r.ch0+ic, jc, p0, mc, nc, kcb, b == 0)
@@ -517,6 +535,43 @@ func (r *gemmRun[T]) macro(ap, bp []T, i0, j0, p0, mc, nc, kcb int, first bool) 
 				ker.direct(mrb, nrb, kcb, a, b, c, r.a.ld, r.ldc, r.alpha, beta, loadc)
 			} else {
 				ker.tile(mrb, nrb, kcb, &ap[i*kcb], b, c, r.ldc, r.alpha, beta, loadc)
+			}
+		}
+	}
+}
+
+// macroInPlaceB is macro for the products gemmInPlaceBMaxM selects: each
+// full-width panel of B is read where it is stored (rows [p0, p0+kcb), columns
+// [j0+j, j0+j+NR) of B, not transposed) by the strided kernel, with the packed
+// panels of A (row stride MR); a last, narrower panel is packed into bp as
+// macro would and multiplied by the packed kernel. Both kernels do the same
+// FMAs in the same order, so the results are macro's bits.
+func (r *gemmRun[T]) macroInPlaceB(ap, bp []T, i0, j0, p0, mc, nc, kcb int, first bool) {
+	ker := r.ker
+	mr, nr := ker.mr, ker.nr
+	beta, loadc := T(1), 1
+	if first {
+		beta = r.beta
+		if beta == 0 {
+			loadc = 0
+		}
+	}
+	c0 := unsafe.Pointer(unsafe.SliceData(r.c))
+	var z T
+	es := unsafe.Sizeof(z)
+	for j := 0; j < nc; j += nr {
+		nrb := min(nr, nc-j)
+		if nrb < nr {
+			ker.packB(bp, &r.b, nr, j0+j, nrb, p0, kcb)
+		}
+		b := &r.b.data[p0*r.b.ld+j0+j]
+		for i := 0; i < mc; i += mr {
+			mrb := min(mr, mc-i)
+			c := (*T)(unsafe.Add(c0, uintptr((i0+i)*r.ldc+j0+j)*es))
+			if nrb < nr {
+				ker.tile(mrb, nrb, kcb, &ap[i*kcb], &bp[0], c, r.ldc, r.alpha, beta, loadc)
+			} else {
+				ker.strided(mrb, kcb, &ap[i*kcb], b, c, mr, r.b.ld, r.ldc, r.alpha, beta, loadc)
 			}
 		}
 	}

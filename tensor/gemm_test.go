@@ -492,6 +492,53 @@ func TestGemmStridedSameBits(t *testing.T) {
 	})
 }
 
+// TestGemmInPlaceBSameBits: reading the full-width panels of an untransposed B
+// where it is stored (the strided kernels with A packed) gives the packing
+// path's bits, for A transposed or not, a narrower last panel (packed), partial
+// row tiles, several K blocks, beta 0 (C not read) and not, at 1 and 2 workers,
+// with NaN in the stride padding of every operand.
+func TestGemmInPlaceBSameBits(t *testing.T) {
+	if !kernel.Supported(kernel.AVX2) {
+		t.Skip("no AVX2: there are no strided kernels")
+	}
+	defer SetWorkers(0)
+	defer func(m int) { gemmInPlaceBMaxM = m }(gemmInPlaceBMaxM)
+	rnd := rand.New(rand.NewPCG(25, 26))
+	withKernel(t, kernel.AVX2, func() {
+		for _, sh := range [][3]int{{100, 784, 500}, {7, 700, 48}, {64, 513, 130}, {13, 9, 200}, {1, 300, 16}} {
+			m, k, n := sh[0], sh[1], sh[2]
+			p := newGemmProblem(rnd, m, k, n)
+			b := storeMat(p.opB, k, n, false, 1, float32(math.NaN()))
+			for ta := range 2 {
+				a := storeMat(p.opA, m, k, ta == 1, 3, float32(math.NaN()))
+				for _, ab := range [][2]float32{{0.75, -1.5}, {1, 0}} {
+					for _, w := range []int{1, 2} {
+						SetWorkers(w)
+						var got [2]*Mat
+						for i, maxM := range []int{0, 1 << 20} {
+							gemmInPlaceBMaxM = maxM
+							got[i] = storeMat(p.c0, m, n, false, 2, float32(math.NaN()))
+							if ab[1] != 0 {
+								got[i] = storeMat(p.c0, m, n, false, 2, 0)
+							}
+							Gemm(ta == 1, false, ab[0], a, b, ab[1], got[i])
+						}
+						what := fmt.Sprintf("%v transA=%d alpha=%g beta=%g workers=%d", sh, ta, ab[0], ab[1], w)
+						p.check(t, what, ab[0], ab[1], got[1])
+						for i := 0; i < m; i++ {
+							for j := 0; j < n; j++ {
+								if x, y := got[0].At(i, j), got[1].At(i, j); math.Float32bits(x) != math.Float32bits(y) {
+									t.Fatalf("%s: C[%d,%d] packed %g, in place %g", what, i, j, x, y)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestGemmChunks: products whose shared operand is processed in several chunks
 // (forced small here) agree with the reference, for both ways of splitting C.
 func TestGemmChunks(t *testing.T) {
