@@ -19,3 +19,12 @@ func chanSumSqx8(acc, mean *float64, r *float32, c, c8, n int)         { panic("
 func chanGradSumsx8(sb, sg *float64, dy, xh *float32, c, c8, n int)    { panic("nn: no assembly") }
 func chanNormalizex8(y, xh, x, mu, s, gam, bet *float32, c, c8, n int) { panic("nn: no assembly") }
 func chanInputGradx8(dx, dy, xh, kc, a, b *float32, c, c8, n int)      { panic("nn: no assembly") }
+
+// thinAsm is false: there are no row kernels for the thin layers here.
+var thinAsm = false
+
+func thinDotRowx8(y, x0, x1, x2, w0, w1, w2 *float32, bias float32, l, c, n int) {
+	panic("nn: no assembly")
+}
+func thinScatterRowx8(dx, d0, d1, d2, v *float32, c, n int) { panic("nn: no assembly") }
+func thinGradRowx8(acc, x, dy *float32, l, c, n int)          { panic("nn: no assembly") }

@@ -463,6 +463,7 @@ type Conv2D struct {
 	wg           *winograd   // the transforms of F(2×2, 3×3), when useWinograd
 	thinW, thinG *tensor.Mat // W and ∂L/∂W re-laid out for the thin-output path (conv_thin.go)
 	thinX        *tensor.Mat // a contiguous copy of x there, if x is not
+	t3           thin3Bufs   // the row kernels' buffers (thin3.go)
 	direct       bool        // im2col even where Winograd applies (tests, benchmarks)
 }
 
@@ -505,6 +506,12 @@ func (l *Conv2D) Forward(x *tensor.Mat) *tensor.Mat {
 	if g.thinOut() {
 		l.x = contiguous(&l.thinX, x)
 		l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
+		if thin3(g) {
+			l.t3.grow(g)
+			copy(l.t3.w, l.W.W)
+			thin3Forward(l.y, l.x, &l.t3, l.B.W[0], g)
+			return l.y
+		}
 		l.forwardThin(l.x)
 		return l.y
 	}
@@ -547,6 +554,13 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 	if g.thinOut() {
 		if !l.NoInputGrad {
 			l.dx = tensor.Reuse(l.dx, l.batch, g.InH*g.InW*g.InC)
+		}
+		if thin3(g) {
+			l.backwardThin3(dy2)
+			if l.NoInputGrad {
+				return nil
+			}
+			return l.dx
 		}
 		l.backwardThin(dy2)
 		if l.NoInputGrad {
@@ -621,6 +635,8 @@ type ConvTranspose2D struct {
 	xc, dx2           *tensor.Mat
 	bacc              []float64
 	batch             int
+	t3                thin3Bufs   // the row kernels' buffers (thin3.go)
+	t3x, t3dy         *tensor.Mat // x (for their weight gradient) and dy, contiguous
 }
 
 // NewConvTranspose2D returns a transposed convolution from inH×inW×inC to
@@ -652,6 +668,20 @@ func (l *ConvTranspose2D) Forward(x *tensor.Mat) *tensor.Mat {
 		panic(fmt.Sprintf("nn: ConvTranspose2D: input has %d values per row, want %d×%d×%d", x.Cols, l.InH, l.InW, l.InC))
 	}
 	l.batch = x.Rows
+	if g, ok := l.thin3(); ok {
+		l.t3x = contiguous(&l.xc, x)
+		l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
+		l.t3.grow(g)
+		// y[p] = b + Σ_t Σ_c x[p − (ky−1, kx−1), c]·W[c, t]: in the
+		// convolution's form, tap t' = 8 − t of the flipped kernel.
+		for t := range 9 {
+			for c := range g.InC {
+				l.t3.w[(8-t)*g.InC+c] = l.W.W[c*9+t]
+			}
+		}
+		thin3Forward(l.y, l.t3x, &l.t3, l.B.W[0], g)
+		return l.y
+	}
 	pos := x.Rows * l.InH * l.InW
 	x2 := view(l.x2, contiguous(&l.xc, x), pos, l.InC) // (batch·InH·InW, InC)
 	l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
@@ -698,6 +728,9 @@ func (l *ConvTranspose2D) Backward(dy *tensor.Mat) *tensor.Mat {
 	}
 	if l.NoParamGrad && l.NoInputGrad {
 		return nil
+	}
+	if g, ok := l.thin3(); ok {
+		return l.backwardThin3(dy, g)
 	}
 	if !l.NoInputGrad {
 		l.dx = tensor.Reuse(l.dx, l.batch, l.InH*l.InW*l.InC)

@@ -95,6 +95,12 @@ var awkwardGeoms = []ConvGeom{
 	{InH: 7, InW: 6, InC: 17, OutC: 1, K: 3, Stride: 2, Pad: 1},
 	{InH: 6, InW: 5, InC: 16, OutC: 1, K: 4, Stride: 2, Pad: 2},
 	{InH: 3, InW: 4, InC: 20, OutC: 4, K: 2, Stride: 1, Pad: 0},
+	// The row kernels (thin3.go: 3×3, stride 1, pad 1, to one channel, InC a multiple of 8, at least 3
+	// columns): a group of 32 channels and a chunk of 8, chunks alone; transposed: the adjoints below.
+	{InH: 5, InW: 3, InC: 40, OutC: 1, K: 3, Stride: 1, Pad: 1},
+	{InH: 4, InW: 6, InC: 8, OutC: 1, K: 3, Stride: 1, Pad: 1},
+	{InH: 6, InW: 5, InC: 1, OutC: 40, K: 3, Stride: 1, Pad: 1},
+	{InH: 3, InW: 4, InC: 1, OutC: 24, K: 3, Stride: 1, Pad: 1},
 	// Winograd (useWinograd; F(4×4, 3×3) unless wgTileSize says 2): odd sizes leave partial tiles; pads 0 and 2.
 	{InH: 5, InW: 3, InC: 16, OutC: 17, K: 3, Stride: 1, Pad: 1},
 	{InH: 4, InW: 5, InC: 17, OutC: 16, K: 3, Stride: 1, Pad: 0},

@@ -93,6 +93,7 @@ func grainRows(cols int) int {
 type rowJob struct {
 	a, b, c, d *tensor.Mat
 	f32        []float32
+	z32        []float32 // a second vector (thin3: a row of zeros)
 	ll, dlv    []float64
 	act        *Activation
 	conv       *Conv2D
