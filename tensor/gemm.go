@@ -41,7 +41,8 @@ import (
 // shared; each worker owns disjoint ranges of rows (or columns) of C and K is
 // never split between workers, so every element of C is the same sequence of
 // floating-point operations and the result is bit-for-bit the same for any
-// number of workers. Results do depend on the kernel (the K sum is blocked and
+// number of workers. (Aᵀ·B with a small C and a long K is cut along K into parts
+// fixed by K alone, summed in order: gemm_splitk.go.) Results do depend on the kernel (the K sum is blocked and
 // fused differently), within the usual float32 bound |ΔC| ≤ k·ε·|alpha|·Σ|a||b|.
 // Packing buffers are kept between calls: a warm call does not allocate.
 func Gemm(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
@@ -57,6 +58,12 @@ func Gemm(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
 		panic(fmt.Sprintf("tensor: Gemm: op(A) %d×%d, op(B) %d×%d, C %d×%d", m, k, kb, n, c.Rows, c.Cols))
 	}
 	gemmCheck("B", b.Rows, b.Cols, b.Stride, len(b.Data))
+	if parts := gemmKParts(transA, transB, m, n, k); parts > 1 && alpha != 0 {
+		gemmCheck("A", a.Rows, a.Cols, a.Stride, len(a.Data))
+		gemmCheck("C", c.Rows, c.Cols, c.Stride, len(c.Data))
+		gemmSplitK(alpha, a, b, beta, c, m, n, k, parts)
+		return
+	}
 	r := gemmStart32(transA, alpha, a, beta, c, m, n, k, gemmKernel32())
 	if r == nil {
 		return

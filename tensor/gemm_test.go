@@ -539,6 +539,49 @@ func TestGemmInPlaceBSameBits(t *testing.T) {
 	})
 }
 
+// TestGemmSplitK: products cut along K (forced on small ones here) agree with
+// the reference and give the same bits at 1 and 2 workers, for beta 0 (C not
+// read) and not, with NaN in the stride padding of every operand; the cut is
+// fixed by K, so it is also taken by a product inside a parallel job.
+func TestGemmSplitK(t *testing.T) {
+	defer SetWorkers(0)
+	defer func(mn, k, part int) { gemmSplitKMaxMN, gemmSplitKMinK, gemmSplitKPart = mn, k, part }(gemmSplitKMaxMN, gemmSplitKMinK, gemmSplitKPart)
+	gemmSplitKMaxMN, gemmSplitKMinK, gemmSplitKPart = 4096, 64, 50
+	rnd := rand.New(rand.NewPCG(27, 28))
+	for _, sh := range [][3]int{{9, 1000, 32}, {5, 333, 7}, {64, 130, 64}} {
+		m, k, n := sh[0], sh[1], sh[2]
+		if got := gemmKParts(true, false, m, n, k); got != min(16, k/50) {
+			t.Fatalf("%v: %d parts", sh, got)
+		}
+		p := newGemmProblem(rnd, m, k, n)
+		a := storeMat(p.opA, m, k, true, 3, float32(math.NaN()))
+		b := storeMat(p.opB, k, n, false, 1, float32(math.NaN()))
+		for _, ab := range [][2]float32{{0.75, -1.5}, {1, 0}} {
+			var got [2]*Mat
+			for i, w := range []int{1, 2} {
+				SetWorkers(w)
+				got[i] = storeMat(p.c0, m, n, false, 2, float32(math.NaN()))
+				if ab[1] != 0 {
+					got[i] = storeMat(p.c0, m, n, false, 2, 0)
+				}
+				Gemm(true, false, ab[0], a, b, ab[1], got[i])
+			}
+			what := fmt.Sprintf("%v alpha=%g beta=%g", sh, ab[0], ab[1])
+			p.check(t, what, ab[0], ab[1], got[0])
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					if x, y := got[0].At(i, j), got[1].At(i, j); math.Float32bits(x) != math.Float32bits(y) {
+						t.Fatalf("%s: C[%d,%d] %g at one worker, %g at two", what, i, j, x, y)
+					}
+				}
+			}
+		}
+	}
+	if gemmKParts(false, false, 9, 32, 100000) != 1 || gemmKParts(true, true, 9, 32, 100000) != 1 {
+		t.Error("only Aᵀ·B is cut")
+	}
+}
+
 // TestGemmChunks: products whose shared operand is processed in several chunks
 // (forced small here) agree with the reference, for both ways of splitting C.
 func TestGemmChunks(t *testing.T) {
