@@ -291,8 +291,14 @@ func (w *winograd) backward(dx, gm, dy *tensor.Mat, g ConvGeom) {
 	if gm != nil {
 		w.du = tensor.Reuse(w.du, np*g.InC, g.OutC)
 		planes(w.pdu[:], w.du, np, g.InC, g.OutC)
-		for k := range np {
-			tensor.Gemm(true, false, 1, &w.pv[k], &w.pdm[k], 0, &w.pdu[k])
+		if wgPlaneGrads {
+			j = newRowJob(wgWeightGradJob)
+			j.wgo = w
+			j.parallel(np, 1)
+		} else {
+			for k := range np {
+				tensor.Gemm(true, false, 1, &w.pv[k], &w.pdm[k], 0, &w.pdu[k])
+			}
 		}
 		wgWeightsAdjoint(st, gm, w.du, g.InC)
 	}
@@ -318,6 +324,20 @@ func (w *winograd) backward(dx, gm, dy *tensor.Mat, g ConvGeom) {
 	j = newRowJob(wgGradInputJob)
 	j.a, j.b, j.geom, j.wg = dx, dv, g, st
 	j.parallel(batch, 1)
+}
+
+// wgPlaneGrads gives each worker whole planes of the weight gradient, dU_ξ =
+// V_ξᵀ·dM_ξ, one GEMM at a time (false: every plane's GEMM split between the
+// workers by rows of dU_ξ, each worker then streaming all of the plane's dM_ξ).
+// The bits are the same either way: each row of dU_ξ is the same sum.
+var wgPlaneGrads = true
+
+// wgWeightGradJob computes dU_ξ for planes [lo, hi) (j.wgo the layer's operands).
+func wgWeightGradJob(j *rowJob, lo, hi int) {
+	w := j.wgo
+	for k := lo; k < hi; k++ {
+		tensor.Gemm(true, false, 1, &w.pv[k], &w.pdm[k], 0, &w.pdu[k])
+	}
 }
 
 // wgFusedGradInputJob computes dx for examples [lo, hi) block by block, as
