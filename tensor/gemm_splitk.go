@@ -29,7 +29,7 @@ func gemmKParts(transA, transB bool, m, n, k int) int {
 
 // gemmSplitJob is one cut product: the operands and the slots, parts × m·n.
 type gemmSplitJob struct {
-	a, b       *Mat
+	a, b       Mat // copies, so that the caller's matrices do not escape
 	alpha      float32
 	m, n, k    int
 	parts      int
@@ -52,7 +52,7 @@ func gemmSplitPart(ctx any, i int) {
 // gemmSplitK computes C = alpha·Aᵀ·B + beta·C in parts along K (see above).
 func gemmSplitK(alpha float32, a, b *Mat, beta float32, c *Mat, m, n, k, parts int) {
 	j := gemmSplitJobs.Get().(*gemmSplitJob)
-	j.a, j.b, j.alpha, j.m, j.n, j.k, j.parts = a, b, alpha, m, n, k, parts
+	j.a, j.b, j.alpha, j.m, j.n, j.k, j.parts = *a, *b, alpha, m, n, k, parts
 	j.slots = BorrowScratch(parts * m * n)
 	parallelDo(parts, Workers(), j, gemmSplitPart)
 	for i := range m {
