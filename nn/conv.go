@@ -490,7 +490,6 @@ type Conv2D struct {
 	wm, gm       *tensor.Mat
 	x, y, dx     *tensor.Mat
 	y2, dy2, dyc *tensor.Mat    // reshaped views and a contiguous copy of dy
-	pblk, dyblk  tensor.Mat     // a block of patches and its rows of dy (weight gradient)
 	wp, wtp      tensor.PackedB // W and Wᵀ packed once per call for the blocks' GEMMs
 	cols         *tensor.Mat    // the forward pass's patches, when at most convKeep values
 	batch        int
