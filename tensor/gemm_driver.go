@@ -504,6 +504,19 @@ var (
 	gemmRuns64 gemmRunCache[float64]
 )
 
+// blockBeta returns the beta of a K block and whether its kernels read C
+// (loadc): the caller's beta on the first block (C not read when it is 0),
+// then 1, adding to what the blocks before left.
+func (r *gemmRun[T]) blockBeta(first bool) (T, int) {
+	if !first {
+		return 1, 1
+	}
+	if r.beta == 0 {
+		return 0, 0
+	}
+	return r.beta, 1
+}
+
 // macro multiplies a packed mc×kcb block of A by a packed kcb×nc block of B into
 // C[i0:i0+mc, j0:j0+nc]. first marks the first K block, the only one that applies
 // the caller's beta. With ap nil, A is read where it is stored (the direct
@@ -511,13 +524,7 @@ var (
 func (r *gemmRun[T]) macro(ap, bp []T, i0, j0, p0, mc, nc, kcb int, first bool) {
 	ker := r.ker
 	mr, nr := ker.mr, ker.nr
-	beta, loadc := T(1), 1
-	if first {
-		beta = r.beta
-		if beta == 0 {
-			loadc = 0
-		}
-	}
+	beta, loadc := r.blockBeta(first)
 	// Bounds were checked on entry to Gemm: every tile lies inside r.c and every
 	// row read inside r.a.
 	c0 := unsafe.Pointer(unsafe.SliceData(r.c))
@@ -549,13 +556,7 @@ func (r *gemmRun[T]) macro(ap, bp []T, i0, j0, p0, mc, nc, kcb int, first bool) 
 func (r *gemmRun[T]) macroInPlaceB(ap, bp []T, i0, j0, p0, mc, nc, kcb int, first bool) {
 	ker := r.ker
 	mr, nr := ker.mr, ker.nr
-	beta, loadc := T(1), 1
-	if first {
-		beta = r.beta
-		if beta == 0 {
-			loadc = 0
-		}
-	}
+	beta, loadc := r.blockBeta(first)
 	c0 := unsafe.Pointer(unsafe.SliceData(r.c))
 	var z T
 	es := unsafe.Sizeof(z)
