@@ -435,13 +435,7 @@ func TestGemmDirectSameBits(t *testing.T) {
 					}
 					what := fmt.Sprintf("%v transB=%d workers=%d", sh, tb, w)
 					p.check(t, what, 0.75, -1.5, got[1])
-					for i := 0; i < m; i++ {
-						for j := 0; j < n; j++ {
-							if x, y := got[0].At(i, j), got[1].At(i, j); math.Float32bits(x) != math.Float32bits(y) {
-								t.Fatalf("%s: C[%d,%d] packed %g, direct %g", what, i, j, x, y)
-							}
-						}
-					}
+					sameBitsC(t, what, "packed", "direct", got[0], got[1])
 				}
 			}
 		}
@@ -479,13 +473,7 @@ func TestGemmStridedSameBits(t *testing.T) {
 					}
 					what := fmt.Sprintf("%v alpha=%g beta=%g workers=%d", sh, ab[0], ab[1], w)
 					p.check(t, what, ab[0], ab[1], got[1])
-					for i := 0; i < m; i++ {
-						for j := 0; j < n; j++ {
-							if x, y := got[0].At(i, j), got[1].At(i, j); math.Float32bits(x) != math.Float32bits(y) {
-								t.Fatalf("%s: C[%d,%d] packed %g, strided %g", what, i, j, x, y)
-							}
-						}
-					}
+					sameBitsC(t, what, "packed", "strided", got[0], got[1])
 				}
 			}
 		}
@@ -525,13 +513,7 @@ func TestGemmInPlaceBSameBits(t *testing.T) {
 						}
 						what := fmt.Sprintf("%v transA=%d alpha=%g beta=%g workers=%d", sh, ta, ab[0], ab[1], w)
 						p.check(t, what, ab[0], ab[1], got[1])
-						for i := 0; i < m; i++ {
-							for j := 0; j < n; j++ {
-								if x, y := got[0].At(i, j), got[1].At(i, j); math.Float32bits(x) != math.Float32bits(y) {
-									t.Fatalf("%s: C[%d,%d] packed %g, in place %g", what, i, j, x, y)
-								}
-							}
-						}
+						sameBitsC(t, what, "packed", "in place", got[0], got[1])
 					}
 				}
 			}
@@ -568,17 +550,24 @@ func TestGemmSplitK(t *testing.T) {
 			}
 			what := fmt.Sprintf("%v alpha=%g beta=%g", sh, ab[0], ab[1])
 			p.check(t, what, ab[0], ab[1], got[0])
-			for i := 0; i < m; i++ {
-				for j := 0; j < n; j++ {
-					if x, y := got[0].At(i, j), got[1].At(i, j); math.Float32bits(x) != math.Float32bits(y) {
-						t.Fatalf("%s: C[%d,%d] %g at one worker, %g at two", what, i, j, x, y)
-					}
-				}
-			}
+			sameBitsC(t, what, "one worker", "two workers", got[0], got[1])
 		}
 	}
 	if gemmKParts(false, false, 9, 32, 100000) != 1 || gemmKParts(true, true, 9, 32, 100000) != 1 {
 		t.Error("only Aᵀ·B is cut")
+	}
+}
+
+// sameBitsC fails the test unless a and b (what computed by the ways named
+// na and nb) hold the same bits.
+func sameBitsC(t *testing.T, what, na, nb string, a, b *Mat) {
+	t.Helper()
+	for i := 0; i < a.Rows; i++ {
+		for j := 0; j < a.Cols; j++ {
+			if x, y := a.At(i, j), b.At(i, j); math.Float32bits(x) != math.Float32bits(y) {
+				t.Fatalf("%s: C[%d,%d] %s %g, %s %g", what, i, j, na, x, nb, y)
+			}
+		}
 	}
 }
 
