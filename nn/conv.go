@@ -620,9 +620,7 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 		gm := l.gm.Data[:kc*g.OutC]
 		copy(gm, slots[:len(gm)])
 		for q := 1; q < groups; q++ {
-			for i, v := range slots[q*len(gm) : (q+1)*len(gm)] {
-				gm[i] += v
-			}
+			tensor.AddTo(gm, slots[q*len(gm):(q+1)*len(gm)])
 		}
 		giveBack(slots)
 		colSum(l.B.G, dy2)
@@ -661,15 +659,14 @@ type ConvTranspose2D struct {
 	NoInputGrad   bool     // skip ∂L/∂x in Backward
 	NoParamGrad   bool     // skip ∂L/∂W and ∂L/∂b in Backward (see SetParamGrad)
 
-	wm, gm            *tensor.Mat
-	x2, y, dx         *tensor.Mat
-	dblk, xblk, dxblk tensor.Mat     // a block of im2col(dy) and its rows of x and dx (Backward)
-	wp, wtp           tensor.PackedB // W and Wᵀ packed once per call for the blocks' GEMMs
-	xc, dx2           *tensor.Mat
-	bacc              []float64
-	batch             int
-	t3                thin3Bufs   // the row kernels' buffers (thin3.go)
-	t3x, t3dy         *tensor.Mat // x (for their weight gradient) and dy, contiguous
+	wm, gm    *tensor.Mat
+	x2, y, dx *tensor.Mat
+	wp, wtp   tensor.PackedB // W and Wᵀ packed once per call for the blocks' GEMMs
+	xc, dx2   *tensor.Mat
+	bacc      []float64
+	batch     int
+	t3        thin3Bufs   // the row kernels' buffers (thin3.go)
+	t3x, t3dy *tensor.Mat // x (for their weight gradient) and dy, contiguous
 }
 
 // NewConvTranspose2D returns a transposed convolution from inH×inW×inC to
@@ -769,36 +766,78 @@ func (l *ConvTranspose2D) Backward(dy *tensor.Mat) *tensor.Mat {
 		l.dx = tensor.Reuse(l.dx, l.batch, l.InH*l.InW*l.InC)
 		tensor.PackB(&l.wtp, true, l.wm)
 	}
-	// Block by block of input pixels, in order: D = im2col(dy) (built in
-	// parallel), ∂L/∂W += x_blockᵀ·D and ∂L/∂x_block = D·Wᵀ (each GEMM parallel
-	// inside), so the whole of im2col(dy) is never held at once.
+	// Block by block of input pixels: D = im2col(dy), ∂L/∂x_block = D·Wᵀ and
+	// x_blockᵀ·D summed into the weight gradient, so the whole of im2col(dy) is
+	// never held at once. The blocks go in convWGroups groups of consecutive
+	// blocks fixed by the shape alone, one parallel job over the groups; each
+	// group's weight-gradient sum goes to its own slot and the slots are added in
+	// order, so the bits do not depend on the number of workers. (Dispatching
+	// each block's im2col and GEMMs in parallel instead cost more than a block's
+	// work on a fast core: t1's and t2's weight gradients were slower at two
+	// threads than at one.)
 	kc := l.wm.Cols
-	_, rows := l.Adj.blocks(0, pos)
-	buf := borrow(rows * kc)
-	d := &l.dblk
-	for p0 := 0; p0 < pos; p0 += rows {
-		p1 := min(p0+rows, pos)
-		*d = tensor.Mat{Rows: p1 - p0, Cols: kc, Stride: kc, Data: buf[:(p1-p0)*kc]}
-		j := newRowJob(im2colJob)
-		j.a, j.b, j.geom, j.x64 = d, dy, l.Adj, float64(p0)
-		j.parallel(p1-p0, (p1-p0+3)/4)
-		if !l.NoParamGrad {
-			beta := float32(1)
-			if p0 == 0 {
-				beta = 0
-			}
-			tensor.Gemm(true, false, 1, rowsOf(&l.xblk, l.x2, p0, p1), d, beta, l.gm)
-		}
-		if !l.NoInputGrad {
-			tensor.GemmPacked(false, 1, d, &l.wtp, 0, rowsOf(&l.dxblk, view(l.dx2, l.dx, pos, l.InC), p0, p1))
-		}
+	nb, _ := l.Adj.blocks(0, pos)
+	groups := min(convWGroups, nb)
+	j := newRowJob(convTBackwardJob)
+	j.a, j.b, j.geom, j.base = l.x2, dy, l.Adj, groups
+	var slots []float32
+	if !l.NoParamGrad {
+		slots = borrow(groups * l.InC * kc)
+		j.f32 = slots
 	}
-	d.Data = nil
-	giveBack(buf)
+	if !l.NoInputGrad {
+		j.c, j.pb = view(l.dx2, l.dx, pos, l.InC), &l.wtp
+	}
+	j.parallel(groups, 1)
+	if slots != nil {
+		gm := l.gm.Data[:l.InC*kc]
+		copy(gm, slots[:len(gm)])
+		for q := 1; q < groups; q++ {
+			tensor.AddTo(gm, slots[q*len(gm):(q+1)*len(gm)])
+		}
+		giveBack(slots)
+	}
 	if l.NoInputGrad {
 		return nil
 	}
 	return l.dx
+}
+
+// convTBackwardJob runs groups [lo, hi) of a transposed convolution's blocked
+// backward pass (j.a = x as (pixels, InC), j.b = dy, j.geom = the adjoint
+// convolution, j.base = the number of groups): for each block of input pixels
+// D = im2col(dy); with j.f32 set, the group's slot of it receives Σ x_blockᵀ·D
+// over the group's blocks; with j.c set (dx as (pixels, InC)), dx_block = D·Wᵀ
+// (j.pb = Wᵀ packed).
+func convTBackwardJob(j *rowJob, lo, hi int) {
+	adj, x2, dy, dx2, slots, groups := j.geom, j.a, j.b, j.c, j.f32, j.base
+	pos, inC := x2.Rows, x2.Cols
+	kc := adj.K * adj.K * adj.InC
+	nb, rows := adj.blocks(0, pos)
+	buf := borrow(rows * kc)
+	var d, xb, dxb, slot tensor.Mat
+	for q := lo; q < hi; q++ {
+		if slots != nil {
+			slot = tensor.Mat{Rows: inC, Cols: kc, Stride: kc, Data: slots[q*inC*kc : (q+1)*inC*kc]}
+		}
+		b0, b1 := nb*q/groups, nb*(q+1)/groups
+		for b := b0; b < b1; b++ {
+			p0, p1 := b*rows, min((b+1)*rows, pos)
+			d = tensor.Mat{Rows: p1 - p0, Cols: kc, Stride: kc, Data: buf[:(p1-p0)*kc]}
+			im2colRange(&d, dy, adj, p0, p1, p0)
+			if slots != nil {
+				beta := float32(1)
+				if b == b0 {
+					beta = 0
+				}
+				tensor.Gemm(true, false, 1, rowsOf(&xb, x2, p0, p1), &d, beta, &slot)
+			}
+			if dx2 != nil {
+				tensor.GemmPacked(false, 1, &d, j.pb, 0, rowsOf(&dxb, dx2, p0, p1))
+			}
+		}
+	}
+	giveBack(buf)
 }
 
 // Params returns W and b.
