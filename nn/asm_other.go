@@ -28,3 +28,9 @@ func thinDotRowx8(y, x0, x1, x2, w0, w1, w2 *float32, bias float32, l, c, n int)
 }
 func thinScatterRowx8(dx, d0, d1, d2, v *float32, c, n int) { panic("nn: no assembly") }
 func thinGradRowx8(acc, x, dy *float32, l, c, n int)        { panic("nn: no assembly") }
+
+// colSumAsm is false: colAccum sums in Go here.
+var colSumAsm = false
+
+func colSum32(acc *float64, m *float32, rows, stride int) { panic("nn: no assembly") }
+func colSum8(acc *float64, m *float32, rows, stride int)  { panic("nn: no assembly") }

@@ -854,11 +854,7 @@ func channelSum(db []float32, acc []float64, dy *tensor.Mat) []float64 {
 	clear(acc)
 	for i := 0; i < dy.Rows; i++ {
 		r := dy.Row(i)
-		for j := 0; j < len(r); j += c {
-			for k, v := range r[j : j+c] {
-				acc[k] += float64(v)
-			}
-		}
+		colAccum(acc, r, len(r)/c, c, 0)
 	}
 	for k, v := range acc {
 		db[k] = float32(v)

@@ -147,12 +147,7 @@ func colSum(dst []float32, m *tensor.Mat) {
 	j := newRowJob(func(j *rowJob, lo, hi int) {
 		var acc [colPiece]float64
 		a := acc[:hi-lo]
-		for i := 0; i < j.a.Rows; i++ {
-			r := j.a.Row(i)[lo:hi]
-			for k, v := range r {
-				a[k] += float64(v)
-			}
-		}
+		colAccumMat(a, j.a, lo)
 		for k, v := range a {
 			j.f32[lo+k] = float32(v)
 		}
