@@ -24,13 +24,28 @@ func Add(dst, a, b *tensor.Mat) *tensor.Mat {
 	if dst != a && dst != b {
 		dst = tensor.Reuse(dst, a.Rows, a.Cols)
 	}
-	for i := 0; i < a.Rows; i++ {
-		d, ar, br := dst.Row(i), a.Row(i), b.Row(i)
-		for j, v := range ar {
-			d[j] = v + br[j]
+	j := newRowJob(addJob)
+	j.a, j.b, j.c = dst, a, b
+	forRows(a.Rows, a.Cols, j)
+	return dst
+}
+
+// addJob sets rows [lo, hi) of j.a to j.b + j.c, by tensor.AddTo's vector loop
+// (each sum one float32 addition, a + b = b + a: the bits of the scalar loop).
+func addJob(j *rowJob, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		d, ar, br := j.a.Row(i), j.b.Row(i), j.c.Row(i)
+		switch {
+		case len(d) == 0:
+		case &d[0] == &ar[0]:
+			tensor.AddTo(d, br)
+		case &d[0] == &br[0]:
+			tensor.AddTo(d, ar)
+		default:
+			copy(d, ar)
+			tensor.AddTo(d, br)
 		}
 	}
-	return dst
 }
 
 // ConcatChannels sets dst to the images of a (ca channels) and b (cb channels)

@@ -91,3 +91,32 @@ func TestChannelVecGradWide(t *testing.T) {
 	}
 	noAllocs(t, "ChannelVecGrad", func() { ChannelVecGrad(dv, dy, ch) })
 }
+
+// TestAddSameBits checks Add's vector rows against the scalar sum a[i] + b[i]
+// bit for bit, into a new matrix and in place into either input, on a matrix
+// large enough to be split between workers and on one with a ragged row length.
+func TestAddSameBits(t *testing.T) {
+	s := rng.New(3)
+	for _, shape := range [][2]int{{3, 13}, {40, 3001}} {
+		r, c := shape[0], shape[1]
+		a, b := tensor.New(r, c), tensor.New(r, c)
+		s.FillNormal(a.Data, 0, 1)
+		s.FillNormal(b.Data, 0, 1e-3)
+		want := make([]float32, r*c)
+		for i := range want {
+			want[i] = a.Data[i] + b.Data[i]
+		}
+		check := func(name string, got *tensor.Mat) {
+			t.Helper()
+			for i, v := range got.Data {
+				if math.Float32bits(v) != math.Float32bits(want[i]) {
+					t.Fatalf("%d×%d, %s: element %d is %v, want %v", r, c, name, i, v, want[i])
+				}
+			}
+		}
+		check("new", Add(nil, a, b))
+		a2, b2 := a.Clone(), b.Clone()
+		check("into a", Add(a2, a2, b))
+		check("into b", Add(b2, a, b2))
+	}
+}
