@@ -451,7 +451,7 @@ func wgInputJob(j *rowJob, lo, hi int) {
 	var buf [wgMaxN * wgMaxN * wgChunk]float32
 	var in, o wgVecs
 	var ptr [wgMaxN * wgMaxN]*float32
-	var scr [wgMaxN * wgMaxN * 8]float32
+	var scr [wgMaxN * wgMaxN * 16]float32 // 36 vectors of the whole-tile kernels (16 lanes at most)
 	for b := lo; b < hi; b++ {
 		img := x.Row(b)
 		for ty := 0; ty < th; ty++ {
@@ -465,7 +465,7 @@ func wgInputJob(j *rowJob, lo, hi int) {
 				}
 				if st.fused(c) {
 					pointers(&ptr, &d, n*n)
-					wg4InTilex8(&ptr, &v.Data[tile*c], 4*t*c, &scr[0], c)
+					wg4InTile(&ptr, &v.Data[tile*c], 4*t*c, &scr[0], c)
 					continue
 				}
 				for c0 := 0; c0 < c; c0 += wgChunk {
@@ -503,7 +503,7 @@ func wgOutputJob(j *rowJob, lo, hi int) {
 	var out [wgMaxN * wgMaxN][]float32
 	var in, o wgVecs
 	var ptr [wgMaxN * wgMaxN]*float32
-	var scr [wgMaxN * wgMaxN * 8]float32
+	var scr [wgMaxN * wgMaxN * 16]float32 // 36 vectors of the whole-tile kernels (16 lanes at most)
 	for b := lo; b < hi; b++ {
 		img := y.Row(b)
 		for ty := 0; ty < th; ty++ {
@@ -512,7 +512,7 @@ func wgOutputJob(j *rowJob, lo, hi int) {
 				wgOutPixels(st, &out, img, ty, tx, g)
 				if st.fused(oc) {
 					pointers(&ptr, &out, m*m)
-					wg4OutTilex8(&ptr, &mm.Data[tile*oc], 4*t*oc, &bias[0], &scr[0], oc)
+					wg4OutTile(&ptr, &mm.Data[tile*oc], 4*t*oc, &bias[0], &scr[0], oc)
 					continue
 				}
 				for c0 := 0; c0 < oc; c0 += wgChunk {
@@ -557,7 +557,7 @@ func wgGradOutputJob(j *rowJob, lo, hi int) {
 	var pix [wgMaxN * wgMaxN][]float32
 	var in, o wgVecs
 	var ptr [wgMaxN * wgMaxN]*float32
-	var scr [wgMaxN * wgMaxN * 8]float32
+	var scr [wgMaxN * wgMaxN * 16]float32 // 36 vectors of the whole-tile kernels (16 lanes at most)
 	for b := lo; b < hi; b++ {
 		img := dy.Row(b)
 		for ty := 0; ty < th; ty++ {
@@ -571,7 +571,7 @@ func wgGradOutputJob(j *rowJob, lo, hi int) {
 				}
 				if st.fused(oc) {
 					pointers(&ptr, &pix, m*m)
-					wg4GradOutTilex8(&ptr, &dm.Data[tile*oc], 4*t*oc, &scr[0], oc)
+					wg4GradOutTile(&ptr, &dm.Data[tile*oc], 4*t*oc, &scr[0], oc)
 					continue
 				}
 				for c0 := 0; c0 < oc; c0 += wgChunk {
@@ -614,7 +614,7 @@ func wgGradInputJob(j *rowJob, lo, hi int) {
 	var sink [wgMaxN][wgChunk]float32 // gradients of the padding, dropped
 	var in, o wgVecs
 	var ptr [wgMaxN * wgMaxN]*float32
-	var scr [wgMaxN * wgMaxN * 8]float32
+	var scr [wgMaxN * wgMaxN * 16]float32 // 36 vectors of the whole-tile kernels (16 lanes at most)
 	for b := lo; b < hi; b++ {
 		img := dx.Row(b)
 		clear(img)
@@ -624,7 +624,7 @@ func wgGradInputJob(j *rowJob, lo, hi int) {
 				wgInPixels(st, &d, img, ty, tx, g)
 				if st.fused(c) {
 					pointers(&ptr, &d, n*n)
-					wg4GradInTilex8(&ptr, &dv.Data[tile*c], 4*t*c, &scr[0], c)
+					wg4GradInTile(&ptr, &dv.Data[tile*c], 4*t*c, &scr[0], c)
 					continue
 				}
 				for c0 := 0; c0 < c; c0 += wgChunk {

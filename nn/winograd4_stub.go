@@ -5,6 +5,9 @@ package nn
 // wg4Asm is false: there are no assembly transforms on this platform.
 var wg4Asm = false
 
+// wg4Asm512 is false: there are no AVX-512 kernels on this platform.
+var wg4Asm512 = false
+
 func wg4BTx8(o, in *wgVecs, n int)                { panic("nn: no assembly") }
 func wg4Bx8(o, in *wgVecs, n int)                 { panic("nn: no assembly") }
 func wg4BAddx8(o, in *wgVecs, n int)              { panic("nn: no assembly") }
@@ -24,3 +27,18 @@ func wg4GradOutTilex8(pix *[36]*float32, base *float32, stride int, scr *float32
 func wg4GradInTilex8(pix *[36]*float32, base *float32, stride int, scr *float32, n int) {
 	panic("nn: no assembly")
 }
+
+func wg4InTile(pix *[36]*float32, base *float32, stride int, scr *float32, c int) {
+	panic("nn: no assembly")
+}
+func wg4OutTile(pix *[36]*float32, base *float32, stride int, bias *float32, scr *float32, c int) {
+	panic("nn: no assembly")
+}
+func wg4GradOutTile(pix *[36]*float32, base *float32, stride int, scr *float32, c int) {
+	panic("nn: no assembly")
+}
+func wg4GradInTile(pix *[36]*float32, base *float32, stride int, scr *float32, c int) {
+	panic("nn: no assembly")
+}
+
+var hasAVX512F = false

@@ -53,3 +53,23 @@ func wg4GradOutTilex8(pix *[36]*float32, base *float32, stride int, scr *float32
 //
 //go:noescape
 func wg4GradInTilex8(pix *[36]*float32, base *float32, stride int, scr *float32, n int)
+
+// wg4InTilex16 sets the 36 planes of a tile to Bᵀ d B for the 6×6 input pixels d (wgInputJob). AVX-512F, 16 channels at a time: n a multiple of 16, scr 36·16 floats.
+//
+//go:noescape
+func wg4InTilex16(pix *[36]*float32, base *float32, stride int, scr *float32, n int)
+
+// wg4OutTilex16 sets the 4×4 output pixels of a tile to Aᵀ M A + bias for its 36 planes M (wgOutputJob); nil pixels are left out. AVX-512F, 16 channels at a time: n a multiple of 16, scr 36·16 floats.
+//
+//go:noescape
+func wg4OutTilex16(pix *[36]*float32, base *float32, stride int, bias *float32, scr *float32, n int)
+
+// wg4GradOutTilex16 sets the 36 planes of a tile to A dy Aᵀ for its 4×4 output gradients dy (wgGradOutputJob). AVX-512F, 16 channels at a time: n a multiple of 16, scr 36·16 floats.
+//
+//go:noescape
+func wg4GradOutTilex16(pix *[36]*float32, base *float32, stride int, scr *float32, n int)
+
+// wg4GradInTilex16 adds B dV Bᵀ for the 36 planes dV of a tile to its 6×6 input pixels (wgGradInputJob); nil pixels are left out. AVX-512F, 16 channels at a time: n a multiple of 16, scr 36·16 floats.
+//
+//go:noescape
+func wg4GradInTilex16(pix *[36]*float32, base *float32, stride int, scr *float32, n int)

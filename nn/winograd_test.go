@@ -194,7 +194,8 @@ func testConvWinogradStridedInput(t *testing.T) {
 // TestConvWinogradAsmSameBits: the AVX2 transforms give the bits of the Go
 // loops, forward and backward, channel counts with and without a tail of fewer
 // than 8 (skipped where there is no assembly); for F(4×4, 3×3) both the
-// whole-tile kernels (channels a multiple of 8) and the 1-D ones.
+// whole-tile kernels (channels a multiple of 8; 16 for the AVX-512 ones, run where
+// the CPU has AVX-512F) and the 1-D ones.
 func TestConvWinogradAsmSameBits(t *testing.T) {
 	if !wgAsm || !wg4Asm {
 		t.Skip("no assembly transforms on this CPU")
@@ -204,11 +205,12 @@ func TestConvWinogradAsmSameBits(t *testing.T) {
 
 func testConvWinogradAsmSameBits(t *testing.T) {
 	for _, g := range append([]ConvGeom{{InH: 5, InW: 5, InC: 19, OutC: 21, K: 3, Stride: 1, Pad: 1},
-		{InH: 9, InW: 6, InC: 16, OutC: 24, K: 3, Stride: 1, Pad: 1}}, wgGeoms...) {
-		run := func(asm, fused bool) []float32 {
-			old, old4, oldf := wgAsm, wg4Asm, wgFused
-			wgAsm, wg4Asm, wgFused = asm, asm, fused
-			defer func() { wgAsm, wg4Asm, wgFused = old, old4, oldf }()
+		{InH: 9, InW: 6, InC: 16, OutC: 24, K: 3, Stride: 1, Pad: 1},
+		{InH: 7, InW: 10, InC: 32, OutC: 48, K: 3, Stride: 1, Pad: 1}}, wgGeoms...) {
+		run := func(asm, fused, x16 bool) []float32 {
+			old, old4, oldf, old16 := wgAsm, wg4Asm, wgFused, wg4Asm512
+			wgAsm, wg4Asm, wgFused, wg4Asm512 = asm, asm, fused, x16
+			defer func() { wgAsm, wg4Asm, wgFused, wg4Asm512 = old, old4, oldf, old16 }()
 			s := rng.New(34)
 			l := NewConv2D(g, He, s)
 			s.FillNormal(l.B.W, 0, 0.5)
@@ -217,9 +219,12 @@ func testConvWinogradAsmSameBits(t *testing.T) {
 			out = append(out, l.Backward(randMat(s, 2, l.OutDim(), 1)).Data...)
 			return append(append(out, l.W.G...), l.B.G...)
 		}
-		goBits := run(false, false)
-		sameBits(t, fmt.Sprintf("%+v asm vs Go", g), run(true, true), goBits)
-		sameBits(t, fmt.Sprintf("%+v 1-D asm vs Go", g), run(true, false), goBits)
+		goBits := run(false, false, false)
+		sameBits(t, fmt.Sprintf("%+v asm vs Go", g), run(true, true, false), goBits)
+		sameBits(t, fmt.Sprintf("%+v 1-D asm vs Go", g), run(true, false, false), goBits)
+		if hasAVX512F {
+			sameBits(t, fmt.Sprintf("%+v AVX-512 whole-tile asm vs Go", g), run(true, true, true), goBits)
+		}
 	}
 }
 

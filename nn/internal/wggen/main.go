@@ -1,6 +1,7 @@
 // Command wggen generates nn/winograd4_amd64.s, the AVX2 kernels of the
-// F(4×4, 3×3) transforms of nn/winograd4.go. Each kernel runs the Go loop's
-// operations on 8 channels at a time, in the same order and with the same
+// F(4×4, 3×3) transforms of nn/winograd4.go, and AVX-512F versions of the
+// whole-tile ones (16 channels at a time). Each kernel runs the Go loop's
+// operations on 8 (16) channels at a time, in the same order and with the same
 // roundings (no fused multiply-adds), so the bits are the same. It lives in its
 // own module so that the library does not depend on avo. Regenerate with
 //
@@ -19,10 +20,26 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// vconst is a 32-byte vector of one float32.
+// width is the lanes of the kernels being generated: 8 (AVX2, YMM registers) or
+// 16 (AVX-512F, ZMM registers; the whole-tile kernels only, named x16).
+var width = 8
+
+// vec returns a new vector register of the current width.
+func vec() VecVirtual {
+	if width == 16 {
+		return ZMM()
+	}
+	return YMM()
+}
+
+// vconst is a vector of width float32 copies of v.
 func vconst(name string, v float32) Mem {
-	m := GLOBL("wg4c_"+name, RODATA|NOPTR)
-	for i := 0; i < 8; i++ {
+	prefix := "wg4c_"
+	if width == 16 {
+		prefix = "wg4c16_"
+	}
+	m := GLOBL(prefix+name, RODATA|NOPTR)
+	for i := 0; i < width; i++ {
 		DATA(4*i, U32(math.Float32bits(v)))
 	}
 	return m
@@ -97,9 +114,9 @@ func b2i(b bool) int {
 
 // Vector operations, each a new register: add(x, y) = x + y, sub(x, y) = x − y,
 // mul(c, x) = c·x.
-func add(x, y Op) VecVirtual     { r := YMM(); VADDPS(y, x, r); return r }
-func sub(x, y Op) VecVirtual     { r := YMM(); VSUBPS(y, x, r); return r }
-func mul(c Mem, x Op) VecVirtual { r := YMM(); VMULPS(c, x, r); return r }
+func add(x, y Op) VecVirtual     { r := vec(); VADDPS(y, x, r); return r }
+func sub(x, y Op) VecVirtual     { r := vec(); VSUBPS(y, x, r); return r }
+func mul(c Mem, x Op) VecVirtual { r := vec(); VMULPS(c, x, r); return r }
 
 // The transforms' bodies on loaded vectors, in the order of the Go loops of
 // nn/winograd4.go.
@@ -165,7 +182,10 @@ func main() {
 	kernel("wg4ATx8", "sets o[:4] = Aᵀ in + bias for the first n channels (wg4AT with a bias).", 6, 4, true, line(atBody), false)
 	kernel("wg4ATNx8", "sets o[:4] = Aᵀ in for the first n channels (wg4AT without a bias).", 6, 4, false, line(atBody), false)
 	kernel("wg4Ax8", "sets o = A in[:4] for the first n channels (wg4A).", 4, 6, false, line(aBody), false)
-	tiles()
+	tiles("x8")
+	width = 16
+	c2, c4, c5, c8, cm5 = vconst("two", 2), vconst("four", 4), vconst("five", 5), vconst("eight", 8), vconst("mfive", -5)
+	tiles("x16")
 	Generate()
 }
 
@@ -203,13 +223,13 @@ func tileKernel(name, doc string, bias bool) *tileArgs {
 	a.idx = GP64()
 	XORQ(a.idx, a.idx)
 	Label(name + "_loop")
-	a.pb = GP64() // the planes' row for these 8 channels
+	a.pb = GP64() // the planes' row for these width channels
 	LEAQ(Mem{Base: a.base, Index: a.idx, Scale: 4}, a.pb)
 	return a
 }
 
 func (a *tileArgs) end(name string, bias bool) {
-	ADDQ(Imm(8), a.idx)
+	ADDQ(Imm(uint64(width)), a.idx)
 	off := 32
 	if bias {
 		off = 40
@@ -220,11 +240,11 @@ func (a *tileArgs) end(name string, bias bool) {
 	RET()
 }
 
-// pixel loads the 8 channels of pixel i.
+// pixel loads the width channels of pixel i.
 func (a *tileArgs) pixel(i int) VecVirtual {
 	p := GP64()
 	MOVQ(Mem{Base: a.pix, Disp: 8 * i}, p)
-	y := YMM()
+	y := vec()
 	VMOVUPS(Mem{Base: p, Index: a.idx, Scale: 4}, y)
 	return y
 }
@@ -239,7 +259,7 @@ func (a *tileArgs) storePixel(name string, i int, y VecVirtual, add bool) {
 	JZ(LabelRef(skip))
 	m := Mem{Base: p, Index: a.idx, Scale: 4}
 	if add {
-		r := YMM()
+		r := vec()
 		VADDPS(m, y, r) // y + m: the Go loop's o += r, commuted
 		y = r
 	}
@@ -247,7 +267,7 @@ func (a *tileArgs) storePixel(name string, i int, y VecVirtual, add bool) {
 	Label(skip)
 }
 
-func (a *tileArgs) scratch(k int) Mem { return Mem{Base: a.scr, Disp: 32 * k} }
+func (a *tileArgs) scratch(k int) Mem { return Mem{Base: a.scr, Disp: 4 * width * k} }
 
 // columnPlanes loads the planes r·6+s, r = 0..5, of column s.
 func (a *tileArgs) columnPlanes(s int) []VecVirtual {
@@ -256,7 +276,7 @@ func (a *tileArgs) columnPlanes(s int) []VecVirtual {
 	ADDQ(a.pb, p)
 	x := make([]VecVirtual, 6)
 	for r := range x {
-		x[r] = YMM()
+		x[r] = vec()
 		VMOVUPS(Mem{Base: p}, x[r])
 		if r < 5 {
 			ADDQ(a.str6, p)
@@ -282,7 +302,7 @@ func (a *tileArgs) rowPlanes(i int, y []VecVirtual) {
 func (a *tileArgs) scratchRow(first, k int) []VecVirtual {
 	x := make([]VecVirtual, k)
 	for i := range x {
-		x[i] = YMM()
+		x[i] = vec()
 		VMOVUPS(a.scratch(first+i), x[i])
 	}
 	return x
@@ -330,7 +350,7 @@ func planesToPixels(name, doc string, rows int, body func([]VecVirtual) []VecVir
 	}
 	var b VecVirtual
 	if bias {
-		b = YMM()
+		b = vec()
 		VMOVUPS(Mem{Base: a.bias, Index: a.idx, Scale: 4}, b)
 	}
 	for r := range rows {
@@ -345,9 +365,15 @@ func planesToPixels(name, doc string, rows int, body func([]VecVirtual) []VecVir
 	a.end(name, bias)
 }
 
-func tiles() {
-	pixelsToPlanes("wg4InTilex8", "sets the 36 planes of a tile to Bᵀ d B for the 6×6 input pixels d (wgInputJob).", 6, btBody)
-	planesToPixels("wg4OutTilex8", "sets the 4×4 output pixels of a tile to Aᵀ M A + bias for its 36 planes M (wgOutputJob); nil pixels are left out.", 4, atBody, true, false)
-	pixelsToPlanes("wg4GradOutTilex8", "sets the 36 planes of a tile to A dy Aᵀ for its 4×4 output gradients dy (wgGradOutputJob).", 4, aBody)
-	planesToPixels("wg4GradInTilex8", "adds B dV Bᵀ for the 36 planes dV of a tile to its 6×6 input pixels (wgGradInputJob); nil pixels are left out.", 6, bBody, false, true)
+// tiles emits the four whole-tile kernels at the current width, their names
+// ending in suffix.
+func tiles(suffix string) {
+	note := ""
+	if width == 16 {
+		note = " AVX-512F, 16 channels at a time: n a multiple of 16, scr 36·16 floats."
+	}
+	pixelsToPlanes("wg4InTile"+suffix, "sets the 36 planes of a tile to Bᵀ d B for the 6×6 input pixels d (wgInputJob)."+note, 6, btBody)
+	planesToPixels("wg4OutTile"+suffix, "sets the 4×4 output pixels of a tile to Aᵀ M A + bias for its 36 planes M (wgOutputJob); nil pixels are left out."+note, 4, atBody, true, false)
+	pixelsToPlanes("wg4GradOutTile"+suffix, "sets the 36 planes of a tile to A dy Aᵀ for its 4×4 output gradients dy (wgGradOutputJob)."+note, 4, aBody)
+	planesToPixels("wg4GradInTile"+suffix, "adds B dV Bᵀ for the 36 planes dV of a tile to its 6×6 input pixels (wgGradInputJob); nil pixels are left out."+note, 6, bBody, false, true)
 }
