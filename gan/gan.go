@@ -37,11 +37,12 @@ type Config struct {
 	SpecNorm    bool    `flag:"spectral-norm" help:"spectral normalisation of every discriminator layer with weights (Miyato et al. 2018); the discriminator's BatchNorm is dropped"`
 	Loss        string  `flag:"loss" help:"bce: the cross-entropy game with the non-saturating generator loss; hinge: max(0, 1 − D(x)) + max(0, 1 + D(G(z))) for D and −D(G(z)) for G (Miyato et al. 2018)" choices:"bce|hinge"`
 	DLR         float64 `flag:"d-lr" help:"the discriminator's Adam learning rate (0: --lr); a different rate for each network is Heusel et al.'s two time-scale rule" range:"[0,1]"`
+	Pack        int     `flag:"pack" help:"examples the discriminator judges together, stacked as channels (PacGAN, Lin et al. 2018), against mode collapse; 1: one at a time; --batch must be a multiple" range:"[1,16]"`
 }
 
 func defaults(kind string) *Config {
 	c := &Config{Latent: 100, GHidden: []int{256, 512, 1024}, DHidden: []int{512, 256}, GNorm: true, Width: 64,
-		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999, Loss: "bce"}
+		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999, Loss: "bce", Pack: 1}
 	if kind == KindMLP {
 		c.Latent = 50
 	}
@@ -126,6 +127,9 @@ func newTrainer(kind string, cfg Config, d *dataset.Dataset, s *model.Settings) 
 		}
 		m.Classes = d.NumClasses
 	}
+	if cfg.Pack > 1 && cfg.Batch%cfg.Pack != 0 {
+		return nil, model.Flagf("batch", "--batch %d is not a multiple of --pack %d", cfg.Batch, cfg.Pack)
+	}
 	if kind == KindDCGAN && (m.H != 28 || m.W != 28) {
 		return nil, fmt.Errorf("dcgan: takes 28×28 images (7×7 feature maps upsampled twice); --data %s has %s", s.Data, shapeText(m))
 	}
@@ -182,7 +186,7 @@ func buildMLP(cfg Config, dim, classes int, s *rng.Stream) (g, d *nn.Sequential)
 		in = h
 	}
 	g.Layers = append(g.Layers, nn.NewLinear(in, dim, nn.Glorot, s), nn.Sigmoid())
-	in = dim + classes
+	in = (dim + classes) * packOf(cfg)
 	for _, h := range cfg.DHidden {
 		d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(in, h, nn.He, s), s), nn.LeakyReLU(float32(cfg.Slope)))
 		in = h
@@ -224,7 +228,7 @@ func buildDCGAN(cfg Config, c, classes int, s *rng.Stream) (g, d *nn.Sequential)
 		nn.NewConvTranspose2D(14, 14, w, 28, 28, c, 4, 2, 1, nn.Glorot, s), nn.Sigmoid())
 	slope := float32(cfg.Slope)
 	d = nn.NewSequential(
-		dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 28, InW: 28, InC: c + classes, OutC: w, K: 4, Stride: 2, Pad: 1}, nn.He, s), s), nn.LeakyReLU(slope),
+		dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 28, InW: 28, InC: (c + classes) * packOf(cfg), OutC: w, K: 4, Stride: 2, Pad: 1}, nn.He, s), s), nn.LeakyReLU(slope),
 		dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 14, InW: 14, InC: w, OutC: 2 * w, K: 4, Stride: 2, Pad: 1}, nn.He, s), s))
 	if !cfg.SpecNorm {
 		d.Layers = append(d.Layers, nn.NewBatchNorm2D(7, 7, 2*w))
@@ -238,6 +242,10 @@ func buildDCGAN(cfg Config, c, classes int, s *rng.Stream) (g, d *nn.Sequential)
 	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(feat, 1, nn.Glorot, s), s))
 	return g, d
 }
+
+// packOf returns the examples D judges together (Config.Pack; files written
+// before the setting existed hold 0, one at a time).
+func packOf(cfg Config) int { return max(1, cfg.Pack) }
 
 // Kind implements model.Model.
 func (m *Model) Kind() string { return m.Arch }
@@ -267,43 +275,64 @@ func (m *Model) fillZ(n int, labels []int, s *rng.Stream) *tensor.Mat {
 
 // discInput returns D's input for x: x itself, or for a conditional GAN x with
 // the one-hot label appended (to the row for the MLP; as extra channels of
-// every pixel for the DCGAN, whose rows are NHWC images).
+// every pixel for the DCGAN, whose rows are NHWC images). With Config.Pack = P
+// > 1 (PacGAN), row i of D's input holds examples P·i, …, P·i+P−1 side by side:
+// for the MLP their rows one after the other, for the DCGAN their channels at
+// every pixel (pixel p: example P·i's channels and label planes, then P·i+1's,
+// …), so D judges P examples at once. Rows of x beyond the last whole pack are
+// left out.
 func (m *Model) discInput(x *tensor.Mat, labels []int) *tensor.Mat {
-	if m.Classes == 0 {
+	pk := packOf(m.Cfg)
+	if m.Classes == 0 && pk == 1 {
 		return x
 	}
 	pos, c := 1, m.dim
 	if m.Arch == KindDCGAN {
 		pos, c = m.H*m.W, m.C
 	}
-	m.din = tensor.Reuse(m.din, x.Rows, pos*(c+m.Classes))
-	for i := 0; i < x.Rows; i++ {
-		r, xr := m.din.Row(i), x.Row(i)
-		for p := 0; p < pos; p++ {
-			o := r[p*(c+m.Classes) : (p+1)*(c+m.Classes)]
-			copy(o, xr[p*c:(p+1)*c])
-			for j := c; j < len(o); j++ {
-				o[j] = 0
+	w := c + m.Classes
+	rows := x.Rows / pk
+	m.din = tensor.Reuse(m.din, rows, pos*w*pk)
+	for i := range rows {
+		r := m.din.Row(i)
+		for k := range pk {
+			ex := i*pk + k
+			xr := x.Row(ex)
+			for p := range pos {
+				o := r[(p*pk+k)*w : (p*pk+k+1)*w]
+				copy(o, xr[p*c:(p+1)*c])
+				if m.Classes > 0 {
+					clear(o[c:])
+					o[c+labels[ex]] = 1
+				}
 			}
-			o[c+labels[i]] = 1
 		}
 	}
 	return m.din
 }
 
-// inputGrad copies the part of ∂L/∂(D's input) that belongs to x into m.dfake.
-func (m *Model) inputGrad(dx *tensor.Mat) *tensor.Mat {
-	m.dfake = tensor.Reuse(m.dfake, dx.Rows, m.dim)
+// inputGrad returns ∂L/∂x for the n examples whose D input (discInput) had the
+// gradient dx: the part of dx that belongs to each example's values, unpacked;
+// rows left out of the packs get zeros.
+func (m *Model) inputGrad(dx *tensor.Mat, n int) *tensor.Mat {
+	pk := packOf(m.Cfg)
+	m.dfake = tensor.Reuse(m.dfake, n, m.dim)
 	pos, c := 1, m.dim
 	if m.Arch == KindDCGAN {
 		pos, c = m.H*m.W, m.C
 	}
 	w := c + m.Classes
 	for i := 0; i < dx.Rows; i++ {
-		r, o := dx.Row(i), m.dfake.Row(i)
-		for p := 0; p < pos; p++ {
-			copy(o[p*c:(p+1)*c], r[p*w:p*w+c])
+		r := dx.Row(i)
+		for k := range pk {
+			o := m.dfake.Row(i*pk + k)
+			for p := range pos {
+				copy(o[p*c:(p+1)*c], r[(p*pk+k)*w:(p*pk+k)*w+c])
+			}
 		}
+	}
+	for i := dx.Rows * pk; i < n; i++ {
+		clear(m.dfake.Row(i))
 	}
 	return m.dfake
 }
@@ -321,8 +350,8 @@ const (
 // for t = 1, 0 and 1 (the non-saturating generator loss); with --loss hinge
 // (1/n) Σ max(0, 1 − d), (1/n) Σ max(0, 1 + d) and −(1/n) Σ d of the logits d.
 func (m *Model) discLoss(x *tensor.Mat, labels []int, which int) (loss, mean float64) {
-	logits := m.D.Forward(m.discInput(x, labels)) // (n, 1)
-	n := x.Rows
+	logits := m.D.Forward(m.discInput(x, labels)) // (n, 1): n = x.Rows / Pack
+	n := logits.Rows
 	m.dl = tensor.Reuse(m.dl, n, 1)
 	if m.Cfg.Loss == "hinge" {
 		inv := 1 / float64(n)
@@ -372,6 +401,9 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 			return model.Stats{}, err
 		}
 		n := x.Rows
+		if n < packOf(m.Cfg) {
+			continue // a last mini-batch smaller than one pack: D could judge none of it
+		}
 		labels := m.batchLabels(e.Data, idx)
 		var dLoss, dReal, dFake float64
 		// The discriminator's step needs no gradient for its input (data), the
@@ -397,7 +429,7 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 		nn.SetParamGrad(m.D, false)
 		dx := m.D.Backward(m.dl)
 		nn.SetParamGrad(m.D, true)
-		m.G.Backward(m.inputGrad(dx))
+		m.G.Backward(m.inputGrad(dx, n))
 		m.gOpt.Step(m.G.Params())
 		m.updateEMA()
 		if math.IsNaN(gLoss) || math.IsNaN(dLoss) {

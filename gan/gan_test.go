@@ -13,6 +13,7 @@ import (
 	"github.com/latent-ml/latent/model/modeltest"
 	"github.com/latent-ml/latent/nn"
 	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
 )
 
 func ring(n int, seed uint64) (*dataset.Dataset, [][2]float64) {
@@ -42,28 +43,40 @@ func smallConfig() Config {
 
 // A GAN on a mixture of 8 Gaussians covers every mode: each gets at least 4%
 // of 4000 samples (12.5% each if perfect), and 80% of the samples lie within
-// 4σ of some centre; with the minibatch standard-deviation layer too.
+// 4σ of some centre; with the minibatch standard-deviation layer too, and with
+// D judging pairs of examples (PacGAN).
 func TestGANCoversEightModes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a GAN for a few seconds")
 	}
 	for _, v := range []struct {
-		name  string
-		setup func(*Config)
+		name   string
+		epochs int
+		setup  func(*Config)
 	}{
-		{"bce", func(*Config) {}},
-		{"mbstd", func(c *Config) { c.MBStd = true }},
+		{"bce", 120, func(*Config) {}},
+		{"mbstd", 120, func(c *Config) { c.MBStd = true }},
+		// D judges 100 pairs per step, as many rows as the others' D; the
+		// steps are half as many per epoch, so twice the epochs. (At batch 100
+		// and 120 epochs all 8 modes are covered too, but only 2721 of 4000
+		// samples lie within 4σ.)
+		{"pack2", 240, func(c *Config) { c.Pack, c.Batch = 2, 200 }},
 	} {
-		t.Run(v.name, func(t *testing.T) { coversEightModes(t, v.setup) })
+		t.Run(v.name, func(t *testing.T) { coversEightModes(t, v.epochs, v.setup) })
 	}
 }
 
-func coversEightModes(t *testing.T, setup func(*Config)) {
+func coversEightModes(t *testing.T, epochs int, setup func(*Config)) {
 	d, centres := ring(4000, 1)
 	cfg := smallConfig()
 	cfg.GHidden, cfg.DHidden = []int{64, 64}, []int{64, 64}
 	setup(&cfg)
-	m := train(t, d, cfg, 120, "")
+	m := train(t, d, cfg, epochs, "")
+	checkEightModes(t, m, centres)
+}
+
+func checkEightModes(t *testing.T, m *Model, centres [][2]float64) {
+	t.Helper()
 	out, err := m.Sample(context.Background(), model.SampleOptions{N: 4000, Seed: 9, Label: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -190,5 +203,72 @@ func TestGANBadInput(t *testing.T) {
 	}
 	if _, err := m.Sample(context.Background(), model.SampleOptions{N: 2, Label: 1}); err == nil || !model.IsFlagError(err) {
 		t.Errorf("--label on an unconditional GAN: %v", err)
+	}
+}
+
+// discInput packs P examples into each of D's rows, channels side by side at
+// every pixel with each example's label planes, and inputGrad undoes it: checked
+// value by value on a 2×2 image with 3 classes, 5 examples in packs of 2 (the
+// fifth left out, its gradient zero).
+func TestPackLayout(t *testing.T) {
+	m := &Model{Arch: KindDCGAN, Cfg: Config{Pack: 2}, dim: 4, H: 2, W: 2, C: 1, Classes: 3}
+	x := tensor.New(5, 4)
+	for i := range x.Data {
+		x.Data[i] = float32(i + 1)
+	}
+	labels := []int{2, 0, 1, 1, 0}
+	din := m.discInput(x, labels)
+	if din.Rows != 2 || din.Cols != 4*2*4 {
+		t.Fatalf("D's input is %d×%d, want 2×32", din.Rows, din.Cols)
+	}
+	for i := range 2 {
+		for p := range 4 {
+			for k := range 2 {
+				ex := 2*i + k
+				got := din.Row(i)[(p*2+k)*4 : (p*2+k+1)*4]
+				want := []float32{x.At(ex, p), 0, 0, 0}
+				want[1+labels[ex]] = 1
+				for j := range want {
+					if got[j] != want[j] {
+						t.Fatalf("pack %d, pixel %d, example %d: %v, want %v", i, p, ex, got, want)
+					}
+				}
+			}
+		}
+	}
+	dx := m.inputGrad(din, 5)
+	for ex := range 5 {
+		for p := range 4 {
+			want := x.At(ex, p)
+			if ex == 4 {
+				want = 0
+			}
+			if dx.At(ex, p) != want {
+				t.Fatalf("inputGrad: example %d, pixel %d is %v, want %v", ex, p, dx.At(ex, p), want)
+			}
+		}
+	}
+}
+
+// With --pack 2 D's first layer takes twice the inputs, and a resumed run is bit
+// for bit the one that never stopped; a batch that is not a multiple of the pack
+// is refused with an error naming --batch.
+func TestGANPackResumeBitIdentical(t *testing.T) {
+	d, _ := ring(300, 2)
+	dir := t.TempDir()
+	cfg := smallConfig()
+	cfg.Pack = 2
+	whole := filepath.Join(dir, "whole.model")
+	m := train(t, d, cfg, 4, whole)
+	if first := m.D.Layers[0].(*nn.Linear); first.W.Shape[0] != 2*2 {
+		t.Fatalf("D's first Linear with --pack 2: %v, want 4 inputs", first.W.Shape)
+	}
+	part := filepath.Join(dir, "part.model")
+	train(t, d, cfg, 2, part)
+	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
+	cfg.Batch = 99
+	s := model.NewSettings(KindMLP, d, "ring", "", 3, 1)
+	if _, err := newTrainer(KindMLP, cfg, d, s); err == nil || !model.IsFlagError(err) || !strings.Contains(err.Error(), "--batch 99") {
+		t.Errorf("--batch 99 --pack 2: %v", err)
 	}
 }
