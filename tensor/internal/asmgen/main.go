@@ -37,7 +37,7 @@ type isa struct {
 	direct bool
 	// strided kernels read both operands where they are stored, step p's
 	// column of A at a + p·lda (A transposed in storage: the mr values of a
-	// row of Aᵀ) and step p's row of B at b + p·ldb (AVX2 only).
+	// row of Aᵀ) and step p's row of B at b + p·ldb (AVX2 and AVX-512, float32).
 	strided bool
 }
 
@@ -153,6 +153,8 @@ func (s isa) gen(mr int) {
 	var sig string
 	if s.direct {
 		sig = fmt.Sprintf("func(k int, a, b, c *%s, lda, ldc int, alpha, beta %s, mask *int32, loadc int)", t, t)
+	} else if s.strided && s.avx512 {
+		sig = fmt.Sprintf("func(k int, a, b, c *%s, lda, ldb, ldc int, alpha, beta %s, mask uint32, loadc int)", t, t)
 	} else if s.strided {
 		sig = fmt.Sprintf("func(k int, a, b, c *%s, lda, ldb, ldc int, alpha, beta %s, mask *int32, loadc int)", t, t)
 	} else if s.avx512 {
@@ -165,8 +167,8 @@ func (s isa) gen(mr int) {
 		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX2+FMA).",
 			name, mr, s.nr()))
 	} else if s.strided {
-		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from both operands as stored: step p's %d values of A at a + p·lda, its row of B at b + p·ldb (AVX2+FMA).",
-			name, mr, s.nr(), mr))
+		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from both operands as stored: step p's %d values of A at a + p·lda, its row of B at b + p·ldb (%s).",
+			name, mr, s.nr(), mr, map[bool]string{false: "AVX2+FMA", true: "AVX-512"}[s.avx512]))
 	} else {
 		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from packed panels (%s).",
 			name, mr, s.nr(), map[bool]string{false: "AVX2+FMA", true: "AVX-512"}[s.avx512]))
@@ -398,6 +400,7 @@ func main() {
 		{prefix: "Dgemm256x", f64: true, mr: 6},
 		{prefix: "Sgemm256dx", mr: 6, direct: true},
 		{prefix: "Sgemm256sx", mr: 6, strided: true},
+		{prefix: "Sgemm512sx", avx512: true, mr: 14, strided: true},
 	}
 	for _, s := range isas {
 		for mr := 1; mr <= s.mr; mr++ {

@@ -160,6 +160,48 @@ func Sgemm256sx5(k int, a *float32, b *float32, c *float32, lda int, ldb int, ld
 // Sgemm256sx6 computes a 6×16 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 6 values of A at a + p·lda, its row of B at b + p·ldb (AVX2+FMA).
 func Sgemm256sx6(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask *int32, loadc int)
 
+// Sgemm512sx1 computes a 1×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 1 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx1(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx2 computes a 2×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 2 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx2(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx3 computes a 3×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 3 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx3(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx4 computes a 4×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 4 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx4(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx5 computes a 5×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 5 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx5(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx6 computes a 6×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 6 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx6(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx7 computes a 7×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 7 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx7(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx8 computes a 8×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 8 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx8(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx9 computes a 9×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 9 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx9(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx10 computes a 10×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 10 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx10(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx11 computes a 11×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 11 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx11(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx12 computes a 12×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 12 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx12(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx13 computes a 13×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 13 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx13(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512sx14 computes a 14×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 14 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
+func Sgemm512sx14(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
 // PackCopyS512 copies rows of src into a zero-padded panel two AVX-512 vectors wide.
 func PackCopyS512(dst *float32, src *float32, ld int, rows int, mask uint32)
 

@@ -31,4 +31,9 @@ var (
 	// FMAs are those of SgemmAVX2.
 	SgemmAVX2Strided = [...]func(k int, a, b, c *float32, lda, ldb, ldc int, alpha, beta float32, mask *int32, loadc int){
 		nil, Sgemm256sx1, Sgemm256sx2, Sgemm256sx3, Sgemm256sx4, Sgemm256sx5, Sgemm256sx6}
+	// SgemmAVX512Strided is SgemmAVX2Strided for AVX-512 (32 columns of B, a mask
+	// as SgemmAVX512's); the FMAs are those of SgemmAVX512.
+	SgemmAVX512Strided = [...]func(k int, a, b, c *float32, lda, ldb, ldc int, alpha, beta float32, mask uint32, loadc int){
+		nil, Sgemm512sx1, Sgemm512sx2, Sgemm512sx3, Sgemm512sx4, Sgemm512sx5, Sgemm512sx6, Sgemm512sx7,
+		Sgemm512sx8, Sgemm512sx9, Sgemm512sx10, Sgemm512sx11, Sgemm512sx12, Sgemm512sx13, Sgemm512sx14}
 )
