@@ -154,6 +154,29 @@ func TestClassifierLearnsShapes(t *testing.T) {
 	if fmt.Sprint(q[2].Value) != fmt.Sprint(frac) {
 		t.Errorf("Quality's class fractions %v, want %v", q[2].Value, frac)
 	}
+	// With the labels the samples were drawn for (a conditional model's), the
+	// fraction predicted as their own label, counted here directly; and a
+	// wrong label for every sample agrees with the predictions less often.
+	ql, err := m.quality(context.Background(), test.X.Slice(0, 150), test.Labels[:150], test.X.Slice(150, 300))
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := 0
+	for i, p := range pred0 {
+		if p == test.Labels[i] {
+			same++
+		}
+	}
+	if len(ql) != 5 || ql[4].Name != "label_agreement" || ql[4].Value.(float64) != float64(same)/150 {
+		t.Errorf("quality with labels gives %v, want label_agreement %g", ql, float64(same)/150)
+	}
+	wrong := make([]int, 150)
+	for i := range wrong {
+		wrong[i] = (test.Labels[i] + 1) % 3
+	}
+	if a := LabelAgreement(pred0, wrong); a >= float64(same)/150 {
+		t.Errorf("shifted labels agree %g of the time, the true ones %g", a, float64(same)/150)
+	}
 	if _, err := m.Quality(context.Background(), test.X.Slice(0, 150), tensor.New(10, 5)); err == nil {
 		t.Error("Quality took data of another width")
 	}

@@ -135,8 +135,10 @@ func LoadFile(path string) (*Model, error) {
 // SampleQuality draws n samples from m (with seed) and scores them in the
 // classifier's features: "fid", the Fréchet distance between the features of the
 // samples and of the first n rows of ref; "fid_n", the n used (at most ref's rows);
-// "class_fractions", the fraction of samples in each predicted class; and
-// "class_max_deviation", its largest deviation from uniform.
+// "class_fractions", the fraction of samples in each predicted class;
+// "class_max_deviation", its largest deviation from uniform; and for a
+// conditional model (samples drawn with labels, cycling through the classes)
+// "label_agreement", the fraction the classifier assigns to their own label.
 func (c *Model) SampleQuality(ctx context.Context, m model.Model, ref *tensor.Mat, n int, seed uint64) ([]model.Metric, error) {
 	if c.Dim() != m.Dim() {
 		return nil, fmt.Errorf("the classifier takes rows of %d values, the model makes %d", c.Dim(), m.Dim())
@@ -152,7 +154,24 @@ func (c *Model) SampleQuality(ctx context.Context, m model.Model, ref *tensor.Ma
 	if err != nil {
 		return nil, err
 	}
-	return c.Quality(ctx, samples.X, ref)
+	return c.quality(ctx, samples.X, samples.Labels, ref)
+}
+
+// LabelAgreement returns the fraction of i with pred[i] == labels[i]: for the
+// samples of a conditional model, how often the classifier sees the class each
+// sample was drawn for.
+func LabelAgreement(pred, labels []int) float64 {
+	n := min(len(pred), len(labels))
+	if n == 0 {
+		return 0
+	}
+	same := 0
+	for i := range n {
+		if pred[i] == labels[i] {
+			same++
+		}
+	}
+	return float64(same) / float64(n)
 }
 
 // Quality scores the rows of samples (from any source: a model's, another
@@ -161,6 +180,12 @@ func (c *Model) SampleQuality(ctx context.Context, m model.Model, ref *tensor.Ma
 // are samples (or all of ref when it has fewer); "fid_n", that number;
 // "class_fractions" and "class_max_deviation" as in SampleQuality.
 func (c *Model) Quality(ctx context.Context, samples, ref *tensor.Mat) ([]model.Metric, error) {
+	return c.quality(ctx, samples, nil, ref)
+}
+
+// quality is Quality, with "label_agreement" (LabelAgreement) added when the
+// samples come with the labels they were drawn for (a conditional model's).
+func (c *Model) quality(ctx context.Context, samples *tensor.Mat, labels []int, ref *tensor.Mat) ([]model.Metric, error) {
 	if samples.Cols != c.Dim() || ref.Cols != c.Dim() {
 		return nil, fmt.Errorf("the classifier takes rows of %d values, got samples of %d and data of %d", c.Dim(), samples.Cols, ref.Cols)
 	}
@@ -185,6 +210,10 @@ func (c *Model) Quality(ctx context.Context, samples, ref *tensor.Mat) ([]model.
 		return nil, err
 	}
 	frac, dev := Histogram(pred, c.Classes)
-	return []model.Metric{{Name: "fid", Value: fid}, {Name: "fid_n", Value: n},
-		{Name: "class_fractions", Value: frac}, {Name: "class_max_deviation", Value: dev}}, nil
+	q := []model.Metric{{Name: "fid", Value: fid}, {Name: "fid_n", Value: n},
+		{Name: "class_fractions", Value: frac}, {Name: "class_max_deviation", Value: dev}}
+	if labels != nil {
+		q = append(q, model.Metric{Name: "label_agreement", Value: LabelAgreement(pred, labels[:n])})
+	}
+	return q, nil
 }
