@@ -15,8 +15,8 @@ var (
 	DgemmAVX512 [15]func(k int, a, b, c *float64, ldc int, alpha, beta float64, mask uint32, loadc int)
 	DgemmAVX2   [7]func(k int, a, b, c *float64, ldc int, alpha, beta float64, mask *int64, loadc int)
 
-	SgemmAVX2Direct  [7]func(k int, a, b, c *float32, lda, ldc int, alpha, beta float32, mask *int32, loadc int)
-	SgemmAVX2Strided [7]func(k int, a, b, c *float32, lda, ldb, ldc int, alpha, beta float32, mask *int32, loadc int)
+	SgemmAVX2Direct    [7]func(k int, a, b, c *float32, lda, ldc int, alpha, beta float32, mask *int32, loadc int)
+	SgemmAVX2Strided   [7]func(k int, a, b, c *float32, lda, ldb, ldc int, alpha, beta float32, mask *int32, loadc int)
 	SgemmAVX512Strided [15]func(k int, a, b, c *float32, lda, ldb, ldc int, alpha, beta float32, mask uint32, loadc int)
 )
 
