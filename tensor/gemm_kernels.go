@@ -11,7 +11,7 @@ import (
 // at least 32 KiB L1d and 512 KiB L2.
 var (
 	gemmS512 = gemmKernel[float32]{isa: kernel.AVX512, mr: 14, nr: 32, kc: 256, mc: 280, nc: 4096,
-		tile: tileS512, packA: packAS512, packB: packBS512, strided: stridedS512}
+		tile: tileS512, packA: packAS512, packB: packBS512, direct: directS512, strided: stridedS512}
 	gemmS256 = gemmKernel[float32]{isa: kernel.AVX2, mr: 6, nr: 16, kc: 256, mc: 192, nc: 4096,
 		tile: tileS256, packA: packAS256, packB: packBS256, direct: directS256, strided: stridedS256}
 	gemmSGen = gemmKernel[float32]{isa: kernel.Generic, mr: 4, nr: 4, kc: 256, mc: 128, nc: 4096,
@@ -194,6 +194,10 @@ func directS256(mr, nr, k int, a, b, c *float32, lda, ldc int, alpha, beta float
 		mask = &gemmMask32[nr][0]
 	}
 	kernel.SgemmAVX2Direct[mr](k, a, b, c, lda, ldc, alpha, beta, mask, loadc)
+}
+
+func directS512(mr, nr, k int, a, b, c *float32, lda, ldc int, alpha, beta float32, loadc int) {
+	kernel.SgemmAVX512Direct[mr](k, a, b, c, lda, ldc, alpha, beta, uint32(uint64(1)<<nr-1), loadc)
 }
 
 func stridedS512(mr, k int, a, b, c *float32, lda, ldb, ldc int, alpha, beta float32, loadc int) {

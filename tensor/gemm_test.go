@@ -22,6 +22,22 @@ func gemmPaths(t testing.TB) []kernel.ISA {
 	return out
 }
 
+// forVectorKernels runs f under each vector kernel family this CPU supports
+// (AVX2, AVX-512), as a subtest named after it; it skips when there is none.
+func forVectorKernels(t *testing.T, f func(t *testing.T)) {
+	ran := false
+	for _, isa := range []kernel.ISA{kernel.AVX2, kernel.AVX512} {
+		if !kernel.Supported(isa) {
+			continue
+		}
+		ran = true
+		t.Run(isa.String(), func(t *testing.T) { withKernel(t, isa, func() { f(t) }) })
+	}
+	if !ran {
+		t.Skip("no AVX2 or AVX-512: there are no direct or strided kernels")
+	}
+}
+
 func withKernel(t testing.TB, isa kernel.ISA, f func()) {
 	restore, ok := setGemmKernel(isa)
 	if !ok {
@@ -411,15 +427,12 @@ func FuzzGemm(f *testing.F) {
 // narrow products) gives the bits of packing it, on strided views, over several
 // K blocks and partial tiles, with one worker and two.
 func TestGemmDirectSameBits(t *testing.T) {
-	if !kernel.Supported(kernel.AVX2) {
-		t.Skip("no AVX2: there are no direct kernels")
-	}
 	defer SetWorkers(0)
 	defer func(n, k int) { gemmDirectMaxN, gemmDirectMaxK = n, k }(gemmDirectMaxN, gemmDirectMaxK)
 	gemmDirectMaxK = 0
 	rnd := rand.New(rand.NewPCG(21, 22))
-	withKernel(t, kernel.AVX2, func() {
-		for _, sh := range [][3]int{{700, 600, 100}, {301, 64, 37}, {1000, 70, 128}, {97, 513, 9}} {
+	forVectorKernels(t, func(t *testing.T) {
+		for _, sh := range [][3]int{{700, 600, 100}, {301, 64, 37}, {1000, 70, 128}, {97, 513, 9}, {43, 300, 64}} {
 			m, k, n := sh[0], sh[1], sh[2]
 			p := newGemmProblem(rnd, m, k, n)
 			a := storeMat(p.opA, m, k, false, 3, float32(math.NaN()))
@@ -447,14 +460,11 @@ func TestGemmDirectSameBits(t *testing.T) {
 // for partial row tiles, several K blocks, beta 0 (C not read) and not, at 1 and
 // 2 workers, with NaN in the stride padding of every operand.
 func TestGemmStridedSameBits(t *testing.T) {
-	if !kernel.Supported(kernel.AVX2) {
-		t.Skip("no AVX2: there are no strided kernels")
-	}
 	defer SetWorkers(0)
 	defer func(m, n, k int) { gemmStridedMaxM, gemmStridedMaxN, gemmStridedMinK = m, n, k }(gemmStridedMaxM, gemmStridedMaxN, gemmStridedMinK)
 	rnd := rand.New(rand.NewPCG(23, 24))
-	withKernel(t, kernel.AVX2, func() {
-		for _, sh := range [][3]int{{32, 3000, 32}, {5, 700, 16}, {64, 513, 64}, {7, 256, 48}, {1, 300, 16}, {13, 9, 32}} {
+	forVectorKernels(t, func(t *testing.T) {
+		for _, sh := range [][3]int{{32, 3000, 32}, {5, 700, 16}, {64, 513, 64}, {7, 256, 48}, {1, 300, 16}, {13, 9, 32}, {30, 700, 96}} {
 			m, k, n := sh[0], sh[1], sh[2]
 			p := newGemmProblem(rnd, m, k, n)
 			a := storeMat(p.opA, m, k, true, 3, float32(math.NaN()))
@@ -486,13 +496,10 @@ func TestGemmStridedSameBits(t *testing.T) {
 // row tiles, several K blocks, beta 0 (C not read) and not, at 1 and 2 workers,
 // with NaN in the stride padding of every operand.
 func TestGemmInPlaceBSameBits(t *testing.T) {
-	if !kernel.Supported(kernel.AVX2) {
-		t.Skip("no AVX2: there are no strided kernels")
-	}
 	defer SetWorkers(0)
 	defer func(m int) { gemmInPlaceBMaxM = m }(gemmInPlaceBMaxM)
 	rnd := rand.New(rand.NewPCG(25, 26))
-	withKernel(t, kernel.AVX2, func() {
+	forVectorKernels(t, func(t *testing.T) {
 		for _, sh := range [][3]int{{100, 784, 500}, {7, 700, 48}, {64, 513, 130}, {13, 9, 200}, {1, 300, 16}} {
 			m, k, n := sh[0], sh[1], sh[2]
 			p := newGemmProblem(rnd, m, k, n)

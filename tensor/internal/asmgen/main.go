@@ -33,7 +33,7 @@ type isa struct {
 	avx512 bool
 	mr     int // full tile rows (packed A panel height)
 	// direct kernels read A where it is stored, row r at a + r·lda (lda in
-	// elements), instead of from a packed panel (AVX2 only).
+	// elements), instead of from a packed panel (AVX2 and AVX-512, float32).
 	direct bool
 	// strided kernels read both operands where they are stored, step p's
 	// column of A at a + p·lda (A transposed in storage: the mr values of a
@@ -43,20 +43,34 @@ type isa struct {
 
 // arow returns the address of element p·es bytes into row r of A: packed, the
 // panel's column p; direct, row r of the stored matrix, through a (rows 0-2) or
-// a3 = a + 3·lda (rows 3-5) indexed by lda in bytes.
+// a3 = a + 3·lda (rows 3-5) indexed by lda in bytes; the AVX-512 direct
+// kernels' rows 6-13 through a (row 8 = a + 8·lda), a5 = a + 5·lda (rows 6, 7,
+// 9, 13: 1, 2, 4 and 8 rows on) and a10 = a + 10·lda (rows 10-12).
 func (s isa) arow(a, a3, lda GPPhysical, r, disp int) Mem {
 	if !s.direct {
 		return Mem{Base: a, Disp: disp*s.mr + r*s.elem()}
 	}
-	base := a
-	if r >= 3 {
-		base, r = a3, r-3
+	base, off := a, r
+	switch {
+	case r < 3:
+	case r < 6:
+		base, off = a3, r-3
+	case r == 8:
+		base, off = a, 8
+	case r == 6 || r == 7 || r == 9 || r == 13:
+		base, off = directA5, r-5
+	default: // 10, 11, 12
+		base, off = directA10, r-10
 	}
-	if r == 0 {
+	if off == 0 {
 		return Mem{Base: base, Disp: disp}
 	}
-	return Mem{Base: base, Index: lda, Scale: uint8(r), Disp: disp}
+	return Mem{Base: base, Index: lda, Scale: uint8(off), Disp: disp}
 }
+
+// directA5 and directA10 hold a + 5·lda and a + 10·lda in the AVX-512 direct
+// kernels (rows 6-13 of A).
+var directA5, directA10 GPPhysical = R13, R14
 
 func (s isa) elem() int {
 	if s.f64 {
@@ -151,7 +165,9 @@ func (s isa) gen(mr int) {
 	name := fmt.Sprintf("%s%d", s.prefix, mr)
 	t := s.typ()
 	var sig string
-	if s.direct {
+	if s.direct && s.avx512 {
+		sig = fmt.Sprintf("func(k int, a, b, c *%s, lda, ldc int, alpha, beta %s, mask uint32, loadc int)", t, t)
+	} else if s.direct {
 		sig = fmt.Sprintf("func(k int, a, b, c *%s, lda, ldc int, alpha, beta %s, mask *int32, loadc int)", t, t)
 	} else if s.strided && s.avx512 {
 		sig = fmt.Sprintf("func(k int, a, b, c *%s, lda, ldb, ldc int, alpha, beta %s, mask uint32, loadc int)", t, t)
@@ -164,8 +180,8 @@ func (s isa) gen(mr int) {
 	}
 	TEXT(name, NOSPLIT, sig)
 	if s.direct {
-		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX2+FMA).",
-			name, mr, s.nr()))
+		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (%s).",
+			name, mr, s.nr(), map[bool]string{false: "AVX2+FMA", true: "AVX-512"}[s.avx512]))
 	} else if s.strided {
 		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from both operands as stored: step p's %d values of A at a + p·lda, its row of B at b + p·ldb (%s).",
 			name, mr, s.nr(), mr, map[bool]string{false: "AVX2+FMA", true: "AVX-512"}[s.avx512]))
@@ -191,6 +207,11 @@ func (s isa) gen(mr int) {
 		SHLQ(U8(2), lda)
 		LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a3)
 		ADDQ(lda, a3)
+		if mr > 6 {
+			LEAQ(Mem{Base: a3, Index: lda, Scale: 2}, directA5)
+			LEAQ(Mem{Base: directA5, Index: lda, Scale: 4}, directA10)
+			ADDQ(lda, directA10)
+		}
 	}
 	ldb := R12
 	if s.strided {
@@ -268,6 +289,10 @@ func (s isa) gen(mr int) {
 		ADDQ(U32(2*astep), a)
 		if s.direct {
 			ADDQ(U32(2*astep), a3)
+			if mr > 6 {
+				ADDQ(U32(2*astep), directA5)
+				ADDQ(U32(2*astep), directA10)
+			}
 		}
 		ADDQ(U32(2*bstep), b)
 	}
@@ -401,6 +426,7 @@ func main() {
 		{prefix: "Sgemm256dx", mr: 6, direct: true},
 		{prefix: "Sgemm256sx", mr: 6, strided: true},
 		{prefix: "Sgemm512sx", avx512: true, mr: 14, strided: true},
+		{prefix: "Sgemm512dx", avx512: true, mr: 14, direct: true},
 	}
 	for _, s := range isas {
 		for mr := 1; mr <= s.mr; mr++ {

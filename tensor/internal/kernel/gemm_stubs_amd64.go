@@ -202,6 +202,48 @@ func Sgemm512sx13(k int, a *float32, b *float32, c *float32, lda int, ldb int, l
 // Sgemm512sx14 computes a 14×32 tile of C = alpha·A·B + beta·C from both operands as stored: step p's 14 values of A at a + p·lda, its row of B at b + p·ldb (AVX-512).
 func Sgemm512sx14(k int, a *float32, b *float32, c *float32, lda int, ldb int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
 
+// Sgemm512dx1 computes a 1×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx1(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx2 computes a 2×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx2(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx3 computes a 3×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx3(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx4 computes a 4×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx4(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx5 computes a 5×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx5(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx6 computes a 6×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx6(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx7 computes a 7×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx7(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx8 computes a 8×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx8(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx9 computes a 9×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx9(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx10 computes a 10×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx10(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx11 computes a 11×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx11(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx12 computes a 12×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx12(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx13 computes a 13×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx13(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
+// Sgemm512dx14 computes a 14×32 tile of C = alpha·A·B + beta·C from A as stored (row r at a + r·lda) and a packed B panel (AVX-512).
+func Sgemm512dx14(k int, a *float32, b *float32, c *float32, lda int, ldc int, alpha float32, beta float32, mask uint32, loadc int)
+
 // PackCopyS512 copies rows of src into a zero-padded panel two AVX-512 vectors wide.
 func PackCopyS512(dst *float32, src *float32, ld int, rows int, mask uint32)
 

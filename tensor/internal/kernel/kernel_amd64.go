@@ -31,6 +31,11 @@ var (
 	// FMAs are those of SgemmAVX2.
 	SgemmAVX2Strided = [...]func(k int, a, b, c *float32, lda, ldb, ldc int, alpha, beta float32, mask *int32, loadc int){
 		nil, Sgemm256sx1, Sgemm256sx2, Sgemm256sx3, Sgemm256sx4, Sgemm256sx5, Sgemm256sx6}
+	// SgemmAVX512Direct is SgemmAVX2Direct for AVX-512 (a mask as SgemmAVX512's);
+	// the FMAs are those of SgemmAVX512.
+	SgemmAVX512Direct = [...]func(k int, a, b, c *float32, lda, ldc int, alpha, beta float32, mask uint32, loadc int){
+		nil, Sgemm512dx1, Sgemm512dx2, Sgemm512dx3, Sgemm512dx4, Sgemm512dx5, Sgemm512dx6, Sgemm512dx7,
+		Sgemm512dx8, Sgemm512dx9, Sgemm512dx10, Sgemm512dx11, Sgemm512dx12, Sgemm512dx13, Sgemm512dx14}
 	// SgemmAVX512Strided is SgemmAVX2Strided for AVX-512 (32 columns of B, a mask
 	// as SgemmAVX512's); the FMAs are those of SgemmAVX512.
 	SgemmAVX512Strided = [...]func(k int, a, b, c *float32, lda, ldb, ldc int, alpha, beta float32, mask uint32, loadc int){

@@ -17,6 +17,7 @@ var (
 
 	SgemmAVX2Direct    [7]func(k int, a, b, c *float32, lda, ldc int, alpha, beta float32, mask *int32, loadc int)
 	SgemmAVX2Strided   [7]func(k int, a, b, c *float32, lda, ldb, ldc int, alpha, beta float32, mask *int32, loadc int)
+	SgemmAVX512Direct  [15]func(k int, a, b, c *float32, lda, ldc int, alpha, beta float32, mask uint32, loadc int)
 	SgemmAVX512Strided [15]func(k int, a, b, c *float32, lda, ldb, ldc int, alpha, beta float32, mask uint32, loadc int)
 )
 
