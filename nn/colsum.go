@@ -6,8 +6,8 @@ import "github.com/latent-ml/latent/tensor"
 // stored from data with the given row stride (in values), row after row in order,
 // in float64: each column is the scalar chain acc[k] += float64(m[i, lo+k]) for
 // i = 0, 1, …, whichever path runs (the AVX2 kernels run 32 or 8 columns side by
-// side; on c1's bias gradient, 100,352 rows of 32, they took the sum from 1.5 ms
-// to well under a tenth of that of the weight gradient's time).
+// side). c1's bias gradient, 100,352 rows of 32 at batch 128, was half of its
+// layer's weight-gradient time on Zen 5, which went from 2.39 to 1.21 ms.
 func colAccum(acc []float64, data []float32, rows, stride, lo int) {
 	n := len(acc)
 	if rows == 0 || n == 0 {
