@@ -15,19 +15,8 @@ func wg4ATx8(o, in *wgVecs, bias *float32, n int) { panic("nn: no assembly") }
 func wg4ATNx8(o, in *wgVecs, n int)               { panic("nn: no assembly") }
 func wg4Ax8(o, in *wgVecs, n int)                 { panic("nn: no assembly") }
 
-func wg4InTilex8(pix *[36]*float32, base *float32, stride int, scr *float32, n int) {
-	panic("nn: no assembly")
-}
-func wg4OutTilex8(pix *[36]*float32, base *float32, stride int, bias *float32, scr *float32, n int) {
-	panic("nn: no assembly")
-}
-func wg4GradOutTilex8(pix *[36]*float32, base *float32, stride int, scr *float32, n int) {
-	panic("nn: no assembly")
-}
-func wg4GradInTilex8(pix *[36]*float32, base *float32, stride int, scr *float32, n int) {
-	panic("nn: no assembly")
-}
-
+// The whole-tile transforms (winograd_amd64.go picks the x8 or x16 kernel);
+// never called here, where wg4Asm is false.
 func wg4InTile(pix *[36]*float32, base *float32, stride int, scr *float32, c int) {
 	panic("nn: no assembly")
 }
