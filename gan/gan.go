@@ -37,12 +37,14 @@ type Config struct {
 	SpecNorm    bool    `flag:"spectral-norm" help:"spectral normalisation of every discriminator layer with weights (Miyato et al. 2018); the discriminator's BatchNorm is dropped"`
 	Loss        string  `flag:"loss" help:"bce: the cross-entropy game with the non-saturating generator loss; hinge: max(0, 1 − D(x)) + max(0, 1 + D(G(z))) for D and −D(G(z)) for G (Miyato et al. 2018)" choices:"bce|hinge"`
 	DLR         float64 `flag:"d-lr" help:"the discriminator's Adam learning rate (0: --lr); a different rate for each network is Heusel et al.'s two time-scale rule" range:"[0,1]"`
+	DDropout    float64 `flag:"d-dropout" help:"dropout probability after each of the discriminator's LeakyReLUs (as the TensorFlow DCGAN tutorial's 0.3), another brake on an overconfident D; 0: none" range:"[0,1)"`
+	RealLabel   float64 `flag:"real-label" help:"D's target on real data with --loss bce: below 1 is one-sided label smoothing (Salimans et al. 2016 use 0.9), which keeps D from growing overconfident; generated data keep target 0" range:"(0,1]"`
 	Pack        int     `flag:"pack" help:"examples the discriminator judges together, stacked as channels (PacGAN, Lin et al. 2018), against mode collapse; 1: one at a time; --batch must be a multiple" range:"[1,16]"`
 }
 
 func defaults(kind string) *Config {
 	c := &Config{Latent: 100, GHidden: []int{256, 512, 1024}, DHidden: []int{512, 256}, GNorm: true, Width: 64,
-		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999, Loss: "bce", Pack: 1}
+		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999, Loss: "bce", Pack: 1, RealLabel: 1}
 	if kind == KindMLP {
 		c.Latent = 50
 	}
@@ -94,6 +96,9 @@ type Model struct {
 	dOpt *nn.Adam
 	// Noise draws z and nothing else during training; its state is saved.
 	Noise rng.Stream
+	// Drop draws the discriminator's dropout masks (Config.DDropout); its
+	// state is saved.
+	Drop rng.Stream
 	// History holds one entry per epoch.
 	History []EpochLog
 	// Steps counts generator steps (the moving average's warm-up).
@@ -130,6 +135,9 @@ func newTrainer(kind string, cfg Config, d *dataset.Dataset, s *model.Settings) 
 	if cfg.Pack > 1 && cfg.Batch%cfg.Pack != 0 {
 		return nil, model.Flagf("batch", "--batch %d is not a multiple of --pack %d", cfg.Batch, cfg.Pack)
 	}
+	if cfg.RealLabel != 1 && cfg.Loss == "hinge" {
+		return nil, model.Flagf("real-label", "--real-label %g applies to --loss bce; the hinge loss has no target to smooth", cfg.RealLabel)
+	}
 	if kind == KindDCGAN && (m.H != 28 || m.W != 28) {
 		return nil, fmt.Errorf("dcgan: takes 28×28 images (7×7 feature maps upsampled twice); --data %s has %s", s.Data, shapeText(m))
 	}
@@ -137,6 +145,7 @@ func newTrainer(kind string, cfg Config, d *dataset.Dataset, s *model.Settings) 
 		return nil, err
 	}
 	m.Noise = *rng.NewStream(s.Seed, 1)
+	m.Drop = *rng.NewStream(s.Seed, 2)
 	m.initOpt()
 	return m, nil
 }
@@ -161,9 +170,9 @@ func (m *Model) initOpt() {
 func (m *Model) build(s *rng.Stream) error {
 	switch m.Arch {
 	case KindMLP:
-		m.G, m.D = buildMLP(m.Cfg, m.dim, m.Classes, s)
+		m.G, m.D = buildMLP(m.Cfg, m.dim, m.Classes, s, &m.Drop)
 	case KindDCGAN:
-		m.G, m.D = buildDCGAN(m.Cfg, m.C, m.Classes, s)
+		m.G, m.D = buildDCGAN(m.Cfg, m.C, m.Classes, s, &m.Drop)
 	default:
 		return fmt.Errorf("gan: unknown kind %q", m.Arch)
 	}
@@ -174,7 +183,7 @@ func (m *Model) build(s *rng.Stream) error {
 // buildMLP returns G: z(+y) → hidden (ReLU; BatchNorm after all but the first)
 // → dim (sigmoid) and
 // D: x(+y) → hidden (LeakyReLU) → 1 logit.
-func buildMLP(cfg Config, dim, classes int, s *rng.Stream) (g, d *nn.Sequential) {
+func buildMLP(cfg Config, dim, classes int, s, drop *rng.Stream) (g, d *nn.Sequential) {
 	g, d = nn.NewSequential(), nn.NewSequential()
 	in := cfg.Latent + classes
 	for i, h := range cfg.GHidden {
@@ -189,6 +198,7 @@ func buildMLP(cfg Config, dim, classes int, s *rng.Stream) (g, d *nn.Sequential)
 	in = (dim + classes) * packOf(cfg)
 	for _, h := range cfg.DHidden {
 		d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(in, h, nn.He, s), s), nn.LeakyReLU(float32(cfg.Slope)))
+		d.Layers = dDropout(cfg, d.Layers, drop)
 		in = h
 	}
 	if cfg.MBStd {
@@ -216,11 +226,12 @@ func dLayer(cfg Config, l nn.Layer, s *rng.Stream) nn.Layer {
 //	D: x(+y planes) → Conv 4×4/2 → 14×14×W, LeakyReLU → Conv 4×4/2 → 7×7×2W,
 //	   BN, LeakyReLU → Linear → 1 logit
 //
+// With Config.DDropout, a Dropout follows each of D's LeakyReLUs.
 // With Config.MBStd, D's last feature maps get one more channel, the batch's
 // mean feature standard deviation (nn.MinibatchStd), before the Linear. With
 // Config.SpecNorm, D's convolutions and Linear are spectrally normalised and
 // its BatchNorm is left out, as in Miyato et al. 2018.
-func buildDCGAN(cfg Config, c, classes int, s *rng.Stream) (g, d *nn.Sequential) {
+func buildDCGAN(cfg Config, c, classes int, s, drop *rng.Stream) (g, d *nn.Sequential) {
 	w := cfg.Width
 	g = nn.NewSequential(
 		nn.NewLinear(cfg.Latent+classes, 7*7*2*w, nn.He, s), nn.NewBatchNorm2D(7, 7, 2*w), nn.ReLU(),
@@ -228,12 +239,14 @@ func buildDCGAN(cfg Config, c, classes int, s *rng.Stream) (g, d *nn.Sequential)
 		nn.NewConvTranspose2D(14, 14, w, 28, 28, c, 4, 2, 1, nn.Glorot, s), nn.Sigmoid())
 	slope := float32(cfg.Slope)
 	d = nn.NewSequential(
-		dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 28, InW: 28, InC: (c + classes) * packOf(cfg), OutC: w, K: 4, Stride: 2, Pad: 1}, nn.He, s), s), nn.LeakyReLU(slope),
-		dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 14, InW: 14, InC: w, OutC: 2 * w, K: 4, Stride: 2, Pad: 1}, nn.He, s), s))
+		dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 28, InW: 28, InC: (c + classes) * packOf(cfg), OutC: w, K: 4, Stride: 2, Pad: 1}, nn.He, s), s), nn.LeakyReLU(slope))
+	d.Layers = dDropout(cfg, d.Layers, drop)
+	d.Layers = append(d.Layers, dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 14, InW: 14, InC: w, OutC: 2 * w, K: 4, Stride: 2, Pad: 1}, nn.He, s), s))
 	if !cfg.SpecNorm {
 		d.Layers = append(d.Layers, nn.NewBatchNorm2D(7, 7, 2*w))
 	}
 	d.Layers = append(d.Layers, nn.LeakyReLU(slope))
+	d.Layers = dDropout(cfg, d.Layers, drop)
 	feat := 7 * 7 * 2 * w
 	if cfg.MBStd {
 		d.Layers = append(d.Layers, nn.NewMinibatchStd(7, 7, 2*w))
@@ -241,6 +254,24 @@ func buildDCGAN(cfg Config, c, classes int, s *rng.Stream) (g, d *nn.Sequential)
 	}
 	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(feat, 1, nn.Glorot, s), s))
 	return g, d
+}
+
+// dDropout appends a Dropout drawing from drop to layers when
+// Config.DDropout > 0.
+func dDropout(cfg Config, layers []nn.Layer, drop *rng.Stream) []nn.Layer {
+	if cfg.DDropout > 0 {
+		layers = append(layers, nn.NewDropout(cfg.DDropout, drop))
+	}
+	return layers
+}
+
+// realLabelOf returns D's target on real data (Config.RealLabel; files written
+// before the setting existed hold 0, meaning 1).
+func realLabelOf(cfg Config) float64 {
+	if cfg.RealLabel == 0 {
+		return 1
+	}
+	return cfg.RealLabel
 }
 
 // packOf returns the examples D judges together (Config.Pack; files written
@@ -347,7 +378,8 @@ const (
 // discLoss runs D on x and returns one of the losses (lossReal, lossFake,
 // lossGen) and the mean D(x) = σ(logit), leaving ∂loss/∂logits in m.dl. With
 // --loss bce they are the mean binary cross-entropies −(1/n) Σ log p(t | D(x))
-// for t = 1, 0 and 1 (the non-saturating generator loss); with --loss hinge
+// for t = 1, 0 and 1 (the non-saturating generator loss; the first target is
+// Config.RealLabel, below 1 for one-sided label smoothing); with --loss hinge
 // (1/n) Σ max(0, 1 − d), (1/n) Σ max(0, 1 + d) and −(1/n) Σ d of the logits d.
 func (m *Model) discLoss(x *tensor.Mat, labels []int, which int) (loss, mean float64) {
 	logits := m.D.Forward(m.discInput(x, labels)) // (n, 1): n = x.Rows / Pack
@@ -378,8 +410,11 @@ func (m *Model) discLoss(x *tensor.Mat, labels []int, which int) (loss, mean flo
 		loss *= inv
 	} else {
 		t := 1.0
-		if which == lossFake {
+		switch which {
+		case lossFake:
 			t = 0
+		case lossReal:
+			t = realLabelOf(m.Cfg)
 		}
 		loss = nn.BCEWithLogits(m.dl, logits, t)
 	}

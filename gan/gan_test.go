@@ -272,3 +272,88 @@ func TestGANPackResumeBitIdentical(t *testing.T) {
 		t.Errorf("--batch 99 --pack 2: %v", err)
 	}
 }
+
+// With --real-label 0.9, D's loss on real data is the cross-entropy against
+// target 0.9, −0.9 log σ(v) − 0.1 log(1 − σ(v)) per logit v, with gradient
+// (σ(v) − 0.9)/n: zero where D says 0.9, so D is not pushed beyond it; the
+// generated data's target and the generator's stay 0 and 1. The hinge loss
+// rejects the flag.
+func TestRealLabelSmoothing(t *testing.T) {
+	d, _ := ring(10, 1)
+	s := model.NewSettings(KindMLP, d, "ring", "", 1, 1)
+	cfg := smallConfig()
+	cfg.RealLabel = 0.9
+	m, err := newTrainer(KindMLP, cfg, d, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// D's last layer set to output the constant logit v: zero weights, bias v.
+	last := m.D.Layers[len(m.D.Layers)-1].(*nn.Linear)
+	ps := last.Params()
+	clear(ps[0].W)
+	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
+	for _, v := range []float64{math.Log(9), 0, -1.5, 3} {
+		ps[1].W[0] = float32(v)
+		v = float64(float32(v))
+		for _, c := range []struct {
+			which int
+			t     float64
+		}{{lossReal, 0.9}, {lossFake, 0}, {lossGen, 1}} {
+			loss, mean := m.discLoss(d.X, nil, c.which)
+			want := -c.t*math.Log(sig(v)) - (1-c.t)*math.Log(1-sig(v))
+			if math.Abs(loss-want) > 1e-6 || math.Abs(mean-sig(v)) > 1e-6 {
+				t.Errorf("logit %.3f, target %g: loss %.7f mean %.7f, want %.7f %.7f", v, c.t, loss, mean, want, sig(v))
+			}
+			g := (sig(v) - c.t) / float64(d.Len())
+			for i := range d.Len() {
+				if got := float64(m.dl.At(i, 0)); math.Abs(got-g) > 1e-7 {
+					t.Fatalf("logit %.3f, target %g: gradient %g, want %g", v, c.t, got, g)
+				}
+			}
+		}
+	}
+	cfg.Loss = "hinge"
+	if _, err := newTrainer(KindMLP, cfg, d, s); err == nil || !model.IsFlagError(err) || !strings.Contains(err.Error(), "real-label") {
+		t.Errorf("--real-label with --loss hinge: %v", err)
+	}
+}
+
+// --d-dropout puts a Dropout after each of D's LeakyReLUs (MLP and DCGAN), its
+// masks from a saved stream: a resumed run with dropout and --real-label 0.9
+// writes the same bytes as one that never stopped. Without the flag D has no
+// Dropout and the file no stream.
+func TestGANDropoutResumeBitIdentical(t *testing.T) {
+	d, _ := ring(300, 2)
+	dir := t.TempDir()
+	cfg := smallConfig()
+	cfg.DDropout, cfg.RealLabel = 0.3, 0.9
+	whole := filepath.Join(dir, "whole.model")
+	m := train(t, d, cfg, 4, whole)
+	drops := func(net *nn.Sequential) (n int) {
+		for i, l := range net.Layers {
+			if _, ok := l.(*nn.Dropout); ok {
+				if a, after := net.Layers[i-1].(*nn.Activation); !after || a.Kind != nn.ActLeakyReLU {
+					t.Errorf("Dropout after %T", net.Layers[i-1])
+				}
+				n++
+			}
+		}
+		return n
+	}
+	if n := drops(m.D); n != len(cfg.DHidden) {
+		t.Fatalf("D with --d-dropout: %d Dropout layers, want %d", n, len(cfg.DHidden))
+	}
+	part := filepath.Join(dir, "part.model")
+	train(t, d, cfg, 2, part)
+	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
+
+	dc := *defaults(KindDCGAN)
+	dc.DDropout = 0.3
+	if _, dd := buildDCGAN(dc, 1, 0, rng.New(1), rng.New(2)); drops(dd) != 2 {
+		t.Errorf("DCGAN's D with --d-dropout: layers %T", dd.Layers)
+	}
+	dc.DDropout = 0
+	if _, dd := buildDCGAN(dc, 1, 0, rng.New(1), rng.New(2)); drops(dd) != 0 {
+		t.Errorf("DCGAN's D without --d-dropout: layers %T", dd.Layers)
+	}
+}

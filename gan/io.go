@@ -40,6 +40,13 @@ func (m *Model) Save(f *checkpoint.File) error {
 		return err
 	}
 	f.AddBytes("noise", b)
+	if m.Cfg.DDropout > 0 {
+		b, err := m.Drop.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		f.AddBytes("dropout", b)
+	}
 	return nil
 }
 
@@ -82,6 +89,15 @@ func Load(f *checkpoint.File) (*Model, error) {
 	}
 	if err := m.Noise.UnmarshalBinary(b); err != nil {
 		return nil, fmt.Errorf("gan: noise stream: %w", err)
+	}
+	if m.Cfg.DDropout > 0 {
+		b, err := f.Bytes("dropout")
+		if err != nil {
+			return nil, err
+		}
+		if err := m.Drop.UnmarshalBinary(b); err != nil {
+			return nil, fmt.Errorf("gan: dropout stream: %w", err)
+		}
 	}
 	return m, nil
 }
