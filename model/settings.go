@@ -21,6 +21,9 @@ type Settings struct {
 	Model    string `json:"model"`
 	Data     string `json:"data"`
 	Binarize string `json:"binarize,omitempty"` // "", threshold, stochastic or dynamic
+	// Test is the held-out data scored after every epoch (train --test), kept
+	// so that a resumed run goes on scoring it.
+	Test string `json:"test,omitempty"`
 	Seed     uint64 `json:"seed"`
 	// Epochs is the total asked for; EpochsDone those trained so far.
 	Epochs     int `json:"epochs"`

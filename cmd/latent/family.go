@@ -114,6 +114,7 @@ func cmdTrainFamily(env *Env, fam *model.Family, args []string) error {
 	if err != nil {
 		return err
 	}
+	s.Test = a.Test
 	if err := checkNotInput("--out", a.Out, a.Data, a.Test); err != nil {
 		return err
 	}
@@ -185,6 +186,10 @@ func resumeRun(env *Env, fam *model.Family, a *trainArgs, cfg any, given map[str
 	}
 	if given["data"] == "" {
 		a.Data = s.Data
+	}
+	if given["test"] == "" && s.Test != "" {
+		a.Test = s.Test
+		progress(env, "train: scoring --test %s after every epoch, as the run being resumed did", s.Test)
 	}
 	d, err := openData(env, a.Data, s.Binarize, s.Seed)
 	if err != nil {

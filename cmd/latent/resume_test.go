@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -58,5 +59,28 @@ func TestResumeRejectsChangedSettings(t *testing.T) {
 				t.Error("--out was written")
 			}
 		})
+	}
+}
+
+// A run trained with --test goes on scoring the same held-out data when it is
+// resumed without the flag, and says so; --test on the resumed command wins.
+func TestResumeKeepsTest(t *testing.T) {
+	dir := noData(t)
+	m := filepath.Join(dir, "v.model")
+	common := []string{"train", "vae", "--latent", "2", "--hidden", "8", "--batch", "4", "--json"}
+	if code, _, errs := latent(t, append(common, "--data", "bars:3", "--test", "bars:3,n=20", "--epochs", "1", "--out", m)...); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := latent(t, append(common, "--resume", m, "--epochs", "2", "--out", m)...)
+	if code != 0 || !strings.Contains(errs, "scoring --test bars:3,n=20") {
+		t.Fatalf("resume: %d %q", code, errs)
+	}
+	r := decodeJSON(t, out)
+	if r["test"] != "bars:3,n=20" || r["test_elbo"] == nil {
+		t.Errorf("resumed run without --test: %v", r)
+	}
+	code, out, errs = latent(t, append(common, "--resume", m, "--epochs", "3", "--test", "bars:3,n=10", "--out", m)...)
+	if r := decodeJSON(t, out); code != 0 || strings.Contains(errs, "scoring --test") || r["test"] != "bars:3,n=10" {
+		t.Errorf("resume with --test: %d %q %v", code, errs, r)
 	}
 }
