@@ -209,8 +209,12 @@ func (a *evalArgs) parse(fs *flag.FlagSet, args []string) error {
 	if a.Limit < 0 {
 		return usagef("--n: must be >= 0, got %d", a.Limit)
 	}
-	if a.Binarize == "dynamic" {
+	switch a.Binarize {
+	case "", "none", "threshold", "stochastic":
+	case "dynamic":
 		return usagef("--binarize: eval scores fixed data; use threshold or stochastic, got dynamic")
+	default:
+		return usagef("--binarize: must be threshold or stochastic, got %q", a.Binarize)
 	}
 	return nil
 }

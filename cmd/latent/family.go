@@ -587,16 +587,28 @@ func (a *evalArgs) checkOutputs() error {
 // --binarize says otherwise, checked against the model's width and needs,
 // cut to its first --n rows. ref holds all the rows (the FID's reference).
 func evalData(env *Env, a *evalArgs, m model.Model, s *model.Settings, fam *model.Family) (d *dataset.Dataset, ref *tensor.Mat, err error) {
+	fromTraining := false
 	if a.Binarize == "" && s != nil {
-		a.Binarize = s.EvalBinarize()
-		if s.Binarize != "" {
-			progress(env, "eval: binarising %s as in training (--binarize %s%s)", a.Data, a.Binarize,
-				map[bool]string{true: ", one fixed draw for a model trained with dynamic binarisation", false: ""}[s.Binarize == "dynamic"])
-		}
+		a.Binarize, fromTraining = s.EvalBinarize(), s.Binarize != ""
 	}
-	d, err = openData(env, a.Data, a.Binarize, a.Seed)
+	d, err = openData(env, a.Data, "", a.Seed)
 	if err != nil {
 		return nil, nil, err
+	}
+	if a.Binarize == "threshold" || a.Binarize == "stochastic" {
+		switch {
+		case d.Binary || dataset.IsBinary(d.X):
+			// Either mode leaves binary data as they are: say so in the results.
+			a.Binarize = "none (the data are binary)"
+		default:
+			if fromTraining {
+				progress(env, "eval: binarising %s as in training (--binarize %s%s)", a.Data, a.Binarize,
+					map[bool]string{true: ", one fixed draw for a model trained with dynamic binarisation", false: ""}[s.Binarize == "dynamic"])
+			}
+			if err := dataset.Binarize(d, a.Binarize, a.Seed); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	if d.Dim() != m.Dim() {
 		return nil, nil, fmt.Errorf("--data %s: rows have %d values, the model %d", a.Data, d.Dim(), m.Dim())

@@ -336,3 +336,29 @@ func TestVAEEvalDynamicDefault(t *testing.T) {
 		t.Errorf("threshold and stochastic draws scored the same: %v", th)
 	}
 }
+
+// eval binarises as in training, and says in its results when there was
+// nothing to binarise: binary data are left as they are whatever the mode.
+func TestEvalBinarizeReported(t *testing.T) {
+	dir := noData(t)
+	m := filepath.Join(dir, "v.model")
+	if code, _, errs := latent(t, "train", "vae", "--data", "shapes,n=50,size=8", "--latent", "2", "--hidden", "8",
+		"--binarize", "dynamic", "--epochs", "1", "--out", m); code != 0 {
+		t.Fatal(errs)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data", "bars:8"}, "none (the data are binary)"},
+		{[]string{"--data", "bars:8", "--binarize", "threshold"}, "none (the data are binary)"},
+		{[]string{"--data", "shapes,n=50,size=8"}, "stochastic"},
+		{[]string{"--data", "shapes,n=50,size=8", "--binarize", "threshold"}, "threshold"},
+	} {
+		code, out, errs := latent(t, append([]string{"eval", "--model", m, "--iw-k", "2", "--json"}, c.args...)...)
+		if r := decodeJSON(t, out); code != 0 || r["binarize"] != c.want {
+			t.Errorf("eval %v: %d %q, binarize %v, want %q", c.args, code, errs, r["binarize"], c.want)
+		}
+	}
+	fails(t, 2, []string{"eval", "--model", m, "--data", "bars:8", "--binarize", "foo"}, "--binarize", `"foo"`)
+}
