@@ -24,7 +24,7 @@ type Settings struct {
 	// Test is the held-out data scored after every epoch (train --test), kept
 	// so that a resumed run goes on scoring it.
 	Test string `json:"test,omitempty"`
-	Seed     uint64 `json:"seed"`
+	Seed uint64 `json:"seed"`
 	// Epochs is the total asked for; EpochsDone those trained so far.
 	Epochs     int `json:"epochs"`
 	EpochsDone int `json:"epochs_done"`
