@@ -69,13 +69,9 @@ func ChooseSigma2(ctx context.Context, net Net, dim int, cfg *EvalConfig, o mode
 	c := Sigma2Choice{N: v.Len(), Grid: grid, Sigma2: math.NaN(), Steps: steps}
 	best := math.Inf(-1)
 	for i, s2 := range grid {
-		dec, rows, err := newDecoder(net, s2, x, v.Labels)
+		res, err := forwardAIS(ctx, net, s2, x, v.Labels, cfg, steps, o.Seed+1, fmt.Sprintf("σ² %d/%d", i+1, len(grid)))
 		if err != nil {
 			return c, fmt.Errorf("--sigma2-data %s: %w", cfg.Sigma2Data, err)
-		}
-		res, err := mcmc.AISDecoder(dec, rows, aisConfig(ctx, cfg, steps, o.Seed+1, fmt.Sprintf("σ² %d/%d", i+1, len(grid))))
-		if err != nil {
-			return c, err
 		}
 		c.LogLik = append(c.LogLik, res.Mean)
 		c.StdErr = append(c.StdErr, res.MeanStdErr)
@@ -106,6 +102,11 @@ func (b BDMCResult) Gap() float64 { return b.Reverse - b.Forward }
 // settings of cfg (the reverse chains start from the z that made each x, an exact
 // posterior sample). A conditional model draws each example's label uniformly.
 func CheckBDMC(ctx context.Context, net Net, sigma2 float64, n int, cfg *EvalConfig, seed uint64) (BDMCResult, error) {
+	if net.Codes > 0 {
+		// A simulated example's code is known: the check is of AIS on p(x | c),
+		// the runs forwardAIS averages, with the code drawn as a label.
+		net.Classes, net.Codes = net.Codes, 0
+	}
 	s := rng.NewStream(seed, 7)
 	z := tensor.New(n, net.Latent)
 	s.FillNormal(z.Data, 0, 1)

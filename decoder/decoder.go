@@ -54,6 +54,10 @@ type Net struct {
 	G       mcmc.Generator
 	Latent  int
 	Classes int     // 0: unconditional
+	// Codes is the number of values of a categorical code appended after z
+	// (and the one-hot label, if any), drawn uniformly: an InfoGAN's. The
+	// density is then the mixture over codes (see forwardAIS); 0: none.
+	Codes int
 	Sigma2  float64 // the model's own observation variance, used when EvalConfig.Sigma2 is 0; 0: none
 }
 
@@ -99,13 +103,12 @@ func Score(ctx context.Context, net Net, d *dataset.Dataset, cfg *EvalConfig, o 
 		}
 		deq = dataset.Dequantization
 	}
-	dec, rows, err := newDecoder(net, sigma2, x, d.Labels)
+	if net.Codes > 0 && net.Classes > 0 {
+		return model.Estimate{}, fmt.Errorf("decoder: a generator with both labels and codes is not supported")
+	}
+	res, err := forwardAIS(ctx, net, sigma2, x, d.Labels, cfg, cfg.Steps, o.Seed, "ais")
 	if err != nil {
 		return model.Estimate{}, fmt.Errorf("--data %s: %w", o.Data, err)
-	}
-	res, err := mcmc.AISDecoder(dec, rows, aisConfig(ctx, cfg, cfg.Steps, o.Seed, "ais"))
-	if err != nil {
-		return model.Estimate{}, err
 	}
 	est := model.Estimate{LogLik: res.Mean, StdErr: res.MeanStdErr, Method: "ais-hmc", Bound: "lower",
 		N: len(res.LogLik), PerExample: res.LogLik,
@@ -118,6 +121,9 @@ func Score(ctx context.Context, net Net, d *dataset.Dataset, cfg *EvalConfig, o 
 	}
 	if net.Classes > 0 {
 		est.Extra = append(est.Extra, model.Metric{Name: "density", Value: "log p(x|y), y the example's label"})
+	}
+	if net.Codes > 0 {
+		est.Extra = append(est.Extra, model.Metric{Name: "density", Value: fmt.Sprintf("log p(x) = log (1/%d) Σ_c p(x|c), each p(x|c) by its own AIS run (ais_chains per code)", net.Codes)})
 	}
 	if cfg.BDMC > 0 {
 		b, err := CheckBDMC(ctx, net, sigma2, cfg.BDMC, cfg, o.Seed)

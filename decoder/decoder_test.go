@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/mcmc"
 	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/nn"
 	"github.com/latent-ml/latent/rng"
@@ -209,5 +210,74 @@ func TestCheckBDMCBracketsExact(t *testing.T) {
 				t.Errorf("labels %v", b.Labels)
 			}
 		}
+	}
+}
+
+// A linear generator with a categorical code (an InfoGAN's): p(x) = (1/K)
+// Σ_c p(x | c), each term a probabilistic PCA in closed form. Score's estimate
+// agrees with the exact mixture within three standard errors, on examples
+// simulated from different codes, and differs from every single code's
+// log p(x | c), so the mixture is what was scored.
+func TestScoreCodesMatchesMixture(t *testing.T) {
+	const sigma2, k = 0.05, 3
+	p := newPPCA(2, k, 5, 4)
+	x, _ := p.simulate(9, sigma2, 5)
+	per := make([][]float64, k)
+	for c := range k {
+		codes := make([]int, x.Rows)
+		for i := range codes {
+			codes[i] = c
+		}
+		per[c] = p.logLik(t, x, codes, sigma2)
+	}
+	exactRows := make([]float64, x.Rows)
+	for i := range exactRows {
+		top := math.Inf(-1)
+		for c := range k {
+			top = max(top, per[c][i])
+		}
+		var s float64
+		for c := range k {
+			s += math.Exp(per[c][i] - top)
+		}
+		exactRows[i] = top + math.Log(s/k)
+	}
+	exact := mean(exactRows)
+	net := p.net()
+	net.Classes, net.Codes = 0, k
+	est, err := Score(context.Background(), net, &dataset.Dataset{X: x},
+		&EvalConfig{Sigma2: sigma2, Chains: 16, Steps: steps(800), Leapfrog: 10}, model.ScoreOptions{Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("AIS-HMC over %d codes %.4f ± %.4f, exact %.4f", k, est.LogLik, est.StdErr, exact)
+	if math.Abs(est.LogLik-exact) > 3*est.StdErr+0.02 {
+		t.Errorf("AIS-HMC %.4f ± %.4f, exact mixture %.4f: more than 3 standard errors apart", est.LogLik, est.StdErr, exact)
+	}
+	if !(est.StdErr > 0) || len(est.PerExample) != x.Rows {
+		t.Errorf("standard error %g, %d per-example figures", est.StdErr, len(est.PerExample))
+	}
+	for c := range k {
+		if m := mean(per[c]); math.Abs(m-exact) < 0.5 {
+			t.Fatalf("test is weak: code %d alone gives %.3f against the mixture's %.3f", c, m, exact)
+		}
+	}
+}
+
+// mixCodes on hand-made weights: two codes, two chains each, one example:
+// p̂ = (1/2)((e¹ + e³)/2 + (e² + e²)/2), and the stratified delta-method error.
+func TestMixCodes(t *testing.T) {
+	runs := []mcmc.DecoderAISResult{
+		{LogWeights: []float64{1, 3}, Chains: 2, AcceptRate: 0.5, Bound: "lower"},
+		{LogWeights: []float64{2, 2}, Chains: 2, AcceptRate: 0.7, Bound: "lower"},
+	}
+	got := mixCodes(runs, 1)
+	e := math.Exp
+	p := 0.5 * ((e(1)+e(3))/2 + (e(2)+e(2))/2)
+	v0 := (e(1) - e(3)) * (e(1) - e(3)) / 2 // sample variance of {e¹, e³}
+	se := math.Sqrt(v0/2/4) / p
+	if math.Abs(got.LogLik[0]-math.Log(p)) > 1e-12 || math.Abs(got.StdErr[0]-se) > 1e-12 ||
+		got.Chains != 4 || math.Abs(got.AcceptRate-0.6) > 1e-12 || got.Mean != got.LogLik[0] {
+		t.Errorf("mixCodes: %+v; want log p̂ %.12f, standard error %.12f", got, math.Log(p), se)
 	}
 }

@@ -39,12 +39,14 @@ type Config struct {
 	DLR         float64 `flag:"d-lr" help:"the discriminator's Adam learning rate (0: --lr); a different rate for each network is Heusel et al.'s two time-scale rule" range:"[0,1]"`
 	DDropout    float64 `flag:"d-dropout" help:"dropout probability after each of the discriminator's LeakyReLUs (as the TensorFlow DCGAN tutorial's 0.3), another brake on an overconfident D; 0: none" range:"[0,1)"`
 	RealLabel   float64 `flag:"real-label" help:"D's target on real data with --loss bce: below 1 is one-sided label smoothing (Salimans et al. 2016 use 0.9), which keeps D from growing overconfident; generated data keep target 0" range:"(0,1]"`
+	Info        int     `flag:"info" help:"categories of an InfoGAN code (Chen et al. 2016): G gets a one-hot code drawn uniformly beside z and D a second head Q(c | x) that must recover it from G(z, c), which makes each code a mode of the data (the digit classes, found without labels); samples cycle through the codes (sample --label picks one); 0: none" range:"[0,1000]"`
+	InfoWeight  float64 `flag:"info-weight" help:"λ, the weight of the code's mutual-information term −λ E log Q(c | G(z, c)) in the losses of G and D (--info)" range:"[0,100]"`
 	Pack        int     `flag:"pack" help:"examples the discriminator judges together, stacked as channels (PacGAN, Lin et al. 2018), against mode collapse; 1: one at a time; --batch must be a multiple" range:"[1,16]"`
 }
 
 func defaults(kind string) *Config {
 	c := &Config{Latent: 100, GHidden: []int{256, 512, 1024}, DHidden: []int{512, 256}, GNorm: true, Width: 64,
-		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999, Loss: "bce", Pack: 1, RealLabel: 1}
+		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999, Loss: "bce", Pack: 1, RealLabel: 1, InfoWeight: 1}
 	if kind == KindMLP {
 		c.Latent = 50
 	}
@@ -89,6 +91,10 @@ type Model struct {
 	dim     int // values per example
 	H, W, C int // image shape (zeros for an MLP GAN on vectors)
 	Classes int // labels conditioned on (0: unconditional)
+	// Codes is the number of categories of the InfoGAN code (Config.Info; 0:
+	// none). G's input is z, then Classes + Codes one-hot values; D's last
+	// layer gives 1 + Codes values, the logit and Q(c | x)'s logits.
+	Codes int
 	G, D    *nn.Sequential
 	// EMA holds the moving average of G's parameters.
 	EMA  *nn.EMA
@@ -109,13 +115,18 @@ type Model struct {
 	// scratch
 	zin, fake, din, dl, dfake *tensor.Mat
 	dGrad                     [][]float32
-	labels                    []int
+	labels, codes             []int
+	ql, dql                   *tensor.Mat // Q's logits and their gradient
+	lastLogits                *tensor.Mat // D's output in the last discLoss
 }
 
 // EpochLog is one epoch's mean losses and discriminator outputs.
 type EpochLog struct {
-	DLoss, GLoss float64 // per example, nats
+	DLoss, GLoss float64 // per example, nats (an InfoGAN's include the Info term)
 	DReal, DFake float64 // mean D(x) and D(G(z)) (after the D step)
+	// Info is an InfoGAN's λ·(−log Q(c | G(z, c))) in the generator's step
+	// (ln Codes·λ when Q learns nothing, 0 when it recovers every code).
+	Info float64 `json:",omitempty"`
 }
 
 func newTrainer(kind string, cfg Config, d *dataset.Dataset, s *model.Settings) (*Model, error) {
@@ -131,6 +142,18 @@ func newTrainer(kind string, cfg Config, d *dataset.Dataset, s *model.Settings) 
 			return nil, model.Flagf("conditional", "--data %s has no labels to condition on", s.Data)
 		}
 		m.Classes = d.NumClasses
+	}
+	if cfg.Info > 0 {
+		if cfg.Conditional {
+			return nil, model.Flagf("info", "--info %d and --conditional: an InfoGAN's code stands in for the labels it has none of; use one or the other", cfg.Info)
+		}
+		if cfg.Pack > 1 {
+			return nil, model.Flagf("info", "--info %d and --pack %d: Q(c | x) recovers the code of one example, and a packed D sees %d at once", cfg.Info, cfg.Pack, cfg.Pack)
+		}
+		if cfg.Info < 2 {
+			return nil, model.Flagf("info", "--info %d: a code needs at least 2 categories", cfg.Info)
+		}
+		m.Codes = cfg.Info
 	}
 	if cfg.Pack > 1 && cfg.Batch%cfg.Pack != 0 {
 		return nil, model.Flagf("batch", "--batch %d is not a multiple of --pack %d", cfg.Batch, cfg.Pack)
@@ -170,9 +193,9 @@ func (m *Model) initOpt() {
 func (m *Model) build(s *rng.Stream) error {
 	switch m.Arch {
 	case KindMLP:
-		m.G, m.D = buildMLP(m.Cfg, m.dim, m.Classes, s, &m.Drop)
+		m.G, m.D = buildMLP(m.Cfg, m.dim, m.Classes, m.Codes, s, &m.Drop)
 	case KindDCGAN:
-		m.G, m.D = buildDCGAN(m.Cfg, m.C, m.Classes, s, &m.Drop)
+		m.G, m.D = buildDCGAN(m.Cfg, m.C, m.Classes, m.Codes, s, &m.Drop)
 	default:
 		return fmt.Errorf("gan: unknown kind %q", m.Arch)
 	}
@@ -183,9 +206,9 @@ func (m *Model) build(s *rng.Stream) error {
 // buildMLP returns G: z(+y) → hidden (ReLU; BatchNorm after all but the first)
 // → dim (sigmoid) and
 // D: x(+y) → hidden (LeakyReLU) → 1 logit.
-func buildMLP(cfg Config, dim, classes int, s, drop *rng.Stream) (g, d *nn.Sequential) {
+func buildMLP(cfg Config, dim, classes, codes int, s, drop *rng.Stream) (g, d *nn.Sequential) {
 	g, d = nn.NewSequential(), nn.NewSequential()
-	in := cfg.Latent + classes
+	in := cfg.Latent + classes + codes
 	for i, h := range cfg.GHidden {
 		g.Layers = append(g.Layers, nn.NewLinear(in, h, nn.He, s))
 		if i > 0 && cfg.GNorm { // BatchNorm after every hidden layer but the first, as PyTorch-GAN's gan.py
@@ -205,7 +228,7 @@ func buildMLP(cfg Config, dim, classes int, s, drop *rng.Stream) (g, d *nn.Seque
 		d.Layers = append(d.Layers, nn.NewMinibatchStd(1, 1, in))
 		in++
 	}
-	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(in, 1, nn.Glorot, s), s))
+	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(in, 1+codes, nn.Glorot, s), s))
 	return g, d
 }
 
@@ -226,15 +249,18 @@ func dLayer(cfg Config, l nn.Layer, s *rng.Stream) nn.Layer {
 //	D: x(+y planes) → Conv 4×4/2 → 14×14×W, LeakyReLU → Conv 4×4/2 → 7×7×2W,
 //	   BN, LeakyReLU → Linear → 1 logit
 //
-// With Config.DDropout, a Dropout follows each of D's LeakyReLUs.
+// With Config.DDropout, a Dropout follows each of D's LeakyReLUs. An InfoGAN's
+// G takes the one-hot code after z, and D's Linear gives the code's logits
+// after its own (Q shares D's layers, as in Chen et al. 2016 but for Q's own
+// hidden layer).
 // With Config.MBStd, D's last feature maps get one more channel, the batch's
 // mean feature standard deviation (nn.MinibatchStd), before the Linear. With
 // Config.SpecNorm, D's convolutions and Linear are spectrally normalised and
 // its BatchNorm is left out, as in Miyato et al. 2018.
-func buildDCGAN(cfg Config, c, classes int, s, drop *rng.Stream) (g, d *nn.Sequential) {
+func buildDCGAN(cfg Config, c, classes, codes int, s, drop *rng.Stream) (g, d *nn.Sequential) {
 	w := cfg.Width
 	g = nn.NewSequential(
-		nn.NewLinear(cfg.Latent+classes, 7*7*2*w, nn.He, s), nn.NewBatchNorm2D(7, 7, 2*w), nn.ReLU(),
+		nn.NewLinear(cfg.Latent+classes+codes, 7*7*2*w, nn.He, s), nn.NewBatchNorm2D(7, 7, 2*w), nn.ReLU(),
 		nn.NewConvTranspose2D(7, 7, 2*w, 14, 14, w, 4, 2, 1, nn.He, s), nn.NewBatchNorm2D(14, 14, w), nn.ReLU(),
 		nn.NewConvTranspose2D(14, 14, w, 28, 28, c, 4, 2, 1, nn.Glorot, s), nn.Sigmoid())
 	slope := float32(cfg.Slope)
@@ -252,7 +278,7 @@ func buildDCGAN(cfg Config, c, classes int, s, drop *rng.Stream) (g, d *nn.Seque
 		d.Layers = append(d.Layers, nn.NewMinibatchStd(7, 7, 2*w))
 		feat = 7 * 7 * (2*w + 1)
 	}
-	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(feat, 1, nn.Glorot, s), s))
+	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(feat, 1+codes, nn.Glorot, s), s))
 	return g, d
 }
 
@@ -288,17 +314,24 @@ func (m *Model) Dim() int { return m.dim }
 func (m *Model) BatchSize() int { return m.Cfg.Batch }
 
 // fillZ sets the first Latent columns of m.zin (n rows) to N(0, 1) draws from s
-// and the rest to the one-hot codes of labels (conditional).
+// and the rest to the one-hot codes of labels (conditional), or of InfoGAN
+// codes drawn uniformly from s after each row's z (kept in m.codes).
 func (m *Model) fillZ(n int, labels []int, s *rng.Stream) *tensor.Mat {
-	m.zin = tensor.Reuse(m.zin, n, m.Cfg.Latent+m.Classes)
+	m.zin = tensor.Reuse(m.zin, n, m.Cfg.Latent+m.Classes+m.Codes)
+	m.codes = m.codes[:0]
 	for i := 0; i < n; i++ {
 		r := m.zin.Row(i)
 		s.FillNormal(r[:m.Cfg.Latent], 0, 1)
 		for j := m.Cfg.Latent; j < len(r); j++ {
 			r[j] = 0
 		}
-		if m.Classes > 0 {
+		switch {
+		case m.Classes > 0:
 			r[m.Cfg.Latent+labels[i]] = 1
+		case m.Codes > 0:
+			c := s.IntN(m.Codes)
+			m.codes = append(m.codes, c)
+			r[m.Cfg.Latent+c] = 1
 		}
 	}
 	return m.zin
@@ -382,9 +415,10 @@ const (
 // Config.RealLabel, below 1 for one-sided label smoothing); with --loss hinge
 // (1/n) Σ max(0, 1 − d), (1/n) Σ max(0, 1 + d) and −(1/n) Σ d of the logits d.
 func (m *Model) discLoss(x *tensor.Mat, labels []int, which int) (loss, mean float64) {
-	logits := m.D.Forward(m.discInput(x, labels)) // (n, 1): n = x.Rows / Pack
+	logits := m.D.Forward(m.discInput(x, labels)) // (n, 1 + Codes): n = x.Rows / Pack
 	n := logits.Rows
-	m.dl = tensor.Reuse(m.dl, n, 1)
+	m.dl = tensor.Reuse(m.dl, n, logits.Cols)
+	m.lastLogits = logits
 	if m.Cfg.Loss == "hinge" {
 		inv := 1 / float64(n)
 		for i := range n {
@@ -416,12 +450,66 @@ func (m *Model) discLoss(x *tensor.Mat, labels []int, which int) (loss, mean flo
 		case lossReal:
 			t = realLabelOf(m.Cfg)
 		}
-		loss = nn.BCEWithLogits(m.dl, logits, t)
+		if m.Codes == 0 {
+			loss = nn.BCEWithLogits(m.dl, logits, t)
+		} else {
+			loss = bceFirstColumn(m.dl, logits, t)
+		}
 	}
 	for i := range n {
 		mean += 1 / (1 + math.Exp(-float64(logits.Data[i*logits.Stride])))
 	}
 	return loss, mean / float64(n)
+}
+
+// bceFirstColumn is nn.BCEWithLogits on the first column of logits (D's logit
+// beside Q's), leaving the gradient in dl's first column.
+func bceFirstColumn(dl, logits *tensor.Mat, t float64) float64 {
+	n := logits.Rows
+	var sum float64
+	for i := range n {
+		v := float64(logits.Data[i*logits.Stride])
+		e := math.Exp(-math.Abs(v))
+		sum += max(v, 0) - t*v + math.Log1p(e)
+		s := 1 / (1 + e)
+		if v < 0 {
+			s = e / (1 + e)
+		}
+		dl.Data[i*dl.Stride] = float32((s - t) / float64(n))
+	}
+	return sum / float64(n)
+}
+
+// infoLoss returns λ times the mean cross-entropy −log Q(c | x) of the codes
+// m.codes under Q's logits, D's last columns after its logit (the InfoGAN's
+// mutual-information term), and sets those columns of m.dl to its gradient;
+// with real (no code to recover) it returns 0 and zeroes them. It needs the
+// logits of the last discLoss (D's output).
+func (m *Model) infoLoss(logits *tensor.Mat, real bool) float64 {
+	if m.Codes == 0 {
+		return 0
+	}
+	n, k := logits.Rows, m.Codes
+	if real {
+		for i := range n {
+			clear(m.dl.Row(i)[1:])
+		}
+		return 0
+	}
+	m.ql = tensor.Reuse(m.ql, n, k)
+	m.dql = tensor.Reuse(m.dql, n, k)
+	for i := range n {
+		copy(m.ql.Row(i), logits.Row(i)[1:])
+	}
+	lam := m.Cfg.InfoWeight
+	loss := lam * nn.SoftmaxCrossEntropy(m.dql, m.ql, m.codes)
+	for i := range n {
+		d := m.dl.Row(i)[1:]
+		for j, g := range m.dql.Row(i) {
+			d[j] = float32(lam * float64(g))
+		}
+	}
+	return loss
 }
 
 // Epoch implements model.Trainer: for every mini-batch, DSteps discriminator
@@ -450,9 +538,11 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 			m.fake = tensor.Reuse(m.fake, n, m.dim)
 			m.fake.Copy(fake)
 			lr, mr := m.discLoss(x, labels, lossReal)
+			m.infoLoss(m.lastLogits, true)
 			m.D.Backward(m.dl)
 			m.saveDGrad()
 			lf, mf := m.discLoss(m.fake, labels, lossFake)
+			lf += m.infoLoss(m.lastLogits, false)
 			m.D.Backward(m.dl)
 			m.addDGrad()
 			m.dOpt.Step(m.D.Params())
@@ -460,6 +550,8 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 		}
 		fake := m.G.Forward(m.fillZ(n, labels, &m.Noise))
 		gLoss, _ := m.discLoss(fake, labels, lossGen)
+		info := m.infoLoss(m.lastLogits, false)
+		gLoss += info
 		m.dInputGrad(true)
 		nn.SetParamGrad(m.D, false)
 		dx := m.D.Backward(m.dl)
@@ -474,16 +566,21 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 		sum.GLoss += gLoss
 		sum.DReal += dReal
 		sum.DFake += dFake
+		sum.Info += info
 		steps++
 	}
 	k := float64(max(steps, 1))
-	lg := EpochLog{DLoss: sum.DLoss / k, GLoss: sum.GLoss / k, DReal: sum.DReal / k, DFake: sum.DFake / k}
+	lg := EpochLog{DLoss: sum.DLoss / k, GLoss: sum.GLoss / k, DReal: sum.DReal / k, DFake: sum.DFake / k, Info: sum.Info / k}
 	m.History = append(m.History, lg)
 	if m.dWins(3) {
 		model.Logf(ctx, "gan: warning: the discriminator has won outright for 3 epochs (D(x) %.3f, D(G(z)) %.3f): the generator gets no gradient; try a lower --lr or fewer --d-steps", lg.DReal, lg.DFake)
 	}
-	return model.Stats{Loss: lg.GLoss, LossName: "g_loss", Metrics: []model.Metric{
-		{Name: "d_loss", Value: lg.DLoss}, {Name: "d_real", Value: lg.DReal}, {Name: "d_fake", Value: lg.DFake}}}, nil
+	st := model.Stats{Loss: lg.GLoss, LossName: "g_loss", Metrics: []model.Metric{
+		{Name: "d_loss", Value: lg.DLoss}, {Name: "d_real", Value: lg.DReal}, {Name: "d_fake", Value: lg.DFake}}}
+	if m.Codes > 0 {
+		st.Metrics = append(st.Metrics, model.Metric{Name: "info_loss", Value: lg.Info})
+	}
+	return st, nil
 }
 
 // dInputGrad turns the gradient of D's first layer with respect to its input on
@@ -562,16 +659,16 @@ func (m *Model) updateEMA() {
 }
 
 // Generate sets dst (n × Dim) to G(z) for the rows of z (with labels for a
-// conditional GAN), using the moving-average weights.
+// conditional GAN, codes for an InfoGAN), using the moving-average weights.
 func (m *Model) Generate(z *tensor.Mat, labels []int) *tensor.Mat {
-	m.zin = tensor.Reuse(m.zin, z.Rows, m.Cfg.Latent+m.Classes)
+	m.zin = tensor.Reuse(m.zin, z.Rows, m.Cfg.Latent+m.Classes+m.Codes)
 	for i := 0; i < z.Rows; i++ {
 		r := m.zin.Row(i)
 		copy(r, z.Row(i))
 		for j := m.Cfg.Latent; j < len(r); j++ {
 			r[j] = 0
 		}
-		if m.Classes > 0 {
+		if m.Classes+m.Codes > 0 {
 			r[m.Cfg.Latent+labels[i]] = 1
 		}
 	}
@@ -583,23 +680,25 @@ func (m *Model) Generate(z *tensor.Mat, labels []int) *tensor.Mat {
 }
 
 // Sample implements model.Sampler: G(z) with the moving-average weights, z
-// drawn from o.Seed; a conditional GAN cycles through the classes unless
-// o.Label picks one.
+// drawn from o.Seed; a conditional GAN cycles through the classes and an
+// InfoGAN through its codes (each as often, as the uniform prior over codes
+// has it) unless o.Label picks one.
 func (m *Model) Sample(ctx context.Context, o model.SampleOptions) (*dataset.Dataset, error) {
-	if o.Label >= 0 && m.Classes == 0 {
-		return nil, model.Flagf("label", "this %s is not conditional (train with --conditional)", m.Arch)
+	k := m.Classes + m.Codes
+	if o.Label >= 0 && k == 0 {
+		return nil, model.Flagf("label", "this %s is not conditional (train with --conditional, or --info for codes)", m.Arch)
 	}
-	if o.Label >= m.Classes && m.Classes > 0 {
-		return nil, model.Flagf("label", "must be in [0, %d), got %d", m.Classes, o.Label)
+	if o.Label >= k && k > 0 {
+		return nil, model.Flagf("label", "must be in [0, %d), got %d", k, o.Label)
 	}
 	s := rng.New(o.Seed)
 	z := tensor.New(o.N, m.Cfg.Latent)
 	s.FillNormal(z.Data, 0, 1)
 	var labels []int
-	if m.Classes > 0 {
+	if k > 0 {
 		labels = make([]int, o.N)
 		for i := range labels {
-			labels[i] = i % m.Classes
+			labels[i] = i % k
 			if o.Label >= 0 {
 				labels[i] = o.Label
 			}
@@ -615,6 +714,9 @@ func (m *Model) Sample(ctx context.Context, o model.SampleOptions) (*dataset.Dat
 		}
 		out.Slice(i, j).Copy(m.Generate(z.Slice(i, j), l))
 		model.Step(ctx, "sample", j, o.N)
+	}
+	if m.Codes > 0 {
+		labels = nil // codes, not the data's labels
 	}
 	return &dataset.Dataset{Name: "samples", X: out, Labels: labels, NumClasses: m.Classes,
 		Height: m.H, Width: m.W, Channels: m.C}, nil
@@ -649,6 +751,9 @@ func (m *Model) Describe() []model.Metric {
 		// The density p(x) is the generator's (and σ²'s): its parameters are G's.
 		{Name: "parameters", Value: count(m.G)}, {Name: "generator params", Value: count(m.G)},
 		{Name: "discriminator params", Value: count(m.D)}, {Name: "ema decay", Value: m.Cfg.EMA}}
+	if m.Codes > 0 {
+		out = append(out, model.Metric{Name: "infogan code", Value: fmt.Sprintf("%d categories, λ %g", m.Codes, m.Cfg.InfoWeight)})
+	}
 	if m.Classes > 0 {
 		out = append(out, model.Metric{Name: "conditional on", Value: fmt.Sprintf("%d classes", m.Classes)})
 	}

@@ -349,11 +349,112 @@ func TestGANDropoutResumeBitIdentical(t *testing.T) {
 
 	dc := *defaults(KindDCGAN)
 	dc.DDropout = 0.3
-	if _, dd := buildDCGAN(dc, 1, 0, rng.New(1), rng.New(2)); drops(dd) != 2 {
+	if _, dd := buildDCGAN(dc, 1, 0, 0, rng.New(1), rng.New(2)); drops(dd) != 2 {
 		t.Errorf("DCGAN's D with --d-dropout: layers %T", dd.Layers)
 	}
 	dc.DDropout = 0
-	if _, dd := buildDCGAN(dc, 1, 0, rng.New(1), rng.New(2)); drops(dd) != 0 {
+	if _, dd := buildDCGAN(dc, 1, 0, 0, rng.New(1), rng.New(2)); drops(dd) != 0 {
 		t.Errorf("DCGAN's D without --d-dropout: layers %T", dd.Layers)
+	}
+}
+
+// An InfoGAN on the eight Gaussians with an 8-category code: Q learns to
+// recover the code (its loss falls well below ln 8, where a Q that learns
+// nothing stays), every mode is covered, each code's samples sit mostly in one
+// mode and different codes in different modes; resuming is bit-identical; the
+// flag's conflicts are refused.
+func TestInfoGANCodesFindModes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a GAN for a few seconds")
+	}
+	d, centres := ring(4000, 1)
+	cfg := smallConfig()
+	cfg.GHidden, cfg.DHidden = []int{64, 64}, []int{64, 64}
+	cfg.Info = 8
+	m := train(t, d, cfg, 120, "")
+	last := m.History[len(m.History)-1]
+	if !(last.Info < 0.5*math.Log(8)) {
+		t.Errorf("Q's loss after training %.3f, ln 8 = %.3f: Q does not recover the codes", last.Info, math.Log(8))
+	}
+	checkEightModes(t, m, centres)
+	// Each code on its own: the share of its samples in its most common mode.
+	modeOf := func(x, y float64) int {
+		best, bd := 0, math.Inf(1)
+		for k, c := range centres {
+			if dd := math.Hypot(x-c[0], y-c[1]); dd < bd {
+				best, bd = k, dd
+			}
+		}
+		return best
+	}
+	seen := map[int]bool{}
+	for c := range 8 {
+		out, err := m.Sample(context.Background(), model.SampleOptions{N: 400, Seed: 5, Label: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Labels != nil {
+			t.Fatal("an InfoGAN's samples carry its codes as labels")
+		}
+		counts := make([]int, 8)
+		for i := range out.Len() {
+			counts[modeOf(float64(out.X.At(i, 0)), float64(out.X.At(i, 1)))]++
+		}
+		top := 0
+		for k := range counts {
+			if counts[k] > counts[top] {
+				top = k
+			}
+		}
+		t.Logf("code %d: samples per mode %v", c, counts)
+		if counts[top] < 300 {
+			t.Errorf("code %d: only %d of 400 samples in its most common mode %d", c, counts[top], top)
+		}
+		seen[top] = true
+	}
+	if len(seen) < 6 {
+		t.Errorf("the 8 codes pick only %d different modes", len(seen))
+	}
+}
+
+func TestInfoGANResumeAndFlags(t *testing.T) {
+	d, _ := ring(300, 2)
+	dir := t.TempDir()
+	cfg := smallConfig()
+	cfg.Info, cfg.InfoWeight = 4, 0.5
+	whole := filepath.Join(dir, "whole.model")
+	m := train(t, d, cfg, 4, whole)
+	if last := m.D.Layers[len(m.D.Layers)-1].(*nn.Linear); last.W.Shape[1] != 1+4 {
+		t.Fatalf("D's last layer with --info 4: %v, want 5 outputs", last.W.Shape)
+	}
+	if first := m.G.Layers[0].(*nn.Linear); first.W.Shape[0] != cfg.Latent+4 {
+		t.Fatalf("G's first layer with --info 4: %v, want %d inputs", first.W.Shape, cfg.Latent+4)
+	}
+	part := filepath.Join(dir, "part.model")
+	train(t, d, cfg, 2, part)
+	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
+	if _, err := m.Sample(context.Background(), model.SampleOptions{N: 2, Label: 4}); err == nil || !model.IsFlagError(err) {
+		t.Errorf("--label 4 of 4 codes: %v", err)
+	}
+	s := model.NewSettings(KindMLP, d, "ring", "", 3, 1)
+	for _, c := range []struct {
+		set  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Info = 1 }, "at least 2"},
+		{func(c *Config) { c.Info, c.Pack, c.Batch = 3, 2, 100 }, "--pack"},
+	} {
+		bad := smallConfig()
+		c.set(&bad)
+		if _, err := newTrainer(KindMLP, bad, d, s); err == nil || !model.IsFlagError(err) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+	dl, _ := ring(300, 2) // with labels
+	dl.Labels, dl.NumClasses = make([]int, dl.Len()), 2
+	bad := smallConfig()
+	bad.Info, bad.Conditional = 3, true
+	if _, err := newTrainer(KindMLP, bad, dl, s); err == nil || !model.IsFlagError(err) || !strings.Contains(err.Error(), "--conditional") {
+		t.Errorf("--info with --conditional: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ type meta struct {
 	W       int        `json:"width,omitempty"`
 	C       int        `json:"channels,omitempty"`
 	Classes int        `json:"classes,omitempty"`
+	Codes   int        `json:"codes,omitempty"`
 	Seed    uint64     `json:"seed"`
 	History []EpochLog `json:"history"`
 	Steps   int        `json:"steps"`
@@ -27,7 +28,7 @@ type meta struct {
 func (m *Model) Save(f *checkpoint.File) error {
 	f.Kind = m.Arch
 	if err := f.SetMeta(meta{Arch: m.Arch, Config: m.Cfg, Dim: m.dim, H: m.H, W: m.W, C: m.C,
-		Classes: m.Classes, Seed: m.Seed, History: m.History, Steps: m.Steps}); err != nil {
+		Classes: m.Classes, Codes: m.Codes, Seed: m.Seed, History: m.History, Steps: m.Steps}); err != nil {
 		return err
 	}
 	nn.SaveLayer(f, "G", m.G)
@@ -56,13 +57,13 @@ func Load(f *checkpoint.File) (*Model, error) {
 	if err := f.GetMeta(&mt); err != nil {
 		return nil, err
 	}
-	if mt.Dim < 1 || mt.Config.Latent < 1 || mt.Classes < 0 {
+	if mt.Dim < 1 || mt.Config.Latent < 1 || mt.Classes < 0 || mt.Codes < 0 || mt.Codes > 1000 || (mt.Codes > 0 && mt.Classes > 0) {
 		return nil, fmt.Errorf("gan: bad sizes in the file (dim %d, latent %d)", mt.Dim, mt.Config.Latent)
 	}
 	if mt.Config.Loss == "" {
 		mt.Config.Loss = "bce" // files from before --loss
 	}
-	m := &Model{Arch: mt.Arch, Cfg: mt.Config, dim: mt.Dim, H: mt.H, W: mt.W, C: mt.C, Classes: mt.Classes,
+	m := &Model{Arch: mt.Arch, Cfg: mt.Config, dim: mt.Dim, H: mt.H, W: mt.W, C: mt.C, Classes: mt.Classes, Codes: mt.Codes,
 		Seed: mt.Seed, History: mt.History, Steps: mt.Steps}
 	if err := m.build(rng.New(0)); err != nil {
 		return nil, err

@@ -22,7 +22,8 @@ func (m *Model) FixedNoise(n int) *tensor.Mat {
 }
 
 // Pictures implements model.Picturer: samples-NNN.png from the fixed noise
-// (one row per class for a conditional GAN; the moving-average weights), and
+// (one row per class for a conditional GAN, per code for an InfoGAN; the
+// moving-average weights), and
 // losses.png with the curves of both losses, D(x) and D(G(z)) per epoch.
 func (m *Model) Pictures(ctx context.Context, dir string, d *dataset.Dataset, final bool, seed uint64) ([]string, error) {
 	var out []string
@@ -31,9 +32,9 @@ func (m *Model) Pictures(ctx context.Context, dir string, d *dataset.Dataset, fi
 		n := 64
 		var labels []int
 		var captions []string
-		if m.Classes > 0 {
+		if k := m.Classes + m.Codes; k > 0 {
 			cols = 8
-			n = cols * m.Classes
+			n = cols * k
 			labels = make([]int, n)
 			captions = make([]string, n)
 			for i := range labels {

@@ -36,7 +36,8 @@ func (g generator) Backward(dy *tensor.Mat) *tensor.Mat { return g.m.G.Backward(
 // on log p(x) (Jensen); the standard error is over chains. With Dequantize, x
 // is first x + U(0, 1/256) from o.Seed, so the figure is a density of
 // continuous data as in Wu et al.'s Table 2. A conditional GAN's figure is
-// log p(x | y) for each example's label.
+// log p(x | y) for each example's label; an InfoGAN's is the mixture over its
+// codes, log (1/K) Σ_c p(x | c), one AIS run per code.
 func (m *Model) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOptions) (model.Estimate, error) {
 	cfg, _ := o.Family.(*EvalConfig)
 	if cfg == nil {
@@ -46,5 +47,5 @@ func (m *Model) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOpti
 	defer m.EMA.Swap()
 	m.G.SetTraining(false)
 	defer m.G.SetTraining(true)
-	return decoder.Score(ctx, decoder.Net{G: generator{m}, Latent: m.Cfg.Latent, Classes: m.Classes}, d, cfg, o)
+	return decoder.Score(ctx, decoder.Net{G: generator{m}, Latent: m.Cfg.Latent, Classes: m.Classes, Codes: m.Codes}, d, cfg, o)
 }

@@ -74,7 +74,7 @@ func BenchmarkGemmStrided(b *testing.B) {
 func BenchmarkGemmInPlaceB(b *testing.B) {
 	defer func(m int) { gemmInPlaceBMaxM = m }(gemmInPlaceBMaxM)
 	rnd := rand.New(rand.NewPCG(1, 2))
-	for _, sh := range [][3]int{{100, 784, 500}, {128, 784, 400}, {128, 400, 784}, {256, 784, 500}, {512, 784, 1000}} {
+	for _, sh := range [][3]int{{100, 784, 500}, {128, 784, 400}, {128, 400, 784}, {256, 784, 500}, {512, 784, 1000}, {1000, 784, 500}} {
 		m, k, n := sh[0], sh[1], sh[2]
 		a := gemmRandMat(rnd, m, k)
 		bm := gemmRandMat(rnd, k, n)
