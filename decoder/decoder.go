@@ -53,12 +53,12 @@ func DefaultEvalConfig() *EvalConfig {
 type Net struct {
 	G       mcmc.Generator
 	Latent  int
-	Classes int     // 0: unconditional
+	Classes int // 0: unconditional
 	// Codes is the number of values of a categorical code appended after z
 	// (and the one-hot label, if any), drawn uniformly: an InfoGAN's. The
 	// density is then the mixture over codes (see forwardAIS); 0: none.
-	Codes int
-	Sigma2  float64 // the model's own observation variance, used when EvalConfig.Sigma2 is 0; 0: none
+	Codes  int
+	Sigma2 float64 // the model's own observation variance, used when EvalConfig.Sigma2 is 0; 0: none
 }
 
 // Score implements the estimate for a family's model.Scorer: log p(x) of every

@@ -95,7 +95,7 @@ type Model struct {
 	// none). G's input is z, then Classes + Codes one-hot values; D's last
 	// layer gives 1 + Codes values, the logit and Q(c | x)'s logits.
 	Codes int
-	G, D    *nn.Sequential
+	G, D  *nn.Sequential
 	// EMA holds the moving average of G's parameters.
 	EMA  *nn.EMA
 	gOpt *nn.Adam
