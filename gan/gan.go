@@ -79,7 +79,14 @@ steps (each on a fresh batch of z against the same real batch) and one generator
 step with the non-saturating loss −log D(G(z)) (--loss hinge: the hinge losses of
 Miyato et al. 2018); Adam with β1 = 0.5 for both, as in pytorch/examples dcgan
 (--d-lr gives D its own rate). --spectral-norm normalises every weight matrix of D
-by its largest singular value, estimated by power iteration, and drops D's BatchNorm. --pictures DIR leaves a grid of samples from one fixed
+by its largest singular value, estimated by power iteration, and drops D's BatchNorm.
+--info K makes an InfoGAN (Chen et al. 2016): G also takes a one-hot code of K
+categories drawn uniformly, D gets K more outputs Q(c | x), and both losses add
+λ·(−log Q(c | G(z, c))) (--info-weight), so that each code becomes one mode of
+the data (on MNIST with K = 10, mostly one digit each) and sampling the codes
+uniformly spreads the samples over the modes; its log-likelihood is the
+mixture over codes. --real-label and --d-dropout are brakes on an overconfident
+D. --pictures DIR leaves a grid of samples from one fixed
 batch of z after every epoch (one row per class for a conditional GAN) and the
 curves of both losses, D(x) and D(G(z)).`
 

@@ -328,7 +328,7 @@ func checkOverwrite(flagName, path string, force bool) error {
 func sampleFlagSet(fam *model.Family) (*flag.FlagSet, *sampleArgs, *int, any) {
 	fs := newFlags("sample")
 	a := sampleFlags(fs)
-	label := fs.Int("label", -1, "class to condition on (conditional models; default: cycle through the classes)")
+	label := fs.Int("label", -1, "class to condition on (conditional models; an InfoGAN's code; default: cycle through them)")
 	fs.BoolVar(&a.Force, "force", false, "overwrite an existing .npy file")
 	var fcfg any
 	if fam != nil && fam.SampleConfig != nil {
