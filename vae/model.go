@@ -27,6 +27,9 @@ type Model struct {
 	// saved with the model. Nil means a uniform prior (models saved before it was
 	// recorded, or built with New and never trained).
 	ClassPrior []float64
+	// Drop draws the dropout masks (Config.Dropout) while training; the
+	// trainer seeds it and saves its state.
+	Drop rng.Stream
 
 	// scratch, reused between calls
 	encIn, decIn, eps, xr, dout, dh, mean *tensor.Mat
@@ -60,7 +63,8 @@ func New(cfg Config, dim int, s *rng.Stream) (*Model, error) {
 	if cfg.Kind == KindConvVAE {
 		m.Enc, m.Dec = buildConv(cfg, encOut, act, init, s)
 	} else {
-		m.Enc, m.Dec = buildMLP(cfg, dim, encOut, act, init, s)
+		m.Enc, m.Dec = buildMLP(cfg, dim, encOut, act, init, s, &m.Drop)
+		m.SetDropout(false)
 	}
 	if cfg.Decoder == Gaussian && cfg.Sigma2 == 0 {
 		m.LogSigma2 = nn.NewParam("log_sigma2", 1)
@@ -69,19 +73,26 @@ func New(cfg Config, dim int, s *rng.Stream) (*Model, error) {
 }
 
 // buildMLP returns in → h1 → … → hL → encOut and D → hL → … → h1 → dim, with the
-// conditioning vector appended to both inputs for cvae.
-func buildMLP(cfg Config, dim, encOut int, act nn.ActKind, init nn.Init, s *rng.Stream) (enc, dec *nn.Sequential) {
+// conditioning vector appended to both inputs for cvae, and a Dropout drawing
+// from drop after every hidden layer with Config.Dropout.
+func buildMLP(cfg Config, dim, encOut int, act nn.ActKind, init nn.Init, s, drop *rng.Stream) (enc, dec *nn.Sequential) {
 	enc, dec = nn.NewSequential(), nn.NewSequential()
+	dropout := func(layers []nn.Layer) []nn.Layer {
+		if cfg.Dropout > 0 {
+			layers = append(layers, nn.NewDropout(cfg.Dropout, drop))
+		}
+		return layers
+	}
 	in := dim + cfg.CondDim
 	for _, h := range cfg.Hidden {
-		enc.Layers = append(enc.Layers, nn.NewLinear(in, h, init, s), nn.NewActivation(act))
+		enc.Layers = dropout(append(enc.Layers, nn.NewLinear(in, h, init, s), nn.NewActivation(act)))
 		in = h
 	}
 	enc.Layers = append(enc.Layers, nn.NewLinear(in, encOut, init, s))
 	enc.Layers[0].(*nn.Linear).NoInputGrad = true // the input is data
 	in = cfg.Latent + cfg.CondDim
 	for i := len(cfg.Hidden) - 1; i >= 0; i-- {
-		dec.Layers = append(dec.Layers, nn.NewLinear(in, cfg.Hidden[i], init, s), nn.NewActivation(act))
+		dec.Layers = dropout(append(dec.Layers, nn.NewLinear(in, cfg.Hidden[i], init, s), nn.NewActivation(act)))
 		in = cfg.Hidden[i]
 	}
 	dec.Layers = append(dec.Layers, nn.NewLinear(in, dim, init, s))
@@ -120,6 +131,20 @@ func buildConv(cfg Config, encOut int, act nn.ActKind, init nn.Init, s *rng.Stre
 		nn.NewConvTranspose2D(h1, w1, 64, H, W, 32, 3, 2, 1, init, s), f(), // (H, W, 32)
 		nn.NewConvTranspose2D(H, W, 32, H, W, C, 3, 1, 1, init, s)) // (H, W, C) logits
 	return enc, dec
+}
+
+// SetDropout turns the dropout layers (Config.Dropout) on, for training, or
+// off: a model is built with them off, so that everything but training (the
+// bounds, AIS, samples, reconstructions) sees the whole network, and the
+// trainer turns them on for its epochs.
+func (m *Model) SetDropout(on bool) {
+	for _, net := range []*nn.Sequential{m.Enc, m.Dec} {
+		for _, l := range net.Layers {
+			if d, ok := l.(*nn.Dropout); ok {
+				d.SetTraining(on)
+			}
+		}
+	}
 }
 
 // Params returns every trainable parameter: encoder, decoder, then log σ² if learned.

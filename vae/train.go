@@ -121,6 +121,7 @@ func NewTrainer(cfg Config, dim int, tc TrainConfig) (*Trainer, error) {
 		return nil, err
 	}
 	t := &Trainer{Model: m, Config: tc, Rng: rng.NewStream(tc.Seed, 1)}
+	m.Drop = *rng.NewStream(tc.Seed, 2)
 	t.setup()
 	return t, nil
 }
@@ -196,6 +197,8 @@ func (t *Trainer) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error
 	} else {
 		t.SGD.LR = lr
 	}
+	m.SetDropout(true)
+	defer m.SetDropout(false)
 	var sum Stats
 	for {
 		x, idx := e.Next(t.xb)
@@ -308,6 +311,13 @@ func (t *Trainer) Save(f *checkpoint.File) error {
 		return fmt.Errorf("vae: random stream: %w", err)
 	}
 	f.AddBytes("rng", st)
+	if t.Model.Config.Dropout > 0 {
+		b, err := t.Model.Drop.MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("vae: dropout stream: %w", err)
+		}
+		f.AddBytes("dropout", b)
+	}
 	return nil
 }
 
@@ -359,6 +369,15 @@ func LoadTrainer(f *checkpoint.File) (*Trainer, error) {
 	}
 	if err := t.Rng.UnmarshalBinary(st); err != nil {
 		return nil, fmt.Errorf("vae: %w", err)
+	}
+	if m.Config.Dropout > 0 {
+		b, err := f.Bytes("dropout")
+		if err != nil {
+			return nil, err
+		}
+		if err := m.Drop.UnmarshalBinary(b); err != nil {
+			return nil, fmt.Errorf("vae: dropout stream: %w", err)
+		}
 	}
 	return t, nil
 }

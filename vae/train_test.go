@@ -14,6 +14,7 @@ import (
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/nn"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
@@ -85,9 +86,11 @@ func TestResumeBitIdentical(t *testing.T) {
 		{Config: Config{Kind: KindVAE, Latent: 3, Hidden: []int{20}}},
 		{Config: Config{Kind: KindCVAE, Latent: 2, Hidden: []int{16}, IWK: 3, Decoder: Gaussian}},
 		{Config: Config{Kind: KindConvVAE, Latent: 2, Hidden: []int{16}}},
+		{Config: Config{Kind: KindVAE, Latent: 3, Hidden: []int{20, 12}, Dropout: 0.2}}, // the dropout stream is saved
 	} {
 		def := DefaultFlags(f.Kind)
 		def.Latent, def.Hidden, def.IWK, def.Decoder = f.Latent, f.Hidden, max(f.IWK, 1), orString(f.Decoder, Bernoulli)
+		def.Dropout = f.Dropout
 		def.BatchSize = 32
 		d := toyData(100, 6, 1)
 		run := func(out string, epochs int, resume bool) {
@@ -322,5 +325,58 @@ func TestBurdaSchedule(t *testing.T) {
 	}
 	if _, err := (TrainConfig{Schedule: "cosine"}).withDefaults(); err == nil {
 		t.Error("unknown schedule accepted")
+	}
+}
+
+// With --dropout the MLP has a Dropout after every hidden layer of both
+// networks, on while training and off otherwise: the model's bound is the same
+// on every call outside training and differs from the mean of the training
+// objective's networks; convvae refuses the setting.
+func TestDropoutTrainingOnly(t *testing.T) {
+	d := toyData(200, 6, 1)
+	tr, err := NewTrainer(Config{Kind: KindVAE, Latent: 3, Hidden: []int{20, 12}, Dropout: 0.5}, d.Dim(), TrainConfig{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := tr.Model
+	count := 0
+	for _, net := range []*nn.Sequential{m.Enc, m.Dec} {
+		for i, l := range net.Layers {
+			if dl, ok := l.(*nn.Dropout); ok {
+				count++
+				if dl.Training() {
+					t.Errorf("layer %d: Dropout on outside training", i)
+				}
+				if _, ok := net.Layers[i-1].(*nn.Activation); !ok {
+					t.Errorf("Dropout after %T", net.Layers[i-1])
+				}
+			}
+		}
+	}
+	if count != 4 {
+		t.Fatalf("%d Dropout layers, want 4 (two hidden layers in each network)", count)
+	}
+	mustFit(t, tr, d, 2)
+	x := d.X.Slice(0, 50)
+	// The reconstruction's mean (no noise: z = μ) twice: the same bits.
+	r1 := m.Reconstruct(nil, x, nil).Clone()
+	r2 := m.Reconstruct(nil, x, nil).Clone()
+	for i := range r1.Data {
+		if r1.Data[i] != r2.Data[i] {
+			t.Fatalf("reconstruction %d differs between calls outside training: dropout left on", i)
+		}
+	}
+	m.SetDropout(true)
+	r3 := m.Reconstruct(nil, x, nil).Clone()
+	m.SetDropout(false)
+	same := true
+	for i := range r1.Data {
+		same = same && r1.Data[i] == r3.Data[i]
+	}
+	if same {
+		t.Error("dropout switched on changes nothing")
+	}
+	if _, err := New(Config{Kind: KindConvVAE, Latent: 2, Height: 6, Width: 6, Channels: 1, Dropout: 0.2}, 36, rng.New(1)); err == nil || !strings.Contains(err.Error(), "dropout") {
+		t.Errorf("convvae with dropout: %v", err)
 	}
 }
