@@ -666,7 +666,8 @@ func (m *Model) updateEMA() {
 }
 
 // Generate sets dst (n × Dim) to G(z) for the rows of z (with labels for a
-// conditional GAN, codes for an InfoGAN), using the moving-average weights.
+// conditional GAN, codes for an InfoGAN: row i gets code i mod K when codes is
+// nil), using the moving-average weights.
 func (m *Model) Generate(z *tensor.Mat, labels []int) *tensor.Mat {
 	m.zin = tensor.Reuse(m.zin, z.Rows, m.Cfg.Latent+m.Classes+m.Codes)
 	for i := 0; i < z.Rows; i++ {
@@ -675,7 +676,10 @@ func (m *Model) Generate(z *tensor.Mat, labels []int) *tensor.Mat {
 		for j := m.Cfg.Latent; j < len(r); j++ {
 			r[j] = 0
 		}
-		if m.Classes+m.Codes > 0 {
+		switch {
+		case m.Codes > 0 && labels == nil:
+			r[m.Cfg.Latent+i%m.Codes] = 1 // codes in turn
+		case m.Classes+m.Codes > 0:
 			r[m.Cfg.Latent+labels[i]] = 1
 		}
 	}
