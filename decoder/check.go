@@ -69,9 +69,10 @@ func ChooseSigma2(ctx context.Context, net Net, dim int, cfg *EvalConfig, o mode
 	c := Sigma2Choice{N: v.Len(), Grid: grid, Sigma2: math.NaN(), Steps: steps}
 	best := math.Inf(-1)
 	for i, s2 := range grid {
-		res, err := forwardAIS(ctx, net, s2, x, v.Labels, cfg, steps, o.Seed+1, fmt.Sprintf("σ² %d/%d", i+1, len(grid)))
+		res, err := forwardAIS(ctx, net, s2, x, v.Labels, cfg, steps, o.Seed+1, fmt.Sprintf("σ² %d/%d", i+1, len(grid)),
+			func(err error) error { return fmt.Errorf("--sigma2-data %s: %w", cfg.Sigma2Data, err) })
 		if err != nil {
-			return c, fmt.Errorf("--sigma2-data %s: %w", cfg.Sigma2Data, err)
+			return c, err
 		}
 		c.LogLik = append(c.LogLik, res.Mean)
 		c.StdErr = append(c.StdErr, res.MeanStdErr)

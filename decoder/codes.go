@@ -23,12 +23,14 @@ import (
 
 // forwardAIS runs forward AIS on the rows of x (with their labels for a
 // conditional net; over every code for a net with codes) with steps
-// transitions from seed, reporting progress as step.
-func forwardAIS(ctx context.Context, net Net, sigma2 float64, x *tensor.Mat, labels []int, cfg *EvalConfig, steps int, seed uint64, step string) (mcmc.DecoderAISResult, error) {
+// transitions from seed, reporting progress as step. A problem with the data
+// (labels missing or out of range) comes back through dataErr, which names
+// where they came from; the AIS runs' own errors come back as they are.
+func forwardAIS(ctx context.Context, net Net, sigma2 float64, x *tensor.Mat, labels []int, cfg *EvalConfig, steps int, seed uint64, step string, dataErr func(error) error) (mcmc.DecoderAISResult, error) {
 	if net.Codes == 0 {
 		dec, rows, err := newDecoder(net, sigma2, x, labels)
 		if err != nil {
-			return mcmc.DecoderAISResult{}, err
+			return mcmc.DecoderAISResult{}, dataErr(err)
 		}
 		return mcmc.AISDecoder(dec, rows, aisConfig(ctx, cfg, steps, seed, step))
 	}
@@ -43,7 +45,7 @@ func forwardAIS(ctx context.Context, net Net, sigma2 float64, x *tensor.Mat, lab
 		}
 		dec, rows, err := newDecoder(cond, sigma2, x, codes)
 		if err != nil {
-			return mcmc.DecoderAISResult{}, err
+			return mcmc.DecoderAISResult{}, dataErr(err)
 		}
 		// Each code's chains draw from a stream of their own.
 		runs[c], err = mcmc.AISDecoder(dec, rows, aisConfig(ctx, cfg, steps, seed+uint64(c)*0x9e3779b97f4a7c15, fmt.Sprintf("%s, code %d/%d", step, c+1, k)))

@@ -106,9 +106,10 @@ func Score(ctx context.Context, net Net, d *dataset.Dataset, cfg *EvalConfig, o 
 	if net.Codes > 0 && net.Classes > 0 {
 		return model.Estimate{}, fmt.Errorf("decoder: a generator with both labels and codes is not supported")
 	}
-	res, err := forwardAIS(ctx, net, sigma2, x, d.Labels, cfg, cfg.Steps, o.Seed, "ais")
+	res, err := forwardAIS(ctx, net, sigma2, x, d.Labels, cfg, cfg.Steps, o.Seed, "ais",
+		func(err error) error { return fmt.Errorf("--data %s: %w", o.Data, err) })
 	if err != nil {
-		return model.Estimate{}, fmt.Errorf("--data %s: %w", o.Data, err)
+		return model.Estimate{}, err
 	}
 	est := model.Estimate{LogLik: res.Mean, StdErr: res.MeanStdErr, Method: "ais-hmc", Bound: "lower",
 		N: len(res.LogLik), PerExample: res.LogLik,
