@@ -110,52 +110,34 @@ func checkEightModes(t *testing.T, m *Model, centres [][2]float64) {
 // A run stopped after 2 epochs and resumed writes the same bytes as one that
 // never stopped: networks, moving average, optimisers and the noise stream.
 func TestGANResumeBitIdentical(t *testing.T) {
-	d, _ := ring(300, 2)
-	dir := t.TempDir()
 	cfg := smallConfig()
-	whole := filepath.Join(dir, "whole.model")
-	train(t, d, cfg, 4, whole)
-	part := filepath.Join(dir, "part.model")
-	train(t, d, cfg, 2, part)
-	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
+	resumes(t, cfg)
 }
 
 // The same with the minibatch standard-deviation layer in D (--mbstd): the layer
 // is rebuilt from the file's settings and D's last Linear takes one more input.
 func TestGANMBStdResumeBitIdentical(t *testing.T) {
-	d, _ := ring(300, 2)
-	dir := t.TempDir()
 	cfg := smallConfig()
 	cfg.MBStd = true
-	whole := filepath.Join(dir, "whole.model")
-	m := train(t, d, cfg, 4, whole)
+	m, _ := resumes(t, cfg)
 	last := m.D.Layers[len(m.D.Layers)-1].(*nn.Linear)
 	if _, ok := m.D.Layers[len(m.D.Layers)-2].(*nn.MinibatchStd); !ok || last.W.Shape[0] != cfg.DHidden[1]+1 {
 		t.Fatalf("D with --mbstd: layers %T, last Linear %v", m.D.Layers, last.W.Shape)
 	}
-	part := filepath.Join(dir, "part.model")
-	train(t, d, cfg, 2, part)
-	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
 }
 
 // The same with the hinge loss, spectral normalisation in D (whose vectors p
 // and q are saved as buffers) and a separate rate for D (--d-lr).
 func TestGANSpecNormResumeBitIdentical(t *testing.T) {
-	d, _ := ring(300, 2)
-	dir := t.TempDir()
 	cfg := smallConfig()
 	cfg.Loss, cfg.SpecNorm, cfg.DLR = "hinge", true, 4e-3
-	whole := filepath.Join(dir, "whole.model")
-	m := train(t, d, cfg, 4, whole)
+	m, _ := resumes(t, cfg)
 	if _, ok := m.D.Layers[0].(*nn.SpectralNorm); !ok {
 		t.Fatalf("D with --spectral-norm: first layer %T", m.D.Layers[0])
 	}
 	if m.dOpt.LR != 4e-3 || m.gOpt.LR != cfg.LR {
 		t.Fatalf("learning rates: D %g, G %g; want %g, %g", m.dOpt.LR, m.gOpt.LR, 4e-3, cfg.LR)
 	}
-	part := filepath.Join(dir, "part.model")
-	train(t, d, cfg, 2, part)
-	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
 }
 
 // Exploded weights stop training with an error naming the epoch and network;
@@ -254,18 +236,12 @@ func TestPackLayout(t *testing.T) {
 // for bit the one that never stopped; a batch that is not a multiple of the pack
 // is refused with an error naming --batch.
 func TestGANPackResumeBitIdentical(t *testing.T) {
-	d, _ := ring(300, 2)
-	dir := t.TempDir()
 	cfg := smallConfig()
 	cfg.Pack = 2
-	whole := filepath.Join(dir, "whole.model")
-	m := train(t, d, cfg, 4, whole)
+	m, d := resumes(t, cfg)
 	if first := m.D.Layers[0].(*nn.Linear); first.W.Shape[0] != 2*2 {
 		t.Fatalf("D's first Linear with --pack 2: %v, want 4 inputs", first.W.Shape)
 	}
-	part := filepath.Join(dir, "part.model")
-	train(t, d, cfg, 2, part)
-	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
 	cfg.Batch = 99
 	s := model.NewSettings(KindMLP, d, "ring", "", 3, 1)
 	if _, err := newTrainer(KindMLP, cfg, d, s); err == nil || !model.IsFlagError(err) || !strings.Contains(err.Error(), "--batch 99") {
@@ -323,12 +299,9 @@ func TestRealLabelSmoothing(t *testing.T) {
 // writes the same bytes as one that never stopped. Without the flag D has no
 // Dropout and the file no stream.
 func TestGANDropoutResumeBitIdentical(t *testing.T) {
-	d, _ := ring(300, 2)
-	dir := t.TempDir()
 	cfg := smallConfig()
 	cfg.DDropout, cfg.RealLabel = 0.3, 0.9
-	whole := filepath.Join(dir, "whole.model")
-	m := train(t, d, cfg, 4, whole)
+	m, _ := resumes(t, cfg)
 	drops := func(net *nn.Sequential) (n int) {
 		for i, l := range net.Layers {
 			if _, ok := l.(*nn.Dropout); ok {
@@ -343,9 +316,6 @@ func TestGANDropoutResumeBitIdentical(t *testing.T) {
 	if n := drops(m.D); n != len(cfg.DHidden) {
 		t.Fatalf("D with --d-dropout: %d Dropout layers, want %d", n, len(cfg.DHidden))
 	}
-	part := filepath.Join(dir, "part.model")
-	train(t, d, cfg, 2, part)
-	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
 
 	dc := *defaults(KindDCGAN)
 	dc.DDropout = 0.3
@@ -418,21 +388,15 @@ func TestInfoGANCodesFindModes(t *testing.T) {
 }
 
 func TestInfoGANResumeAndFlags(t *testing.T) {
-	d, _ := ring(300, 2)
-	dir := t.TempDir()
 	cfg := smallConfig()
 	cfg.Info, cfg.InfoWeight = 4, 0.5
-	whole := filepath.Join(dir, "whole.model")
-	m := train(t, d, cfg, 4, whole)
+	m, d := resumes(t, cfg)
 	if last := m.D.Layers[len(m.D.Layers)-1].(*nn.Linear); last.W.Shape[1] != 1+4 {
 		t.Fatalf("D's last layer with --info 4: %v, want 5 outputs", last.W.Shape)
 	}
 	if first := m.G.Layers[0].(*nn.Linear); first.W.Shape[0] != cfg.Latent+4 {
 		t.Fatalf("G's first layer with --info 4: %v, want %d inputs", first.W.Shape, cfg.Latent+4)
 	}
-	part := filepath.Join(dir, "part.model")
-	train(t, d, cfg, 2, part)
-	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
 	if _, err := m.Sample(context.Background(), model.SampleOptions{N: 2, Label: 4}); err == nil || !model.IsFlagError(err) {
 		t.Errorf("--label 4 of 4 codes: %v", err)
 	}
@@ -457,4 +421,20 @@ func TestInfoGANResumeAndFlags(t *testing.T) {
 	if _, err := newTrainer(KindMLP, bad, dl, s); err == nil || !model.IsFlagError(err) || !strings.Contains(err.Error(), "--conditional") {
 		t.Errorf("--info with --conditional: %v", err)
 	}
+}
+
+// resumes trains cfg on 300 points of the ring for 4 epochs in one run, and for
+// 2 and then 2 more resumed from the file, and checks that both runs write the
+// same bytes (networks, moving average, optimisers, streams); it returns the
+// first run's model and the data.
+func resumes(t *testing.T, cfg Config) (*Model, *dataset.Dataset) {
+	t.Helper()
+	d, _ := ring(300, 2)
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.model")
+	m := train(t, d, cfg, 4, whole)
+	part := filepath.Join(dir, "part.model")
+	train(t, d, cfg, 2, part)
+	modeltest.ResumeBitIdentical(t, d, whole, part, 4)
+	return m, d
 }
