@@ -40,6 +40,9 @@ func (m *Model) Pictures(ctx context.Context, dir string, d *dataset.Dataset, fi
 			for i := range labels {
 				labels[i] = i / cols
 				captions[i] = strconv.Itoa(labels[i])
+				if m.Codes > 0 {
+					captions[i] = "c" + captions[i] // a code, not a digit
+				}
 			}
 		}
 		x := m.Generate(m.FixedNoise(n), labels)
