@@ -6,7 +6,9 @@
 // with the non-saturating generator loss −log D(G(z)). The MLP GAN ("gan") and
 // the convolutional DCGAN of Radford et al. 2016 ("dcgan", as pytorch/examples
 // dcgan builds it for 28×28 images) may be conditioned on labels (--conditional:
-// the one-hot label is appended to z and given to D). An exponential moving
+// the one-hot label is appended to z and given to D), or given a categorical
+// code to recover (--info: an InfoGAN, Chen et al. 2016, whose density is the
+// mixture over its codes). An exponential moving
 // average of the generator's weights is kept beside them, saved with the model
 // and used for samples.
 //
