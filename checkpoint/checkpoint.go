@@ -4,6 +4,7 @@
 package checkpoint
 
 import (
+	"encoding"
 	"encoding/json"
 	"fmt"
 )
@@ -111,4 +112,27 @@ func (f *File) Bytes(name string) ([]byte, error) {
 		return nil, fmt.Errorf("checkpoint: %s model file has no blob %q", f.Kind, name)
 	}
 	return t.Bytes, nil
+}
+
+// AddState adds the binary state of v (a random stream, say) as the blob name.
+func (f *File) AddState(name string, v encoding.BinaryMarshaler) error {
+	b, err := v.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("checkpoint: state %q: %w", name, err)
+	}
+	f.AddBytes(name, b)
+	return nil
+}
+
+// State restores v from the blob name written by AddState; the error names
+// the blob when it is missing or v refuses its bytes.
+func (f *File) State(name string, v encoding.BinaryUnmarshaler) error {
+	b, err := f.Bytes(name)
+	if err != nil {
+		return err
+	}
+	if err := v.UnmarshalBinary(b); err != nil {
+		return fmt.Errorf("checkpoint: %s model file, state %q: %w", f.Kind, name, err)
+	}
+	return nil
 }

@@ -42,11 +42,7 @@ func (m *Model) Save(f *checkpoint.File) error {
 	}
 	f.AddBytes("noise", b)
 	if m.Cfg.DDropout > 0 {
-		b, err := m.Drop.MarshalBinary()
-		if err != nil {
-			return err
-		}
-		f.AddBytes("dropout", b)
+		return f.AddState("dropout", &m.Drop)
 	}
 	return nil
 }
@@ -92,12 +88,8 @@ func Load(f *checkpoint.File) (*Model, error) {
 		return nil, fmt.Errorf("gan: noise stream: %w", err)
 	}
 	if m.Cfg.DDropout > 0 {
-		b, err := f.Bytes("dropout")
-		if err != nil {
+		if err := f.State("dropout", &m.Drop); err != nil {
 			return nil, err
-		}
-		if err := m.Drop.UnmarshalBinary(b); err != nil {
-			return nil, fmt.Errorf("gan: dropout stream: %w", err)
 		}
 	}
 	return m, nil

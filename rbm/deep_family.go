@@ -321,22 +321,9 @@ func getTrainer(f *checkpoint.File, prefix string) (*Trainer, error) {
 	return LoadTrainer(sub)
 }
 
-func putStream(f *checkpoint.File, name string, s *rng.Stream) error {
-	b, err := s.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	f.AddBytes(name, b)
-	return nil
-}
+func putStream(f *checkpoint.File, name string, s *rng.Stream) error { return f.AddState(name, s) }
 
-func getStream(f *checkpoint.File, name string, s *rng.Stream) error {
-	b, err := f.Bytes(name)
-	if err != nil {
-		return err
-	}
-	return s.UnmarshalBinary(b)
-}
+func getStream(f *checkpoint.File, name string, s *rng.Stream) error { return f.State(name, s) }
 
 // checkRBMs returns an error naming the first parameter of ms that is not finite
 // or exceeds MaxParam.

@@ -312,11 +312,7 @@ func (t *Trainer) Save(f *checkpoint.File) error {
 	}
 	f.AddBytes("rng", st)
 	if t.Model.Config.Dropout > 0 {
-		b, err := t.Model.Drop.MarshalBinary()
-		if err != nil {
-			return fmt.Errorf("vae: dropout stream: %w", err)
-		}
-		f.AddBytes("dropout", b)
+		return f.AddState("dropout", &t.Model.Drop)
 	}
 	return nil
 }
@@ -371,12 +367,8 @@ func LoadTrainer(f *checkpoint.File) (*Trainer, error) {
 		return nil, fmt.Errorf("vae: %w", err)
 	}
 	if m.Config.Dropout > 0 {
-		b, err := f.Bytes("dropout")
-		if err != nil {
+		if err := f.State("dropout", &m.Drop); err != nil {
 			return nil, err
-		}
-		if err := m.Drop.UnmarshalBinary(b); err != nil {
-			return nil, fmt.Errorf("vae: dropout stream: %w", err)
 		}
 	}
 	return t, nil
