@@ -382,3 +382,28 @@ func TestWriteFuzzCorpus(t *testing.T) {
 		write("FuzzPNG", i, bs(b))
 	}
 }
+
+// FuzzIndexList: a rows=@FILE list parses to non-negative indices or fails
+// with an error naming a line or saying it is empty; never a panic.
+func FuzzIndexList(f *testing.F) {
+	for _, s := range []string{"1 2 3", "# c\n4,5\n", "", "x", "1\n-2", "1,,2\n\n3", "\t7\r\n8"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		idx, err := ParseIndexList(s)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "line ") && err.Error() != "no example indices in it" {
+				t.Fatalf("bad error %q", err)
+			}
+			return
+		}
+		if len(idx) == 0 {
+			t.Fatal("no error and no indices")
+		}
+		for _, i := range idx {
+			if i < 0 {
+				t.Fatalf("index %d", i)
+			}
+		}
+	})
+}

@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,5 +78,64 @@ func TestRowsOption(t *testing.T) {
 		if _, err := Load(spec, Options{}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v, want an error with %q", spec, err, want)
 		}
+	}
+}
+
+// rows=@FILE picks the listed examples in the file's order; a bad list is one
+// error naming the file and, for a bad token, its line.
+func TestRowsIndexFile(t *testing.T) {
+	all, err := Load("bars:3", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := write("idx.txt", "# three examples, out of order, one twice\n7, 2\n\n0 7\n")
+	d, err := Load("bars:3,rows=@"+p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int{7, 2, 0, 7}
+	if d.Len() != len(want) || d.Height != 3 {
+		t.Fatalf("%d examples, want %d", d.Len(), len(want))
+	}
+	for k, i := range want {
+		if d.Labels[k] != all.Labels[i] {
+			t.Fatalf("label %d is not example %d's", k, i)
+		}
+		for j, v := range d.X.Row(k) {
+			if v != all.X.At(i, j) {
+				t.Fatalf("row %d differs from example %d", k, i)
+			}
+		}
+	}
+	for text, msg := range map[string]string{
+		"1\n2 x\n":                         "line 2: \"x\"",
+		"1 -3":                             "\"-3\" is not",
+		"# nothing\n\n":                    "no example indices",
+		"1 " + strconv.Itoa(all.Len()+5):   "past its",
+		"1.5":                              "\"1.5\" is not",
+		"99999999999999999999999999999999": "is not a 0-based",
+	} {
+		p := write("bad.txt", text)
+		_, err := Load("bars:3,rows=@"+p, Options{})
+		if err == nil || !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%q: got %v, want an error naming %s with %q", text, err, p, msg)
+		}
+	}
+	if _, err := os.Stat(os.DevNull); err == nil {
+		if _, err := Load("bars:3,rows=@"+os.DevNull, Options{}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("rows=@%s: %v", os.DevNull, err)
+		}
+	}
+	missing := filepath.Join(dir, "none.txt")
+	if _, err := Load("bars:3,rows=@"+missing, Options{}); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("missing file: %v", err)
 	}
 }

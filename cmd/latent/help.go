@@ -93,6 +93,8 @@ Options are key=value after a comma: PATH,scale=255 or mnist:test,n=1000.
                                  out), e.g. mnist,rows=0:50000 and mnist,rows=50000: to hold out
                                  a validation split; with STEP every STEP-th of them from LO
                                  (mnist:test,rows=0:10000:50, 200 images across the test set)
+  rows=@FILE                     any set: the examples whose 0-based indices FILE lists, in its
+                                 order (white space or commas between them, # comments)
 --binarize threshold|stochastic|dynamic turns [0, 1] data into binary data: a threshold at
 0.5, one fixed random draw, or (training only) a fresh draw for every mini-batch.
 `
