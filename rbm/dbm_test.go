@@ -423,6 +423,19 @@ func TestDBMTrainsBarsAndStripes(t *testing.T) {
 	if est.LogLik > ll+1e-6 || est.Bound != "lower" || est.Method != "mf-exact" {
 		t.Errorf("bound %.4f (%s, %s), exact %.4f", est.LogLik, est.Method, est.Bound, ll)
 	}
+	// --is-k: importance sampling over h_2 (4 units) with h_1 summed out; with
+	// 5000 draws it is the exact figure, above the mean-field bound.
+	fl := defaultDeepEval()
+	fl.ISK = 5000
+	is, err := tr.Score(context.Background(), test, model.ScoreOptions{Seed: 1, Family: fl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := extra(t, is, "is_log_likelihood")
+	t.Logf("importance-sampled log p(v) %.4f (median ESS %.0f of 5000)", v, extra(t, is, "is_ess_median"))
+	if math.Abs(v-ll) > 0.01 || v < est.LogLik || is.LogLik != est.LogLik || extra(t, is, "is_k") != 5000 {
+		t.Errorf("importance sampling %.4f, exact %.4f, bound %.4f (and %.4f with --is-k)", v, ll, est.LogLik, is.LogLik)
+	}
 }
 
 func extra(t *testing.T, est model.Estimate, name string) float64 {

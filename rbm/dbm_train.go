@@ -443,6 +443,24 @@ func (t *DBMTrainer) Score(ctx context.Context, d *dataset.Dataset, o model.Scor
 	add("mf_iters", iters)
 	add("mf_converged", conv)
 	add("mf_residual", res)
+	if f.ISK > 0 {
+		t1 := nowSeconds()
+		is := make([]float64, 0, x.Rows)
+		ess := make([]float64, 0, x.Rows)
+		first := 0
+		for i, mf := range mfs {
+			model.Step(ctx, "importance sampling", first, x.Rows)
+			r := t.Net.ImportanceLogProb(mf, first, f.ISK, f.ISFloor, o.Seed, lz.logZ)
+			is, ess = append(is, r.LogProb...), append(ess, r.ESS...)
+			first += mfs[i].Even.Rows
+		}
+		model.Step(ctx, "importance sampling", x.Rows, x.Rows)
+		add("is_log_likelihood", meanOf(is))
+		add("is_k", f.ISK)
+		add("is_floor", f.ISFloor)
+		add("is_ess_median", median(ess))
+		add("is_seconds", nowSeconds()-t1)
+	}
 	nv, ne, no := t.Net.NumVisible(), t.Net.R.NumVisible(), t.Net.R.NumHidden()
 	if k := min(ne-nv, no); lz.exact && k <= mcmc.MaxExactUnits && float64(x.Rows)*math.Ldexp(float64(max(ne-nv, no)), k) <= 1e8 {
 		if ll, err := t.Net.ExactLogProb(nil, x, lz.exactLogZ); err == nil {
