@@ -318,12 +318,7 @@ func (m *Model) Save(f *checkpoint.File) error {
 	nn.SaveLayer(f, "feat", m.Feat)
 	nn.SaveLayer(f, "head", m.Head)
 	m.opt.Save(f, "adam")
-	b, err := m.drop.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	f.AddBytes("dropout", b)
-	return nil
+	return f.AddState("dropout", &m.drop)
 }
 
 // Load reads a classifier file.
@@ -346,11 +341,7 @@ func Load(f *checkpoint.File) (*Model, error) {
 	if err := m.opt.Load(f, "adam", m.params()); err != nil {
 		return nil, err
 	}
-	b, err := f.Bytes("dropout")
-	if err != nil {
-		return nil, err
-	}
-	if err := m.drop.UnmarshalBinary(b); err != nil {
+	if err := f.State("dropout", &m.drop); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -133,17 +133,11 @@ func (t *trainer) parameters() int {
 func (t *trainer) save(f *checkpoint.File) error {
 	t.EMA.Save(f, "ema")
 	t.opt.Save(f, "adam")
-	b, err := t.Noise.MarshalBinary()
-	if err != nil {
+	if err := f.AddState("noise", &t.Noise); err != nil {
 		return err
 	}
-	f.AddBytes("noise", b)
 	if t.dropOn {
-		b, err := t.Drop.MarshalBinary()
-		if err != nil {
-			return err
-		}
-		f.AddBytes("dropout", b)
+		return f.AddState("dropout", &t.Drop)
 	}
 	return nil
 }
@@ -156,20 +150,12 @@ func (t *trainer) load(f *checkpoint.File, kind string) error {
 	if err := t.opt.Load(f, "adam", t.params); err != nil {
 		return err
 	}
-	b, err := f.Bytes("noise")
-	if err != nil {
-		return err
-	}
-	if err := t.Noise.UnmarshalBinary(b); err != nil {
-		return fmt.Errorf("%s: noise stream: %w", kind, err)
+	if err := f.State("noise", &t.Noise); err != nil {
+		return fmt.Errorf("%s: %w", kind, err)
 	}
 	if t.dropOn {
-		b, err := f.Bytes("dropout")
-		if err != nil {
-			return err
-		}
-		if err := t.Drop.UnmarshalBinary(b); err != nil {
-			return fmt.Errorf("%s: dropout stream: %w", kind, err)
+		if err := f.State("dropout", &t.Drop); err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
 		}
 	}
 	return nil

@@ -37,12 +37,7 @@ func (m *Model) Save(f *checkpoint.File) error {
 	nn.SaveLayer(f, "net", m.Net.Seq)
 	m.opt.Save(f, "adam")
 	f.AddF32("buffer", []int{m.Buf.Rows, m.Buf.Cols}, m.Buf.Data[:m.Buf.Rows*m.Buf.Cols])
-	b, err := m.RS.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	f.AddBytes("rng", b)
-	return nil
+	return f.AddState("rng", m.RS)
 }
 
 // Load reads a model that Save wrote.
@@ -72,13 +67,9 @@ func Load(f *checkpoint.File) (*Model, error) {
 		return nil, fmt.Errorf("ebm: %w", err)
 	}
 	m.Buf = tensor.FromSlice(m.Cfg.Buffer, m.dim, append([]float32(nil), buf...))
-	b, err := f.Bytes("rng")
-	if err != nil {
-		return nil, fmt.Errorf("ebm: %w", err)
-	}
 	m.RS = new(rng.Stream)
-	if err := m.RS.UnmarshalBinary(b); err != nil {
-		return nil, fmt.Errorf("ebm: the training stream: %w", err)
+	if err := f.State("rng", m.RS); err != nil {
+		return nil, fmt.Errorf("ebm: %w", err)
 	}
 	return m, nil
 }

@@ -36,11 +36,9 @@ func (m *Model) Save(f *checkpoint.File) error {
 	m.EMA.Save(f, "ema")
 	m.gOpt.Save(f, "adamG")
 	m.dOpt.Save(f, "adamD")
-	b, err := m.Noise.MarshalBinary()
-	if err != nil {
+	if err := f.AddState("noise", &m.Noise); err != nil {
 		return err
 	}
-	f.AddBytes("noise", b)
 	if m.Cfg.DDropout > 0 {
 		return f.AddState("dropout", &m.Drop)
 	}
@@ -80,12 +78,8 @@ func Load(f *checkpoint.File) (*Model, error) {
 	if err := m.dOpt.Load(f, "adamD", m.D.Params()); err != nil {
 		return nil, err
 	}
-	b, err := f.Bytes("noise")
-	if err != nil {
+	if err := f.State("noise", &m.Noise); err != nil {
 		return nil, err
-	}
-	if err := m.Noise.UnmarshalBinary(b); err != nil {
-		return nil, fmt.Errorf("gan: noise stream: %w", err)
 	}
 	if m.Cfg.DDropout > 0 {
 		if err := f.State("dropout", &m.Drop); err != nil {

@@ -80,11 +80,9 @@ func (t *Trainer) Save(f *checkpoint.File) error {
 	}
 	t.M.addTensors(f, "")
 	t.Opt.Save(f, "adam")
-	st, err := t.S.MarshalBinary()
-	if err != nil {
+	if err := f.AddState("rng", t.S); err != nil {
 		return err
 	}
-	f.AddBytes("rng", st)
 	f.AddF64("train.bounds", []int{len(t.Bounds)}, t.Bounds)
 	return nil
 }
@@ -116,11 +114,7 @@ func LoadTrainer(f *checkpoint.File) (*Trainer, error) {
 	if err := t.Opt.Load(f, "adam", t.params); err != nil {
 		return nil, err
 	}
-	st, err := f.Bytes("rng")
-	if err != nil {
-		return nil, err
-	}
-	if err := t.S.UnmarshalBinary(st); err != nil {
+	if err := f.State("rng", t.S); err != nil {
 		return nil, err
 	}
 	for _, tt := range f.Tensors {

@@ -191,14 +191,7 @@ func (t *Trainer) Save(f *checkpoint.File) error {
 		f.AddF32(fmt.Sprintf("train/chain_h/%d", r), []int{B, nh}, t.chainH[r].Data[:B*nh])
 		f.AddF64(fmt.Sprintf("train/chain_e/%d", r), []int{B}, t.chainE[r])
 	}
-	add := func(name string, s *rng.Stream) error {
-		b, err := s.MarshalBinary()
-		if err != nil {
-			return fmt.Errorf("rbm: saving random stream %s: %w", name, err)
-		}
-		f.AddBytes(name, b)
-		return nil
-	}
+	add := func(name string, s *rng.Stream) error { return f.AddState(name, s) }
 	if err := add("train/rng/swap", t.swap); err != nil {
 		return err
 	}
@@ -268,16 +261,7 @@ func LoadTrainer(f *checkpoint.File) (*Trainer, error) {
 		}
 		copy(t.chainE[r], e)
 	}
-	restore := func(name string, s *rng.Stream) error {
-		b, err := f.Bytes(name)
-		if err != nil {
-			return err
-		}
-		if err := s.UnmarshalBinary(b); err != nil {
-			return fmt.Errorf("rbm: random stream %s: %w", name, err)
-		}
-		return nil
-	}
+	restore := func(name string, s *rng.Stream) error { return f.State(name, s) }
 	if err := restore("train/rng/swap", t.swap); err != nil {
 		return nil, err
 	}

@@ -306,11 +306,9 @@ func (t *Trainer) Save(f *checkpoint.File) error {
 	if t.SGD != nil {
 		t.SGD.Save(f, "sgd")
 	}
-	st, err := t.Rng.MarshalBinary()
-	if err != nil {
-		return fmt.Errorf("vae: random stream: %w", err)
+	if err := f.AddState("rng", t.Rng); err != nil {
+		return err
 	}
-	f.AddBytes("rng", st)
 	if t.Model.Config.Dropout > 0 {
 		return f.AddState("dropout", &t.Model.Drop)
 	}
@@ -359,12 +357,8 @@ func LoadTrainer(f *checkpoint.File) (*Trainer, error) {
 			return nil, err
 		}
 	}
-	st, err := f.Bytes("rng")
-	if err != nil {
+	if err := f.State("rng", t.Rng); err != nil {
 		return nil, err
-	}
-	if err := t.Rng.UnmarshalBinary(st); err != nil {
-		return nil, fmt.Errorf("vae: %w", err)
 	}
 	if m.Config.Dropout > 0 {
 		if err := f.State("dropout", &m.Drop); err != nil {
