@@ -474,10 +474,10 @@ func TestDBMResumeBitForBit(t *testing.T) {
 	d := barsData()
 	for _, c := range []struct {
 		pre, epochs, first int
-		dynamic            bool
-	}{{0, 2, 1, false}, {1, 3, 1, false}, {1, 4, 2, true}} {
+		dynamic, pcd       bool
+	}{{0, 2, 1, false, false}, {1, 3, 1, false, false}, {1, 4, 2, true, false}, {2, 5, 1, false, true}} {
 		f := DefaultDBMFlags()
-		f.Hidden, f.PretrainEpochs, f.Batch, f.Momentum = []int{5, 3}, c.pre, 7, 0.5
+		f.Hidden, f.PretrainEpochs, f.Batch, f.Momentum, f.PretrainPCD = []int{5, 3}, c.pre, 7, 0.5, c.pcd
 		bin := ""
 		data := d
 		if c.dynamic {
@@ -545,11 +545,15 @@ func TestDeepBadInput(t *testing.T) {
 		{"dbm", nil, d, "hidden"},
 		{"dbn", []int{0, 4}, d, "hidden"},
 		{"dbn", []int{}, d, "hidden"},
+		{"dbm", []int{5, 3}, d, "pretrain-pcd"},
 	} {
 		f := model.Lookup(c.name).Config()
 		switch f := f.(type) {
 		case *DBMFlags:
 			f.Hidden = c.hidden
+			if c.flag == "pretrain-pcd" {
+				f.PretrainPCD, f.PretrainEpochs = true, 0
+			}
 		case *DBNFlags:
 			f.Hidden = c.hidden
 		}
@@ -585,9 +589,15 @@ func TestDeepBadInput(t *testing.T) {
 // bottom RBM's visible copies and the top RBM's hidden copies have the same
 // weights and biases after training with momentum.
 func TestDBMPretrainingKeepsCopiesTied(t *testing.T) {
+	for _, pcd := range []bool{false, true} {
+		dbmPretrainingTied(t, pcd)
+	}
+}
+
+func dbmPretrainingTied(t *testing.T, pcd bool) {
 	d := barsData()
 	f := DefaultDBMFlags()
-	f.Hidden, f.PretrainEpochs, f.Batch, f.Momentum, f.LR = []int{5, 3}, 2, 10, 0.9, 0.1
+	f.Hidden, f.PretrainEpochs, f.Batch, f.Momentum, f.LR, f.PretrainPCD = []int{5, 3}, 2, 10, 0.9, 0.1, pcd
 	s := model.NewSettings("dbm", d, "bars", "", 3, 4)
 	tr, err := model.Lookup("dbm").New(f, d, s)
 	if err != nil {
@@ -595,6 +605,9 @@ func TestDBMPretrainingKeepsCopiesTied(t *testing.T) {
 	}
 	if _, err := model.Train(context.Background(), tr, d, s, model.TrainOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	if m, want := tr.(*DBMTrainer).cur.Config().Method, map[bool]Method{false: CD, true: PCD}[pcd]; m != want {
+		t.Fatalf("--pretrain-pcd=%t: the top RBM trained with %v", pcd, m)
 	}
 	pre := tr.(*DBMTrainer).pre
 	bottom, top := pre[0], pre[1]

@@ -162,6 +162,9 @@ func (t *DBMTrainer) start(p int, x *tensor.Mat) error {
 		return err
 	}
 	cfg := deepConfig(t.flags.DeepFlags, layerSeed(t.seed, p))
+	if t.flags.PretrainPCD {
+		cfg.Method = PCD
+	}
 	if t.cur, err = NewTrainer(m, cfg); err != nil {
 		return err
 	}

@@ -55,6 +55,7 @@ type DBNFlags struct {
 type DBMFlags struct {
 	DeepFlags
 	PretrainEpochs int     `flag:"pretrain-epochs" help:"epochs of greedy pretraining per layer (Salakhutdinov & Hinton's doubled RBMs); joint training takes the rest of --epochs (0: none, small random weights)" range:"[0,1000000]"`
+	PretrainPCD    bool    `flag:"pretrain-pcd" help:"pretrain the doubled RBMs with persistent chains (PCD-k, k = --cd) instead of CD-k"`
 	JointLR        float64 `flag:"joint-lr" help:"learning rate of joint training (mean-field positive phase, persistent chains)" range:"(0,inf)"`
 	PCDSteps       int     `flag:"pcd-steps" help:"Gibbs steps of the persistent chains per joint update" range:"[1,1000000]"`
 	MFIters        int     `flag:"mf-iters" help:"most mean-field updates per batch in joint training" range:"[1,1000000]"`
@@ -83,6 +84,9 @@ func (f *DBNFlags) Validate() error {
 func (f *DBMFlags) Validate() error {
 	if len(f.Hidden) < 2 {
 		return model.Flagf("hidden", "a DBM needs at least two hidden layer sizes, e.g. --hidden 500,1000; got %q", (*intsList)(&f.Hidden).String())
+	}
+	if f.PretrainPCD && f.PretrainEpochs == 0 {
+		return model.Flagf("pretrain-pcd", "there is no pretraining to run with persistent chains: --pretrain-epochs is 0")
 	}
 	if f.Bottom != "" && f.PretrainEpochs > 0 {
 		return model.Flagf("pretrain-epochs", "a DBM started from a trained RBM (--bottom %s) is not pretrained: set --pretrain-epochs 0, got %d", f.Bottom, f.PretrainEpochs)
