@@ -810,11 +810,91 @@ func TestDBMBottom(t *testing.T) {
 		pre    int
 		file   string
 		flag   string
-	}{{[]int{6, 4}, 0, rbmFile, "--bottom"}, {[]int{7, 4}, 0, whole, "--bottom"}, {[]int{6, 4}, 5, whole, "--pretrain-epochs"}} {
+	}{{[]int{6, 4}, 0, rbmFile, "--bottom"}, {[]int{7, 4}, 0, whole, "--bottom"}, {[]int{6, 4}, 5, whole, "--bottom"}} {
 		f.Hidden, f.PretrainEpochs, f.Bottom = c.hidden, c.pre, c.file
 		s := model.NewSettings("dbm", d, "test", "", 77, 20)
 		if _, err := model.Lookup("dbm").New(f, d, s); err == nil || !strings.Contains(err.Error(), c.flag) {
 			t.Errorf("--hidden %v --pretrain-epochs %d --bottom %s: %v", c.hidden, c.pre, c.file, err)
 		}
+	}
+}
+
+// --bottom with --pretrain-epochs K: the layers above the given RBM are
+// pretrained (the top one a doubled RBM, here with PCD) on its hidden units
+// and composed with it, which is left as it was; the run resumes bit for bit
+// across the end of pretraining without the RBM file, and too few epochs for
+// the pretraining name --epochs.
+func TestDBMBottomPretrained(t *testing.T) {
+	d := barsData()
+	dir := t.TempDir()
+	rbmFile, r := bottomRBM(t, d, dir)
+	f := DefaultDBMFlags()
+	f.Hidden, f.PretrainEpochs, f.Batch, f.Bottom, f.PretrainPCD, f.LR = []int{6, 4}, 2, 10, rbmFile, true, 0.1
+	f.JointLR = 1e-9
+	pre := filepath.Join(dir, "pre.lt")
+	if err := runFamily(t, "dbm", f, d, "", 2, pre, 0); err != nil {
+		t.Fatal(err)
+	}
+	tr := loadTrainer(t, pre).(*DBMTrainer)
+	if tr.phase != 1 || len(tr.pre) != 2 || tr.pre[1].NumVisible() != 6 || tr.pre[1].NumHidden() != 8 {
+		t.Fatalf("after 2 epochs: phase %d, %d RBMs", tr.phase, len(tr.pre))
+	}
+	if tr.cur.Config().Method != PCD {
+		t.Errorf("the top RBM trained with %v", tr.cur.Config().Method)
+	}
+	sameRBM := func(what string, w *tensor.Mat, b []float32) {
+		t.Helper()
+		for i := 0; i < r.NumVisible(); i++ {
+			for j := 0; j < r.NumHidden(); j++ {
+				if math.Abs(float64(w.At(i, j)-r.W.At(i, j))) > 1e-6 {
+					t.Fatalf("%s: W1[%d,%d] = %g, the RBM's %g", what, i, j, w.At(i, j), r.W.At(i, j))
+				}
+			}
+			if b[i] != r.B[i] {
+				t.Fatalf("%s: b0[%d] = %g, the RBM's %g", what, i, b[i], r.B[i])
+			}
+		}
+	}
+	sameRBM("pretraining", tr.pre[0].W, tr.pre[0].B)
+	whole := filepath.Join(dir, "whole.lt")
+	if err := runFamily(t, "dbm", f, d, "", 4, whole, 0); err != nil {
+		t.Fatal(err)
+	}
+	tr = loadTrainer(t, whole).(*DBMTrainer)
+	if tr.phase != 2 {
+		t.Fatalf("phase %d after 4 epochs", tr.phase)
+	}
+	w1, _ := tr.Net.Weights(1)
+	sameRBM("composed", w1, tr.Net.Bias(0))
+	// W_2 is the top RBM's of the same pretraining (the 2-epoch run), the
+	// first of its tied copies (W_2ᵀ is stored: layer 2 is even).
+	top := loadTrainer(t, pre).(*DBMTrainer).cur.Model
+	w2, _ := tr.Net.Weights(2)
+	for i := 0; i < 6; i++ {
+		for j := 0; j < 4; j++ {
+			if math.Abs(float64(w2.At(j, i)-top.W.At(i, j))) > 1e-6 {
+				t.Fatalf("W2[%d,%d] = %g, the pretrained top RBM's %g", i, j, w2.At(j, i), top.W.At(i, j))
+			}
+		}
+	}
+	f.JointLR = 0.005
+	whole, part := filepath.Join(dir, "whole2.lt"), filepath.Join(dir, "part.lt")
+	if err := runFamily(t, "dbm", f, d, "", 4, whole, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := runFamily(t, "dbm", f, d, "", 4, part, 1); err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	if err := os.Remove(rbmFile); err != nil {
+		t.Fatal(err)
+	}
+	resumeFile(t, part, d, 4)
+	sameFiles(t, "dbm --bottom --pretrain-epochs resumed", whole, part)
+	f.Bottom, f.PretrainEpochs = whole, 30 // one layer above the bottom: 30 epochs > 20
+	rbmFile, _ = bottomRBM(t, d, t.TempDir())
+	f.Bottom = rbmFile
+	s := model.NewSettings("dbm", d, "test", "", 77, 20)
+	if _, err := model.Lookup("dbm").New(f, d, s); err == nil || !strings.HasPrefix(err.Error(), "--epochs") || !strings.Contains(err.Error(), "at least 30") {
+		t.Errorf("30 pretraining epochs in 20: %v", err)
 	}
 }

@@ -83,9 +83,9 @@ func newDBMTrainer(c any, d *dataset.Dataset, s *model.Settings) (model.Trainer,
 	if err != nil {
 		return nil, model.Flagf("hidden", "%v", err)
 	}
-	if L := len(f.Hidden); s.Epochs < L*f.PretrainEpochs {
-		return nil, model.Flagf("epochs", "a %d-layer DBM pretrains each layer for %d epochs (--pretrain-epochs): --epochs must be at least %d, got %d",
-			L, f.PretrainEpochs, L*f.PretrainEpochs, s.Epochs)
+	if L, n := len(f.Hidden), pretrained(f); s.Epochs < n*f.PretrainEpochs {
+		return nil, model.Flagf("epochs", "a %d-layer DBM pretrains %d layers for %d epochs each (--pretrain-epochs): --epochs must be at least %d, got %d",
+			L, n, f.PretrainEpochs, n*f.PretrainEpochs, s.Epochs)
 	}
 	net.Height, net.Width, net.Channels, _ = s.Image()
 	t := &DBMTrainer{Net: net, flags: f, sizes: sizes, seed: s.Seed, prop: rng.NewStream(s.Seed, 1<<42-1)}
@@ -100,21 +100,45 @@ func newDBMTrainer(c any, d *dataset.Dataset, s *model.Settings) (model.Trainer,
 // layers returns L.
 func (t *DBMTrainer) layers() int { return len(t.sizes) - 1 }
 
+// pretrained returns how many layers greedy pretraining trains: all L, or L − 1
+// above a --bottom RBM, or none.
+func pretrained(f DBMFlags) int {
+	switch {
+	case f.PretrainEpochs == 0:
+		return 0
+	case f.Bottom != "":
+		return len(f.Hidden) - 1
+	}
+	return len(f.Hidden)
+}
+
+// onBottom reports whether pretraining starts above a --bottom RBM, which is
+// then the RBM of layer 0 (neither doubled nor trained).
+func (t *DBMTrainer) onBottom() bool { return t.flags.Bottom != "" && t.flags.PretrainEpochs > 0 }
+
+// pretrainEpochs returns the number of epochs of greedy pretraining.
+func (t *DBMTrainer) pretrainEpochs() int { return pretrained(t.flags) * t.flags.PretrainEpochs }
+
 func (t *DBMTrainer) phaseOf(epoch int) int {
 	if t.flags.PretrainEpochs == 0 {
 		return t.layers()
 	}
-	return min(epoch/t.flags.PretrainEpochs, t.layers())
+	first := 0
+	if t.onBottom() {
+		first = 1
+	}
+	return min(first+epoch/t.flags.PretrainEpochs, t.layers())
 }
 
 // doubledIn reports whether the RBM of layer p has its visible layer doubled,
 // doubledOut its hidden one.
-func (t *DBMTrainer) doubledIn(p int) bool  { return p == 0 }
+func (t *DBMTrainer) doubledIn(p int) bool  { return p == 0 && !t.onBottom() }
 func (t *DBMTrainer) doubledOut(p int) bool { return p == t.layers()-1 }
 
-// double returns [x | x] for the bottom RBM's input (l == 0), else x.
+// double returns [x | x] for the bottom RBM's input (l == 0) when it is
+// doubled, else x.
 func (t *DBMTrainer) double(l int, x *tensor.Mat) *tensor.Mat {
-	if l != 0 {
+	if l != 0 || !t.doubledIn(0) {
 		return x
 	}
 	t.dbl = tensor.Reuse(t.dbl, x.Rows, 2*x.Cols)
@@ -132,7 +156,7 @@ func (t *DBMTrainer) start(p int, x *tensor.Mat) error {
 		} else if err := t.Net.initFromData(x, rng.NewStream(t.seed, 3)); err != nil {
 			return err
 		}
-		if t.bottom != nil {
+		if t.bottom != nil { // --bottom without pretraining
 			t.Net.setBottom(t.bottom)
 			t.bottom = nil
 		}
@@ -144,6 +168,9 @@ func (t *DBMTrainer) start(p int, x *tensor.Mat) error {
 		}
 		t.cur, t.phase, t.pre = cur, p, nil
 		return nil
+	}
+	if t.onBottom() && len(t.pre) == 0 {
+		t.pre, t.bottom = []*RBM{t.bottom}, nil
 	}
 	in, _ := propagate(x, t.pre[:p], nil, false, nil, t.double)
 	nv, nh := t.sizes[p], t.sizes[p+1]
@@ -264,7 +291,7 @@ func (t *DBMTrainer) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, er
 		// run continues the same decay.
 		n := t.flags.PretrainEpochs
 		if t.phase == L {
-			n = e.Total - L*t.flags.PretrainEpochs
+			n = e.Total - t.pretrainEpochs()
 		}
 		t.cur.cfg.Schedule = LinearDecay
 		t.cur.total = n * e.Steps()
@@ -370,7 +397,7 @@ func (t *DBMTrainer) Check() error {
 
 func (t *DBMTrainer) complete() error {
 	if t.cur == nil || t.phase < t.layers() {
-		return fmt.Errorf("dbm: the model is still in greedy pretraining (epoch %d of %d pretraining epochs); train it for more epochs", t.epoch, t.layers()*t.flags.PretrainEpochs)
+		return fmt.Errorf("dbm: the model is still in greedy pretraining (epoch %d of %d pretraining epochs); train it for more epochs", t.epoch, t.pretrainEpochs())
 	}
 	return nil
 }
@@ -522,13 +549,20 @@ func (t *DBMTrainer) Describe() []model.Metric {
 
 // pretraining describes how the layers were initialised.
 func (t *DBMTrainer) pretraining(decay string) string {
+	method := "cd"
+	if t.flags.PretrainPCD {
+		method = "pcd"
+	}
 	switch {
+	case t.onBottom():
+		return fmt.Sprintf("layer 1 from the rbm %s; the layers above as doubled RBMs on its hidden units, %s-%d, %d epochs per layer, lr %g%s",
+			t.flags.Bottom, method, t.flags.CD, t.flags.PretrainEpochs, t.flags.LR, decay)
 	case t.flags.Bottom != "":
 		return "none: layer 1 from the rbm " + t.flags.Bottom + ", the layers above small random weights"
 	case t.flags.PretrainEpochs == 0:
 		return "none: small random weights"
 	}
-	return fmt.Sprintf("doubled RBMs, cd-%d, %d epochs per layer, lr %g%s", t.flags.CD, t.flags.PretrainEpochs, t.flags.LR, decay)
+	return fmt.Sprintf("doubled RBMs, %s-%d, %d epochs per layer, lr %g%s", method, t.flags.CD, t.flags.PretrainEpochs, t.flags.LR, decay)
 }
 
 // Save implements model.Model: the pretrained RBMs (in pretraining), the

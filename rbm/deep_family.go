@@ -61,9 +61,13 @@ type DBMFlags struct {
 	MFIters        int     `flag:"mf-iters" help:"most mean-field updates per batch in joint training" range:"[1,1000000]"`
 	MFTol          float64 `flag:"mf-tol" help:"mean-field stops when no mean changes by this much" range:"[0,1]"`
 	// Bottom is an RBM model file the DBM starts from: its first layer is the
-	// RBM's, the layers above have small random weights, so the DBM starts
-	// near the RBM's log-likelihood, and all the epochs are joint training.
-	Bottom string `flag:"bottom" help:"an rbm model file (Bernoulli, data dimension × the first --hidden size): the DBM starts as that RBM, the layers above with small random weights, and trains jointly for all of --epochs (needs --pretrain-epochs 0)"`
+	// RBM's. With PretrainEpochs 0 the layers above have small random weights,
+	// so the DBM starts near the RBM's log-likelihood, and all the epochs are
+	// joint training.
+	// With --pretrain-epochs K > 0 the layers above it are pretrained first
+	// (K epochs each, the top one a doubled RBM, on the bottom RBM's hidden
+	// units) and composed with it.
+	Bottom string `flag:"bottom" help:"an rbm model file (Bernoulli, data dimension × the first --hidden size) as the DBM's first layer: with --pretrain-epochs 0 the layers above start with small random weights and all of --epochs are joint training; with --pretrain-epochs K the layers above are pretrained greedily on its hidden units (K epochs each) first"`
 }
 
 // Validate checks what the tags cannot: the number of layers.
@@ -87,9 +91,6 @@ func (f *DBMFlags) Validate() error {
 	}
 	if f.PretrainPCD && f.PretrainEpochs == 0 {
 		return model.Flagf("pretrain-pcd", "there is no pretraining to run with persistent chains: --pretrain-epochs is 0")
-	}
-	if f.Bottom != "" && f.PretrainEpochs > 0 {
-		return model.Flagf("pretrain-epochs", "a DBM started from a trained RBM (--bottom %s) is not pretrained: set --pretrain-epochs 0, got %d", f.Bottom, f.PretrainEpochs)
 	}
 	return nil
 }
