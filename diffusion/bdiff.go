@@ -31,6 +31,8 @@ type BinaryConfig struct {
 	Clip     float64 `flag:"clip" help:"largest global gradient norm (0: no clipping)" range:"[0,inf)"`
 	// Dropout is the U-Net's dropout probability in its residual blocks.
 	Dropout float64 `flag:"dropout" help:"dropout probability in the U-Net's residual blocks, during training only (Ho et al. 2020 use 0.1; --arch unet)" range:"[0,1)"`
+	// Attention adds the U-Net's self-attention block at 1/4 resolution.
+	Attention bool `flag:"attention" help:"a self-attention block after the U-Net's middle block, at a quarter of the resolution (7×7 for MNIST; --arch unet)"`
 	// NoSkip drops the skip term of the logits (see BinaryModel.Logits).
 	NoSkip bool `flag:"no-skip" help:"let the network predict x_0 alone, without the skip term λ_t(2x_t − 1)"`
 }
@@ -42,6 +44,9 @@ func (c *BinaryConfig) Validate() error {
 	}
 	if c.Dropout > 0 && c.arch() != "unet" {
 		return model.Flagf("dropout", "is for --arch unet (the MLP has no dropout), got %g with --arch %s", c.Dropout, c.arch())
+	}
+	if c.Attention && c.arch() != "unet" {
+		return model.Flagf("attention", "is for --arch unet; the MLP has no positions to attend over (--arch %s)", c.arch())
 	}
 	return nil
 }
@@ -171,6 +176,9 @@ func (m *BinaryModel) build(s *rng.Stream) error {
 			return model.Flagf("channels", "must be even and at least 2, got %d", m.Cfg.Channels)
 		}
 		u := NewUNet(m.H, m.W, m.C, m.Cfg.Channels, s)
+		if m.Cfg.Attention {
+			u.AddAttention(s)
+		}
 		m.Net = &unetX0{UNet: u}
 		if !(m.Cfg.Dropout >= 0 && m.Cfg.Dropout < 1) {
 			return model.Flagf("dropout", "must be in [0, 1), got %g", m.Cfg.Dropout)
@@ -460,7 +468,7 @@ func (m *BinaryModel) Describe() []model.Metric {
 	np := m.parameters()
 	net := fmt.Sprintf("MLP %d+%d → %v → %d (SiLU)", m.dim, m.Cfg.TimeDim, m.Cfg.Hidden, m.dim)
 	if m.Cfg.arch() == "unet" {
-		net = unetDesc(m.H, m.W, m.C, m.Cfg.Channels)
+		net = unetDesc(m.H, m.W, m.C, m.Cfg.Channels, m.Cfg.Attention)
 	}
 	out := []model.Metric{{Name: "diffusion", Value: fmt.Sprintf("binary, T = %d, %s schedule", m.Diff.S.T, m.Cfg.Schedule)},
 		{Name: "network", Value: net},

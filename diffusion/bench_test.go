@@ -13,11 +13,23 @@ import (
 
 // BenchmarkUNetStep: one forward and backward pass of the default U-Net (32
 // channels) on 28×28 images, the training-speed figure at batch 128.
+// attn=true adds the self-attention block at 7×7 (--attention).
 func BenchmarkUNetStep(b *testing.B) {
-	for _, batch := range []int{16, 128} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+	for _, c := range []struct {
+		batch int
+		attn  bool
+	}{{16, false}, {128, false}, {128, true}} {
+		batch := c.batch
+		name := fmt.Sprintf("batch=%d", batch)
+		if c.attn {
+			name += "/attn=true"
+		}
+		b.Run(name, func(b *testing.B) {
 			s := rng.New(1)
 			u := NewUNet(28, 28, 1, 32, s)
+			if c.attn {
+				u.AddAttention(s)
+			}
 			x := tensor.New(batch, 784)
 			s.FillNormal(x.Data, 0, 1)
 			ts := make([]int, batch)

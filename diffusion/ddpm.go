@@ -29,6 +29,8 @@ type GaussConfig struct {
 	Clip     float64 `flag:"clip" help:"largest global gradient norm (0: no clipping)" range:"[0,inf)"`
 	// Dropout is the U-Net's dropout probability in its residual blocks.
 	Dropout float64 `flag:"dropout" help:"dropout probability in the U-Net's residual blocks, during training only (Ho et al. 2020 use 0.1)" range:"[0,1)"`
+	// Attention adds the U-Net's self-attention block at 1/4 resolution.
+	Attention bool `flag:"attention" help:"a self-attention block after the U-Net's middle block, at a quarter of the resolution (7×7 for MNIST)"`
 	// Conditional trains p(x | y) on the labels, each dropped (replaced by
 	// "no label") with probability PUncond, so that one network also learns
 	// p(x): classifier-free guidance (Ho & Salimans 2022).
@@ -195,6 +197,9 @@ func (m *GaussModel) build(s *rng.Stream) error {
 			return err
 		}
 		u := NewUNetCond(m.H, m.W, m.C, m.Cfg.Channels, m.Classes, s)
+		if m.Cfg.Attention {
+			u.AddAttention(s)
+		}
 		m.Net = u
 		if !(m.Cfg.Dropout >= 0 && m.Cfg.Dropout < 1) {
 			return model.Flagf("dropout", "must be in [0, 1), got %g", m.Cfg.Dropout)
@@ -203,6 +208,9 @@ func (m *GaussModel) build(s *rng.Stream) error {
 	case "mlp":
 		if m.Cfg.Dropout != 0 {
 			return model.Flagf("dropout", "is for the U-Net (the MLP has no dropout), got %g", m.Cfg.Dropout)
+		}
+		if m.Cfg.Attention {
+			return model.Flagf("attention", "is for the U-Net (--arch unet); the MLP has no positions to attend over")
 		}
 		if m.Cfg.TimeDim < 2 || m.Cfg.TimeDim%2 != 0 {
 			return model.Flagf("time-dim", "must be even and at least 2, got %d", m.Cfg.TimeDim)
@@ -620,7 +628,7 @@ func (m *GaussModel) Describe() []model.Metric {
 	np := m.parameters()
 	net := fmt.Sprintf("MLP %d+%d → %v → %d (SiLU)", m.dim, m.Cfg.TimeDim, m.Cfg.Hidden, m.dim)
 	if m.Arch == "unet" {
-		net = unetDesc(m.H, m.W, m.C, m.Cfg.Channels)
+		net = unetDesc(m.H, m.W, m.C, m.Cfg.Channels, m.Cfg.Attention)
 	}
 	out := []model.Metric{{Name: "diffusion", Value: fmt.Sprintf("Gaussian, T = %d, %s schedule", m.Diff.S.T, m.Cfg.Schedule)},
 		{Name: "network", Value: net}, {Name: "parameters", Value: np}, {Name: "ema decay", Value: m.Cfg.EMA}, {Name: "steps", Value: m.Steps}}

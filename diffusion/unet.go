@@ -144,6 +144,9 @@ type UNet struct {
 	Classes int
 	Cls     *nn.Linear
 	labels  []int
+	// Attn, when not nil (AddAttention), is a self-attention block after Mid,
+	// at a quarter of the resolution (7×7 for 28×28 images).
+	Attn *nn.SelfAttention
 
 	emb, tau, dtau, onehot, pre     *tensor.Mat
 	cat1, cat0, g1                  *tensor.Mat
@@ -159,9 +162,20 @@ func CheckUNetShape(h, w int) error {
 }
 
 // unetDesc describes the U-Net of h×w×c images with ch channels at full
-// resolution.
-func unetDesc(h, w, c, ch int) string {
-	return fmt.Sprintf("U-Net on %d×%d×%d, channels %d/%d/%d", h, w, c, ch, 2*ch, 2*ch)
+// resolution, with self-attention at 1/4 resolution when attn.
+func unetDesc(h, w, c, ch int, attn bool) string {
+	s := fmt.Sprintf("U-Net on %d×%d×%d, channels %d/%d/%d", h, w, c, ch, 2*ch, 2*ch)
+	if attn {
+		s += fmt.Sprintf(", self-attention at %d×%d", h/4, w/4)
+	}
+	return s
+}
+
+// AddAttention puts a self-attention block (nn.SelfAttention, its output
+// projection zero, so the network computes what it did) after the middle
+// residual block, its weights drawn from s after all the others.
+func (u *UNet) AddAttention(s *rng.Stream) {
+	u.Attn = nn.NewSelfAttention(u.H/4, u.W/4, 2*u.Ch, groupsFor(2*u.Ch), s)
 }
 
 // NewUNet returns a U-Net for h×w×c images with ch channels at full
@@ -260,6 +274,9 @@ func (u *UNet) Eps(x *tensor.Mat, t []int) *tensor.Mat {
 	d0 := u.Down0.Forward(u.In.Forward(x), u.tau)
 	d1 := u.Down1.Forward(u.DS0.Forward(d0), u.tau)
 	m := u.Mid.Forward(u.DS1.Forward(d1), u.tau)
+	if u.Attn != nil {
+		m = u.Attn.Forward(m)
+	}
 	u.cat1 = nn.ConcatChannels(u.cat1, u.UC1.Forward(u.US1.Forward(m)), d1, 2*ch, 2*ch)
 	u1 := u.Up1.Forward(u.cat1, u.tau)
 	u.cat0 = nn.ConcatChannels(u.cat0, u.UC0.Forward(u.US0.Forward(u1)), d0, ch, ch)
@@ -280,6 +297,9 @@ func (u *UNet) Backward(dy *tensor.Mat) {
 	dc, u.dskip1 = nn.SplitChannels(u.dup1, u.dskip1, u.Up1.Backward(du1, u.dtau), 2*ch, 2*ch)
 	u.dup1 = dc
 	dm := u.US1.Backward(u.UC1.Backward(dc))
+	if u.Attn != nil {
+		dm = u.Attn.Backward(dm)
+	}
 	u.dd1 = nn.Add(u.dd1, u.DS1.Backward(u.Mid.Backward(dm, u.dtau)), u.dskip1)
 	u.g1 = nn.Add(u.g1, u.DS0.Backward(u.Down1.Backward(u.dd1, u.dtau)), u.dskip0)
 	u.In.Backward(u.Down0.Backward(u.g1, u.dtau))
@@ -310,6 +330,9 @@ func (u *UNet) Params() []*nn.Param {
 	}
 	if u.Classes > 0 {
 		ps = append(ps, u.Cls.Params()...)
+	}
+	if u.Attn != nil {
+		ps = append(ps, u.Attn.Params()...)
 	}
 	return ps
 }

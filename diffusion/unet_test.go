@@ -3,8 +3,12 @@ package diffusion
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"testing"
 
+	"github.com/latent-ml/latent/dataset"
+	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/model/modeltest"
 	"github.com/latent-ml/latent/nn"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
@@ -138,4 +142,72 @@ func TestUNetConditionalGrad(t *testing.T) {
 	ps := u.Params()
 	fdNet(t, "conditional UNet", func() *tensor.Mat { return u.Eps(x, ts) }, u.Backward, ps[len(ps)-2:],
 		nil, func() []*tensor.Mat { return nil }, 12)
+}
+
+// The U-Net with self-attention at 2×2 (8×8 images) against finite
+// differences, the attention's output projection made non-zero; and a new
+// attention block leaves the network's output as it was.
+func TestUNetAttentionGrad(t *testing.T) {
+	s := rng.New(14)
+	u := NewUNet(8, 8, 2, 4, s)
+	randomize(s, u.Params())
+	s.FillNormal(u.Out.W.W, 0, 0.3)
+	x := tensor.New(2, 8*8*2)
+	s.FillNormal(x.Data, 0, 1)
+	ts := []int{3, 70}
+	before := u.Eps(x, ts).Clone()
+	u.AddAttention(s)
+	after := u.Eps(x, ts)
+	for i, v := range before.Data {
+		if after.Data[i] != v {
+			t.Fatalf("a new attention block changed output %d: %g → %g", i, v, after.Data[i])
+		}
+	}
+	randomize(s, u.Attn.Params())
+	s.FillNormal(u.Attn.Proj.W.W, 0, 0.5)
+	s.FillNormal(u.Attn.QKV.W.W, 0, 0.5)
+	ps := u.Params()
+	fdNet(t, "UNet with attention", func() *tensor.Mat { return u.Eps(x, ts) }, u.Backward, ps,
+		nil, func() []*tensor.Mat { return nil }, 4)
+}
+
+// --attention trains, saves and resumes bit for bit in both families (its
+// weights in the model file), and is refused with the MLP, naming the flag.
+func TestAttentionResumeAndBadInput(t *testing.T) {
+	d := dataset.BarsAndStripes(8) // 8×8: attention over 2×2 positions
+	cfg := smallBinaryConfig()
+	cfg.Arch, cfg.Channels, cfg.Batch, cfg.EMA, cfg.Attention = "unet", 4, 10, 0.9, true
+	m := binaryResumed(t, cfg, d, 3).(*BinaryModel)
+	u, ok := m.Net.(*unetX0)
+	if !ok || u.Attn == nil {
+		t.Fatal("loaded bdiff model has no attention block")
+	}
+	moved := false
+	for _, v := range u.Attn.Proj.W.W {
+		moved = moved || v != 0
+	}
+	if !moved {
+		t.Error("the attention's output projection is still zero after 3 epochs: it is not trained")
+	}
+
+	g := squares(24, 8, 8, 1)
+	gc := tinyGaussConfig()
+	gc.Attention = true
+	dir := t.TempDir()
+	whole, part := filepath.Join(dir, "whole.model"), filepath.Join(dir, "part.model")
+	trainGauss(t, gc, g, 3, whole)
+	trainGauss(t, gc, g, 2, part)
+	modeltest.ResumeBitIdentical(t, g, whole, part, 3)
+
+	cfg = smallBinaryConfig()
+	cfg.Attention = true
+	if err := cfg.Validate(); err == nil || !contains(err.Error(), "--attention") {
+		t.Errorf("Validate: --attention with the MLP: %v", err)
+	}
+	gc = tinyGaussConfig()
+	gc.Arch, gc.Attention = "mlp", true
+	_, err := NewGaussModel(gc, g, model.NewSettings(KindGaussian, g, "squares", "", 1, 1))
+	if err == nil || !contains(err.Error(), "--attention") {
+		t.Errorf("ddpm --arch mlp --attention: %v", err)
+	}
 }

@@ -11,7 +11,7 @@ import (
 // count them (weights and biases, γ and β), for c image channels, ch channels
 // at full resolution and classes labels (0: unconditional). bench/diffusion's
 // PyTorch network must have the same count; run.sh checks that it does.
-func unetParamsClosedForm(c, ch, classes int) int {
+func unetParamsClosedForm(c, ch, classes int, attn bool) int {
 	td := 4 * ch
 	conv := func(k, in, out int) int { return k*k*in*out + out }
 	lin := func(in, out int) int { return in*out + out }
@@ -33,20 +33,29 @@ func unetParamsClosedForm(c, ch, classes int) int {
 	if classes > 0 {
 		n += lin(classes+1, td)
 	}
+	if attn { // GroupNorm, QKV and the output projection at 2ch channels
+		n += gn(2*ch) + lin(2*ch, 6*ch) + lin(2*ch, 2*ch)
+	}
 	return n
 }
 
 // The U-Net's weights, counted, are the closed form's (the bench's PyTorch
 // network, bench/diffusion/unet_torch.py, has 455809 at ch = 32 and c = 1).
 func TestUNetParamCount(t *testing.T) {
-	for _, tc := range []struct{ c, ch, classes int }{{1, 32, 0}, {1, 2, 0}, {3, 6, 0}, {1, 10, 10}} {
+	for _, tc := range []struct {
+		c, ch, classes int
+		attn           bool
+	}{{1, 32, 0, false}, {1, 2, 0, false}, {3, 6, 0, false}, {1, 10, 10, false}, {1, 32, 0, true}, {1, 10, 10, true}} {
 		u := NewUNetCond(8, 8, tc.c, tc.ch, tc.classes, rng.New(1))
+		if tc.attn {
+			u.AddAttention(rng.New(2))
+		}
 		got := 0
 		for _, p := range u.Params() {
 			got += len(p.W)
 		}
-		if want := unetParamsClosedForm(tc.c, tc.ch, tc.classes); got != want {
-			t.Errorf("U-Net c=%d ch=%d classes=%d: %d weights, closed form %d", tc.c, tc.ch, tc.classes, got, want)
+		if want := unetParamsClosedForm(tc.c, tc.ch, tc.classes, tc.attn); got != want {
+			t.Errorf("U-Net c=%d ch=%d classes=%d attention %t: %d weights, closed form %d", tc.c, tc.ch, tc.classes, tc.attn, got, want)
 		}
 	}
 }

@@ -31,11 +31,11 @@ type SelfAttention struct {
 	QKV     *Linear // C → 3C at every position
 	Proj    *Linear // C → C at every position
 
-	n              int
-	a              []float32 // the attention matrices, n × P × P
+	n          int
+	a          []float32 // the attention matrices, n × P × P
 	o, dqkv, y *tensor.Mat
-	dx             *tensor.Mat
-	da             *tensor.Mat // P × P scratch
+	dx         *tensor.Mat
+	da         *tensor.Mat // P × P scratch
 }
 
 // NewSelfAttention returns the block for h×w×c images, its GroupNorm with
@@ -134,7 +134,7 @@ func (l *SelfAttention) Backward(dy *tensor.Mat) *tensor.Mat {
 		a := &tensor.Mat{Rows: p, Cols: p, Stride: p, Data: l.a[i*p*p : (i+1)*p*p]}
 		q, k, v := imageRows(qkv, i, p, 0, c), imageRows(qkv, i, p, c, c), imageRows(qkv, i, p, 2*c, c)
 		doi := imageRows(do, i, p, 0, c)
-		tensor.Gemm(false, true, 1, doi, v, 0, l.da)                           // dA = dO Vᵀ
+		tensor.Gemm(false, true, 1, doi, v, 0, l.da)                            // dA = dO Vᵀ
 		tensor.Gemm(true, false, 1, a, doi, 0, imageRows(l.dqkv, i, p, 2*c, c)) // dV = Aᵀ dO
 		for r := 0; r < p; r++ {
 			ar, dr := a.Row(r), l.da.Row(r)
