@@ -166,7 +166,9 @@ const dbmDoc = `A deep Boltzmann machine (Salakhutdinov & Hinton 2009): binary l
 connected to its neighbours, all undirected. Greedy pretraining (--pretrain-epochs
 per layer) trains the doubled RBMs of that paper (the bottom one with its input
 doubled, the top one with its hidden units doubled, middle ones at twice their
-weights) and composes them; joint training (the rest of --epochs) takes the
+weights; --pretrain-pcd: with persistent chains) and composes them; --bottom FILE
+makes a trained RBM the first layer (then only the layers above are pretrained,
+or with --pretrain-epochs 0 start small); joint training (the rest of --epochs) takes the
 positive phase from mean-field inference (--mf-iters, --mf-tol; a batch that
 does not converge is reported with its residual) and the negative phase from
 --batch persistent Gibbs chains (--pcd-steps), saved in the model file. eval:
