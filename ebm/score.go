@@ -191,17 +191,8 @@ func (m *Model) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOpti
 // near the number of chains when the weights are even, near 1 when one chain
 // dominates, and then the delta-method standard error is not to be trusted.
 func effectiveChains(logw []float64) float64 {
-	mx := math.Inf(-1)
-	for _, v := range logw {
-		mx = max(mx, v)
-	}
-	var s, s2 float64
-	for _, v := range logw {
-		w := math.Exp(v - mx)
-		s += w
-		s2 += w * w
-	}
-	return s * s / s2
+	_, _, ess := mcmc.LogWeights(logw)
+	return ess
 }
 
 // aisWarning returns a warning when fewer than a tenth of the chains (and

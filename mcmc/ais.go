@@ -255,6 +255,16 @@ func bern(s *rng.Stream, logit float64) float32 {
 // logMeanExp returns log((1/M) Σ exp(l_i)) and its delta-method standard error
 // sd(r)/(√M mean(r)) with r_i = exp(l_i − max l).
 func logMeanExp(l []float64) (float64, float64) {
+	lm, se, _ := LogWeights(l)
+	return lm, se
+}
+
+// LogWeights summarises M importance weights w_i = exp(l_i) given as logs: the
+// log of their mean, log((1/M) Σ w_i); its delta-method standard error
+// sd(r)/(√M mean(r)) with r_i = exp(l_i − max l) (0 for one weight); and their
+// effective sample size (Σw)²/Σw², from 1 (one weight carries the sum) to M
+// (all equal).
+func LogWeights(l []float64) (logMean, stderr, ess float64) {
 	mx := math.Inf(-1)
 	for _, x := range l {
 		mx = max(mx, x)
@@ -267,10 +277,9 @@ func logMeanExp(l []float64) (float64, float64) {
 		s2 += r * r
 	}
 	mean := s / n
-	se := 0.0
 	if len(l) > 1 {
 		v := (s2 - n*mean*mean) / (n - 1)
-		se = math.Sqrt(max(v, 0)) / (math.Sqrt(n) * mean)
+		stderr = math.Sqrt(max(v, 0)) / (math.Sqrt(n) * mean)
 	}
-	return mx + math.Log(mean), se
+	return mx + math.Log(mean), stderr, s * s / s2
 }

@@ -2,6 +2,7 @@ package mcmc
 
 import (
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -37,5 +38,22 @@ func TestAISProgressAndStop(t *testing.T) {
 	}})
 	if err != stopErr || calls != 5 {
 		t.Errorf("error %v after %d calls of Stop, want %v after 5", err, calls, stopErr)
+	}
+}
+
+// LogWeights on weights whose summaries are known by hand.
+func TestLogWeights(t *testing.T) {
+	lm, se, ess := LogWeights([]float64{-3, -3, -3, -3})
+	if math.Abs(lm+3) > 1e-12 || se != 0 || math.Abs(ess-4) > 1e-12 {
+		t.Errorf("equal weights: log mean %g, se %g, ess %g", lm, se, ess)
+	}
+	// Weights 1, 2, 3 (logs 0, log 2, log 3): mean 2, ESS 36/14, se of log mean
+	// sd(r)/(√3 mean(r)) with r = w/3: sd of (1,2,3)/3 is 1/3, mean 2/3.
+	lm, se, ess = LogWeights([]float64{0, math.Log(2), math.Log(3)})
+	if math.Abs(lm-math.Log(2)) > 1e-12 || math.Abs(ess-36.0/14) > 1e-12 || math.Abs(se-(1.0/3)/(math.Sqrt(3)*2.0/3)) > 1e-12 {
+		t.Errorf("weights 1, 2, 3: log mean %g, se %g, ess %g", lm, se, ess)
+	}
+	if _, _, ess = LogWeights([]float64{0, -800, -900}); math.Abs(ess-1) > 1e-12 {
+		t.Errorf("one weight carries all: ess %g", ess)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/latent-ml/latent/mcmc"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
@@ -89,18 +90,8 @@ func (d *DBM) ImportanceLogProb(mf *MeanField, first, k int, floor float64, seed
 				logw[i] += softplus(float64(a) + float64(av[j]) + float64(d.R.C[j]))
 			}
 		}
-		mx := math.Inf(-1)
-		for _, l := range logw {
-			mx = max(mx, l)
-		}
-		var s1, s2 float64
-		for _, l := range logw {
-			e := math.Exp(l - mx)
-			s1 += e
-			s2 += e * e
-		}
-		res.LogProb[r] = mx + math.Log(s1/float64(k)) - logZ
-		res.ESS[r] = s1 * s1 / s2
+		lm, _, ess := mcmc.LogWeights(logw)
+		res.LogProb[r], res.ESS[r] = lm-logZ, ess
 	}
 	return res
 }
