@@ -60,7 +60,7 @@ func ParseSpec(spec string) (*Spec, error) {
 	// The name ends at the first ':' or ','. A Windows drive letter ("C:\...") is
 	// part of the name.
 	start := 0
-	if len(s) >= 3 && s[1] == ':' && (s[2] == '\\' || s[2] == '/') {
+	if len(s) >= 3 && isDriveLetter(s[0]) && s[1] == ':' && (s[2] == '\\' || s[2] == '/') {
 		start = 2
 	}
 	cut := strings.IndexAny(s[start:], ":,")
@@ -117,6 +117,9 @@ func ParseSpec(spec string) (*Spec, error) {
 	}
 	return sp, nil
 }
+
+// isDriveLetter reports whether c can be a Windows drive letter.
+func isDriveLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // exists reports whether p names an existing file or folder.
 func exists(p string) bool {
