@@ -52,17 +52,23 @@ func trainGauss(t *testing.T, cfg GaussConfig, d *dataset.Dataset, epochs int, o
 	return m
 }
 
+// gaussResumed trains cfg on d for 3 epochs in one run and for 2 then 1 more
+// in another (files in dir), checks that both write the same bytes, and
+// returns the resumed model.
+func gaussResumed(t *testing.T, cfg GaussConfig, d *dataset.Dataset, dir string) model.Model {
+	t.Helper()
+	whole, part := filepath.Join(dir, "whole.model"), filepath.Join(dir, "part.model")
+	trainGauss(t, cfg, d, 3, whole)
+	trainGauss(t, cfg, d, 2, part)
+	return modeltest.ResumeBitIdentical(t, d, whole, part, 3)
+}
+
 // A U-Net run stopped after 2 epochs and resumed writes the same bytes as one
 // that never stopped: network, moving average, Adam and the noise stream.
 func TestGaussResumeBitIdentical(t *testing.T) {
 	d := squares(24, 8, 8, 1)
-	cfg := tinyGaussConfig()
 	dir := t.TempDir()
-	whole, part := filepath.Join(dir, "whole.model"), filepath.Join(dir, "part.model")
-	trainGauss(t, cfg, d, 3, whole)
-	trainGauss(t, cfg, d, 2, part)
-	m := modeltest.ResumeBitIdentical(t, d, whole, part, 3)
-	g := m.(*GaussModel)
+	g := gaussResumed(t, tinyGaussConfig(), d, dir).(*GaussModel)
 	ctx := context.Background()
 	for _, sc := range []*SampleConfig{{}, {Steps: 10, Eta: 0}, {Steps: 5, Eta: 1, Chain: filepath.Join(dir, "chain.png")}} {
 		out, err := g.Sample(ctx, model.SampleOptions{N: 3, Seed: 1, Label: -1, Family: sc})

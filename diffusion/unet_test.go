@@ -3,12 +3,10 @@ package diffusion
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 	"testing"
 
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/model"
-	"github.com/latent-ml/latent/model/modeltest"
 	"github.com/latent-ml/latent/nn"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
@@ -193,11 +191,7 @@ func TestAttentionResumeAndBadInput(t *testing.T) {
 	g := squares(24, 8, 8, 1)
 	gc := tinyGaussConfig()
 	gc.Attention = true
-	dir := t.TempDir()
-	whole, part := filepath.Join(dir, "whole.model"), filepath.Join(dir, "part.model")
-	trainGauss(t, gc, g, 3, whole)
-	trainGauss(t, gc, g, 2, part)
-	modeltest.ResumeBitIdentical(t, g, whole, part, 3)
+	gaussResumed(t, gc, g, t.TempDir())
 
 	cfg = smallBinaryConfig()
 	cfg.Attention = true
