@@ -98,17 +98,24 @@ func TestResBlockGrad(t *testing.T) {
 	}
 }
 
-// The whole U-Net on 8×8×2 images (batch 2, different steps) against finite
-// differences, for a sample of every parameter (the output convolution made
-// non-zero first).
-func TestUNetGrad(t *testing.T) {
-	s := rng.New(12)
+// gradUNet returns the stream (seed) it drew from, a U-Net of 8×8×2 images
+// with 4 channels, randomised biases and norms and a non-zero output
+// convolution, a batch of 2 images and their steps.
+func gradUNet(seed uint64) (*rng.Stream, *UNet, *tensor.Mat, []int) {
+	s := rng.New(seed)
 	u := NewUNet(8, 8, 2, 4, s)
 	randomize(s, u.Params())
 	s.FillNormal(u.Out.W.W, 0, 0.3)
 	x := tensor.New(2, 8*8*2)
 	s.FillNormal(x.Data, 0, 1)
-	ts := []int{3, 70}
+	return s, u, x, []int{3, 70}
+}
+
+// The whole U-Net on 8×8×2 images (batch 2, different steps) against finite
+// differences, for a sample of every parameter (the output convolution made
+// non-zero first).
+func TestUNetGrad(t *testing.T) {
+	_, u, x, ts := gradUNet(12)
 	fdNet(t, "UNet", func() *tensor.Mat { return u.Eps(x, ts) }, u.Backward, u.Params(),
 		nil, func() []*tensor.Mat { return nil }, 4)
 }
@@ -146,13 +153,7 @@ func TestUNetConditionalGrad(t *testing.T) {
 // differences, the attention's output projection made non-zero; and a new
 // attention block leaves the network's output as it was.
 func TestUNetAttentionGrad(t *testing.T) {
-	s := rng.New(14)
-	u := NewUNet(8, 8, 2, 4, s)
-	randomize(s, u.Params())
-	s.FillNormal(u.Out.W.W, 0, 0.3)
-	x := tensor.New(2, 8*8*2)
-	s.FillNormal(x.Data, 0, 1)
-	ts := []int{3, 70}
+	s, u, x, ts := gradUNet(14)
 	before := u.Eps(x, ts).Clone()
 	u.AddAttention(s)
 	after := u.Eps(x, ts)

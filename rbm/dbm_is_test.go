@@ -56,14 +56,7 @@ func bruteEven(d *DBM) [][]float64 {
 func TestDBMImportanceLogProb(t *testing.T) {
 	const floor = 0.01
 	for _, sizes := range [][]int{{5, 4, 3}, {4, 3, 3, 2}} {
-		d := randomDBM(t, sizes, 1.2, 3)
-		lz, _ := d.ExactLogZ()
-		x := allStates(sizes[0])
-		exact, err := d.ExactLogProb(nil, x, lz)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mf := d.MeanField(nil, x, 500, 1e-7)
+		d, lz, x, exact, mf := enumeratedDBM(t, sizes)
 		bound := d.LowerBound(nil, mf, lz)
 		joint := bruteEven(d)
 		nv := d.NumVisible()

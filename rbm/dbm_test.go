@@ -152,18 +152,26 @@ func TestDBMAISMatchesExactLogZ(t *testing.T) {
 	}
 }
 
+// enumeratedDBM returns a random DBM of sizes (weights N(0, 1.2²)), its exact
+// log Z, every visible state x, their exact log p(v) and their mean field
+// (run to 1e-7).
+func enumeratedDBM(t *testing.T, sizes []int) (d *DBM, lz float64, x *tensor.Mat, exact []float64, mf *MeanField) {
+	t.Helper()
+	d = randomDBM(t, sizes, 1.2, 3)
+	lz, _ = d.ExactLogZ()
+	x = allStates(sizes[0])
+	exact, err := d.ExactLogProb(nil, x, lz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, lz, x, exact, d.MeanField(nil, x, 500, 1e-7)
+}
+
 // The mean-field bound is below the exact log p(v) for every v, and equal to it
 // when the posterior is factorial (W_2 = 0: mean field is then exact).
 func TestDBMMeanFieldBound(t *testing.T) {
 	for _, sizes := range [][]int{{5, 4, 3}, {4, 3, 3, 2}} {
-		d := randomDBM(t, sizes, 1.2, 3)
-		lz, _ := d.ExactLogZ()
-		x := allStates(sizes[0])
-		exact, err := d.ExactLogProb(nil, x, lz)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mf := d.MeanField(nil, x, 500, 1e-7)
+		d, lz, x, exact, mf := enumeratedDBM(t, sizes)
 		if !mf.Converged {
 			t.Fatalf("%v: mean field did not converge: residual %g", sizes, mf.Residual)
 		}
