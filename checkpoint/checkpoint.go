@@ -81,6 +81,10 @@ func (f *File) find(name string) *Tensor {
 	return nil
 }
 
+// Has reports whether f holds a tensor or blob called name (for parts that
+// files written by older versions lack).
+func (f *File) Has(name string) bool { return f.find(name) != nil }
+
 // F32 returns the float32 tensor name, checking that it has n elements.
 func (f *File) F32(name string, n int) ([]float32, error) {
 	t := f.find(name)

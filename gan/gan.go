@@ -104,7 +104,13 @@ type Model struct {
 	Codes int
 	G, D  *nn.Sequential
 	// EMA holds the moving average of G's parameters.
-	EMA  *nn.EMA
+	EMA *nn.EMA
+	// EMAStats holds the BatchNorm running statistics of G (G.Buffers(), in
+	// order) that belong to the moving-average weights: recomputed from the
+	// averaged network itself at the end of every epoch (recalibrate), since
+	// the live running statistics describe the trained weights, not their
+	// average. Nil when G has no BatchNorm.
+	EMAStats [][]float32
 	gOpt *nn.Adam
 	dOpt *nn.Adam
 	// Noise draws z and nothing else during training; its state is saved.
@@ -207,7 +213,78 @@ func (m *Model) build(s *rng.Stream) error {
 		return fmt.Errorf("gan: unknown kind %q", m.Arch)
 	}
 	m.EMA = nn.NewEMA(m.G.Params())
+	m.EMAStats = nil
+	for _, b := range m.G.Buffers() {
+		m.EMAStats = append(m.EMAStats, append([]float32(nil), b.W...))
+	}
 	return nil
+}
+
+// Recalibration draws: the averaged generator's BatchNorm statistics are the
+// means over recalBatches batches of recalRows draws of z.
+const (
+	recalBatches = 20
+	recalRows    = 256
+)
+
+// swapEMA exchanges the live weights and BatchNorm statistics of G with the
+// moving average's (call it again to undo).
+func (m *Model) swapEMA() {
+	m.EMA.Swap()
+	for k, b := range m.G.Buffers() {
+		s := m.EMAStats[k]
+		for i, v := range b.W {
+			b.W[i], s[i] = s[i], v
+		}
+	}
+}
+
+// recalibrate recomputes EMAStats: the averaged generator is run in training
+// mode on recalBatches batches of fresh z, and each BatchNorm's running mean and
+// variance become the averages of its batch means and (unbiased) batch
+// variances (momentum 1/k for the k-th batch, PyTorch's momentum=None), so
+// that evaluation mode normalises the averaged network by its own statistics
+// rather than by those of the trained weights (the "standing statistics" of
+// Brock et al. 2019). z comes from a stream seeded by the run's seed and step
+// count, so the result does not depend on when the model was saved or resumed.
+// A no-op without a moving average or without BatchNorm in G.
+func (m *Model) recalibrate() {
+	var bns []*nn.BatchNorm
+	for _, l := range m.G.Layers {
+		if b, ok := l.(*nn.BatchNorm); ok {
+			bns = append(bns, b)
+		}
+	}
+	if len(bns) == 0 || m.Cfg.EMA == 0 {
+		return
+	}
+	m.swapEMA()
+	defer m.swapEMA()
+	saved := make([]float64, len(bns))
+	for i, b := range bns {
+		saved[i] = b.Momentum
+	}
+	s := rng.New(m.Seed ^ 0x7265_6361_6c69_6272 ^ uint64(m.Steps)) // "recalibr"
+	k := m.Classes + m.Codes
+	labels := make([]int, recalRows)
+	for i := range labels {
+		if k > 0 {
+			labels[i] = i % k
+		}
+	}
+	for j := range recalBatches {
+		for _, b := range bns {
+			b.Momentum = 1 / float64(j+1)
+		}
+		lab := labels
+		if m.Classes == 0 {
+			lab = nil // an InfoGAN draws its codes in fillZ
+		}
+		m.G.Forward(m.fillZ(recalRows, lab, s))
+	}
+	for i, b := range bns {
+		b.Momentum = saved[i]
+	}
 }
 
 // buildMLP returns G: z(+y) → hidden (ReLU; BatchNorm after all but the first)
@@ -579,6 +656,7 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 	k := float64(max(steps, 1))
 	lg := EpochLog{DLoss: sum.DLoss / k, GLoss: sum.GLoss / k, DReal: sum.DReal / k, DFake: sum.DFake / k, Info: sum.Info / k}
 	m.History = append(m.History, lg)
+	m.recalibrate()
 	if m.dWins(3) {
 		model.Logf(ctx, "gan: warning: the discriminator has won outright for 3 epochs (D(x) %.3f, D(G(z)) %.3f): the generator gets no gradient; try a lower --lr or fewer --d-steps", lg.DReal, lg.DFake)
 	}
@@ -683,8 +761,8 @@ func (m *Model) Generate(z *tensor.Mat, labels []int) *tensor.Mat {
 			r[m.Cfg.Latent+labels[i]] = 1
 		}
 	}
-	m.EMA.Swap()
-	defer m.EMA.Swap()
+	m.swapEMA()
+	defer m.swapEMA()
 	m.G.SetTraining(false)
 	defer m.G.SetTraining(true)
 	return m.G.Forward(m.zin).Clone()

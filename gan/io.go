@@ -34,6 +34,9 @@ func (m *Model) Save(f *checkpoint.File) error {
 	nn.SaveLayer(f, "G", m.G)
 	nn.SaveLayer(f, "D", m.D)
 	m.EMA.Save(f, "ema")
+	for k, st := range m.EMAStats {
+		f.AddF32(emaStatsKey(k), []int{len(st)}, st)
+	}
 	m.gOpt.Save(f, "adamG")
 	m.dOpt.Save(f, "adamD")
 	if err := f.AddState("noise", &m.Noise); err != nil {
@@ -71,6 +74,18 @@ func Load(f *checkpoint.File) (*Model, error) {
 	if err := m.EMA.Load(f, "ema"); err != nil {
 		return nil, err
 	}
+	recal := false
+	for k, st := range m.EMAStats {
+		if !f.Has(emaStatsKey(k)) {
+			recal = true // a file from before session 18: computed below
+			continue
+		}
+		w, err := f.F32(emaStatsKey(k), len(st))
+		if err != nil {
+			return nil, err
+		}
+		copy(st, w)
+	}
 	m.initOpt()
 	if err := m.gOpt.Load(f, "adamG", m.G.Params()); err != nil {
 		return nil, err
@@ -86,5 +101,11 @@ func Load(f *checkpoint.File) (*Model, error) {
 			return nil, err
 		}
 	}
+	if recal {
+		m.recalibrate()
+	}
 	return m, nil
 }
+
+// emaStatsKey names the k-th BatchNorm buffer of the averaged generator.
+func emaStatsKey(k int) string { return fmt.Sprintf("ema_bn.%d", k) }

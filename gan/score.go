@@ -43,8 +43,8 @@ func (m *Model) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOpti
 	if cfg == nil {
 		cfg = DefaultEvalConfig()
 	}
-	m.EMA.Swap()
-	defer m.EMA.Swap()
+	m.swapEMA()
+	defer m.swapEMA()
 	m.G.SetTraining(false)
 	defer m.G.SetTraining(true)
 	return decoder.Score(ctx, decoder.Net{G: generator{m}, Latent: m.Cfg.Latent, Classes: m.Classes, Codes: m.Codes}, d, cfg, o)
