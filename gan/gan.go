@@ -111,8 +111,8 @@ type Model struct {
 	// the live running statistics describe the trained weights, not their
 	// average. Nil when G has no BatchNorm.
 	EMAStats [][]float32
-	gOpt *nn.Adam
-	dOpt *nn.Adam
+	gOpt     *nn.Adam
+	dOpt     *nn.Adam
 	// Noise draws z and nothing else during training; its state is saved.
 	Noise rng.Stream
 	// Drop draws the discriminator's dropout masks (Config.DDropout); its
