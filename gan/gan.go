@@ -41,12 +41,14 @@ type Config struct {
 	RealLabel   float64 `flag:"real-label" help:"D's target on real data with --loss bce: below 1 is one-sided label smoothing (Salimans et al. 2016 use 0.9), which keeps D from growing overconfident; generated data keep target 0" range:"(0,1]"`
 	Info        int     `flag:"info" help:"categories of an InfoGAN code (Chen et al. 2016): G gets a one-hot code drawn uniformly beside z and D a second head Q(c | x) that must recover it from G(z, c), which makes each code a mode of the data (the digit classes, found without labels); samples cycle through the codes (sample --label picks one); 0: none" range:"[0,1000]"`
 	InfoWeight  float64 `flag:"info-weight" help:"λ, the weight of the code's mutual-information term −λ E log Q(c | G(z, c)) in the losses of G and D (--info)" range:"[0,100]"`
+	Init        string  `flag:"init" help:"weight initialisation: he (He et al. 2015 for the layers before a ReLU or LeakyReLU, Glorot for the last layers; biases 0) or lecun-uniform (PyTorch's default for every layer: weights and biases U(±1/√fan_in))" choices:"he|lecun-uniform"`
 	Pack        int     `flag:"pack" help:"examples the discriminator judges together, stacked as channels (PacGAN, Lin et al. 2018), against mode collapse; 1: one at a time; --batch must be a multiple" range:"[1,16]"`
 }
 
 func defaults(kind string) *Config {
 	c := &Config{Latent: 100, GHidden: []int{256, 512, 1024}, DHidden: []int{512, 256}, GNorm: true, Width: 64,
-		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999, Loss: "bce", Pack: 1, RealLabel: 1, InfoWeight: 1}
+		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999, Loss: "bce", Pack: 1, RealLabel: 1, InfoWeight: 1,
+		Init: "he"}
 	if kind == KindMLP {
 		c.Latent = 50
 	}
@@ -291,20 +293,21 @@ func (m *Model) recalibrate() {
 // → dim (sigmoid) and
 // D: x(+y) → hidden (LeakyReLU) → 1 logit.
 func buildMLP(cfg Config, dim, classes, codes int, s, drop *rng.Stream) (g, d *nn.Sequential) {
+	hid, last := inits(cfg)
 	g, d = nn.NewSequential(), nn.NewSequential()
 	in := cfg.Latent + classes + codes
 	for i, h := range cfg.GHidden {
-		g.Layers = append(g.Layers, nn.NewLinear(in, h, nn.He, s))
+		g.Layers = append(g.Layers, nn.NewLinear(in, h, hid, s))
 		if i > 0 && cfg.GNorm { // BatchNorm after every hidden layer but the first, as PyTorch-GAN's gan.py
 			g.Layers = append(g.Layers, nn.NewBatchNorm(h))
 		}
 		g.Layers = append(g.Layers, nn.ReLU())
 		in = h
 	}
-	g.Layers = append(g.Layers, nn.NewLinear(in, dim, nn.Glorot, s), nn.Sigmoid())
+	g.Layers = append(g.Layers, nn.NewLinear(in, dim, last, s), nn.Sigmoid())
 	in = (dim + classes) * packOf(cfg)
 	for _, h := range cfg.DHidden {
-		d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(in, h, nn.He, s), s), nn.LeakyReLU(float32(cfg.Slope)))
+		d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(in, h, hid, s), s), nn.LeakyReLU(float32(cfg.Slope)))
 		d.Layers = dDropout(cfg, d.Layers, drop)
 		in = h
 	}
@@ -312,8 +315,17 @@ func buildMLP(cfg Config, dim, classes, codes int, s, drop *rng.Stream) (g, d *n
 		d.Layers = append(d.Layers, nn.NewMinibatchStd(1, 1, in))
 		in++
 	}
-	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(in, 1+codes, nn.Glorot, s), s))
+	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(in, 1+codes, last, s), s))
 	return g, d
+}
+
+// inits returns the initialisation of the hidden layers and of the last layers
+// (Config.Init; files from before --init have none and get he).
+func inits(cfg Config) (hidden, last nn.Init) {
+	if cfg.Init == "lecun-uniform" {
+		return nn.LeCunUniform, nn.LeCunUniform
+	}
+	return nn.He, nn.Glorot
 }
 
 // dLayer returns l, wrapped in spectral normalisation (its vector drawn from s)
@@ -343,15 +355,16 @@ func dLayer(cfg Config, l nn.Layer, s *rng.Stream) nn.Layer {
 // its BatchNorm is left out, as in Miyato et al. 2018.
 func buildDCGAN(cfg Config, c, classes, codes int, s, drop *rng.Stream) (g, d *nn.Sequential) {
 	w := cfg.Width
+	hid, last := inits(cfg)
 	g = nn.NewSequential(
-		nn.NewLinear(cfg.Latent+classes+codes, 7*7*2*w, nn.He, s), nn.NewBatchNorm2D(7, 7, 2*w), nn.ReLU(),
-		nn.NewConvTranspose2D(7, 7, 2*w, 14, 14, w, 4, 2, 1, nn.He, s), nn.NewBatchNorm2D(14, 14, w), nn.ReLU(),
-		nn.NewConvTranspose2D(14, 14, w, 28, 28, c, 4, 2, 1, nn.Glorot, s), nn.Sigmoid())
+		nn.NewLinear(cfg.Latent+classes+codes, 7*7*2*w, hid, s), nn.NewBatchNorm2D(7, 7, 2*w), nn.ReLU(),
+		nn.NewConvTranspose2D(7, 7, 2*w, 14, 14, w, 4, 2, 1, hid, s), nn.NewBatchNorm2D(14, 14, w), nn.ReLU(),
+		nn.NewConvTranspose2D(14, 14, w, 28, 28, c, 4, 2, 1, last, s), nn.Sigmoid())
 	slope := float32(cfg.Slope)
 	d = nn.NewSequential(
-		dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 28, InW: 28, InC: (c + classes) * packOf(cfg), OutC: w, K: 4, Stride: 2, Pad: 1}, nn.He, s), s), nn.LeakyReLU(slope))
+		dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 28, InW: 28, InC: (c + classes) * packOf(cfg), OutC: w, K: 4, Stride: 2, Pad: 1}, hid, s), s), nn.LeakyReLU(slope))
 	d.Layers = dDropout(cfg, d.Layers, drop)
-	d.Layers = append(d.Layers, dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 14, InW: 14, InC: w, OutC: 2 * w, K: 4, Stride: 2, Pad: 1}, nn.He, s), s))
+	d.Layers = append(d.Layers, dLayer(cfg, nn.NewConv2D(nn.ConvGeom{InH: 14, InW: 14, InC: w, OutC: 2 * w, K: 4, Stride: 2, Pad: 1}, hid, s), s))
 	if !cfg.SpecNorm {
 		d.Layers = append(d.Layers, nn.NewBatchNorm2D(7, 7, 2*w))
 	}
@@ -362,7 +375,7 @@ func buildDCGAN(cfg Config, c, classes, codes int, s, drop *rng.Stream) (g, d *n
 		d.Layers = append(d.Layers, nn.NewMinibatchStd(7, 7, 2*w))
 		feat = 7 * 7 * (2*w + 1)
 	}
-	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(feat, 1+codes, nn.Glorot, s), s))
+	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(feat, 1+codes, last, s), s))
 	return g, d
 }
 

@@ -531,3 +531,51 @@ func TestEMABatchNormStats(t *testing.T) {
 		}
 	}
 }
+
+// --init lecun-uniform draws every weight and bias of both DCGAN networks from
+// U(±1/√fan_in) with PyTorch's fan-ins (K·K·InC for a convolution, K·K·OutC for
+// a transposed one); the default, he, leaves every bias at 0.
+func TestDCGANInit(t *testing.T) {
+	for _, init := range []string{"he", "lecun-uniform"} {
+		cfg := *defaults(KindDCGAN)
+		cfg.Init = init
+		g, d := buildDCGAN(cfg, 1, 0, 0, rng.New(1), rng.New(2))
+		layers := 0
+		for _, l := range append(append([]nn.Layer(nil), g.Layers...), d.Layers...) {
+			var w, b *nn.Param
+			var fanIn int
+			switch l := l.(type) {
+			case *nn.Linear:
+				w, b, fanIn = l.W, l.B, l.In
+			case *nn.Conv2D:
+				w, b, fanIn = l.W, l.B, l.Geom.K*l.Geom.K*l.Geom.InC
+			case *nn.ConvTranspose2D:
+				w, b, fanIn = l.W, l.B, l.Adj.K*l.Adj.K*l.Adj.InC // the adjoint convolution's input is this layer's output
+			default:
+				continue
+			}
+			layers++
+			a := 1 / math.Sqrt(float64(fanIn))
+			var maxW, maxB float64
+			for _, v := range w.W {
+				maxW = max(maxW, math.Abs(float64(v)))
+			}
+			for _, v := range b.W {
+				maxB = max(maxB, math.Abs(float64(v)))
+			}
+			switch init {
+			case "he":
+				if maxB != 0 {
+					t.Errorf("he: %T has a bias of size %g, want 0", l, maxB)
+				}
+			case "lecun-uniform":
+				if maxW > a || maxW < 0.9*a || maxB > a || maxB == 0 {
+					t.Errorf("lecun-uniform: %T (fan-in %d): largest |w| %g, |b| %g; want both up to %g, |w| near it", l, fanIn, maxW, maxB, a)
+				}
+			}
+		}
+		if layers != 6 {
+			t.Fatalf("%d layers with weights, want 6", layers)
+		}
+	}
+}
