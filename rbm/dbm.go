@@ -116,13 +116,17 @@ func (d *DBM) Bias(l int) []float32 {
 }
 
 // mask zeroes the blocks of R.W between layers that are not neighbours.
-func (d *DBM) mask() {
+func (d *DBM) mask() { d.maskMat(d.R.W) }
+
+// maskMat zeroes the blocks of w (shaped as R.W) between layers that are not
+// neighbours.
+func (d *DBM) maskMat(w *tensor.Mat) {
 	for e := 0; e < len(d.Sizes); e += 2 {
 		for o := 1; o < len(d.Sizes); o += 2 {
 			if e-o == 1 || o-e == 1 {
 				continue
 			}
-			b := block(d.R.W, d.off[e], d.Sizes[e], d.off[o], d.Sizes[o])
+			b := block(w, d.off[e], d.Sizes[e], d.off[o], d.Sizes[o])
 			for i := 0; i < b.Rows; i++ {
 				clear(b.Row(i))
 			}

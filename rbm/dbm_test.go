@@ -2,6 +2,7 @@ package rbm
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -401,10 +402,19 @@ func barsData() *dataset.Dataset {
 // log-likelihood further towards the data's −log 14 = −2.64, and the Score's
 // mean-field bound is below the exact value it reports.
 func TestDBMTrainsBarsAndStripes(t *testing.T) {
+	for _, center := range []float64{0, 0.05} {
+		t.Run(fmt.Sprintf("center=%g", center), func(t *testing.T) { dbmTrainsBarsAndStripes(t, center) })
+	}
+}
+
+// dbmTrainsBarsAndStripes is TestDBMTrainsBarsAndStripes with joint training
+// centred at rate center (0: plain).
+func dbmTrainsBarsAndStripes(t *testing.T, center float64) {
 	d := &dataset.Dataset{X: repeat(barsAndStripes(3), 40), Binary: true, Height: 3, Width: 3, Channels: 1}
 	test := &dataset.Dataset{X: barsAndStripes(3)}
 	f := DefaultDBMFlags()
 	f.Hidden, f.PretrainEpochs, f.LR, f.JointLR, f.Batch, f.Momentum = []int{8, 4}, 30, 0.1, 0.02, 20, 0.5
+	f.Center = center
 	out := filepath.Join(t.TempDir(), "dbm.lt")
 	if err := runFamily(t, "dbm", f, d, "", 60, out, 0); err != nil {
 		t.Fatal(err)
@@ -483,9 +493,15 @@ func TestDBMResumeBitForBit(t *testing.T) {
 	for _, c := range []struct {
 		pre, epochs, first int
 		dynamic, pcd       bool
-	}{{0, 2, 1, false, false}, {1, 3, 1, false, false}, {1, 4, 2, true, false}, {2, 5, 1, false, true}} {
+		center             float64
+		hidden             []int
+	}{{0, 2, 1, false, false, 0, nil}, {1, 3, 1, false, false, 0, nil}, {1, 4, 2, true, false, 0, nil}, {2, 5, 1, false, true, 0, nil},
+		{1, 4, 2, false, false, 0.1, nil}, {1, 5, 4, false, false, 0.1, []int{5, 3, 2}}} {
 		f := DefaultDBMFlags()
-		f.Hidden, f.PretrainEpochs, f.Batch, f.Momentum, f.PretrainPCD = []int{5, 3}, c.pre, 7, 0.5, c.pcd
+		f.Hidden, f.PretrainEpochs, f.Batch, f.Momentum, f.PretrainPCD, f.Center = []int{5, 3}, c.pre, 7, 0.5, c.pcd, c.center
+		if c.hidden != nil {
+			f.Hidden = c.hidden
+		}
 		bin := ""
 		data := d
 		if c.dynamic {

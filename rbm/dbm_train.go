@@ -161,11 +161,12 @@ func (t *DBMTrainer) start(p int, x *tensor.Mat) error {
 			t.bottom = nil
 		}
 		cfg := Config{Method: PCD, K: t.flags.PCDSteps, BatchSize: t.flags.Batch, LearningRate: t.flags.JointLR,
-			Momentum: t.flags.Momentum, WeightDecay: t.flags.L2, Seed: layerSeed(t.seed, p)}
+			Momentum: t.flags.Momentum, WeightDecay: t.flags.L2, Center: t.flags.Center, Seed: layerSeed(t.seed, p)}
 		cur, err := NewTrainer(t.Net.R, cfg)
 		if err != nil {
 			return err
 		}
+		t.maskUpdates(cur)
 		t.cur, t.phase, t.pre = cur, p, nil
 		return nil
 	}
@@ -540,10 +541,14 @@ func (t *DBMTrainer) Describe() []model.Metric {
 	if t.flags.Schedule == "linear" {
 		decay = ", linear decay to 0"
 	}
+	center := ""
+	if t.flags.Center > 0 {
+		center = fmt.Sprintf(", centred (offsets' rate %g)", t.flags.Center)
+	}
 	return []model.Metric{{Name: "layers", Value: sizesString(t.sizes)},
 		{Name: "parameters", Value: params},
 		{Name: "pretraining", Value: t.pretraining(decay)},
-		{Name: "joint training", Value: fmt.Sprintf("mean-field (≤ %d updates, tol %g), %d persistent chains, pcd-%d, lr %g%s", t.flags.MFIters, t.flags.MFTol, t.flags.Batch, t.flags.PCDSteps, t.flags.JointLR, decay)},
+		{Name: "joint training", Value: fmt.Sprintf("mean-field (≤ %d updates, tol %g), %d persistent chains, pcd-%d, lr %g%s%s", t.flags.MFIters, t.flags.MFTol, t.flags.Batch, t.flags.PCDSteps, t.flags.JointLR, decay, center)},
 		{Name: "trained", Value: fmt.Sprintf("%d epochs; now %s", t.epoch, phase)}}
 }
 
@@ -629,6 +634,7 @@ func loadDBMTrainer(f *checkpoint.File) (model.Model, error) {
 				return nil, err
 			}
 			t.Net.Height, t.Net.Width, t.Net.Channels = meta.Height, meta.Width, meta.Channels
+			t.maskUpdates(t.cur)
 		} else {
 			t.pre = append(t.pre, t.cur.Model)
 		}
@@ -637,6 +643,15 @@ func loadDBMTrainer(f *checkpoint.File) (model.Model, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// maskUpdates has the joint trainer cur zero the update's blocks between
+// layers that are not neighbours before centring reads it (a DBM of three or
+// more hidden layers; W itself is masked after every step).
+func (t *DBMTrainer) maskUpdates(cur *Trainer) {
+	if t.layers() > 2 {
+		cur.maskV = t.Net.maskMat
+	}
 }
 
 // Monitor implements model.Monitor (train --test): on the first rows of d (up

@@ -60,6 +60,7 @@ type DBMFlags struct {
 	PCDSteps       int     `flag:"pcd-steps" help:"Gibbs steps of the persistent chains per joint update" range:"[1,1000000]"`
 	MFIters        int     `flag:"mf-iters" help:"most mean-field updates per batch in joint training" range:"[1,1000000]"`
 	MFTol          float64 `flag:"mf-tol" help:"mean-field stops when no mean changes by this much" range:"[0,1]"`
+	Center         float64 `flag:"center" help:"centre joint training (Montavon & Müller 2012): steps in the parameters of the energy with every layer's mean activity subtracted, the offsets tracking the data-dependent means at this sliding-average rate (0: off; e.g. 0.01)" range:"[0,1]"`
 	// Bottom is an RBM model file the DBM starts from: its first layer is the
 	// RBM's. With PretrainEpochs 0 the layers above have small random weights,
 	// so the DBM starts near the RBM's log-likelihood, and all the epochs are

@@ -36,6 +36,8 @@ type Common struct {
 type Flags struct {
 	Common
 	PT int `flag:"pt" help:"parallel tempering with this many temperatures (0: off; at least 2)" range:"[0,1000]"`
+	// Center is Config.Center.
+	Center float64 `flag:"center" help:"centring trick (Montavon & Müller 2012): steps in the parameters of the energy with the mean data and hidden activity subtracted, the offsets a sliding average at this rate (0: off; e.g. 0.01)" range:"[0,1]"`
 }
 
 // GaussianFlags are the settings of `latent train grbm`, a Gaussian–Bernoulli RBM.
@@ -171,6 +173,7 @@ func newTrainer(vis Visible) func(any, *dataset.Dataset, *model.Settings) (model
 		case *Flags:
 			fl = c.Common
 			cfg = fl.config(s.Seed)
+			cfg.Center = c.Center
 			if c.PT > 0 {
 				cfg.Method, cfg.Temperatures = PT, c.PT
 			}
@@ -472,6 +475,9 @@ func (t *Trainer) Describe() []model.Metric {
 		model.Metric{Name: "L2 weight decay", Value: c.WeightDecay})
 	if m.Visible == Gaussian {
 		out = append(out, model.Metric{Name: "learn σ", Value: c.LearnSigma})
+	}
+	if c.Center > 0 {
+		out = append(out, model.Metric{Name: "centred", Value: fmt.Sprintf("offsets' sliding-average rate %g", c.Center)})
 	}
 	return append(out, model.Metric{Name: "products", Value: products},
 		model.Metric{Name: "trained", Value: fmt.Sprintf("%d epochs, %d steps", t.epoch, t.step)})

@@ -185,6 +185,10 @@ func (t *Trainer) Save(f *checkpoint.File) error {
 	if t.vS != nil {
 		f.AddF32("train/vs", []int{nv}, t.vS)
 	}
+	if t.offV != nil {
+		f.AddF64("train/offset_v", []int{nv}, t.offV)
+		f.AddF64("train/offset_h", []int{nh}, t.offH)
+	}
 	for r := range t.chainV {
 		B := t.cfg.BatchSize
 		f.AddF32(fmt.Sprintf("train/chain_v/%d", r), []int{B, nv}, t.chainV[r].Data[:B*nv])
@@ -246,6 +250,17 @@ func LoadTrainer(f *checkpoint.File) (*Trainer, error) {
 		if err := get(t.vS, "train/vs"); err != nil {
 			return nil, err
 		}
+	}
+	if t.cfg.Center > 0 && f.Has("train/offset_v") { // none before the first step
+		ov, err := f.F64("train/offset_v", nv)
+		if err != nil {
+			return nil, err
+		}
+		oh, err := f.F64("train/offset_h", nh)
+		if err != nil {
+			return nil, err
+		}
+		t.offV, t.offH = append([]float64(nil), ov...), append([]float64(nil), oh...)
 	}
 	B := t.cfg.BatchSize
 	for r := range t.chainV {

@@ -54,6 +54,15 @@ type Config struct {
 	Momentum     float64  // in [0, 1)
 	WeightDecay  float64  // L2 coefficient λ on W: the update adds −lr·λ·W
 	LearnSigma   bool     // Gaussian RBM: learn log σ_i (else σ = exp(LogSigma) stays fixed)
+	// Center turns on the centering trick (Montavon & Müller 2012; Melchior,
+	// Fischer & Wiskott 2016, "How to center deep Boltzmann machines"): the
+	// gradient is taken in the parameters of the energy
+	// −(v−μ)ᵀW(h−λ) − (v−μ)ᵀb' − (h−λ)ᵀc', whose offsets μ and λ track the
+	// means of the data and of p(h | data) by a sliding average of rate Center
+	// (in (0, 1]; 0: off). The model keeps its usual parameters (b = b' − Wλ,
+	// c = c' − Wᵀμ), so the centred model is the same distribution; only the
+	// direction of the steps changes. Bernoulli visible units only.
+	Center float64
 	// Seed derives the trainer's random streams (the Gibbs draws, PT's swaps and
 	// the persistent chains' start); the order of the examples is the driver's.
 	Seed uint64
@@ -117,6 +126,10 @@ func (c Config) validate(v Visible) error {
 		return fmt.Errorf("rbm: WeightDecay must be >= 0 and finite, got %g", c.WeightDecay)
 	case c.LearnSigma && v != Gaussian:
 		return fmt.Errorf("rbm: LearnSigma applies to Gaussian visible units only")
+	case !(c.Center >= 0 && c.Center <= 1):
+		return fmt.Errorf("rbm: Center (the offsets' sliding-average rate) must be in [0, 1], got %g", c.Center)
+	case c.Center > 0 && v == Gaussian:
+		return fmt.Errorf("rbm: centering supports Bernoulli visible units only")
 	}
 	return nil
 }
@@ -193,6 +206,17 @@ type Trainer struct {
 	sp0Ready bool
 
 	sp0, spk, spt sparseBatch // sparse forms of v0, of vk and of PT's other replicas
+
+	// Centering (Config.Center): the offsets μ (visible) and λ (hidden), nil
+	// until the first step sets them to its batch's means; vwl = vW·λ and vwm =
+	// vWᵀμ of the step; maskV, when set, zeroes the entries of a weight update
+	// that are not parameters (a DBM's blocks of non-neighbouring layers).
+	offV, offH []float64
+	vwl, vwm   []float64
+	maskV      func(*tensor.Mat)
+	cfn, sfn   func(lo, hi int)
+	cInv       float64 // 1/batch rows of the step
+	cFirst     bool    // centerRows also corrects vW (its first pass of the step)
 
 	k     kernel
 	kfn   func(lo, hi int)
@@ -290,6 +314,10 @@ func NewTrainer(m *RBM, cfg Config) (*Trainer, error) {
 	t.pfn = t.phaseTasks
 	t.ufn = t.updateRows
 	t.afn = t.addVW
+	if cfg.Center > 0 {
+		t.vwl, t.vwm = make([]float64, nv), make([]float64, nh)
+		t.cfn, t.sfn = t.centerRows, t.centerCols
+	}
 	return t, nil
 }
 
@@ -554,17 +582,22 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 		}
 	}
 	mom := float32(t.cfg.Momentum)
+	center := t.cfg.Center > 0
 	for j := range t.vB {
 		g := t.gB[j] * inv
 		if gauss { // ∂/∂b = (z − b)/σ²: the b terms cancel between the phases
 			g *= float64(t.sigInv[j]) * float64(t.sigInv[j])
 		}
 		t.vB[j] = mom*t.vB[j] + t.lr*float32(g)
-		m.B[j] += t.vB[j]
+		if !center { // centred: b' moves by vB, b by vB − vW·λ (below)
+			m.B[j] += t.vB[j]
+		}
 	}
 	for j := range t.vC {
 		t.vC[j] = mom*t.vC[j] + t.lr*float32(t.gC[j]*inv)
-		m.C[j] += t.vC[j]
+		if !center {
+			m.C[j] += t.vC[j]
+		}
 	}
 	if t.cfg.LearnSigma {
 		for j := range t.vS {
@@ -582,7 +615,7 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 	if t.split {
 		// Without momentum or decay the update goes straight into W (vW is then
 		// unused).
-		if beta0 == 0 {
+		if beta0 == 0 && !center {
 			tensor.SpMM(a, &t.spAll, &t.phBoth, 1, m.W)
 			t.step++
 			return
@@ -592,8 +625,107 @@ func (t *Trainer) update(v0 *tensor.Mat) {
 		t.mulTP(&t.sp0, a, u0, ph0, beta0) // += lr/r · u0ᵀ ph0
 		t.mulTP(&t.spk, -a, uk, phk, 1)    // −= lr/r · ukᵀ phk
 	}
+	if center {
+		t.centerStep(v0, inv)
+	}
 	tensor.ParallelFor(nv, 64, t.afn)
+	if center {
+		t.moveOffsets(v0)
+	}
 	t.step++
+}
+
+// centerStep turns this step's weight update vW (momentum, decay and
+// lr·⟨v hᵀ⟩_data − lr·⟨v hᵀ⟩_model) into the centred one by subtracting
+// lr·(μ g_cᵀ + g_b λᵀ), g_b and g_c being the bias gradients — since
+// ⟨(v−μ)(h−λ)ᵀ⟩ = ⟨v hᵀ⟩ − μ⟨h⟩ᵀ − ⟨v⟩λᵀ + μλᵀ, and the last term cancels
+// between the phases —, then moves the biases by the centred steps of b' and c'
+// (vB, vC) less vW·λ and vWᵀ·μ: the change of b = b' − Wλ and c = c' − Wᵀμ.
+// The offsets are those of the batch's first step (set on the first call).
+func (t *Trainer) centerStep(v0 *tensor.Mat, inv float64) {
+	if t.offV == nil {
+		t.offV, t.offH = make([]float64, len(t.vB)), make([]float64, len(t.vC))
+		meanCols(t.offV, v0, 1)
+		meanCols(t.offH, t.ph0, 1)
+	}
+	nv, nh := len(t.vB), len(t.vC)
+	t.cInv, t.cFirst = inv, true
+	tensor.ParallelFor(nv, 64, t.cfn)
+	if t.maskV != nil {
+		t.maskV(t.vW)
+		t.cFirst = false
+		tensor.ParallelFor(nv, 64, t.cfn) // vW·λ of the masked update
+	}
+	tensor.ParallelFor((nh+63)/64, 1, t.sfn)
+	m := t.Model
+	for i := range m.B {
+		m.B[i] += t.vB[i] - float32(t.vwl[i])
+	}
+	for j := range m.C {
+		m.C[j] += t.vC[j] - float32(t.vwm[j])
+	}
+}
+
+// centerRows applies centerStep's correction to rows [lo, hi) of vW (when
+// cFirst) and sets vwl to vW·λ over them.
+func (t *Trainer) centerRows(lo, hi int) {
+	lr := float64(t.lr)
+	for i := lo; i < hi; i++ {
+		v := t.vW.Row(i)
+		if t.cFirst {
+			mi, gb := t.offV[i], t.gB[i]*t.cInv
+			for j := range v {
+				v[j] -= float32(lr * (mi*t.gC[j]*t.cInv + gb*t.offH[j]))
+			}
+		}
+		var d float64
+		for j, x := range v {
+			d += float64(x) * t.offH[j]
+		}
+		t.vwl[i] = d
+	}
+}
+
+// centerCols sets vwm to vWᵀ·μ over the column blocks [lo, hi) of 64, adding
+// the rows in order.
+func (t *Trainer) centerCols(lo, hi int) {
+	nh := len(t.vC)
+	for b := lo; b < hi; b++ {
+		c0, c1 := b*64, min(b*64+64, nh)
+		s := t.vwm[c0:c1]
+		clear(s)
+		for i, mi := range t.offV {
+			for j, x := range t.vW.Row(i)[c0:c1] {
+				s[j] += float64(x) * mi
+			}
+		}
+	}
+}
+
+// moveOffsets moves μ and λ towards the means of the batch v0 and of p(h | v0)
+// by the rate Config.Center.
+func (t *Trainer) moveOffsets(v0 *tensor.Mat) {
+	nu := t.cfg.Center
+	scale(t.offV, 1-nu)
+	scale(t.offH, 1-nu)
+	meanCols(t.offV, v0, nu)
+	meanCols(t.offH, t.ph0, nu)
+}
+
+// meanCols adds w times the column means of x (rows in order, float64) to dst.
+func meanCols(dst []float64, x *tensor.Mat, w float64) {
+	w /= float64(x.Rows)
+	for i := 0; i < x.Rows; i++ {
+		for j, v := range x.Row(i) {
+			dst[j] += w * float64(v)
+		}
+	}
+}
+
+func scale(x []float64, a float64) {
+	for i := range x {
+		x[i] *= a
+	}
 }
 
 // phaseCols is the width of the column ranges of phaseTasks.

@@ -275,6 +275,7 @@ func TestResumeBitForBit(t *testing.T) {
 	}{
 		{"cd2-linear", "rbm", "", flags(func(f *Flags) { f.CD, f.Momentum, f.L2, f.Schedule = 2, 0.9, 1e-3, "linear" }), bin},
 		{"pcd", "rbm", "", flags(func(f *Flags) { f.PCD, f.Momentum = true, 0.5 }), bin},
+		{"pcd-centred", "rbm", "", flags(func(f *Flags) { f.PCD, f.Momentum, f.L2, f.Center = true, 0.5, 1e-3, 0.05 }), bin},
 		{"pt", "rbm", "", flags(func(f *Flags) { f.PT = 4 }), bin},
 		{"dense", "rbm", "", flags(func(f *Flags) { f.Dense = true }), bin},
 		{"dynamic", "rbm", "dynamic", flags(func(f *Flags) {}), probs},
@@ -333,6 +334,17 @@ func TestTrainingIndependentOfWorkers(t *testing.T) {
 	}
 	equalModels(t, "workers 1 vs 2", models[0], models[1])
 	equalModels(t, "workers 1 vs 3", models[0], models[2])
+	// Centring's passes over the rows and column blocks of the update (100
+	// hidden units: two column blocks).
+	models = models[:0]
+	for _, w := range []int{1, 2, 3} {
+		tensor.SetWorkers(w)
+		m, tr := trainNew(t, Bernoulli, 100, data, Config{Method: PCD, BatchSize: 32, Momentum: 0.5, Center: 0.1, Seed: 5})
+		train(t, tr, data, 2)
+		models = append(models, m)
+	}
+	equalModels(t, "centred, workers 1 vs 2", models[0], models[1])
+	equalModels(t, "centred, workers 1 vs 3", models[0], models[2])
 }
 
 func TestWarmStepDoesNotAllocate(t *testing.T) {
@@ -349,6 +361,7 @@ func TestWarmStepDoesNotAllocate(t *testing.T) {
 		{Bernoulli, bin, Config{K: 2, BatchSize: 32, WeightDecay: 1e-4, Momentum: 0.5}},
 		{Bernoulli, bin, Config{Method: PCD, BatchSize: 32}},
 		{Bernoulli, bin, Config{Method: PT, Temperatures: 4, BatchSize: 32}},
+		{Bernoulli, bin, Config{Method: PCD, BatchSize: 32, Momentum: 0.5, Center: 0.01}},
 		{Gaussian, g, Config{BatchSize: 32, LearnSigma: true}},
 	} {
 		_, tr := trainNew(t, c.vis, 8, c.data, c.cfg)
