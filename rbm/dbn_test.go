@@ -235,6 +235,29 @@ func TestDBNTrainsScoresAndResumes(t *testing.T) {
 	if math.Abs(lz-ex) > max(0.1, 3*se) || ais.Method != "vlb-ais" {
 		t.Errorf("AIS log Z %.4f ± %.4f, exact %.4f (%s)", lz, se, ex, ais.Method)
 	}
+	// --ais-check: two more runs, over each side from a uniform base, each
+	// within max(0.1, 3σ) of the exact log Z; log Z is the largest of the three
+	// and the first run's figure is the plain run's.
+	chk, err := tr.Score(context.Background(), test, model.ScoreOptions{Seed: 1, Family: &DeepEvalFlags{LogZFlags: LogZFlags{AISChains: 100, AISBetas: 2000}, Samples: 10, AISCheck: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, lzc := extra(t, chk, "log_z_first"), extra(t, chk, "log_z")
+	vis, hid := extra(t, chk, "log_z_check_visible"), extra(t, chk, "log_z_check_hidden")
+	for _, r := range []struct {
+		name   string
+		lz, se float64
+	}{{"visible side", vis, extra(t, chk, "log_z_check_visible_stderr")}, {"hidden side", hid, extra(t, chk, "log_z_check_hidden_stderr")}} {
+		if math.Abs(r.lz-ex) > max(0.1, 3*r.se) {
+			t.Errorf("--ais-check, %s: log Z %.4f ± %.4f, exact %.4f", r.name, r.lz, r.se, ex)
+		}
+	}
+	if first != lz || lzc != max(first, vis, hid) || vis == hid || vis == first {
+		t.Errorf("--ais-check: log Z %.4f from runs %.4f, %.4f, %.4f (plain run %.4f)", lzc, first, vis, hid, lz)
+	}
+	if b := transposeBipartite(tr.Net.Top().Bipartite()); b.W.Rows != 6 || b.W.At(3, 7) != tr.Net.Top().W.At(7, 3) || &b.B[0] != &tr.Net.Top().C[0] {
+		t.Errorf("transposeBipartite: %d rows, W[3,7] %v against W[7,3] %v", b.W.Rows, b.W.At(3, 7), tr.Net.Top().W.At(7, 3))
+	}
 	// Resume: 3 epochs (layer 1, layer 1, top) against 1 + 2 and (the upper RBM
 	// on probabilities) 2 + 1.
 	d = barsData()
