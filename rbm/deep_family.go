@@ -142,8 +142,8 @@ type DeepEvalFlags struct {
 	ISK     int     `flag:"is-k" help:"dbm: also estimate log p(v) by importance sampling over the even hidden layers with the odd ones summed out, this many draws per example from the mean-field Q (0: off)" range:"[0,1000000]"`
 	// AISCheck runs AIS twice more on the top bipartite model, from a uniform
 	// base over each side (see estimateLogZ).
-	AISCheck bool `flag:"ais-check" help:"check AIS's log Z with two more runs from a uniform base, one annealing over each side of the bipartite model; log Z is then the largest of the three (AIS under-estimates, sometimes by many nats with a small error bar)"`
-	ISFloor float64 `flag:"is-floor" help:"dbm: --is-k's proposal clamps each mean-field mean to [floor, 1-floor]" range:"[0,0.5]"`
+	AISCheck bool    `flag:"ais-check" help:"check AIS's log Z with two more runs from a uniform base, one annealing over each side of the bipartite model; log Z is then the largest of the three (AIS under-estimates, sometimes by many nats with a small error bar)"`
+	ISFloor  float64 `flag:"is-floor" help:"dbm: --is-k's proposal clamps each mean-field mean to [floor, 1-floor]" range:"[0,0.5]"`
 }
 
 func defaultDeepEval() *DeepEvalFlags {
