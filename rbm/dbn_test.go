@@ -11,6 +11,7 @@ import (
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/model"
+	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
 )
 
@@ -497,4 +498,72 @@ func checkLinearSchedule(t *testing.T, name string, f any, d *dataset.Dataset, e
 		sameFiles(t, name+" --schedule linear resumed", whole, part)
 	}
 	return dir
+}
+
+// --up-init transpose: the RBM above starts as the one below turned upside
+// down, so the DBN's exact log p(v) is the lower RBM's own, to rounding when the
+// extra hidden units have zero weights, and within 0.02 nats with the small
+// random weights they start with (2 units here); a random start is far below.
+// An RBM above with fewer hidden units than the one below has visible units is
+// an error naming --up-init.
+func TestDBNUpsideDownInit(t *testing.T) {
+	bottom := randomRBM(t, Bernoulli, 7, 5, 1.5, 3)
+	x := barsAndStripes(3).Slice(0, 10)
+	x = &tensor.Mat{Rows: 10, Cols: 7, Stride: x.Stride, Data: x.Data} // 7 of the 9 pixels
+	lzB, err := bottom.ExactLogZ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bottom.FreeEnergy(nil, x)
+	h1 := tensor.New(20, 5)
+	rng.New(4).FillUniform(h1.Data)
+	for _, c := range []struct {
+		name   string
+		zero   bool
+		random bool
+		tol    float64
+	}{{"zero extra weights", true, false, 1e-4}, {"as initialised", false, false, 0.02}, {"random start", false, true, 0}} {
+		top, _ := New(Bernoulli, 5, 9)
+		if err := top.InitFromData(h1, rng.New(5)); err != nil {
+			t.Fatal(err)
+		}
+		if !c.random {
+			if err := upsideDown(top, bottom); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c.zero {
+			for i := 0; i < 5; i++ {
+				for j := 7; j < 9; j++ {
+					top.W.Set(i, j, 0)
+				}
+			}
+		}
+		lzT, err := top.ExactLogZ()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := &DBN{RBMs: []*RBM{bottom, top}}
+		got, err := n.ExactLogProb(nil, x, lzT)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst := 0.0
+		for r := range got {
+			worst = max(worst, math.Abs(got[r]-(-want[r]-lzB)))
+		}
+		if c.random {
+			if worst < 0.5 {
+				t.Errorf("%s: the DBN's log p(v) within %.3f of the RBM's; the check would not tell", c.name, worst)
+			}
+			continue
+		}
+		if worst > c.tol {
+			t.Errorf("%s: DBN log p(v) off the lower RBM's by up to %.5f (tolerance %g)", c.name, worst, c.tol)
+		}
+	}
+	top, _ := New(Bernoulli, 5, 6)
+	if err := upsideDown(top, bottom); err == nil || !strings.Contains(err.Error(), "--up-init") {
+		t.Errorf("6 hidden units above a 7×5 RBM: %v", err)
+	}
 }

@@ -148,6 +148,11 @@ func (t *DBNTrainer) start(p int, x *tensor.Mat) error {
 	if err := m.InitFromData(in, rng.NewStream(t.seed, 3+uint64(p))); err != nil {
 		return err
 	}
+	if p > 0 && t.flags.UpInit == "transpose" {
+		if err := upsideDown(m, t.Net.RBMs[p-1]); err != nil {
+			return err
+		}
+	}
 	cfg := deepConfig(t.flags.DeepFlags, layerSeed(t.seed, p))
 	if t.flags.PCD {
 		cfg.Method = PCD
@@ -157,6 +162,31 @@ func (t *DBNTrainer) start(p int, x *tensor.Mat) error {
 	}
 	t.Net.RBMs = append(t.Net.RBMs[:p], m)
 	t.phase = p
+	return nil
+}
+
+// upsideDown sets the RBM m (visible: below's hidden units) to below turned
+// upside down: m's visible biases are below's hidden biases, and m's first
+// below.NumVisible() hidden units take below's weights (transposed) and visible
+// biases; its other hidden units keep m's small random weights and get zero
+// biases. m's marginal over its visible units is then below's marginal over its
+// hidden units (the extra units add a near-constant factor, exactly constant at
+// zero weights), so the DBN with m on top has below's log-likelihood as its
+// bound, and training m on samples of below's posterior raises the bound
+// (Hinton, Osindero & Teh 2006, section 4).
+func upsideDown(m, below *RBM) error {
+	nv, nh := below.NumVisible(), below.NumHidden()
+	if m.NumVisible() != nh || m.NumHidden() < nv {
+		return model.Flagf("up-init", "transpose needs an RBM of %d visible and at least %d hidden units above the %d×%d one; got %d×%d", nh, nv, nv, nh, m.NumVisible(), m.NumHidden())
+	}
+	copy(m.B, below.C)
+	clear(m.C)
+	copy(m.C, below.B)
+	for i := 0; i < nv; i++ {
+		for j, w := range below.W.Row(i) {
+			m.W.Set(j, i, w)
+		}
+	}
 	return nil
 }
 

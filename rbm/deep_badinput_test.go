@@ -2,6 +2,7 @@ package rbm
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,6 +21,18 @@ func TestDeepBadInputMore(t *testing.T) {
 	f.Hidden, f.FinetuneEpochs = []int{4}, 2
 	if err := model.Validate(f); err == nil || !model.IsFlagError(err) || !strings.HasPrefix(err.Error(), "--finetune-epochs") {
 		t.Errorf("fine-tuning a one-layer DBN: %v", err)
+	}
+	// --up-init transpose onto a layer narrower than the one two down: named at
+	// validation (hidden layers) and when the layer starts (the data's width:
+	// bars are 9 pixels, the second hidden layer 5 units).
+	u := DefaultDBNFlags()
+	u.Hidden, u.UpInit = []int{6, 4, 5}, "transpose"
+	if err := model.Validate(u); err == nil || !model.IsFlagError(err) || !strings.HasPrefix(err.Error(), "--up-init") {
+		t.Errorf("--up-init transpose with hidden 6,4,5: %v", err)
+	}
+	u.Hidden, u.LayerEpochs = []int{6, 5}, 1
+	if err := runFamily(t, "dbn", u, d, "", 2, filepath.Join(t.TempDir(), "u.lt"), 0); err == nil || !strings.Contains(err.Error(), "--up-init") {
+		t.Errorf("--up-init transpose, 5 units above 9 pixels: %v", err)
 	}
 	// Too few epochs for the layers and the fine-tuning: --epochs, naming both.
 	f.Hidden, f.LayerEpochs = []int{4, 3}, 2

@@ -40,6 +40,9 @@ type DBNFlags struct {
 	DeepFlags
 	LayerEpochs int  `flag:"layer-epochs" help:"epochs of each RBM below the top, trained greedily in turn; the top RBM trains for the rest of --epochs" range:"[1,1000000]"`
 	PCD         bool `flag:"pcd" help:"train the RBMs with persistent chains (PCD-k); --pcd=false: CD-k"`
+	// UpInit "transpose" starts each RBM above the first as the RBM below turned
+	// upside down (Hinton, Osindero & Teh 2006): see DBNTrainer.start.
+	UpInit string `flag:"up-init" help:"how each RBM above the first starts: random (small weights, base-rate biases), or transpose: the RBM below turned upside down (its first units take the weights and biases of the layer two down, the rest small random weights and zero biases), so that the DBN starts with the lower RBM's own log-likelihood as its bound (Hinton, Osindero & Teh 2006); needs each such layer at least as wide as the layer two down" choices:"random|transpose"`
 	// FinetuneEpochs, the last epochs of the run, fine-tune the whole DBN by
 	// the up-down algorithm (UpDown) with recognition weights untied from the
 	// generative ones.
@@ -78,6 +81,15 @@ func (f *DBNFlags) Validate() error {
 	}
 	if f.Bottom != "" && len(f.Hidden) < 2 {
 		return model.Flagf("bottom", "a DBN on a trained bottom RBM needs a layer above it: --hidden %s has one", (*intsList)(&f.Hidden).String())
+	}
+	if f.UpInit == "transpose" {
+		// Hidden layer k+1 takes the weights of layer k−1 (the data's width,
+		// unknown here, is checked when layer 2 starts).
+		for k := 2; k < len(f.Hidden); k++ {
+			if f.Hidden[k] < f.Hidden[k-2] {
+				return model.Flagf("up-init", "transpose: hidden layer %d (%d units) is narrower than layer %d (%d units), whose weights it would take", k+1, f.Hidden[k], k-1, f.Hidden[k-2])
+			}
+		}
 	}
 	if f.FinetuneEpochs > 0 && len(f.Hidden) < 2 {
 		return model.Flagf("finetune-epochs", "a one-layer DBN is an RBM: up-down fine-tuning needs at least two hidden layers (--hidden %s)", (*intsList)(&f.Hidden).String())
@@ -123,7 +135,7 @@ func DefaultDBNFlags() *DBNFlags {
 	// a test bound of −81.77 nats after 40 epochs on samples of h1, and −118.18
 	// after 100 epochs on their probabilities: the bound scores the top RBM on
 	// binary h1 drawn from Q, so samples are its maximum-likelihood data.
-	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true, FinetuneLR: 0.01, FinetuneCD: 3}
+	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true, FinetuneLR: 0.01, FinetuneCD: 3, UpInit: "random"}
 	f.Hidden, f.Propagate, f.LR = []int{500, 2000}, "samples", 0.02
 	return f
 }
