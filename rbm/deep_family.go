@@ -132,9 +132,11 @@ func DefaultDBNFlags() *DBNFlags {
 	// at 0.001 to −148.8.
 	// Samples since session 8: on a PCD-400 bottom RBM (784-500, −86.58 as an
 	// RBM) a 2000-unit top RBM trained by PCD-1 (lr 0.02, linear decay) gave
-	// a test bound of −81.77 nats after 40 epochs on samples of h1, and −118.18
-	// after 100 epochs on their probabilities: the bound scores the top RBM on
-	// binary h1 drawn from Q, so samples are its maximum-likelihood data.
+	// a test bound of −81.77 nats after 40 epochs on samples of h1 (withdrawn
+	// in session 19: rebuilt on another bottom RBM the same recipe gives
+	// −104.86, log Z checked four ways), and −118.18 after 100 epochs on their
+	// probabilities: the bound scores the top RBM on binary h1 drawn from Q,
+	// so samples are its maximum-likelihood data.
 	f := &DBNFlags{DeepFlags: defaultDeep(), LayerEpochs: 5, PCD: true, FinetuneLR: 0.01, FinetuneCD: 3, UpInit: "random"}
 	f.Hidden, f.Propagate, f.LR = []int{500, 2000}, "samples", 0.02
 	return f
