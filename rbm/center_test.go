@@ -64,22 +64,25 @@ func TestCenteredStep(t *testing.T) {
 				}
 			}
 		}
-		for i := 0; i < nv; i++ {
-			w := db(mp, i)
-			for j := 0; j < nh; j++ {
-				w -= float64(want.At(i, j)) * lam[j]
-			}
-			if math.Abs(db(mc, i)-w) > 1e-5 {
-				t.Fatalf("dense %v: Δb[%d] %.7f, want %.7f", dense, i, db(mc, i), w)
-			}
-		}
-		for j := 0; j < nh; j++ {
-			w := dc(mp, j)
-			for i := 0; i < nv; i++ {
-				w -= float64(want.At(i, j)) * mu[i]
-			}
-			if math.Abs(dc(mc, j)-w) > 1e-5 {
-				t.Fatalf("dense %v: Δc[%d] %.7f, want %.7f", dense, j, dc(mc, j), w)
+		// Δb' = Δb − ΔW'λ over the rows, Δc' = Δc − ΔW'ᵀμ over the columns.
+		for _, side := range []struct {
+			name      string
+			n, m      int
+			got, step func(k int) float64
+			w         func(k, l int) float64
+			off       []float64
+		}{
+			{"Δb", nv, nh, func(i int) float64 { return db(mc, i) }, func(i int) float64 { return db(mp, i) }, func(i, j int) float64 { return float64(want.At(i, j)) }, lam},
+			{"Δc", nh, nv, func(j int) float64 { return dc(mc, j) }, func(j int) float64 { return dc(mp, j) }, func(j, i int) float64 { return float64(want.At(i, j)) }, mu},
+		} {
+			for k := 0; k < side.n; k++ {
+				w := side.step(k)
+				for l := 0; l < side.m; l++ {
+					w -= side.w(k, l) * side.off[l]
+				}
+				if math.Abs(side.got(k)-w) > 1e-5 {
+					t.Fatalf("dense %v: %s[%d] %.7f, want %.7f", dense, side.name, k, side.got(k), w)
+				}
 			}
 		}
 		if c.mask {

@@ -321,30 +321,30 @@ func TestResumeBitForBit(t *testing.T) {
 	}
 }
 
-// Same seed, same numbers, whatever the number of workers.
+// Same seed, same numbers, whatever the number of workers: parallel
+// tempering, and centring's passes over the rows and column blocks of the
+// update (100 hidden units: two column blocks).
 func TestTrainingIndependentOfWorkers(t *testing.T) {
 	data := repeat(barsAndStripes(4), 10)
 	defer tensor.SetWorkers(0)
-	var models []*RBM
-	for _, w := range []int{1, 2, 3} {
-		tensor.SetWorkers(w)
-		m, tr := trainNew(t, Bernoulli, 12, data, Config{Method: PT, Temperatures: 3, K: 2, BatchSize: 32, Seed: 5})
-		train(t, tr, data, 2)
-		models = append(models, m)
+	for _, c := range []struct {
+		name string
+		nh   int
+		cfg  Config
+	}{
+		{"pt", 12, Config{Method: PT, Temperatures: 3, K: 2, BatchSize: 32, Seed: 5}},
+		{"centred", 100, Config{Method: PCD, BatchSize: 32, Momentum: 0.5, Center: 0.1, Seed: 5}},
+	} {
+		var models []*RBM
+		for _, w := range []int{1, 2, 3} {
+			tensor.SetWorkers(w)
+			m, tr := trainNew(t, Bernoulli, c.nh, data, c.cfg)
+			train(t, tr, data, 2)
+			models = append(models, m)
+		}
+		equalModels(t, c.name+", workers 1 vs 2", models[0], models[1])
+		equalModels(t, c.name+", workers 1 vs 3", models[0], models[2])
 	}
-	equalModels(t, "workers 1 vs 2", models[0], models[1])
-	equalModels(t, "workers 1 vs 3", models[0], models[2])
-	// Centring's passes over the rows and column blocks of the update (100
-	// hidden units: two column blocks).
-	models = models[:0]
-	for _, w := range []int{1, 2, 3} {
-		tensor.SetWorkers(w)
-		m, tr := trainNew(t, Bernoulli, 100, data, Config{Method: PCD, BatchSize: 32, Momentum: 0.5, Center: 0.1, Seed: 5})
-		train(t, tr, data, 2)
-		models = append(models, m)
-	}
-	equalModels(t, "centred, workers 1 vs 2", models[0], models[1])
-	equalModels(t, "centred, workers 1 vs 3", models[0], models[2])
 }
 
 func TestWarmStepDoesNotAllocate(t *testing.T) {
