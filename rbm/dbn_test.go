@@ -239,7 +239,7 @@ func TestDBNTrainsScoresAndResumes(t *testing.T) {
 	// --ais-check: two more runs, over each side from a uniform base, each
 	// within max(0.1, 3σ) of the exact log Z; log Z is the largest of the three
 	// and the first run's figure is the plain run's.
-	chk, err := tr.Score(context.Background(), test, model.ScoreOptions{Seed: 1, Family: &DeepEvalFlags{LogZFlags: LogZFlags{AISChains: 100, AISBetas: 2000}, Samples: 10, AISCheck: true}})
+	chk, err := tr.Score(context.Background(), test, model.ScoreOptions{Seed: 1, Family: &DeepEvalFlags{LogZFlags: LogZFlags{AISChains: 100, AISBetas: 2000, AISCheck: true}, Samples: 10}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,6 +92,9 @@ type LogZFlags struct {
 	// either chooses AIS.
 	AISChains int `flag:"ais-chains" help:"AIS chains (0: 100); giving it chooses AIS even where log Z can be enumerated" range:"[0,10000000]"`
 	AISBetas  int `flag:"ais-betas" help:"AIS intermediate distributions, Salakhutdinov & Murray's proportions (0: 14500); giving it chooses AIS" range:"[0,100000000]"`
+	// AISCheck runs AIS twice more on the (top) bipartite model, from a
+	// uniform base over each side (checkAIS); Bernoulli units only.
+	AISCheck bool `flag:"ais-check" help:"check AIS's log Z with two more runs from a uniform base, one annealing over each side of the bipartite model; log Z is then the largest of the three (AIS under-estimates, sometimes by many nats with a small error bar)"`
 }
 
 // EvalFlags are the settings of `latent eval` for an RBM (see LogLikOptions).
@@ -108,6 +111,8 @@ func (f *LogZFlags) Validate() error {
 		return model.Flagf("ais-betas", "must be at least 3 (or 0 for the default), got %d", f.AISBetas)
 	case f.Exact && (f.AISChains > 0 || f.AISBetas > 0):
 		return model.Flagf("exact", "--exact and --ais-chains/--ais-betas: choose one estimator")
+	case f.Exact && f.AISCheck:
+		return model.Flagf("ais-check", "checks an AIS estimate of log Z, and --exact runs none: choose one")
 	}
 	return nil
 }
@@ -289,7 +294,7 @@ func (t *Trainer) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOp
 	if m.Visible == Bernoulli && !isBinary(x) {
 		return model.Estimate{}, fmt.Errorf("an rbm scores binary data; use --binarize threshold or stochastic")
 	}
-	ll, err := m.LogLikelihood(ctx, x, LogLikOptions{Exact: f.Exact, AISChains: f.AISChains, AISBetas: f.AISBetas, Seed: o.Seed})
+	ll, err := m.LogLikelihood(ctx, x, LogLikOptions{Exact: f.Exact, AISChains: f.AISChains, AISBetas: f.AISBetas, AISCheck: f.AISCheck, Seed: o.Seed})
 	if err != nil && f.Exact {
 		return model.Estimate{}, fmt.Errorf("--exact: %w", err)
 	} else if err != nil {
@@ -315,6 +320,7 @@ func (t *Trainer) Score(ctx context.Context, d *dataset.Dataset, o model.ScoreOp
 		add("ais_chains", ll.AISChains)
 		add("ais_betas", ll.AISBetas)
 		add("ais_seconds", ll.AISSeconds)
+		checkExtras(add, ll.LogZFirst, ll.Checks)
 	}
 	if m.Visible == Bernoulli {
 		pl, _ := m.PseudoLogLikelihood(x)

@@ -11,6 +11,7 @@ import (
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
 	"github.com/latent-ml/latent/ising"
+	"github.com/latent-ml/latent/mcmc"
 	"github.com/latent-ml/latent/model"
 	"github.com/latent-ml/latent/rng"
 	"github.com/latent-ml/latent/tensor"
@@ -84,7 +85,46 @@ func TestLogLikelihoodChoice(t *testing.T) {
 			t.Errorf("over budget unasked: %v, logged %q", err, logged)
 		}
 	}
-	for _, o := range []LogLikOptions{{Exact: true, AIS: true}, {Exact: true, AISChains: 5}, {AISBetas: 2}, {AISChains: -1}} {
+	// AISCheck: two more runs from a uniform base, over each side, each within
+	// max(0.1, 3σ) of the exact log Z; LogZ the largest of the three, the first
+	// the plain run's (same seed).
+	chk, err := m.LogLikelihood(ctx, x, LogLikOptions{AISChains: 50, AISBetas: 1000, AISCheck: true, Seed: 2})
+	if err != nil || chk.Method != "ais" || len(chk.Checks) != 2 || chk.LogZFirst != ais.LogZ {
+		t.Fatalf("AISCheck: %+v, %v", chk, err)
+	}
+	for side, a := range chk.Checks {
+		if math.Abs(a.LogZ-ex.LogZ) > max(0.1, 3*a.StdErr) {
+			t.Errorf("AISCheck, side %d: log Z %.4f ± %.4f, exact %.4f", side, a.LogZ, a.StdErr, ex.LogZ)
+		}
+	}
+	if chk.LogZ != max(ais.LogZ, chk.Checks[0].LogZ, chk.Checks[1].LogZ) || chk.Checks[0].LogZ == chk.Checks[1].LogZ || chk.Mean != m.MeanLogProb(x, chk.LogZ) {
+		t.Errorf("AISCheck: log Z %.4f from %.4f, %.4f, %.4f; mean %.4f", chk.LogZ, ais.LogZ, chk.Checks[0].LogZ, chk.Checks[1].LogZ, chk.Mean)
+	}
+	// A first estimate far below the others (what AIS's missed modes give) is
+	// replaced by the largest and named in a warning; a close one is not.
+	for _, c := range []struct {
+		below float64
+		warn  bool
+	}{{10, true}, {0.01, false}} {
+		logged = logged[:0]
+		first := mcmc.AISResult{LogZ: ex.LogZ - c.below, StdErr: 0.01}
+		best, checks, err := checkAIS(ctx, "rbm", m.Bipartite(), mcmc.AISConfig{Chains: 50, Betas: mcmc.AISBetas(1000), Seed: 2}, first)
+		if err != nil || len(checks) != 2 || best.LogZ != max(first.LogZ, checks[0].LogZ, checks[1].LogZ) {
+			t.Fatalf("checkAIS, first %.2f below: best %+v, %v", c.below, best, err)
+		}
+		warned := len(logged) == 1 && strings.Contains(logged[0], "warning: --ais-check")
+		if warned != c.warn || (c.warn && math.Abs(best.LogZ-ex.LogZ) > max(0.1, 3*best.StdErr)) {
+			t.Errorf("checkAIS, first %.2f below exact: best %.4f, logged %q", c.below, best.LogZ, logged)
+		}
+	}
+	g := randomRBM(t, Gaussian, 4, 3, 0.5, 3)
+	if _, err := g.LogLikelihood(ctx, tensor.New(2, 4), LogLikOptions{AISCheck: true}); err == nil || !strings.Contains(err.Error(), "Gaussian") {
+		t.Errorf("AISCheck on a grbm: %v", err)
+	}
+	if err := (&LogZFlags{Exact: true, AISCheck: true}).Validate(); err == nil || !strings.Contains(err.Error(), "ais-check") {
+		t.Errorf("--exact --ais-check: %v", err)
+	}
+	for _, o := range []LogLikOptions{{Exact: true, AIS: true}, {Exact: true, AISChains: 5}, {Exact: true, AISCheck: true}, {AISBetas: 2}, {AISChains: -1}} {
 		if _, err := m.LogLikelihood(ctx, x, o); err == nil {
 			t.Errorf("%+v: no error", o)
 		}
