@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/latent-ml/latent/checkpoint"
 	"github.com/latent-ml/latent/dataset"
@@ -113,7 +114,58 @@ func Resume(path string, f *Family, cfg any, given map[string]string) (Trainer, 
 	if !ok {
 		return nil, nil, fmt.Errorf("--resume %s: a %s model cannot be trained further", path, f.Name)
 	}
+	if err := retune(path, t, s, cfg, given, free); err != nil {
+		return nil, nil, err
+	}
 	return t, s, nil
+}
+
+// Retuner is a Trainer whose config has resume:"free" fields (the learning rate,
+// say): settings a resumed run may change on purpose, as one lowers the rate for
+// the last epochs of a long run.
+type Retuner interface {
+	// Retune takes the fields named (by flag) in changed from cfg, parsed from
+	// the resumed command line, for the rest of the run.
+	Retune(cfg any, changed []string) error
+}
+
+// retune applies the family's free flags given on a resumed command line that
+// differ from the file's, and records each change in s.Flags, s.Given and
+// s.Retuned, so that the file says what its run went through.
+func retune(path string, t Trainer, s *Settings, cfg any, given map[string]string, free map[string]bool) error {
+	var changed []string
+	for _, k := range sortedKeys(given) {
+		if free[k] && !slices.Contains(DriverFlags, k) && s.Flags[k] != given[k] {
+			changed = append(changed, k)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	r, ok := t.(Retuner)
+	if !ok {
+		return Flagf(changed[0], "%s: a %s model keeps its --%s when resumed", path, s.Model, changed[0])
+	}
+	if err := r.Retune(cfg, changed); err != nil {
+		return err
+	}
+	if s.Given == nil {
+		s.Given = map[string]string{}
+	}
+	for _, k := range changed {
+		s.Retuned = append(s.Retuned, fmt.Sprintf("--%s %s → %s after epoch %d", k, s.Flags[k], given[k], s.EpochsDone))
+		s.Flags[k], s.Given[k] = given[k], given[k]
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ContinueOn prepares s, read from file by Resume, for more training on d (named

@@ -42,6 +42,9 @@ type Settings struct {
 	// included) in its own syntax; Given those set on the command line.
 	Flags map[string]string `json:"flags"`
 	Given map[string]string `json:"flags_given"`
+	// Retuned lists the free settings changed when the run was resumed, in
+	// order, as "--lr 0.001 → 0.0001 after epoch 1000".
+	Retuned []string `json:"retuned,omitempty"`
 	// Converged is set when the trainer finished before Epochs (EM).
 	Converged bool `json:"converged,omitempty"`
 }

@@ -23,7 +23,7 @@ type TrainConfig struct {
 	// of an epoch may be smaller).
 	BatchSize int `flag:"batch" help:"examples per mini-batch" range:"[1,1000000]"`
 	// LR is the learning rate; default 1e-3.
-	LR float64 `flag:"lr" help:"learning rate (of the first stage under --schedule burda)" range:"(0,inf)"`
+	LR float64 `flag:"lr" help:"learning rate (of the first stage under --schedule burda); a resumed run may change it" range:"(0,inf)" resume:"free"`
 	// Optimizer is "adam" (default) or "sgd" (nn.Adam, nn.SGD).
 	Optimizer string `flag:"optimizer" help:"optimiser" choices:"adam|sgd"`
 	// Momentum is the SGD momentum (PyTorch convention); 0 for plain SGD.
@@ -366,4 +366,28 @@ func LoadTrainer(f *checkpoint.File) (*Trainer, error) {
 		}
 	}
 	return t, nil
+}
+
+// Retune takes the learning rate from cfg (a *Flags parsed from the command line
+// of a resumed run) when changed names "lr": the one setting a resumed run may
+// change. Adam's moments and step count are kept; from the next epoch on, the
+// schedule runs from the new rate.
+func (t *Trainer) Retune(cfg any, changed []string) error {
+	f, ok := cfg.(*Flags)
+	if !ok {
+		return fmt.Errorf("vae: retune: want *vae.Flags, got %T", cfg)
+	}
+	for _, k := range changed {
+		if k != "lr" {
+			return fmt.Errorf("vae: --%s cannot change when a run is resumed", k)
+		}
+		c := t.Config
+		c.LR = f.LR
+		c, err := c.withDefaults()
+		if err != nil {
+			return err
+		}
+		t.Config = c
+	}
+	return nil
 }

@@ -103,8 +103,41 @@ func TestVAEResumeCLI(t *testing.T) {
 		t.Error("two identical runs wrote different model files")
 	}
 	// A contradicting flag on --resume is refused, naming both values.
-	fails(t, 2, append([]string{"train", "vae", "--epochs", "4", "--out", c, "--resume", c, "--lr", "0.01"}, common...),
-		"--lr", c, "--lr=0.001", "--lr=0.01")
+	fails(t, 2, append([]string{"train", "vae", "--epochs", "4", "--out", c, "--resume", c, "--activation", "tanh"}, common...),
+		"--activation", c, "--activation=relu", "--activation=tanh")
+	// --lr may change on resume (a lower rate for the last epochs): the file records
+	// the change, the new rate is the one used, and it is kept by later resumes.
+	lo := filepath.Join(dir, "lo.model")
+	if code, _, errs := latent(t, append([]string{"train", "vae", "--epochs", "5", "--out", lo, "--resume", a, "--lr", "1e-4"}, common...)...); code != 0 {
+		t.Fatal(errs)
+	}
+	same := filepath.Join(dir, "same.model")
+	if code, _, errs := latent(t, append([]string{"train", "vae", "--epochs", "5", "--out", same, "--resume", a}, common...)...); code != 0 {
+		t.Fatal(errs)
+	}
+	lo4 := filepath.Join(dir, "lo4.model")
+	if code, _, errs := latent(t, append([]string{"train", "vae", "--epochs", "4", "--out", lo4, "--resume", a, "--lr", "0.0001"}, common...)...); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := latent(t, append([]string{"train", "vae", "--epochs", "5", "--out", lo4, "--resume", lo4}, common...)...); code != 0 {
+		t.Fatal(errs)
+	}
+	flo, _ := os.ReadFile(lo)
+	fsame, _ := os.ReadFile(same)
+	flo4, _ := os.ReadFile(lo4)
+	if bytes.Equal(flo, fsame) {
+		t.Error("--lr 1e-4 on resume trained as the file's 1e-3 did")
+	}
+	if !bytes.Equal(flo, flo4) {
+		t.Error("a resume at the new rate to epoch 4, then one without --lr to 5, differs from one to 5")
+	}
+	code, out, errs := latent(t, "inspect", "--json", lo)
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	if !strings.Contains(out, "--lr 0.001 → 0.0001 after epoch 3") {
+		t.Errorf("the retuned file does not record the change: %s", out)
+	}
 	// Resuming with --epochs not above those done says so.
 	fails(t, 2, append([]string{"train", "vae", "--epochs", "3", "--out", c, "--resume", c}, common...),
 		"nothing to do", "trained 3 of 3 epochs")
