@@ -130,8 +130,8 @@ type Retuner interface {
 }
 
 // retune applies the family's free flags given on a resumed command line that
-// differ from the file's, and records each change in s.Flags, s.Given and
-// s.Retuned, so that the file says what its run went through.
+// differ from the file's, and records each change in s.Flags (the values in
+// force) and s.Retuned; s.Given keeps the first command line.
 func retune(path string, t Trainer, s *Settings, cfg any, given map[string]string, free map[string]bool) error {
 	var changed []string
 	for _, k := range sortedKeys(given) {
@@ -149,12 +149,9 @@ func retune(path string, t Trainer, s *Settings, cfg any, given map[string]strin
 	if err := r.Retune(cfg, changed); err != nil {
 		return err
 	}
-	if s.Given == nil {
-		s.Given = map[string]string{}
-	}
 	for _, k := range changed {
 		s.Retuned = append(s.Retuned, fmt.Sprintf("--%s %s → %s after epoch %d", k, s.Flags[k], given[k], s.EpochsDone))
-		s.Flags[k], s.Given[k] = given[k], given[k]
+		s.Flags[k] = given[k]
 	}
 	return nil
 }

@@ -77,6 +77,9 @@ func printInspectText(env *Env, in *model.Inspection, showMeta bool) error {
 		}
 		fmt.Fprintf(w, "trained:   %d of %d epochs%s on %s (%d×%d%s), seed %d\n", s.EpochsDone, s.Epochs, conv, s.Data, s.Rows, s.Dim, img, s.Seed)
 		fmt.Fprintf(w, "command:   latent train %s %s\n", s.Model, s.Summary())
+		for _, r := range s.Retuned {
+			fmt.Fprintf(w, "resumed:   %s\n", r)
+		}
 		fmt.Fprintf(w, "settings:  %s\n", flagList(s.Flags))
 	}
 	if len(summary) > 0 {

@@ -139,6 +139,13 @@ func TestVAEResumeCLI(t *testing.T) {
 	if !strings.Contains(out, "--lr 0.001 → 0.0001 after epoch 3") {
 		t.Errorf("the retuned file does not record the change: %s", out)
 	}
+	code, out, errs = latent(t, "inspect", lo)
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	if !strings.Contains(out, "resumed:   --lr 0.001 → 0.0001 after epoch 3") || !strings.Contains(out, "lr=0.0001") || strings.Contains(out, "--lr 0.0001") {
+		t.Errorf("inspect: want the first command line, the change and the rate in force: %s", out)
+	}
 	// Resuming with --epochs not above those done says so.
 	fails(t, 2, append([]string{"train", "vae", "--epochs", "3", "--out", c, "--resume", c}, common...),
 		"nothing to do", "trained 3 of 3 epochs")
