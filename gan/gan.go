@@ -42,6 +42,7 @@ type Config struct {
 	Info        int     `flag:"info" help:"categories of an InfoGAN code (Chen et al. 2016): G gets a one-hot code drawn uniformly beside z and D a second head Q(c | x) that must recover it from G(z, c), which makes each code a mode of the data (the digit classes, found without labels); samples cycle through the codes (sample --label picks one); 0: none" range:"[0,1000]"`
 	InfoWeight  float64 `flag:"info-weight" help:"λ, the weight of the code's mutual-information term −λ E log Q(c | G(z, c)) in the losses of G and D (--info)" range:"[0,100]"`
 	Init        string  `flag:"init" help:"weight initialisation: he (He et al. 2015 for the layers before a ReLU or LeakyReLU, Glorot for the last layers; biases 0) or lecun-uniform (PyTorch's default for every layer: weights and biases U(±1/√fan_in))" choices:"he|lecun-uniform"`
+	FC          int     `flag:"fc" help:"units of a fully connected hidden layer after z in G and before the output in D, with BatchNorm (dcgan): the MNIST networks of InfoGAN (Chen et al. 2016) have 1024; 0: none" range:"[0,65536]"`
 	Pack        int     `flag:"pack" help:"examples the discriminator judges together, stacked as channels (PacGAN, Lin et al. 2018), against mode collapse; 1: one at a time; --batch must be a multiple" range:"[1,16]"`
 }
 
@@ -169,6 +170,9 @@ func newTrainer(kind string, cfg Config, d *dataset.Dataset, s *model.Settings) 
 			return nil, model.Flagf("info", "--info %d: a code needs at least 2 categories", cfg.Info)
 		}
 		m.Codes = cfg.Info
+	}
+	if cfg.FC > 0 && kind != KindDCGAN {
+		return nil, model.Flagf("fc", "--fc %d is the dcgan's; the hidden layers of %s are --g-hidden and --d-hidden", cfg.FC, kind)
 	}
 	if cfg.Pack > 1 && cfg.Batch%cfg.Pack != 0 {
 		return nil, model.Flagf("batch", "--batch %d is not a multiple of --pack %d", cfg.Batch, cfg.Pack)
@@ -345,6 +349,10 @@ func dLayer(cfg Config, l nn.Layer, s *rng.Stream) nn.Layer {
 //	D: x(+y planes) → Conv 4×4/2 → 14×14×W, LeakyReLU → Conv 4×4/2 → 7×7×2W,
 //	   BN, LeakyReLU → Linear → 1 logit
 //
+// With Config.FC, G has a Linear → FC, BN, ReLU between z and its first layer,
+// and D a Linear → FC, BN, LeakyReLU before its last: the MNIST networks of
+// Chen et al. 2016 (table 1 of their appendix) with FC = 1024 and W = 64.
+//
 // With Config.DDropout, a Dropout follows each of D's LeakyReLUs. An InfoGAN's
 // G takes the one-hot code after z, and D's Linear gives the code's logits
 // after its own (Q shares D's layers, as in Chen et al. 2016 but for Q's own
@@ -356,8 +364,14 @@ func dLayer(cfg Config, l nn.Layer, s *rng.Stream) nn.Layer {
 func buildDCGAN(cfg Config, c, classes, codes int, s, drop *rng.Stream) (g, d *nn.Sequential) {
 	w := cfg.Width
 	hid, last := inits(cfg)
-	g = nn.NewSequential(
-		nn.NewLinear(cfg.Latent+classes+codes, 7*7*2*w, hid, s), nn.NewBatchNorm2D(7, 7, 2*w), nn.ReLU(),
+	in := cfg.Latent + classes + codes
+	g = nn.NewSequential()
+	if cfg.FC > 0 {
+		g.Layers = append(g.Layers, nn.NewLinear(in, cfg.FC, hid, s), nn.NewBatchNorm(cfg.FC), nn.ReLU())
+		in = cfg.FC
+	}
+	g.Layers = append(g.Layers,
+		nn.NewLinear(in, 7*7*2*w, hid, s), nn.NewBatchNorm2D(7, 7, 2*w), nn.ReLU(),
 		nn.NewConvTranspose2D(7, 7, 2*w, 14, 14, w, 4, 2, 1, hid, s), nn.NewBatchNorm2D(14, 14, w), nn.ReLU(),
 		nn.NewConvTranspose2D(14, 14, w, 28, 28, c, 4, 2, 1, last, s), nn.Sigmoid())
 	slope := float32(cfg.Slope)
@@ -374,6 +388,15 @@ func buildDCGAN(cfg Config, c, classes, codes int, s, drop *rng.Stream) (g, d *n
 	if cfg.MBStd {
 		d.Layers = append(d.Layers, nn.NewMinibatchStd(7, 7, 2*w))
 		feat = 7 * 7 * (2*w + 1)
+	}
+	if cfg.FC > 0 {
+		d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(feat, cfg.FC, hid, s), s))
+		if !cfg.SpecNorm {
+			d.Layers = append(d.Layers, nn.NewBatchNorm(cfg.FC))
+		}
+		d.Layers = append(d.Layers, nn.LeakyReLU(slope))
+		d.Layers = dDropout(cfg, d.Layers, drop)
+		feat = cfg.FC
 	}
 	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(feat, 1+codes, last, s), s))
 	return g, d

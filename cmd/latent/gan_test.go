@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -65,4 +68,38 @@ func TestDecoderAISThroughTheCLI(t *testing.T) {
 		t.Errorf("vae eval: %v", ev)
 	}
 	fails(t, 2, []string{"eval", "--model", v, "--data", "bars:4", "--estimator", "exact"}, "--estimator")
+}
+
+// --fc adds InfoGAN's fully connected layers (Chen et al. 2016) to the DCGAN: a
+// run with them trains, samples and resumes bit for bit, its layers are the
+// ones asked for, and the MLP GAN refuses the flag.
+func TestDCGANFullyConnected(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	common := []string{"train", "dcgan", "--data", "shapes,n=40,size=28", "--latent", "4", "--width", "4", "--fc", "16",
+		"--info", "3", "--batch", "8", "--seed", "2"}
+	whole, part := filepath.Join(dir, "whole.model"), filepath.Join(dir, "part.model")
+	ok(t, append(common, "--epochs", "2", "--out", whole)...)
+	ok(t, append(common, "--epochs", "1", "--out", part)...)
+	ok(t, "train", "dcgan", "--resume", part, "--epochs", "2", "--out", part)
+	a, _ := os.ReadFile(whole)
+	b, _ := os.ReadFile(part)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("2 epochs and 1 + --resume to 2 differ")
+	}
+	ok(t, "sample", "--model", whole, "--n", "4", "--out", filepath.Join(dir, "s.png"))
+	// G: Linear 7→16 (z and the code), BN, ReLU, Linear 16→7·7·8; D: ... Linear
+	// 7·7·8→16, BN, LeakyReLU, Linear 16→4 (a logit and Q's 3 logits).
+	ins := jsonOf(t, "inspect", "--json", whole)
+	shapes := map[string]string{}
+	for _, v := range ins["tensors"].([]any) {
+		tv := v.(map[string]any)
+		shapes[tv["name"].(string)] = fmt.Sprint(tv["shape"])
+	}
+	for name, want := range map[string]string{"G.0.W": "[7 16]", "G.4.W": "[16 392]", "D.6.W": "[392 16]", "D.10.W": "[16 4]", "D.8.gamma": "[16]"} {
+		if shapes[name] != want {
+			t.Errorf("%s has shape %s, want %s", name, shapes[name], want)
+		}
+	}
+	fails(t, 2, []string{"train", "gan", "--data", "bars:4", "--fc", "16", "--out", filepath.Join(dir, "m.model")}, "--fc 16", "--g-hidden")
 }
