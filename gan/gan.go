@@ -21,34 +21,36 @@ const (
 
 // Config holds the settings of both architectures.
 type Config struct {
-	Latent      int     `flag:"latent" help:"dimension of z" range:"[1,4096]"`
-	GHidden     []int   `flag:"g-hidden" help:"generator hidden sizes, z to x (gan)" range:"[1,65536]"`
-	DHidden     []int   `flag:"d-hidden" help:"discriminator hidden sizes, x to 1 (gan)" range:"[1,65536]"`
-	GNorm       bool    `flag:"g-batchnorm" help:"BatchNorm after the generator's hidden layers but the first (gan)"`
-	Width       int     `flag:"width" help:"feature maps of the widest convolution (dcgan)" range:"[1,4096]"`
-	Conditional bool    `flag:"conditional" help:"condition G and D on the labels (a conditional GAN; sample --label)"`
-	Batch       int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
-	LR          float64 `flag:"lr" help:"Adam learning rate of both networks (of G alone with --d-lr)" range:"(0,1]"`
-	Beta1       float64 `flag:"beta1" help:"Adam's β1" range:"[0,1)"`
-	DSteps      int     `flag:"d-steps" help:"discriminator steps per generator step" range:"[1,100]"`
-	Slope       float64 `flag:"leaky-slope" help:"negative slope of the discriminator's LeakyReLU" range:"[0,1)"`
-	EMA         float64 `flag:"ema" help:"decay of the generator's weight average used for samples (0: none)" range:"[0,1)"`
-	MBStd       bool    `flag:"mbstd" help:"give the discriminator's last layer the batch's mean feature standard deviation (Karras et al. 2018), against mode collapse"`
-	SpecNorm    bool    `flag:"spectral-norm" help:"spectral normalisation of every discriminator layer with weights (Miyato et al. 2018); the discriminator's BatchNorm is dropped"`
-	Loss        string  `flag:"loss" help:"bce: the cross-entropy game with the non-saturating generator loss; hinge: max(0, 1 − D(x)) + max(0, 1 + D(G(z))) for D and −D(G(z)) for G (Miyato et al. 2018)" choices:"bce|hinge"`
-	DLR         float64 `flag:"d-lr" help:"the discriminator's Adam learning rate (0: --lr); a different rate for each network is Heusel et al.'s two time-scale rule" range:"[0,1]"`
-	DDropout    float64 `flag:"d-dropout" help:"dropout probability after each of the discriminator's LeakyReLUs (as the TensorFlow DCGAN tutorial's 0.3), another brake on an overconfident D; 0: none" range:"[0,1)"`
-	RealLabel   float64 `flag:"real-label" help:"D's target on real data with --loss bce: below 1 is one-sided label smoothing (Salimans et al. 2016 use 0.9), which keeps D from growing overconfident; generated data keep target 0" range:"(0,1]"`
-	Info        int     `flag:"info" help:"categories of an InfoGAN code (Chen et al. 2016): G gets a one-hot code drawn uniformly beside z and D a second head Q(c | x) that must recover it from G(z, c), which makes each code a mode of the data (the digit classes, found without labels); samples cycle through the codes (sample --label picks one); 0: none" range:"[0,1000]"`
-	InfoWeight  float64 `flag:"info-weight" help:"λ, the weight of the code's mutual-information term −λ E log Q(c | G(z, c)) in the losses of G and D (--info)" range:"[0,100]"`
-	Init        string  `flag:"init" help:"weight initialisation: he (He et al. 2015 for the layers before a ReLU or LeakyReLU, Glorot for the last layers; biases 0) or lecun-uniform (PyTorch's default for every layer: weights and biases U(±1/√fan_in))" choices:"he|lecun-uniform"`
-	FC          int     `flag:"fc" help:"units of a fully connected hidden layer after z in G and before the output in D, with BatchNorm (dcgan): the MNIST networks of InfoGAN (Chen et al. 2016) have 1024; 0: none" range:"[0,65536]"`
-	Pack        int     `flag:"pack" help:"examples the discriminator judges together, stacked as channels (PacGAN, Lin et al. 2018), against mode collapse; 1: one at a time; --batch must be a multiple" range:"[1,16]"`
+	Latent         int     `flag:"latent" help:"dimension of z" range:"[1,4096]"`
+	GHidden        []int   `flag:"g-hidden" help:"generator hidden sizes, z to x (gan)" range:"[1,65536]"`
+	DHidden        []int   `flag:"d-hidden" help:"discriminator hidden sizes, x to 1 (gan)" range:"[1,65536]"`
+	GNorm          bool    `flag:"g-batchnorm" help:"BatchNorm after the generator's hidden layers but the first (gan)"`
+	Width          int     `flag:"width" help:"feature maps of the widest convolution (dcgan)" range:"[1,4096]"`
+	Conditional    bool    `flag:"conditional" help:"condition G and D on the labels (a conditional GAN; sample --label)"`
+	Batch          int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
+	LR             float64 `flag:"lr" help:"Adam learning rate of both networks (of G alone with --d-lr)" range:"(0,1]"`
+	Beta1          float64 `flag:"beta1" help:"Adam's β1" range:"[0,1)"`
+	DSteps         int     `flag:"d-steps" help:"discriminator steps per generator step" range:"[1,100]"`
+	Slope          float64 `flag:"leaky-slope" help:"negative slope of the discriminator's LeakyReLU" range:"[0,1)"`
+	EMA            float64 `flag:"ema" help:"decay of the generator's weight average used for samples (0: none)" range:"[0,1)"`
+	MBStd          bool    `flag:"mbstd" help:"give the discriminator's last layer the batch's mean feature standard deviation (Karras et al. 2018), against mode collapse"`
+	SpecNorm       bool    `flag:"spectral-norm" help:"spectral normalisation of every discriminator layer with weights (Miyato et al. 2018); the discriminator's BatchNorm is dropped"`
+	Loss           string  `flag:"loss" help:"bce: the cross-entropy game with the non-saturating generator loss; hinge: max(0, 1 − D(x)) + max(0, 1 + D(G(z))) for D and −D(G(z)) for G (Miyato et al. 2018)" choices:"bce|hinge"`
+	DLR            float64 `flag:"d-lr" help:"the discriminator's Adam learning rate (0: --lr); a different rate for each network is Heusel et al.'s two time-scale rule" range:"[0,1]"`
+	DDropout       float64 `flag:"d-dropout" help:"dropout probability after each of the discriminator's LeakyReLUs (as the TensorFlow DCGAN tutorial's 0.3), another brake on an overconfident D; 0: none" range:"[0,1)"`
+	RealLabel      float64 `flag:"real-label" help:"D's target on real data with --loss bce: below 1 is one-sided label smoothing (Salimans et al. 2016 use 0.9), which keeps D from growing overconfident; generated data keep target 0" range:"(0,1]"`
+	Info           int     `flag:"info" help:"categories of an InfoGAN code (Chen et al. 2016): G gets a one-hot code drawn uniformly beside z and D a second head Q(c | x) that must recover it from G(z, c), which makes each code a mode of the data (the digit classes, found without labels); samples cycle through the codes (sample --label picks one); 0: none" range:"[0,1000]"`
+	InfoWeight     float64 `flag:"info-weight" help:"λ, the weight of the code's mutual-information term −λ E log Q(c | G(z, c)) in the losses of G and D (--info)" range:"[0,100]"`
+	InfoCont       int     `flag:"info-cont" help:"continuous InfoGAN codes (Chen et al. 2016): the first N entries of z, which D's head Q must also recover from G(z) (a Gaussian Q of unit variance: the loss λ_c·½‖μ − z₁..N‖²), so that they take up continuous style (slant, width) and leave the categorical code (--info) the digit; z stays N(0, I), so the log-likelihood is unchanged; 0: none" range:"[0,4096]"`
+	InfoContWeight float64 `flag:"info-cont-weight" help:"λ_c, the weight of the continuous codes' term (--info-cont)" range:"[0,100]"`
+	Init           string  `flag:"init" help:"weight initialisation: he (He et al. 2015 for the layers before a ReLU or LeakyReLU, Glorot for the last layers; biases 0) or lecun-uniform (PyTorch's default for every layer: weights and biases U(±1/√fan_in))" choices:"he|lecun-uniform"`
+	FC             int     `flag:"fc" help:"units of a fully connected hidden layer after z in G and before the output in D, with BatchNorm (dcgan): the MNIST networks of InfoGAN (Chen et al. 2016) have 1024; 0: none" range:"[0,65536]"`
+	Pack           int     `flag:"pack" help:"examples the discriminator judges together, stacked as channels (PacGAN, Lin et al. 2018), against mode collapse; 1: one at a time; --batch must be a multiple" range:"[1,16]"`
 }
 
 func defaults(kind string) *Config {
 	c := &Config{Latent: 100, GHidden: []int{256, 512, 1024}, DHidden: []int{512, 256}, GNorm: true, Width: 64,
-		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999, Loss: "bce", Pack: 1, RealLabel: 1, InfoWeight: 1,
+		Batch: 64, LR: 2e-4, Beta1: 0.5, DSteps: 1, Slope: 0.2, EMA: 0.999, Loss: "bce", Pack: 1, RealLabel: 1, InfoWeight: 1, InfoContWeight: 0.1,
 		Init: "he"}
 	if kind == KindMLP {
 		c.Latent = 50
@@ -88,7 +90,11 @@ categories drawn uniformly, D gets K more outputs Q(c | x), and both losses add
 λ·(−log Q(c | G(z, c))) (--info-weight), so that each code becomes one mode of
 the data (on MNIST with K = 10, mostly one digit each) and sampling the codes
 uniformly spreads the samples over the modes; its log-likelihood is the
-mixture over codes. --real-label and --d-dropout are brakes on an overconfident
+mixture over codes. --info-cont N makes the first N entries of z continuous
+codes that Q must also recover (Chen et al.'s slant and width), so that the
+categories are left the digits; z keeps its prior, so the likelihood is unchanged.
+--fc adds InfoGAN's fully connected layers to the DCGAN. --real-label and
+--d-dropout are brakes on an overconfident
 D. --pictures DIR leaves a grid of samples from one fixed
 batch of z after every epoch (one row per class for a conditional GAN) and the
 curves of both losses, D(x) and D(G(z)).`
@@ -170,6 +176,14 @@ func newTrainer(kind string, cfg Config, d *dataset.Dataset, s *model.Settings) 
 			return nil, model.Flagf("info", "--info %d: a code needs at least 2 categories", cfg.Info)
 		}
 		m.Codes = cfg.Info
+	}
+	if cfg.InfoCont > 0 {
+		if cfg.InfoCont > cfg.Latent {
+			return nil, model.Flagf("info-cont", "--info-cont %d: the continuous codes are the first entries of z, and --latent is %d", cfg.InfoCont, cfg.Latent)
+		}
+		if cfg.Pack > 1 {
+			return nil, model.Flagf("info-cont", "--info-cont %d and --pack %d: Q recovers the codes of one example, and a packed D sees %d at once", cfg.InfoCont, cfg.Pack, cfg.Pack)
+		}
 	}
 	if cfg.FC > 0 && kind != KindDCGAN {
 		return nil, model.Flagf("fc", "--fc %d is the dcgan's; the hidden layers of %s are --g-hidden and --d-hidden", cfg.FC, kind)
@@ -319,7 +333,7 @@ func buildMLP(cfg Config, dim, classes, codes int, s, drop *rng.Stream) (g, d *n
 		d.Layers = append(d.Layers, nn.NewMinibatchStd(1, 1, in))
 		in++
 	}
-	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(in, 1+codes, last, s), s))
+	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(in, 1+codes+cfg.InfoCont, last, s), s))
 	return g, d
 }
 
@@ -398,7 +412,7 @@ func buildDCGAN(cfg Config, c, classes, codes int, s, drop *rng.Stream) (g, d *n
 		d.Layers = dDropout(cfg, d.Layers, drop)
 		feat = cfg.FC
 	}
-	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(feat, 1+codes, last, s), s))
+	d.Layers = append(d.Layers, dLayer(cfg, nn.NewLinear(feat, 1+codes+cfg.InfoCont, last, s), s))
 	return g, d
 }
 
@@ -570,7 +584,7 @@ func (m *Model) discLoss(x *tensor.Mat, labels []int, which int) (loss, mean flo
 		case lossReal:
 			t = realLabelOf(m.Cfg)
 		}
-		if m.Codes == 0 {
+		if logits.Cols == 1 {
 			loss = nn.BCEWithLogits(m.dl, logits, t)
 		} else {
 			loss = bceFirstColumn(m.dl, logits, t)
@@ -600,13 +614,17 @@ func bceFirstColumn(dl, logits *tensor.Mat, t float64) float64 {
 	return sum / float64(n)
 }
 
-// infoLoss returns λ times the mean cross-entropy −log Q(c | x) of the codes
-// m.codes under Q's logits, D's last columns after its logit (the InfoGAN's
-// mutual-information term), and sets those columns of m.dl to its gradient;
-// with real (no code to recover) it returns 0 and zeroes them. It needs the
-// logits of the last discLoss (D's output).
+// infoLoss returns the InfoGAN's mutual-information terms for the generated
+// rows whose logits are D's output of the last discLoss: λ times the mean
+// cross-entropy −log Q(c | x) of the categorical codes m.codes under Q's logits
+// (D's columns 1..K), plus λ_c times the mean ½‖μ − z₁..N‖² of the continuous
+// codes (the first N entries of each row's z, m.zin) under Q's means (the
+// columns after those), the negative log-density of a unit-variance Gaussian Q
+// up to a constant. It sets those columns of m.dl to the gradient; with real
+// (no code to recover) it returns 0 and zeroes them.
 func (m *Model) infoLoss(logits *tensor.Mat, real bool) float64 {
-	if m.Codes == 0 {
+	nc := m.Cfg.InfoCont
+	if m.Codes == 0 && nc == 0 {
 		return 0
 	}
 	n, k := logits.Rows, m.Codes
@@ -616,18 +634,34 @@ func (m *Model) infoLoss(logits *tensor.Mat, real bool) float64 {
 		}
 		return 0
 	}
-	m.ql = tensor.Reuse(m.ql, n, k)
-	m.dql = tensor.Reuse(m.dql, n, k)
-	for i := range n {
-		copy(m.ql.Row(i), logits.Row(i)[1:])
-	}
-	lam := m.Cfg.InfoWeight
-	loss := lam * nn.SoftmaxCrossEntropy(m.dql, m.ql, m.codes)
-	for i := range n {
-		d := m.dl.Row(i)[1:]
-		for j, g := range m.dql.Row(i) {
-			d[j] = float32(lam * float64(g))
+	var loss float64
+	if k > 0 {
+		m.ql = tensor.Reuse(m.ql, n, k)
+		m.dql = tensor.Reuse(m.dql, n, k)
+		for i := range n {
+			copy(m.ql.Row(i), logits.Row(i)[1:1+k])
 		}
+		lam := m.Cfg.InfoWeight
+		loss = lam * nn.SoftmaxCrossEntropy(m.dql, m.ql, m.codes)
+		for i := range n {
+			d := m.dl.Row(i)[1 : 1+k]
+			for j, g := range m.dql.Row(i) {
+				d[j] = float32(lam * float64(g))
+			}
+		}
+	}
+	if nc > 0 {
+		lam := m.Cfg.InfoContWeight
+		var sq float64
+		for i := range n {
+			mu, z, d := logits.Row(i)[1+k:1+k+nc], m.zin.Row(i)[:nc], m.dl.Row(i)[1+k:1+k+nc]
+			for j := range nc {
+				e := float64(mu[j]) - float64(z[j])
+				sq += e * e
+				d[j] = float32(lam * e / float64(n))
+			}
+		}
+		loss += lam * 0.5 * sq / float64(n)
 	}
 	return loss
 }
@@ -698,7 +732,7 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 	}
 	st := model.Stats{Loss: lg.GLoss, LossName: "g_loss", Metrics: []model.Metric{
 		{Name: "d_loss", Value: lg.DLoss}, {Name: "d_real", Value: lg.DReal}, {Name: "d_fake", Value: lg.DFake}}}
-	if m.Codes > 0 {
+	if m.Codes > 0 || m.Cfg.InfoCont > 0 {
 		st.Metrics = append(st.Metrics, model.Metric{Name: "info_loss", Value: lg.Info})
 	}
 	return st, nil
@@ -878,6 +912,9 @@ func (m *Model) Describe() []model.Metric {
 		{Name: "discriminator params", Value: count(m.D)}, {Name: "ema decay", Value: m.Cfg.EMA}}
 	if m.Codes > 0 {
 		out = append(out, model.Metric{Name: "infogan code", Value: fmt.Sprintf("%d categories, λ %g", m.Codes, m.Cfg.InfoWeight)})
+	}
+	if m.Cfg.InfoCont > 0 {
+		out = append(out, model.Metric{Name: "infogan continuous codes", Value: fmt.Sprintf("z₁..%d, λ_c %g", m.Cfg.InfoCont, m.Cfg.InfoContWeight)})
 	}
 	if m.Classes > 0 {
 		out = append(out, model.Metric{Name: "conditional on", Value: fmt.Sprintf("%d classes", m.Classes)})
