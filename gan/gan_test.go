@@ -77,12 +77,23 @@ func coversEightModes(t *testing.T, epochs int, setup func(*Config)) {
 
 func checkEightModes(t *testing.T, m *Model, centres [][2]float64) {
 	t.Helper()
+	counts, near := modeCounts(t, m, centres)
+	t.Logf("samples per mode %v, %d of 4000 within 4σ of a centre; last epoch %+v", counts, near, m.History[len(m.History)-1])
+	checkCovered(t, counts)
+	if near < 3200 {
+		t.Errorf("only %d of 4000 samples lie within 4σ of a mode", near)
+	}
+}
+
+// modeCounts draws 4000 samples of m and returns how many fall nearest each
+// centre and how many lie within 4σ (σ = 0.02) of their centre.
+func modeCounts(t *testing.T, m *Model, centres [][2]float64) (counts []int, near int) {
+	t.Helper()
 	out, err := m.Sample(context.Background(), model.SampleOptions{N: 4000, Seed: 9, Label: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts := make([]int, 8)
-	near := 0
+	counts = make([]int, len(centres))
 	for i := 0; i < out.Len(); i++ {
 		x, y := float64(out.X.At(i, 0)), float64(out.X.At(i, 1))
 		best, bd := 0, math.Inf(1)
@@ -96,14 +107,16 @@ func checkEightModes(t *testing.T, m *Model, centres [][2]float64) {
 			near++
 		}
 	}
-	t.Logf("samples per mode %v, %d of %d within 4σ of a centre; last epoch %+v", counts, near, out.Len(), m.History[len(m.History)-1])
+	return counts, near
+}
+
+// checkCovered fails unless every mode got at least 4% of 4000 samples.
+func checkCovered(t *testing.T, counts []int) {
+	t.Helper()
 	for k, c := range counts {
 		if c < 160 {
 			t.Errorf("mode %d got %d of 4000 samples (want >= 160): collapsed", k, c)
 		}
-	}
-	if near < 3200 {
-		t.Errorf("only %d of 4000 samples lie within 4σ of a mode", near)
 	}
 }
 
@@ -665,23 +678,7 @@ func TestInfoGANContinuousCodeIsRecovered(t *testing.T) {
 	// Every mode keeps its share. (How tightly the samples sit on the modes is
 	// not checked: a mode of σ = 0.02 has no room for a code Q can read, so G
 	// spreads each mode along z₁, and about 2900 of 4000 land within 4σ.)
-	out, err := m.Sample(context.Background(), model.SampleOptions{N: 4000, Seed: 9, Label: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts := make([]int, 8)
-	for i := range out.Len() {
-		best, bd := 0, math.Inf(1)
-		for k, c := range centres {
-			if dd := math.Hypot(float64(out.X.At(i, 0))-c[0], float64(out.X.At(i, 1))-c[1]); dd < bd {
-				best, bd = k, dd
-			}
-		}
-		counts[best]++
-	}
-	for k, c := range counts {
-		if c < 160 {
-			t.Errorf("mode %d got %d of 4000 samples (want >= 160): collapsed", k, c)
-		}
-	}
+	counts, _ := modeCounts(t, m, centres)
+	t.Logf("samples per mode %v", counts)
+	checkCovered(t, counts)
 }
