@@ -413,20 +413,9 @@ func TestInfoGANResumeAndFlags(t *testing.T) {
 	if _, err := m.Sample(context.Background(), model.SampleOptions{N: 2, Label: 4}); err == nil || !model.IsFlagError(err) {
 		t.Errorf("--label 4 of 4 codes: %v", err)
 	}
+	refused(t, d, refusal{func(c *Config) { c.Info = 1 }, "at least 2"},
+		refusal{func(c *Config) { c.Info, c.Pack, c.Batch = 3, 2, 100 }, "--pack"})
 	s := model.NewSettings(KindMLP, d, "ring", "", 3, 1)
-	for _, c := range []struct {
-		set  func(*Config)
-		want string
-	}{
-		{func(c *Config) { c.Info = 1 }, "at least 2"},
-		{func(c *Config) { c.Info, c.Pack, c.Batch = 3, 2, 100 }, "--pack"},
-	} {
-		bad := smallConfig()
-		c.set(&bad)
-		if _, err := newTrainer(KindMLP, bad, d, s); err == nil || !model.IsFlagError(err) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%+v: %v", bad, err)
-		}
-	}
 	dl, _ := ring(300, 2) // with labels
 	dl.Labels, dl.NumClasses = make([]int, dl.Len()), 2
 	bad := smallConfig()
@@ -642,20 +631,8 @@ func TestInfoGANContinuousCodes(t *testing.T) {
 			t.Errorf("the info loss's gradient reaches D's logit: %g", grad[i*6])
 		}
 	}
-	s := model.NewSettings(KindMLP, d, "ring", "", 3, 1)
-	for _, c := range []struct {
-		set  func(*Config)
-		want string
-	}{
-		{func(c *Config) { c.InfoCont = 9 }, "--latent is 8"},
-		{func(c *Config) { c.InfoCont, c.Pack, c.Batch = 2, 2, 100 }, "--pack"},
-	} {
-		bad := smallConfig()
-		c.set(&bad)
-		if _, err := newTrainer(KindMLP, bad, d, s); err == nil || !model.IsFlagError(err) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%+v: %v", bad, err)
-		}
-	}
+	refused(t, d, refusal{func(c *Config) { c.InfoCont = 9 }, "--latent is 8"},
+		refusal{func(c *Config) { c.InfoCont, c.Pack, c.Batch = 2, 2, 100 }, "--pack"})
 }
 
 // A GAN with one continuous code on the eight Gaussians: Q learns to read z₁
@@ -681,4 +658,24 @@ func TestInfoGANContinuousCodeIsRecovered(t *testing.T) {
 	counts, _ := modeCounts(t, m, centres)
 	t.Logf("samples per mode %v", counts)
 	checkCovered(t, counts)
+}
+
+// refusal is a change to smallConfig that newTrainer must refuse with a flag
+// error containing want.
+type refusal struct {
+	set  func(*Config)
+	want string
+}
+
+// refused checks that newTrainer refuses each of the changed configs on d.
+func refused(t *testing.T, d *dataset.Dataset, cases ...refusal) {
+	t.Helper()
+	s := model.NewSettings(KindMLP, d, "ring", "", 3, 1)
+	for _, c := range cases {
+		bad := smallConfig()
+		c.set(&bad)
+		if _, err := newTrainer(KindMLP, bad, d, s); err == nil || !model.IsFlagError(err) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
 }
