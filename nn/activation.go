@@ -139,9 +139,7 @@ func actForward(k ActKind, slope float32, y, x []float32) {
 	x = x[:len(y)]
 	switch k {
 	case ActReLU:
-		for j, v := range x {
-			y[j] = max(v, 0)
-		}
+		tensor.ReLU(y, x)
 	case ActLeakyReLU:
 		for j, v := range x {
 			if v > 0 {
@@ -171,21 +169,9 @@ func actBackward(k ActKind, slope float32, dx, dy, x, y []float32) {
 	dy, x, y = dy[:len(dx)], x[:len(dx)], y[:len(dx)]
 	switch k {
 	case ActReLU: // f′ = [y > 0]
-		for j, v := range y {
-			if v > 0 {
-				dx[j] = dy[j]
-			} else {
-				dx[j] = 0
-			}
-		}
+		tensor.ReLUGrad(dx, y, dy)
 	case ActLeakyReLU: // f′ = 1 or a
-		for j, v := range x {
-			if v > 0 {
-				dx[j] = dy[j]
-			} else {
-				dx[j] = slope * dy[j]
-			}
-		}
+		tensor.LeakyReLUGrad(dx, x, dy, slope)
 	case ActTanh: // f′ = 1 − y²
 		for j, v := range y {
 			dx[j] = dy[j] * (1 - v*v)

@@ -154,6 +154,7 @@ type elemJob struct {
 	d64      []float64
 	bias     []float32
 	op       unaryOp
+	slope    float32
 	bern     bernoulliJob
 	n, grain int
 	run      func(j *elemJob, lo, hi int)
@@ -372,6 +373,82 @@ func siluGradSigGeneric(dst, s, y, dy []float32) {
 	}
 }
 
+// ReLUGrad sets dst[i] = dy[i] where y[i] > 0, else 0: the derivative of the loss
+// through y = ReLU(x) (0 where y is 0 or NaN, whatever dy holds). y may be ReLU's
+// input or its output: the test is the same. dst may alias y or dy.
+func ReLUGrad(dst, y, dy []float32) {
+	y, dy = mustLen("ReLUGrad", dst, y), mustLen("ReLUGrad", dst, dy)
+	if len(y) <= elemGrain || Workers() == 1 {
+		runReLUGrad(dst, y, dy)
+		return
+	}
+	j := elemJobs.Get().(*elemJob)
+	j.ds, j.ys, j.dys, j.n, j.grain, j.run = dst, y, dy, len(y), elemGrain, reluGradPiece
+	j.parallel()
+}
+
+func reluGradPiece(j *elemJob, lo, hi int) {
+	runReLUGrad(j.ds[lo:hi], j.ys[lo:hi], j.dys[lo:hi])
+}
+
+// runReLUGrad runs the kernel on whole vectors and reluGradGeneric on the tail
+// (the same bits).
+func runReLUGrad(dst, y, dy []float32) {
+	m := len(y) - len(y)%elemImpl.width
+	if m > 0 {
+		kernelReLUGrad(elemImpl.isa, dst[:m], y[:m], dy[:m])
+	}
+	reluGradGeneric(dst[m:], y[m:], dy[m:])
+}
+
+func reluGradGeneric(dst, y, dy []float32) {
+	y, dy = y[:len(dst)], dy[:len(dst)]
+	for i, v := range y {
+		if v > 0 {
+			dst[i] = dy[i]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// LeakyReLUGrad sets dst[i] = dy[i] where x[i] > 0, else slope·dy[i]: the
+// derivative of the loss through the leaky ReLU of x with that slope. dst may
+// alias x or dy.
+func LeakyReLUGrad(dst, x, dy []float32, slope float32) {
+	x, dy = mustLen("LeakyReLUGrad", dst, x), mustLen("LeakyReLUGrad", dst, dy)
+	if len(x) <= elemGrain || Workers() == 1 {
+		runLeakyReLUGrad(dst, x, dy, slope)
+		return
+	}
+	j := elemJobs.Get().(*elemJob)
+	j.ds, j.xs, j.dys, j.slope, j.n, j.grain, j.run = dst, x, dy, slope, len(x), elemGrain, leakyGradPiece
+	j.parallel()
+}
+
+func leakyGradPiece(j *elemJob, lo, hi int) {
+	runLeakyReLUGrad(j.ds[lo:hi], j.xs[lo:hi], j.dys[lo:hi], j.slope)
+}
+
+func runLeakyReLUGrad(dst, x, dy []float32, slope float32) {
+	m := len(x) - len(x)%elemImpl.width
+	if m > 0 {
+		kernelLeakyGrad(elemImpl.isa, dst[:m], x[:m], dy[:m], slope)
+	}
+	leakyGradGeneric(dst[m:], x[m:], dy[m:], slope)
+}
+
+func leakyGradGeneric(dst, x, dy []float32, slope float32) {
+	x, dy = x[:len(dst)], dy[:len(dst)]
+	for i, v := range x {
+		if v > 0 {
+			dst[i] = dy[i]
+		} else {
+			dst[i] = slope * dy[i]
+		}
+	}
+}
+
 // SigmoidGrad sets dst[i] = dy[i]·y[i]·(1 − y[i]), the derivative of the loss
 // through y = σ(x) (dσ/dx = σ(1 − σ)), in float32 arithmetic. dst may alias y or dy.
 func SigmoidGrad(dst, y, dy []float32) {
@@ -387,19 +464,6 @@ func TanhGrad(dst, y, dy []float32) {
 	y, dy = mustLen("TanhGrad", dst, y), mustLen("TanhGrad", dst, dy)
 	for i, v := range y {
 		dst[i] = dy[i] * (1 - v*v)
-	}
-}
-
-// ReLUGrad sets dst[i] = dy[i] if x[i] > 0 else 0, the derivative through
-// y = ReLU(x); x may be the input or the output of ReLU. dst may alias x or dy.
-func ReLUGrad(dst, x, dy []float32) {
-	x, dy = mustLen("ReLUGrad", dst, x), mustLen("ReLUGrad", dst, dy)
-	for i, v := range x {
-		if v > 0 {
-			dst[i] = dy[i]
-		} else {
-			dst[i] = 0
-		}
 	}
 }
 

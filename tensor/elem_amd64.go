@@ -74,6 +74,28 @@ func kernelUnary(isa int, op unaryOp, dst, x []float32) {
 	}
 }
 
+func kernelReLUGrad(isa int, dst, y, dy []float32) {
+	switch isa {
+	case isaAVX512:
+		reluGradAVX512(dst, y, dy)
+	case isaAVX2:
+		reluGradAVX2(dst, y, dy)
+	default:
+		reluGradGeneric(dst, y, dy)
+	}
+}
+
+func kernelLeakyGrad(isa int, dst, x, dy []float32, slope float32) {
+	switch isa {
+	case isaAVX512:
+		leakyGradAVX512(dst, x, dy, slope)
+	case isaAVX2:
+		leakyGradAVX2(dst, x, dy, slope)
+	default:
+		leakyGradGeneric(dst, x, dy, slope)
+	}
+}
+
 func kernelSiLUGrad(isa int, dst, x, y, dy []float32) {
 	switch isa {
 	case isaAVX512:

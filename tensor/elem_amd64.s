@@ -2403,6 +2403,52 @@ done:
 	VZEROUPPER
 	RET
 
+// func reluGradAVX512(dst []float32, y []float32, dy []float32)
+// Requires: AVX, AVX512F
+TEXT ·reluGradAVX512(SB), NOSPLIT, $0-72
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    y_base+24(FP), CX
+	MOVQ    dy_base+48(FP), DX
+	MOVQ    y_len+32(FP), BX
+	VMOVUPS elemc_clamphi<>+0(SB), Z0
+	VMOVUPS elemc_clamplo<>+0(SB), Z0
+	VMOVUPS elemc_one<>+0(SB), Z0
+	VPXORD  Z1, Z1, Z1
+
+loop2:
+	CMPQ      BX, $0x00000020
+	JB        loop1
+	VMOVUPS   (CX), Z0
+	VCMPPS    $0x01, Z0, Z1, K1
+	VBLENDMPS (DX), Z1, K1, Z2
+	VMOVUPS   Z2, (AX)
+	VMOVUPS   64(CX), Z0
+	VCMPPS    $0x01, Z0, Z1, K1
+	VBLENDMPS 64(DX), Z1, K1, Z3
+	VMOVUPS   Z3, 64(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000080, DX
+	SUBQ      $0x00000020, BX
+	JMP       loop2
+
+loop1:
+	TESTQ     BX, BX
+	JZ        done
+	VMOVUPS   (CX), Z0
+	VCMPPS    $0x01, Z0, Z1, K1
+	VBLENDMPS (DX), Z1, K1, Z4
+	VMOVUPS   Z4, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       loop1
+
+done:
+	VZEROUPPER
+	RET
+
 // func maxAVX512(x []float32) float32
 // Requires: AVX, AVX512F, SSE
 TEXT ·maxAVX512(SB), NOSPLIT, $0-28
@@ -3363,6 +3409,34 @@ adam_loop:
 	JMP     adam_loop
 
 adam_done:
+	VZEROUPPER
+	RET
+
+// func leakyGradAVX512(dst []float32, x []float32, dy []float32, slope float32)
+// Requires: AVX, AVX512F
+TEXT ·leakyGradAVX512(SB), NOSPLIT, $0-76
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         dy_base+48(FP), DX
+	MOVQ         x_len+32(FP), BX
+	VBROADCASTSS slope+72(FP), Z0
+	VPXORD       Z1, Z1, Z1
+
+leaky_loop:
+	TESTQ     BX, BX
+	JZ        leaky_done
+	VMOVUPS   (CX), Z2
+	VCMPPS    $0x01, Z2, Z1, K1
+	VMULPS    (DX), Z0, Z2
+	VBLENDMPS (DX), Z2, K1, Z2
+	VMOVUPS   Z2, (AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       leaky_loop
+
+leaky_done:
 	VZEROUPPER
 	RET
 
@@ -5141,6 +5215,52 @@ done:
 	VZEROUPPER
 	RET
 
+// func reluGradAVX2(dst []float32, y []float32, dy []float32)
+// Requires: AVX, AVX2
+TEXT ·reluGradAVX2(SB), NOSPLIT, $0-72
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    y_base+24(FP), CX
+	MOVQ    dy_base+48(FP), DX
+	MOVQ    y_len+32(FP), BX
+	VMOVUPS elemc_clamphi<>+0(SB), Y0
+	VMOVUPS elemc_clamplo<>+0(SB), Y0
+	VMOVUPS elemc_one<>+0(SB), Y0
+	VPXOR   Y0, Y0, Y0
+
+loop2:
+	CMPQ      BX, $0x00000010
+	JB        loop1
+	VMOVUPS   (CX), Y1
+	VCMPPS    $0x01, Y1, Y0, Y1
+	VBLENDVPS Y1, (DX), Y0, Y1
+	VMOVUPS   Y1, (AX)
+	VMOVUPS   32(CX), Y1
+	VCMPPS    $0x01, Y1, Y0, Y1
+	VBLENDVPS Y1, 32(DX), Y0, Y1
+	VMOVUPS   Y1, 32(AX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000010, BX
+	JMP       loop2
+
+loop1:
+	TESTQ     BX, BX
+	JZ        done
+	VMOVUPS   (CX), Y1
+	VCMPPS    $0x01, Y1, Y0, Y1
+	VBLENDVPS Y1, (DX), Y0, Y1
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	SUBQ      $0x00000008, BX
+	JMP       loop1
+
+done:
+	VZEROUPPER
+	RET
+
 // func maxAVX2(x []float32) float32
 // Requires: AVX, SSE
 TEXT ·maxAVX2(SB), NOSPLIT, $0-28
@@ -5553,6 +5673,34 @@ adam_loop:
 	JMP     adam_loop
 
 adam_done:
+	VZEROUPPER
+	RET
+
+// func leakyGradAVX2(dst []float32, x []float32, dy []float32, slope float32)
+// Requires: AVX, AVX2
+TEXT ·leakyGradAVX2(SB), NOSPLIT, $0-76
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         dy_base+48(FP), DX
+	MOVQ         x_len+32(FP), BX
+	VBROADCASTSS slope+72(FP), Y0
+	VPXOR        Y1, Y1, Y1
+
+leaky_loop:
+	TESTQ     BX, BX
+	JZ        leaky_done
+	VMOVUPS   (CX), Y2
+	VCMPPS    $0x01, Y2, Y1, Y3
+	VMULPS    (DX), Y0, Y2
+	VBLENDVPS Y3, (DX), Y2, Y2
+	VMOVUPS   Y2, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	SUBQ      $0x00000008, BX
+	JMP       leaky_loop
+
+leaky_done:
 	VZEROUPPER
 	RET
 

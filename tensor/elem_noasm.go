@@ -13,6 +13,10 @@ func kernelUnary(_ int, op unaryOp, dst, x []float32) { unaryGeneric(op, dst, x)
 
 func kernelSigmoidBias(_ int, dst, x, b []float32) { sigmoidBiasGeneric(dst, x, b) }
 
+func kernelReLUGrad(_ int, dst, y, dy []float32) { reluGradGeneric(dst, y, dy) }
+
+func kernelLeakyGrad(_ int, dst, x, dy []float32, slope float32) { leakyGradGeneric(dst, x, dy, slope) }
+
 func kernelSiLUGrad(_ int, dst, x, y, dy []float32) { siluGradGeneric(dst, x, y, dy) }
 
 func kernelSiLUSig(_ int, dst, s, x []float32) { siluSigGeneric(dst, s, x) }

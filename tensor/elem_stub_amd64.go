@@ -5,102 +5,109 @@
 package tensor
 
 // expAVX512 sets dst = exp(x) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func expAVX512(dst []float32, x []float32)
 
 // sigmoidAVX512 sets dst = σ(x) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func sigmoidAVX512(dst []float32, x []float32)
 
 // sigmoidBiasAVX512 sets dst = σ(x + b) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func sigmoidBiasAVX512(dst []float32, x []float32, b []float32)
 
 // sigmoidBernoulliAVX512 sets prob = σ(x + b); sample = 1 if u < prob else 0 element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func sigmoidBernoulliAVX512(prob []float32, sample []float32, x []float32, b []float32, u []float32)
 
 // bernoulliAVX512 sets sample = 1 if u < p else 0 element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func bernoulliAVX512(sample []float32, p []float32, u []float32)
 
 // softplusAVX512 sets dst = max(x, 0) + log1p(exp(−|x|)) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func softplusAVX512(dst []float32, x []float32)
 
 // logSigmoidAVX512 sets dst = min(x, 0) − log1p(exp(−|x|)) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func logSigmoidAVX512(dst []float32, x []float32)
 
 // tanhAVX512 sets dst = tanh(x) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func tanhAVX512(dst []float32, x []float32)
 
 // logAVX512 sets dst = log(x) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func logAVX512(dst []float32, x []float32)
 
 // siluAVX512 sets dst = x·σ(x) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func siluAVX512(dst []float32, x []float32)
 
 // siluGradAVX512 sets dst = dy·(s + y·(1 − s)) with s = σ(x) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func siluGradAVX512(dst []float32, x []float32, y []float32, dy []float32)
 
 // siluSigAVX512 sets s = σ(x); dst = x·s (silu's bits, and σ kept for siluGradSig) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func siluSigAVX512(dst []float32, s []float32, x []float32)
 
 // siluGradSigAVX512 sets dst = dy·(s + y·(1 − s)) (siluGrad's bits given s = σ(x)) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func siluGradSigAVX512(dst []float32, s []float32, y []float32, dy []float32)
 
 // reluAVX512 sets dst = max(x, 0) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func reluAVX512(dst []float32, x []float32)
+
+// reluGradAVX512 sets dst = dy where y > 0, else 0 element-wise.
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
+// the vector width; the other slices must be at least as long.
+//
+//go:noescape
+func reluGradAVX512(dst []float32, y []float32, dy []float32)
 
 // maxAVX512 returns the largest element of x; len(x) must be a positive
 // multiple of the vector width. A NaN may or may not be returned.
@@ -132,103 +139,116 @@ func spmmRowAVX512(dst []float32, b []float32, stride int, idx []int32, val []fl
 //go:noescape
 func adamAVX512(m []float32, v []float32, w []float32, g []float32, b1 float32, c1 float32, b2 float32, c2 float32, step float32, isq float32, eps float32)
 
+// leakyGradAVX512 sets dst = dy where x > 0, else slope·dy, element-wise, for len(x) a
+// multiple of the vector width; dst and dy must be at least as long.
+//
+//go:noescape
+func leakyGradAVX512(dst []float32, x []float32, dy []float32, slope float32)
+
 // expAVX2 sets dst = exp(x) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func expAVX2(dst []float32, x []float32)
 
 // sigmoidAVX2 sets dst = σ(x) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func sigmoidAVX2(dst []float32, x []float32)
 
 // sigmoidBiasAVX2 sets dst = σ(x + b) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func sigmoidBiasAVX2(dst []float32, x []float32, b []float32)
 
 // sigmoidBernoulliAVX2 sets prob = σ(x + b); sample = 1 if u < prob else 0 element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func sigmoidBernoulliAVX2(prob []float32, sample []float32, x []float32, b []float32, u []float32)
 
 // bernoulliAVX2 sets sample = 1 if u < p else 0 element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func bernoulliAVX2(sample []float32, p []float32, u []float32)
 
 // softplusAVX2 sets dst = max(x, 0) + log1p(exp(−|x|)) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func softplusAVX2(dst []float32, x []float32)
 
 // logSigmoidAVX2 sets dst = min(x, 0) − log1p(exp(−|x|)) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func logSigmoidAVX2(dst []float32, x []float32)
 
 // tanhAVX2 sets dst = tanh(x) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func tanhAVX2(dst []float32, x []float32)
 
 // logAVX2 sets dst = log(x) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func logAVX2(dst []float32, x []float32)
 
 // siluAVX2 sets dst = x·σ(x) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func siluAVX2(dst []float32, x []float32)
 
 // siluGradAVX2 sets dst = dy·(s + y·(1 − s)) with s = σ(x) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func siluGradAVX2(dst []float32, x []float32, y []float32, dy []float32)
 
 // siluSigAVX2 sets s = σ(x); dst = x·s (silu's bits, and σ kept for siluGradSig) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func siluSigAVX2(dst []float32, s []float32, x []float32)
 
 // siluGradSigAVX2 sets dst = dy·(s + y·(1 − s)) (siluGrad's bits given s = σ(x)) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func siluGradSigAVX2(dst []float32, s []float32, y []float32, dy []float32)
 
 // reluAVX2 sets dst = max(x, 0) element-wise.
-// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
 // the vector width; the other slices must be at least as long.
 //
 //go:noescape
 func reluAVX2(dst []float32, x []float32)
+
+// reluGradAVX2 sets dst = dy where y > 0, else 0 element-wise.
+// The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of
+// the vector width; the other slices must be at least as long.
+//
+//go:noescape
+func reluGradAVX2(dst []float32, y []float32, dy []float32)
 
 // maxAVX2 returns the largest element of x; len(x) must be a positive
 // multiple of the vector width. A NaN may or may not be returned.
@@ -259,6 +279,12 @@ func spmmRowAVX2(dst []float32, b []float32, stride int, idx []int32, val []floa
 //
 //go:noescape
 func adamAVX2(m []float32, v []float32, w []float32, g []float32, b1 float32, c1 float32, b2 float32, c2 float32, step float32, isq float32, eps float32)
+
+// leakyGradAVX2 sets dst = dy where x > 0, else slope·dy, element-wise, for len(x) a
+// multiple of the vector width; dst and dy must be at least as long.
+//
+//go:noescape
+func leakyGradAVX2(dst []float32, x []float32, dy []float32, slope float32)
 
 // compressAVX512 writes the nonzero elements of x and their positions, in order,
 // to val and idx and returns their number; idx and val must hold that many.

@@ -278,6 +278,60 @@ func TestGrads(t *testing.T) {
 	}
 }
 
+// TestReLUGrads checks ReLUGrad and LeakyReLUGrad on every kernel path, with 1
+// and 2 workers, against their definitions value by value (bits, so −0 and NaN
+// count): lengths around the vector width and above the parallel grain, inputs
+// with ±0, NaN and ±Inf, gradients with ±Inf and NaN (which a dead ReLU unit must
+// not pass on), and in place over dy.
+func TestReLUGrads(t *testing.T) {
+	defer SetWorkers(0)
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	special := []float32{0, float32(math.Copysign(0, -1)), nan, inf, -inf, 1e-40, -1e-40, 3, -2}
+	const slope = 0.2
+	withPath(t, func(t *testing.T) {
+		for _, w := range []int{1, 2} {
+			SetWorkers(w)
+			for _, n := range []int{1, 7, 8, 15, 16, 17, 33, 400, elemGrain + 37, 3*elemGrain + 5} {
+				s := rng.New(uint64(n))
+				x, dy := make([]float32, n), make([]float32, n)
+				s.FillNormal(x, 0, 1)
+				s.FillNormal(dy, 0, 1)
+				for i := range min(n, len(special)) {
+					x[i] = special[i]
+					dy[(i+3)%n] = special[len(special)-1-i]
+				}
+				want := func(i int, leaky bool) float32 {
+					switch {
+					case x[i] > 0:
+						return dy[i]
+					case leaky:
+						return slope * dy[i]
+					}
+					return 0
+				}
+				for _, leaky := range []bool{false, true} {
+					d := make([]float32, n)
+					in := append([]float32(nil), dy...)
+					if leaky {
+						LeakyReLUGrad(d, x, dy, slope)
+						LeakyReLUGrad(in, x, in, slope)
+					} else {
+						ReLUGrad(d, x, dy)
+						ReLUGrad(in, x, in)
+					}
+					for i := range d {
+						wv := want(i, leaky)
+						if math.Float32bits(d[i]) != math.Float32bits(wv) || math.Float32bits(in[i]) != math.Float32bits(wv) {
+							t.Fatalf("leaky %v, n %d, %d workers, x[%d] = %g, dy = %g: got %g (in place %g), want %g",
+								leaky, n, w, i, x[i], dy[i], d[i], in[i], wv)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 func TestSigmoidBias(t *testing.T) {
 	withPath(t, func(t *testing.T) {
 		s := rng.New(3)

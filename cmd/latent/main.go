@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/latent-ml/latent/checkpoint"
@@ -51,7 +52,13 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	env := &Env{Stdout: stdout, Stderr: stderr, DataDir: os.Getenv("LATENT_DATA")}
 	args, err := globalFlags(env, args)
 	if err == nil {
-		err = dispatch(env, args)
+		var stop func() error
+		if stop, err = startProfile(env); err == nil {
+			err = dispatch(env, args)
+			if perr := stop(); err == nil {
+				err = perr
+			}
+		}
 	}
 	if err == nil {
 		return 0
@@ -94,8 +101,8 @@ func oneLine(s string) string {
 	return strings.ReplaceAll(s, "\n", "; ")
 }
 
-// globalFlags removes --data-dir DIR (or --data-dir=DIR, anywhere before a
-// "--") from args and stores it in env.
+// globalFlags removes --quiet, --data-dir DIR and --cpuprofile FILE (or
+// --name=VALUE, anywhere before a "--") from args and stores them in env.
 func globalFlags(env *Env, args []string) ([]string, error) {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
@@ -109,23 +116,55 @@ func globalFlags(env *Env, args []string) ([]string, error) {
 			env.Quiet = true
 			continue
 		}
-		if !strings.HasPrefix(a, "-") || name != "data-dir" {
+		var dst *string
+		what := ""
+		switch {
+		case !strings.HasPrefix(a, "-"):
+		case name == "data-dir":
+			dst, what = &env.DataDir, "directory"
+		case name == "cpuprofile":
+			dst, what = &env.CPUProfile, "file"
+		}
+		if dst == nil {
 			out = append(out, a)
 			continue
 		}
 		if !hasVal {
 			if i+1 >= len(args) {
-				return nil, usagef("--data-dir: needs a directory")
+				return nil, usagef("--%s: needs a %s", name, what)
 			}
 			i++
 			val = args[i]
 		}
 		if val == "" {
-			return nil, usagef("--data-dir: empty directory name")
+			return nil, usagef("--%s: empty %s name", name, what)
 		}
-		env.DataDir = val
+		*dst = val
 	}
 	return out, nil
+}
+
+// startProfile starts a CPU profile into env.CPUProfile (--cpuprofile) when one
+// is asked for and returns the function that stops it and closes the file.
+func startProfile(env *Env) (stop func() error, err error) {
+	if env.CPUProfile == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(env.CPUProfile)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile %s: %w", env.CPUProfile, err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 func dispatch(env *Env, args []string) error {
@@ -258,8 +297,10 @@ Usage:
   latent sweep FILE --local N | --slurm [--submit]   many runs of a sweep file; sweep collect DIR
   latent version
 
-Global flag:
-  --data-dir DIR   folder of already downloaded data files (default: $LATENT_DATA, then the cache)
+Global flags:
+  --data-dir DIR     folder of already downloaded data files (default: $LATENT_DATA, then the cache)
+  --cpuprofile FILE  write a CPU profile of the command (go tool pprof FILE)
+  --quiet            no progress bars or lines on stderr
 
 SPEC is a data set name with optional split and options, or a file:
   mnist, mnist:test, fashion-mnist, binarized-mnist:valid, optdigits, bars:4,

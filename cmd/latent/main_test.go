@@ -200,10 +200,31 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"eval", "--model", "/no/such/file.ckpt"}, 1, "/no/such/file.ckpt"},
 		{[]string{"inspect"}, 2, "want exactly one model file"},
 		{[]string{"--data-dir"}, 2, "--data-dir"},
+		{[]string{"--cpuprofile"}, 2, "--cpuprofile: needs a file"},
+		{[]string{"--cpuprofile=", "version"}, 2, "--cpuprofile: empty file name"},
+		{[]string{"--cpuprofile", "/no/such/dir/cpu.prof", "version"}, 1, "/no/such/dir/cpu.prof"},
 		{[]string{"demo", "extra"}, 2, `unexpected argument "extra"`},
 	}
 	for _, c := range cases {
 		fails(t, c.code, c.args, c.want)
+	}
+}
+
+// TestCPUProfile checks that --cpuprofile FILE, anywhere before the command's
+// own flags end, writes a profile pprof can read (a gzip stream) and leaves the
+// command's output alone.
+func TestCPUProfile(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	code, stdout, stderr := latent(t, "version", "--cpuprofile", prof)
+	if code != 0 || !strings.HasPrefix(stdout, "latent ") || stderr != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile of %d bytes is not gzip-compressed: % x", len(b), b[:min(len(b), 8)])
 	}
 }
 

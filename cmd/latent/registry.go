@@ -10,6 +10,7 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	DataDir        string // --data-dir or LATENT_DATA; "" means the download cache
 	Quiet          bool   // --quiet: no progress bars or lines
+	CPUProfile     string // --cpuprofile: write a CPU profile of the command here
 }
 
 // demoStep is one part of `latent demo`; steps run in order of Order.

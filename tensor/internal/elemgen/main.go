@@ -498,6 +498,14 @@ var kernels = []kernel{
 		VMAXPS(v, r.zero, v)
 		VMOVUPS(v, p["dst"])
 	}},
+	{"reluGrad", []string{"dst", "y", "dy"}, "dst = dy where y > 0, else 0", func(a isa, r regs, p map[string]Mem) {
+		y := a.vec()
+		VMOVUPS(p["y"], y)
+		pos := a.cmp(cmpLT, y, r.zero) // 0 < y; false for NaN
+		d := a.vec()
+		a.blend(pos, p["dy"], r.zero, d)
+		VMOVUPS(d, p["dst"])
+	}},
 }
 
 func gen(k kernel, a isa) {
@@ -512,7 +520,7 @@ func gen(k kernel, a isa) {
 	TEXT(k.name+a.name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(k.name+a.name+" sets "+k.doc+" element-wise.",
-		"The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig), must be a multiple of",
+		"The length processed, len(x) (len(u) for bernoulli, len(s) for siluGradSig, len(y) for reluGrad), must be a multiple of",
 		"the vector width; the other slices must be at least as long.")
 	mems := map[string]Mem{}
 	var bases []Register
@@ -526,7 +534,7 @@ func gen(k kernel, a isa) {
 		in = "u"
 	}
 	if _, ok := mems[in]; !ok {
-		in = k.params[1] // siluGradSig: the first input
+		in = k.params[1] // siluGradSig, reluGrad: the first input
 	}
 	n := Load(Param(in).Len(), GP64())
 	r := loadRegs(a)
@@ -977,6 +985,7 @@ func main() {
 		genUniformLanes(a)
 		genSpMMRow(a)
 		genAdam(a)
+		genLeakyGrad(a)
 	}
 	genCompress()
 	Generate()
@@ -1032,6 +1041,41 @@ func genAdam(a isa) {
 	SUBQ(U32(a.w), n)
 	JMP(LabelRef("adam_loop"))
 	Label("adam_done")
+	VZEROUPPER()
+	RET()
+}
+
+// genLeakyGrad emits leakyGradISA(dst, x, dy []float32, slope float32): dst = dy
+// where x > 0, else slope·dy (one rounding, as leakyGradGeneric), for len(x) a
+// multiple of the vector width. dst may alias dy.
+func genLeakyGrad(a isa) {
+	TEXT("leakyGrad"+a.name, NOSPLIT, "func(dst, x, dy []float32, slope float32)")
+	Pragma("noescape")
+	Doc("leakyGrad"+a.name+" sets dst = dy where x > 0, else slope·dy, element-wise, for len(x) a",
+		"multiple of the vector width; dst and dy must be at least as long.")
+	pd := Load(Param("dst").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	pdy := Load(Param("dy").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	slope := a.vec()
+	VBROADCASTSS(paramAddr("slope"), slope)
+	zero := a.vec()
+	a.xor(zero, zero, zero)
+	Label("leaky_loop")
+	TESTQ(n, n)
+	JZ(LabelRef("leaky_done"))
+	x, t := a.vec(), a.vec()
+	VMOVUPS(Mem{Base: px}, x)
+	pos := a.cmp(cmpLT, x, zero) // 0 < x; false for NaN
+	VMULPS(Mem{Base: pdy}, slope, t)
+	a.blend(pos, Mem{Base: pdy}, t, t)
+	VMOVUPS(t, Mem{Base: pd})
+	for _, b := range []Register{pd, px, pdy} {
+		ADDQ(U32(4*a.w), b)
+	}
+	SUBQ(U32(a.w), n)
+	JMP(LabelRef("leaky_loop"))
+	Label("leaky_done")
 	VZEROUPPER()
 	RET()
 }
