@@ -140,14 +140,8 @@ func actForward(k ActKind, slope float32, y, x []float32) {
 	switch k {
 	case ActReLU:
 		tensor.ReLU(y, x)
-	case ActLeakyReLU:
-		for j, v := range x {
-			if v > 0 {
-				y[j] = v
-			} else {
-				y[j] = slope * v
-			}
-		}
+	case ActLeakyReLU: // y = x where x > 0, else slope·x: LeakyReLUGrad with dy = x
+		tensor.LeakyReLUGrad(y, x, x, slope)
 	case ActTanh:
 		tanh32(y, x)
 	case ActSigmoid:

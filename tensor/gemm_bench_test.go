@@ -72,3 +72,63 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+// vaeStepGemms are the eleven products of one training step of the pytorch/examples
+// VAE (784-400-20-400-784, batch 128, weights stored in×out as nn.Linear keeps
+// them): four forward, four weight gradients, three input gradients (none for
+// the data). 419.8 MFLOP in all.
+var vaeStepGemms = []struct {
+	transA, transB bool
+	m, k, n        int
+}{
+	{false, false, 128, 784, 400}, // encoder hidden
+	{false, false, 128, 400, 40},  // μ and log σ²
+	{false, false, 128, 20, 400},  // decoder hidden
+	{false, false, 128, 400, 784}, // logits
+	{true, false, 400, 128, 784},  // ∂W of the logits layer
+	{false, true, 128, 784, 400},  // ∂h of the decoder hidden layer
+	{true, false, 20, 128, 400},   // ∂W of the decoder hidden layer
+	{false, true, 128, 400, 20},   // ∂z
+	{true, false, 400, 128, 40},   // ∂W of the μ, log σ² layer
+	{false, true, 128, 40, 400},   // ∂h of the encoder hidden layer
+	{true, false, 784, 128, 400},  // ∂W of the encoder hidden layer
+}
+
+// BenchmarkGemmVAEStep runs vaeStepGemms in order and reports their rate: the
+// "measured GEMM rate" that a VAE training step's time is set against (its FLOPs
+// at this rate are the step's floor; bench/vae/README.md). Workers: GOMAXPROCS.
+func BenchmarkGemmVAEStep(b *testing.B) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	type op struct{ a, b, c *Mat }
+	ops := make([]op, len(vaeStepGemms))
+	flop := 0.0
+	for i, tc := range vaeStepGemms {
+		ar, ac := tc.m, tc.k
+		if tc.transA {
+			ar, ac = ac, ar
+		}
+		br, bc := tc.k, tc.n
+		if tc.transB {
+			br, bc = bc, br
+		}
+		ops[i] = op{gemmRandMat(rnd, ar, ac), gemmRandMat(rnd, br, bc), New(tc.m, tc.n)}
+		flop += 2 * float64(tc.m) * float64(tc.n) * float64(tc.k)
+	}
+	step := func() {
+		for i, tc := range vaeStepGemms {
+			Gemm(tc.transA, tc.transB, 1, ops[i].a, ops[i].b, 0, ops[i].c)
+		}
+	}
+	step()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	gflop := flop * float64(b.N) / 1e9
+	b.ReportMetric(gflop/b.Elapsed().Seconds(), "GFLOP/s")
+	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		b.ReportMetric(gflop/cpu, "GFLOP/cpu-s")
+	}
+}
