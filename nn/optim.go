@@ -28,20 +28,31 @@ type Adam struct {
 	run func(lo, hi int) // k.run, bound once so that Step does not allocate
 }
 
-// adamKernel holds what the element-wise Adam update of one parameter reads.
+// adamKernel holds what the element-wise Adam update reads: every parameter's
+// moments, weights and gradients, laid end to end in one index space (off[i] is
+// where parameter i starts), so that one parallel loop covers them all.
 type adamKernel struct {
-	m, v, w, g                []float32
+	m, v, w, g                [][]float32
+	off                       []int
 	b1, b2, eps, step, isqBC2 float32
 }
 
-// run applies, for i in [lo, hi),
+// run applies, for every index in [lo, hi) of the joined parameters,
 //
 //	m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  w ← w − step·m / (√v/√(1−β₂ᵗ) + ε)
 //
 // with step = lr/(1−β₁ᵗ) (Kingma & Ba 2015, Algorithm 1, bias correction folded in),
-// through tensor.AdamUpdate (vectorised; the same bits on every kernel path).
+// through tensor.AdamUpdate (vectorised; the same bits on every kernel path and
+// for any split of the range, the update being element-wise).
 func (k *adamKernel) run(lo, hi int) {
-	tensor.AdamUpdate(k.m[lo:hi], k.v[lo:hi], k.w[lo:hi], k.g[lo:hi], k.b1, k.b2, k.eps, k.step, k.isqBC2)
+	for i := range k.m {
+		a, b := max(lo, k.off[i]), min(hi, k.off[i+1])
+		if a >= b {
+			continue
+		}
+		a, b = a-k.off[i], b-k.off[i]
+		tensor.AdamUpdate(k.m[i][a:b], k.v[i][a:b], k.w[i][a:b], k.g[i][a:b], k.b1, k.b2, k.eps, k.step, k.isqBC2)
+	}
 }
 
 // NewAdam returns Adam with learning rate lr and the default β₁, β₂, ε.
@@ -63,15 +74,19 @@ func (a *Adam) Step(params []*Param) {
 	}
 	k := a.k
 	k.b1, k.b2, k.eps, k.step, k.isqBC2 = float32(b1), float32(b2), float32(eps), step, isq
-	for i, p := range params {
-		k.m, k.v, k.w, k.g = a.M[i], a.V[i], p.W, p.G
-		if len(p.W) < 65536 {
-			k.run(0, len(p.W))
-		} else {
-			tensor.ParallelFor(len(p.W), 32768, a.run)
-		}
+	k.m, k.v, k.off = a.M, a.V, append(k.off[:0], 0)
+	for _, p := range params {
+		k.w, k.g = append(k.w, p.W), append(k.g, p.G)
+		k.off = append(k.off, k.off[len(k.off)-1]+len(p.W))
 	}
-	k.m, k.v, k.w, k.g = nil, nil, nil, nil // do not keep the parameters alive
+	if n := k.off[len(params)]; n < 65536 {
+		k.run(0, n)
+	} else {
+		tensor.ParallelFor(n, 32768, a.run)
+	}
+	clear(k.w)
+	clear(k.g)
+	k.m, k.v, k.w, k.g = nil, nil, k.w[:0], k.g[:0] // do not keep the parameters alive
 }
 
 func (a *Adam) ensure(params []*Param) {
