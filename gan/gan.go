@@ -28,7 +28,7 @@ type Config struct {
 	Width          int     `flag:"width" help:"feature maps of the widest convolution (dcgan)" range:"[1,4096]"`
 	Conditional    bool    `flag:"conditional" help:"condition G and D on the labels (a conditional GAN; sample --label)"`
 	Batch          int     `flag:"batch" help:"examples per step" range:"[1,100000]"`
-	LR             float64 `flag:"lr" help:"Adam learning rate of both networks (of G alone with --d-lr)" range:"(0,1]"`
+	LR             float64 `flag:"lr" help:"Adam learning rate of both networks (of G alone with --d-lr); a resumed run may change it" range:"(0,1]" resume:"free"`
 	Beta1          float64 `flag:"beta1" help:"Adam's β1" range:"[0,1)"`
 	DSteps         int     `flag:"d-steps" help:"discriminator steps per generator step" range:"[1,100]"`
 	Slope          float64 `flag:"leaky-slope" help:"negative slope of the discriminator's LeakyReLU" range:"[0,1)"`
@@ -36,7 +36,7 @@ type Config struct {
 	MBStd          bool    `flag:"mbstd" help:"give the discriminator's last layer the batch's mean feature standard deviation (Karras et al. 2018), against mode collapse"`
 	SpecNorm       bool    `flag:"spectral-norm" help:"spectral normalisation of every discriminator layer with weights (Miyato et al. 2018); the discriminator's BatchNorm is dropped"`
 	Loss           string  `flag:"loss" help:"bce: the cross-entropy game with the non-saturating generator loss; hinge: max(0, 1 − D(x)) + max(0, 1 + D(G(z))) for D and −D(G(z)) for G (Miyato et al. 2018)" choices:"bce|hinge"`
-	DLR            float64 `flag:"d-lr" help:"the discriminator's Adam learning rate (0: --lr); a different rate for each network is Heusel et al.'s two time-scale rule" range:"[0,1]"`
+	DLR            float64 `flag:"d-lr" help:"the discriminator's Adam learning rate (0: --lr); a different rate for each network is Heusel et al.'s two time-scale rule; a resumed run may change it" range:"[0,1]" resume:"free"`
 	DDropout       float64 `flag:"d-dropout" help:"dropout probability after each of the discriminator's LeakyReLUs (as the TensorFlow DCGAN tutorial's 0.3), another brake on an overconfident D; 0: none" range:"[0,1)"`
 	RealLabel      float64 `flag:"real-label" help:"D's target on real data with --loss bce: below 1 is one-sided label smoothing (Salimans et al. 2016 use 0.9), which keeps D from growing overconfident; generated data keep target 0" range:"(0,1]"`
 	Info           int     `flag:"info" help:"categories of an InfoGAN code (Chen et al. 2016): G gets a one-hot code drawn uniformly beside z and D a second head Q(c | x) that must recover it from G(z, c), which makes each code a mode of the data (the digit classes, found without labels); samples cycle through the codes (sample --label picks one); 0: none" range:"[0,1000]"`
@@ -214,12 +214,39 @@ func shapeText(m *Model) string {
 }
 
 func (m *Model) initOpt() {
-	dlr := m.Cfg.LR
-	if m.Cfg.DLR > 0 {
-		dlr = m.Cfg.DLR
-	}
-	m.gOpt, m.dOpt = nn.NewAdam(m.Cfg.LR), nn.NewAdam(dlr)
+	m.gOpt, m.dOpt = nn.NewAdam(m.Cfg.LR), nn.NewAdam(m.dLR())
 	m.gOpt.Beta1, m.dOpt.Beta1 = m.Cfg.Beta1, m.Cfg.Beta1
+}
+
+// dLR is the discriminator's learning rate: --d-lr, or --lr when that is 0.
+func (m *Model) dLR() float64 {
+	if m.Cfg.DLR > 0 {
+		return m.Cfg.DLR
+	}
+	return m.Cfg.LR
+}
+
+// Retune takes --lr and --d-lr from cfg (the *Config of a resumed run's command
+// line) when changed names them: the settings a resumed GAN may change, as one
+// lowers the rates for the last epochs. Both Adams keep their moments and step
+// counts. With --d-lr 0 (the default) the discriminator follows --lr.
+func (m *Model) Retune(cfg any, changed []string) error {
+	c, ok := cfg.(*Config)
+	if !ok {
+		return fmt.Errorf("gan: retune: want *gan.Config, got %T", cfg)
+	}
+	for _, k := range changed {
+		switch k {
+		case "lr":
+			m.Cfg.LR = c.LR
+		case "d-lr":
+			m.Cfg.DLR = c.DLR
+		default:
+			return fmt.Errorf("gan: --%s cannot change when a run is resumed", k)
+		}
+	}
+	m.gOpt.LR, m.dOpt.LR = m.Cfg.LR, m.dLR()
+	return nil
 }
 
 // build makes G and D with weights drawn from s.
