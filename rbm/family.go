@@ -23,7 +23,7 @@ type Common struct {
 	CD       int     `flag:"cd" help:"Gibbs steps per update (CD-k; also k for --pcd and --pt)" range:"[1,1000000]"`
 	PCD      bool    `flag:"pcd" help:"persistent contrastive divergence: the negative chains persist across updates"`
 	Batch    int     `flag:"batch" help:"mini-batch size" range:"[1,1000000]"`
-	LR       float64 `flag:"lr" help:"learning rate" range:"(0,inf)"`
+	LR       float64 `flag:"lr" help:"learning rate (the schedule's start); a resumed run may change it" range:"(0,inf)" resume:"free"`
 	Schedule string  `flag:"schedule" help:"learning-rate schedule; linear decays to 0 over the run's epochs" choices:"constant|linear"`
 	Momentum float64 `flag:"momentum" help:"momentum" range:"[0,1)"`
 	L2       float64 `flag:"l2" help:"L2 weight decay on W" range:"[0,inf)"`
@@ -500,4 +500,27 @@ func memory(c any, rows, dim int) (float64, string) {
 		hidden, batch = c.Hidden, c.Batch
 	}
 	return 4 * (3*float64(dim)*float64(hidden) + 8*float64(batch)*float64(dim+hidden) + 2*float64(rows)*float64(dim)), "hidden"
+}
+
+// Retune takes --lr from cfg (the *Flags or *GaussianFlags of a resumed run's
+// command line) when changed names it: the one setting a resumed RBM run may
+// change. Momentum and persistent chains are kept; under --schedule linear the
+// rate decays from the new value, lr·(1 − step/total), over the rest of the run.
+func (t *Trainer) Retune(cfg any, changed []string) error {
+	var c Common
+	switch f := cfg.(type) {
+	case *Flags:
+		c = f.Common
+	case *GaussianFlags:
+		c = f.Common
+	default:
+		return fmt.Errorf("rbm: retune: want *rbm.Flags or *rbm.GaussianFlags, got %T", cfg)
+	}
+	for _, k := range changed {
+		if k != "lr" {
+			return fmt.Errorf("rbm: --%s cannot change when a run is resumed", k)
+		}
+		t.cfg.LearningRate = c.LR
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -159,6 +160,42 @@ func TestRBMResumeBitForBit(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Errorf("4 epochs and 2+2 resumed: the model files differ")
 	}
+}
+
+// TestRBMResumeRetune: --lr may change when an rbm or grbm run is resumed. The new
+// rate trains differently from the file's, the change is recorded, and a later
+// resume that does not repeat it keeps it (to 3 at the new rate, then plainly to 4,
+// gives the file of one resume to 4; a constant schedule, as under --schedule
+// linear the decay's length is each run's --epochs). A dbm, whose rates
+// belong to stages, still refuses a changed --joint-lr, naming it.
+func TestRBMResumeRetune(t *testing.T) {
+	noData(t)
+	dir := t.TempDir()
+	base, lo, lo3, same := filepath.Join(dir, "b.ckpt"), filepath.Join(dir, "lo.ckpt"), filepath.Join(dir, "lo3.ckpt"), filepath.Join(dir, "s.ckpt")
+	ok(t, "train", "rbm", "--data", "bars:4", "--hidden", "8", "--pcd", "--batch", "8", "--momentum", "0.5",
+		"--epochs", "2", "--seed", "9", "--out", base)
+	ok(t, "train", "rbm", "--resume", base, "--epochs", "4", "--lr", "0.01", "--out", lo)
+	ok(t, "train", "rbm", "--resume", base, "--epochs", "4", "--out", same)
+	ok(t, "train", "rbm", "--resume", base, "--epochs", "3", "--lr", "0.01", "--out", lo3)
+	ok(t, "train", "rbm", "--resume", lo3, "--epochs", "4", "--out", lo3)
+	a, _ := os.ReadFile(lo)
+	b, _ := os.ReadFile(lo3)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("a resume at the new rate to epoch 3, then a plain one to 4, differs from one resume to 4")
+	}
+	if slices.Equal(loadW(t, lo), loadW(t, same)) {
+		t.Error("--lr 0.01 on resume trained as the file's 0.1 did")
+	}
+	code, out, errs := latent(t, "inspect", lo)
+	if code != 0 || !strings.Contains(out, "--lr 0.1 → 0.01 after epoch 2") {
+		t.Errorf("inspect (exit %d, %s) lacks the change: %s", code, errs, out)
+	}
+	g := filepath.Join(dir, "g.ckpt")
+	ok(t, "train", "grbm", "--data", "bars:4", "--hidden", "4", "--batch", "8", "--epochs", "1", "--seed", "2", "--out", g)
+	ok(t, "train", "grbm", "--resume", g, "--epochs", "2", "--lr", "0.001", "--out", g)
+	d := filepath.Join(dir, "d.ckpt")
+	ok(t, "train", "dbm", "--data", "bars:4", "--hidden", "4,3", "--pretrain-epochs", "1", "--epochs", "3", "--mf-iters", "5", "--out", d)
+	fails(t, 2, []string{"train", "dbm", "--resume", d, "--epochs", "4", "--joint-lr", "0.001", "--out", d}, "--joint-lr", "trained with --joint-lr=0.005")
 }
 
 // The QA corpus's bad rbm/grbm command lines: one `latent:` line naming the flag
