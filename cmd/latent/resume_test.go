@@ -22,7 +22,7 @@ func TestResumeRejectsChangedSettings(t *testing.T) {
 	}{
 		{"rbm", []string{"train", "rbm", "--data", "bars:3", "--hidden", "5", "--lr", "0.05", "--batch", "4", "--seed", "3"},
 			[]string{"--lr", "5e-2", "--hidden", "05", "--pcd=false", "--dense=false", "--seed", "3"},
-			[]string{"--lr", "0.1"}, []string{"--lr", "--lr=0.05"}},
+			[]string{"--momentum", "0.5"}, []string{"--momentum", "--momentum=0"}},
 		{"rbm-method", []string{"train", "rbm", "--data", "bars:3", "--hidden", "5", "--batch", "4"},
 			[]string{"--cd", "1", "--pcd=false"}, []string{"--pt", "4"}, []string{"--pt", "--pt=0"}},
 		{"rbm-pt", []string{"train", "rbm", "--data", "bars:3", "--hidden", "5", "--batch", "4", "--pt", "3"},
