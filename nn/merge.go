@@ -30,21 +30,12 @@ func Add(dst, a, b *tensor.Mat) *tensor.Mat {
 	return dst
 }
 
-// addJob sets rows [lo, hi) of j.a to j.b + j.c, by tensor.AddTo's vector loop
-// (each sum one float32 addition, a + b = b + a: the bits of the scalar loop).
+// addJob sets rows [lo, hi) of j.a to j.b + j.c, by tensor.Add's vector loop in
+// one pass (each sum one float32 addition: the bits of the scalar loop); j.a may
+// be j.b or j.c.
 func addJob(j *rowJob, lo, hi int) {
 	for i := lo; i < hi; i++ {
-		d, ar, br := j.a.Row(i), j.b.Row(i), j.c.Row(i)
-		switch {
-		case len(d) == 0:
-		case &d[0] == &ar[0]:
-			tensor.AddTo(d, br)
-		case &d[0] == &br[0]:
-			tensor.AddTo(d, ar)
-		default:
-			copy(d, ar)
-			tensor.AddTo(d, br)
-		}
+		tensor.Add(j.a.Row(i), j.b.Row(i), j.c.Row(i))
 	}
 }
 

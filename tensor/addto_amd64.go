@@ -10,3 +10,9 @@ var haveAddTo = cpu.X86.HasAVX2
 //
 //go:noescape
 func addToVec(dst, src *float32, n int)
+
+// addVec sets dst = a + b for n float32 (a multiple of 8) with AVX2; dst may be
+// a or b.
+//
+//go:noescape
+func addVec(dst, a, b *float32, n int)
