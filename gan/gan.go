@@ -122,6 +122,8 @@ type Model struct {
 	EMAStats [][]float32
 	gOpt     *nn.Adam
 	dOpt     *nn.Adam
+	// gParams and dParams are G.Params() and D.Params(), listed once by build.
+	gParams, dParams []*nn.Param
 	// Noise draws z and nothing else during training; its state is saved.
 	Noise rng.Stream
 	// Drop draws the discriminator's dropout masks (Config.DDropout); its
@@ -259,7 +261,8 @@ func (m *Model) build(s *rng.Stream) error {
 	default:
 		return fmt.Errorf("gan: unknown kind %q", m.Arch)
 	}
-	m.EMA = nn.NewEMA(m.G.Params())
+	m.gParams, m.dParams = m.G.Params(), m.D.Params()
+	m.EMA = nn.NewEMA(m.gParams)
 	m.EMAStats = nil
 	for _, b := range m.G.Buffers() {
 		m.EMAStats = append(m.EMAStats, append([]float32(nil), b.W...))
@@ -693,6 +696,45 @@ func (m *Model) infoLoss(logits *tensor.Mat, real bool) float64 {
 	return loss
 }
 
+// step is one training step on the mini-batch x (labels for a conditional
+// model): DSteps discriminator updates, one generator update and the moving
+// average. It returns the last discriminator step's loss and mean D(x), D(G(z)),
+// the generator's loss and its information term.
+func (m *Model) step(x *tensor.Mat, labels []int) (dLoss, dReal, dFake, gLoss, info float64) {
+	n := x.Rows
+	// The discriminator's step needs no gradient for its input (data), the
+	// generator's none for D's parameters: both are skipped, with the same
+	// results.
+	m.dInputGrad(false)
+	for k := 0; k < m.Cfg.DSteps; k++ {
+		fake := m.G.Forward(m.fillZ(n, labels, &m.Noise))
+		m.fake = tensor.Reuse(m.fake, n, m.dim)
+		m.fake.Copy(fake)
+		lr, mr := m.discLoss(x, labels, lossReal)
+		m.infoLoss(m.lastLogits, true)
+		m.D.Backward(m.dl)
+		m.saveDGrad()
+		lf, mf := m.discLoss(m.fake, labels, lossFake)
+		lf += m.infoLoss(m.lastLogits, false)
+		m.D.Backward(m.dl)
+		m.addDGrad()
+		m.dOpt.Step(m.dParams)
+		dLoss, dReal, dFake = lr+lf, mr, mf
+	}
+	fake := m.G.Forward(m.fillZ(n, labels, &m.Noise))
+	gLoss, _ = m.discLoss(fake, labels, lossGen)
+	info = m.infoLoss(m.lastLogits, false)
+	gLoss += info
+	m.dInputGrad(true)
+	nn.SetParamGrad(m.D, false)
+	dx := m.D.Backward(m.dl)
+	nn.SetParamGrad(m.D, true)
+	m.G.Backward(m.inputGrad(dx, n))
+	m.gOpt.Step(m.gParams)
+	m.updateEMA()
+	return dLoss, dReal, dFake, gLoss, info
+}
+
 // Epoch implements model.Trainer: for every mini-batch, DSteps discriminator
 // steps on −log D(x) − log(1 − D(G(z))) and one generator step on −log D(G(z)).
 func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) {
@@ -709,37 +751,7 @@ func (m *Model) Epoch(ctx context.Context, e *model.Epoch) (model.Stats, error) 
 			continue // a last mini-batch smaller than one pack: D could judge none of it
 		}
 		labels := m.batchLabels(e.Data, idx)
-		var dLoss, dReal, dFake float64
-		// The discriminator's step needs no gradient for its input (data), the
-		// generator's none for D's parameters: both are skipped, with the same
-		// results.
-		m.dInputGrad(false)
-		for k := 0; k < m.Cfg.DSteps; k++ {
-			fake := m.G.Forward(m.fillZ(n, labels, &m.Noise))
-			m.fake = tensor.Reuse(m.fake, n, m.dim)
-			m.fake.Copy(fake)
-			lr, mr := m.discLoss(x, labels, lossReal)
-			m.infoLoss(m.lastLogits, true)
-			m.D.Backward(m.dl)
-			m.saveDGrad()
-			lf, mf := m.discLoss(m.fake, labels, lossFake)
-			lf += m.infoLoss(m.lastLogits, false)
-			m.D.Backward(m.dl)
-			m.addDGrad()
-			m.dOpt.Step(m.D.Params())
-			dLoss, dReal, dFake = lr+lf, mr, mf
-		}
-		fake := m.G.Forward(m.fillZ(n, labels, &m.Noise))
-		gLoss, _ := m.discLoss(fake, labels, lossGen)
-		info := m.infoLoss(m.lastLogits, false)
-		gLoss += info
-		m.dInputGrad(true)
-		nn.SetParamGrad(m.D, false)
-		dx := m.D.Backward(m.dl)
-		nn.SetParamGrad(m.D, true)
-		m.G.Backward(m.inputGrad(dx, n))
-		m.gOpt.Step(m.G.Params())
-		m.updateEMA()
+		dLoss, dReal, dFake, gLoss, info := m.step(x, labels)
 		if math.IsNaN(gLoss) || math.IsNaN(dLoss) {
 			return model.Stats{}, e.Err("the discriminator loss is %v and the generator loss %v", dLoss, gLoss)
 		}
@@ -812,7 +824,7 @@ func (m *Model) batchLabels(d *dataset.Dataset, idx []int) []int {
 // those of the generated batch: the two halves of the discriminator's loss run
 // as separate batches (separate BatchNorm statistics, as in pytorch/examples).
 func (m *Model) saveDGrad() {
-	ps := m.D.Params()
+	ps := m.dParams
 	if len(m.dGrad) != len(ps) {
 		m.dGrad = make([][]float32, len(ps))
 	}
@@ -822,11 +834,8 @@ func (m *Model) saveDGrad() {
 }
 
 func (m *Model) addDGrad() {
-	for i, p := range m.D.Params() {
-		g := m.dGrad[i]
-		for j := range p.G {
-			p.G[j] += g[j]
-		}
+	for i, p := range m.dParams {
+		tensor.AddTo(p.G, m.dGrad[i])
 	}
 }
 
