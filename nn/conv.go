@@ -413,6 +413,12 @@ func convInputGradJob(j *rowJob, lo, hi int) {
 // gradient at batch 128: 32.8 ms at one thread, 26.4 at two).
 const convWGroups = 8
 
+// convWChunk is the block of the blocked weight gradient: twice convChunk, so
+// that c2's blocks (3·3·32 = 288 patch values) hold 336 positions, at least the
+// 256 (gemmStridedMinK) from which the GEMM reads Pᵀ and dy where they lie
+// instead of packing them: c2's weight gradient about 10% faster at one thread.
+func convWChunk() int { return 2 * convChunk }
+
 // convWeightGradJob sums Pᵀ·dy over the blocks of groups [lo, hi) into their
 // slots (j.a = x, j.b = dy as (positions, OutC), j.f32 the slots, j.base the
 // number of groups).
@@ -420,7 +426,7 @@ func convWeightGradJob(j *rowJob, lo, hi int) {
 	g, x, dy2, slots, groups := j.geom, j.a, j.b, j.f32, j.base
 	pos := dy2.Rows
 	kc := g.K * g.K * g.InC
-	nb, rows := g.blocks(0, pos)
+	nb, rows := g.blocksOf(0, pos, convWChunk())
 	buf := borrow(rows * kc)
 	var p, dyb, slot tensor.Mat
 	for q := lo; q < hi; q++ {
@@ -611,7 +617,7 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 		// blocks' patches and multiplying them), and the slots are added in
 		// order, so the bits do not depend on the number of workers.
 		kc := g.K * g.K * g.InC
-		nb, _ := g.blocks(0, pos)
+		nb, _ := g.blocksOf(0, pos, convWChunk())
 		groups := min(convWGroups, nb)
 		slots := borrow(groups * kc * g.OutC)
 		j := newRowJob(convWeightGradJob)
