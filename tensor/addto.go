@@ -12,7 +12,7 @@ func AddTo(dst, src []float32) {
 	}
 	dst = dst[:len(src)]
 	if n := len(src) &^ 7; n >= addToMinVector && haveAddTo {
-		addToVec(&dst[0], &src[0], n)
+		addVec(&dst[0], &dst[0], &src[0], n)
 		dst, src = dst[n:], src[n:]
 	}
 	for i, v := range src {

@@ -6,11 +6,6 @@ import "golang.org/x/sys/cpu"
 
 var haveAddTo = cpu.X86.HasAVX2
 
-// addToVec adds n float32 (a multiple of 8) of src onto dst with AVX2.
-//
-//go:noescape
-func addToVec(dst, src *float32, n int)
-
 // addVec sets dst = a + b for n float32 (a multiple of 8) with AVX2; dst may be
 // a or b.
 //

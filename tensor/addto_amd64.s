@@ -2,44 +2,6 @@
 
 #include "textflag.h"
 
-// func addToVec(dst, src *float32, n int)
-// dst[i] += src[i] for i < n, n a multiple of 8: four vectors per step, then one.
-TEXT ·addToVec(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
-	SHLQ $2, CX
-	XORQ AX, AX
-	LEAQ -128(CX), DX
-four:
-	CMPQ AX, DX
-	JG   one
-	VMOVUPS (SI)(AX*1), Y0
-	VMOVUPS 32(SI)(AX*1), Y1
-	VMOVUPS 64(SI)(AX*1), Y2
-	VMOVUPS 96(SI)(AX*1), Y3
-	VADDPS  (DI)(AX*1), Y0, Y0
-	VADDPS  32(DI)(AX*1), Y1, Y1
-	VADDPS  64(DI)(AX*1), Y2, Y2
-	VADDPS  96(DI)(AX*1), Y3, Y3
-	VMOVUPS Y0, (DI)(AX*1)
-	VMOVUPS Y1, 32(DI)(AX*1)
-	VMOVUPS Y2, 64(DI)(AX*1)
-	VMOVUPS Y3, 96(DI)(AX*1)
-	ADDQ    $128, AX
-	JMP     four
-one:
-	CMPQ AX, CX
-	JGE  done
-	VMOVUPS (SI)(AX*1), Y0
-	VADDPS  (DI)(AX*1), Y0, Y0
-	VMOVUPS Y0, (DI)(AX*1)
-	ADDQ    $32, AX
-	JMP     one
-done:
-	VZEROUPPER
-	RET
-
 // func addVec(dst, a, b *float32, n int)
 // dst[i] = a[i] + b[i] for i < n, n a multiple of 8: four vectors per step, then
 // one. dst may be a or b (each element is read before it is written).
