@@ -674,3 +674,26 @@ func (t *DBMTrainer) Monitor(ctx context.Context, d *dataset.Dataset) ([]model.M
 	}
 	return append(out, model.Metric{Name: "mf_reconstruction_error", Value: t.Net.FirstLayer().reconstructionFrom(x, cols(mf.Odd, 0, t.sizes[1]))}), nil
 }
+
+// Retune takes --joint-lr from cfg (the *DBMFlags of a resumed run's command
+// line) when changed names it: the one rate a resumed DBM run may change (the
+// pretraining rate belongs to a finished or running stage and stays). In joint
+// training the persistent chains and momentum are kept and, under --schedule
+// linear, the rate decays from the new value over the rest of the run; during
+// pretraining the new rate is the one joint training starts with.
+func (t *DBMTrainer) Retune(cfg any, changed []string) error {
+	f, ok := cfg.(*DBMFlags)
+	if !ok {
+		return fmt.Errorf("dbm: retune: want *rbm.DBMFlags, got %T", cfg)
+	}
+	for _, k := range changed {
+		if k != "joint-lr" {
+			return fmt.Errorf("dbm: --%s cannot change when a run is resumed", k)
+		}
+		t.flags.JointLR = f.JointLR
+		if t.cur != nil && t.phase == t.layers() {
+			t.cur.cfg.LearningRate = f.JointLR
+		}
+	}
+	return nil
+}

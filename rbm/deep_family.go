@@ -59,7 +59,7 @@ type DBMFlags struct {
 	DeepFlags
 	PretrainEpochs int     `flag:"pretrain-epochs" help:"epochs of greedy pretraining per layer (Salakhutdinov & Hinton's doubled RBMs); joint training takes the rest of --epochs (0: none, small random weights)" range:"[0,1000000]"`
 	PretrainPCD    bool    `flag:"pretrain-pcd" help:"pretrain the doubled RBMs with persistent chains (PCD-k, k = --cd) instead of CD-k"`
-	JointLR        float64 `flag:"joint-lr" help:"learning rate of joint training (mean-field positive phase, persistent chains)" range:"(0,inf)"`
+	JointLR        float64 `flag:"joint-lr" help:"learning rate of joint training (mean-field positive phase, persistent chains); a resumed run may change it" range:"(0,inf)" resume:"free"`
 	PCDSteps       int     `flag:"pcd-steps" help:"Gibbs steps of the persistent chains per joint update" range:"[1,1000000]"`
 	MFIters        int     `flag:"mf-iters" help:"most mean-field updates per batch in joint training" range:"[1,1000000]"`
 	MFTol          float64 `flag:"mf-tol" help:"mean-field stops when no mean changes by this much" range:"[0,1]"`

@@ -193,9 +193,51 @@ func TestRBMResumeRetune(t *testing.T) {
 	g := filepath.Join(dir, "g.ckpt")
 	ok(t, "train", "grbm", "--data", "bars:4", "--hidden", "4", "--batch", "8", "--epochs", "1", "--seed", "2", "--out", g)
 	ok(t, "train", "grbm", "--resume", g, "--epochs", "2", "--lr", "0.001", "--out", g)
-	d := filepath.Join(dir, "d.ckpt")
-	ok(t, "train", "dbm", "--data", "bars:4", "--hidden", "4,3", "--pretrain-epochs", "1", "--epochs", "3", "--mf-iters", "5", "--out", d)
-	fails(t, 2, []string{"train", "dbm", "--resume", d, "--epochs", "4", "--joint-lr", "0.001", "--out", d}, "--joint-lr", "trained with --joint-lr=0.005")
+	// A dbm's --joint-lr: changed in joint training (the same checks), and changed
+	// after pretraining only (--epochs 2), where joint training starts at the new
+	// rate (the weights of a run given that rate from the start); --lr, the
+	// pretraining rate, stays.
+	dbm := func(out, epochs string, extra ...string) []string {
+		return append([]string{"train", "dbm", "--data", "bars:4", "--hidden", "4,3", "--pretrain-epochs", "1", "--mf-iters", "5",
+			"--batch", "8", "--seed", "5", "--epochs", epochs, "--out", out}, extra...)
+	}
+	d, dlo, dlo4, dsame := filepath.Join(dir, "d.ckpt"), filepath.Join(dir, "dlo.ckpt"), filepath.Join(dir, "dlo4.ckpt"), filepath.Join(dir, "dsame.ckpt")
+	ok(t, dbm(d, "3")...)
+	ok(t, "train", "dbm", "--resume", d, "--epochs", "5", "--joint-lr", "0.0005", "--out", dlo)
+	ok(t, "train", "dbm", "--resume", d, "--epochs", "5", "--out", dsame)
+	ok(t, "train", "dbm", "--resume", d, "--epochs", "4", "--joint-lr", "0.0005", "--out", dlo4)
+	ok(t, "train", "dbm", "--resume", dlo4, "--epochs", "5", "--out", dlo4)
+	a, _ = os.ReadFile(dlo)
+	b, _ = os.ReadFile(dlo4)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("dbm: a resume at the new joint rate to epoch 4, then a plain one to 5, differs from one resume to 5")
+	}
+	if slices.Equal(tensorsOf(t, dlo), tensorsOf(t, dsame)) {
+		t.Error("dbm: --joint-lr 0.0005 on resume trained as the file's 0.005 did")
+	}
+	pre, fresh := filepath.Join(dir, "pre.ckpt"), filepath.Join(dir, "fresh.ckpt")
+	ok(t, dbm(pre, "2")...)
+	ok(t, "train", "dbm", "--resume", pre, "--epochs", "4", "--joint-lr", "0.0005", "--out", pre)
+	ok(t, dbm(fresh, "4", "--joint-lr", "0.0005")...)
+	if !slices.Equal(tensorsOf(t, pre), tensorsOf(t, fresh)) {
+		t.Error("dbm: --joint-lr changed during pretraining: joint training did not start at the new rate")
+	}
+	fails(t, 2, []string{"train", "dbm", "--resume", d, "--epochs", "6", "--lr", "0.01", "--out", d}, "--lr", "trained with --lr=0.05")
+}
+
+// tensorsOf returns every float32 value stored in the model file at path, in
+// the file's order.
+func tensorsOf(t *testing.T, path string) []float32 {
+	t.Helper()
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []float32
+	for _, x := range f.Tensors {
+		all = append(all, x.F32...)
+	}
+	return all
 }
 
 // The QA corpus's bad rbm/grbm command lines: one `latent:` line naming the flag
