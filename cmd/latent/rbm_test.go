@@ -220,7 +220,7 @@ func TestRBMResumeRetune(t *testing.T) {
 	ok(t, "train", "dbm", "--resume", pre, "--epochs", "4", "--joint-lr", "0.0005", "--out", pre)
 	ok(t, dbm(fresh, "4", "--joint-lr", "0.0005")...)
 	if !slices.Equal(tensorsOf(t, pre), tensorsOf(t, fresh)) {
-		t.Error("dbm: --joint-lr changed during pretraining: joint training did not start at the new rate")
+		t.Error("dbm: --joint-lr changed after pretraining: joint training did not start at the new rate")
 	}
 	fails(t, 2, []string{"train", "dbm", "--resume", d, "--epochs", "6", "--lr", "0.01", "--out", d}, "--lr", "trained with --lr=0.05")
 }
