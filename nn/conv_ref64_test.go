@@ -117,7 +117,8 @@ func TestConv2DRef64(t *testing.T) {
 		kc := g.K * g.K * g.InC
 		// Patches kept from the forward pass and one block for the whole batch;
 		// then rebuilt in Backward, in blocks of 5 and 7 positions that cut
-		// examples and span them.
+		// examples and span them (10 and 14 for the weight gradient, whose
+		// blocks are twice convChunk).
 		for i, chunk := range []int{48 << 10, 5 * kc, 7 * kc} {
 			convChunk, convKeep = chunk, 2<<20
 			if i > 0 {
@@ -183,6 +184,17 @@ func TestConvWorkersSameBits(t *testing.T) {
 		withWorkers(1, func() { one = run() })
 		withWorkers(2, func() { two = run() })
 		sameBits(t, c.Name+" 1 vs 2 workers", one, two)
+		if !c.T {
+			// The weight gradient rebuilt in blocks (patches not kept), its
+			// groups of blocks summed in order.
+			func() {
+				defer func(keep int) { convKeep = keep }(convKeep)
+				convKeep = 0
+				withWorkers(1, func() { one = run() })
+				withWorkers(2, func() { two = run() })
+			}()
+			sameBits(t, c.Name+" blocked weight gradient, 1 vs 2 workers", one, two)
+		}
 	}
 }
 
