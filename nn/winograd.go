@@ -235,9 +235,9 @@ func (w *winograd) forwardFused(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
 	w.u = tensor.Reuse(w.u, np*g.InC, g.OutC)
 	wgWeights(st, w.u, wm, g.InC)
 	planes(w.pu[:], w.u, np, g.InC, g.OutC)
-	for k := range np {
-		tensor.PackB(&w.pku[k], false, &w.pu[k])
-	}
+	pj := newRowJob(wgPackJob)
+	pj.wgo = w
+	pj.parallel(np, 1)
 	w.v = tensor.Reuse(w.v, np*t, g.InC)
 	planes(w.pv[:], w.v, np, t, g.InC)
 	w.scratch(max(g.InC, g.OutC))
@@ -378,17 +378,29 @@ func chunkOf(v *wgVecs, buf []float32, k, c0, n int) {
 // wgWeights sets the n² planes of u (n²·C, OC) to G g Gᵀ for the kernels of wm
 // (9·C, OC), row (ky·3+kx)·C + c.
 func wgWeights(st *wgSet, u, wm *tensor.Mat, c int) {
+	j := newRowJob(wgWeightsJob)
+	j.a, j.b, j.wg = u, wm, st
+	j.parallel(c, max(1, c/8))
+}
+
+// wgWeightsJob transforms the weights of input channels [lo, hi) (j.a = U, j.b
+// = W, j.wg the transform): each channel's rows of U are its own, so the split
+// does not change them.
+func wgWeightsJob(j *rowJob, lo, hi int) {
+	st, u, wm := j.wg, j.a, j.b
+	c := wm.Rows / 9
 	n := st.n
 	var buf [3 * wgMaxN * wgChunk]float32 // (G g)[i][kx] at (kx·n + i)·wgChunk
 	var in [3][]float32
 	var o wgVecs
 	oc := wm.Cols
-	for o0 := 0; o0 < oc; o0 += wgChunk {
-		k := min(wgChunk, oc-o0)
-		for ci := 0; ci < c; ci++ {
-			r := func(ky, kx int) []float32 { return wm.Row((ky*3+kx)*c + ci)[o0 : o0+k] }
+	for ci := lo; ci < hi; ci++ {
+		for o0 := 0; o0 < oc; o0 += wgChunk {
+			k := min(wgChunk, oc-o0)
 			for kx := range 3 {
-				in = [3][]float32{r(0, kx), r(1, kx), r(2, kx)}
+				for ky := range 3 {
+					in[ky] = wm.Row((ky*3+kx)*c + ci)[o0 : o0+k]
+				}
 				for i := range n {
 					o[i] = buf[(kx*n+i)*wgChunk:][:k]
 				}
@@ -398,12 +410,21 @@ func wgWeights(st *wgSet, u, wm *tensor.Mat, c int) {
 				for kx := range 3 {
 					in[kx] = buf[(kx*n+i)*wgChunk:][:k]
 				}
-				for j := range n {
-					o[j] = u.Row((i*n+j)*c + ci)[o0 : o0+k]
+				for jj := range n {
+					o[jj] = u.Row((i*n+jj)*c + ci)[o0 : o0+k]
 				}
 				st.g(&o, &in)
 			}
 		}
+	}
+}
+
+// wgPackJob packs planes [lo, hi) of U for the fused forward pass's GEMMs
+// (j.wgo the layer's operands).
+func wgPackJob(j *rowJob, lo, hi int) {
+	w := j.wgo
+	for k := lo; k < hi; k++ {
+		tensor.PackB(&w.pku[k], false, &w.pu[k])
 	}
 }
 
