@@ -306,9 +306,9 @@ func (w *winograd) backward(dx, gm, dy *tensor.Mat, g ConvGeom) {
 		return
 	}
 	if wgFuseTiles > 0 {
-		for k := range np {
-			tensor.PackB(&w.pku[k], true, &w.pu[k])
-		}
+		pj := newRowJob(wgPackJob)
+		pj.wgo, pj.base = w, 1
+		pj.parallel(np, 1)
 		tpi := th * tw
 		j = newRowJob(wgFusedGradInputJob)
 		j.a, j.geom, j.wg, j.wgo = dx, g, st, w
@@ -419,37 +419,47 @@ func wgWeightsJob(j *rowJob, lo, hi int) {
 	}
 }
 
-// wgPackJob packs planes [lo, hi) of U for the fused forward pass's GEMMs
-// (j.wgo the layer's operands).
+// wgPackJob packs planes [lo, hi) of U for the fused passes' GEMMs (j.wgo the
+// layer's operands; j.base 1: transposed, for the input gradient).
 func wgPackJob(j *rowJob, lo, hi int) {
 	w := j.wgo
 	for k := lo; k < hi; k++ {
-		tensor.PackB(&w.pku[k], false, &w.pu[k])
+		tensor.PackB(&w.pku[k], j.base == 1, &w.pu[k])
 	}
 }
 
 // wgWeightsAdjoint sets gm (9·C, OC) to Gᵀ dU G for the n² planes of du.
 func wgWeightsAdjoint(st *wgSet, gm, du *tensor.Mat, c int) {
+	j := newRowJob(wgWeightsAdjointJob)
+	j.a, j.b, j.wg = gm, du, st
+	j.parallel(c, max(1, c/8))
+}
+
+// wgWeightsAdjointJob computes the rows of input channels [lo, hi) of ∂L/∂W
+// (j.a = gm, j.b = dU, j.wg the transform); each channel's rows are its own.
+func wgWeightsAdjointJob(j *rowJob, lo, hi int) {
+	st, gm, du := j.wg, j.a, j.b
+	c := gm.Rows / 9
 	n := st.n
 	var buf [3 * wgMaxN * wgChunk]float32 // (Gᵀ dU)[ky][j] at (ky·n + j)·wgChunk
 	var o [3][]float32
 	var in wgVecs
 	oc := gm.Cols
-	for o0 := 0; o0 < oc; o0 += wgChunk {
-		k := min(wgChunk, oc-o0)
-		for ci := 0; ci < c; ci++ {
-			for j := range n {
+	for ci := lo; ci < hi; ci++ {
+		for o0 := 0; o0 < oc; o0 += wgChunk {
+			k := min(wgChunk, oc-o0)
+			for jj := range n {
 				for i := range n {
-					in[i] = du.Row((i*n+j)*c + ci)[o0 : o0+k]
+					in[i] = du.Row((i*n+jj)*c + ci)[o0 : o0+k]
 				}
 				for ky := range 3 {
-					o[ky] = buf[(ky*n+j)*wgChunk:][:k]
+					o[ky] = buf[(ky*n+jj)*wgChunk:][:k]
 				}
 				st.gt(&o, &in)
 			}
 			for ky := range 3 {
-				for j := range n {
-					in[j] = buf[(ky*n+j)*wgChunk:][:k]
+				for jj := range n {
+					in[jj] = buf[(ky*n+jj)*wgChunk:][:k]
 				}
 				for kx := range 3 {
 					o[kx] = gm.Row((ky*3+kx)*c + ci)[o0 : o0+k]
