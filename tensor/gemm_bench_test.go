@@ -30,6 +30,19 @@ func gemmTransName(transA, transB bool) string {
 	return string(s[:])
 }
 
+// gemmOperands returns random A and B, stored so that op(A)·op(B) is m×k by k×n.
+func gemmOperands(rnd *rand.Rand, transA, transB bool, m, k, n int) (a, b *Mat) {
+	ar, ac := m, k
+	if transA {
+		ar, ac = ac, ar
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = bc, br
+	}
+	return gemmRandMat(rnd, ar, ac), gemmRandMat(rnd, br, bc)
+}
+
 func gemmRandMat(rnd *rand.Rand, r, c int) *Mat {
 	m := New(r, c)
 	for i := range m.Data {
@@ -46,16 +59,7 @@ func BenchmarkGemm(b *testing.B) {
 	for _, tc := range gemmBenchCases {
 		name := fmt.Sprintf("f32_%s_%dx%dx%d", gemmTransName(tc.transA, tc.transB), tc.m, tc.k, tc.n)
 		b.Run(name, func(b *testing.B) {
-			rnd := rand.New(rand.NewPCG(1, 2))
-			ar, ac := tc.m, tc.k
-			if tc.transA {
-				ar, ac = ac, ar
-			}
-			br, bc := tc.k, tc.n
-			if tc.transB {
-				br, bc = bc, br
-			}
-			a, bm := gemmRandMat(rnd, ar, ac), gemmRandMat(rnd, br, bc)
+			a, bm := gemmOperands(rand.New(rand.NewPCG(1, 2)), tc.transA, tc.transB, tc.m, tc.k, tc.n)
 			c := New(tc.m, tc.n)
 			Gemm(tc.transA, tc.transB, 1, a, bm, 0, c)
 			b.ReportAllocs()
@@ -103,15 +107,8 @@ func BenchmarkGemmVAEStep(b *testing.B) {
 	ops := make([]op, len(vaeStepGemms))
 	flop := 0.0
 	for i, tc := range vaeStepGemms {
-		ar, ac := tc.m, tc.k
-		if tc.transA {
-			ar, ac = ac, ar
-		}
-		br, bc := tc.k, tc.n
-		if tc.transB {
-			br, bc = bc, br
-		}
-		ops[i] = op{gemmRandMat(rnd, ar, ac), gemmRandMat(rnd, br, bc), New(tc.m, tc.n)}
+		a, bm := gemmOperands(rnd, tc.transA, tc.transB, tc.m, tc.k, tc.n)
+		ops[i] = op{a, bm, New(tc.m, tc.n)}
 		flop += 2 * float64(tc.m) * float64(tc.n) * float64(tc.k)
 	}
 	step := func() {
