@@ -189,7 +189,7 @@ func (w *winograd) forward(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
 	t := x.Rows * th * tw
 	np := st.n * st.n
 	w.u = tensor.Reuse(w.u, np*g.InC, g.OutC)
-	wgWeights(st, w.u, wm, g.InC)
+	wgPerChannel(wgWeightsJob, st, w.u, wm, g.InC)
 	w.v = tensor.Reuse(w.v, np*t, g.InC)
 	m := borrowMat(&w.m, np*t, g.OutC)
 	defer giveBack(m.Data)
@@ -233,7 +233,7 @@ func (w *winograd) forwardFused(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
 	t := x.Rows * tpi
 	np := st.n * st.n
 	w.u = tensor.Reuse(w.u, np*g.InC, g.OutC)
-	wgWeights(st, w.u, wm, g.InC)
+	wgPerChannel(wgWeightsJob, st, w.u, wm, g.InC)
 	planes(w.pu[:], w.u, np, g.InC, g.OutC)
 	pj := newRowJob(wgPackJob)
 	pj.wgo = w
@@ -300,7 +300,7 @@ func (w *winograd) backward(dx, gm, dy *tensor.Mat, g ConvGeom) {
 				tensor.Gemm(true, false, 1, &w.pv[k], &w.pdm[k], 0, &w.pdu[k])
 			}
 		}
-		wgWeightsAdjoint(st, gm, w.du, g.InC)
+		wgPerChannel(wgWeightsAdjointJob, st, gm, w.du, g.InC)
 	}
 	if dx == nil {
 		return
@@ -375,17 +375,18 @@ func chunkOf(v *wgVecs, buf []float32, k, c0, n int) {
 	}
 }
 
-// wgWeights sets the n² planes of u (n²·C, OC) to G g Gᵀ for the kernels of wm
-// (9·C, OC), row (ky·3+kx)·C + c.
-func wgWeights(st *wgSet, u, wm *tensor.Mat, c int) {
-	j := newRowJob(wgWeightsJob)
-	j.a, j.b, j.wg = u, wm, st
+// wgPerChannel runs job (a weight transform) over the c input channels of a 3×3
+// layer in parallel pieces, with j.a = a, j.b = b and j.wg = st. Each channel's
+// rows of the output are its own, so the split does not change them.
+func wgPerChannel(job func(j *rowJob, lo, hi int), st *wgSet, a, b *tensor.Mat, c int) {
+	j := newRowJob(job)
+	j.a, j.b, j.wg = a, b, st
 	j.parallel(c, max(1, c/8))
 }
 
-// wgWeightsJob transforms the weights of input channels [lo, hi) (j.a = U, j.b
-// = W, j.wg the transform): each channel's rows of U are its own, so the split
-// does not change them.
+// wgWeightsJob sets, for input channels [lo, hi), the n² planes of U (j.a, n²·C
+// × OC) to G g Gᵀ for the kernels of W (j.b, 9·C × OC, row (ky·3+kx)·C + c); j.wg
+// is the transform. Run by wgPerChannel.
 func wgWeightsJob(j *rowJob, lo, hi int) {
 	st, u, wm := j.wg, j.a, j.b
 	c := wm.Rows / 9
@@ -428,15 +429,9 @@ func wgPackJob(j *rowJob, lo, hi int) {
 	}
 }
 
-// wgWeightsAdjoint sets gm (9·C, OC) to Gᵀ dU G for the n² planes of du.
-func wgWeightsAdjoint(st *wgSet, gm, du *tensor.Mat, c int) {
-	j := newRowJob(wgWeightsAdjointJob)
-	j.a, j.b, j.wg = gm, du, st
-	j.parallel(c, max(1, c/8))
-}
-
-// wgWeightsAdjointJob computes the rows of input channels [lo, hi) of ∂L/∂W
-// (j.a = gm, j.b = dU, j.wg the transform); each channel's rows are its own.
+// wgWeightsAdjointJob sets, for input channels [lo, hi), the rows of ∂L/∂W (j.a,
+// 9·C × OC) to Gᵀ dU G for the n² planes of dU (j.b); j.wg is the transform. Run
+// by wgPerChannel.
 func wgWeightsAdjointJob(j *rowJob, lo, hi int) {
 	st, gm, du := j.wg, j.a, j.b
 	c := gm.Rows / 9
