@@ -71,8 +71,15 @@ var gemmDirectMaxN, gemmDirectMaxK = 64, 16
 // in place is 2-3.2× faster at m ≤ 32 (32×25088×32: 13.8 → 28.1 GFLOP/s;
 // 9×100352×32: 6.5 → 21.0), 1.3-1.7× at m, n = 64-128, 1-4% at m = 256-784,
 // n ≤ 400, and 17% slower at 1024×512×1024, whose 4 KiB row strides alias in
-// L1. Variables so that tests can force either path.
-var gemmStridedMaxM, gemmStridedMaxN, gemmStridedMinK = 1024, 256, 256
+// L1. On Zen 5 (session 23, BenchmarkGemmStrided, medians of 3) reading in
+// place also wins at k = 64-128, where the bound of 256 had packed: one thread
+// 64×64×64 221 → 254 GFLOP/s, 32×128×32 190 → 237, 784×100×64 243 → 266,
+// 1024×128×256 238 → 256, level at 256×128×256 and 500×128×256; two threads
+// 64×128×64 108 → 307, 128×64×128 315 → 418, 784×100×64 414 → 483, and 4%
+// slower at 256×128×256 (465 → 448). Such products are the weight gradients
+// of Linear layers of 64-256 outputs at batch 64-255. Variables so that tests
+// can force either path.
+var gemmStridedMaxM, gemmStridedMaxN, gemmStridedMinK = 1024, 256, 64
 
 // gemmInPlaceBMaxM bounds the products op(A)·B (B not transposed, A shared) whose
 // full-width panels of B the strided kernels read where they are stored, with A
