@@ -538,6 +538,7 @@ func (l *Conv2D) Forward(x *tensor.Mat) *tensor.Mat {
 		if st := wgPick(g); l.wg == nil || l.wg.set != st {
 			l.wg = &winograd{set: st}
 		}
+		l.x = x // V is computed again from it for the weight gradient
 		l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
 		l.wg.forward(l.y, x, l.wm, l.B.W, g)
 		return l.y
@@ -587,7 +588,7 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 			l.dx = tensor.Reuse(l.dx, l.batch, g.InH*g.InW*g.InC)
 			dx = l.dx
 		}
-		l.wg.backward(dx, gm, dy, g)
+		l.wg.backward(dx, gm, dy, l.x, g)
 		return dx
 	}
 	if g.thinOut() {

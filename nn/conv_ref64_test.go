@@ -112,17 +112,18 @@ var awkwardGeoms = []ConvGeom{
 func TestConv2DRef64(t *testing.T) {
 	skipOtherKernel(t)
 	s := rng.New(21)
-	defer func(chunk, keep int) { convChunk, convKeep = chunk, keep }(convChunk, convKeep)
+	defer func(chunk, keep, wk int) { convChunk, convKeep, wgKeep = chunk, keep, wk }(convChunk, convKeep, wgKeep)
 	for _, g := range awkwardGeoms {
 		kc := g.K * g.K * g.InC
 		// Patches kept from the forward pass and one block for the whole batch;
 		// then rebuilt in Backward, in blocks of 5 and 7 positions that cut
 		// examples and span them (10 and 14 for the weight gradient, whose
-		// blocks are twice convChunk).
+		// blocks are twice convChunk). Winograd's V likewise kept, then
+		// computed again in Backward.
 		for i, chunk := range []int{48 << 10, 5 * kc, 7 * kc} {
-			convChunk, convKeep = chunk, 2<<20
+			convChunk, convKeep, wgKeep = chunk, 2<<20, 2<<20
 			if i > 0 {
-				convKeep = 0
+				convKeep, wgKeep = 0, 0
 			}
 			for _, batch := range []int{1, 3} {
 				l := NewConv2D(g, He, s)
@@ -185,11 +186,11 @@ func TestConvWorkersSameBits(t *testing.T) {
 		withWorkers(2, func() { two = run() })
 		sameBits(t, c.Name+" 1 vs 2 workers", one, two)
 		if !c.T {
-			// The weight gradient rebuilt in blocks (patches not kept), its
-			// groups of blocks summed in order.
+			// The weight gradient rebuilt in blocks (patches, or Winograd's V,
+			// not kept), its groups of blocks summed in order.
 			func() {
-				defer func(keep int) { convKeep = keep }(convKeep)
-				convKeep = 0
+				defer func(keep, wk int) { convKeep, wgKeep = keep, wk }(convKeep, wgKeep)
+				convKeep, wgKeep = 0, 0
 				withWorkers(1, func() { one = run() })
 				withWorkers(2, func() { two = run() })
 			}()

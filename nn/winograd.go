@@ -1,6 +1,10 @@
 package nn
 
-import "github.com/latent-ml/latent/tensor"
+import (
+	"sync"
+
+	"github.com/latent-ml/latent/tensor"
+)
 
 // Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray 2016, "Fast algorithms
 // for convolutional neural networks") for the 3×3 stride-1 convolutions of a
@@ -151,10 +155,12 @@ func (s *wgSet) tiles(g ConvGeom) (th, tw int) {
 }
 
 // winograd holds a Conv2D's transformed operands and views of their n² planes.
-// U, dU and V (kept from the forward pass for the weight gradient) belong to the
-// layer; M, dM and dV live only inside one call and are borrowed scratch.
+// U, dU and V (kept from the forward pass for the weight gradient, see wgKeep)
+// belong to the layer; M, dM and dV live only inside one call and are borrowed
+// scratch.
 type winograd struct {
 	set           *wgSet
+	kept          bool        // v holds the last forward pass's V
 	u, v, du      *tensor.Mat // (n²·rows, cols): plane ξ is rows [ξ·rows, (ξ+1)·rows)
 	m, dm, dv     tensor.Mat  // the same layout, in borrowed scratch
 	pu, pv, pm    [wgMaxN * wgMaxN]tensor.Mat
@@ -178,12 +184,14 @@ func (w *winograd) scratch(n int) {
 }
 
 // forward sets y (batch, OutH·OutW·OutC) to the convolution of x with the
-// weights wm (9·InC, OutC) plus the bias b, keeping V for the weight gradient.
+// weights wm (9·InC, OutC) plus the bias b, keeping V for the weight gradient
+// (the fused pass only up to wgKeep values).
 func (w *winograd) forward(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
 	if wgFuseTiles > 0 {
 		w.forwardFused(y, x, wm, b, g)
 		return
 	}
+	w.kept = true
 	st := w.set
 	th, tw := st.tiles(g)
 	t := x.Rows * th * tw
@@ -224,13 +232,30 @@ func (w *winograd) forward(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
 // 128-512 tiles gain as much or less.
 var wgFuseTiles = 64
 
+// wgKeep is the most values of V (n² planes of tiles × InC) the fused forward
+// pass keeps for the weight gradient. Larger V is not kept: the forward pass
+// writes each block's V to scratch in cache, and the backward pass computes it
+// again from x, block by block with dM (backwardFused). Kept, V for the whole
+// batch (2.25-4× the size of x) goes out to memory and comes back for the weight
+// gradient. A variable so that tests can force either path.
+//
+// Zen 5, interleaved, medians of 3-4 rounds (session 23), not keeping V against
+// keeping it: the U-Net's 28×28 32-channel layer at batch 128 (V: 7.2 M values)
+// forward 8.6 → 6.6 ms and backward 15.5 → 12.5 ms at one thread; c3 (14×14, 64
+// channels, batch 128, V 4.7 M) forward 6.3 → 5.1 ms, backward 11.5 → 10.6;
+// the U-Net's training step (BenchmarkUNetTrainStep, batch 128) 386 → 349 ms at
+// one thread and level at two (235 ms); DDIM sampling (BenchmarkDDIM) 3.81 →
+// 3.37 s and 2.41 → 2.02 s. c4 (7×7, V 0.6-1.2 M values) lost: its backward
+// pass 2.4 → 2.8 ms at batch 128, its weight gradient 0.73 → 0.89 ms at batch
+// 64, so V up to convKeep's 8 MiB is kept as before.
+var wgKeep = 2 << 20
+
 // forwardFused is forward with the examples in blocks of about wgFuseTiles
 // tiles, the blocks in parallel.
 func (w *winograd) forwardFused(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
 	st := w.set
 	th, tw := st.tiles(g)
 	tpi := th * tw
-	t := x.Rows * tpi
 	np := st.n * st.n
 	w.u = tensor.Reuse(w.u, np*g.InC, g.OutC)
 	wgPerChannel(wgWeightsJob, st, w.u, wm, g.InC)
@@ -238,8 +263,11 @@ func (w *winograd) forwardFused(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
 	pj := newRowJob(wgPackJob)
 	pj.wgo = w
 	pj.parallel(np, 1)
-	w.v = tensor.Reuse(w.v, np*t, g.InC)
-	planes(w.pv[:], w.v, np, t, g.InC)
+	t := x.Rows * tpi
+	if w.kept = np*t*g.InC <= wgKeep; w.kept {
+		w.v = tensor.Reuse(w.v, np*t, g.InC)
+		planes(w.pv[:], w.v, np, t, g.InC)
+	}
 	w.scratch(max(g.InC, g.OutC))
 	j := newRowJob(wgFusedForwardJob)
 	j.a, j.b, j.f32, j.geom, j.wg, j.wgo = y, x, b, g, st, w
@@ -247,7 +275,8 @@ func (w *winograd) forwardFused(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
 }
 
 // wgFusedForwardJob runs the fused forward pass over examples [lo, hi), block
-// by block (j.a = y, j.b = x, j.f32 = the bias, j.wgo the layer's operands).
+// by block (j.a = y, j.b = x, j.f32 = the bias, j.wgo the layer's operands; V
+// into the layer's w.v when it keeps V, else into scratch).
 func wgFusedForwardJob(j *rowJob, lo, hi int) {
 	w, g, st := j.wgo, j.geom, j.wg
 	th, tw := st.tiles(g)
@@ -256,16 +285,34 @@ func wgFusedForwardJob(j *rowJob, lo, hi int) {
 	per := min(max(1, wgFuseTiles/tpi), j.b.Rows)
 	buf := borrow(np * per * tpi * g.OutC) // one size per layer and batch (see convForwardJob)
 	defer giveBack(buf)
-	in := rowJob{a: w.v, b: j.b, f32: w.zero, geom: g, wg: st}
+	var vbuf []float32
+	if !w.kept {
+		vbuf = borrow(np * per * tpi * g.InC)
+		defer giveBack(vbuf)
+	}
+	in := rowJob{b: j.b, f32: w.zero, geom: g, wg: st}
 	out := rowJob{a: j.a, f32: j.f32, geom: g, wg: st}
+	bl := wgBlockPool.Get().(*wgBlock)
+	defer wgBlockPool.Put(bl)
+	v := &bl.v
 	var m, vk, mk tensor.Mat
 	for b0 := lo; b0 < hi; b0 += per {
 		b1 := min(b0+per, hi)
-		wgInputJob(&in, b0, b1)
 		nt := (b1 - b0) * tpi
+		if w.kept {
+			in.a, in.base = w.v, 0
+		} else {
+			*v = tensor.Mat{Rows: np * nt, Cols: g.InC, Stride: g.InC, Data: vbuf[:np*nt*g.InC]}
+			in.a, in.base = v, b0*tpi
+		}
+		wgInputJob(&in, b0, b1)
 		m = tensor.Mat{Rows: np * nt, Cols: g.OutC, Stride: g.OutC, Data: buf[:np*nt*g.OutC]}
 		for k := range np {
-			rowsOf(&vk, &w.pv[k], b0*tpi, b1*tpi)
+			if w.kept {
+				rowsOf(&vk, &w.pv[k], b0*tpi, b1*tpi)
+			} else {
+				rowsOf(&vk, v, k*nt, (k+1)*nt)
+			}
 			rowsOf(&mk, &m, k*nt, (k+1)*nt)
 			tensor.GemmPacked(false, 1, &vk, &w.pku[k], 0, &mk)
 		}
@@ -275,8 +322,13 @@ func wgFusedForwardJob(j *rowJob, lo, hi int) {
 }
 
 // backward sets gm (9·InC, OutC) to ∂L/∂W when gm is not nil and dx to ∂L/∂x
-// when dx is not nil, for dy (batch, OutH·OutW·OutC) and the last forward.
-func (w *winograd) backward(dx, gm, dy *tensor.Mat, g ConvGeom) {
+// when dx is not nil, for dy (batch, OutH·OutW·OutC) and the last forward, whose
+// input was x.
+func (w *winograd) backward(dx, gm, dy, x *tensor.Mat, g ConvGeom) {
+	if wgFuseTiles > 0 && !w.kept {
+		w.backwardFused(dx, gm, dy, x, g)
+		return
+	}
 	st := w.set
 	th, tw := st.tiles(g)
 	batch := dy.Rows
@@ -365,6 +417,124 @@ func wgFusedGradInputJob(j *rowJob, lo, hi int) {
 		}
 		in.b, in.base = &dv, b0*tpi
 		wgGradInputJob(&in, b0, b1)
+	}
+}
+
+// backwardFused is backward for a forward pass that did not keep V (wgKeep),
+// with the examples in blocks of about wgFuseTiles tiles, as in forwardFused:
+// each block's dM = A dy Aᵀ, V = Bᵀ d B (computed again from x) and dV_ξ =
+// dM_ξ·U_ξᵀ live in borrowed scratch, never the whole batch's.
+//
+// ∂L/∂U_ξ = Σ_blocks V_ξᵀ·dM_ξ is summed in min(convWGroups, blocks) groups of
+// consecutive blocks fixed by the shape alone, each into its own slot (the
+// groups in parallel), and the slots are added in order, so the bits do not
+// depend on the number of workers (as Conv2D's blocked weight gradient). dx is
+// each block's own (the bits of the unfused pass).
+func (w *winograd) backwardFused(dx, gm, dy, x *tensor.Mat, g ConvGeom) {
+	st := w.set
+	np := st.n * st.n
+	nb, _ := wgBlocks(st, g, dy.Rows)
+	if dx != nil {
+		pj := newRowJob(wgPackJob)
+		pj.wgo, pj.base = w, 1
+		pj.parallel(np, 1)
+	}
+	groups := nb
+	var slots []float32
+	size := np * g.InC * g.OutC
+	if gm != nil {
+		groups = min(convWGroups, nb)
+		slots = borrow(groups * size)
+	}
+	j := newRowJob(wgFusedBackwardJob)
+	j.a, j.b, j.c, j.f32, j.base = dx, dy, x, slots, groups
+	j.geom, j.wg, j.wgo = g, st, w
+	j.parallel(groups, 1)
+	if gm == nil {
+		return
+	}
+	w.du = tensor.Reuse(w.du, np*g.InC, g.OutC)
+	copy(w.du.Data, slots[:size])
+	for q := 1; q < groups; q++ {
+		tensor.AddTo(w.du.Data, slots[q*size:(q+1)*size])
+	}
+	giveBack(slots)
+	wgPerChannel(wgWeightsAdjointJob, st, gm, w.du, g.InC)
+}
+
+// wgBlock holds one worker's views of its block's V and dM in the fused passes,
+// pooled: the transform jobs leak what their job points at (through the
+// whole-tile kernels' pointer tables), so views on the stack would move to
+// the heap on every call.
+type wgBlock struct{ dm, v tensor.Mat }
+
+var wgBlockPool = sync.Pool{New: func() any { return new(wgBlock) }}
+
+// wgBlocks returns the number of blocks of examples the fused passes take a
+// batch of the given size in, and the examples per block (the last may hold
+// fewer): about wgFuseTiles tiles, whole images, at least one.
+func wgBlocks(st *wgSet, g ConvGeom, batch int) (nb, per int) {
+	th, tw := st.tiles(g)
+	per = min(max(1, wgFuseTiles/(th*tw)), batch)
+	return (batch + per - 1) / per, per
+}
+
+// wgFusedBackwardJob runs groups [lo, hi) of the fused backward pass (j.a = dx
+// or nil, j.b = dy, j.c = x, j.f32 the slots of ∂L/∂U or nil, j.base the number
+// of groups, j.wgo the layer's operands with U's planes packed transposed).
+func wgFusedBackwardJob(j *rowJob, lo, hi int) {
+	w, g, st := j.wgo, j.geom, j.wg
+	dx, dy, x, slots, groups := j.a, j.b, j.c, j.f32, j.base
+	th, tw := st.tiles(g)
+	tpi := th * tw
+	np := st.n * st.n
+	batch := dy.Rows
+	nb, per := wgBlocks(st, g, batch)
+	// One size per layer and batch (see convForwardJob): dM's block, and V's
+	// block, which dV's then overwrites.
+	dmBuf := borrow(np * per * tpi * g.OutC)
+	defer giveBack(dmBuf)
+	vBuf := borrow(np * per * tpi * g.InC)
+	defer giveBack(vBuf)
+	size := np * g.InC * g.OutC
+	gradOut := rowJob{b: dy, f32: w.zero, geom: g, wg: st}
+	in := rowJob{b: x, f32: w.zero, geom: g, wg: st}
+	gradIn := rowJob{a: dx, geom: g, wg: st}
+	bl := wgBlockPool.Get().(*wgBlock)
+	defer wgBlockPool.Put(bl)
+	dm, v := &bl.dm, &bl.v
+	var mk, vk, sk tensor.Mat
+	for q := lo; q < hi; q++ {
+		first, last := nb*q/groups, nb*(q+1)/groups
+		for blk := first; blk < last; blk++ {
+			b0, b1 := blk*per, min((blk+1)*per, batch)
+			nt := (b1 - b0) * tpi
+			*dm = tensor.Mat{Rows: np * nt, Cols: g.OutC, Stride: g.OutC, Data: dmBuf[:np*nt*g.OutC]}
+			gradOut.a, gradOut.base = dm, b0*tpi
+			wgGradOutputJob(&gradOut, b0, b1)
+			*v = tensor.Mat{Rows: np * nt, Cols: g.InC, Stride: g.InC, Data: vBuf[:np*nt*g.InC]}
+			if slots != nil {
+				in.a, in.base = v, b0*tpi
+				wgInputJob(&in, b0, b1)
+				beta := float32(1)
+				if blk == first {
+					beta = 0
+				}
+				for k := range np {
+					o := q*size + k*g.InC*g.OutC
+					sk = tensor.Mat{Rows: g.InC, Cols: g.OutC, Stride: g.OutC, Data: slots[o : o+g.InC*g.OutC]}
+					tensor.Gemm(true, false, 1, rowsOf(&vk, v, k*nt, (k+1)*nt), rowsOf(&mk, dm, k*nt, (k+1)*nt), beta, &sk)
+				}
+			}
+			if dx == nil {
+				continue
+			}
+			for k := range np {
+				tensor.GemmPacked(false, 1, rowsOf(&mk, dm, k*nt, (k+1)*nt), &w.pku[k], 0, rowsOf(&vk, v, k*nt, (k+1)*nt))
+			}
+			gradIn.b, gradIn.base = v, b0*tpi
+			wgGradInputJob(&gradIn, b0, b1)
+		}
 	}
 }
 
@@ -466,9 +636,10 @@ func wgWeightsAdjointJob(j *rowJob, lo, hi int) {
 }
 
 // wgInputJob writes V = Bᵀ d B for the tiles of examples [lo, hi): j.a is V
-// (n²·T, C), j.b the input x, j.f32 a zero vector of at least C values.
+// (n²·T, C) for the T tiles from tile j.base on, j.b the input x, j.f32 a zero
+// vector of at least C values.
 func wgInputJob(j *rowJob, lo, hi int) {
-	v, x, zero, g, st := j.a, j.b, j.f32, j.geom, j.wg
+	v, x, zero, g, st, base := j.a, j.b, j.f32, j.geom, j.wg, j.base
 	n := st.n
 	th, tw := st.tiles(g)
 	t := v.Rows / (n * n)
@@ -482,7 +653,7 @@ func wgInputJob(j *rowJob, lo, hi int) {
 		img := x.Row(b)
 		for ty := 0; ty < th; ty++ {
 			for tx := 0; tx < tw; tx++ {
-				tile := (b*th+ty)*tw + tx
+				tile := (b*th+ty)*tw + tx - base
 				wgInPixels(st, &d, img, ty, tx, g)
 				for i := range n * n {
 					if d[i] == nil {
@@ -572,9 +743,10 @@ func wgOutputJob(j *rowJob, lo, hi int) {
 }
 
 // wgGradOutputJob writes dM = A dy Aᵀ for the tiles of examples [lo, hi): j.a
-// is dM (n²·T, OC), j.b is dy, j.f32 a zero vector of at least OC values.
+// is dM (n²·T, OC) for the T tiles from tile j.base on, j.b is dy, j.f32 a zero
+// vector of at least OC values.
 func wgGradOutputJob(j *rowJob, lo, hi int) {
-	dm, dy, zero, g, st := j.a, j.b, j.f32, j.geom, j.wg
+	dm, dy, zero, g, st, base := j.a, j.b, j.f32, j.geom, j.wg, j.base
 	n, m := st.n, st.m
 	th, tw := st.tiles(g)
 	t := dm.Rows / (n * n)
@@ -588,7 +760,7 @@ func wgGradOutputJob(j *rowJob, lo, hi int) {
 		img := dy.Row(b)
 		for ty := 0; ty < th; ty++ {
 			for tx := 0; tx < tw; tx++ {
-				tile := (b*th+ty)*tw + tx
+				tile := (b*th+ty)*tw + tx - base
 				wgOutPixels(st, &pix, img, ty, tx, g)
 				for i := range m * m {
 					if pix[i] == nil {

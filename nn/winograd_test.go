@@ -21,9 +21,14 @@ var wgGeoms = []ConvGeom{
 // TestConvWinogradMatchesIm2col runs each Winograd geometry through both paths
 // with the same weights, input and output gradient: y, ∂L/∂x, ∂L/∂W and ∂L/∂b
 // agree to float32 rounding (relative to the largest value), with ∂L/∂W alone
-// (NoInputGrad) and ∂L/∂x alone (NoParamGrad) giving the same values.
+// (NoInputGrad) and ∂L/∂x alone (NoParamGrad) giving the same values; with V
+// kept from the forward pass and computed again in the backward pass (wgKeep).
 func TestConvWinogradMatchesIm2col(t *testing.T) {
-	forTiles(t, testConvWinogradMatchesIm2col)
+	defer func(k int) { wgKeep = k }(wgKeep)
+	for _, keep := range []int{1 << 30, 0} {
+		wgKeep = keep
+		t.Run(fmt.Sprintf("keep%d", keep), func(t *testing.T) { forTiles(t, testConvWinogradMatchesIm2col) })
+	}
 }
 
 // forTiles runs f with Conv2D on F(2×2, 3×3) and on F(4×4, 3×3).
@@ -85,21 +90,26 @@ func testConvWinogradMatchesIm2col(t *testing.T) {
 	}
 }
 
-// TestConvWinogradNoAllocs: a warm forward and backward step allocates nothing.
+// TestConvWinogradNoAllocs: a warm forward and backward step allocates nothing,
+// with V kept and with V computed again in the backward pass (wgKeep).
 func TestConvWinogradNoAllocs(t *testing.T) {
 	forTiles(t, testConvWinogradNoAllocs)
 }
 
 func testConvWinogradNoAllocs(t *testing.T) {
-	s := rng.New(32)
-	g := wgGeoms[1]
-	l := NewConv2D(g, He, s)
-	x := randMat(s, 4, g.InH*g.InW*g.InC, 1)
-	dy := randMat(s, 4, l.OutDim(), 1)
-	noAllocs(t, "Winograd conv step", func() {
-		l.Forward(x)
-		l.Backward(dy)
-	})
+	defer func(k int) { wgKeep = k }(wgKeep)
+	for _, keep := range []int{0, 1 << 30} {
+		wgKeep = keep
+		s := rng.New(32)
+		g := wgGeoms[1]
+		l := NewConv2D(g, He, s)
+		x := randMat(s, 4, g.InH*g.InW*g.InC, 1)
+		dy := randMat(s, 4, l.OutDim(), 1)
+		noAllocs(t, fmt.Sprintf("Winograd conv step, V kept up to %d values", keep), func() {
+			l.Forward(x)
+			l.Backward(dy)
+		})
+	}
 }
 
 // TestConvIm2colNoAllocs: the im2col path (stride 2, blocks of patches) also
@@ -281,36 +291,65 @@ func TestWinogradPick(t *testing.T) {
 	}
 }
 
-// TestWinogradFusedSameBits: the fused forward pass (blocks of examples taken
-// through V, the GEMMs and the output transform at once) gives the bits of
-// the unfused pass, for blocks of one example, of several with a ragged last
-// block, and of the whole batch, at one worker and at two; the kept V gives
-// the backward pass the same gradients.
+// TestWinogradFusedSameBits: the fused passes (blocks of examples taken through
+// V, the GEMMs and the output transform at once) give the bits of the unfused
+// pass for y, ∂L/∂x and ∂L/∂b, for blocks of one example, of several with a
+// ragged last block, and of the whole batch, at one worker and at two, with V
+// kept from the forward pass and with V computed again in the backward pass
+// (wgKeep 0: dM, V, the weight-gradient GEMMs and dV block by block). ∂L/∂W has
+// the unfused pass's bits with V kept; computed again it is summed block by
+// block in groups (more blocks than groups at batch 20): the same bits at one
+// and two workers, the unfused pass's when the batch is one block, and within
+// rounding of them otherwise.
 func TestWinogradFusedSameBits(t *testing.T) {
 	forTiles(t, func(t *testing.T) {
 		for _, g := range append([]ConvGeom{{InH: 5, InW: 7, InC: 19, OutC: 21, K: 3, Stride: 1, Pad: 1}}, wgGeoms...) {
-			run := func(fuse, workers int) []float32 {
-				defer func(old int) { wgFuseTiles = old }(wgFuseTiles)
-				wgFuseTiles = fuse
-				var out []float32
+			type result struct{ y, dx, gw, gb []float32 }
+			run := func(fuse, keep, workers, batch int) (r result) {
+				defer func(f, k int) { wgFuseTiles, wgKeep = f, k }(wgFuseTiles, wgKeep)
+				wgFuseTiles, wgKeep = fuse, keep
 				withWorkers(workers, func() {
 					s := rng.New(35)
 					l := NewConv2D(g, He, s)
 					s.FillNormal(l.B.W, 0, 0.5)
-					x := randMat(s, 5, g.InH*g.InW*g.InC, 1)
-					out = append([]float32(nil), l.Forward(x).Data...)
-					out = append(out, l.Backward(randMat(s, 5, l.OutDim(), 1)).Data...)
-					out = append(append(out, l.W.G...), l.B.G...)
+					x := randMat(s, batch, g.InH*g.InW*g.InC, 1)
+					r.y = append([]float32(nil), l.Forward(x).Data...)
+					r.dx = append([]float32(nil), l.Backward(randMat(s, batch, l.OutDim(), 1)).Data...)
+					r.gw = append([]float32(nil), l.W.G...)
+					r.gb = append([]float32(nil), l.B.G...)
 				})
-				return out
+				return r
 			}
-			ref := run(0, 1)
 			th, tw := wgPick(g).tiles(g)
-			for _, fuse := range []int{1, 2 * th * tw, 1 << 20} {
-				for _, workers := range []int{1, 2} {
-					sameBits(t, fmt.Sprintf("%+v, blocks of %d tiles, %d workers", g, fuse, workers), run(fuse, workers), ref)
+			for _, c := range []struct{ fuse, batch int }{{1, 5}, {2 * th * tw, 5}, {1 << 20, 5}, {1, 20}} {
+				ref := run(0, 0, 1, c.batch)
+				for _, keep := range []int{0, 1 << 30} {
+					one := run(c.fuse, keep, 1, c.batch)
+					name := fmt.Sprintf("%+v, batch %d, blocks of %d tiles, V kept up to %d values", g, c.batch, c.fuse, keep)
+					sameBits(t, name+": y", one.y, ref.y)
+					sameBits(t, name+": dx", one.dx, ref.dx)
+					sameBits(t, name+": ∂L/∂b", one.gb, ref.gb)
+					if keep > 0 || c.fuse == 1<<20 {
+						sameBits(t, name+": ∂L/∂W", one.gw, ref.gw)
+					} else if e := relRMS(one.gw, ref.gw); e > 1e-5 {
+						t.Errorf("%s: ∂L/∂W differs from the unfused pass's by a relative rms of %.3g", name, e)
+					}
+					two := run(c.fuse, keep, 2, c.batch)
+					sameBits(t, name+", 2 workers", append(append(append(two.y, two.dx...), two.gw...), two.gb...),
+						append(append(append(one.y, one.dx...), one.gw...), one.gb...))
 				}
 			}
 		}
 	})
+}
+
+// relRMS returns the rms of a − b relative to the rms of b.
+func relRMS(a, b []float32) float64 {
+	var se, sr float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		se += d * d
+		sr += float64(b[i]) * float64(b[i])
+	}
+	return math.Sqrt(se / sr)
 }
