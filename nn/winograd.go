@@ -233,22 +233,24 @@ func (w *winograd) forward(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
 var wgFuseTiles = 64
 
 // wgKeep is the most values of V (n² planes of tiles × InC) the fused forward
-// pass keeps for the weight gradient. Larger V is not kept: the forward pass
-// writes each block's V to scratch in cache, and the backward pass computes it
-// again from x, block by block with dM (backwardFused). Kept, V for the whole
-// batch (2.25-4× the size of x) goes out to memory and comes back for the weight
-// gradient. A variable so that tests can force either path.
+// pass keeps for the weight gradient: 4 Mi values, 16 MiB, half of this
+// machine's L3. Larger V is not kept: the forward pass writes each block's V to
+// scratch in cache, and the backward pass computes it again from x, block by
+// block with dM (backwardFused). Kept, V for the whole batch (2.25-4× the size
+// of x) goes out to memory and comes back for the weight gradient. A variable
+// so that tests can force either path.
 //
-// Zen 5, interleaved, medians of 3-4 rounds (session 23), not keeping V against
-// keeping it: the U-Net's 28×28 32-channel layer at batch 128 (V: 7.2 M values)
-// forward 8.6 → 6.6 ms and backward 15.5 → 12.5 ms at one thread; c3 (14×14, 64
-// channels, batch 128, V 4.7 M) forward 6.3 → 5.1 ms, backward 11.5 → 10.6;
-// the U-Net's training step (BenchmarkUNetTrainStep, batch 128) 386 → 349 ms at
-// one thread and level at two (235 ms); DDIM sampling (BenchmarkDDIM) 3.81 →
-// 3.37 s and 2.41 → 2.02 s. c4 (7×7, V 0.6-1.2 M values) lost: its backward
-// pass 2.4 → 2.8 ms at batch 128, its weight gradient 0.73 → 0.89 ms at batch
-// 64, so V up to convKeep's 8 MiB is kept as before.
-var wgKeep = 2 << 20
+// Zen 5, interleaved, medians of 3 rounds (session 23), V not kept against kept:
+//   - the U-Net's 28×28 32-channel layer at batch 128 (V: 7.2 Mi values,
+//     BenchmarkWinogradFuse): forward 8.6 → 6.6 ms, backward 15.5 → 12.5 ms at
+//     one thread;
+//   - c3 (14×14, 64 channels) at batch 128 (V 4.7 Mi): forward 6.1 → 5.5 ms and
+//     3.9 → 3.1 at two threads, backward 11.3 → 10.7 and 7.2 → 5.8, the weight
+//     gradient alone 6.2 → 6.5 and level at two;
+//   - c3 at batch 64 (V 2.4 Mi): forward 2.69 → 2.54 ms, but backward 4.75 →
+//     5.25 and the weight gradient alone 2.67 → 2.93 (1.38 → 1.68 at two
+//     threads): kept, as c4's (0.6-1.2 Mi), whose weight gradient lost 20-25%.
+var wgKeep = 4 << 20
 
 // forwardFused is forward with the examples in blocks of about wgFuseTiles
 // tiles, the blocks in parallel.
