@@ -101,6 +101,10 @@ var awkwardGeoms = []ConvGeom{
 	{InH: 4, InW: 6, InC: 8, OutC: 1, K: 3, Stride: 1, Pad: 1},
 	{InH: 6, InW: 5, InC: 1, OutC: 40, K: 3, Stride: 1, Pad: 1},
 	{InH: 3, InW: 4, InC: 1, OutC: 24, K: 3, Stride: 1, Pad: 1},
+	// Strided with K·InC ≥ 64 (implicit: patches read in place when not kept): odd sizes, stride 3, pad 0.
+	{InH: 7, InW: 6, InC: 24, OutC: 5, K: 3, Stride: 2, Pad: 1},
+	{InH: 9, InW: 8, InC: 16, OutC: 20, K: 4, Stride: 3, Pad: 2},
+	{InH: 8, InW: 7, InC: 33, OutC: 7, K: 2, Stride: 2, Pad: 0},
 	// Winograd (useWinograd; F(4×4, 3×3) unless wgTileSize says 2): odd sizes leave partial tiles; pads 0 and 2.
 	{InH: 5, InW: 3, InC: 16, OutC: 17, K: 3, Stride: 1, Pad: 1},
 	{InH: 4, InW: 5, InC: 17, OutC: 16, K: 3, Stride: 1, Pad: 0},

@@ -116,17 +116,18 @@ func testConvWinogradNoAllocs(t *testing.T) {
 // allocates nothing on a warm step, with one worker and two.
 func TestConvIm2colNoAllocs(t *testing.T) {
 	s := rng.New(34)
-	g := ConvGeom{InH: 12, InW: 12, InC: 8, OutC: 16, K: 3, Stride: 2, Pad: 1}
+	g := ConvGeom{InH: 12, InW: 12, InC: 24, OutC: 16, K: 3, Stride: 2, Pad: 1}
 	l := NewConv2D(g, He, s)
 	x := randMat(s, 6, g.InH*g.InW*g.InC, 1)
 	dy := randMat(s, 6, l.OutDim(), 1)
-	defer func(chunk, keep int) { convChunk, convKeep = chunk, keep }(convChunk, convKeep)
+	defer func(chunk, keep int, impl bool) { convChunk, convKeep, convImplicit = chunk, keep, impl }(convChunk, convKeep, convImplicit)
 	convChunk = 20 * g.K * g.K * g.InC // blocks of 18 positions
-	for _, keep := range []int{2 << 20, 0} {
-		convKeep = keep
+	// Patches kept; not kept, read in place (forwardImplicit); not kept, built in blocks.
+	for i, keep := range []int{2 << 20, 0, 0} {
+		convKeep, convImplicit = keep, i < 2
 		for _, w := range []int{1, 2} {
 			withWorkers(w, func() {
-				noAllocs(t, fmt.Sprintf("im2col conv step, %d workers, patches kept up to %d", w, keep), func() {
+				noAllocs(t, fmt.Sprintf("im2col conv step, %d workers, patches kept up to %d, read in place %v", w, keep, convImplicit), func() {
 					l.Forward(x)
 					l.Backward(dy)
 				})

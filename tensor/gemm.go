@@ -148,6 +148,11 @@ func gemmRef(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat
 // alpha·op(A)·op(B) + beta·C with kernel ker, B still to be set.
 func gemmStart32(transA bool, alpha float32, a *Mat, beta float32, c *Mat, m, n, k int, ker *gemmKernel[float32]) *gemmRun[float32] {
 	gemmCheck("A", a.Rows, a.Cols, a.Stride, len(a.Data))
+	return gemmStartChecked32(transA, alpha, a, beta, c, m, n, k, ker)
+}
+
+// gemmStartChecked32 is gemmStart32 for an A already checked by the caller.
+func gemmStartChecked32(transA bool, alpha float32, a *Mat, beta float32, c *Mat, m, n, k int, ker *gemmKernel[float32]) *gemmRun[float32] {
 	gemmCheck("C", c.Rows, c.Cols, c.Stride, len(c.Data))
 	if m == 0 || n == 0 {
 		return nil

@@ -65,3 +65,29 @@ func GemmPacked(transA bool, alpha float32, a *Mat, p *PackedB, beta float32, c 
 	r.execPacked(p.data)
 	gemmRuns32.put(r)
 }
+
+// GemmPackedRows is GemmPacked(false, alpha, a, p, beta, c) for an A whose rows
+// may overlap: row i is a.Data[i·a.Stride : i·a.Stride+a.Cols] with any stride
+// of at least 1, even below a.Cols (A is only read). A convolution's patches
+// are such a matrix: along an output row, the patch row under kernel row ky is
+// one run of K·InC values of the (padded) input image, Stride·InC further on
+// for each output pixel, so its GEMM can read them where they lie instead of
+// from an im2col copy. Same bits as GemmPacked on a copy of A.
+func GemmPackedRows(alpha float32, a *Mat, p *PackedB, beta float32, c *Mat) {
+	m, k := a.Rows, a.Cols
+	if k != p.k || c.Rows != m || c.Cols != p.n {
+		panic(fmt.Sprintf("tensor: GemmPackedRows: A %d×%d, B %d×%d, C %d×%d", m, k, p.k, p.n, c.Rows, c.Cols))
+	}
+	if m > 0 && k > 0 && (a.Stride < 1 || len(a.Data) < (m-1)*a.Stride+k) {
+		panic(fmt.Sprintf("tensor: GemmPackedRows: A %d×%d with stride %d needs %d values, has %d", m, k, a.Stride, (m-1)*max(a.Stride, 0)+k, len(a.Data)))
+	}
+	if p.ker != gemmKernel32() {
+		panic("tensor: GemmPackedRows: B was packed for another micro-kernel")
+	}
+	r := gemmStartChecked32(false, alpha, a, beta, c, m, p.n, k, p.ker)
+	if r == nil {
+		return
+	}
+	r.execPacked(p.data)
+	gemmRuns32.put(r)
+}

@@ -123,3 +123,52 @@ func TestScratchPool(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmPackedRowsSameBits: GemmPackedRows on rows that overlap (stride below
+// the row length), touch or leave gaps gives the bits of GemmPacked on a copy
+// of those rows, for partial tiles, several K blocks, narrow products (A read
+// where it lies) and wide ones (A packed), one worker and two, on every kernel
+// path; and it refuses an A too short for its rows.
+func TestGemmPackedRowsSameBits(t *testing.T) {
+	defer SetWorkers(0)
+	rnd := rand.New(rand.NewPCG(33, 34))
+	for _, isa := range gemmPaths(t) {
+		withKernel(t, isa, func() {
+			for _, sh := range [][3]int{{14, 96, 64}, {1, 96, 64}, {15, 300, 32}, {29, 20, 100}, {7, 600, 70}} {
+				m, k, n := sh[0], sh[1], sh[2]
+				b := gemmRandMat(rnd, k, n)
+				var p PackedB
+				PackB(&p, false, b)
+				for _, stride := range []int{1, 64, k, k + 3} {
+					data := gemmRandMat(rnd, 1, (m-1)*stride+k).Data
+					a := &Mat{Rows: m, Cols: k, Stride: stride, Data: data}
+					cp := New(m, k)
+					for i := range m {
+						copy(cp.Row(i), data[i*stride:i*stride+k])
+					}
+					c0 := gemmRandMat(rnd, m, n)
+					for _, w := range []int{1, 2} {
+						SetWorkers(w)
+						want, got := c0.Clone(), c0.Clone()
+						GemmPacked(false, 0.5, cp, &p, 1.5, want)
+						GemmPackedRows(0.5, a, &p, 1.5, got)
+						for i := range want.Data {
+							if math.Float32bits(want.Data[i]) != math.Float32bits(got.Data[i]) {
+								t.Fatalf("%s %v stride %d, %d workers: C[%d] = %g, want %g", isa, sh, stride, w, i, got.Data[i], want.Data[i])
+							}
+						}
+					}
+				}
+				func() {
+					defer func() {
+						if recover() == nil {
+							t.Errorf("%v: GemmPackedRows accepted an A one value short", sh)
+						}
+					}()
+					a := &Mat{Rows: m, Cols: k, Stride: 2, Data: make([]float32, (m-1)*2+k-1)}
+					GemmPackedRows(1, a, &p, 0, New(m, n))
+				}()
+			}
+		})
+	}
+}
