@@ -590,13 +590,16 @@ func (g ConvGeom) implicit() bool {
 	return convImplicit && g.Stride > 1 && g.K*g.InC >= 64
 }
 
-// forwardImplicit sets l.y to im2col(x)·W + b without the patch matrix. Along
-// an output row oy, the patch row under kernel row ky is, for every output
-// pixel, one run of K·InC values of the zero-padded image, Stride·InC values
-// after the previous pixel's: a matrix with overlapping rows that the GEMM
-// reads where it lies (tensor.GemmPackedRows). So each output row of y is b
-// plus K products, one per kernel row, with W's rows for that kernel row
-// packed once per call.
+// forwardImplicit sets l.y to im2col(x)·W + b without the patch matrix. The
+// zero-padded image is stored as Stride planes of rows (plane r holds padded
+// rows r, r + Stride, ...), each plane row q·Stride pixels wide, q = ⌈padded
+// width / Stride⌉. For kernel row ky, the patch rows of all output pixels are
+// then runs of K·InC values Stride·InC apart in plane ky mod Stride, from its
+// row ⌊ky/Stride⌋ on: output row oy's pixels at positions oy·q + ox, with q − OutW
+// positions per row that belong to no output pixel (their products are
+// dropped). So an image takes K GEMMs of (OutH·q) × K·InC × OutC with an A
+// of overlapping rows read where it lies (tensor.GemmPackedRows), into scratch
+// that starts as b, and the valid rows are copied to y.
 func (l *Conv2D) forwardImplicit(x *tensor.Mat) {
 	g := l.Geom
 	if len(l.wk) != g.K {
@@ -612,32 +615,46 @@ func (l *Conv2D) forwardImplicit(x *tensor.Mat) {
 	j.parallel(x.Rows, 1)
 }
 
+// implicitPlanes returns the layout of forwardImplicit's planes for g:
+// positions per output row q, floats per plane row, and floats per plane
+// (its rows and K·InC values of slack for the last positions' reads).
+func (g ConvGeom) implicitPlanes() (q, pitch, plane int) {
+	ph, pw := g.InH+2*g.Pad, g.InW+2*g.Pad
+	q = (pw + g.Stride - 1) / g.Stride
+	pitch = q * g.Stride * g.InC
+	return q, pitch, (ph+g.Stride-1)/g.Stride*pitch + g.K*g.InC
+}
+
 // convImplicitForwardJob runs forwardImplicit for examples [lo, hi) (j.a = y,
 // j.b = x, j.f32 = b, j.conv the layer with its packed kernel rows).
 func convImplicitForwardJob(j *rowJob, lo, hi int) {
 	g, y, x, bias, wk := j.geom, j.a, j.b, j.f32, j.conv.wk
-	ph, pw := g.InH+2*g.Pad, g.InW+2*g.Pad
+	s := g.Stride
 	oh, ow := g.OutH(), g.OutW()
-	run, step := g.K*g.InC, g.Stride*g.InC
-	row := g.InW * g.InC
-	buf := borrow(ph * pw * g.InC)
+	q, pitch, plane := g.implicitPlanes()
+	run, row := g.K*g.InC, g.InW*g.InC
+	buf := borrow(s * plane)
 	defer giveBack(buf)
 	clear(buf) // the padding; each image overwrites only the inside
-	var a, yc tensor.Mat
+	cs := borrow(oh * q * g.OutC)
+	defer giveBack(cs)
+	var a, c tensor.Mat
 	for b := lo; b < hi; b++ {
 		img := x.Row(b)
 		for iy := range g.InH {
-			copy(buf[((iy+g.Pad)*pw+g.Pad)*g.InC:][:row], img[iy*row:(iy+1)*row])
+			pr := iy + g.Pad
+			copy(buf[pr%s*plane+pr/s*pitch+g.Pad*g.InC:][:row], img[iy*row:(iy+1)*row])
 		}
-		yb := y.Row(b)[:oh*ow*g.OutC]
-		fillRows(yb, bias)
+		fillRows(cs, bias)
+		c = tensor.Mat{Rows: oh * q, Cols: g.OutC, Stride: g.OutC, Data: cs}
+		for ky := range g.K {
+			o := ky%s*plane + ky/s*pitch
+			a = tensor.Mat{Rows: oh * q, Cols: run, Stride: s * g.InC, Data: buf[o : o+(oh*q-1)*s*g.InC+run]}
+			tensor.GemmPackedRows(1, &a, &wk[ky], 1, &c)
+		}
+		yb := y.Row(b)
 		for oy := range oh {
-			yc = tensor.Mat{Rows: ow, Cols: g.OutC, Stride: g.OutC, Data: yb[oy*ow*g.OutC : (oy+1)*ow*g.OutC]}
-			for ky := range g.K {
-				o := (oy*g.Stride + ky) * pw * g.InC
-				a = tensor.Mat{Rows: ow, Cols: run, Stride: step, Data: buf[o : o+(ow-1)*step+run]}
-				tensor.GemmPackedRows(1, &a, &wk[ky], 1, &yc)
-			}
+			copy(yb[oy*ow*g.OutC:(oy+1)*ow*g.OutC], cs[oy*q*g.OutC:])
 		}
 	}
 }
