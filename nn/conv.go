@@ -659,6 +659,74 @@ func convImplicitForwardJob(j *rowJob, lo, hi int) {
 	}
 }
 
+// weightGradImplicit sets ∂L/∂W = Σ_pixels patchᵀ·dy with the patches read in
+// place, in forwardImplicit's planes of the padded image: for kernel row ky,
+// W's rows for that kernel row get Aᵀ·dYq, A the plane's overlapping patch rows
+// and dYq dy with q positions per output row (zero at the positions that
+// belong to no output pixel), image by image. The images are summed in
+// min(convWGroups, batch) groups fixed by the batch alone, each into its own
+// slot (the groups in parallel), and the slots added in order, so the bits do
+// not depend on the number of workers.
+func (l *Conv2D) weightGradImplicit(dy *tensor.Mat) {
+	g := l.Geom
+	groups := min(convWGroups, l.batch)
+	size := g.K * g.K * g.InC * g.OutC
+	slots := borrow(groups * size)
+	j := newRowJob(convImplicitWeightGradJob)
+	j.a, j.b, j.f32, j.geom, j.base = l.x, dy, slots, g, groups
+	j.parallel(groups, 1)
+	gm := l.gm.Data[:size]
+	copy(gm, slots[:size])
+	for q := 1; q < groups; q++ {
+		tensor.AddTo(gm, slots[q*size:(q+1)*size])
+	}
+	giveBack(slots)
+}
+
+// convImplicitWeightGradJob sums the weight gradients of the images of groups
+// [lo, hi) into their slots (j.a = x, j.b = dy, j.f32 the slots, j.base the
+// number of groups).
+func convImplicitWeightGradJob(j *rowJob, lo, hi int) {
+	g, x, dy, slots, groups := j.geom, j.a, j.b, j.f32, j.base
+	s := g.Stride
+	oh, ow := g.OutH(), g.OutW()
+	q, pitch, plane := g.implicitPlanes()
+	run, row := g.K*g.InC, g.InW*g.InC
+	size := g.K * run * g.OutC
+	buf := borrow(s * plane)
+	defer giveBack(buf)
+	clear(buf) // the padding; each image overwrites only the inside
+	dq := borrow(oh * q * g.OutC)
+	defer giveBack(dq)
+	clear(dq) // the positions of no output pixel stay zero
+	var a, d, slot tensor.Mat
+	d = tensor.Mat{Rows: oh * q, Cols: g.OutC, Stride: g.OutC, Data: dq}
+	for grp := lo; grp < hi; grp++ {
+		b0, b1 := x.Rows*grp/groups, x.Rows*(grp+1)/groups
+		for b := b0; b < b1; b++ {
+			img := x.Row(b)
+			for iy := range g.InH {
+				pr := iy + g.Pad
+				copy(buf[pr%s*plane+pr/s*pitch+g.Pad*g.InC:][:row], img[iy*row:(iy+1)*row])
+			}
+			dyb := dy.Row(b)
+			for oy := range oh {
+				copy(dq[oy*q*g.OutC:][:ow*g.OutC], dyb[oy*ow*g.OutC:(oy+1)*ow*g.OutC])
+			}
+			beta := float32(1)
+			if b == b0 {
+				beta = 0
+			}
+			for ky := range g.K {
+				o := ky%s*plane + ky/s*pitch
+				a = tensor.Mat{Rows: oh * q, Cols: run, Stride: s * g.InC, Data: buf[o : o+(oh*q-1)*s*g.InC+run]}
+				slot = tensor.Mat{Rows: run, Cols: g.OutC, Stride: g.OutC, Data: slots[grp*size+ky*run*g.OutC:][:run*g.OutC]}
+				tensor.GemmTransARows(1, &a, &d, beta, &slot)
+			}
+		}
+	}
+}
+
 // Backward sets ∂L/∂W = Pᵀ·dy, ∂L/∂b = Σ dy and returns ∂L/∂x = col2im(dy·Wᵀ).
 func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 	g := l.Geom
@@ -699,6 +767,9 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 	}
 	if !l.NoParamGrad && l.cols != nil {
 		tensor.Gemm(true, false, 1, l.cols, dy2, 0, l.gm)
+		colSum(l.B.G, dy2)
+	} else if !l.NoParamGrad && g.implicit() {
+		l.weightGradImplicit(dy)
 		colSum(l.B.G, dy2)
 	} else if !l.NoParamGrad {
 		// ∂L/∂W = Σ over blocks of positions of Pᵀ·dy, in convWGroups groups of

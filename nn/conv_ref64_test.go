@@ -282,3 +282,48 @@ func TestNarrowPatchesSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestConvImplicitMatchesIm2col: with the patches not kept, the strided
+// convolutions that read them in place (forwardImplicit, weightGradImplicit)
+// give y, ∂L/∂x, ∂L/∂W and ∂L/∂b within float32 rounding of the im2col path's,
+// at batch 20 (more images than groups of the weight gradient's sum) and 1,
+// with the same bits at one worker and two.
+func TestConvImplicitMatchesIm2col(t *testing.T) {
+	defer func(keep int, impl bool) { convKeep, convImplicit = keep, impl }(convKeep, convImplicit)
+	convKeep = 0
+	geoms := []ConvGeom{{InH: 28, InW: 28, InC: 32, OutC: 64, K: 3, Stride: 2, Pad: 1}}
+	for _, g := range awkwardGeoms {
+		if g.implicit() && !g.thinOut() && !useWinograd(g) {
+			geoms = append(geoms, g)
+		}
+	}
+	if len(geoms) < 4 {
+		t.Fatalf("only %d geometries read their patches in place", len(geoms))
+	}
+	for _, g := range geoms {
+		for _, batch := range []int{20, 1} {
+			run := func(impl bool, workers int) (out [4][]float32) {
+				convImplicit = impl
+				withWorkers(workers, func() {
+					s := rng.New(41)
+					l := NewConv2D(g, He, s)
+					s.FillNormal(l.B.W, 0, 0.5)
+					x := randMat(s, batch, g.InH*g.InW*g.InC, 1)
+					out[0] = append([]float32(nil), l.Forward(x).Data...)
+					out[1] = append([]float32(nil), l.Backward(randMat(s, batch, l.OutDim(), 1)).Data...)
+					out[2] = append([]float32(nil), l.W.G...)
+					out[3] = append([]float32(nil), l.B.G...)
+				})
+				return out
+			}
+			ref, one, two := run(false, 1), run(true, 1), run(true, 2)
+			for i, what := range []string{"y", "∂L/∂x", "∂L/∂W", "∂L/∂b"} {
+				name := fmt.Sprintf("%+v batch %d: %s", g, batch, what)
+				if e := relRMS(one[i], ref[i]); e > 1e-6 {
+					t.Errorf("%s differs from im2col's by a relative rms of %.3g", name, e)
+				}
+				sameBits(t, name+", 1 vs 2 workers", one[i], two[i])
+			}
+		}
+	}
+}

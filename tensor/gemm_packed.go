@@ -91,3 +91,28 @@ func GemmPackedRows(alpha float32, a *Mat, p *PackedB, beta float32, c *Mat) {
 	r.execPacked(p.data)
 	gemmRuns32.put(r)
 }
+
+// GemmTransARows computes C = alpha·Aᵀ·B + beta·C for an A whose rows may
+// overlap, as GemmPackedRows reads them (row i at a.Data[i·a.Stride:], any
+// stride of at least 1; A is only read): a convolution's weight gradient, the
+// sum over output pixels of patchᵀ·dy, with the patches read where they lie
+// in the padded image. The same bits as Gemm(true, false, ...) on a copy of A
+// when Gemm does not split K (gemm_splitk.go); this never splits it.
+func GemmTransARows(alpha float32, a, b *Mat, beta float32, c *Mat) {
+	k, m := a.Rows, a.Cols
+	n := b.Cols
+	if b.Rows != k || c.Rows != m || c.Cols != n {
+		panic(fmt.Sprintf("tensor: GemmTransARows: Aᵀ %d×%d, B %d×%d, C %d×%d", m, k, b.Rows, n, c.Rows, c.Cols))
+	}
+	if m > 0 && k > 0 && (a.Stride < 1 || len(a.Data) < (k-1)*a.Stride+m) {
+		panic(fmt.Sprintf("tensor: GemmTransARows: A %d×%d with stride %d needs %d values, has %d", k, m, a.Stride, (k-1)*max(a.Stride, 0)+m, len(a.Data)))
+	}
+	gemmCheck("B", b.Rows, b.Cols, b.Stride, len(b.Data))
+	r := gemmStartChecked32(true, alpha, a, beta, c, m, n, k, gemmKernel32())
+	if r == nil {
+		return
+	}
+	r.b = gemmOp[float32]{data: b.Data, ld: b.Stride}
+	r.exec()
+	gemmRuns32.put(r)
+}

@@ -172,3 +172,54 @@ func TestGemmPackedRowsSameBits(t *testing.T) {
 		})
 	}
 }
+
+// TestGemmTransARowsSameBits: GemmTransARows on rows that overlap, touch or
+// leave gaps gives the bits of Gemm(true, false, ...) on a copy of those rows,
+// on shapes Gemm does not split along K, with the strided kernels (the
+// convolution's weight gradient: n a multiple of the tile width, k ≥ 64) and
+// the packed path, one worker and two, on every kernel path; and it refuses an
+// A too short for its rows.
+func TestGemmTransARowsSameBits(t *testing.T) {
+	defer SetWorkers(0)
+	rnd := rand.New(rand.NewPCG(35, 36))
+	for _, isa := range gemmPaths(t) {
+		withKernel(t, isa, func() {
+			for _, sh := range [][3]int{{96, 210, 64}, {96, 210, 32}, {13, 70, 20}, {300, 100, 64}, {5, 3, 7}} {
+				m, k, n := sh[0], sh[1], sh[2]
+				if parts := gemmKParts(true, false, m, n, k); parts > 1 {
+					t.Fatalf("%v: Gemm splits K in %d parts; pick another shape", sh, parts)
+				}
+				for _, stride := range []int{1, 64, m, m + 5} {
+					data := gemmRandMat(rnd, 1, (k-1)*stride+m).Data
+					a := &Mat{Rows: k, Cols: m, Stride: stride, Data: data}
+					cp := New(k, m)
+					for i := range k {
+						copy(cp.Row(i), data[i*stride:i*stride+m])
+					}
+					b := gemmRandMat(rnd, k, n)
+					c0 := gemmRandMat(rnd, m, n)
+					for _, w := range []int{1, 2} {
+						SetWorkers(w)
+						want, got := c0.Clone(), c0.Clone()
+						Gemm(true, false, 0.5, cp, b, 1.5, want)
+						GemmTransARows(0.5, a, b, 1.5, got)
+						for i := range want.Data {
+							if math.Float32bits(want.Data[i]) != math.Float32bits(got.Data[i]) {
+								t.Fatalf("%s %v stride %d, %d workers: C[%d] = %g, want %g", isa, sh, stride, w, i, got.Data[i], want.Data[i])
+							}
+						}
+					}
+				}
+				func() {
+					defer func() {
+						if recover() == nil {
+							t.Errorf("%v: GemmTransARows accepted an A one value short", sh)
+						}
+					}()
+					a := &Mat{Rows: k, Cols: m, Stride: 2, Data: make([]float32, (k-1)*2+m-1)}
+					GemmTransARows(1, a, New(k, n), 0, New(m, n))
+				}()
+			}
+		})
+	}
+}
