@@ -721,7 +721,7 @@ func convImplicitWeightGradJob(j *rowJob, lo, hi int) {
 				o := ky%s*plane + ky/s*pitch
 				a = tensor.Mat{Rows: oh * q, Cols: run, Stride: s * g.InC, Data: buf[o : o+(oh*q-1)*s*g.InC+run]}
 				slot = tensor.Mat{Rows: run, Cols: g.OutC, Stride: g.OutC, Data: slots[grp*size+ky*run*g.OutC:][:run*g.OutC]}
-				tensor.GemmTransARows(1, &a, &d, beta, &slot)
+				tensor.GemmOverlap(true, false, 1, &a, &d, beta, &slot)
 			}
 		}
 	}

@@ -92,27 +92,41 @@ func GemmPackedRows(alpha float32, a *Mat, p *PackedB, beta float32, c *Mat) {
 	gemmRuns32.put(r)
 }
 
-// GemmTransARows computes C = alpha·Aᵀ·B + beta·C for an A whose rows may
-// overlap, as GemmPackedRows reads them (row i at a.Data[i·a.Stride:], any
-// stride of at least 1; A is only read): a convolution's weight gradient, the
-// sum over output pixels of patchᵀ·dy, with the patches read where they lie
-// in the padded image. The same bits as Gemm(true, false, ...) on a copy of A
-// when Gemm does not split K (gemm_splitk.go); this never splits it.
-func GemmTransARows(alpha float32, a, b *Mat, beta float32, c *Mat) {
-	k, m := a.Rows, a.Cols
-	n := b.Cols
-	if b.Rows != k || c.Rows != m || c.Cols != n {
-		panic(fmt.Sprintf("tensor: GemmTransARows: Aᵀ %d×%d, B %d×%d, C %d×%d", m, k, b.Rows, n, c.Rows, c.Cols))
+// GemmOverlap is Gemm for operands whose rows may overlap, as GemmPackedRows
+// reads them: row i of A (or B) at a.Data[i·a.Stride:], any stride of at least
+// 1, below the row length too (A and B are only read). A convolution's patches
+// are such a matrix in its padded image, and its weight gradients are products
+// with them: Σ over output pixels of patchᵀ·dy (A the patches, transposed), or
+// of a transposed convolution xᵀ·patch (B the patches of dy). The bits of Gemm
+// on copies of A and B when Gemm does not split K (gemm_splitk.go); this never
+// splits it.
+func GemmOverlap(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
+	m, k := a.Rows, a.Cols
+	if transA {
+		m, k = k, m
 	}
-	if m > 0 && k > 0 && (a.Stride < 1 || len(a.Data) < (k-1)*a.Stride+m) {
-		panic(fmt.Sprintf("tensor: GemmTransARows: A %d×%d with stride %d needs %d values, has %d", k, m, a.Stride, (k-1)*max(a.Stride, 0)+m, len(a.Data)))
+	kb, n := b.Rows, b.Cols
+	if transB {
+		kb, n = n, kb
 	}
-	gemmCheck("B", b.Rows, b.Cols, b.Stride, len(b.Data))
-	r := gemmStartChecked32(true, alpha, a, beta, c, m, n, k, gemmKernel32())
+	if k != kb || c.Rows != m || c.Cols != n {
+		panic(fmt.Sprintf("tensor: GemmOverlap: op(A) %d×%d, op(B) %d×%d, C %d×%d", m, k, kb, n, c.Rows, c.Cols))
+	}
+	gemmCheckRows("A", a)
+	gemmCheckRows("B", b)
+	r := gemmStartChecked32(transA, alpha, a, beta, c, m, n, k, gemmKernel32())
 	if r == nil {
 		return
 	}
-	r.b = gemmOp[float32]{data: b.Data, ld: b.Stride}
+	r.b = gemmOp[float32]{data: b.Data, ld: b.Stride, trans: transB}
 	r.exec()
 	gemmRuns32.put(r)
+}
+
+// gemmCheckRows panics unless m's rows, m.Stride ≥ 1 apart and possibly
+// overlapping, fit in m.Data.
+func gemmCheckRows(name string, m *Mat) {
+	if m.Rows > 0 && m.Cols > 0 && (m.Stride < 1 || len(m.Data) < (m.Rows-1)*m.Stride+m.Cols) {
+		panic(fmt.Sprintf("tensor: GemmOverlap: %s %d×%d with stride %d needs %d values, has %d", name, m.Rows, m.Cols, m.Stride, (m.Rows-1)*max(m.Stride, 0)+m.Cols, len(m.Data)))
+	}
 }

@@ -173,52 +173,81 @@ func TestGemmPackedRowsSameBits(t *testing.T) {
 	}
 }
 
-// TestGemmTransARowsSameBits: GemmTransARows on rows that overlap, touch or
-// leave gaps gives the bits of Gemm(true, false, ...) on a copy of those rows,
-// on shapes Gemm does not split along K, with the strided kernels (the
-// convolution's weight gradient: n a multiple of the tile width, k ≥ 64) and
-// the packed path, one worker and two, on every kernel path; and it refuses an
-// A too short for its rows.
-func TestGemmTransARowsSameBits(t *testing.T) {
+// TestGemmOverlapSameBits: GemmOverlap on rows that overlap, touch or leave
+// gaps, in A (transposed or not) or in B, gives the bits of Gemm on copies, on
+// shapes Gemm does not split along K, with the strided kernels (the
+// convolutions' weight gradients: n a multiple of the tile width, k ≥ 64) and
+// the packed paths, one worker and two, on every kernel path; and it refuses
+// an operand too short for its rows.
+func TestGemmOverlapSameBits(t *testing.T) {
 	defer SetWorkers(0)
 	rnd := rand.New(rand.NewPCG(35, 36))
+	// overlapping returns a rows×cols matrix with the given stride and a
+	// contiguous copy.
+	overlapping := func(rows, cols, stride int) (*Mat, *Mat) {
+		data := gemmRandMat(rnd, 1, (rows-1)*stride+cols).Data
+		cp := New(rows, cols)
+		for i := range rows {
+			copy(cp.Row(i), data[i*stride:i*stride+cols])
+		}
+		return &Mat{Rows: rows, Cols: cols, Stride: stride, Data: data}, cp
+	}
 	for _, isa := range gemmPaths(t) {
 		withKernel(t, isa, func() {
-			for _, sh := range [][3]int{{96, 210, 64}, {96, 210, 32}, {13, 70, 20}, {300, 100, 64}, {5, 3, 7}} {
+			for _, sh := range [][3]int{{96, 210, 64}, {96, 210, 32}, {64, 210, 96}, {13, 70, 20}, {300, 100, 64}, {5, 3, 7}} {
 				m, k, n := sh[0], sh[1], sh[2]
-				if parts := gemmKParts(true, false, m, n, k); parts > 1 {
-					t.Fatalf("%v: Gemm splits K in %d parts; pick another shape", sh, parts)
-				}
-				for _, stride := range []int{1, 64, m, m + 5} {
-					data := gemmRandMat(rnd, 1, (k-1)*stride+m).Data
-					a := &Mat{Rows: k, Cols: m, Stride: stride, Data: data}
-					cp := New(k, m)
-					for i := range k {
-						copy(cp.Row(i), data[i*stride:i*stride+m])
+				for tr := 0; tr < 3; tr++ { // 0: Aᵀ overlapping; 1: A overlapping; 2: Aᵀ·B, B overlapping
+					transA := tr != 1
+					if parts := gemmKParts(transA, false, m, n, k); parts > 1 {
+						t.Fatalf("%v: Gemm splits K in %d parts; pick another shape", sh, parts)
 					}
-					b := gemmRandMat(rnd, k, n)
-					c0 := gemmRandMat(rnd, m, n)
-					for _, w := range []int{1, 2} {
-						SetWorkers(w)
-						want, got := c0.Clone(), c0.Clone()
-						Gemm(true, false, 0.5, cp, b, 1.5, want)
-						GemmTransARows(0.5, a, b, 1.5, got)
-						for i := range want.Data {
-							if math.Float32bits(want.Data[i]) != math.Float32bits(got.Data[i]) {
-								t.Fatalf("%s %v stride %d, %d workers: C[%d] = %g, want %g", isa, sh, stride, w, i, got.Data[i], want.Data[i])
+					for _, stride := range []int{1, 64, 97} {
+						var a, ac, b, bc *Mat
+						switch tr {
+						case 0:
+							a, ac = overlapping(k, m, stride)
+							b = gemmRandMat(rnd, k, n)
+							bc = b
+						case 1:
+							a, ac = overlapping(m, k, stride)
+							b = gemmRandMat(rnd, k, n)
+							bc = b
+						case 2:
+							a = gemmRandMat(rnd, k, m)
+							ac = a
+							b, bc = overlapping(k, n, stride)
+						}
+						c0 := gemmRandMat(rnd, m, n)
+						for _, w := range []int{1, 2} {
+							SetWorkers(w)
+							want, got := c0.Clone(), c0.Clone()
+							Gemm(transA, false, 0.5, ac, bc, 1.5, want)
+							GemmOverlap(transA, false, 0.5, a, b, 1.5, got)
+							for i := range want.Data {
+								if math.Float32bits(want.Data[i]) != math.Float32bits(got.Data[i]) {
+									t.Fatalf("%s %v case %d stride %d, %d workers: C[%d] = %g, want %g", isa, sh, tr, stride, w, i, got.Data[i], want.Data[i])
+								}
 							}
 						}
 					}
 				}
-				func() {
-					defer func() {
-						if recover() == nil {
-							t.Errorf("%v: GemmTransARows accepted an A one value short", sh)
+				for _, short := range []string{"A", "B"} {
+					func() {
+						defer func() {
+							if recover() == nil {
+								t.Errorf("%v: GemmOverlap accepted %s one value short", sh, short)
+							}
+						}()
+						a, b := New(k, m), New(k, n)
+						bad := &Mat{Rows: k, Cols: m, Stride: 2, Data: make([]float32, (k-1)*2+m-1)}
+						if short == "A" {
+							a = bad
+						} else {
+							b = &Mat{Rows: k, Cols: n, Stride: 2, Data: make([]float32, (k-1)*2+n-1)}
 						}
+						GemmOverlap(true, false, 1, a, b, 0, New(m, n))
 					}()
-					a := &Mat{Rows: k, Cols: m, Stride: 2, Data: make([]float32, (k-1)*2+m-1)}
-					GemmTransARows(1, a, New(k, n), 0, New(m, n))
-				}()
+				}
 			}
 		})
 	}
