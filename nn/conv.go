@@ -828,7 +828,8 @@ type ConvTranspose2D struct {
 
 	wm, gm    *tensor.Mat
 	x2, y, dx *tensor.Mat
-	wp, wtp   tensor.PackedB // W and Wᵀ packed once per call for the blocks' GEMMs
+	wp, wtp   tensor.PackedB   // W and Wᵀ packed once per call for the blocks' GEMMs
+	wtk       []tensor.PackedB // Wᵀ's rows for each kernel row, packed (backwardImplicit)
 	xc, dx2   *tensor.Mat
 	bacc      []float64
 	batch     int
@@ -929,6 +930,9 @@ func (l *ConvTranspose2D) Backward(dy *tensor.Mat) *tensor.Mat {
 	if g, ok := l.thin3(); ok {
 		return l.backwardThin3(dy, g)
 	}
+	if l.Adj.implicit() {
+		return l.backwardImplicit(dy)
+	}
 	if !l.NoInputGrad {
 		l.dx = tensor.Reuse(l.dx, l.batch, l.InH*l.InW*l.InC)
 		tensor.PackB(&l.wtp, true, l.wm)
@@ -1005,6 +1009,122 @@ func convTBackwardJob(j *rowJob, lo, hi int) {
 		}
 	}
 	giveBack(buf)
+}
+
+// backwardImplicit is Backward with D = im2col(dy) read in place, image by
+// image, in the planes of the padded dy that Conv2D's forwardImplicit uses for
+// the adjoint convolution: for kernel row ky, D's columns for that row are A_ky,
+// a matrix of overlapping rows in its plane, with q positions per row of x
+// (q − InW of them belonging to no pixel of x). So ∂L/∂x = Σ_ky A_ky·W_kyᵀ
+// (into scratch, the valid rows copied to dx) and W_ky's gradient gets xqᵀ·A_ky,
+// xq x with zero rows at those positions. The images are summed in
+// min(convWGroups, batch) groups fixed by the batch alone, each into its own
+// slot, the slots added in order, so the bits do not depend on the number of
+// workers.
+func (l *ConvTranspose2D) backwardImplicit(dy *tensor.Mat) *tensor.Mat {
+	adj := l.Adj
+	kc := l.wm.Cols
+	run := adj.K * adj.InC
+	if !l.NoInputGrad {
+		l.dx = tensor.Reuse(l.dx, l.batch, l.InH*l.InW*l.InC)
+		if len(l.wtk) != adj.K {
+			l.wtk = make([]tensor.PackedB, adj.K)
+		}
+		for ky := range adj.K {
+			wc := tensor.Mat{Rows: l.InC, Cols: run, Stride: kc, Data: l.wm.Data[ky*run:]}
+			tensor.PackB(&l.wtk[ky], true, &wc)
+		}
+	}
+	groups := min(convWGroups, l.batch)
+	j := newRowJob(convTImplicitBackwardJob)
+	j.a, j.b, j.geom, j.base, j.convT = l.x2, dy, adj, groups, l
+	var slots []float32
+	if !l.NoParamGrad {
+		slots = borrow(groups * l.InC * kc)
+		j.f32 = slots
+	}
+	if !l.NoInputGrad {
+		j.c = l.dx
+	}
+	j.parallel(groups, 1)
+	if slots != nil {
+		gm := l.gm.Data[:l.InC*kc]
+		copy(gm, slots[:len(gm)])
+		for q := 1; q < groups; q++ {
+			tensor.AddTo(gm, slots[q*len(gm):(q+1)*len(gm)])
+		}
+		giveBack(slots)
+	}
+	if l.NoInputGrad {
+		return nil
+	}
+	return l.dx
+}
+
+// convTImplicitBackwardJob runs groups [lo, hi) of backwardImplicit (j.a = x as
+// (pixels, InC), j.b = dy, j.c = dx or nil, j.f32 = the slots or nil, j.geom
+// the adjoint convolution, j.base the number of groups, j.convT the layer).
+func convTImplicitBackwardJob(j *rowJob, lo, hi int) {
+	adj, x2, dy, dx, slots, groups, wtk := j.geom, j.a, j.b, j.c, j.f32, j.base, j.convT.wtk
+	inC := x2.Cols
+	s := adj.Stride
+	oh, ow := adj.OutH(), adj.OutW()
+	q, pitch, plane := adj.implicitPlanes()
+	run, row := adj.K*adj.InC, adj.InW*adj.InC
+	kc := adj.K * run
+	batch := dy.Rows
+	buf := borrow(s * plane)
+	defer giveBack(buf)
+	clear(buf)                  // the padding; each image overwrites only the inside
+	scr := borrow(oh * q * inC) // x with q positions per row, or dx's rows before the copy
+	defer giveBack(scr)
+	clear(scr) // the positions of no pixel stay zero in xq
+	var a, xq, slot tensor.Mat
+	xq = tensor.Mat{Rows: oh * q, Cols: inC, Stride: inC, Data: scr}
+	for grp := lo; grp < hi; grp++ {
+		b0, b1 := batch*grp/groups, batch*(grp+1)/groups
+		for b := b0; b < b1; b++ {
+			img := dy.Row(b)
+			for iy := range adj.InH {
+				pr := iy + adj.Pad
+				copy(buf[pr%s*plane+pr/s*pitch+adj.Pad*adj.InC:][:row], img[iy*row:(iy+1)*row])
+			}
+			if slots != nil {
+				xb := x2.Data[b*oh*ow*inC : (b+1)*oh*ow*inC]
+				for oy := range oh {
+					copy(scr[oy*q*inC:][:ow*inC], xb[oy*ow*inC:(oy+1)*ow*inC])
+				}
+				beta := float32(1)
+				if b == b0 {
+					beta = 0
+				}
+				for ky := range adj.K {
+					o := ky%s*plane + ky/s*pitch
+					a = tensor.Mat{Rows: oh * q, Cols: run, Stride: s * adj.InC, Data: buf[o : o+(oh*q-1)*s*adj.InC+run]}
+					slot = tensor.Mat{Rows: inC, Cols: run, Stride: kc, Data: slots[grp*inC*kc+ky*run : (grp+1)*inC*kc]}
+					tensor.GemmOverlap(true, false, 1, &xq, &a, beta, &slot)
+				}
+			}
+			if dx == nil {
+				continue
+			}
+			// dx's rows into scr (xq's garbage rows are cleared again below).
+			for ky := range adj.K {
+				o := ky%s*plane + ky/s*pitch
+				a = tensor.Mat{Rows: oh * q, Cols: run, Stride: s * adj.InC, Data: buf[o : o+(oh*q-1)*s*adj.InC+run]}
+				beta := float32(1)
+				if ky == 0 {
+					beta = 0
+				}
+				tensor.GemmPackedRows(1, &a, &wtk[ky], beta, &xq)
+			}
+			dxb := dx.Row(b)
+			for oy := range oh {
+				copy(dxb[oy*ow*inC:(oy+1)*ow*inC], scr[oy*q*inC:])
+				clear(scr[(oy*q+ow)*inC : (oy+1)*q*inC])
+			}
+		}
+	}
 }
 
 // Params returns W and b.

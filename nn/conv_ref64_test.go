@@ -284,10 +284,11 @@ func TestNarrowPatchesSameBits(t *testing.T) {
 }
 
 // TestConvImplicitMatchesIm2col: with the patches not kept, the strided
-// convolutions that read them in place (forwardImplicit, weightGradImplicit)
-// give y, ∂L/∂x, ∂L/∂W and ∂L/∂b within float32 rounding of the im2col path's,
-// at batch 20 (more images than groups of the weight gradient's sum) and 1,
-// with the same bits at one worker and two.
+// convolutions that read them in place (forwardImplicit, weightGradImplicit),
+// and the transposed convolutions whose adjoint is such a convolution
+// (backwardImplicit), give y, ∂L/∂x, ∂L/∂W and ∂L/∂b within float32 rounding
+// of the im2col path's, at batch 20 (more images than groups of the weight
+// gradient's sum) and 1, with the same bits at one worker and two.
 func TestConvImplicitMatchesIm2col(t *testing.T) {
 	defer func(keep int, impl bool) { convKeep, convImplicit = keep, impl }(convKeep, convImplicit)
 	convKeep = 0
@@ -301,24 +302,38 @@ func TestConvImplicitMatchesIm2col(t *testing.T) {
 		t.Fatalf("only %d geometries read their patches in place", len(geoms))
 	}
 	for _, g := range geoms {
-		for _, batch := range []int{20, 1} {
+		for _, c := range []struct {
+			batch int
+			t     bool
+		}{{20, false}, {1, false}, {20, true}, {1, true}} {
+			batch := c.batch
 			run := func(impl bool, workers int) (out [4][]float32) {
 				convImplicit = impl
 				withWorkers(workers, func() {
 					s := rng.New(41)
-					l := NewConv2D(g, He, s)
-					s.FillNormal(l.B.W, 0, 0.5)
-					x := randMat(s, batch, g.InH*g.InW*g.InC, 1)
-					out[0] = append([]float32(nil), l.Forward(x).Data...)
-					out[1] = append([]float32(nil), l.Backward(randMat(s, batch, l.OutDim(), 1)).Data...)
-					out[2] = append([]float32(nil), l.W.G...)
-					out[3] = append([]float32(nil), l.B.G...)
+					var l Layer
+					var w, b *Param
+					in := g.InH * g.InW * g.InC
+					if c.t {
+						lt := NewConvTranspose2D(g.OutH(), g.OutW(), g.OutC, g.InH, g.InW, g.InC, g.K, g.Stride, g.Pad, He, s)
+						l, w, b, in = lt, lt.W, lt.B, g.OutH()*g.OutW()*g.OutC
+					} else {
+						lc := NewConv2D(g, He, s)
+						l, w, b = lc, lc.W, lc.B
+					}
+					s.FillNormal(b.W, 0, 0.5)
+					x := randMat(s, batch, in, 1)
+					y := l.Forward(x)
+					out[0] = append([]float32(nil), y.Data...)
+					out[1] = append([]float32(nil), l.Backward(randMat(s, batch, y.Cols, 1)).Data...)
+					out[2] = append([]float32(nil), w.G...)
+					out[3] = append([]float32(nil), b.G...)
 				})
 				return out
 			}
 			ref, one, two := run(false, 1), run(true, 1), run(true, 2)
 			for i, what := range []string{"y", "∂L/∂x", "∂L/∂W", "∂L/∂b"} {
-				name := fmt.Sprintf("%+v batch %d: %s", g, batch, what)
+				name := fmt.Sprintf("%+v batch %d, transposed %v: %s", g, batch, c.t, what)
 				if e := relRMS(one[i], ref[i]); e > 1e-6 {
 					t.Errorf("%s differs from im2col's by a relative rms of %.3g", name, e)
 				}

@@ -97,6 +97,7 @@ type rowJob struct {
 	ll, dlv    []float64
 	act        *Activation
 	conv       *Conv2D
+	convT      *ConvTranspose2D
 	wg         *wgSet
 	wgo        *winograd
 	base       int // the first tile of j.b's planes (wgOutputJob)
