@@ -116,7 +116,10 @@ var awkwardGeoms = []ConvGeom{
 func TestConv2DRef64(t *testing.T) {
 	skipOtherKernel(t)
 	s := rng.New(21)
-	defer func(chunk, keep, wk int) { convChunk, convKeep, wgKeep = chunk, keep, wk }(convChunk, convKeep, wgKeep)
+	defer func(chunk, keep, wk, rows int) {
+		convChunk, convKeep, wgKeep, convImplicitMinRows = chunk, keep, wk, rows
+	}(convChunk, convKeep, wgKeep, convImplicitMinRows)
+	convImplicitMinRows = 0 // the small images here read their patches in place where they qualify
 	for _, g := range awkwardGeoms {
 		kc := g.K * g.K * g.InC
 		// Patches kept from the forward pass and one block for the whole batch;
@@ -145,7 +148,8 @@ func TestConv2DRef64(t *testing.T) {
 func TestConvTranspose2DRef64(t *testing.T) {
 	skipOtherKernel(t)
 	s := rng.New(22)
-	defer func(old int) { convChunk = old }(convChunk)
+	defer func(old, rows int) { convChunk, convImplicitMinRows = old, rows }(convChunk, convImplicitMinRows)
+	convImplicitMinRows = 0 // in place (backwardImplicit) where the adjoint qualifies
 	for _, g := range awkwardGeoms {
 		// The transposed convolution's blocks are of its input pixels, K·K·OutC
 		// values each (OutC = g.InC): one block, and blocks of 5 and 7 pixels.
@@ -290,8 +294,10 @@ func TestNarrowPatchesSameBits(t *testing.T) {
 // of the im2col path's, at batch 20 (more images than groups of the weight
 // gradient's sum) and 1, with the same bits at one worker and two.
 func TestConvImplicitMatchesIm2col(t *testing.T) {
-	defer func(keep int, impl bool) { convKeep, convImplicit = keep, impl }(convKeep, convImplicit)
-	convKeep = 0
+	defer func(keep, rows int, impl bool) {
+		convKeep, convImplicitMinRows, convImplicit = keep, rows, impl
+	}(convKeep, convImplicitMinRows, convImplicit)
+	convKeep, convImplicitMinRows = 0, 0
 	geoms := []ConvGeom{{InH: 28, InW: 28, InC: 32, OutC: 64, K: 3, Stride: 2, Pad: 1}}
 	for _, g := range awkwardGeoms {
 		if g.implicit() && !g.thinOut() && !useWinograd(g) {

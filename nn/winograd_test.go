@@ -120,8 +120,11 @@ func TestConvIm2colNoAllocs(t *testing.T) {
 	l := NewConv2D(g, He, s)
 	x := randMat(s, 6, g.InH*g.InW*g.InC, 1)
 	dy := randMat(s, 6, l.OutDim(), 1)
-	defer func(chunk, keep int, impl bool) { convChunk, convKeep, convImplicit = chunk, keep, impl }(convChunk, convKeep, convImplicit)
+	defer func(chunk, keep, rows int, impl bool) {
+		convChunk, convKeep, convImplicitMinRows, convImplicit = chunk, keep, rows, impl
+	}(convChunk, convKeep, convImplicitMinRows, convImplicit)
 	convChunk = 20 * g.K * g.K * g.InC // blocks of 18 positions
+	convImplicitMinRows = 0
 	// Patches kept; not kept, read in place (forwardImplicit); not kept, built in blocks.
 	for i, keep := range []int{2 << 20, 0, 0} {
 		convKeep, convImplicit = keep, i < 2
