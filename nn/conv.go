@@ -587,9 +587,11 @@ var convImplicit = true
 // for its adjoint): strided, with runs of K·InC ≥ 64 values per kernel row and
 // at least 128 positions per image (OutH·q, see implicitPlanes), so that each
 // GEMM has some depth and some rows. c2 (3×3, stride 2, 32 → 64 channels, 210
-// positions) at batch 128 spent 40% of its forward pass in im2col's copies; t1's
+// positions) at batch 128 spent 40% of its forward pass in im2col's copies. t1's
 // adjoint (14×14 → 7×7, 56 positions) ran 5-12% slower in place than by
-// im2col's blocks of 168 positions.
+// im2col's blocks of 168 positions in one interleaved run of 3 rounds, which
+// is within this machine's noise (two builds of the same code differed by up
+// to 18% on t1 the next run), so small images stay on the measured path.
 func (g ConvGeom) implicit() bool {
 	if !convImplicit || g.Stride < 2 || g.K*g.InC < 64 {
 		return false
