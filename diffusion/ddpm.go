@@ -361,6 +361,10 @@ func (m *GaussModel) Generate(ctx context.Context, n int, steps int, eta float64
 		}
 		den = g
 	}
+	if u, ok := m.Net.(interface{ SetInference(bool) }); ok {
+		u.SetInference(true) // no backward pass follows these forward passes
+		defer u.SetInference(false)
+	}
 	m.withEMA(func() {
 		if steps == 0 {
 			m.Diff.Ancestral(den, x, s, cb)

@@ -239,6 +239,21 @@ func (u *UNet) SetTraining(on bool) {
 	}
 }
 
+// SetInference sets Inference on every convolution of the U-Net (see
+// nn.Conv2D.Inference): while it is on, forward passes keep nothing for a
+// backward pass (Winograd's V, patches), which sampling does not run.
+func (u *UNet) SetInference(on bool) {
+	for _, c := range []*nn.Conv2D{u.In, u.DS0, u.DS1, u.UC1, u.UC0, u.Out} {
+		c.Inference = on
+	}
+	for _, b := range u.blocks() {
+		b.Conv1.Inference, b.Conv2.Inference = on, on
+		if b.Skip != nil {
+			b.Skip.Inference = on
+		}
+	}
+}
+
 // SetLabels sets the labels of the next calls of Eps (one per row; Classes
 // means none). Ignored by an unconditional U-Net.
 func (u *UNet) SetLabels(labels []int) { u.labels = labels }

@@ -492,6 +492,10 @@ type Conv2D struct {
 	// NoParamGrad skips ∂L/∂W and ∂L/∂b in Backward, leaving W.G and B.G as they
 	// are (see SetParamGrad).
 	NoParamGrad bool
+	// Inference makes Forward keep nothing for Backward but its input (not the
+	// patches, not Winograd's V), for forward passes that no backward pass
+	// follows, such as sampling. Backward still works: it computes them again.
+	Inference bool
 
 	wm, gm       *tensor.Mat
 	x, y, dx     *tensor.Mat
@@ -541,7 +545,7 @@ func (l *Conv2D) Forward(x *tensor.Mat) *tensor.Mat {
 		}
 		l.x = x // V is computed again from it for the weight gradient
 		l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
-		l.wg.forward(l.y, x, l.wm, l.B.W, g)
+		l.wg.forward(l.y, x, l.wm, l.B.W, g, l.Inference)
 		return l.y
 	}
 	if g.thinOut() {
@@ -559,7 +563,8 @@ func (l *Conv2D) Forward(x *tensor.Mat) *tensor.Mat {
 	l.x = x
 	l.y = tensor.Reuse(l.y, x.Rows, l.OutDim())
 	pos, kc := x.Rows*g.OutH()*g.OutW(), g.K*g.K*g.InC
-	if pos*kc > convKeep && g.implicit() {
+	keep := pos*kc <= convKeep && !l.Inference
+	if !keep && g.implicit() {
 		l.cols = nil
 		l.forwardImplicit(x)
 		return l.y
@@ -567,7 +572,7 @@ func (l *Conv2D) Forward(x *tensor.Mat) *tensor.Mat {
 	tensor.PackB(&l.wp, false, l.wm)
 	j := newRowJob(convForwardJob)
 	j.a, j.b, j.pb, j.f32, j.geom = l.y, x, &l.wp, l.B.W, g
-	if pos*kc <= convKeep {
+	if keep {
 		l.cols = tensor.Reuse(l.cols, pos, kc)
 		j.d = l.cols
 	} else {

@@ -348,3 +348,49 @@ func TestConvImplicitMatchesIm2col(t *testing.T) {
 		}
 	}
 }
+
+// TestConvInference: a Conv2D with Inference on keeps nothing for Backward but
+// x, and Backward after such a forward pass still gives the gradients: y and
+// ∂L/∂x (the bits of the usual pass where the forward pass takes the same
+// path: Winograd, im2col without patches kept), ∂L/∂W and ∂L/∂b, within
+// float32 rounding of the usual pass's; and it keeps nothing (no patches, no
+// V).
+func TestConvInference(t *testing.T) {
+	for _, c := range []struct {
+		g        ConvGeom
+		samePath bool
+	}{
+		{ConvGeom{InH: 14, InW: 14, InC: 64, OutC: 64, K: 3, Stride: 1, Pad: 1}, true},  // Winograd, V kept otherwise
+		{ConvGeom{InH: 28, InW: 28, InC: 32, OutC: 64, K: 3, Stride: 2, Pad: 1}, false}, // patches kept otherwise; in place here
+		{ConvGeom{InH: 28, InW: 28, InC: 1, OutC: 32, K: 3, Stride: 1, Pad: 1}, true},   // patches kept otherwise; blocks here
+	} {
+		run := func(inference bool) (out [4][]float32, l *Conv2D) {
+			s := rng.New(43)
+			l = NewConv2D(c.g, He, s)
+			l.Inference = inference
+			s.FillNormal(l.B.W, 0, 0.5)
+			x := randMat(s, 6, c.g.InH*c.g.InW*c.g.InC, 1)
+			out[0] = append([]float32(nil), l.Forward(x).Data...)
+			if inference && (l.cols != nil || l.wg != nil && l.wg.kept) {
+				t.Errorf("%+v: Inference kept patches or V", c.g)
+			}
+			out[1] = append([]float32(nil), l.Backward(randMat(s, 6, l.OutDim(), 1)).Data...)
+			out[2] = append([]float32(nil), l.W.G...)
+			out[3] = append([]float32(nil), l.B.G...)
+			return out, l
+		}
+		ref, l := run(false)
+		if l.cols == nil && (l.wg == nil || !l.wg.kept) {
+			t.Fatalf("%+v: the usual pass keeps nothing either; pick another case", c.g)
+		}
+		got, _ := run(true)
+		for i, what := range []string{"y", "∂L/∂x", "∂L/∂W", "∂L/∂b"} {
+			name := fmt.Sprintf("%+v inference: %s", c.g, what)
+			if c.samePath && i < 2 {
+				sameBits(t, name, got[i], ref[i])
+			} else if e := relRMS(got[i], ref[i]); e > 1e-5 {
+				t.Errorf("%s differs from the usual pass's by a relative rms of %.3g", name, e)
+			}
+		}
+	}
+}

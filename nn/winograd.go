@@ -185,10 +185,10 @@ func (w *winograd) scratch(n int) {
 
 // forward sets y (batch, OutH·OutW·OutC) to the convolution of x with the
 // weights wm (9·InC, OutC) plus the bias b, keeping V for the weight gradient
-// (the fused pass only up to wgKeep values).
-func (w *winograd) forward(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
+// (the fused pass only up to wgKeep values, and not at all for inference).
+func (w *winograd) forward(y, x, wm *tensor.Mat, b []float32, g ConvGeom, inference bool) {
 	if wgFuseTiles > 0 {
-		w.forwardFused(y, x, wm, b, g)
+		w.forwardFused(y, x, wm, b, g, inference)
 		return
 	}
 	w.kept = true
@@ -254,7 +254,7 @@ var wgKeep = 4 << 20
 
 // forwardFused is forward with the examples in blocks of about wgFuseTiles
 // tiles, the blocks in parallel.
-func (w *winograd) forwardFused(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
+func (w *winograd) forwardFused(y, x, wm *tensor.Mat, b []float32, g ConvGeom, inference bool) {
 	st := w.set
 	th, tw := st.tiles(g)
 	tpi := th * tw
@@ -266,7 +266,7 @@ func (w *winograd) forwardFused(y, x, wm *tensor.Mat, b []float32, g ConvGeom) {
 	pj.wgo = w
 	pj.parallel(np, 1)
 	t := x.Rows * tpi
-	if w.kept = np*t*g.InC <= wgKeep; w.kept {
+	if w.kept = np*t*g.InC <= wgKeep && !inference; w.kept {
 		w.v = tensor.Reuse(w.v, np*t, g.InC)
 		planes(w.pv[:], w.v, np, t, g.InC)
 	}
