@@ -1,6 +1,7 @@
 package diffusion
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"testing"
@@ -206,3 +207,52 @@ func TestAttentionResumeAndBadInput(t *testing.T) {
 		t.Errorf("ddpm --arch mlp --attention: %v", err)
 	}
 }
+
+// TestGenerateInference: Generate runs the U-Net's convolutions in inference
+// mode (nothing kept for a backward pass) and leaves them in training mode.
+func TestGenerateInference(t *testing.T) {
+	d := dataset.Shapes(8, 8, rng.New(1))
+	d.Labels, d.NumClasses = nil, 0
+	cfg := DefaultGaussConfig()
+	cfg.Batch = 8
+	cfg.Channels = 16
+	m, err := NewGaussModel(*cfg, d, model.NewSettings(KindGaussian, d, "shapes", "", 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := m.Net.(*UNet)
+	var during []bool
+	probe := &inferenceProbe{epsNet: u, u: u, seen: &during}
+	m.Net = probe
+	if _, _, err := m.Generate(context.Background(), 3, 2, 0, nil, 0, rng.New(2), 0); err != nil {
+		t.Fatal(err)
+	}
+	if len(during) == 0 {
+		t.Fatal("Generate never called the network")
+	}
+	for i, on := range during {
+		if !on {
+			t.Fatalf("call %d of the network ran with the convolutions in training mode", i)
+		}
+	}
+	for _, c := range []*nn.Conv2D{u.In, u.DS0, u.Down0.Conv1, u.Up0.Conv2, u.Out} {
+		if c.Inference {
+			t.Fatal("Generate left a convolution in inference mode")
+		}
+	}
+}
+
+// inferenceProbe records, at each call of Eps, whether the U-Net's
+// convolutions are in inference mode.
+type inferenceProbe struct {
+	epsNet
+	u    *UNet
+	seen *[]bool
+}
+
+func (p *inferenceProbe) Eps(x *tensor.Mat, t []int) *tensor.Mat {
+	*p.seen = append(*p.seen, p.u.In.Inference && p.u.Mid.Conv1.Inference)
+	return p.epsNet.Eps(x, t)
+}
+
+func (p *inferenceProbe) SetInference(on bool) { p.u.SetInference(on) }
