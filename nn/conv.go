@@ -375,6 +375,17 @@ func convForwardJob(j *rowJob, lo, hi int) {
 	}
 }
 
+// sumSlots sets dst to the sum of the first groups slots of len(dst) values in
+// slots, added in order (the groups' partial weight gradients; the bits do not
+// depend on how the groups were shared between workers).
+func sumSlots(dst, slots []float32, groups int) {
+	n := len(dst)
+	copy(dst, slots[:n])
+	for q := 1; q < groups; q++ {
+		tensor.AddTo(dst, slots[q*n:(q+1)*n])
+	}
+}
+
 // fillRows sets dst, a whole number of rows of len(v), to copies of v.
 func fillRows(dst, v []float32) {
 	n := copy(dst, v)
@@ -695,10 +706,7 @@ func (l *Conv2D) weightGradImplicit(dy *tensor.Mat) {
 	j.a, j.b, j.f32, j.geom, j.base = l.x, dy, slots, g, groups
 	j.parallel(groups, 1)
 	gm := l.gm.Data[:size]
-	copy(gm, slots[:size])
-	for q := 1; q < groups; q++ {
-		tensor.AddTo(gm, slots[q*size:(q+1)*size])
-	}
+	sumSlots(gm, slots, groups)
 	giveBack(slots)
 }
 
@@ -804,10 +812,7 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 		j.a, j.b, j.f32, j.geom, j.base = l.x, dy2, slots, g, groups
 		j.parallel(groups, 1)
 		gm := l.gm.Data[:kc*g.OutC]
-		copy(gm, slots[:len(gm)])
-		for q := 1; q < groups; q++ {
-			tensor.AddTo(gm, slots[q*len(gm):(q+1)*len(gm)])
-		}
+		sumSlots(gm, slots, groups)
 		giveBack(slots)
 		colSum(l.B.G, dy2)
 	}
@@ -981,10 +986,7 @@ func (l *ConvTranspose2D) Backward(dy *tensor.Mat) *tensor.Mat {
 	j.parallel(groups, 1)
 	if slots != nil {
 		gm := l.gm.Data[:l.InC*kc]
-		copy(gm, slots[:len(gm)])
-		for q := 1; q < groups; q++ {
-			tensor.AddTo(gm, slots[q*len(gm):(q+1)*len(gm)])
-		}
+		sumSlots(gm, slots, groups)
 		giveBack(slots)
 	}
 	if l.NoInputGrad {
@@ -1068,10 +1070,7 @@ func (l *ConvTranspose2D) backwardImplicit(dy *tensor.Mat) *tensor.Mat {
 	j.parallel(groups, 1)
 	if slots != nil {
 		gm := l.gm.Data[:l.InC*kc]
-		copy(gm, slots[:len(gm)])
-		for q := 1; q < groups; q++ {
-			tensor.AddTo(gm, slots[q*len(gm):(q+1)*len(gm)])
-		}
+		sumSlots(gm, slots, groups)
 		giveBack(slots)
 	}
 	if l.NoInputGrad {

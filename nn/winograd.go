@@ -456,10 +456,7 @@ func (w *winograd) backwardFused(dx, gm, dy, x *tensor.Mat, g ConvGeom) {
 		return
 	}
 	w.du = tensor.Reuse(w.du, np*g.InC, g.OutC)
-	copy(w.du.Data, slots[:size])
-	for q := 1; q < groups; q++ {
-		tensor.AddTo(w.du.Data, slots[q*size:(q+1)*size])
-	}
+	sumSlots(w.du.Data[:size], slots, groups)
 	giveBack(slots)
 	wgPerChannel(wgWeightsAdjointJob, st, gm, w.du, g.InC)
 }

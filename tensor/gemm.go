@@ -46,14 +46,8 @@ import (
 // fused differently), within the usual float32 bound |ΔC| ≤ k·ε·|alpha|·Σ|a||b|.
 // Packing buffers are kept between calls: a warm call does not allocate.
 func Gemm(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
-	m, k := a.Rows, a.Cols
-	if transA {
-		m, k = k, m
-	}
-	kb, n := b.Rows, b.Cols
-	if transB {
-		kb, n = n, kb
-	}
+	m, k := opShape(a, transA)
+	kb, n := opShape(b, transB)
 	if k != kb || c.Rows != m || c.Cols != n {
 		panic(fmt.Sprintf("tensor: Gemm: op(A) %d×%d, op(B) %d×%d, C %d×%d", m, k, kb, n, c.Rows, c.Cols))
 	}

@@ -48,22 +48,7 @@ func PackB(p *PackedB, transB bool, b *Mat) {
 // the bits of Gemm with the same operands. It panics on mismatched shapes, or
 // if the micro-kernels changed since PackB (SetGemmKernel in tests).
 func GemmPacked(transA bool, alpha float32, a *Mat, p *PackedB, beta float32, c *Mat) {
-	m, k := a.Rows, a.Cols
-	if transA {
-		m, k = k, m
-	}
-	if k != p.k || c.Rows != m || c.Cols != p.n {
-		panic(fmt.Sprintf("tensor: GemmPacked: op(A) %d×%d, B %d×%d, C %d×%d", m, k, p.k, p.n, c.Rows, c.Cols))
-	}
-	if p.ker != gemmKernel32() {
-		panic("tensor: GemmPacked: B was packed for another micro-kernel")
-	}
-	r := gemmStart32(transA, alpha, a, beta, c, m, p.n, k, p.ker)
-	if r == nil {
-		return
-	}
-	r.execPacked(p.data)
-	gemmRuns32.put(r)
+	gemmPacked("GemmPacked", transA, false, alpha, a, p, beta, c)
 }
 
 // GemmPackedRows is GemmPacked(false, alpha, a, p, beta, c) for an A whose rows
@@ -74,22 +59,38 @@ func GemmPacked(transA bool, alpha float32, a *Mat, p *PackedB, beta float32, c 
 // for each output pixel, so its GEMM can read them where they lie instead of
 // from an im2col copy. Same bits as GemmPacked on a copy of A.
 func GemmPackedRows(alpha float32, a *Mat, p *PackedB, beta float32, c *Mat) {
-	m, k := a.Rows, a.Cols
+	gemmPacked("GemmPackedRows", false, true, alpha, a, p, beta, c)
+}
+
+// gemmPacked is GemmPacked (overlap false) and GemmPackedRows (overlap true),
+// name the one called.
+func gemmPacked(name string, transA, overlap bool, alpha float32, a *Mat, p *PackedB, beta float32, c *Mat) {
+	m, k := opShape(a, transA)
 	if k != p.k || c.Rows != m || c.Cols != p.n {
-		panic(fmt.Sprintf("tensor: GemmPackedRows: A %d×%d, B %d×%d, C %d×%d", m, k, p.k, p.n, c.Rows, c.Cols))
-	}
-	if m > 0 && k > 0 && (a.Stride < 1 || len(a.Data) < (m-1)*a.Stride+k) {
-		panic(fmt.Sprintf("tensor: GemmPackedRows: A %d×%d with stride %d needs %d values, has %d", m, k, a.Stride, (m-1)*max(a.Stride, 0)+k, len(a.Data)))
+		panic(fmt.Sprintf("tensor: %s: op(A) %d×%d, B %d×%d, C %d×%d", name, m, k, p.k, p.n, c.Rows, c.Cols))
 	}
 	if p.ker != gemmKernel32() {
-		panic("tensor: GemmPackedRows: B was packed for another micro-kernel")
+		panic("tensor: " + name + ": B was packed for another micro-kernel")
 	}
-	r := gemmStartChecked32(false, alpha, a, beta, c, m, p.n, k, p.ker)
+	if overlap {
+		gemmCheckRows(name, "A", a)
+	} else {
+		gemmCheck("A", a.Rows, a.Cols, a.Stride, len(a.Data))
+	}
+	r := gemmStartChecked32(transA, alpha, a, beta, c, m, p.n, k, p.ker)
 	if r == nil {
 		return
 	}
 	r.execPacked(p.data)
 	gemmRuns32.put(r)
+}
+
+// opShape returns the shape of op(m): m's, or its transpose's.
+func opShape(m *Mat, trans bool) (rows, cols int) {
+	if trans {
+		return m.Cols, m.Rows
+	}
+	return m.Rows, m.Cols
 }
 
 // GemmOverlap is Gemm for operands whose rows may overlap, as GemmPackedRows
@@ -101,19 +102,13 @@ func GemmPackedRows(alpha float32, a *Mat, p *PackedB, beta float32, c *Mat) {
 // on copies of A and B when Gemm does not split K (gemm_splitk.go); this never
 // splits it.
 func GemmOverlap(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
-	m, k := a.Rows, a.Cols
-	if transA {
-		m, k = k, m
-	}
-	kb, n := b.Rows, b.Cols
-	if transB {
-		kb, n = n, kb
-	}
+	m, k := opShape(a, transA)
+	kb, n := opShape(b, transB)
 	if k != kb || c.Rows != m || c.Cols != n {
 		panic(fmt.Sprintf("tensor: GemmOverlap: op(A) %d×%d, op(B) %d×%d, C %d×%d", m, k, kb, n, c.Rows, c.Cols))
 	}
-	gemmCheckRows("A", a)
-	gemmCheckRows("B", b)
+	gemmCheckRows("GemmOverlap", "A", a)
+	gemmCheckRows("GemmOverlap", "B", b)
 	r := gemmStartChecked32(transA, alpha, a, beta, c, m, n, k, gemmKernel32())
 	if r == nil {
 		return
@@ -123,10 +118,10 @@ func GemmOverlap(transA, transB bool, alpha float32, a, b *Mat, beta float32, c 
 	gemmRuns32.put(r)
 }
 
-// gemmCheckRows panics unless m's rows, m.Stride ≥ 1 apart and possibly
-// overlapping, fit in m.Data.
-func gemmCheckRows(name string, m *Mat) {
+// gemmCheckRows panics (naming fn and the operand) unless m's rows, m.Stride ≥
+// 1 apart and possibly overlapping, fit in m.Data.
+func gemmCheckRows(fn, name string, m *Mat) {
 	if m.Rows > 0 && m.Cols > 0 && (m.Stride < 1 || len(m.Data) < (m.Rows-1)*m.Stride+m.Cols) {
-		panic(fmt.Sprintf("tensor: GemmOverlap: %s %d×%d with stride %d needs %d values, has %d", name, m.Rows, m.Cols, m.Stride, (m.Rows-1)*max(m.Stride, 0)+m.Cols, len(m.Data)))
+		panic(fmt.Sprintf("tensor: %s: %s %d×%d with stride %d needs %d values, has %d", fn, name, m.Rows, m.Cols, m.Stride, (m.Rows-1)*max(m.Stride, 0)+m.Cols, len(m.Data)))
 	}
 }
