@@ -970,23 +970,29 @@ func (l *ConvTranspose2D) Backward(dy *tensor.Mat) *tensor.Mat {
 	// each block's im2col and GEMMs in parallel instead cost more than a block's
 	// work on a fast core: t1's and t2's weight gradients were slower at two
 	// threads than at one.)
-	kc := l.wm.Cols
 	nb, _ := l.Adj.blocks(0, pos)
 	groups := min(convWGroups, nb)
 	j := newRowJob(convTBackwardJob)
 	j.a, j.b, j.geom, j.base = l.x2, dy, l.Adj, groups
-	var slots []float32
-	if !l.NoParamGrad {
-		slots = borrow(groups * l.InC * kc)
-		j.f32 = slots
-	}
 	if !l.NoInputGrad {
 		j.c, j.pb = view(l.dx2, l.dx, pos, l.InC), &l.wtp
 	}
+	return l.runGroups(j, groups)
+}
+
+// runGroups runs j, a backward job over groups, with the weight-gradient slots
+// it needs (j.f32, unless NoParamGrad), sums them into ∂L/∂W in order, and
+// returns ∂L/∂x (nil with NoInputGrad).
+func (l *ConvTranspose2D) runGroups(j *rowJob, groups int) *tensor.Mat {
+	size := l.InC * l.wm.Cols
+	var slots []float32
+	if !l.NoParamGrad {
+		slots = borrow(groups * size)
+		j.f32 = slots
+	}
 	j.parallel(groups, 1)
 	if slots != nil {
-		gm := l.gm.Data[:l.InC*kc]
-		sumSlots(gm, slots, groups)
+		sumSlots(l.gm.Data[:size], slots, groups)
 		giveBack(slots)
 	}
 	if l.NoInputGrad {
@@ -1059,24 +1065,10 @@ func (l *ConvTranspose2D) backwardImplicit(dy *tensor.Mat) *tensor.Mat {
 	groups := min(convWGroups, l.batch)
 	j := newRowJob(convTImplicitBackwardJob)
 	j.a, j.b, j.geom, j.base, j.convT = l.x2, dy, adj, groups, l
-	var slots []float32
-	if !l.NoParamGrad {
-		slots = borrow(groups * l.InC * kc)
-		j.f32 = slots
-	}
 	if !l.NoInputGrad {
 		j.c = l.dx
 	}
-	j.parallel(groups, 1)
-	if slots != nil {
-		gm := l.gm.Data[:l.InC*kc]
-		sumSlots(gm, slots, groups)
-		giveBack(slots)
-	}
-	if l.NoInputGrad {
-		return nil
-	}
-	return l.dx
+	return l.runGroups(j, groups)
 }
 
 // convTImplicitBackwardJob runs groups [lo, hi) of backwardImplicit (j.a = x as
