@@ -655,14 +655,34 @@ func (g ConvGeom) implicitPlanes() (q, pitch, plane int) {
 	return q, pitch, (ph+g.Stride-1)/g.Stride*pitch + g.K*g.InC
 }
 
+// fillPlanes copies img (InH×InW×InC) into buf's Stride planes of the zero-padded
+// image (implicitPlanes), leaving the padding as it is.
+func (g ConvGeom) fillPlanes(buf, img []float32) {
+	_, pitch, plane := g.implicitPlanes()
+	row := g.InW * g.InC
+	for iy := range g.InH {
+		pr := iy + g.Pad
+		copy(buf[pr%g.Stride*plane+pr/g.Stride*pitch+g.Pad*g.InC:][:row], img[iy*row:(iy+1)*row])
+	}
+}
+
+// patchRows returns the patch rows under kernel row ky of every position (OutH·q
+// of them, q per output row) in buf's planes: K·InC values each, Stride·InC
+// apart, overlapping.
+func (g ConvGeom) patchRows(buf []float32, ky int) tensor.Mat {
+	q, pitch, plane := g.implicitPlanes()
+	n, run, step := g.OutH()*q, g.K*g.InC, g.Stride*g.InC
+	o := ky%g.Stride*plane + ky/g.Stride*pitch
+	return tensor.Mat{Rows: n, Cols: run, Stride: step, Data: buf[o : o+(n-1)*step+run]}
+}
+
 // convImplicitForwardJob runs forwardImplicit for examples [lo, hi) (j.a = y,
 // j.b = x, j.f32 = b, j.conv the layer with its packed kernel rows).
 func convImplicitForwardJob(j *rowJob, lo, hi int) {
 	g, y, x, bias, wk := j.geom, j.a, j.b, j.f32, j.conv.wk
 	s := g.Stride
 	oh, ow := g.OutH(), g.OutW()
-	q, pitch, plane := g.implicitPlanes()
-	run, row := g.K*g.InC, g.InW*g.InC
+	q, _, plane := g.implicitPlanes()
 	buf := borrow(s * plane)
 	defer giveBack(buf)
 	clear(buf) // the padding; each image overwrites only the inside
@@ -670,16 +690,11 @@ func convImplicitForwardJob(j *rowJob, lo, hi int) {
 	defer giveBack(cs)
 	var a, c tensor.Mat
 	for b := lo; b < hi; b++ {
-		img := x.Row(b)
-		for iy := range g.InH {
-			pr := iy + g.Pad
-			copy(buf[pr%s*plane+pr/s*pitch+g.Pad*g.InC:][:row], img[iy*row:(iy+1)*row])
-		}
+		g.fillPlanes(buf, x.Row(b))
 		fillRows(cs, bias)
 		c = tensor.Mat{Rows: oh * q, Cols: g.OutC, Stride: g.OutC, Data: cs}
 		for ky := range g.K {
-			o := ky%s*plane + ky/s*pitch
-			a = tensor.Mat{Rows: oh * q, Cols: run, Stride: s * g.InC, Data: buf[o : o+(oh*q-1)*s*g.InC+run]}
+			a = g.patchRows(buf, ky)
 			tensor.GemmPackedRows(1, &a, &wk[ky], 1, &c)
 		}
 		yb := y.Row(b)
@@ -717,8 +732,8 @@ func convImplicitWeightGradJob(j *rowJob, lo, hi int) {
 	g, x, dy, slots, groups := j.geom, j.a, j.b, j.f32, j.base
 	s := g.Stride
 	oh, ow := g.OutH(), g.OutW()
-	q, pitch, plane := g.implicitPlanes()
-	run, row := g.K*g.InC, g.InW*g.InC
+	q, _, plane := g.implicitPlanes()
+	run := g.K * g.InC
 	size := g.K * run * g.OutC
 	buf := borrow(s * plane)
 	defer giveBack(buf)
@@ -731,11 +746,7 @@ func convImplicitWeightGradJob(j *rowJob, lo, hi int) {
 	for grp := lo; grp < hi; grp++ {
 		b0, b1 := x.Rows*grp/groups, x.Rows*(grp+1)/groups
 		for b := b0; b < b1; b++ {
-			img := x.Row(b)
-			for iy := range g.InH {
-				pr := iy + g.Pad
-				copy(buf[pr%s*plane+pr/s*pitch+g.Pad*g.InC:][:row], img[iy*row:(iy+1)*row])
-			}
+			g.fillPlanes(buf, x.Row(b))
 			dyb := dy.Row(b)
 			for oy := range oh {
 				copy(dq[oy*q*g.OutC:][:ow*g.OutC], dyb[oy*ow*g.OutC:(oy+1)*ow*g.OutC])
@@ -745,8 +756,7 @@ func convImplicitWeightGradJob(j *rowJob, lo, hi int) {
 				beta = 0
 			}
 			for ky := range g.K {
-				o := ky%s*plane + ky/s*pitch
-				a = tensor.Mat{Rows: oh * q, Cols: run, Stride: s * g.InC, Data: buf[o : o+(oh*q-1)*s*g.InC+run]}
+				a = g.patchRows(buf, ky)
 				slot = tensor.Mat{Rows: run, Cols: g.OutC, Stride: g.OutC, Data: slots[grp*size+ky*run*g.OutC:][:run*g.OutC]}
 				tensor.GemmOverlap(true, false, 1, &a, &d, beta, &slot)
 			}
@@ -1079,8 +1089,8 @@ func convTImplicitBackwardJob(j *rowJob, lo, hi int) {
 	inC := x2.Cols
 	s := adj.Stride
 	oh, ow := adj.OutH(), adj.OutW()
-	q, pitch, plane := adj.implicitPlanes()
-	run, row := adj.K*adj.InC, adj.InW*adj.InC
+	q, _, plane := adj.implicitPlanes()
+	run := adj.K * adj.InC
 	kc := adj.K * run
 	batch := dy.Rows
 	buf := borrow(s * plane)
@@ -1094,11 +1104,7 @@ func convTImplicitBackwardJob(j *rowJob, lo, hi int) {
 	for grp := lo; grp < hi; grp++ {
 		b0, b1 := batch*grp/groups, batch*(grp+1)/groups
 		for b := b0; b < b1; b++ {
-			img := dy.Row(b)
-			for iy := range adj.InH {
-				pr := iy + adj.Pad
-				copy(buf[pr%s*plane+pr/s*pitch+adj.Pad*adj.InC:][:row], img[iy*row:(iy+1)*row])
-			}
+			adj.fillPlanes(buf, dy.Row(b))
 			if slots != nil {
 				xb := x2.Data[b*oh*ow*inC : (b+1)*oh*ow*inC]
 				for oy := range oh {
@@ -1109,8 +1115,7 @@ func convTImplicitBackwardJob(j *rowJob, lo, hi int) {
 					beta = 0
 				}
 				for ky := range adj.K {
-					o := ky%s*plane + ky/s*pitch
-					a = tensor.Mat{Rows: oh * q, Cols: run, Stride: s * adj.InC, Data: buf[o : o+(oh*q-1)*s*adj.InC+run]}
+					a = adj.patchRows(buf, ky)
 					slot = tensor.Mat{Rows: inC, Cols: run, Stride: kc, Data: slots[grp*inC*kc+ky*run : (grp+1)*inC*kc]}
 					tensor.GemmOverlap(true, false, 1, &xq, &a, beta, &slot)
 				}
@@ -1120,8 +1125,7 @@ func convTImplicitBackwardJob(j *rowJob, lo, hi int) {
 			}
 			// dx's rows into scr (xq's garbage rows are cleared again below).
 			for ky := range adj.K {
-				o := ky%s*plane + ky/s*pitch
-				a = tensor.Mat{Rows: oh * q, Cols: run, Stride: s * adj.InC, Data: buf[o : o+(oh*q-1)*s*adj.InC+run]}
+				a = adj.patchRows(buf, ky)
 				beta := float32(1)
 				if ky == 0 {
 					beta = 0

@@ -58,7 +58,11 @@ func Gemm(transA, transB bool, alpha float32, a, b *Mat, beta float32, c *Mat) {
 		gemmSplitK(alpha, a, b, beta, c, m, n, k, parts)
 		return
 	}
-	r := gemmStart32(transA, alpha, a, beta, c, m, n, k, gemmKernel32())
+	gemmFinish32(gemmStart32(transA, alpha, a, beta, c, m, n, k, gemmKernel32()), b, transB)
+}
+
+// gemmFinish32 runs r (nil: nothing to do) with op(B) = op(b) and recycles it.
+func gemmFinish32(r *gemmRun[float32], b *Mat, transB bool) {
 	if r == nil {
 		return
 	}

@@ -109,13 +109,7 @@ func GemmOverlap(transA, transB bool, alpha float32, a, b *Mat, beta float32, c 
 	}
 	gemmCheckRows("GemmOverlap", "A", a)
 	gemmCheckRows("GemmOverlap", "B", b)
-	r := gemmStartChecked32(transA, alpha, a, beta, c, m, n, k, gemmKernel32())
-	if r == nil {
-		return
-	}
-	r.b = gemmOp[float32]{data: b.Data, ld: b.Stride, trans: transB}
-	r.exec()
-	gemmRuns32.put(r)
+	gemmFinish32(gemmStartChecked32(transA, alpha, a, beta, c, m, n, k, gemmKernel32()), b, transB)
 }
 
 // gemmCheckRows panics (naming fn and the operand) unless m's rows, m.Stride ≥
