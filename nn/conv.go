@@ -604,10 +604,10 @@ var convImplicit = true
 // at least 128 positions per image (OutH·q, see implicitPlanes), so that each
 // GEMM has some depth and some rows. c2 (3×3, stride 2, 32 → 64 channels, 210
 // positions) at batch 128 spent 40% of its forward pass in im2col's copies. t1's
-// adjoint (14×14 → 7×7, 56 positions) ran 5-12% slower in place than by
-// im2col's blocks of 168 positions in one interleaved run of 3 rounds, which
-// is within this machine's noise (two builds of the same code differed by up
-// to 18% on t1 the next run), so small images stay on the measured path.
+// adjoint (14×14 → 7×7, 56 positions) is slower in place than by im2col's blocks
+// of 168 positions: its backward pass, interleaved in one binary, medians of 5
+// (session 23), 2.24 → 2.56 ms at batch 64 and 4.81 → 5.29 at 128 at one
+// thread, 1.54 → 1.78 and 3.48 → 3.60 at two.
 func (g ConvGeom) implicit() bool {
 	if !convImplicit || g.Stride < 2 || g.K*g.InC < 64 {
 		return false
