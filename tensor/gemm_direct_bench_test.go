@@ -14,7 +14,9 @@ func BenchmarkGemmDirect(b *testing.B) {
 	defer func(n, k int) { gemmDirectMaxN, gemmDirectMaxK = n, k }(gemmDirectMaxN, gemmDirectMaxK)
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for _, sh := range [][4]int{{25088, 32, 32, 0}, {6272, 64, 64, 0}, {25088, 64, 64, 0}, {6272, 128, 128, 0},
-		{25088, 288, 64, 0}, {100352, 9, 32, 0}, {25088, 64, 64, 1}, {25088, 64, 288, 1}} {
+		{25088, 288, 64, 0}, {100352, 9, 32, 0}, {25088, 64, 64, 1}, {25088, 64, 288, 1},
+		{672, 64, 288, 0}, {25088, 64, 288, 0}, {336, 64, 576, 0}, {672, 32, 576, 0},
+		{128, 20, 400, 0}, {128, 64, 512, 0}, {1000, 64, 500, 0}, {64, 32, 1024, 0}, {128, 50, 200, 0}} {
 		m, k, n, tb := sh[0], sh[1], sh[2], sh[3] == 1
 		a := gemmRandMat(rnd, m, k)
 		bm := gemmRandMat(rnd, k, n)

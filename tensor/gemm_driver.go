@@ -59,9 +59,14 @@ type gemmKernel[T gemmFloat] struct {
 // 12-13% faster at k = 64 (6272×64×64: 34.4 against 30.3 GFLOP/s; 25088×64×64:
 // 33.2 against 29.9) and level at k = 288 (29.0 against 29.4), and in the blocked
 // convolutions, whose blocks of A sit in cache, c2's forward pass (k = 288) is 5%
-// faster and the fused Winograd forward pass on c3 (k = 64) 4%. Variables so
-// that tests can force either path.
-var gemmDirectMaxN, gemmDirectMaxK = 64, 16
+// faster and the fused Winograd forward pass on c3 (k = 64) 4%. On Zen 5
+// (session 23, BenchmarkGemmDirect, medians of 3) reading A as stored also wins
+// at k ≤ 64 with wide n: the transposed convolutions' x·W, 25088×64×288 213 →
+// 248 GFLOP/s at one thread and 426 → 482 at two, t2's blocks of 672×64×288 242
+// → 252 and 467 → 473, 1000×64×500 level at one thread and 440 → 452 at two;
+// level (±1%) on MLP shapes 128×20×400, 128×50×200, 128×64×512 and 64×32×1024.
+// Variables so that tests can force either path.
+var gemmDirectMaxN, gemmDirectMaxK = 64, 64
 
 // gemmStridedMaxM, gemmStridedMaxN and gemmStridedMinK bound the products that
 // read both operands where they are stored (kernel.strided): op(A) = Aᵀ and
