@@ -34,3 +34,12 @@ var colSumAsm = false
 
 func colSum32(acc *float64, m *float32, rows, stride int) { panic("nn: no assembly") }
 func colSum8(acc *float64, m *float32, rows, stride int)  { panic("nn: no assembly") }
+
+var thinAsm512 = false
+
+func thinDot8x8(y, x, w *float32, bias float32, l, c, n, xrs, wrs, nr int) {
+	panic("nn: no assembly")
+}
+func thinDot8x16(y, x, w *float32, bias float32, l, c, n, xrs, wrs, nr int) {
+	panic("nn: no assembly")
+}

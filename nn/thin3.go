@@ -80,7 +80,25 @@ func thin3ForwardJob(j *rowJob, lo, hi int) {
 			row := out[oy*wd : (oy+1)*wd]
 			last := (wd - 2) * c
 			thinDotRowx8(&row[0], &xr[0][0], &xr[1][0], &xr[2][0], w0r, w1r, w2r, b, 2*c, c, 1)
-			thinDotRowx8(&row[1], &xr[0][0], &xr[1][0], &xr[2][0], w0, w1, w2, b, 3*c, c, wd-2)
+			if n := wd - 2; n >= 8 {
+				// The inner pixels eight at a time, the last eight
+				// again where n is not a multiple of 8 (the same
+				// values: each pixel's sum does not depend on its
+				// block).
+				r0 := max(0, 1-oy)
+				nr := min(h, oy+2) - max(0, oy-1)
+				xs, ws := img[(oy-1+r0)*wd*c:], w[r0*3*c:]
+				dot := thinDot8x8
+				if thinAsm512 && c%16 == 0 {
+					dot = thinDot8x16
+				}
+				dot(&row[1], &xs[0], &ws[0], b, 3*c, c, n&^7, wd*c, 3*c, nr)
+				if k := n &^ 7; k < n {
+					dot(&row[n-7], &xs[(n-8)*c], &ws[0], b, 3*c, c, 8, wd*c, 3*c, nr)
+				}
+			} else {
+				thinDotRowx8(&row[1], &xr[0][0], &xr[1][0], &xr[2][0], w0, w1, w2, b, 3*c, c, wd-2)
+			}
 			thinDotRowx8(&row[wd-1], &xr[0][last], &xr[1][last], &xr[2][last], w0, w1, w2, b, 2*c, c, 1)
 		}
 	}

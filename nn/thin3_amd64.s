@@ -252,3 +252,164 @@ gr8pix:
 grdone:
 	VZEROUPPER
 	RET
+
+// DOT8ROWS(ld, fma, w, step, ...) is the loop of thinDot8x8 and thinDot8x16:
+// for each of nr rows (in R12) and each chunk of the run (l floats in CX, step
+// bytes per chunk), w's chunk is loaded once (ld into register w) and
+// multiplied (fma) into the eight pixels' accumulators r0-r7 at x + j·c. SI and
+// AX walk x and w; R9 and R10 step them from one row's end to the next row's
+// start; R13 is clobbered. Labels differ per use.
+#define DOT8ROWS(ld, fma, w, step, r0, r1, r2, r3, r4, r5, r6, r7, rowl, chunkl) \
+rowl: \
+	MOVQ CX, R14; \
+chunkl: \
+	ld    (AX), w; \
+	LEAQ  (SI)(DX*4), R13; \
+	fma   (SI), w, r0; \
+	fma   (SI)(DX*1), w, r1; \
+	fma   (SI)(DX*2), w, r2; \
+	fma   (SI)(R15*1), w, r3; \
+	fma   (R13), w, r4; \
+	fma   (R13)(DX*1), w, r5; \
+	fma   (R13)(DX*2), w, r6; \
+	fma   (R13)(R15*1), w, r7; \
+	ADDQ  $step, SI; \
+	ADDQ  $step, AX; \
+	SUBQ  $(step/4), R14; \
+	JNZ   chunkl; \
+	ADDQ  R9, SI; \
+	ADDQ  R10, AX; \
+	DECQ  R12; \
+	JNZ   rowl
+
+// HSUM8 sets Y0 to the eight horizontal sums of Y0-Y7 (lane i of the result
+// is the sum of Yi), clobbering Y1-Y9.
+#define HSUM8 \
+	VHADDPS    Y1, Y0, Y0; \
+	VHADDPS    Y3, Y2, Y2; \
+	VHADDPS    Y2, Y0, Y0; \
+	VHADDPS    Y5, Y4, Y4; \
+	VHADDPS    Y7, Y6, Y6; \
+	VHADDPS    Y6, Y4, Y4; \
+	VPERM2F128 $0x20, Y4, Y0, Y8; \
+	VPERM2F128 $0x31, Y4, Y0, Y9; \
+	VADDPS     Y9, Y8, Y0
+
+// func thinDot8x8(y, x, w *float32, bias float32, l, c, n, xrs, wrs, nr int)
+// For i in [0, n), n a multiple of 8 and l of 8: y[i] = bias + Σ_{r<nr}
+// Σ_{k<l} x[r·xrs + i·c + k]·w[r·wrs + k], each sum over r and chunks of 8 in
+// order, lane by lane, the lanes then added pairwise.
+TEXT ·thinDot8x8(SB), NOSPLIT, $0-80
+	// DI = y, R8 = x, R11 = w, Y15 = bias in every lane, CX = l, DX = c·4,
+	// BX = n/8, R9 and R10 the steps from one row's end to the next row's
+	// start (bytes), R15 = 3c·4.
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), R8
+	MOVQ w+16(FP), R11
+	VBROADCASTSS bias+24(FP), Y15
+	MOVQ l+32(FP), CX
+	MOVQ c+40(FP), DX
+	MOVQ n+48(FP), BX
+	MOVQ xrs+56(FP), R9
+	MOVQ wrs+64(FP), R10
+	SUBQ CX, R9
+	SUBQ CX, R10
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, DX
+	LEAQ (DX)(DX*2), R15
+	SHRQ $3, BX
+	TESTQ BX, BX
+	JZ    d8done
+
+d8block:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   R8, SI
+	MOVQ   R11, AX
+	MOVQ   nr+72(FP), R12
+	DOT8ROWS(VMOVUPS, VFMADD231PS, Y8, 32, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, d8row, d8chunk)
+	HSUM8
+	VADDPS  Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	LEAQ    (R8)(DX*8), R8
+	DECQ    BX
+	JNZ     d8block
+
+d8done:
+	VZEROUPPER
+	RET
+
+// func thinDot8x16(y, x, w *float32, bias float32, l, c, n, xrs, wrs, nr int)
+// thinDot8x8 with 16 lanes (AVX-512F): l a multiple of 16. Each pixel's 16
+// lane sums are folded to 8 (lane i + lane i + 8) before the pairwise sums.
+TEXT ·thinDot8x16(SB), NOSPLIT, $0-80
+	// DI = y, R8 = x, R11 = w, Y15 = bias in every lane, CX = l, DX = c·4,
+	// BX = n/8, R9 and R10 the steps from one row's end to the next row's
+	// start (bytes), R15 = 3c·4.
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), R8
+	MOVQ w+16(FP), R11
+	VBROADCASTSS bias+24(FP), Y15
+	MOVQ l+32(FP), CX
+	MOVQ c+40(FP), DX
+	MOVQ n+48(FP), BX
+	MOVQ xrs+56(FP), R9
+	MOVQ wrs+64(FP), R10
+	SUBQ CX, R9
+	SUBQ CX, R10
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, DX
+	LEAQ (DX)(DX*2), R15
+	SHRQ $3, BX
+	TESTQ BX, BX
+	JZ    d16done
+
+d16block:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   R8, SI
+	MOVQ   R11, AX
+	MOVQ   nr+72(FP), R12
+	DOT8ROWS(VMOVUPS, VFMADD231PS, Z8, 64, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, d16row, d16chunk)
+	VEXTRACTF64X4 $1, Z0, Y8
+	VADDPS        Y8, Y0, Y0
+	VEXTRACTF64X4 $1, Z1, Y8
+	VADDPS        Y8, Y1, Y1
+	VEXTRACTF64X4 $1, Z2, Y8
+	VADDPS        Y8, Y2, Y2
+	VEXTRACTF64X4 $1, Z3, Y8
+	VADDPS        Y8, Y3, Y3
+	VEXTRACTF64X4 $1, Z4, Y8
+	VADDPS        Y8, Y4, Y4
+	VEXTRACTF64X4 $1, Z5, Y8
+	VADDPS        Y8, Y5, Y5
+	VEXTRACTF64X4 $1, Z6, Y8
+	VADDPS        Y8, Y6, Y6
+	VEXTRACTF64X4 $1, Z7, Y8
+	VADDPS        Y8, Y7, Y7
+	HSUM8
+	VADDPS  Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	LEAQ    (R8)(DX*8), R8
+	DECQ    BX
+	JNZ     d16block
+
+d16done:
+	VZEROUPPER
+	RET

@@ -96,3 +96,92 @@ func TestThinRowKernels(t *testing.T) {
 		}
 	}
 }
+
+// The row kernels on rows of 10 to 28 pixels (the blocks of eight of
+// thinDot8x8 and thinDot8x16, a last block that overlaps the one before, rows
+// of one image row), for Conv2D to one channel and the transposed convolution
+// from one: y against the direct float64 convolution, and y, ∂L/∂x, ∂L/∂W and
+// ∂L/∂b against the thin GEMM path (conv_thin.go), with the AVX-512 kernels
+// and without.
+func TestThin3WideRows(t *testing.T) {
+	if !thinAsm {
+		t.Skip("no AVX2 and FMA: no row kernels")
+	}
+	geoms := []ConvGeom{
+		{InH: 3, InW: 10, InC: 32, OutC: 1},
+		{InH: 1, InW: 11, InC: 16, OutC: 1},
+		{InH: 4, InW: 18, InC: 8, OutC: 1},
+		{InH: 2, InW: 19, InC: 48, OutC: 1},
+		{InH: 5, InW: 28, InC: 32, OutC: 1},
+		{InH: 2, InW: 13, InC: 24, OutC: 1},
+	}
+	modes := []bool{false}
+	if hasAVX512F {
+		modes = append(modes, true)
+	}
+	defer func(a, a512 bool) { thinAsm, thinAsm512 = a, a512 }(thinAsm, thinAsm512)
+	for _, g := range geoms {
+		g.K, g.Stride, g.Pad = 3, 1, 1
+		for _, transposed := range []bool{false, true} {
+			s := rng.New(43)
+			var l Layer
+			var xin int
+			if transposed {
+				ct := NewConvTranspose2D(g.InH, g.InW, g.InC, g.InH, g.InW, 1, 3, 1, 1, He, s)
+				s.FillNormal(ct.B.W, 0, 0.5)
+				l, xin = ct, g.InH*g.InW*g.InC
+			} else {
+				cv := NewConv2D(g, He, s)
+				s.FillNormal(cv.B.W, 0, 0.5)
+				l, xin = cv, g.InH*g.InW*g.InC
+			}
+			x := randMat(s, 3, xin, 1)
+			ps := l.Params()
+			run := func() []float32 {
+				for _, p := range ps {
+					clear(p.G)
+				}
+				y := l.Forward(x)
+				out := append([]float32(nil), y.Data...)
+				out = append(out, l.Backward(randMat(rng.New(44), y.Rows, y.Cols, 1)).Data...)
+				for _, p := range ps {
+					out = append(out, p.G...)
+				}
+				return out
+			}
+			thinAsm = false
+			want := run()
+			name := fmt.Sprintf("%+v transposed=%v", g, transposed)
+			for _, m := range modes {
+				thinAsm, thinAsm512 = true, m
+				got := run()
+				if rms := relRMS(got, want); rms > 1e-5 {
+					t.Fatalf("%s avx512=%v: row kernels against the GEMM path: relative rms %g", name, m, rms)
+				}
+				x64 := make([]float64, len(x.Data))
+				for i, v := range x.Data {
+					x64[i] = float64(v)
+				}
+				w64, b64 := make([]float64, len(ps[0].W)), make([]float64, len(ps[1].W))
+				for i, v := range ps[0].W {
+					w64[i] = float64(v)
+				}
+				for i, v := range ps[1].W {
+					b64[i] = float64(v)
+				}
+				var y64 []float64
+				if transposed {
+					y64 = convT64(l.(*ConvTranspose2D).Adj, x64, x.Rows, w64, b64)
+				} else {
+					y64 = conv64(g, x64, x.Rows, w64, b64)
+				}
+				y := l.Forward(x)
+				for i, v := range y64 {
+					if math.Abs(float64(y.Data[i])-v) > 1e-5*(1+math.Abs(v)) {
+						t.Fatalf("%s avx512=%v: y[%d] = %g, float64 %g", name, m, i, y.Data[i], v)
+					}
+				}
+			}
+		}
+	}
+}
