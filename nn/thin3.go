@@ -142,7 +142,17 @@ func thin3InputGradJob(j *rowJob, lo, hi int) {
 			copy(pad[(y+1)*pw+1:], src[y*wd:(y+1)*wd])
 		}
 		for y := range h {
-			thinScatterRowx8(&out[y*wd*c], &pad[y*pw], &pad[(y+1)*pw], &pad[(y+2)*pw], &v[0], c, wd)
+			d0, d1, d2 := pad[y*pw:], pad[(y+1)*pw:], pad[(y+2)*pw:]
+			if thinAsm512 && c%32 == 0 && wd >= 4 {
+				// Four pixels at a time, the last four again where wd
+				// is not a multiple of 4 (the same values).
+				thinScatter4x32(&out[y*wd*c], &d0[0], &d1[0], &d2[0], &v[0], c, wd&^3)
+				if k := wd - 4; wd%4 != 0 {
+					thinScatter4x32(&out[(y*wd+k)*c], &d0[k], &d1[k], &d2[k], &v[0], c, 4)
+				}
+				continue
+			}
+			thinScatterRowx8(&out[y*wd*c], &d0[0], &d1[0], &d2[0], &v[0], c, wd)
 		}
 	}
 	giveBack(pad)
@@ -151,13 +161,13 @@ func thin3InputGradJob(j *rowJob, lo, hi int) {
 // thin3WeightGrad sets g9 (9·C) to Σ_p dy[p]·x[p + (r−1, k−1)] over the batch,
 // each block of thin3Block examples summed into its row of slots (resized to
 // blocks × 9·C), the rows added in order.
-func thin3WeightGrad(g9 []float32, slots *tensor.Mat, x, dy *tensor.Mat, g ConvGeom) *tensor.Mat {
+func thin3WeightGrad(g9 []float32, slots *tensor.Mat, x, dy *tensor.Mat, zero []float32, g ConvGeom) *tensor.Mat {
 	per := thin3Block(g)
 	nb := (x.Rows + per - 1) / per
 	slots = tensor.Reuse(slots, nb, 9*g.InC)
 	slots.Zero()
 	j := newRowJob(thin3WeightGradJob)
-	j.a, j.b, j.c, j.geom = slots, x, dy, g
+	j.a, j.b, j.c, j.z32, j.geom = slots, x, dy, zero, g
 	j.parallel(x.Rows, per)
 	clear(g9)
 	for k := range nb {
@@ -169,24 +179,36 @@ func thin3WeightGrad(g9 []float32, slots *tensor.Mat, x, dy *tensor.Mat, g ConvG
 }
 
 func thin3WeightGradJob(j *rowJob, lo, hi int) {
-	slots, x, dy, g := j.a, j.b, j.c, j.geom
+	slots, x, dy, zero, g := j.a, j.b, j.c, j.z32, j.geom
 	h, wd, c := g.InH, g.InW, g.InC
 	per := thin3Block(g)
+	rows3 := thinAsm512 && c%16 == 0
 	for n := lo; n < hi; n++ {
 		acc := slots.Row(n / per)
 		img, d := x.Row(n), dy.Row(n)
 		for oy := range h {
 			drow := d[oy*wd : (oy+1)*wd]
+			var xr [3][]float32
 			for r := range 3 {
-				iy := oy + r - 1
-				if iy < 0 || iy >= h {
+				xr[r] = zero // a row of the padding adds zeros
+				if iy := oy + r - 1; iy >= 0 && iy < h {
+					xr[r] = img[iy*wd*c : (iy+1)*wd*c]
+				}
+			}
+			if rows3 {
+				// The inner pixels of all three rows at once.
+				thinGrad3x16(&acc[0], &xr[0][0], &xr[1][0], &xr[2][0], &drow[1], c, wd-2)
+			}
+			for r := range 3 {
+				if iy := oy + r - 1; iy < 0 || iy >= h {
 					continue
 				}
-				xr := img[iy*wd*c : (iy+1)*wd*c]
 				gr := acc[3*r*c : 3*(r+1)*c]
-				thinGradRowx8(&gr[c], &xr[0], &drow[0], 2*c, c, 1)
-				thinGradRowx8(&gr[0], &xr[0], &drow[1], 3*c, c, wd-2)
-				thinGradRowx8(&gr[0], &xr[(wd-2)*c], &drow[wd-1], 2*c, c, 1)
+				thinGradRowx8(&gr[c], &xr[r][0], &drow[0], 2*c, c, 1)
+				if !rows3 {
+					thinGradRowx8(&gr[0], &xr[r][0], &drow[1], 3*c, c, wd-2)
+				}
+				thinGradRowx8(&gr[0], &xr[r][(wd-2)*c], &drow[wd-1], 2*c, c, 1)
 			}
 		}
 	}
@@ -201,7 +223,7 @@ func (l *Conv2D) backwardThin3(dy2 *tensor.Mat) {
 	l.t3.grow(g)
 	if !l.NoParamGrad {
 		colSum(l.B.G, dy2)
-		l.t3.slots = thin3WeightGrad(l.W.G, l.t3.slots, l.x, dy, g)
+		l.t3.slots = thin3WeightGrad(l.W.G, l.t3.slots, l.x, dy, l.t3.zero, g)
 	}
 	if !l.NoInputGrad {
 		// dx[q] = Σ_t dy[q − (ky−1, kx−1)]·w_t: tap t' = 8 − t of the
@@ -234,7 +256,7 @@ func (l *ConvTranspose2D) backwardThin3(dy *tensor.Mat, g ConvGeom) *tensor.Mat 
 	if !l.NoParamGrad {
 		// ∂L/∂W[c, t] = Σ_q x[q, c]·dy[q + (ky−1, kx−1)] = Σ_p dy[p]·x[p −
 		// (ky−1, kx−1), c]: the convolution's form at tap 8 − t.
-		l.t3.slots = thin3WeightGrad(l.t3.g9, l.t3.slots, l.t3x, dyc, g)
+		l.t3.slots = thin3WeightGrad(l.t3.g9, l.t3.slots, l.t3x, dyc, l.t3.zero, g)
 		for t := range 9 {
 			for ci := range c {
 				l.W.G[ci*9+t] = l.t3.g9[(8-t)*c+ci]

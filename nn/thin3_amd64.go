@@ -30,3 +30,9 @@ func thinDot8x8(y, x, w *float32, bias float32, l, c, n, xrs, wrs, nr int)
 
 //go:noescape
 func thinDot8x16(y, x, w *float32, bias float32, l, c, n, xrs, wrs, nr int)
+
+//go:noescape
+func thinGrad3x16(acc, x0, x1, x2, dy *float32, c, n int)
+
+//go:noescape
+func thinScatter4x32(dx, d0, d1, d2, v *float32, c, n int)

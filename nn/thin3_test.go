@@ -185,3 +185,50 @@ func TestThin3WideRows(t *testing.T) {
 		}
 	}
 }
+
+// The AVX-512 kernels that take rows together (thinGrad3x16) or pixels four at
+// a time (thinScatter4x32) do each lane's operations in the order of the AVX2
+// row kernels: the same bits.
+func TestThinKernels512SameBits(t *testing.T) {
+	if !thinAsm || !hasAVX512F {
+		t.Skip("no AVX-512F")
+	}
+	s := rng.New(45)
+	for _, c := range []int{16, 32, 48, 64, 96} {
+		for _, n := range []int{1, 4, 5, 8} {
+			var x [3][]float32
+			for r := range 3 {
+				x[r] = make([]float32, (n+2)*c)
+				s.FillNormal(x[r], 0, 1)
+			}
+			dy := make([]float32, n)
+			s.FillNormal(dy, 0, 1)
+			want := make([]float32, 9*c+16)
+			s.FillNormal(want, 0, 1)
+			got := append([]float32(nil), want...)
+			for r := range 3 {
+				thinGradRowx8(&want[3*r*c], &x[r][0], &dy[0], 3*c, c, n)
+			}
+			thinGrad3x16(&got[0], &x[0][0], &x[1][0], &x[2][0], &dy[0], c, n)
+			sameBits(t, fmt.Sprintf("thinGrad3x16 c=%d n=%d", c, n), got, want)
+
+			if c%32 != 0 || n%4 != 0 {
+				continue
+			}
+			var d [3][]float32
+			for r := range 3 {
+				d[r] = make([]float32, n+2)
+				s.FillNormal(d[r], 0, 1)
+			}
+			v := make([]float32, 9*c)
+			s.FillNormal(v, 0, 1)
+			vp := make([]float32, 9*c)
+			thinPackTaps(vp, v, c)
+			a, b := make([]float32, n*c+16), make([]float32, n*c+16)
+			a[n*c], b[n*c] = 7, 7
+			thinScatterRowx8(&a[0], &d[0][0], &d[1][0], &d[2][0], &vp[0], c, n)
+			thinScatter4x32(&b[0], &d[0][0], &d[1][0], &d[2][0], &vp[0], c, n)
+			sameBits(t, fmt.Sprintf("thinScatter4x32 c=%d n=%d", c, n), b, a)
+		}
+	}
+}
