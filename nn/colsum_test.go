@@ -1,10 +1,12 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
 	"github.com/latent-ml/latent/rng"
+	"github.com/latent-ml/latent/tensor"
 )
 
 // TestColAccumSameBits checks colAccum, on every path this CPU has, against the
@@ -89,5 +91,36 @@ func TestColAccumNarrow(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestColSumGroups checks colSum on matrices large enough to be split over
+// rows (one and several columns, a stride wider than the row, a ragged last
+// group): each column within float32 rounding of its float64 sum, the same
+// bits with 1 and 2 workers, and a warm call that allocates nothing.
+func TestColSumGroups(t *testing.T) {
+	s := rng.New(9)
+	for _, c := range []struct{ rows, cols, stride int }{{200011, 1, 1}, {30001, 40, 40}, {5003, 33, 41}, {70000, 4, 4}} {
+		if colSumGroups(c.rows, c.cols) < 2 {
+			t.Fatalf("%+v: not split over rows", c)
+		}
+		m := &tensor.Mat{Rows: c.rows, Cols: c.cols, Stride: c.stride, Data: make([]float32, (c.rows-1)*c.stride+c.cols)}
+		s.FillNormal(m.Data, 0.3, 1)
+		var one, two []float32
+		withWorkers(1, func() { one = make([]float32, c.cols); colSum(one, m) })
+		withWorkers(2, func() { two = make([]float32, c.cols); colSum(two, m) })
+		sameBits(t, fmt.Sprintf("colSum %+v 1 vs 2 workers", c), one, two)
+		for k := range c.cols {
+			var sum, abs float64
+			for i := range c.rows {
+				v := float64(m.Data[i*c.stride+k])
+				sum += v
+				abs += math.Abs(v)
+			}
+			if math.Abs(float64(one[k])-sum) > 1e-7*abs+1e-6*math.Abs(sum) {
+				t.Fatalf("colSum %+v column %d: %g, float64 %g", c, k, one[k], sum)
+			}
+		}
+		noAllocs(t, fmt.Sprintf("colSum %+v", c), func() { colSum(one, m) })
 	}
 }
