@@ -45,3 +45,8 @@ func thinDot8x16(y, x, w *float32, bias float32, l, c, n, xrs, wrs, nr int) {
 }
 func thinGrad3x16(acc, x0, x1, x2, dy *float32, c, n int)  { panic("nn: no assembly") }
 func thinScatter4x32(dx, d0, d1, d2, v *float32, c, n int) { panic("nn: no assembly") }
+
+func wg4Gx4(o *[6]*float32, a, b, c *float32, k *[6]float64, n int) { panic("nn: no assembly") }
+func wg4GTx4(o0, o1, o2 *float32, in *[6]*float32, k *[6]float64, n int) {
+	panic("nn: no assembly")
+}

@@ -264,7 +264,7 @@ func (w *winograd) forwardFused(y, x, wm *tensor.Mat, b []float32, g ConvGeom, i
 	planes(w.pu[:], w.u, np, g.InC, g.OutC)
 	pj := newRowJob(wgPackJob)
 	pj.wgo = w
-	pj.parallel(np, 1)
+	pj.parallel(np, workerShare(np))
 	t := x.Rows * tpi
 	if w.kept = np*t*g.InC <= wgKeep && !inference; w.kept {
 		w.v = tensor.Reuse(w.v, np*t, g.InC)
@@ -362,7 +362,7 @@ func (w *winograd) backward(dx, gm, dy, x *tensor.Mat, g ConvGeom) {
 	if wgFuseTiles > 0 {
 		pj := newRowJob(wgPackJob)
 		pj.wgo, pj.base = w, 1
-		pj.parallel(np, 1)
+		pj.parallel(np, workerShare(np))
 		tpi := th * tw
 		j = newRowJob(wgFusedGradInputJob)
 		j.a, j.geom, j.wg, j.wgo = dx, g, st, w
@@ -439,7 +439,7 @@ func (w *winograd) backwardFused(dx, gm, dy, x *tensor.Mat, g ConvGeom) {
 	if dx != nil {
 		pj := newRowJob(wgPackJob)
 		pj.wgo, pj.base = w, 1
-		pj.parallel(np, 1)
+		pj.parallel(np, workerShare(np))
 	}
 	groups := nb
 	var slots []float32
@@ -550,7 +550,7 @@ func chunkOf(v *wgVecs, buf []float32, k, c0, n int) {
 func wgPerChannel(job func(j *rowJob, lo, hi int), st *wgSet, a, b *tensor.Mat, c int) {
 	j := newRowJob(job)
 	j.a, j.b, j.wg = a, b, st
-	j.parallel(c, max(1, c/8))
+	j.parallel(c, workerShare(c))
 }
 
 // wgWeightsJob sets, for input channels [lo, hi), the n² planes of U (j.a, n²·C

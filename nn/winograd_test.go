@@ -357,3 +357,49 @@ func relRMS(a, b []float32) float64 {
 	}
 	return math.Sqrt(se / sr)
 }
+
+// TestWgWeightKernelsSameBits checks wg4Gx4 and wg4GTx4 against the Go loops of
+// wg4G and wg4GT bit for bit, on lengths with and without a tail and values of
+// mixed magnitude.
+func TestWgWeightKernelsSameBits(t *testing.T) {
+	if !wgAsm {
+		t.Skip("no AVX2 transforms")
+	}
+	defer func(v bool) { wgAsm = v }(wgAsm)
+	s := rng.New(47)
+	for _, n := range []int{4, 7, 64, 13} {
+		var in3 [3][]float32
+		var in6 wgVecs
+		for i := range in6 {
+			in6[i] = make([]float32, n)
+			for k := range in6[i] {
+				in6[i][k] = float32(s.NormFloat64() * math.Pow(10, float64(k%5-2)))
+			}
+			if i < 3 {
+				in3[i] = in6[i]
+			}
+		}
+		run := func(asm bool) []float32 {
+			wgAsm = asm
+			var o6 wgVecs
+			var o3 [3][]float32
+			for i := range o6 {
+				o6[i] = make([]float32, n)
+			}
+			for i := range o3 {
+				o3[i] = make([]float32, n)
+			}
+			wg4G(&o6, &in3)
+			wg4GT(&o3, &in6)
+			var out []float32
+			for _, v := range o6 {
+				out = append(out, v...)
+			}
+			for _, v := range o3 {
+				out = append(out, v...)
+			}
+			return out
+		}
+		sameBits(t, fmt.Sprintf("weight transforms n=%d", n), run(true), run(false))
+	}
+}
