@@ -51,10 +51,12 @@ func BenchmarkUNetStep(b *testing.B) {
 }
 
 // BenchmarkDDIM: 50 DDIM steps of the default U-Net for 64 images (the
-// issue's sampling figure is 1000 images).
+// issue's sampling figure is 1000 images), in inference mode as Generate runs
+// it (no convolution keeps anything for a backward pass).
 func BenchmarkDDIM(b *testing.B) {
 	s := rng.New(2)
 	u := NewUNet(28, 28, 1, 32, s)
+	u.SetInference(true)
 	sc, _ := NewSchedule("linear", 1000)
 	g := Gaussian{S: sc}
 	x := tensor.New(64, 784)
