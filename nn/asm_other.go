@@ -33,7 +33,11 @@ func thinGradRowx8(acc, x, dy *float32, l, c, n int)        { panic("nn: no asse
 var colSumAsm = false
 
 func colSum32(acc *float64, m *float32, rows, stride int) { panic("nn: no assembly") }
-func colSum8(acc *float64, m *float32, rows, stride int)  { panic("nn: no assembly") }
+
+var colSumAsm512 = false
+
+func colSum32x16(acc *float64, m *float32, rows, stride int) { panic("nn: no assembly") }
+func colSum8(acc *float64, m *float32, rows, stride int)     { panic("nn: no assembly") }
 
 var thinAsm512 = false
 

@@ -22,7 +22,11 @@ func colAccum(acc []float64, data []float32, rows, stride, lo int) {
 	k := 0
 	if colSumAsm {
 		for ; k+32 <= n; k += 32 {
-			colSum32(&acc[k], &data[lo+k], rows, 4*stride)
+			if colSumAsm512 {
+				colSum32x16(&acc[k], &data[lo+k], rows, 4*stride)
+			} else {
+				colSum32(&acc[k], &data[lo+k], rows, 4*stride)
+			}
 		}
 		for ; k+8 <= n; k += 8 {
 			colSum8(&acc[k], &data[lo+k], rows, 4*stride)

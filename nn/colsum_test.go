@@ -16,13 +16,18 @@ import (
 // mixed magnitude make the order of the additions show in the bits.
 func TestColAccumSameBits(t *testing.T) {
 	s := rng.New(7)
-	paths := []bool{false}
+	type path struct{ asm, asm512 bool }
+	paths := []path{{false, false}}
 	if colSumAsm {
-		paths = append(paths, true)
+		paths = append(paths, path{true, false})
+		if hasAVX512F {
+			paths = append(paths, path{true, true})
+		}
 	}
-	defer func(v bool) { colSumAsm = v }(colSumAsm)
-	for _, asm := range paths {
-		colSumAsm = asm
+	defer func(v, v512 bool) { colSumAsm, colSumAsm512 = v, v512 }(colSumAsm, colSumAsm512)
+	for _, p := range paths {
+		colSumAsm, colSumAsm512 = p.asm, p.asm512
+		asm := p
 		for _, n := range []int{1, 3, 7, 8, 9, 16, 31, 32, 33, 40, 64, 70} {
 			for _, rows := range []int{0, 1, 5, 97} {
 				lo := n % 5
