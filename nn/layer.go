@@ -107,6 +107,7 @@ type rowJob struct {
 	x64, y64   float64
 	f64        []float64
 	fn         func(j *rowJob, lo, hi int)
+	fnW        func(j *rowJob, worker, lo, hi int)
 }
 
 var rowJobs = sync.Pool{New: func() any { return new(rowJob) }}
@@ -126,6 +127,21 @@ func rowRange(ctx any, lo, hi int) {
 // parallel runs j.fn over [0, n) in pieces of grain, then returns j to the pool.
 func (j *rowJob) parallel(n, grain int) {
 	tensor.ParallelRange(n, grain, j, rowRange)
+	*j = rowJob{}
+	rowJobs.Put(j)
+}
+
+func rowRangeWorker(ctx any, worker, lo, hi int) {
+	j := ctx.(*rowJob)
+	j.fnW(j, worker, lo, hi)
+}
+
+// parallelWorker runs fn over [0, n) in pieces of grain with the index of the
+// worker that runs each piece (tensor.ParallelRangeWorker), then returns j to
+// the pool.
+func (j *rowJob) parallelWorker(n, grain int, fn func(j *rowJob, worker, lo, hi int)) {
+	j.fnW = fn
+	tensor.ParallelRangeWorker(n, grain, j, rowRangeWorker)
 	*j = rowJob{}
 	rowJobs.Put(j)
 }

@@ -167,6 +167,21 @@ type winograd struct {
 	pdm, pdv, pdu [wgMaxN * wgMaxN]tensor.Mat
 	pku           [wgMaxN * wgMaxN]tensor.PackedB // U's planes packed (fused passes; transposed for the input gradient)
 	zero          []float32                       // read-only zeros for input pixels in the padding
+	gen, gen0     uint64                          // forward calls so far; the one for which u and pku were made
+	m0            []float32                       // worker 0's block of M (mBlock)
+	local         []*wgLocal                      // per worker but the first (prepare)
+}
+
+// wgLocal is a worker's own copy of a layer's transformed weights for the fused
+// forward pass (worker 0 uses the layer's u and pku), made once per call by the
+// worker itself (gen says for which call), and its own block of M.
+type wgLocal struct {
+	gen uint64
+	u   *tensor.Mat
+	pu  [wgMaxN * wgMaxN]tensor.Mat
+	pku [wgMaxN * wgMaxN]tensor.PackedB
+	m   []float32 // the worker's block of M
+	_   [64]byte  // keeps the next worker's header off this one's cache lines
 }
 
 // planes points p[ξ] at plane ξ of m, which holds k planes of rows×cols.
@@ -260,33 +275,93 @@ func (w *winograd) forwardFused(y, x, wm *tensor.Mat, b []float32, g ConvGeom, i
 	tpi := th * tw
 	np := st.n * st.n
 	w.u = tensor.Reuse(w.u, np*g.InC, g.OutC)
-	wgPerChannel(wgWeightsJob, st, w.u, wm, g.InC)
-	planes(w.pu[:], w.u, np, g.InC, g.OutC)
-	pj := newRowJob(wgPackJob)
-	pj.wgo = w
-	pj.parallel(np, workerShare(np))
+	per := min(max(1, wgFuseTiles/tpi), x.Rows)
 	t := x.Rows * tpi
 	if w.kept = np*t*g.InC <= wgKeep && !inference; w.kept {
 		w.v = tensor.Reuse(w.v, np*t, g.InC)
 		planes(w.pv[:], w.v, np, t, g.InC)
 	}
 	w.scratch(max(g.InC, g.OutC))
-	j := newRowJob(wgFusedForwardJob)
-	j.a, j.b, j.f32, j.geom, j.wg, j.wgo = y, x, b, g, st, w
-	j.parallel(x.Rows, min(max(1, wgFuseTiles/tpi), x.Rows))
+	for len(w.local) < tensor.Workers()-1 {
+		w.local = append(w.local, new(wgLocal))
+	}
+	w.gen++
+	j := newRowJob(nil)
+	j.a, j.b, j.c, j.f32, j.geom, j.wg, j.wgo = y, x, wm, b, g, st, w
+	nb := (x.Rows + per - 1) / per
+	j.parallelWorker(x.Rows, workerShare(nb)*per, wgFusedForwardJob)
+	if !inference {
+		w.prepare(0, wm, g) // the backward pass's U, should the helpers have taken every block
+	}
+}
+
+// prepare transforms the weights wm into U and packs U's planes for worker k
+// of a fused forward pass (k = 0: the layer's own u and pku, which the
+// backward pass uses too; else the worker's wgLocal), once per call.
+//
+// Each worker of the fused forward pass makes its own copy of U (the same
+// bits), takes one run of consecutive blocks, the same run from call to call,
+// and multiplies into its own block of M (mBlock), so that no core writes
+// what the other has read or written since the last call. Shared, the
+// weights transformed in parallel, packed in parallel, and M borrowed from the
+// scratch pool, they cost more on two workers than on one: on the development
+// VM (session 24), c4 (7×7, 64 channels) at batch 64 took 67 µs to transform
+// the weights and 53 µs to pack them at two threads (51 and 15 µs at one), and
+// its forward pass scaled by 1.2 at best. Interleaved, 5 rounds, forward pass,
+// shared against own copies: c4 at batch 64 0.99 → 0.79 ms at one thread and
+// 0.81 → 0.53 at two, at batch 128 2.00 → 1.63 and 1.54 → 0.94; c3 (14×14) at
+// batch 64 4.17 → 3.41 and 2.81 → 1.73. The cost is a copy of U and a block of
+// M per extra worker (590 KB each for 64 channels).
+func (w *winograd) prepare(k int, wm *tensor.Mat, g ConvGeom) *[wgMaxN * wgMaxN]tensor.PackedB {
+	np := w.set.n * w.set.n
+	u, pu, pku := w.u, &w.pu, &w.pku
+	if k > 0 {
+		l := w.local[k-1]
+		if l.gen == w.gen {
+			return &l.pku
+		}
+		l.gen = w.gen
+		l.u = tensor.Reuse(l.u, np*g.InC, g.OutC)
+		u, pu, pku = l.u, &l.pu, &l.pku
+	} else {
+		if w.gen0 == w.gen {
+			return pku
+		}
+		w.gen0 = w.gen
+	}
+	wj := rowJob{a: u, b: wm, wg: w.set}
+	wgWeightsJob(&wj, 0, g.InC)
+	planes(pu[:], u, np, g.InC, g.OutC)
+	for i := range np {
+		tensor.PackB(&pku[i], false, &pu[i])
+	}
+	return pku
+}
+
+// mBlock returns worker k's own block of M, n values.
+func (w *winograd) mBlock(k, n int) []float32 {
+	p := &w.m0
+	if k > 0 {
+		p = &w.local[k-1].m
+	}
+	if len(*p) < n {
+		*p = make([]float32, n)
+	}
+	return (*p)[:n]
 }
 
 // wgFusedForwardJob runs the fused forward pass over examples [lo, hi), block
-// by block (j.a = y, j.b = x, j.f32 = the bias, j.wgo the layer's operands; V
-// into the layer's w.v when it keeps V, else into scratch).
-func wgFusedForwardJob(j *rowJob, lo, hi int) {
+// by block (j.a = y, j.b = x, j.c = the weights, j.f32 = the bias, j.wgo the
+// layer's operands; V into the layer's w.v when it keeps V, else into
+// scratch), with the worker's own U and M (prepare, mBlock).
+func wgFusedForwardJob(j *rowJob, worker, lo, hi int) {
 	w, g, st := j.wgo, j.geom, j.wg
+	pku := w.prepare(worker, j.c, g)
 	th, tw := st.tiles(g)
 	tpi := th * tw
 	np := st.n * st.n
 	per := min(max(1, wgFuseTiles/tpi), j.b.Rows)
-	buf := borrow(np * per * tpi * g.OutC) // one size per layer and batch (see convForwardJob)
-	defer giveBack(buf)
+	buf := w.mBlock(worker, np*per*tpi*g.OutC)
 	var vbuf []float32
 	if !w.kept {
 		vbuf = borrow(np * per * tpi * g.InC)
@@ -316,7 +391,7 @@ func wgFusedForwardJob(j *rowJob, lo, hi int) {
 				rowsOf(&vk, v, k*nt, (k+1)*nt)
 			}
 			rowsOf(&mk, &m, k*nt, (k+1)*nt)
-			tensor.GemmPacked(false, 1, &vk, &w.pku[k], 0, &mk)
+			tensor.GemmPacked(false, 1, &vk, &pku[k], 0, &mk)
 		}
 		out.b, out.base = &m, b0*tpi
 		wgOutputJob(&out, b0, b1)

@@ -127,3 +127,51 @@ func BenchmarkParallelForOverhead(b *testing.B) {
 		ParallelFor(2, 1, fn)
 	}
 }
+
+// TestParallelRangeWorker checks that every piece runs once, that worker
+// indices are below Workers(), and that no two pieces with the same index run
+// at once (each index is one goroutine), at 1, 2 and 4 workers, and that a call
+// from inside a running job (serial) passes index 0.
+func TestParallelRangeWorker(t *testing.T) {
+	defer SetWorkers(0)
+	for _, w := range []int{1, 2, 4} {
+		SetWorkers(w)
+		var busy [8]atomic.Int32
+		var bad atomic.Int32
+		hits := make([]atomic.Int32, 1000)
+		ParallelRangeWorker(1000, 7, &hits, func(ctx any, worker, lo, hi int) {
+			if worker < 0 || worker >= w {
+				bad.Add(1)
+				return
+			}
+			if busy[worker].Add(1) != 1 {
+				bad.Add(1)
+			}
+			h := ctx.(*[]atomic.Int32)
+			for i := lo; i < hi; i++ {
+				(*h)[i].Add(1)
+			}
+			time.Sleep(20 * time.Microsecond) // long enough for helpers to take pieces
+			busy[worker].Add(-1)
+		})
+		if bad.Load() != 0 {
+			t.Fatalf("%d workers: a worker index out of range or running two pieces at once", w)
+		}
+		for i := range hits {
+			if hits[i].Load() != 1 {
+				t.Fatalf("%d workers: item %d ran %d times", w, i, hits[i].Load())
+			}
+		}
+		var nested atomic.Int32
+		ParallelRange(4, 1, nil, func(_ any, lo, hi int) {
+			ParallelRangeWorker(3, 1, nil, func(_ any, worker, lo, hi int) {
+				if worker != 0 {
+					nested.Add(1)
+				}
+			})
+		})
+		if nested.Load() != 0 {
+			t.Fatalf("%d workers: a nested (serial) call passed a worker index other than 0", w)
+		}
+	}
+}

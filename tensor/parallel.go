@@ -65,6 +65,33 @@ func ParallelRange(n, grain int, ctx any, fn func(ctx any, lo, hi int)) {
 	workPool.mu.Unlock()
 }
 
+// ParallelRangeWorker is ParallelRange with the index of the worker that runs
+// each piece passed to fn: 0 for the calling goroutine (and for every piece
+// when the pieces run serially), 1, 2, … for the pool's helpers, always below
+// Workers(). A worker runs its pieces one after another, so state indexed by
+// worker needs no locking, and index k is the same goroutine from call to
+// call, so such state tends to stay in one core's cache.
+func ParallelRangeWorker(n, grain int, ctx any, fn func(ctx any, worker, lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	grain = max(grain, 1)
+	pieces := (n + grain - 1) / grain
+	w := min(Workers(), pieces)
+	if w <= 1 || !workPool.mu.TryLock() {
+		for lo := 0; lo < n; lo += grain {
+			fn(ctx, 0, lo, min(lo+grain, n))
+		}
+		return
+	}
+	j := &workPool.job
+	j.n, j.grain, j.pieces = n, grain, pieces
+	j.rngW, j.ctx = fn, ctx
+	workPool.run(w)
+	j.rngW, j.ctx = nil, nil
+	workPool.mu.Unlock()
+}
+
 // parallelDo calls fn(ctx, i) for i in [0, pieces), spread over up to w workers of
 // the pool (w is capped by Workers()). It is ParallelFor for callers that must not
 // allocate: fn should be a top-level function and ctx a pointer.
@@ -89,13 +116,16 @@ type poolJob struct {
 	pieces   int
 	n, grain int
 	next     atomic.Int64
-	rng      func(lo, hi int)          // ParallelFor's fn, or nil
-	rngCtx   func(ctx any, lo, hi int) // ParallelRange's fn, or nil
-	each     func(ctx any, i int)      // parallelDo's fn
+	rng      func(lo, hi int)                  // ParallelFor's fn, or nil
+	rngCtx   func(ctx any, lo, hi int)         // ParallelRange's fn, or nil
+	rngW     func(ctx any, worker, lo, hi int) // ParallelRangeWorker's fn, or nil
+	each     func(ctx any, i int)              // parallelDo's fn
 	ctx      any
 }
 
-func (j *poolJob) work() {
+// work runs pieces until none is left; worker is the caller's index (0) or a
+// helper's (its index + 1).
+func (j *poolJob) work(worker int) {
 	for {
 		p := int(j.next.Add(1) - 1)
 		if p >= j.pieces {
@@ -106,6 +136,8 @@ func (j *poolJob) work() {
 			j.rng(lo, min(lo+j.grain, j.n))
 		case j.rngCtx != nil:
 			j.rngCtx(j.ctx, lo, min(lo+j.grain, j.n))
+		case j.rngW != nil:
+			j.rngW(j.ctx, worker, lo, min(lo+j.grain, j.n))
 		default:
 			j.each(j.ctx, p)
 		}
@@ -203,7 +235,7 @@ func (p *pool) run(w int) {
 			panic("tensor: pool: job handed to a helper that has not taken the last one")
 		}
 	}
-	p.job.work()
+	p.job.work(0)
 	// Every piece is taken. A helper that has not taken the job by now (it is
 	// descheduled, or its wake-up has not run) would only find it empty, so take it
 	// back rather than wait for that thread to get a processor: on a busy machine
@@ -256,7 +288,7 @@ func (p *pool) helper(h *helper) {
 		if !h.state.CompareAndSwap(helperJob, helperIdle) {
 			continue
 		}
-		p.job.work()
+		p.job.work(h.index + 1)
 		poolTestHook(hookHelperDone)
 		if p.pending.Add(-1) == waitBit {
 			poolTestHook(hookHelperSend)
