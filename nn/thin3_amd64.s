@@ -414,7 +414,8 @@ d16done:
 	VZEROUPPER
 	RET
 
-// The two kernels below are unrolled by a script: the pattern is in each comment.
+// The two kernels below are unrolled by nn/internal/thin3gen/gen.py (its output,
+// verbatim): the pattern is in each comment.
 
 // func thinGrad3x16(acc, x0, x1, x2, dy *float32, c, n int)
 // thinGradRowx8 for the three input rows of an output row at once, 16 lanes
