@@ -642,7 +642,12 @@ func (l *Conv2D) forwardImplicit(x *tensor.Mat) {
 	}
 	j := newRowJob(convImplicitForwardJob)
 	j.a, j.b, j.f32, j.geom, j.conv = l.y, x, l.B.W, g, l
-	j.parallel(x.Rows, 1)
+	// One run of images per worker, not an image per piece: each piece sets
+	// up its scratch (the padded planes) once. Interleaved, 5 rounds (session
+	// 24), c2 at batch 64 went 3.41 → 2.62 ms at one thread and 1.99 → 1.55 at
+	// two, at batch 128 7.14 → 5.63 and 4.20 → 3.21. Each image's output is
+	// its own, so the split does not change the bits.
+	j.parallel(x.Rows, workerShare(x.Rows))
 }
 
 // implicitPlanes returns the layout of forwardImplicit's planes for g:
@@ -719,7 +724,7 @@ func (l *Conv2D) weightGradImplicit(dy *tensor.Mat) {
 	slots := borrow(groups * size)
 	j := newRowJob(convImplicitWeightGradJob)
 	j.a, j.b, j.f32, j.geom, j.base = l.x, dy, slots, g, groups
-	j.parallel(groups, 1)
+	j.parallel(groups, workerShare(groups)) // consecutive groups per worker (each to its own slot)
 	gm := l.gm.Data[:size]
 	sumSlots(gm, slots, groups)
 	giveBack(slots)
