@@ -825,7 +825,7 @@ func (l *Conv2D) Backward(dy *tensor.Mat) *tensor.Mat {
 		slots := borrow(groups * kc * g.OutC)
 		j := newRowJob(convWeightGradJob)
 		j.a, j.b, j.f32, j.geom, j.base = l.x, dy2, slots, g, groups
-		j.parallel(groups, 1)
+		j.parallel(groups, workerShare(groups)) // consecutive groups per worker, each to its own slot
 		gm := l.gm.Data[:kc*g.OutC]
 		sumSlots(gm, slots, groups)
 		giveBack(slots)
@@ -1005,7 +1005,7 @@ func (l *ConvTranspose2D) runGroups(j *rowJob, groups int) *tensor.Mat {
 		slots = borrow(groups * size)
 		j.f32 = slots
 	}
-	j.parallel(groups, 1)
+	j.parallel(groups, workerShare(groups)) // consecutive groups per worker, each to its own slot
 	if slots != nil {
 		sumSlots(l.gm.Data[:size], slots, groups)
 		giveBack(slots)
