@@ -67,15 +67,7 @@ func TestThinRowKernels(t *testing.T) {
 					}
 				}
 			}
-			var d [3][]float32
-			for r := range 3 {
-				d[r] = make([]float32, n+2)
-				s.FillNormal(d[r], 0, 1)
-			}
-			v := make([]float32, 9*c)
-			s.FillNormal(v, 0, 1)
-			vp := make([]float32, 9*c)
-			thinPackTaps(vp, v, c)
+			d, v, vp := scatterInputs(s, c, n)
 			dx := make([]float32, n*c+8)
 			dx[n*c] = 7
 			thinScatterRowx8(&dx[0], &d[0][0], &d[1][0], &d[2][0], &vp[0], c, n)
@@ -215,15 +207,7 @@ func TestThinKernels512SameBits(t *testing.T) {
 			if c%32 != 0 || n%4 != 0 {
 				continue
 			}
-			var d [3][]float32
-			for r := range 3 {
-				d[r] = make([]float32, n+2)
-				s.FillNormal(d[r], 0, 1)
-			}
-			v := make([]float32, 9*c)
-			s.FillNormal(v, 0, 1)
-			vp := make([]float32, 9*c)
-			thinPackTaps(vp, v, c)
+			d, _, vp := scatterInputs(s, c, n)
 			a, b := make([]float32, n*c+16), make([]float32, n*c+16)
 			a[n*c], b[n*c] = 7, 7
 			thinScatterRowx8(&a[0], &d[0][0], &d[1][0], &d[2][0], &vp[0], c, n)
@@ -231,4 +215,19 @@ func TestThinKernels512SameBits(t *testing.T) {
 			sameBits(t, fmt.Sprintf("thinScatter4x32 c=%d n=%d", c, n), b, a)
 		}
 	}
+}
+
+// scatterInputs draws the input of the scatter kernels for c channels and n
+// pixels: three rows of n + 2 output-gradient values, the nine taps' weights
+// v (9·C, taps in order) and v packed by thinPackTaps.
+func scatterInputs(s *rng.Stream, c, n int) (d [3][]float32, v, vp []float32) {
+	for r := range 3 {
+		d[r] = make([]float32, n+2)
+		s.FillNormal(d[r], 0, 1)
+	}
+	v = make([]float32, 9*c)
+	s.FillNormal(v, 0, 1)
+	vp = make([]float32, 9*c)
+	thinPackTaps(vp, v, c)
+	return d, v, vp
 }
